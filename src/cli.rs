@@ -1,0 +1,75 @@
+//! The command line, as clap types only: what the user typed, with help text. No logic here;
+//! [`crate::config`] turns it into resolved settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Render StackStorm for Kubernetes from stackstorm-ha values, without Helm.
+///
+/// st2k8s reads the same values files as the stackstorm-ha Helm chart (1.1.0) and prints the
+/// same Kubernetes objects as plain YAML, ready for `kubectl apply -f -`, CI diffs or Argo CD.
+#[derive(Debug, Parser)]
+#[command(name = "st2k8s", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render every Kubernetes object for a release as YAML
+    Render(RenderArgs),
+    /// Print the built-in default values (the chart's values.yaml)
+    Values,
+}
+
+/// Values layers, in the order Helm applies them.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ValuesArgs {
+    /// A values file layered over the defaults; repeatable, later files win; `-` reads stdin
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<String>,
+
+    /// Set a value: `a.b=c,d=e`, `list[0].x=y`, `{a,b}` lists; infers bool, int and null
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Set a value, always as a string
+    #[arg(long = "set-string", value_name = "KEY=VALUE")]
+    pub set_string: Vec<String>,
+
+    /// Set a value from a file's contents: `st2.ssh_key=./id_rsa`
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+
+    /// Set a value from JSON: `st2.packs.images=[{"name":"x"}]`
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Release name: prefixes every object name (DNS-1123 label, at most 53 characters)
+    #[arg(long, default_value = "st2", value_name = "NAME")]
+    pub release_name: String,
+
+    /// Namespace the release is installed into
+    #[arg(short = 'n', long, default_value = "default", value_name = "NS")]
+    pub namespace: String,
+
+    #[command(flatten)]
+    pub values: ValuesArgs,
+
+    /// Write one file per object into DIR instead of printing to stdout
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Only print objects matching KIND/NAME (repeatable), e.g. `Deployment/st2-st2api`
+    #[arg(short = 's', long = "show-only", value_name = "KIND/NAME")]
+    pub show_only: Vec<String>,
+
+    /// Also render the `helm test` Pod (st2tests), which is not a deployable object
+    #[arg(long)]
+    pub include_tests: bool,
+}

@@ -1,0 +1,130 @@
+//! Resolved settings for each subcommand: the command line checked and turned into what the
+//! engine needs (validated names, values layers read from disk).
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::{RenderArgs, ValuesArgs};
+use crate::render::{self, Release};
+use crate::values::{self, Layer, SetKind};
+
+/// Everything `st2k8s render` needs, resolved.
+#[derive(Debug)]
+pub struct RenderConfig {
+    pub release: Release,
+    pub layers: Vec<Layer>,
+    pub output_dir: Option<PathBuf>,
+    pub show_only: Vec<String>,
+    pub include_tests: bool,
+}
+
+impl RenderConfig {
+    pub fn from_args(args: RenderArgs) -> Result<Self> {
+        let RenderArgs {
+            release_name,
+            namespace,
+            values,
+            output_dir,
+            show_only,
+            include_tests,
+        } = args;
+        validate_dns_label("release name", &release_name, 53)?;
+        validate_dns_label("namespace", &namespace, 63)?;
+        Ok(Self {
+            release: Release {
+                name: release_name,
+                namespace,
+            },
+            layers: read_layers(&values)?,
+            output_dir,
+            show_only,
+            include_tests,
+        })
+    }
+
+    /// Load values, render, and write — nothing is written unless the whole render succeeded.
+    pub fn execute(self) -> Result<()> {
+        let loaded = values::load(&self.layers)?;
+        let options = render::Options {
+            include_tests: self.include_tests,
+        };
+        let mut objects = render::render(&loaded.values, &self.release, &options)?;
+        if !self.show_only.is_empty() {
+            objects.retain(|o| self.show_only.iter().any(|s| o.matches(s)));
+            if objects.is_empty() {
+                bail!("no object matches --show-only {}", self.show_only.join(", "));
+            }
+        }
+        match &self.output_dir {
+            Some(dir) => crate::output::write_dir(dir, &objects),
+            None => crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
+                .map_err(Into::into),
+        }
+    }
+}
+
+/// Read every `-f` file (stdin for `-`) and collect `--set` flags in Helm's order: files, then
+/// `--set-json`, `--set`, `--set-string`, `--set-file`.
+pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
+    let mut layers = Vec::new();
+    let mut stdin_used = false;
+    for file in &args.values {
+        let text = if file == "-" {
+            if stdin_used {
+                bail!("`-f -` (stdin) can only be given once");
+            }
+            stdin_used = true;
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).context("cannot read values from stdin")?;
+            text
+        } else {
+            std::fs::read_to_string(file).map_err(|source| crate::error::ValuesError::Read {
+                file: file.clone(),
+                source,
+            })?
+        };
+        let name = if file == "-" { "<stdin>".to_string() } else { file.clone() };
+        layers.push(Layer::File { name, text });
+    }
+    for (kind, args) in [
+        (SetKind::Json, &args.set_json),
+        (SetKind::Set, &args.set),
+        (SetKind::String, &args.set_string),
+        (SetKind::File, &args.set_file),
+    ] {
+        layers.extend(args.iter().map(|arg| Layer::Set { kind, arg: arg.clone() }));
+    }
+    Ok(layers)
+}
+
+/// A DNS-1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric.
+fn validate_dns_label(what: &str, name: &str, max: usize) -> Result<()> {
+    let valid_chars = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_ends = name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    if name.is_empty() || !valid_chars || !valid_ends {
+        bail!(
+            "invalid {what} `{name}`: use lowercase letters, digits and `-`, starting and ending with a letter or digit"
+        );
+    }
+    if name.len() > max {
+        bail!("invalid {what} `{name}`: {} characters, at most {max} allowed", name.len());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_dns_label;
+
+    #[test]
+    fn dns_labels() {
+        assert!(validate_dns_label("release name", "st2", 53).is_ok());
+        assert!(validate_dns_label("release name", "my-st2-2", 53).is_ok());
+        for bad in ["", "St2", "st2-", "-st2", "st_2", "st2.prod", &"a".repeat(54)] {
+            assert!(validate_dns_label("release name", bad, 53).is_err(), "{bad}");
+        }
+    }
+}

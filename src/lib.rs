@@ -1,0 +1,40 @@
+//! st2k8s: render the stackstorm-ha chart's objects from its values, without Helm.
+//!
+//! Data flows one way: [`config`] resolves the command line, [`values`] loads and merges the
+//! values layers as Helm does, [`render`] turns the merged values into typed Kubernetes objects
+//! (one builder per component), and [`output`] writes them.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod output;
+pub mod render;
+pub mod secrets;
+pub mod tpl;
+pub mod values;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+
+/// Run a parsed command line and decide the exit code in one place.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Render(args) => config::RenderConfig::from_args(args).and_then(|c| c.execute()),
+        Command::Values => output::write_stdout(values::DEFAULTS.as_bytes()).map_err(Into::into),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `st2k8s render | head` must not report an error.
+            if err
+                .chain()
+                .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(error::EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Writing rendered objects: one YAML stream on stdout, or one file per object in a directory.
+//!
+//! YAML comes from serde-saphyr, which quotes strings YAML 1.1 would misread (`"yes"`, `"0777"`)
+//! and prints multi-line strings as block scalars. Output is only written after the whole render
+//! succeeded, so a failure never leaves partial output.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::render::Object;
+
+/// Serialize one object as a YAML document body (no leading `---`).
+pub fn to_yaml(object: &Object) -> Result<String> {
+    serde_saphyr::to_string(&object.body).with_context(|| format!("serializing {}/{}", object.kind, object.name))
+}
+
+/// All objects as one multi-document stream, each document led by `---`.
+pub fn to_yaml_stream(objects: &[Object]) -> Result<String> {
+    let mut out = String::new();
+    for object in objects {
+        out.push_str("---\n");
+        out.push_str(&to_yaml(object)?);
+    }
+    Ok(out)
+}
+
+/// Write bytes to stdout in one go.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(bytes)?;
+    stdout.flush()
+}
+
+/// File name of an object in `--output-dir`: `<kind>-<name>.yaml`, lowercase kind.
+pub fn file_name(object: &Object) -> String {
+    format!("{}-{}.yaml", object.kind.to_ascii_lowercase(), object.name)
+}
+
+/// Write one file per object into `dir` (created if missing).
+pub fn write_dir(dir: &Path, objects: &[Object]) -> Result<()> {
+    let rendered: Vec<(String, String)> = objects
+        .iter()
+        .map(|o| Ok((file_name(o), to_yaml(o)?)))
+        .collect::<Result<_>>()?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    for (name, text) in rendered {
+        let path = dir.join(&name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    Ok(())
+}

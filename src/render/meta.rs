@@ -1,0 +1,62 @@
+//! Names, labels and metadata shared by every parent-chart object (SPEC-chart.md §1.2–§1.4).
+//!
+//! Labels follow the chart's scheme except that `app.kubernetes.io/managed-by` is `st2k8s` and
+//! there is no `helm.sh/chart` label. The version label is the image tag the chart would show.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::Ctx;
+
+/// `app.kubernetes.io/managed-by` on every object st2k8s renders.
+pub const MANAGED_BY: &str = "st2k8s";
+
+/// The selector labels of component `n`: name and instance.
+pub fn selector_labels(ctx: &Ctx, n: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), n.to_string()),
+        ("app.kubernetes.io/instance".to_string(), ctx.release.name.clone()),
+    ])
+}
+
+/// The full label set of component `n` (SPEC §1.3).
+pub fn labels(ctx: &Ctx, n: &str) -> Result<BTreeMap<String, String>> {
+    let mut labels = selector_labels(ctx, n);
+    let component = match n {
+        "st2web" | "ingress" => "frontend",
+        "st2canary" | "st2tests" => "tests",
+        _ => "backend",
+    };
+    labels.insert("app.kubernetes.io/component".into(), component.into());
+    labels.insert("app.kubernetes.io/part-of".into(), "stackstorm".into());
+    labels.insert("app.kubernetes.io/version".into(), version(ctx, n)?);
+    labels.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
+    Ok(labels)
+}
+
+/// `VER(n)`: the `<key>.image.tag` of the values key named by `n` up to its first `-`
+/// (present even if empty), else the global `image.tag`; then `tpl`.
+pub fn version(ctx: &Ctx, n: &str) -> Result<String> {
+    let key = n.split('-').next().unwrap_or(n);
+    let path = format!("{key}.image.tag");
+    let path = if ctx.values.get(&path).is_some() { path } else { "image.tag".to_string() };
+    ctx.tpl_value(&path)
+}
+
+/// Metadata of a parent-chart object: name and labels of component `n`.
+pub fn object_meta(ctx: &Ctx, name: String, n: &str) -> Result<ObjectMeta> {
+    Ok(ObjectMeta {
+        name: Some(name),
+        labels: Some(labels(ctx, n)?),
+        ..Default::default()
+    })
+}
+
+/// Metadata with the chart's fixed `description` annotation (ConfigMaps, Secrets, Services).
+pub fn described_meta(ctx: &Ctx, name: String, n: &str, description: &str) -> Result<ObjectMeta> {
+    let mut meta = object_meta(ctx, name, n)?;
+    meta.annotations = Some(BTreeMap::from([("description".to_string(), description.to_string())]));
+    Ok(meta)
+}

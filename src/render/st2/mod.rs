@@ -1,0 +1,28 @@
+//! The parent chart's own objects: everything StackStorm itself needs (SPEC-chart.md §2).
+
+mod configmaps;
+mod deployments;
+mod ingress;
+mod jobs;
+mod secrets;
+mod service_account;
+mod services;
+mod tests;
+
+use anyhow::Result;
+
+use super::{Ctx, Object};
+
+/// All st2 objects for the release.
+pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    let mut out = Vec::new();
+    out.extend(service_account::objects(ctx)?);
+    out.extend(secrets::objects(ctx)?);
+    out.extend(configmaps::objects(ctx)?);
+    out.extend(services::objects(ctx)?);
+    out.extend(ingress::objects(ctx)?);
+    out.extend(deployments::objects(ctx)?);
+    out.extend(jobs::objects(ctx)?);
+    out.extend(tests::objects(ctx)?);
+    Ok(out)
+}

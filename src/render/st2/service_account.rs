@@ -1,0 +1,44 @@
+//! The ServiceAccount `serviceAccount.serviceAccountName ‖ stackstorm-ha` (SPEC-chart.md §2.1 #1).
+//!
+//! Its name is not release-scoped, as in the chart, so existing pods keep their account.
+
+use anyhow::Result;
+use k8s_openapi::api::core::v1::{LocalObjectReference, ServiceAccount};
+
+use crate::render::{Ctx, Object, meta};
+use crate::values::Value;
+
+/// `SA_NAME`: the ServiceAccount pods attach to with `<component>.serviceAccount.attach`.
+pub fn name(ctx: &Ctx) -> String {
+    ctx.v("serviceAccount.serviceAccountName")
+        .non_empty()
+        .map_or_else(|| "stackstorm-ha".to_string(), Value::to_go_string)
+}
+
+pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    if !ctx.v("serviceAccount.create").truthy() {
+        return Ok(Vec::new());
+    }
+    // The `app.kubernetes.io/name` label is the chart name (or `nameOverride`), trimmed like Helm's.
+    let chart_name = ctx.v("nameOverride").non_empty().map_or_else(|| "stackstorm-ha".into(), Value::to_go_string);
+    let label_name: String = chart_name.chars().take(63).collect::<String>().trim_end_matches('-').to_string();
+    let mut metadata = meta::object_meta(ctx, name(ctx), &label_name)?;
+    if let Some(labels) = metadata.labels.as_mut() {
+        for (k, v) in ctx.v("serviceAccount.serviceAccountLabels").entries() {
+            labels.insert(k.clone(), v.to_go_string());
+        }
+    }
+    if let Some(annotations) = ctx.v("serviceAccount.serviceAccountAnnotations").non_empty() {
+        metadata.annotations = Some(annotations.entries().map(|(k, v)| (k.clone(), v.to_go_string())).collect());
+    }
+    let image_pull_secrets = ctx.v("serviceAccount.pullSecret").non_empty().map(|s| {
+        vec![LocalObjectReference {
+            name: s.to_go_string(),
+        }]
+    });
+    Ok(vec![Object::new(&ServiceAccount {
+        metadata,
+        image_pull_secrets,
+        ..Default::default()
+    })?])
+}
