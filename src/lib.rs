@@ -10,6 +10,7 @@ pub mod error;
 pub mod output;
 pub mod render;
 pub mod secrets;
+pub mod templates;
 pub mod tpl;
 pub mod values;
 
