@@ -11,7 +11,24 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// Every embedded template: (name, source). Names are paths below `templates/`.
-const TEMPLATES: &[(&str, &str)] = &[];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("redis/redis.conf", include_str!("../templates/redis/redis.conf")),
+    ("redis/master.conf", include_str!("../templates/redis/master.conf")),
+    ("redis/replica.conf", include_str!("../templates/redis/replica.conf")),
+    ("redis/sentinel.conf", include_str!("../templates/redis/sentinel.conf")),
+    ("redis/common.sh", include_str!("../templates/redis/common.sh")),
+    ("redis/start-node.sh", include_str!("../templates/redis/start-node.sh")),
+    ("redis/start-sentinel.sh", include_str!("../templates/redis/start-sentinel.sh")),
+    ("redis/health/lib.sh", include_str!("../templates/redis/health/lib.sh")),
+    ("redis/health/ping_readiness_local.sh", include_str!("../templates/redis/health/ping_readiness_local.sh")),
+    ("redis/health/ping_liveness_local.sh", include_str!("../templates/redis/health/ping_liveness_local.sh")),
+    ("redis/health/ping_sentinel.sh", include_str!("../templates/redis/health/ping_sentinel.sh")),
+    ("redis/health/parse_sentinels.awk", include_str!("../templates/redis/health/parse_sentinels.awk")),
+    ("redis/health/ping_readiness_master.sh", include_str!("../templates/redis/health/ping_readiness_master.sh")),
+    ("redis/health/ping_liveness_master.sh", include_str!("../templates/redis/health/ping_liveness_master.sh")),
+    ("redis/health/ping_readiness_local_and_master.sh", include_str!("../templates/redis/health/ping_readiness_local_and_master.sh")),
+    ("redis/health/ping_liveness_local_and_master.sh", include_str!("../templates/redis/health/ping_liveness_local_and_master.sh")),
+];
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();

@@ -286,4 +286,19 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
     })
 }
 
+/// The built-in defaults under top-level key `name` as they read with that backend enabled:
+/// the chart's `values.yaml` entries merged over the subchart's defaults (null if neither has it).
+pub fn backend_defaults(name: &str) -> Result<Value, ValuesError> {
+    let (defaults, _) = parse_document(DEFAULTS, "values.yaml (built-in)")?;
+    let parent = match defaults.get(name) {
+        Some(Value::Map(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    let Some((_, text)) = SUBCHART_DEFAULTS.iter().find(|(n, _)| *n == name) else {
+        return Ok(Value::Map(parent));
+    };
+    let (sub_defaults, _) = parse_document(text, &format!("{name} defaults (built-in)"))?;
+    Ok(Value::Map(coalesce(parent, &sub_defaults)))
+}
+
 use crate::error::ValuesError;

@@ -6,9 +6,10 @@ mod mongodb;
 mod rabbitmq;
 mod redis;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::{Ctx, Object};
+use crate::values::Value;
 
 /// All backend objects for the release.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
@@ -26,4 +27,128 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         out.extend(external_dns::objects(ctx)?);
     }
     Ok(out)
+}
+
+/// Values keys of the enabled backends that the user set but st2k8s does not render (each
+/// backend names its own; the caller decides between a warning and an error).
+pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
+    let mut out = Vec::new();
+    if ctx.v("redis.enabled").truthy() {
+        out.extend(redis::unsupported_keys(ctx));
+    }
+    out
+}
+
+/// The values of one bundled subchart (`redis`, `external-dns`, …) with typed accessors whose
+/// errors name the full values key.
+#[derive(Clone, Copy)]
+pub struct SubValues<'a> {
+    /// The values key of the subchart, e.g. `external-dns`.
+    pub name: &'static str,
+    /// The merged values under that key (subchart defaults included when enabled).
+    pub values: &'a Value,
+}
+
+impl<'a> SubValues<'a> {
+    /// The subchart values of `name` (a literal top-level key, dashes allowed).
+    pub fn new(ctx: &Ctx<'a>, name: &'static str) -> Self {
+        Self {
+            name,
+            values: ctx.values.key(name),
+        }
+    }
+
+    /// The value at a dotted path below the subchart key (null when missing).
+    pub fn at(&self, path: &str) -> &'a Value {
+        self.values.at(path)
+    }
+
+    /// The full values key of `path`, for messages: `redis.sentinel.port`.
+    pub fn key(&self, path: &str) -> String {
+        format!("{}.{path}", self.name)
+    }
+
+    /// Go's `%v` of the value at `path` (`<nil>` when missing, as templates print it).
+    pub fn string(&self, path: &str) -> String {
+        self.at(path).to_go_string()
+    }
+
+    /// An integer field (ports, counts, probe timings); numeric strings are accepted, as a
+    /// template printing them unquoted would.
+    pub fn int(&self, path: &str) -> Result<i32> {
+        let value = self.at(path);
+        let parsed = match value {
+            Value::Int(i) => i32::try_from(*i).ok(),
+            Value::Float(f) if f.fract() == 0.0 => Some(*f as i32),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        parsed.with_context(|| format!("`{}`: expected an integer, found `{}`", self.key(path), value.to_go_string()))
+    }
+
+    /// The value at `path` as JSON, deserialized into a typed Kubernetes field (`toYaml` pass-through).
+    pub fn typed<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        serde_json::from_value(self.at(path).to_json()).with_context(|| format!("`{}`: invalid value", self.key(path)))
+    }
+
+    /// A `global.<key>` value as the subchart sees it: Helm gives subcharts the parent's
+    /// `global` merged over their own, so the parent's wins.
+    pub fn global(&self, ctx: &Ctx<'a>, key: &str) -> &'a Value {
+        let parent = ctx.values.key("global").at(key);
+        if parent.is_null() { self.values.key("global").at(key) } else { parent }
+    }
+}
+
+/// The image of a bitnami subchart container from its `image` block (`registry`, `repository`,
+/// `tag`), as bitnami's `<chart>.image` helpers build it: `global.imageRegistry` replaces the
+/// registry. Bitnami moved the old tags from `bitnami/` to `bitnamilegacy/`, so the chart's own
+/// default repository `legacy_default` (`bitnami/redis`) is rewritten to the pullable one; a
+/// repository the user chose stays as given (`None`: images bitnami still publishes).
+pub fn bitnami_image(ctx: &Ctx, sub: &SubValues, image_path: &str, legacy_default: Option<&str>) -> String {
+    let image = sub.at(image_path);
+    let registry = sub.global(ctx, "imageRegistry").non_empty().unwrap_or_else(|| image.key("registry"));
+    let mut repository = image.key("repository").to_go_string();
+    if Some(repository.as_str()) == legacy_default {
+        if let Some(name) = repository.strip_prefix("bitnami/") {
+            repository = format!("bitnamilegacy/{name}");
+        }
+    }
+    format!("{}/{repository}:{}", registry.to_go_string(), image.key("tag").to_go_string())
+}
+
+/// Helm's `tpl (toYaml block)` for pass-through blocks (affinity, tolerations…): every string
+/// inside `value` is evaluated as a template; `key` names the values key for errors.
+pub fn tpl_block(ctx: &Ctx, value: &Value, key: &str) -> Result<serde_json::Value> {
+    Ok(match value {
+        Value::String(s) => serde_json::Value::String(ctx.tpl(s, key)?),
+        Value::List(items) => items.iter().map(|v| tpl_block(ctx, v, key)).collect::<Result<_>>()?,
+        Value::Map(map) => serde_json::Value::Object(
+            map.iter().map(|(k, v)| Ok((k.clone(), tpl_block(ctx, v, key)?))).collect::<Result<_>>()?,
+        ),
+        other => other.to_json(),
+    })
+}
+
+/// Values keys below `sub` that the user set to something other than the default but that no
+/// builder reads: every leaf that differs from `defaults` (the key's built-in defaults) and
+/// lies outside `supported` (key paths relative to `sub`; a path covers everything below it).
+pub fn unread_keys(sub: &SubValues, defaults: &Value, supported: &[&str]) -> Vec<String> {
+    fn walk(path: &str, value: &Value, default: &Value, supported: &[&str], out: &mut Vec<String>) {
+        let covered = supported.iter().any(|s| path == *s || path.strip_prefix(s).is_some_and(|r| r.starts_with('.')));
+        if covered || value == default {
+            return;
+        }
+        match value.as_map() {
+            Some(map) if !map.is_empty() => {
+                for (k, v) in map {
+                    let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    walk(&child, v, default.key(k), supported, out);
+                }
+            }
+            _ => out.push(path.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", sub.values, defaults, supported, &mut out);
+    out.into_iter().map(|p| sub.key(&p)).collect()
 }

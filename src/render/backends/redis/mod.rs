@@ -1,0 +1,310 @@
+//! Built-in equivalent of the bitnami redis 12.3.2 subchart as stackstorm-ha renders it: Redis
+//! with Sentinel, one StatefulSet of nodes each running a server and a sentinel (SPEC-chart.md §6.3).
+//!
+//! Only sentinel mode exists here (the parent chart requires it). Object names, selectors and
+//! volume claim templates are exactly the chart's so that a live Helm release can be taken over.
+//! Labels keep the chart's legacy `{app, release}` style without the Helm-only `chart`/`heritage`.
+
+mod config;
+mod extras;
+mod services;
+mod statefulset;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::{SubValues, unread_keys};
+use crate::render::{Ctx, Object};
+use crate::values::Value;
+
+/// The subchart's name, the default of `nameOverride` and of the `app` label.
+const CHART_NAME: &str = "redis";
+
+/// All Redis objects (called when `redis.enabled`).
+pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    let redis = Redis::new(ctx)?;
+    let mut out = Vec::new();
+    out.extend(extras::secret(&redis)?);
+    out.extend(config::objects(&redis)?);
+    out.extend(services::objects(&redis)?);
+    out.push(statefulset::object(&redis)?);
+    out.extend(extras::objects(&redis)?);
+    Ok(out)
+}
+
+/// Values keys under `redis` that the user changed but st2k8s does not render (SPEC-chart.md §6.5).
+/// Most are keys the chart itself ignores in sentinel mode (the `master.*` StatefulSet settings,
+/// `slave.extraEnvVars`…); the rest are features st2k8s leaves out (PodSecurityPolicy).
+pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
+    let Ok(defaults) = crate::values::backend_defaults("redis") else {
+        return Vec::new();
+    };
+    unread_keys(&SubValues::new(ctx, "redis"), &defaults, SUPPORTED)
+}
+
+/// Every key path below `redis` this module reads.
+const SUPPORTED: &[&str] = &[
+    "enabled",
+    "global.imageRegistry",
+    "global.imagePullSecrets",
+    "global.storageClass",
+    "global.redis.password",
+    "nameOverride",
+    "fullnameOverride",
+    "clusterDomain",
+    "image",
+    "cluster",
+    "sentinel.enabled",
+    "sentinel.usePassword",
+    "sentinel.image",
+    "sentinel.masterSet",
+    "sentinel.quorum",
+    "sentinel.downAfterMilliseconds",
+    "sentinel.failoverTimeout",
+    "sentinel.parallelSyncs",
+    "sentinel.port",
+    "sentinel.configmap",
+    "sentinel.staticID",
+    "sentinel.livenessProbe",
+    "sentinel.readinessProbe",
+    "sentinel.customLivenessProbe",
+    "sentinel.customReadinessProbe",
+    "sentinel.resources",
+    "sentinel.service",
+    "networkPolicy",
+    "serviceAccount",
+    "rbac",
+    "securityContext",
+    "containerSecurityContext",
+    "usePassword",
+    "password",
+    "existingSecret",
+    "existingSecretPasswordKey",
+    "usePasswordFile",
+    "redisPort",
+    "tls",
+    "master.persistence.path",
+    "master.persistence.subPath",
+    "master.spreadConstraints",
+    "slave.command",
+    "slave.configmap",
+    "slave.extraFlags",
+    "slave.disableCommands",
+    "master.configmap",
+    "master.disableCommands",
+    "slave.affinity",
+    "slave.nodeSelector",
+    "slave.tolerations",
+    "slave.schedulerName",
+    "slave.priorityClassName",
+    "slave.livenessProbe",
+    "slave.readinessProbe",
+    "slave.customLivenessProbe",
+    "slave.customReadinessProbe",
+    "slave.resources",
+    "slave.podLabels",
+    "slave.podAnnotations",
+    "slave.persistence",
+    "slave.statefulset.updateStrategy",
+    "slave.statefulset.rollingUpdatePartition",
+    "metrics.enabled",
+    "metrics.image",
+    "metrics.extraArgs",
+    "metrics.podLabels",
+    "metrics.podAnnotations",
+    "metrics.resources",
+    "metrics.service",
+    "metrics.serviceMonitor",
+    "metrics.prometheusRule",
+    "volumePermissions",
+    "configmap",
+    "sysctlImage",
+    "podDisruptionBudget",
+];
+
+/// The bitnami fullname rule (SPEC-chart.md §1.2), shared by every bitnami subchart: a
+/// `fullnameOverride`, else the release name when it already contains the chart's name
+/// (`nameOverride` or `chart`), else `<release>-<name>`; cut to 63 characters and one
+/// trailing `-` removed, as Helm's `trunc 63 | trimSuffix "-"`.
+pub(super) fn bitnami_fullname(release: &str, chart: &str, values: &Value) -> String {
+    let full = match values.key("fullnameOverride").non_empty() {
+        Some(name) => name.to_go_string(),
+        None => {
+            let name = values
+                .key("nameOverride")
+                .non_empty()
+                .map_or_else(|| chart.to_string(), Value::to_go_string);
+            if release.contains(&name) {
+                release.to_string()
+            } else {
+                format!("{release}-{name}")
+            }
+        }
+    };
+    dns_trunc(&full)
+}
+
+/// The bitnami `<chart>.name` helper: `nameOverride` or the chart name, cut like a fullname.
+pub(super) fn bitnami_name(chart: &str, values: &Value) -> String {
+    dns_trunc(
+        &values
+            .key("nameOverride")
+            .non_empty()
+            .map_or_else(|| chart.to_string(), Value::to_go_string),
+    )
+}
+
+/// Helm's `trunc 63 | trimSuffix "-"`.
+fn dns_trunc(name: &str) -> String {
+    let cut: String = name.chars().take(63).collect();
+    cut.strip_suffix('-')
+        .map_or_else(|| cut.clone(), str::to_string)
+}
+
+/// What every Redis builder needs: the values and the names derived from them.
+pub(super) struct Redis<'c, 'a> {
+    pub ctx: &'c Ctx<'a>,
+    pub v: SubValues<'a>,
+    /// `DF`: the prefix of every object name.
+    pub fullname: String,
+    /// The `app` label and the redis container's name.
+    pub app: String,
+}
+
+impl<'c, 'a> Redis<'c, 'a> {
+    fn new(ctx: &'c Ctx<'a>) -> Result<Self> {
+        let v = SubValues::new(ctx, "redis");
+        // The parent's st2.conf only speaks to sentinels, and fails the same way without them.
+        if !v.at("sentinel.enabled").truthy() {
+            bail!("value for redis.sentinel.enabled MUST be true");
+        }
+        if !v.at("cluster.enabled").truthy() {
+            bail!(
+                "`redis.cluster.enabled`: st2k8s renders Redis only as a sentinel-managed cluster; it must be true"
+            );
+        }
+        Ok(Self {
+            ctx,
+            v,
+            fullname: bitnami_fullname(&ctx.release.name, CHART_NAME, v.values),
+            app: bitnami_name(CHART_NAME, v.values),
+        })
+    }
+
+    /// `DF<suffix>`.
+    pub fn name(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.fullname)
+    }
+
+    /// The labels every Redis object carries and every Redis selector uses: `{app, release}`.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("app".to_string(), self.app.clone()),
+            ("release".to_string(), self.ctx.release.name.clone()),
+        ])
+    }
+
+    /// Metadata of a Redis object: name, the release namespace, labels.
+    pub fn meta(&self, name: String) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name),
+            namespace: Some(self.ctx.release.namespace.clone()),
+            labels: Some(self.labels()),
+            ..Default::default()
+        }
+    }
+
+    /// `<fqdn of a Service>`: `<name>.<namespace>.svc.<redis.clusterDomain>`.
+    pub fn service_host(&self, service: &str) -> String {
+        format!(
+            "{service}.{}.svc.{}",
+            self.ctx.release.namespace,
+            self.v.string("clusterDomain")
+        )
+    }
+
+    /// The Secret holding the password: `existingSecret`, else `DF`.
+    pub fn secret_name(&self) -> String {
+        self.v
+            .at("existingSecret")
+            .non_empty()
+            .map_or_else(|| self.fullname.clone(), Value::to_go_string)
+    }
+
+    /// The password's key in that Secret.
+    pub fn secret_key(&self) -> String {
+        match (
+            self.v.at("existingSecret").truthy(),
+            self.v.at("existingSecretPasswordKey").non_empty(),
+        ) {
+            (true, Some(key)) => key.to_go_string(),
+            _ => "redis-password".to_string(),
+        }
+    }
+
+    /// The ServiceAccount the pods run as (`redis.serviceAccountName`).
+    pub fn service_account(&self) -> String {
+        let fallback = if self.v.at("serviceAccount.create").truthy() {
+            self.fullname.clone()
+        } else {
+            "default".into()
+        };
+        self.v
+            .at("serviceAccount.name")
+            .non_empty()
+            .map_or(fallback, Value::to_go_string)
+    }
+
+    /// A TLS file path under the certificates mount; `fail`s like the chart when the file name is missing.
+    pub fn tls_file(&self, key: &str, what: &str) -> Result<String> {
+        match self.v.at(&format!("tls.{key}")).non_empty() {
+            Some(file) => Ok(format!("/opt/bitnami/redis/certs/{}", file.to_go_string())),
+            None => bail!("{what} is required when TLS in enabled"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(yaml: &str) -> Value {
+        let (map, _) = crate::values::parse_document(yaml, "test").expect("test values parse");
+        Value::Map(map)
+    }
+
+    #[test]
+    fn fullname_follows_the_bitnami_rule() {
+        let long = "a".repeat(70);
+        let cases = [
+            ("st2", "{}", "st2-redis"),
+            ("my-redis", "{}", "my-redis"),
+            ("st2", "nameOverride: cache", "st2-cache"),
+            ("cache-prod", "nameOverride: cache", "cache-prod"),
+            ("st2", "fullnameOverride: shared-redis", "shared-redis"),
+            ("redis", "fullnameOverride: ''", "redis"),
+            ("st2", "fullnameOverride: x-", "x"),
+        ];
+        for (release, yaml, want) in cases {
+            assert_eq!(
+                bitnami_fullname(release, "redis", &values(yaml)),
+                want,
+                "{release} {yaml}"
+            );
+        }
+        let cut = bitnami_fullname(&long, "redis", &values("{}"));
+        assert_eq!(cut.len(), 63);
+        assert_eq!(
+            bitnami_fullname(
+                "st2",
+                "redis",
+                &values(&format!("fullnameOverride: {}-b", "a".repeat(62)))
+            )
+            .len(),
+            62
+        );
+        assert_eq!(bitnami_name("redis", &values("nameOverride: kv")), "kv");
+    }
+}

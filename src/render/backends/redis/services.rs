@@ -1,0 +1,139 @@
+//! The Redis Services (SPEC-chart.md §6.3): `DF-headless` (stable pod DNS names, published before
+//! pods are ready so that starting nodes find each other), `DF` (clients and sentinels) and
+//! `DF-metrics` (iff `metrics.enabled`).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::Redis;
+use crate::render::Object;
+use crate::values::Value;
+
+pub(super) fn objects(redis: &Redis) -> Result<Vec<Object>> {
+    let mut out = vec![headless(redis)?, client(redis)?];
+    if redis.v.at("metrics.enabled").truthy() {
+        out.push(metrics(redis)?);
+    }
+    Ok(out)
+}
+
+/// A port named like its container port, which it targets.
+fn port(name: &str, port: i32, node_port: Option<i32>) -> ServicePort {
+    ServicePort {
+        name: Some(name.to_string()),
+        port,
+        target_port: Some(IntOrString::String(name.to_string())),
+        node_port,
+        ..Default::default()
+    }
+}
+
+/// A map of user labels or annotations, values printed as strings.
+pub(super) fn string_map(value: &Value) -> BTreeMap<String, String> {
+    value
+        .entries()
+        .map(|(k, v)| (k.clone(), v.to_go_string()))
+        .collect()
+}
+
+fn headless(redis: &Redis) -> Result<Object> {
+    let v = &redis.v;
+    Object::new(&Service {
+        metadata: redis.meta(redis.name("-headless")),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            cluster_ip: Some("None".into()),
+            publish_not_ready_addresses: Some(true),
+            ports: Some(vec![
+                port("redis", v.int("redisPort")?, None),
+                port("redis-sentinel", v.int("sentinel.port")?, None),
+            ]),
+            selector: Some(redis.labels()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// `type`, and for LoadBalancers `externalTrafficPolicy` and `loadBalancerIP`, from a
+/// `<…>.service` block.
+fn typed_spec(redis: &Redis, service: &str) -> ServiceSpec {
+    let v = &redis.v;
+    let type_ = v.string(&format!("{service}.type"));
+    let load_balancer = type_ == "LoadBalancer";
+    ServiceSpec {
+        external_traffic_policy: load_balancer
+            .then(|| v.string(&format!("{service}.externalTrafficPolicy"))),
+        load_balancer_ip: v
+            .at(&format!("{service}.loadBalancerIP"))
+            .non_empty()
+            .filter(|_| load_balancer)
+            .map(Value::to_go_string),
+        type_: Some(type_),
+        selector: Some(redis.labels()),
+        ..Default::default()
+    }
+}
+
+fn client(redis: &Redis) -> Result<Object> {
+    let v = &redis.v;
+    let mut metadata = redis.meta(redis.fullname.clone());
+    if let Some(labels) = metadata.labels.as_mut() {
+        labels.extend(string_map(v.at("sentinel.service.labels")));
+    }
+    metadata.annotations = v
+        .at("sentinel.service.annotations")
+        .non_empty()
+        .map(string_map);
+    let node_port = |key: &str| -> Result<Option<i32>> {
+        let path = format!("sentinel.service.{key}");
+        if v.at(&path).truthy() {
+            v.int(&path).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    Object::new(&Service {
+        metadata,
+        spec: Some(ServiceSpec {
+            ports: Some(vec![
+                port(
+                    "redis",
+                    v.int("sentinel.service.redisPort")?,
+                    node_port("redisNodePort")?,
+                ),
+                port(
+                    "redis-sentinel",
+                    v.int("sentinel.service.sentinelPort")?,
+                    node_port("sentinelNodePort")?,
+                ),
+            ]),
+            ..typed_spec(redis, "sentinel.service")
+        }),
+        ..Default::default()
+    })
+}
+
+fn metrics(redis: &Redis) -> Result<Object> {
+    let v = &redis.v;
+    let mut metadata = redis.meta(redis.name("-metrics"));
+    if let Some(labels) = metadata.labels.as_mut() {
+        labels.insert("app.kubernetes.io/component".into(), "metrics".into());
+        labels.extend(string_map(v.at("metrics.service.labels")));
+    }
+    metadata.annotations = v
+        .at("metrics.service.annotations")
+        .non_empty()
+        .map(string_map);
+    Object::new(&Service {
+        metadata,
+        spec: Some(ServiceSpec {
+            ports: Some(vec![port("metrics", 9121, None)]),
+            ..typed_spec(redis, "metrics.service")
+        }),
+        ..Default::default()
+    })
+}

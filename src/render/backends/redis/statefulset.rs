@@ -1,0 +1,846 @@
+//! The StatefulSet `DF-node` (SPEC-chart.md §6.3): per pod a Redis server (`redis`), its
+//! sentinel (`sentinel`) and optionally the exporter (`metrics`).
+//!
+//! Its name, `serviceName`, selector, `podManagementPolicy` (the default, unset as in the chart)
+//! and volume claim template are the chart's exactly: they cannot change on a live StatefulSet.
+//! The claim template's Helm-only `heritage` label is left out; `kubectl apply` over a Helm-made
+//! StatefulSet does not remove labels it never applied, so the template still matches.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use k8s_openapi::api::apps::v1::{
+    RollingUpdateStatefulSetStrategy, StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy,
+};
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    ExecAction, HostPathVolumeSource, KeyToPath, LocalObjectReference, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe, SecretKeySelector,
+    SecretVolumeSource, Volume, VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use super::Redis;
+use super::services::string_map;
+use crate::render::Object;
+use crate::render::backends::{bitnami_image, tpl_block};
+use crate::values::Value;
+
+/// Where the sentinel and server containers find their start scripts.
+const START_SCRIPTS: &str = "/opt/bitnami/scripts/start-scripts";
+/// The password file mounted with `usePasswordFile`.
+const PASSWORD_FILE: &str = "/opt/bitnami/redis/secrets/redis-password";
+/// The exporter's fixed port.
+const METRICS_PORT: i32 = 9121;
+
+pub(super) fn object(redis: &Redis) -> Result<Object> {
+    let v = &redis.v;
+    let metrics = v.at("metrics.enabled").truthy();
+    let persistence = v.at("slave.persistence.enabled").truthy();
+
+    let mut containers = vec![server(redis)?, sentinel(redis)?];
+    if metrics {
+        containers.push(exporter(redis)?);
+    }
+    // Where the chart prints an explicit `null`: unset resource blocks, the sentinel's empty
+    // `subPath`, the exporter's empty mount list.
+    let mut nulls = Vec::new();
+    for (i, path) in ["slave.resources", "sentinel.resources", "metrics.resources"]
+        .iter()
+        .enumerate()
+        .take(containers.len())
+    {
+        if v.at(path).is_null() {
+            nulls.push(format!("spec.template.spec.containers[{i}].resources"));
+        }
+    }
+    if let Some(i) = containers
+        .get(1)
+        .and_then(|c| c.volume_mounts.as_ref())
+        .and_then(|mounts| {
+            mounts
+                .iter()
+                .position(|m| m.name == "redis-data" && m.sub_path.is_none())
+        })
+    {
+        nulls.push(format!(
+            "spec.template.spec.containers[1].volumeMounts[{i}].subPath"
+        ));
+    }
+    if containers.get(2).is_some_and(|c| c.volume_mounts.is_none()) {
+        nulls.push("spec.template.spec.containers[2].volumeMounts".into());
+    }
+    if persistence && !claim_selector_set(redis) {
+        nulls.push("spec.volumeClaimTemplates[0].spec.selector".into());
+    }
+    if v.at("slave.statefulset.rollingUpdatePartition").truthy()
+        && v.string("slave.statefulset.updateStrategy") == "Recreate"
+    {
+        nulls.push("spec.updateStrategy.rollingUpdate".into());
+    }
+
+    let mut labels = redis.labels();
+    labels.insert("role".into(), "node".into());
+    let selector = labels.clone();
+    labels.extend(string_map(v.at("slave.podLabels")));
+    let mut annotations = string_map(v.at("slave.podAnnotations"));
+    if metrics {
+        labels.extend(string_map(v.at("metrics.podLabels")));
+        annotations.extend(string_map(v.at("metrics.podAnnotations")));
+    }
+
+    let pod = PodSpec {
+        image_pull_secrets: pull_secrets(redis),
+        security_context: enabled_block(redis, "securityContext")?,
+        service_account_name: Some(redis.service_account()),
+        priority_class_name: v
+            .at("slave.priorityClassName")
+            .non_empty()
+            .map(Value::to_go_string),
+        node_selector: v.at("slave.nodeSelector").non_empty().map(string_map),
+        tolerations: v
+            .at("slave.tolerations")
+            .non_empty()
+            .map(|_| v.typed("slave.tolerations"))
+            .transpose()?,
+        scheduler_name: v
+            .at("slave.schedulerName")
+            .non_empty()
+            .map(Value::to_go_string),
+        // The chart reads the master's key here, even in sentinel mode.
+        topology_spread_constraints: v
+            .at("master.spreadConstraints")
+            .non_empty()
+            .map(|_| v.typed("master.spreadConstraints"))
+            .transpose()?,
+        affinity: match v.at("slave.affinity").non_empty() {
+            Some(affinity) => Some(serde_json::from_value(tpl_block(
+                redis.ctx,
+                affinity,
+                &v.key("slave.affinity"),
+            )?)?),
+            None => None,
+        },
+        containers,
+        init_containers: init_containers(redis)?,
+        volumes: Some(volumes(redis)?),
+        ..Default::default()
+    };
+
+    let set = StatefulSet {
+        metadata: redis.meta(redis.name("-node")),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(v.int("cluster.slaveCount")?),
+            service_name: Some(redis.name("-headless")),
+            selector: LabelSelector {
+                match_labels: Some(selector),
+                ..Default::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    annotations: Some(annotations),
+                    ..Default::default()
+                }),
+                spec: Some(pod),
+            },
+            volume_claim_templates: persistence
+                .then(|| claim_template(redis))
+                .transpose()?
+                .map(|c| vec![c]),
+            update_strategy: Some(update_strategy(redis)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+
+    let mut object = Object::new(&set)?
+        .checksum("checksum/health", &[("ConfigMap", &redis.name("-health"))])
+        .checksum("checksum/configmap", &[("ConfigMap", &redis.fullname)])
+        .checksum("checksum/secret", &[("Secret", &redis.fullname)]);
+    for path in nulls {
+        object.set_null(&path);
+    }
+    // k8s-openapi serializes a claim template as a whole PersistentVolumeClaim; the template
+    // has no `apiVersion`/`kind` of its own.
+    if let Some(claim) = object
+        .body
+        .pointer_mut("/spec/volumeClaimTemplates/0")
+        .and_then(|c| c.as_object_mut())
+    {
+        claim.remove("apiVersion");
+        claim.remove("kind");
+    }
+    Ok(object)
+}
+
+/// Does the claim template select volumes (`slave.persistence.matchLabels`/`matchExpressions`)?
+/// The chart prints an empty `selector:` otherwise.
+fn claim_selector_set(redis: &Redis) -> bool {
+    redis.v.at("slave.persistence.matchLabels").truthy()
+        || redis.v.at("slave.persistence.matchExpressions").truthy()
+}
+
+/// `volumeClaimTemplates[0]`: `redis-data` (SPEC-chart.md §6.5: `slave.persistence.*`).
+fn claim_template(redis: &Redis) -> Result<PersistentVolumeClaim> {
+    let v = &redis.v;
+    let mut labels = redis.labels();
+    labels.insert("component".into(), "slave".into());
+    Ok(PersistentVolumeClaim {
+        metadata: ObjectMeta {
+            name: Some("redis-data".into()),
+            labels: Some(labels),
+            ..Default::default()
+        },
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(
+                v.at("slave.persistence.accessModes")
+                    .as_list()
+                    .iter()
+                    .map(Value::to_go_string)
+                    .collect(),
+            ),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity(v.string("slave.persistence.size")),
+                )])),
+                ..Default::default()
+            }),
+            storage_class_name: storage_class(redis),
+            selector: claim_selector_set(redis)
+                .then(|| -> Result<LabelSelector> {
+                    Ok(LabelSelector {
+                        match_labels: v
+                            .at("slave.persistence.matchLabels")
+                            .non_empty()
+                            .map(string_map),
+                        match_expressions: match v
+                            .at("slave.persistence.matchExpressions")
+                            .non_empty()
+                        {
+                            Some(_) => Some(v.typed("slave.persistence.matchExpressions")?),
+                            None => None,
+                        },
+                    })
+                })
+                .transpose()?,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// `global.storageClass`, else `slave.persistence.storageClass`; `-` means the empty class.
+fn storage_class(redis: &Redis) -> Option<String> {
+    let v = &redis.v;
+    let class = v
+        .global(redis.ctx, "storageClass")
+        .non_empty()
+        .or_else(|| v.at("slave.persistence.storageClass").non_empty())?;
+    let class = class.to_go_string();
+    Some(if class == "-" { String::new() } else { class })
+}
+
+fn update_strategy(redis: &Redis) -> StatefulSetUpdateStrategy {
+    let v = &redis.v;
+    let type_ = v
+        .at("slave.statefulset.updateStrategy")
+        .non_empty()
+        .map(Value::to_go_string);
+    let rolling_update = (v.at("slave.statefulset.rollingUpdatePartition").truthy()
+        && type_.as_deref() != Some("Recreate"))
+    .then(|| RollingUpdateStatefulSetStrategy {
+        partition: v.int("slave.statefulset.rollingUpdatePartition").ok(),
+        ..Default::default()
+    });
+    StatefulSetUpdateStrategy {
+        type_,
+        rolling_update,
+    }
+}
+
+/// A security context block with an `enabled` switch (`securityContext`,
+/// `containerSecurityContext`): the block without `enabled`, iff enabled.
+fn enabled_block<T: serde::de::DeserializeOwned>(redis: &Redis, path: &str) -> Result<Option<T>> {
+    let v = &redis.v;
+    if !v.at(&format!("{path}.enabled")).truthy() {
+        return Ok(None);
+    }
+    let mut json = v.at(path).to_json();
+    if let Some(map) = json.as_object_mut() {
+        map.remove("enabled");
+    }
+    Ok(Some(
+        serde_json::from_value(json).map_err(|e| anyhow::anyhow!("`{}`: {e}", v.key(path)))?,
+    ))
+}
+
+/// `global.imagePullSecrets`, else the pull secrets of every image the pod may use.
+fn pull_secrets(redis: &Redis) -> Option<Vec<LocalObjectReference>> {
+    let v = &redis.v;
+    let global = v.global(redis.ctx, "imagePullSecrets");
+    let names: Vec<&Value> = if global.truthy() {
+        global.as_list().iter().collect()
+    } else {
+        [
+            "image.pullSecrets",
+            "metrics.image.pullSecrets",
+            "sysctlImage.pullSecrets",
+            "volumePermissions.image.pullSecrets",
+        ]
+        .iter()
+        .flat_map(|p| v.at(p).as_list())
+        .collect()
+    };
+    (!names.is_empty()).then(|| {
+        names
+            .into_iter()
+            .map(|n| LocalObjectReference {
+                name: n.to_go_string(),
+            })
+            .collect()
+    })
+}
+
+fn env(name: &str, value: impl Into<String>) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: Some(value.into()),
+        ..Default::default()
+    }
+}
+
+fn secret_env(redis: &Redis, name: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: redis.secret_name(),
+                key: redis.secret_key(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn yes_no(flag: bool) -> &'static str {
+    if flag { "yes" } else { "no" }
+}
+
+/// The password variables of a container: files with `usePasswordFile`, Secret references
+/// with `usePassword`, else an explicit permission to run without one.
+fn password_env(redis: &Redis, names: &[&str]) -> Vec<EnvVar> {
+    let v = &redis.v;
+    if !v.at("usePassword").truthy() {
+        return vec![env("ALLOW_EMPTY_PASSWORD", "yes")];
+    }
+    names
+        .iter()
+        .map(|name| {
+            if v.at("usePasswordFile").truthy() {
+                env(&format!("{name}_FILE"), PASSWORD_FILE)
+            } else {
+                secret_env(redis, name)
+            }
+        })
+        .collect()
+}
+
+/// The TLS variables (`<prefix>_CERT_FILE`…) of a container.
+fn tls_env(redis: &Redis, prefix: &str) -> Result<Vec<EnvVar>> {
+    let v = &redis.v;
+    let mut out = vec![
+        env(
+            &format!("{prefix}_AUTH_CLIENTS"),
+            yes_no(v.at("tls.authClients").truthy()),
+        ),
+        env(
+            &format!("{prefix}_CERT_FILE"),
+            redis.tls_file("certFilename", "Certificate filename")?,
+        ),
+        env(
+            &format!("{prefix}_KEY_FILE"),
+            redis.tls_file("certKeyFilename", "Certificate Key filename")?,
+        ),
+        env(
+            &format!("{prefix}_CA_FILE"),
+            redis.tls_file("certCAFilename", "Certificate CA filename")?,
+        ),
+    ];
+    if let Some(dh) = v.at("tls.dhParamsFilename").non_empty() {
+        out.push(env(
+            &format!("{prefix}_DH_PARAMS_FILE"),
+            format!("/opt/bitnami/redis/certs/{}", dh.to_go_string()),
+        ));
+    }
+    Ok(out)
+}
+
+/// A probe running `sh -c "<script> <seconds>"` from the `<path>` timings when
+/// `<path>.enabled`, else the `custom` probe block if any.
+fn probe(redis: &Redis, path: &str, custom: &str, script: &str) -> Result<Option<Probe>> {
+    let v = &redis.v;
+    if v.at(&format!("{path}.enabled")).truthy() {
+        let t = |field: &str| v.int(&format!("{path}.{field}")).map(Some);
+        return Ok(Some(Probe {
+            initial_delay_seconds: t("initialDelaySeconds")?,
+            period_seconds: t("periodSeconds")?,
+            timeout_seconds: t("timeoutSeconds")?,
+            success_threshold: t("successThreshold")?,
+            failure_threshold: t("failureThreshold")?,
+            exec: Some(ExecAction {
+                command: Some(vec!["sh".into(), "-c".into(), script.into()]),
+            }),
+            ..Default::default()
+        }));
+    }
+    v.at(custom)
+        .non_empty()
+        .map(|_| v.typed(custom))
+        .transpose()
+}
+
+fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        ..Default::default()
+    }
+}
+
+fn certificates_mount() -> VolumeMount {
+    VolumeMount {
+        read_only: Some(true),
+        ..mount("redis-certificates", "/opt/bitnami/redis/certs")
+    }
+}
+
+/// `image.pullPolicy`-style keys are printed with `quote`: a missing one stays unset.
+fn pull_policy(redis: &Redis, path: &str) -> Option<String> {
+    let value = redis.v.at(path);
+    (!value.is_null()).then(|| value.to_go_string())
+}
+
+fn resources<T: serde::de::DeserializeOwned>(redis: &Redis, path: &str) -> Result<Option<T>> {
+    if redis.v.at(path).is_null() {
+        Ok(None)
+    } else {
+        redis.v.typed(path).map(Some)
+    }
+}
+
+/// The Redis server container.
+fn server(redis: &Redis) -> Result<Container> {
+    let v = &redis.v;
+    let tls = v.at("tls.enabled").truthy();
+    let port = v.string("redisPort");
+    let mut env_vars = vec![env("REDIS_MASTER_PORT_NUMBER", &port)];
+    env_vars.extend(password_env(
+        redis,
+        &["REDIS_PASSWORD", "REDIS_MASTER_PASSWORD"],
+    ));
+    env_vars.push(env("REDIS_TLS_ENABLED", yes_no(tls)));
+    if tls {
+        env_vars.push(env("REDIS_TLS_PORT", &port));
+        env_vars.extend(tls_env(redis, "REDIS_TLS")?);
+    } else {
+        env_vars.push(env("REDIS_PORT", &port));
+    }
+    env_vars.push(env("REDIS_DATA_DIR", v.string("slave.persistence.path")));
+
+    // The chart gives both probes the liveness timeout as the script's argument.
+    let seconds = v.string("slave.livenessProbe.timeoutSeconds");
+    let mut mounts = vec![
+        mount("start-scripts", START_SCRIPTS),
+        mount("health", "/health"),
+    ];
+    if v.at("usePasswordFile").truthy() {
+        mounts.push(mount("redis-password", "/opt/bitnami/redis/secrets/"));
+    }
+    mounts.extend([
+        mount("redis-data", "/data"),
+        mount("config", "/opt/bitnami/redis/mounted-etc"),
+        mount("redis-tmp-conf", "/opt/bitnami/redis/etc"),
+    ]);
+    if tls {
+        mounts.push(certificates_mount());
+    }
+    Ok(Container {
+        name: redis.app.clone(),
+        image: Some(bitnami_image(
+            redis.ctx,
+            &redis.v,
+            "image",
+            Some("bitnami/redis"),
+        )),
+        image_pull_policy: pull_policy(redis, "image.pullPolicy"),
+        security_context: enabled_block(redis, "containerSecurityContext")?,
+        command: Some(vec![
+            "/bin/bash".into(),
+            "-c".into(),
+            format!("{START_SCRIPTS}/start-node.sh"),
+        ]),
+        env: Some(env_vars),
+        ports: Some(vec![ContainerPort {
+            name: Some("redis".into()),
+            container_port: v.int("redisPort")?,
+            ..Default::default()
+        }]),
+        liveness_probe: probe(
+            redis,
+            "slave.livenessProbe",
+            "slave.customLivenessProbe",
+            &format!("/health/ping_liveness_local.sh {seconds}"),
+        )?,
+        readiness_probe: probe(
+            redis,
+            "slave.readinessProbe",
+            "slave.customReadinessProbe",
+            &format!("/health/ping_readiness_local.sh {seconds}"),
+        )?,
+        resources: resources(redis, "slave.resources")?,
+        volume_mounts: Some(mounts),
+        ..Default::default()
+    })
+}
+
+/// The sentinel container.
+fn sentinel(redis: &Redis) -> Result<Container> {
+    let v = &redis.v;
+    let tls = v.at("tls.enabled").truthy();
+    let port = v.string("sentinel.port");
+    let mut env_vars = password_env(redis, &["REDIS_PASSWORD"]);
+    env_vars.push(env("REDIS_SENTINEL_TLS_ENABLED", yes_no(tls)));
+    if tls {
+        env_vars.push(env("REDIS_SENTINEL_TLS_PORT_NUMBER", &port));
+        env_vars.extend(tls_env(redis, "REDIS_SENTINEL_TLS")?);
+    } else {
+        env_vars.push(env("REDIS_SENTINEL_PORT", &port));
+    }
+    let seconds = v.string("sentinel.livenessProbe.timeoutSeconds");
+    let script = format!("/health/ping_sentinel.sh {seconds}");
+    let mut mounts = vec![
+        mount("start-scripts", START_SCRIPTS),
+        mount("health", "/health"),
+    ];
+    if v.at("usePasswordFile").truthy() {
+        mounts.push(mount("redis-password", "/opt/bitnami/redis/secrets/"));
+    }
+    let sub_path = v.string("master.persistence.subPath");
+    mounts.push(VolumeMount {
+        sub_path: (!v.at("master.persistence.subPath").is_null() && !sub_path.is_empty())
+            .then_some(sub_path),
+        ..mount("redis-data", &v.string("master.persistence.path"))
+    });
+    mounts.extend([
+        mount("config", "/opt/bitnami/redis-sentinel/mounted-etc"),
+        mount("sentinel-tmp-conf", "/opt/bitnami/redis-sentinel/etc"),
+    ]);
+    if tls {
+        mounts.push(certificates_mount());
+    }
+    Ok(Container {
+        name: "sentinel".into(),
+        image: Some(bitnami_image(
+            redis.ctx,
+            &redis.v,
+            "sentinel.image",
+            Some("bitnami/redis-sentinel"),
+        )),
+        image_pull_policy: pull_policy(redis, "sentinel.image.pullPolicy"),
+        security_context: enabled_block(redis, "containerSecurityContext")?,
+        command: Some(vec![
+            "/bin/bash".into(),
+            "-c".into(),
+            format!("{START_SCRIPTS}/start-sentinel.sh"),
+        ]),
+        env: Some(env_vars),
+        ports: Some(vec![ContainerPort {
+            name: Some("redis-sentinel".into()),
+            container_port: v.int("sentinel.port")?,
+            ..Default::default()
+        }]),
+        liveness_probe: probe(
+            redis,
+            "sentinel.livenessProbe",
+            "sentinel.customLivenessProbe",
+            &script,
+        )?,
+        readiness_probe: probe(
+            redis,
+            "sentinel.readinessProbe",
+            "sentinel.customReadinessProbe",
+            &script,
+        )?,
+        resources: resources(redis, "sentinel.resources")?,
+        volume_mounts: Some(mounts),
+        ..Default::default()
+    })
+}
+
+/// The exporter's shell command: export the password from the file if mounted, then run
+/// `redis_exporter` with `metrics.extraArgs` as `--key=value` flags (key order).
+fn exporter_command(redis: &Redis) -> String {
+    let flags: String = redis
+        .v
+        .at("metrics.extraArgs")
+        .entries()
+        .map(|(k, v)| format!(" --{k}={}", v.to_go_string()))
+        .collect();
+    format!(
+        "if [[ -f '/secrets/redis-password' ]]; then\nexport REDIS_PASSWORD=$(cat /secrets/redis-password)\nfi\nredis_exporter{flags}\n"
+    )
+}
+
+/// The Prometheus exporter container (`metrics.enabled`).
+fn exporter(redis: &Redis) -> Result<Container> {
+    let v = &redis.v;
+    let mut env_vars = vec![env("REDIS_ALIAS", &redis.fullname)];
+    if v.at("usePassword").truthy() && !v.at("usePasswordFile").truthy() {
+        env_vars.push(secret_env(redis, "REDIS_PASSWORD"));
+    }
+    let tls = v.at("tls.enabled").truthy();
+    if tls {
+        env_vars.extend([
+            env(
+                "REDIS_ADDR",
+                format!("rediss://localhost:{}", v.string("redisPort")),
+            ),
+            env(
+                "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
+                redis.tls_file("certKeyFilename", "Certificate Key filename")?,
+            ),
+            env(
+                "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
+                redis.tls_file("certFilename", "Certificate filename")?,
+            ),
+            env(
+                "REDIS_EXPORTER_TLS_CA_CERT_FILE",
+                redis.tls_file("certCAFilename", "Certificate CA filename")?,
+            ),
+        ]);
+    }
+    let mut mounts = Vec::new();
+    if v.at("usePasswordFile").truthy() {
+        mounts.push(mount("redis-password", "/secrets/"));
+    }
+    if tls {
+        mounts.push(certificates_mount());
+    }
+    Ok(Container {
+        name: "metrics".into(),
+        image: Some(bitnami_image(
+            redis.ctx,
+            &redis.v,
+            "metrics.image",
+            Some("bitnami/redis-exporter"),
+        )),
+        image_pull_policy: pull_policy(redis, "metrics.image.pullPolicy"),
+        security_context: enabled_block(redis, "containerSecurityContext")?,
+        command: Some(vec![
+            "/bin/bash".into(),
+            "-c".into(),
+            exporter_command(redis),
+        ]),
+        env: Some(env_vars),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        ports: Some(vec![ContainerPort {
+            name: Some("metrics".into()),
+            container_port: METRICS_PORT,
+            ..Default::default()
+        }]),
+        resources: resources(redis, "metrics.resources")?,
+        ..Default::default()
+    })
+}
+
+/// `volume-permissions` (chowns the data volume) and `init-sysctl`, when enabled.
+fn init_containers(redis: &Redis) -> Result<Option<Vec<Container>>> {
+    let v = &redis.v;
+    let mut out = Vec::new();
+    let data_dir = v.string("slave.persistence.path");
+    if [
+        "volumePermissions.enabled",
+        "slave.persistence.enabled",
+        "securityContext.enabled",
+        "containerSecurityContext.enabled",
+    ]
+    .iter()
+    .all(|p| v.at(p).truthy())
+    {
+        let owner = if v.string("volumePermissions.securityContext.runAsUser") == "auto" {
+            "`id -u`:`id -G | cut -d \" \" -f2`".to_string()
+        } else {
+            format!(
+                "{}:{}",
+                v.string("containerSecurityContext.runAsUser"),
+                v.string("securityContext.fsGroup")
+            )
+        };
+        let sub_path = v.string("slave.persistence.subPath");
+        out.push(Container {
+            name: "volume-permissions".into(),
+            image: Some(bitnami_image(
+                redis.ctx,
+                &redis.v,
+                "volumePermissions.image",
+                None,
+            )),
+            image_pull_policy: pull_policy(redis, "volumePermissions.image.pullPolicy"),
+            command: Some(vec![
+                "/bin/sh".into(),
+                "-cx".into(),
+                format!("chown -R {owner} {data_dir}\n"),
+            ]),
+            security_context: Some(v.typed("volumePermissions.securityContext")?),
+            resources: resources(redis, "volumePermissions.resources")?,
+            volume_mounts: Some(vec![VolumeMount {
+                sub_path: (!sub_path.is_empty() && !v.at("slave.persistence.subPath").is_null())
+                    .then_some(sub_path),
+                ..mount("redis-data", &data_dir)
+            }]),
+            ..Default::default()
+        });
+    }
+    if v.at("sysctlImage.enabled").truthy() {
+        out.push(Container {
+            name: "init-sysctl".into(),
+            image: Some(bitnami_image(redis.ctx, &redis.v, "sysctlImage", None)),
+            image_pull_policy: Some(
+                v.at("sysctlImage.pullPolicy")
+                    .non_empty()
+                    .map_or_else(String::new, Value::to_go_string),
+            ),
+            resources: resources(redis, "sysctlImage.resources")?,
+            volume_mounts: v
+                .at("sysctlImage.mountHostSys")
+                .truthy()
+                .then(|| vec![mount("host-sys", "/host-sys")]),
+            command: Some(
+                v.at("sysctlImage.command")
+                    .as_list()
+                    .iter()
+                    .map(Value::to_go_string)
+                    .collect(),
+            ),
+            security_context: Some(serde_json::from_value(
+                serde_json::json!({"privileged": true, "runAsUser": 0}),
+            )?),
+            ..Default::default()
+        });
+    }
+    Ok((!out.is_empty()).then_some(out))
+}
+
+fn config_map_volume(name: &str, config_map: String, executable: bool) -> Volume {
+    Volume {
+        name: name.into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: config_map,
+            default_mode: executable.then_some(0o755),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn empty_dir(name: &str) -> Volume {
+    Volume {
+        name: name.into(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Default::default()
+    }
+}
+
+fn volumes(redis: &Redis) -> Result<Vec<Volume>> {
+    let v = &redis.v;
+    let mut out = vec![
+        config_map_volume("start-scripts", redis.name("-scripts"), true),
+        config_map_volume("health", redis.name("-health"), true),
+    ];
+    if v.at("usePasswordFile").truthy() {
+        out.push(Volume {
+            name: "redis-password".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(redis.secret_name()),
+                items: Some(vec![KeyToPath {
+                    key: redis.secret_key(),
+                    path: "redis-password".into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    out.push(config_map_volume("config", redis.fullname.clone(), false));
+    if v.at("sysctlImage.mountHostSys").truthy() {
+        out.push(Volume {
+            name: "host-sys".into(),
+            host_path: Some(HostPathVolumeSource {
+                path: "/sys".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    out.extend([empty_dir("sentinel-tmp-conf"), empty_dir("redis-tmp-conf")]);
+    if v.at("tls.enabled").truthy() {
+        let Some(secret) = v.at("tls.certificatesSecret").non_empty() else {
+            bail!(
+                "A secret containing the certificates for the TLS traffic is required when TLS in enabled"
+            );
+        };
+        out.push(Volume {
+            name: "redis-certificates".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret.to_go_string()),
+                default_mode: Some(256),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    if !v.at("slave.persistence.enabled").truthy() {
+        out.push(empty_dir("redis-data"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exporter_command_appends_extra_args_in_key_order() {
+        let release = crate::render::Release {
+            name: "st2".into(),
+            namespace: "default".into(),
+        };
+        let layers = [
+            "redis.metrics.extraArgs.skip-tls-verification=true",
+            "redis.metrics.extraArgs.check-keys=a",
+        ]
+        .map(|arg| crate::values::Layer::Set {
+            kind: crate::values::SetKind::Set,
+            arg: arg.into(),
+        });
+        let loaded = crate::values::load(&layers).expect("values");
+        let options = crate::render::Options::default();
+        let ctx = crate::render::Ctx {
+            values: &loaded.values,
+            release: &release,
+            options: &options,
+            secrets: crate::secrets::SecretGenerator::new(&release),
+        };
+        let redis = Redis::new(&ctx).expect("redis");
+        assert!(
+            exporter_command(&redis)
+                .ends_with("\nredis_exporter --check-keys=a --skip-tls-verification=true\n")
+        );
+    }
+}
