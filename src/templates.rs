@@ -12,6 +12,10 @@ use serde::Serialize;
 
 /// Every embedded template: (name, source). Names are paths below `templates/`.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("external-dns/aws-credentials", include_str!("../templates/external-dns/aws-credentials")),
+    ("external-dns/aws-config", include_str!("../templates/external-dns/aws-config")),
+    ("external-dns/alibaba-cloud.json", include_str!("../templates/external-dns/alibaba-cloud.json")),
+    ("external-dns/azure.json", include_str!("../templates/external-dns/azure.json")),
     ("redis/redis.conf", include_str!("../templates/redis/redis.conf")),
     ("redis/master.conf", include_str!("../templates/redis/master.conf")),
     ("redis/replica.conf", include_str!("../templates/redis/replica.conf")),

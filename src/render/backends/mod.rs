@@ -36,6 +36,9 @@ pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
     if ctx.v("redis.enabled").truthy() {
         out.extend(redis::unsupported_keys(ctx));
     }
+    if ctx.values.key("external-dns").key("enabled").truthy() {
+        out.extend(external_dns::unsupported_keys(ctx));
+    }
     out
 }
 

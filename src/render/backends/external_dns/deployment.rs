@@ -1,0 +1,892 @@
+//! The Deployment `R-external-dns` (SPEC-chart.md §6.4): one container whose arguments,
+//! environment and credential mounts depend on the DNS provider, in the chart's order.
+//!
+//! One fix: the chart's TransIP volume sets `secret.name`, a field Kubernetes does not have;
+//! st2k8s mounts the Secret by `secretName`.
+
+use anyhow::Result;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource, HostPathVolumeSource,
+    KeyToPath, LocalObjectReference, PodSpec, PodTemplateSpec, SecretKeySelector,
+    SecretVolumeSource, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use super::secret::{creates_secret, custom_ca, secret_name};
+use super::{ExternalDns, string_map};
+use crate::render::Object;
+use crate::render::backends::{bitnami_image, tpl_block};
+use crate::values::Value;
+
+pub(super) fn object(dns: &ExternalDns) -> Result<Object> {
+    let v = &dns.v;
+    let env_vars = env(dns)?;
+    let mounts = mounts(dns)?;
+    let volumes = volumes(dns)?;
+    let (env_empty, mounts_empty, volumes_empty) =
+        (env_vars.is_empty(), mounts.is_empty(), volumes.is_empty());
+
+    let mut annotations = std::collections::BTreeMap::new();
+    if v.at("podAnnotations").truthy() || v.at("metrics.enabled").truthy() {
+        annotations.extend(string_map(v.at("podAnnotations")));
+        annotations.extend(string_map(v.at("metrics.podAnnotations")));
+    }
+    let has_secret = creates_secret(dns);
+    let has_ca = custom_ca(dns);
+    let annotations_null = annotations.is_empty() && !has_secret && !has_ca;
+
+    let pass_through = |path: &str| -> Result<Option<serde_json::Value>> {
+        v.at(path)
+            .non_empty()
+            .map(|block| tpl_block(dns.ctx, block, &v.key(path)))
+            .transpose()
+    };
+    let container = Container {
+        name: "external-dns".into(),
+        image: Some(bitnami_image(
+            dns.ctx,
+            v,
+            "image",
+            Some("bitnami/external-dns"),
+        )),
+        image_pull_policy: Some(v.string("image.pullPolicy")),
+        args: Some(args(dns)?),
+        env: (!env_empty).then_some(env_vars),
+        ports: Some(vec![ContainerPort {
+            name: Some("http".into()),
+            container_port: v.int("service.port")?,
+            ..Default::default()
+        }]),
+        readiness_probe: v.typed("readinessProbe")?,
+        liveness_probe: v.typed("livenessProbe")?,
+        security_context: v
+            .at("securityContext")
+            .non_empty()
+            .map(|_| v.typed("securityContext"))
+            .transpose()?,
+        resources: v
+            .at("resources")
+            .non_empty()
+            .map(|_| v.typed("resources"))
+            .transpose()?,
+        volume_mounts: (!mounts_empty).then_some(mounts),
+        ..Default::default()
+    };
+    let pod = PodSpec {
+        image_pull_secrets: pull_secrets(dns),
+        security_context: v
+            .at("podSecurityContext")
+            .non_empty()
+            .map(|_| v.typed("podSecurityContext"))
+            .transpose()?,
+        affinity: pass_through("affinity")?
+            .map(serde_json::from_value)
+            .transpose()?,
+        node_selector: pass_through("nodeSelector")?
+            .map(serde_json::from_value)
+            .transpose()?,
+        tolerations: pass_through("tolerations")?
+            .map(serde_json::from_value)
+            .transpose()?,
+        service_account_name: Some(dns.service_account()),
+        priority_class_name: v
+            .at("priorityClassName")
+            .non_empty()
+            .map(Value::to_go_string),
+        containers: vec![container],
+        volumes: (!volumes_empty).then_some(volumes),
+        ..Default::default()
+    };
+    let deployment = Deployment {
+        metadata: dns.meta(dns.fullname.clone()),
+        spec: Some(DeploymentSpec {
+            replicas: Some(v.int("replicas")?),
+            selector: LabelSelector {
+                match_labels: Some(dns.selector()),
+                ..Default::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(dns.labels()),
+                    annotations: (!annotations.is_empty()).then_some(annotations),
+                    ..Default::default()
+                }),
+                spec: Some(pod),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut object = Object::new(&deployment)?;
+    if has_secret {
+        object = object.checksum("checksum/secret", &[("Secret", &dns.fullname)]);
+    }
+    if has_ca {
+        object = object.checksum("checksum/config", &[("ConfigMap", &dns.fullname)]);
+    }
+    // Where the chart prints empty blocks as `null`.
+    if annotations_null {
+        object.set_null("spec.template.metadata.annotations");
+    }
+    if env_empty {
+        object.set_null("spec.template.spec.containers[0].env");
+    }
+    if mounts_empty {
+        object.set_null("spec.template.spec.containers[0].volumeMounts");
+    }
+    if volumes_empty {
+        object.set_null("spec.template.spec.volumes");
+    }
+    Ok(object)
+}
+
+/// `global.imagePullSecrets`, else `image.pullSecrets`.
+fn pull_secrets(dns: &ExternalDns) -> Option<Vec<LocalObjectReference>> {
+    let global = dns.v.global(dns.ctx, "imagePullSecrets");
+    let names = if global.truthy() {
+        global
+    } else {
+        dns.v.at("image.pullSecrets")
+    };
+    names.non_empty().map(|list| {
+        list.as_list()
+            .iter()
+            .map(|n| LocalObjectReference {
+                name: n.to_go_string(),
+            })
+            .collect()
+    })
+}
+
+/// The command line, in the chart's order: generic flags, filters, policy/provider/registry,
+/// sources, then the provider's own flags and `extraArgs`.
+fn args(dns: &ExternalDns) -> Result<Vec<String>> {
+    let v = &dns.v;
+    let set = |path: &str| dns.set(path);
+    let s = |path: &str| v.string(path);
+    let p = dns.provider.as_str();
+    let mut a: Vec<String> = Vec::new();
+    flag_if(
+        &mut a,
+        set("logLevel"),
+        format!("--log-level={}", s("logLevel")),
+    );
+    flag_if(
+        &mut a,
+        set("logFormat"),
+        format!("--log-format={}", s("logFormat")),
+    );
+    flag_if(&mut a, set("dryRun"), "--dry-run".into());
+    flag_if(&mut a, set("triggerLoopOnEvent"), "--events".into());
+    flag_if(
+        &mut a,
+        set("namespace"),
+        format!("--namespace={}", s("namespace")),
+    );
+    let templates: Vec<String> = v
+        .at("fqdnTemplates")
+        .as_list()
+        .iter()
+        .map(Value::to_go_string)
+        .collect();
+    flag_if(
+        &mut a,
+        set("fqdnTemplates"),
+        format!("--fqdn-template={}", templates.join(",")),
+    );
+    flag_if(
+        &mut a,
+        set("combineFQDNAnnotation"),
+        "--combine-fqdn-annotation".into(),
+    );
+    flag_if(
+        &mut a,
+        set("ignoreHostnameAnnotation") && set("fqdnTemplates"),
+        "--ignore-hostname-annotation".into(),
+    );
+    flag_if(
+        &mut a,
+        set("publishInternalServices"),
+        "--publish-internal-services".into(),
+    );
+    flag_if(&mut a, set("publishHostIP"), "--publish-host-ip".into());
+    let each = |path: &str, flag: &str, a: &mut Vec<String>| {
+        a.extend(
+            v.at(path)
+                .as_list()
+                .iter()
+                .map(|item| format!("--{flag}={}", item.to_go_string())),
+        );
+    };
+    each("serviceTypeFilter", "service-type-filter", &mut a);
+    each("domainFilters", "domain-filter", &mut a);
+    each("excludeDomains", "exclude-domains", &mut a);
+    each("zoneIdFilters", "zone-id-filter", &mut a);
+    a.push(format!("--policy={}", s("policy")));
+    a.push(format!("--provider={p}"));
+    a.push(format!("--registry={}", s("registry")));
+    a.push(format!("--interval={}", s("interval")));
+    if s("registry") == "txt" {
+        flag_if(
+            &mut a,
+            set("txtOwnerId"),
+            format!("--txt-owner-id={}", s("txtOwnerId")),
+        );
+        flag_if(
+            &mut a,
+            set("txtPrefix"),
+            format!("--txt-prefix={}", s("txtPrefix")),
+        );
+    }
+    flag_if(
+        &mut a,
+        set("annotationFilter"),
+        format!("--annotation-filter={}", s("annotationFilter")),
+    );
+    flag_if(
+        &mut a,
+        set("crd.apiversion"),
+        format!("--crd-source-apiversion={}", s("crd.apiversion")),
+    );
+    flag_if(
+        &mut a,
+        set("crd.kind"),
+        format!("--crd-source-kind={}", s("crd.kind")),
+    );
+    each("sources", "source", &mut a);
+
+    if p == "alibabacloud" {
+        let configured = (set("alibabacloud.accessKeyId") && set("alibabacloud.accessKeySecret"))
+            || set("alibabacloud.secretName");
+        flag_if(
+            &mut a,
+            configured,
+            "--alibaba-cloud-config-file=/etc/kubernetes/alibaba-cloud.json".into(),
+        );
+        flag_if(
+            &mut a,
+            set("alibabacloud.zoneType"),
+            format!("--alibaba-cloud-zone-type={}", s("alibabacloud.zoneType")),
+        );
+    }
+    if p == "aws" || p == "aws-sd" {
+        flag_if(
+            &mut a,
+            set("aws.apiRetries"),
+            format!("--aws-api-retries={}", s("aws.apiRetries")),
+        );
+        flag_if(
+            &mut a,
+            set("aws.zoneType"),
+            format!("--aws-zone-type={}", s("aws.zoneType")),
+        );
+        flag_if(
+            &mut a,
+            set("aws.assumeRoleArn"),
+            format!("--aws-assume-role={}", s("aws.assumeRoleArn")),
+        );
+        flag_if(
+            &mut a,
+            set("aws.batchChangeSize"),
+            format!("--aws-batch-change-size={}", s("aws.batchChangeSize")),
+        );
+    }
+    // These AWS flags apply whatever the provider, as in the chart.
+    each("aws.zoneTags", "aws-zone-tags", &mut a);
+    flag_if(&mut a, set("aws.preferCNAME"), "--aws-prefer-cname".into());
+    flag_if(
+        &mut a,
+        v.at("aws.evaluateTargetHealth") == &Value::Bool(false),
+        "--no-aws-evaluate-target-health".into(),
+    );
+    if (p == "azure" && !set("azure.secretName")) || p == "azure-private-dns" {
+        flag_if(
+            &mut a,
+            set("azure.resourceGroup"),
+            format!("--azure-resource-group={}", s("azure.resourceGroup")),
+        );
+    }
+    if p == "azure-private-dns" {
+        flag_if(
+            &mut a,
+            set("azure.subscriptionId"),
+            format!("--azure-subscription-id={}", s("azure.subscriptionId")),
+        );
+    }
+    if p == "cloudflare" {
+        flag_if(
+            &mut a,
+            set("cloudflare.proxied"),
+            "--cloudflare-proxied".into(),
+        );
+    }
+    if p == "google" {
+        flag_if(
+            &mut a,
+            set("google.project"),
+            format!("--google-project={}", s("google.project")),
+        );
+    }
+    if p == "infoblox" {
+        a.push(format!("--infoblox-grid-host={}", s("infoblox.gridHost")));
+        a.push(format!("--infoblox-view={}", s("infoblox.view")));
+        flag_if(
+            &mut a,
+            set("infoblox.domainFilter"),
+            format!("--domain-filter={}", s("infoblox.domainFilter")),
+        );
+        flag_if(
+            &mut a,
+            set("infoblox.wapiPort"),
+            format!("--infoblox-wapi-port={}", s("infoblox.wapiPort")),
+        );
+        flag_if(
+            &mut a,
+            set("infoblox.wapiVersion"),
+            format!("--infoblox-wapi-version={}", s("infoblox.wapiVersion")),
+        );
+        a.push(
+            if set("infoblox.noSslVerify") {
+                "--no-infoblox-ssl-verify"
+            } else {
+                "--infoblox-ssl-verify"
+            }
+            .into(),
+        );
+    }
+    if p == "rfc2136" {
+        for key in ["host", "zone"] {
+            if !set(&format!("rfc2136.{key}")) {
+                anyhow::bail!("rfc2136.{key} must be supplied for provider 'rfc2136'");
+            }
+        }
+        a.push(format!("--rfc2136-host={}", s("rfc2136.host")));
+        a.push(format!("--rfc2136-port={}", s("rfc2136.port")));
+        a.push(format!("--rfc2136-zone={}", s("rfc2136.zone")));
+        a.push(format!("--rfc2136-min-ttl={}", s("rfc2136.minTTL")));
+        if set("rfc2136.tsigKeyname") {
+            a.push(format!(
+                "--rfc2136-tsig-secret-alg={}",
+                s("rfc2136.tsigSecretAlg")
+            ));
+            a.push(format!(
+                "--rfc2136-tsig-keyname={}",
+                s("rfc2136.tsigKeyname")
+            ));
+            flag_if(
+                &mut a,
+                set("rfc2136.tsigAxfr"),
+                "--rfc2136-tsig-axfr".into(),
+            );
+        } else {
+            a.push("--rfc2136-insecure".into());
+        }
+    }
+    if p == "pdns" {
+        a.push(format!(
+            "--pdns-server={}:{}",
+            s("pdns.apiUrl"),
+            s("pdns.apiPort")
+        ));
+        a.push("--pdns-api-key=$(PDNS_API_KEY)".into());
+    }
+    if p == "transip" {
+        a.push(format!("--transip-account={}", s("transip.account")));
+        a.push("--transip-keyfile=/transip/transip-api-key".into());
+    }
+    for (key, value) in v.at("extraArgs").entries() {
+        a.push(if value.truthy() {
+            format!("--{key}={}", value.to_go_string())
+        } else {
+            format!("--{key}")
+        });
+    }
+    Ok(a)
+}
+
+/// Append `flag` when `cond` holds.
+fn flag_if(args: &mut Vec<String>, cond: bool, flag: String) {
+    if cond {
+        args.push(flag);
+    }
+}
+
+fn plain(name: &str, value: String) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: Some(value),
+        ..Default::default()
+    }
+}
+
+fn from_secret(dns: &ExternalDns, name: &str, key: &str, optional: bool) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret_name(dns),
+                key: key.into(),
+                optional: optional.then_some(true),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The provider's environment, then `extraEnv`.
+fn env(dns: &ExternalDns) -> Result<Vec<EnvVar>> {
+    let v = &dns.v;
+    let set = |path: &str| dns.set(path);
+    let s = |path: &str| v.string(path);
+    let p = dns.provider.as_str();
+    let mut e = Vec::new();
+    if p == "aws" || p == "aws-sd" {
+        if set("aws.region") {
+            e.push(plain("AWS_DEFAULT_REGION", s("aws.region")));
+        }
+        if set("aws.roleArn") {
+            e.push(plain(
+                "AWS_CONFIG_FILE",
+                format!("{}/config", s("aws.credentials.mountPath")),
+            ));
+        }
+        if set("aws.credentials.secretKey") && set("aws.credentials.accessKey") {
+            e.push(plain(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                format!("{}/credentials", s("aws.credentials.mountPath")),
+            ));
+        }
+    }
+    if p == "azure-private-dns" {
+        if set("azure.tenantId") {
+            e.push(plain("AZURE_TENANT_ID", s("azure.tenantId")));
+        }
+        if !set("azure.useManagedIdentityExtension")
+            && (set("azure.aadClientId") || set("azure.aadClientSecret") || set("azure.secretName"))
+        {
+            e.push(from_secret(
+                dns,
+                "AZURE_CLIENT_SECRET",
+                "azure_aad_client_secret",
+                false,
+            ));
+            e.push(from_secret(
+                dns,
+                "AZURE_CLIENT_ID",
+                "azure_aad_client_id",
+                false,
+            ));
+        }
+    }
+    if p == "cloudflare" {
+        e.push(from_secret(
+            dns,
+            "CF_API_TOKEN",
+            "cloudflare_api_token",
+            true,
+        ));
+        e.push(from_secret(dns, "CF_API_KEY", "cloudflare_api_key", true));
+        e.push(plain(
+            "CF_API_EMAIL",
+            if v.at("cloudflare.email").is_null() {
+                String::new()
+            } else {
+                s("cloudflare.email")
+            },
+        ));
+    }
+    if p == "coredns" {
+        e.push(plain("ETCD_URLS", s("coredns.etcdEndpoints")));
+        if set("coredns.etcdTLS.enabled") {
+            let dir = s("coredns.etcdTLS.mountPath");
+            for (name, file) in [
+                ("ETCD_CERT_FILE", "certFilename"),
+                ("ETCD_KEY_FILE", "keyFilename"),
+                ("ETCD_CA_FILE", "caFilename"),
+            ] {
+                e.push(plain(
+                    name,
+                    format!("{dir}/{}", s(&format!("coredns.etcdTLS.{file}"))),
+                ));
+            }
+        }
+    }
+    if p == "designate" {
+        if custom_ca(dns) {
+            e.push(plain(
+                "OPENSTACK_CA_FILE",
+                format!(
+                    "{}/{}",
+                    s("designate.customCA.mountPath"),
+                    s("designate.customCA.filename")
+                ),
+            ));
+        } else if set("designate.customCAHostPath") {
+            e.push(plain("OPENSTACK_CA_FILE", s("designate.customCAHostPath")));
+        }
+        if set("designate.username") {
+            e.push(from_secret(dns, "OS_USERNAME", "designate_username", false));
+        }
+        if set("designate.password") {
+            e.push(from_secret(dns, "OS_PASSWORD", "designate_password", false));
+        }
+        for (name, path) in [
+            ("OS_AUTH_URL", "designate.authUrl"),
+            ("OS_REGION_NAME", "designate.regionName"),
+            ("OS_USER_DOMAIN_NAME", "designate.userDomainName"),
+            ("OS_PROJECT_NAME", "designate.projectName"),
+        ] {
+            if set(path) {
+                e.push(plain(name, s(path)));
+            }
+        }
+    }
+    if p == "digitalocean" && (set("digitalocean.apiToken") || set("digitalocean.secretName")) {
+        e.push(from_secret(
+            dns,
+            "DO_TOKEN",
+            "digitalocean_api_token",
+            false,
+        ));
+    }
+    if p == "google" && (set("google.serviceAccountSecret") || set("google.serviceAccountKey")) {
+        e.push(plain(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "/etc/secrets/service-account/credentials.json".into(),
+        ));
+    }
+    let secret_vars = |pairs: &[(&str, &str, &str)], e: &mut Vec<EnvVar>| {
+        for (path, name, key) in pairs {
+            if set(path) {
+                e.push(from_secret(dns, name, key, false));
+            }
+        }
+    };
+    if p == "ovh" {
+        secret_vars(
+            &[
+                ("ovh.consumerKey", "OVH_CONSUMER_KEY", "ovh_consumer_key"),
+                (
+                    "ovh.applicationKey",
+                    "OVH_APPLICATION_KEY",
+                    "ovh_application_key",
+                ),
+                (
+                    "ovh.applicationSecret",
+                    "OVH_APPLICATION_SECRET",
+                    "ovh_application_secret",
+                ),
+            ],
+            &mut e,
+        );
+    }
+    if p == "scaleway" {
+        secret_vars(
+            &[
+                ("scaleway.scwAccessKey", "SCW_ACCESS_KEY", "scw_access_key"),
+                ("scaleway.scwSecretKey", "SCW_SECRET_KEY", "scw_secret_key"),
+                (
+                    "scaleway.scwDefaultOrganizationId",
+                    "SCW_DEFAULT_ORGANIZATION_ID",
+                    "scw_default_organization_id",
+                ),
+            ],
+            &mut e,
+        );
+    }
+    if p == "infoblox" {
+        if set("infoblox.wapiConnectionPoolSize") {
+            e.push(plain(
+                "EXTERNAL_DNS_INFOBLOX_HTTP_POOL_CONNECTIONS",
+                s("infoblox.wapiConnectionPoolSize"),
+            ));
+        }
+        if set("infoblox.wapiHttpTimeout") {
+            e.push(plain(
+                "EXTERNAL_DNS_INFOBLOX_HTTP_REQUEST_TIMEOUT",
+                s("infoblox.wapiHttpTimeout"),
+            ));
+        }
+        if (set("infoblox.wapiUsername") && set("infoblox.wapiPassword"))
+            || set("infoblox.secretName")
+        {
+            e.push(from_secret(
+                dns,
+                "EXTERNAL_DNS_INFOBLOX_WAPI_USERNAME",
+                "infoblox_wapi_username",
+                false,
+            ));
+            e.push(from_secret(
+                dns,
+                "EXTERNAL_DNS_INFOBLOX_WAPI_PASSWORD",
+                "infoblox_wapi_password",
+                false,
+            ));
+        }
+    }
+    // As in the chart, whatever the provider.
+    if set("rfc2136.tsigSecret") {
+        e.push(from_secret(
+            dns,
+            "EXTERNAL_DNS_RFC2136_TSIG_SECRET",
+            "rfc2136_tsig_secret",
+            false,
+        ));
+    }
+    if p == "pdns" {
+        e.push(from_secret(dns, "PDNS_API_KEY", "pdns_api_key", false));
+    }
+    if p == "vinyldns" {
+        if set("vinyldns.host") {
+            e.push(plain("VINYLDNS_HOST", s("vinyldns.host")));
+        }
+        secret_vars(
+            &[
+                (
+                    "vinyldns.accessKey",
+                    "VINYLDNS_ACCESS_KEY",
+                    "vinyldns-access-key",
+                ),
+                (
+                    "vinyldns.secretKey",
+                    "VINYLDNS_SECRET_KEY",
+                    "vinyldns-secret-key",
+                ),
+            ],
+            &mut e,
+        );
+    }
+    if set("extraEnv") {
+        e.extend(v.typed::<Vec<EnvVar>>("extraEnv")?);
+    }
+    Ok(e)
+}
+
+fn mount(name: &str, path: String, read_only: bool) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path,
+        read_only: read_only.then_some(true),
+        ..Default::default()
+    }
+}
+
+/// Does the Azure config come from a Secret (else from the node's `/etc/kubernetes/azure.json`)?
+fn azure_from_secret(dns: &ExternalDns) -> bool {
+    dns.set("azure.secretName")
+        || (dns.set("azure.resourceGroup")
+            && dns.set("azure.tenantId")
+            && dns.set("azure.subscriptionId"))
+}
+
+fn alibaba_configured(dns: &ExternalDns) -> bool {
+    (dns.set("alibabacloud.accessKeyId") && dns.set("alibabacloud.accessKeySecret"))
+        || dns.set("alibabacloud.secretName")
+}
+
+fn google_configured(dns: &ExternalDns) -> bool {
+    dns.set("google.serviceAccountKey") || dns.set("google.serviceAccountSecret")
+}
+
+fn mounts(dns: &ExternalDns) -> Result<Vec<VolumeMount>> {
+    let v = &dns.v;
+    let p = dns.provider.as_str();
+    let mut m = Vec::new();
+    if p == "alibabacloud" && alibaba_configured(dns) {
+        m.push(mount(
+            "alibabacloud-config-file",
+            "/etc/kubernetes/".into(),
+            true,
+        ));
+    }
+    if p == "aws"
+        && ((dns.set("aws.credentials.secretKey") && dns.set("aws.credentials.accessKey"))
+            || dns.set("aws.credentials.secretName"))
+    {
+        m.push(mount(
+            "aws-credentials",
+            v.string("aws.credentials.mountPath"),
+            true,
+        ));
+    }
+    if p == "azure" || p == "azure-private-dns" {
+        let path = if azure_from_secret(dns) {
+            "/etc/kubernetes/"
+        } else if !dns.set("azure.useManagedIdentityExtension") {
+            "/etc/kubernetes/azure.json"
+        } else {
+            ""
+        };
+        m.push(mount("azure-config-file", path.into(), true));
+    }
+    if p == "coredns" && dns.set("coredns.etcdTLS.enabled") {
+        m.push(mount(
+            &v.string("coredns.etcdTLS.secretName"),
+            v.string("coredns.etcdTLS.mountPath"),
+            true,
+        ));
+    }
+    if p == "google" && google_configured(dns) {
+        m.push(mount(
+            "google-service-account",
+            "/etc/secrets/service-account/".into(),
+            false,
+        ));
+    }
+    if p == "designate" {
+        if custom_ca(dns) && dns.set("designate.customCAHostPath") {
+            anyhow::bail!(
+                "designate.customCAHostPath cannot be specified with designate.customCA.enabled set to true"
+            );
+        } else if custom_ca(dns) {
+            m.push(mount(
+                "designate-custom-ca",
+                v.string("designate.customCA.mountPath"),
+                true,
+            ));
+        } else if dns.set("designate.customCAHostPath") {
+            m.push(mount(
+                "designate-custom-ca-hostpath",
+                v.string("designate.customCAHostPath"),
+                true,
+            ));
+        }
+    }
+    if p == "transip" {
+        m.push(mount("transip-api-key", "/transip".into(), true));
+    }
+    if dns.set("extraVolumeMounts") {
+        m.extend(v.typed::<Vec<VolumeMount>>("extraVolumeMounts")?);
+    }
+    Ok(m)
+}
+
+fn secret_volume(
+    name: &str,
+    secret: String,
+    items: Option<Vec<KeyToPath>>,
+    mode: Option<i32>,
+) -> Volume {
+    Volume {
+        name: name.into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret),
+            items,
+            default_mode: mode,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn host_path(name: &str, path: String, type_: Option<&str>) -> Volume {
+    Volume {
+        name: name.into(),
+        host_path: Some(HostPathVolumeSource {
+            path,
+            type_: type_.map(str::to_string),
+        }),
+        ..Default::default()
+    }
+}
+
+fn volumes(dns: &ExternalDns) -> Result<Vec<Volume>> {
+    let v = &dns.v;
+    let p = dns.provider.as_str();
+    let mut out = Vec::new();
+    if p == "alibabacloud" && alibaba_configured(dns) {
+        out.push(secret_volume(
+            "alibabacloud-config-file",
+            secret_name(dns),
+            None,
+            None,
+        ));
+    }
+    if p == "aws"
+        && ((dns.set("aws.credentials.secretKey") && dns.set("aws.credentials.accessKey"))
+            || dns.set("aws.credentials.secretName"))
+    {
+        out.push(secret_volume(
+            "aws-credentials",
+            secret_name(dns),
+            None,
+            None,
+        ));
+    }
+    if p == "azure" || p == "azure-private-dns" {
+        out.push(if azure_from_secret(dns) {
+            secret_volume("azure-config-file", secret_name(dns), None, None)
+        } else if !dns.set("azure.useManagedIdentityExtension") {
+            host_path(
+                "azure-config-file",
+                "/etc/kubernetes/azure.json".into(),
+                Some("File"),
+            )
+        } else {
+            Volume {
+                name: "azure-config-file".into(),
+                ..Default::default()
+            }
+        });
+    }
+    if p == "coredns" && dns.set("coredns.etcdTLS.enabled") {
+        let secret = v.string("coredns.etcdTLS.secretName");
+        // The chart's mode is the decimal 400, kept as is.
+        out.push(secret_volume(&secret, secret.clone(), None, Some(400)));
+    }
+    if p == "google" && google_configured(dns) {
+        let items = (dns.set("google.serviceAccountSecret")
+            && dns.set("google.serviceAccountSecretKey"))
+        .then(|| {
+            vec![KeyToPath {
+                key: v.string("google.serviceAccountSecretKey"),
+                path: "credentials.json".into(),
+                ..Default::default()
+            }]
+        });
+        out.push(secret_volume(
+            "google-service-account",
+            secret_name(dns),
+            items,
+            None,
+        ));
+    }
+    if p == "designate" {
+        if custom_ca(dns) {
+            let file = v.string("designate.customCA.filename");
+            out.push(Volume {
+                name: "designate-custom-ca".into(),
+                config_map: Some(ConfigMapVolumeSource {
+                    name: dns.fullname.clone(),
+                    items: Some(vec![KeyToPath {
+                        key: file.clone(),
+                        path: file,
+                        ..Default::default()
+                    }]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        } else if dns.set("designate.customCAHostPath") {
+            out.push(host_path(
+                "designate-custom-ca-hostpath",
+                v.string("designate.customCAHostPath"),
+                None,
+            ));
+        }
+    }
+    if p == "transip" {
+        out.push(secret_volume(
+            "transip-api-key",
+            dns.fullname.clone(),
+            None,
+            None,
+        ));
+    }
+    if dns.set("extraVolumes") {
+        out.extend(v.typed::<Vec<Volume>>("extraVolumes")?);
+    }
+    Ok(out)
+}
