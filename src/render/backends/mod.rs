@@ -111,10 +111,10 @@ pub fn bitnami_image(ctx: &Ctx, sub: &SubValues, image_path: &str, legacy_defaul
     let image = sub.at(image_path);
     let registry = sub.global(ctx, "imageRegistry").non_empty().unwrap_or_else(|| image.key("registry"));
     let mut repository = image.key("repository").to_go_string();
-    if Some(repository.as_str()) == legacy_default {
-        if let Some(name) = repository.strip_prefix("bitnami/") {
-            repository = format!("bitnamilegacy/{name}");
-        }
+    if Some(repository.as_str()) == legacy_default
+        && let Some(name) = repository.strip_prefix("bitnami/")
+    {
+        repository = format!("bitnamilegacy/{name}");
     }
     format!("{}/{repository}:{}", registry.to_go_string(), image.key("tag").to_go_string())
 }

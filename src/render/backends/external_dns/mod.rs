@@ -590,6 +590,7 @@ fn is_role_arn(arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::backends::redis::test_support::Inputs;
 
     #[test]
     fn role_arns_follow_the_chart_pattern() {
@@ -597,5 +598,78 @@ mod tests {
         assert!(is_role_arn("arn:aws-cn:iam::123:role/x"));
         assert!(!is_role_arn("arn:aws:s3:::bucket"));
         assert!(!is_role_arn("role/x"));
+    }
+
+    fn render(values: &str) -> Result<Vec<Object>> {
+        let inputs = Inputs::new("st2", "dns", values);
+        objects(&inputs.ctx())
+    }
+
+    fn find<'o>(objects: &'o [Object], kind: &str) -> &'o serde_json::Value {
+        &objects
+            .iter()
+            .find(|o| o.kind == kind)
+            .expect("object of that kind")
+            .body
+    }
+
+    #[test]
+    fn aws_arguments_and_credentials() {
+        let objects = render(
+            "external-dns: {enabled: true, domainFilters: [example.com], aws: {credentials: {accessKey: AK, secretKey: SK}}}",
+        )
+        .expect("render");
+        let container = &find(&objects, "Deployment")["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            container["args"],
+            serde_json::json!([
+                "--log-level=info",
+                "--log-format=text",
+                "--domain-filter=example.com",
+                "--policy=upsert-only",
+                "--provider=aws",
+                "--registry=txt",
+                "--interval=1m",
+                "--source=service",
+                "--source=ingress",
+                "--aws-api-retries=3",
+                "--aws-zone-type=public",
+                "--aws-batch-change-size=1000",
+            ])
+        );
+        assert_eq!(container["volumeMounts"][0]["mountPath"], "/.aws");
+        let secret = find(&objects, "Secret");
+        assert_eq!(secret["metadata"]["name"], "st2-external-dns");
+        assert!(secret["data"]["credentials"].is_string() && secret["data"]["config"].is_string());
+        assert_eq!(
+            find(&objects, "ClusterRoleBinding")["subjects"][0]["namespace"],
+            "dns"
+        );
+    }
+
+    #[test]
+    fn validation_fails_like_the_chart() {
+        let err =
+            render("external-dns: {enabled: true, provider: infoblox}").expect_err("must fail");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("external-dns.infoblox.gridHost")
+                && text.contains("external-dns.infoblox.wapiPassword"),
+            "{text}"
+        );
+        assert!(render("external-dns: {enabled: true, provider: ''}").is_err());
+    }
+
+    #[test]
+    fn unread_keys_are_reported() {
+        let inputs = Inputs::new(
+            "st2",
+            "dns",
+            "external-dns: {enabled: true, crd: {create: true}, rbac: {pspEnabled: true}}",
+        );
+        assert_eq!(
+            unsupported_keys(&inputs.ctx()),
+            ["external-dns.crd.create", "external-dns.rbac.pspEnabled"]
+        );
     }
 }

@@ -245,36 +245,19 @@ fn shell_double_quote(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{Ctx, Options, Release};
-    use crate::values::{Layer, SetKind, load};
+    use crate::render::backends::redis::test_support::Inputs;
 
-    fn render(release: &str, namespace: &str, sets: &[&str]) -> BTreeMap<String, String> {
-        let layers: Vec<Layer> = sets
-            .iter()
-            .map(|s| Layer::Set {
-                kind: SetKind::Set,
-                arg: s.to_string(),
-            })
-            .collect();
-        let loaded = load(&layers).expect("values load");
-        let release = Release {
-            name: release.into(),
-            namespace: namespace.into(),
-        };
-        let options = Options::default();
-        let ctx = Ctx {
-            values: &loaded.values,
-            release: &release,
-            options: &options,
-            secrets: crate::secrets::SecretGenerator::new(&release),
-        };
+    /// The configuration files for a release and a user values file.
+    fn render(release: &str, namespace: &str, values: &str) -> BTreeMap<String, String> {
+        let inputs = Inputs::new(release, namespace, values);
+        let ctx = inputs.ctx();
         let redis = Redis::new(&ctx).expect("redis values");
         config_files(&redis).expect("config files")
     }
 
     #[test]
     fn sentinel_conf_points_at_the_first_node() {
-        let files = render("st2", "ops", &[]);
+        let files = render("st2", "ops", "{}");
         assert_eq!(
             files["sentinel.conf"],
             "dir \"/tmp\"\nbind 0.0.0.0\nport 26379\n\
@@ -289,15 +272,8 @@ mod tests {
         let files = render(
             "prod",
             "default",
-            &[
-                "redis.fullnameOverride=kv",
-                "redis.clusterDomain=k8s.local",
-                "redis.sentinel.masterSet=main",
-                "redis.sentinel.quorum=3",
-                "redis.sentinel.port=26380",
-                "redis.redisPort=6380",
-                "redis.sentinel.configmap=sentinel resolve-hostnames yes",
-            ],
+            "redis: {fullnameOverride: kv, clusterDomain: k8s.local, redisPort: 6380, sentinel: \
+             {masterSet: main, quorum: 3, port: 26380, configmap: sentinel resolve-hostnames yes}}",
         );
         let conf = &files["sentinel.conf"];
         assert!(
@@ -320,14 +296,8 @@ mod tests {
 
     #[test]
     fn server_confs_carry_user_text_and_disabled_commands() {
-        let files = render(
-            "st2",
-            "default",
-            &[
-                "redis.slave.disableCommands={CONFIG}",
-                "redis.configmap=maxmemory 1gb",
-            ],
-        );
+        let values = "redis:\n  configmap: maxmemory 1gb\n  slave:\n    configmap: |\n      a\n    disableCommands: [CONFIG]\n";
+        let files = render("st2", "default", values);
         assert_eq!(
             files["redis.conf"],
             "# User-supplied configuration:\nmaxmemory 1gb"
@@ -336,11 +306,12 @@ mod tests {
             files["master.conf"],
             "dir /data\nrename-command FLUSHDB \"\"\nrename-command FLUSHALL \"\""
         );
+        // A user block ending in a line break leaves an empty line before the next entry, as in Helm.
         assert_eq!(
             files["replica.conf"],
-            "dir /data\nslave-read-only yes\nrename-command CONFIG \"\""
+            "dir /data\nslave-read-only yes\n# User-supplied slave configuration:\na\n\nrename-command CONFIG \"\""
         );
-        let empty = render("st2", "default", &["redis.configmap="]);
+        let empty = render("st2", "default", "redis: {configmap: ''}");
         assert_eq!(empty["redis.conf"], "");
     }
 

@@ -266,6 +266,47 @@ impl<'c, 'a> Redis<'c, 'a> {
     }
 }
 
+/// Rendering inputs for unit tests of the backend builders.
+#[cfg(test)]
+pub(super) mod test_support {
+    use crate::render::{Ctx, Options, Release};
+    use crate::secrets::SecretGenerator;
+    use crate::values::{Layer, Value, load};
+
+    /// Merged values of one user values file, with the release they are rendered for.
+    pub struct Inputs {
+        values: Value,
+        release: Release,
+        options: Options,
+    }
+
+    impl Inputs {
+        pub fn new(release: &str, namespace: &str, values_yaml: &str) -> Self {
+            let layers = [Layer::File {
+                name: "test.yaml".into(),
+                text: values_yaml.into(),
+            }];
+            Self {
+                values: load(&layers).expect("test values load").values,
+                release: Release {
+                    name: release.into(),
+                    namespace: namespace.into(),
+                },
+                options: Options::default(),
+            }
+        }
+
+        pub fn ctx(&self) -> Ctx<'_> {
+            Ctx {
+                values: &self.values,
+                release: &self.release,
+                options: &self.options,
+                secrets: SecretGenerator::new(&self.release),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,5 +347,27 @@ mod tests {
             62
         );
         assert_eq!(bitnami_name("redis", &values("nameOverride: kv")), "kv");
+    }
+
+    #[test]
+    fn unsupported_keys_name_changed_keys_nothing_reads() {
+        let inputs = test_support::Inputs::new(
+            "st2",
+            "default",
+            "redis:\n  cluster: {slaveCount: 5}\n  podSecurityPolicy: {create: true}\n  \
+             master: {extraFlags: [--x], persistence: {path: /data}}\n  slave: {spreadConstraints: {a: b}}\n  \
+             networkPolicy: {enabled: false}\n",
+        );
+        assert_eq!(
+            unsupported_keys(&inputs.ctx()),
+            [
+                "redis.master.extraFlags",
+                "redis.podSecurityPolicy.create",
+                "redis.slave.spreadConstraints.a"
+            ]
+        );
+        assert!(
+            unsupported_keys(&test_support::Inputs::new("st2", "default", "{}").ctx()).is_empty()
+        );
     }
 }

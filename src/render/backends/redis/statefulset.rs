@@ -40,6 +40,7 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
     let persistence = v.at("slave.persistence.enabled").truthy();
 
     let mut containers = vec![server(redis)?, sentinel(redis)?];
+    let init_containers = init_containers(redis)?;
     if metrics {
         containers.push(exporter(redis)?);
     }
@@ -67,6 +68,19 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
         nulls.push(format!(
             "spec.template.spec.containers[1].volumeMounts[{i}].subPath"
         ));
+    }
+    if init_containers
+        .as_ref()
+        .and_then(|c| c.first())
+        .is_some_and(|c| {
+            c.name == "volume-permissions"
+                && c.volume_mounts
+                    .iter()
+                    .flatten()
+                    .all(|m| m.sub_path.is_none())
+        })
+    {
+        nulls.push("spec.template.spec.initContainers[0].volumeMounts[0].subPath".into());
     }
     if containers.get(2).is_some_and(|c| c.volume_mounts.is_none()) {
         nulls.push("spec.template.spec.containers[2].volumeMounts".into());
@@ -123,7 +137,7 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
             None => None,
         },
         containers,
-        init_containers: init_containers(redis)?,
+        init_containers,
         volumes: Some(volumes(redis)?),
         ..Default::default()
     };
@@ -814,33 +828,85 @@ fn volumes(redis: &Redis) -> Result<Vec<Volume>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::backends::redis::test_support::Inputs;
+
+    fn node(values: &str) -> serde_json::Value {
+        let inputs = Inputs::new("st2", "default", values);
+        let ctx = inputs.ctx();
+        object(&Redis::new(&ctx).expect("redis values"))
+            .expect("statefulset")
+            .body
+    }
 
     #[test]
     fn exporter_command_appends_extra_args_in_key_order() {
-        let release = crate::render::Release {
-            name: "st2".into(),
-            namespace: "default".into(),
-        };
-        let layers = [
-            "redis.metrics.extraArgs.skip-tls-verification=true",
-            "redis.metrics.extraArgs.check-keys=a",
-        ]
-        .map(|arg| crate::values::Layer::Set {
-            kind: crate::values::SetKind::Set,
-            arg: arg.into(),
-        });
-        let loaded = crate::values::load(&layers).expect("values");
-        let options = crate::render::Options::default();
-        let ctx = crate::render::Ctx {
-            values: &loaded.values,
-            release: &release,
-            options: &options,
-            secrets: crate::secrets::SecretGenerator::new(&release),
-        };
+        let inputs = Inputs::new(
+            "st2",
+            "default",
+            "redis: {metrics: {extraArgs: {skip-tls-verification: true, check-keys: a}}}",
+        );
+        let ctx = inputs.ctx();
         let redis = Redis::new(&ctx).expect("redis");
         assert!(
             exporter_command(&redis)
                 .ends_with("\nredis_exporter --check-keys=a --skip-tls-verification=true\n")
         );
+    }
+
+    #[test]
+    fn claim_template_keeps_the_chart_shape() {
+        let body = node("redis: {slave: {persistence: {size: 2Gi, storageClass: '-'}}}");
+        assert_eq!(
+            body["spec"]["volumeClaimTemplates"],
+            serde_json::json!([{
+                "metadata": {"name": "redis-data", "labels": {"app": "redis", "release": "st2", "component": "slave"}},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "2Gi"}},
+                    "storageClassName": "",
+                    "selector": null,
+                },
+            }])
+        );
+        let selected = node("redis: {slave: {persistence: {matchLabels: {pv: redis}}}}");
+        assert_eq!(
+            selected["spec"]["volumeClaimTemplates"][0]["spec"]["selector"],
+            serde_json::json!({"matchLabels": {"pv": "redis"}})
+        );
+    }
+
+    #[test]
+    fn disabled_persistence_uses_an_empty_dir() {
+        let body = node("redis: {slave: {persistence: {enabled: false}}}");
+        assert!(body["spec"].get("volumeClaimTemplates").is_none());
+        let volumes = body["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .expect("volumes");
+        assert!(
+            volumes
+                .iter()
+                .any(|v| v["name"] == "redis-data" && v["emptyDir"] == serde_json::json!({}))
+        );
+    }
+
+    #[test]
+    fn password_variables_follow_the_password_mode() {
+        let env_names = |values: &str| -> Vec<String> {
+            let body = node(values);
+            body["spec"]["template"]["spec"]["containers"][0]["env"]
+                .as_array()
+                .expect("env")
+                .iter()
+                .map(|e| e["name"].as_str().unwrap_or_default().to_string())
+                .collect()
+        };
+        assert!(env_names("{}").contains(&"ALLOW_EMPTY_PASSWORD".to_string()));
+        let secret = env_names("redis: {usePassword: true}");
+        assert!(
+            secret.contains(&"REDIS_PASSWORD".to_string())
+                && secret.contains(&"REDIS_MASTER_PASSWORD".to_string())
+        );
+        let files = env_names("redis: {usePassword: true, usePasswordFile: true}");
+        assert!(files.contains(&"REDIS_PASSWORD_FILE".to_string()));
     }
 }
