@@ -24,6 +24,12 @@ cli() {
 # Every address of this pod, space separated and padded for substring tests.
 own_addresses=" $(hostname -i) "
 
+become_master() {
+  role=master
+  master_host="$(hostname -i | awk '{print $1}')"
+  master_port="{{ redis_port }}"
+}
+
 # Decide who is master. The headless Service also publishes pods that are not ready yet, so
 # any address there besides our own means the group already exists and a sentinel knows its
 # master; an empty Service means this pod is the first one and starts as master.
@@ -33,16 +39,19 @@ find_master() {
     [[ "$own_addresses" == *" $ip "* ]] || peers="$peers $ip"
   done
   if [ -z "$peers" ]; then
-    role=master
-    master_host="$(hostname -i | awk '{print $1}')"
-    master_port="{{ redis_port }}"
+    become_master
     return
   fi
-  role=replica
   local answer
   answer=($(cli -h "$sentinels" -p {{ sentinel_port }} sentinel get-master-addr-by-name {{ master_set }}))
   master_host="${answer[0]:-}"
   master_port="${answer[1]:-}"
+  # The sentinels still name this pod (its container restarted before any failover): stay master.
+  if [ -n "$master_host" ] && [[ "$own_addresses" == *" $master_host "* ]]; then
+    become_master
+    return
+  fi
+  role=replica
   # Sentinels may still report a master that died before a new one was elected. Stop here in
   # that case: the failing probes restart this container, and by then the election is over.
   if [ -z "$master_host" ] || [ "$(cli -h "$master_host" -p {{ sentinel_port }} ping 2>/dev/null)" != "PONG" ]; then

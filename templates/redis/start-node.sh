@@ -43,4 +43,10 @@ args+=(--include "$etc/${role}.conf" --include "$etc/redis.conf")
 args+=({{ flag }})
 {% endfor %}
 
+{% if command == "/run.sh" %}
+# Newer images keep their start script only under /opt/bitnami/scripts/redis.
+if [ ! -x /run.sh ] && [ -x /opt/bitnami/scripts/redis/run.sh ]; then
+  exec /opt/bitnami/scripts/redis/run.sh "${args[@]}"
+fi
+{% endif %}
 exec {{ command }} "${args[@]}"

@@ -3,8 +3,7 @@
 //!
 //! Its name, `serviceName`, selector, `podManagementPolicy` (the default, unset as in the chart)
 //! and volume claim template are the chart's exactly: they cannot change on a live StatefulSet.
-//! The claim template's Helm-only `heritage` label is left out; `kubectl apply` over a Helm-made
-//! StatefulSet does not remove labels it never applied, so the template still matches.
+//! That includes the claim template's `heritage: Helm` label, the one Helm label st2k8s keeps.
 
 use std::collections::BTreeMap;
 
@@ -201,6 +200,10 @@ fn claim_template(redis: &Redis) -> Result<PersistentVolumeClaim> {
     let v = &redis.v;
     let mut labels = redis.labels();
     labels.insert("component".into(), "slave".into());
+    // The API server rejects any change to a claim template, labels included, and applying a
+    // list replaces it whole: without the chart's `heritage` label, `kubectl apply` over a
+    // release installed by Helm would fail.
+    labels.insert("heritage".into(), "Helm".into());
     Ok(PersistentVolumeClaim {
         metadata: ObjectMeta {
             name: Some("redis-data".into()),
@@ -859,7 +862,10 @@ mod tests {
         assert_eq!(
             body["spec"]["volumeClaimTemplates"],
             serde_json::json!([{
-                "metadata": {"name": "redis-data", "labels": {"app": "redis", "release": "st2", "component": "slave"}},
+                "metadata": {
+                    "name": "redis-data",
+                    "labels": {"app": "redis", "release": "st2", "component": "slave", "heritage": "Helm"},
+                },
                 "spec": {
                     "accessModes": ["ReadWriteOnce"],
                     "resources": {"requests": {"storage": "2Gi"}},
