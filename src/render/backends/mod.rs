@@ -132,6 +132,23 @@ pub fn tpl_block(ctx: &Ctx, value: &Value, key: &str) -> Result<serde_json::Valu
     })
 }
 
+/// A map of user labels or annotations from values, every value printed as a string.
+pub fn string_map(value: &Value) -> std::collections::BTreeMap<String, String> {
+    value.entries().map(|(k, v)| (k.clone(), v.to_go_string())).collect()
+}
+
+/// An object of a custom resource kind k8s-openapi has no type for (the Prometheus operator's
+/// ServiceMonitor…), from its JSON body.
+pub fn custom_object(api_version: &str, kind: &str, name: String, body: serde_json::Value) -> Object {
+    Object {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        name,
+        body,
+        pending_checksums: Vec::new(),
+    }
+}
+
 /// Values keys below `sub` that the user set to something other than the default but that no
 /// builder reads: every leaf that differs from `defaults` (the key's built-in defaults) and
 /// lies outside `supported` (key paths relative to `sub`; a path covers everything below it).

@@ -13,10 +13,10 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
+use super::ExternalDns;
 use super::secret::{creates_secret, custom_ca, secret_name};
-use super::{ExternalDns, string_map};
 use crate::render::Object;
-use crate::render::backends::{bitnami_image, tpl_block};
+use crate::render::backends::{bitnami_image, string_map, tpl_block};
 use crate::values::Value;
 
 pub(super) fn object(dns: &ExternalDns) -> Result<Object> {

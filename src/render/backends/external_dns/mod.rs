@@ -22,7 +22,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
 use super::redis::{bitnami_fullname, bitnami_name};
-use super::{SubValues, unread_keys};
+use super::{SubValues, custom_object, string_map, unread_keys};
 use crate::render::{Ctx, Object, meta};
 use crate::values::Value;
 
@@ -218,14 +218,6 @@ impl<'c, 'a> ExternalDns<'c, 'a> {
     }
 }
 
-/// A map of user labels or annotations, values printed as strings.
-fn string_map(value: &Value) -> BTreeMap<String, String> {
-    value
-        .entries()
-        .map(|(k, v)| (k.clone(), v.to_go_string()))
-        .collect()
-}
-
 fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
     let strings = |items: &[&str]| Some(items.iter().map(|s| s.to_string()).collect());
     PolicyRule {
@@ -379,11 +371,11 @@ fn service_monitor(dns: &ExternalDns) -> Object {
             endpoint[key] = value.to_json();
         }
     }
-    Object {
-        api_version: "monitoring.coreos.com/v1".into(),
-        kind: "ServiceMonitor".into(),
-        name: dns.fullname.clone(),
-        body: json!({
+    custom_object(
+        "monitoring.coreos.com/v1",
+        "ServiceMonitor",
+        dns.fullname.clone(),
+        json!({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "ServiceMonitor",
             "metadata": metadata,
@@ -393,8 +385,7 @@ fn service_monitor(dns: &ExternalDns) -> Object {
                 "selector": {"matchLabels": dns.selector()},
             },
         }),
-        pending_checksums: Vec::new(),
-    }
+    )
 }
 
 /// The subchart's `validateValues` checks (its NOTES.txt fails the render with them), one

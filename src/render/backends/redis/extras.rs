@@ -22,8 +22,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
 use super::Redis;
-use super::services::string_map;
 use crate::render::Object;
+use crate::render::backends::{custom_object, string_map, tpl_block};
 use crate::values::Value;
 
 /// The Secret `DF` with `redis-password`, iff `usePassword` and no `existingSecret`.
@@ -228,17 +228,6 @@ fn disruption_budget(redis: &Redis) -> Result<Object> {
     })
 }
 
-/// An object of a custom resource kind k8s-openapi has no type for, from its JSON body.
-fn custom(api_version: &str, kind: &str, name: String, body: serde_json::Value) -> Object {
-    Object {
-        api_version: api_version.into(),
-        kind: kind.into(),
-        name,
-        body,
-        pending_checksums: Vec::new(),
-    }
-}
-
 /// The namespace of a monitoring object: its own `namespace` key, else the release's.
 fn monitoring_namespace(redis: &Redis, path: &str) -> String {
     redis
@@ -259,7 +248,7 @@ fn service_monitor(redis: &Redis) -> Object {
     let mut selector = redis.labels();
     selector.insert("app.kubernetes.io/component".into(), "metrics".into());
     let name = redis.fullname.clone();
-    custom(
+    custom_object(
         "monitoring.coreos.com/v1",
         "ServiceMonitor",
         name.clone(),
@@ -288,12 +277,12 @@ fn prometheus_rule(redis: &Redis) -> Result<Object> {
     let spec = match v.at("metrics.prometheusRule.rules").non_empty() {
         Some(rules) => json!({"groups": [{
             "name": redis.app,
-            "rules": super::super::tpl_block(redis.ctx, rules, &v.key("metrics.prometheusRule.rules"))?,
+            "rules": tpl_block(redis.ctx, rules, &v.key("metrics.prometheusRule.rules"))?,
         }]}),
         None => serde_json::Value::Null,
     };
     let name = redis.fullname.clone();
-    Ok(custom(
+    Ok(custom_object(
         "monitoring.coreos.com/v1",
         "PrometheusRule",
         name.clone(),

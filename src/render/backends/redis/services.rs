@@ -2,14 +2,13 @@
 //! pods are ready so that starting nodes find each other), `DF` (clients and sentinels) and
 //! `DF-metrics` (iff `metrics.enabled`).
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Redis;
 use crate::render::Object;
+use crate::render::backends::string_map;
 use crate::values::Value;
 
 pub(super) fn objects(redis: &Redis) -> Result<Vec<Object>> {
@@ -29,14 +28,6 @@ fn port(name: &str, port: i32, node_port: Option<i32>) -> ServicePort {
         node_port,
         ..Default::default()
     }
-}
-
-/// A map of user labels or annotations, values printed as strings.
-pub(super) fn string_map(value: &Value) -> BTreeMap<String, String> {
-    value
-        .entries()
-        .map(|(k, v)| (k.clone(), v.to_go_string()))
-        .collect()
 }
 
 fn headless(redis: &Redis) -> Result<Object> {

@@ -21,9 +21,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::Redis;
-use super::services::string_map;
 use crate::render::Object;
-use crate::render::backends::{bitnami_image, tpl_block};
+use crate::render::backends::{bitnami_image, string_map, tpl_block};
 use crate::values::Value;
 
 /// Where the sentinel and server containers find their start scripts.
@@ -914,5 +913,33 @@ mod tests {
         );
         let files = env_names("redis: {usePassword: true, usePasswordFile: true}");
         assert!(files.contains(&"REDIS_PASSWORD_FILE".to_string()));
+    }
+
+    /// The fields a live StatefulSet cannot change, as the chart renders them by default.
+    #[test]
+    fn immutable_fields_match_the_chart() {
+        let body = node("{}");
+        assert_eq!(body["metadata"]["name"], "st2-redis-node");
+        let spec = &body["spec"];
+        assert_eq!(spec["serviceName"], "st2-redis-headless");
+        assert_eq!(
+            spec["selector"],
+            serde_json::json!({"matchLabels": {"app": "redis", "release": "st2", "role": "node"}})
+        );
+        assert!(spec.get("podManagementPolicy").is_none());
+        assert_eq!(
+            spec["volumeClaimTemplates"],
+            serde_json::json!([{
+                "metadata": {
+                    "name": "redis-data",
+                    "labels": {"app": "redis", "release": "st2", "heritage": "Helm", "component": "slave"},
+                },
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "8Gi"}},
+                    "selector": null,
+                },
+            }])
+        );
     }
 }
