@@ -132,6 +132,17 @@ pub fn tpl_block(ctx: &Ctx, value: &Value, key: &str) -> Result<serde_json::Valu
     })
 }
 
+/// `tpl (toYaml <path>)` of a subchart's pass-through block, as its typed Kubernetes field;
+/// `None` when the block is empty.
+pub fn tpl_typed<T: serde::de::DeserializeOwned>(ctx: &Ctx, sub: &SubValues, path: &str) -> Result<Option<T>> {
+    let Some(block) = sub.at(path).non_empty() else {
+        return Ok(None);
+    };
+    let key = sub.key(path);
+    let json = tpl_block(ctx, block, &key)?;
+    serde_json::from_value(json).map(Some).with_context(|| format!("`{key}`: invalid value"))
+}
+
 /// A map of user labels or annotations from values, every value printed as a string.
 pub fn string_map(value: &Value) -> std::collections::BTreeMap<String, String> {
     value.entries().map(|(k, v)| (k.clone(), v.to_go_string())).collect()

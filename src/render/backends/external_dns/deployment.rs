@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use super::ExternalDns;
 use super::secret::{creates_secret, custom_ca, secret_name};
 use crate::render::Object;
-use crate::render::backends::{bitnami_image, string_map, tpl_block};
+use crate::render::backends::{bitnami_image, string_map, tpl_typed};
 use crate::values::Value;
 
 pub(super) fn object(dns: &ExternalDns) -> Result<Object> {
@@ -36,12 +36,6 @@ pub(super) fn object(dns: &ExternalDns) -> Result<Object> {
     let has_ca = custom_ca(dns);
     let annotations_null = annotations.is_empty() && !has_secret && !has_ca;
 
-    let pass_through = |path: &str| -> Result<Option<serde_json::Value>> {
-        v.at(path)
-            .non_empty()
-            .map(|block| tpl_block(dns.ctx, block, &v.key(path)))
-            .transpose()
-    };
     let container = Container {
         name: "external-dns".into(),
         image: Some(bitnami_image(
@@ -80,15 +74,9 @@ pub(super) fn object(dns: &ExternalDns) -> Result<Object> {
             .non_empty()
             .map(|_| v.typed("podSecurityContext"))
             .transpose()?,
-        affinity: pass_through("affinity")?
-            .map(serde_json::from_value)
-            .transpose()?,
-        node_selector: pass_through("nodeSelector")?
-            .map(serde_json::from_value)
-            .transpose()?,
-        tolerations: pass_through("tolerations")?
-            .map(serde_json::from_value)
-            .transpose()?,
+        affinity: tpl_typed(dns.ctx, v, "affinity")?,
+        node_selector: tpl_typed(dns.ctx, v, "nodeSelector")?,
+        tolerations: tpl_typed(dns.ctx, v, "tolerations")?,
         service_account_name: Some(dns.service_account()),
         priority_class_name: v
             .at("priorityClassName")

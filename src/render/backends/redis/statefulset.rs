@@ -22,7 +22,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::Redis;
 use crate::render::Object;
-use crate::render::backends::{bitnami_image, string_map, tpl_block};
+use crate::render::backends::{bitnami_image, string_map, tpl_typed};
 use crate::values::Value;
 
 /// Where the sentinel and server containers find their start scripts.
@@ -126,14 +126,7 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
             .non_empty()
             .map(|_| v.typed("master.spreadConstraints"))
             .transpose()?,
-        affinity: match v.at("slave.affinity").non_empty() {
-            Some(affinity) => Some(serde_json::from_value(tpl_block(
-                redis.ctx,
-                affinity,
-                &v.key("slave.affinity"),
-            )?)?),
-            None => None,
-        },
+        affinity: tpl_typed(redis.ctx, v, "slave.affinity")?,
         containers,
         init_containers,
         volumes: Some(volumes(redis)?),
