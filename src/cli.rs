@@ -22,6 +22,16 @@ pub enum Command {
     Render(RenderArgs),
     /// Print the built-in default values (the chart's values.yaml)
     Values,
+    /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old manifest (`-` for stdin)
+    pub old: String,
+    /// The new manifest (`-` for stdin)
+    pub new: String,
 }
 
 /// Values layers, in the order Helm applies them.

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod output;
 pub mod render;
@@ -21,11 +22,13 @@ use cli::{Cli, Command};
 /// Run a parsed command line and decide the exit code in one place.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Render(args) => config::RenderConfig::from_args(args).and_then(|c| c.execute()),
-        Command::Values => output::write_stdout(values::DEFAULTS.as_bytes()).map_err(Into::into),
+        Command::Render(args) => config::RenderConfig::from_args(args).and_then(|c| c.execute()).map(|()| true),
+        Command::Values => output::write_stdout(values::DEFAULTS.as_bytes()).map(|()| true).map_err(Into::into),
+        Command::Diff(args) => run_diff(&args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(error::EXIT_DIFFERENT),
         Err(err) => {
             // `st2k8s render | head` must not report an error.
             if err
@@ -38,4 +41,16 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(error::EXIT_ERROR)
         }
     }
+}
+
+/// `st2k8s diff`: `Ok(true)` when the manifests are equal.
+fn run_diff(args: &cli::DiffArgs) -> anyhow::Result<bool> {
+    if args.old == "-" && args.new == "-" {
+        anyhow::bail!("only one of the two manifests can be read from stdin");
+    }
+    let old = diff::read_manifest(&args.old)?;
+    let new = diff::read_manifest(&args.new)?;
+    let report = diff::diff(&old, &new, &args.old, &args.new)?;
+    output::write_stdout(report.render().as_bytes())?;
+    Ok(report.is_empty())
 }
