@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::render::target::Target;
+
 /// Render StackStorm for Kubernetes from stackstorm-ha values, without Helm.
 ///
 /// st2k8s reads the same values files as the stackstorm-ha Helm chart (1.1.0) and prints the
@@ -82,4 +84,8 @@ pub struct RenderArgs {
     /// Also render the `helm test` Pod (st2tests), which is not a deployable object
     #[arg(long)]
     pub include_tests: bool,
+
+    /// How setup Jobs are applied: `kubectl` (hashed names) or `argocd` (hook annotations)
+    #[arg(long, value_enum, default_value_t = Target::Kubectl)]
+    pub target: Target,
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{RenderArgs, ValuesArgs};
+use crate::render::target::Target;
 use crate::render::{self, Release};
 use crate::values::{self, Layer, SetKind};
 
@@ -18,6 +19,7 @@ pub struct RenderConfig {
     pub output_dir: Option<PathBuf>,
     pub show_only: Vec<String>,
     pub include_tests: bool,
+    pub target: Target,
 }
 
 impl RenderConfig {
@@ -29,6 +31,7 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            target,
         } = args;
         validate_dns_label("release name", &release_name, 53)?;
         validate_dns_label("namespace", &namespace, 63)?;
@@ -41,6 +44,7 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            target,
         })
     }
 
@@ -49,6 +53,7 @@ impl RenderConfig {
         let loaded = values::load(&self.layers)?;
         let options = render::Options {
             include_tests: self.include_tests,
+            target: self.target,
         };
         let mut objects = render::render(&loaded.values, &self.release, &options)?;
         if !self.show_only.is_empty() {

@@ -9,6 +9,7 @@ pub mod images;
 pub mod meta;
 pub mod object;
 pub mod st2;
+pub mod target;
 
 use anyhow::Result;
 
@@ -30,6 +31,8 @@ pub struct Release {
 pub struct Options {
     /// Also render the `helm test` Pod.
     pub include_tests: bool,
+    /// How setup Jobs are applied (names and hook annotations).
+    pub target: target::Target,
 }
 
 /// What every builder reads: merged values, release, options and the secret generator.
@@ -81,6 +84,12 @@ pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Ve
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
     object::resolve_checksums(&mut objects)?;
+    let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
+        Value::Int(i) => Some(*i),
+        Value::Null => None,
+        other => anyhow::bail!("`jobs.ttlSecondsAfterFinished`: expected a number of seconds, found `{}`", other.to_go_string()),
+    };
+    target::apply(options.target, &mut objects, ttl)?;
     object::sort(&mut objects);
     Ok(objects)
 }
