@@ -26,6 +26,17 @@ pub enum Command {
     Values,
     /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)
     Diff(DiffArgs),
+    /// Argo CD config-management plugin commands
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Render the application in the current directory from Argo CD's environment
+    Generate,
+    /// Print the parameter announcement (JSON) for the Argo CD UI
+    Parameters,
 }
 
 #[derive(Debug, Args)]
@@ -60,7 +71,7 @@ pub struct ValuesArgs {
     pub set_json: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct RenderArgs {
     /// Release name: prefixes every object name (DNS-1123 label, at most 53 characters)
     #[arg(long, default_value = "st2", value_name = "NAME")]

@@ -4,6 +4,7 @@
 //! values layers as Helm does, [`render`] turns the merged values into typed Kubernetes objects
 //! (one builder per component), and [`output`] writes them.
 
+pub mod argocd;
 pub mod cli;
 pub mod config;
 pub mod diff;
@@ -25,6 +26,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render(args) => config::RenderConfig::from_args(args).and_then(|c| c.execute()).map(|()| true),
         Command::Values => output::write_stdout(values::DEFAULTS.as_bytes()).map(|()| true).map_err(Into::into),
         Command::Diff(args) => run_diff(&args),
+        Command::Argocd(cli::ArgocdCommand::Generate) => std::env::current_dir()
+            .map_err(anyhow::Error::from)
+            .and_then(|dir| argocd::generate_config(&dir))
+            .and_then(config::RenderConfig::execute)
+            .map(|()| true),
+        Command::Argocd(cli::ArgocdCommand::Parameters) => run_argocd_parameters(),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -53,4 +60,15 @@ fn run_diff(args: &cli::DiffArgs) -> anyhow::Result<bool> {
     let report = diff::diff(&old, &new, &args.old, &args.new)?;
     output::write_stdout(report.render().as_bytes())?;
     Ok(report.is_empty())
+}
+
+/// `st2k8s argocd parameters`: the UI announcement, with defaults from the app's values.
+fn run_argocd_parameters() -> anyhow::Result<bool> {
+    let dir = std::env::current_dir()?;
+    let values = argocd::generate_config(&dir)
+        .and_then(|config| Ok(values::load(&config.layers)?.values))
+        .or_else(|_| values::load(&[]).map(|l| l.values))?;
+    let text = serde_json::to_string(&argocd::parameters(&values))?;
+    output::write_stdout(format!("{text}\n").as_bytes())?;
+    Ok(true)
 }
