@@ -40,21 +40,27 @@ fn env(name: &str) -> Option<String> {
 
 /// Build the render settings from Argo CD's environment, with `dir` as the application directory.
 pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
-    let release_name = env("ARGOCD_APP_NAME").context("ARGOCD_APP_NAME is not set (run by Argo CD's repo server)")?;
+    let release_name = env("ARGOCD_APP_NAME")
+        .context("ARGOCD_APP_NAME is not set (run by Argo CD's repo server)")?;
     let namespace = env("ARGOCD_APP_NAMESPACE").unwrap_or_else(|| "default".into());
     let mut values = Vec::new();
     let default_file = dir.join("values.yaml");
     if default_file.is_file() {
         values.push(default_file.display().to_string());
     }
-    for file in env("ARGOCD_ENV_VALUES_FILES").iter().flat_map(|v| v.split(',')) {
+    for file in env("ARGOCD_ENV_VALUES_FILES")
+        .iter()
+        .flat_map(|v| v.split(','))
+    {
         let file = file.trim();
         if file.is_empty() {
             continue;
         }
         let path = dir.join(file);
         if !path.is_file() {
-            bail!("ARGOCD_ENV_VALUES_FILES names `{file}`, which is not a file in the application directory");
+            bail!(
+                "ARGOCD_ENV_VALUES_FILES names `{file}`, which is not a file in the application directory"
+            );
         }
         values.push(path.display().to_string());
     }
@@ -80,7 +86,8 @@ pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
 
 /// Turn Argo CD's `ARGOCD_APP_PARAMETERS` JSON into `--set` arguments.
 fn parameters_to_set(json: &str) -> Result<Vec<String>> {
-    let params: Vec<Json> = serde_json::from_str(json).context("ARGOCD_APP_PARAMETERS is not a JSON list")?;
+    let params: Vec<Json> =
+        serde_json::from_str(json).context("ARGOCD_APP_PARAMETERS is not a JSON list")?;
     let mut set = Vec::new();
     for param in params {
         let name = param.get("name").and_then(Json::as_str).unwrap_or_default();
@@ -107,7 +114,12 @@ fn escape(value: &str) -> String {
 pub fn parameters(values: &Value) -> Json {
     let replicas: serde_json::Map<String, Json> = REPLICA_COMPONENTS
         .iter()
-        .map(|c| ((*c).to_string(), Json::String(values.at(&format!("{c}.replicas")).to_go_string())))
+        .map(|c| {
+            (
+                (*c).to_string(),
+                Json::String(values.at(&format!("{c}.replicas")).to_go_string()),
+            )
+        })
         .collect();
     let mut announce = vec![
         json!({"name": "replicas", "title": "Replicas per component", "collectionType": "map", "map": replicas}),
@@ -141,8 +153,23 @@ mod tests {
     fn announcement_lists_the_main_knobs() {
         let values = crate::values::load(&[]).expect("defaults").values;
         let json = parameters(&values);
-        let names: Vec<&str> = json.as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
-        assert_eq!(names, ["replicas", "image.tag", "ingress.enabled", "mongodb.enabled", "rabbitmq.enabled", "redis.enabled"]);
+        let names: Vec<&str> = json
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "replicas",
+                "image.tag",
+                "ingress.enabled",
+                "mongodb.enabled",
+                "rabbitmq.enabled",
+                "redis.enabled"
+            ]
+        );
         assert_eq!(json[0]["map"]["st2actionrunner"], "5");
     }
 }

@@ -59,13 +59,18 @@ impl RenderConfig {
         if !self.show_only.is_empty() {
             objects.retain(|o| self.show_only.iter().any(|s| o.matches(s)));
             if objects.is_empty() {
-                bail!("no object matches --show-only {}", self.show_only.join(", "));
+                bail!(
+                    "no object matches --show-only {}",
+                    self.show_only.join(", ")
+                );
             }
         }
         match &self.output_dir {
             Some(dir) => crate::output::write_dir(dir, &objects),
-            None => crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
-                .map_err(Into::into),
+            None => {
+                crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
+                    .map_err(Into::into)
+            }
         }
     }
 }
@@ -82,7 +87,9 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
             }
             stdin_used = true;
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("cannot read values from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read values from stdin")?;
             text
         } else {
             std::fs::read_to_string(file).map_err(|source| crate::error::ValuesError::Read {
@@ -90,7 +97,11 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
                 source,
             })?
         };
-        let name = if file == "-" { "<stdin>".to_string() } else { file.clone() };
+        let name = if file == "-" {
+            "<stdin>".to_string()
+        } else {
+            file.clone()
+        };
         layers.push(Layer::File { name, text });
     }
     for (kind, args) in [
@@ -99,23 +110,37 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
         (SetKind::String, &args.set_string),
         (SetKind::File, &args.set_file),
     ] {
-        layers.extend(args.iter().map(|arg| Layer::Set { kind, arg: arg.clone() }));
+        layers.extend(args.iter().map(|arg| Layer::Set {
+            kind,
+            arg: arg.clone(),
+        }));
     }
     Ok(layers)
 }
 
 /// A DNS-1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric.
 fn validate_dns_label(what: &str, name: &str, max: usize) -> Result<()> {
-    let valid_chars = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let valid_ends = name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && name.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    let valid_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_ends = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
     if name.is_empty() || !valid_chars || !valid_ends {
         bail!(
             "invalid {what} `{name}`: use lowercase letters, digits and `-`, starting and ending with a letter or digit"
         );
     }
     if name.len() > max {
-        bail!("invalid {what} `{name}`: {} characters, at most {max} allowed", name.len());
+        bail!(
+            "invalid {what} `{name}`: {} characters, at most {max} allowed",
+            name.len()
+        );
     }
     Ok(())
 }
@@ -128,8 +153,19 @@ mod tests {
     fn dns_labels() {
         assert!(validate_dns_label("release name", "st2", 53).is_ok());
         assert!(validate_dns_label("release name", "my-st2-2", 53).is_ok());
-        for bad in ["", "St2", "st2-", "-st2", "st_2", "st2.prod", &"a".repeat(54)] {
-            assert!(validate_dns_label("release name", bad, 53).is_err(), "{bad}");
+        for bad in [
+            "",
+            "St2",
+            "st2-",
+            "-st2",
+            "st_2",
+            "st2.prod",
+            &"a".repeat(54),
+        ] {
+            assert!(
+                validate_dns_label("release name", bad, 53).is_err(),
+                "{bad}"
+            );
         }
     }
 }

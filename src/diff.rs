@@ -32,13 +32,16 @@ impl std::fmt::Display for Key {
     }
 }
 
+/// One changed field: path, old value, new value (`<absent>` when missing on one side).
+pub type FieldChange = (String, String, String);
+
 /// The outcome of comparing two manifests.
 #[derive(Debug, Default)]
 pub struct Report {
     pub added: Vec<String>,
     pub removed: Vec<String>,
     /// Changed object → its changed fields as `(path, old, new)` (missing shown as `<absent>`).
-    pub changed: Vec<(String, Vec<(String, String, String)>)>,
+    pub changed: Vec<(String, Vec<FieldChange>)>,
 }
 
 impl Report {
@@ -78,7 +81,9 @@ impl Report {
 pub fn read_manifest(path: &str) -> Result<String> {
     if path == "-" {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read a manifest from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read a manifest from stdin")?;
         return Ok(text);
     }
     std::fs::read_to_string(path).with_context(|| format!("cannot read `{path}`"))
@@ -102,18 +107,26 @@ pub fn diff(old: &str, new: &str, old_name: &str, new_name: &str) -> Result<Repo
             }
         }
     }
-    report.removed = old.keys().filter(|k| !new.contains_key(*k)).map(Key::to_string).collect();
+    report.removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .map(Key::to_string)
+        .collect();
     Ok(report)
 }
 
 /// Parse a stream and key its objects; `List` kinds are expanded, empty documents skipped.
 fn index(text: &str, name: &str) -> Result<BTreeMap<Key, Json>> {
-    let docs: Vec<Json> =
-        serde_saphyr::from_multiple(text).with_context(|| format!("`{name}` is not a valid YAML stream"))?;
+    let docs: Vec<Json> = serde_saphyr::from_multiple(text)
+        .with_context(|| format!("`{name}` is not a valid YAML stream"))?;
     let mut objects = BTreeMap::new();
     for doc in docs {
         let items = match doc.get("kind").and_then(Json::as_str) {
-            Some(kind) if kind.ends_with("List") => doc.get("items").and_then(Json::as_array).cloned().unwrap_or_default(),
+            Some(kind) if kind.ends_with("List") => doc
+                .get("items")
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default(),
             _ => vec![doc],
         };
         for item in items.into_iter().filter(Json::is_object) {
@@ -129,7 +142,10 @@ fn index(text: &str, name: &str) -> Result<BTreeMap<Key, Json>> {
 fn key_of(object: &Json) -> Key {
     let text = |v: Option<&Json>| v.and_then(Json::as_str).unwrap_or_default().to_string();
     let api_version = text(object.get("apiVersion"));
-    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g).to_string();
+    let group = api_version
+        .rsplit_once('/')
+        .map_or("", |(g, _)| g)
+        .to_string();
     let metadata = object.get("metadata");
     Key {
         kind: text(object.get("kind")),
@@ -139,7 +155,7 @@ fn key_of(object: &Json) -> Key {
     }
 }
 
-fn compare(old: &Json, new: &Json, path: &mut String, secret: bool, out: &mut Vec<(String, String, String)>) {
+fn compare(old: &Json, new: &Json, path: &mut String, secret: bool, out: &mut Vec<FieldChange>) {
     match (old, new) {
         (Json::Object(a), Json::Object(b)) => {
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
@@ -174,13 +190,19 @@ fn compare(old: &Json, new: &Json, path: &mut String, secret: bool, out: &mut Ve
                 path.truncate(len);
             }
         }
-        (a, b) if a != b => out.push((path.clone(), shown(a, true, path, secret), shown(b, true, path, secret))),
+        (a, b) if a != b => out.push((
+            path.clone(),
+            shown(a, true, path, secret),
+            shown(b, true, path, secret),
+        )),
         _ => {}
     }
 }
 
 fn push_key(path: &mut String, key: &str) {
-    let simple = key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/'));
+    let simple = key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/'));
     if simple {
         if !path.is_empty() {
             path.push('.');
@@ -198,7 +220,9 @@ fn shown(value: &Json, present: bool, path: &str, secret: bool) -> String {
     }
     let in_payload = secret && (path.starts_with("data") || path.starts_with("stringData"));
     if in_payload && !value.is_object() && !value.is_array() {
-        let raw = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+        let raw = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_string);
         return fingerprint(&raw);
     }
     if in_payload {
@@ -235,14 +259,20 @@ mod tests {
         assert_eq!(report.added, ["Service/new"]);
         assert_eq!(report.removed, ["ConfigMap/gone"]);
         let text = report.render();
-        assert!(text.contains("~ Deployment/web\n    spec.replicas: 2 -> 3\n"), "{text}");
+        assert!(
+            text.contains("~ Deployment/web\n    spec.replicas: 2 -> 3\n"),
+            "{text}"
+        );
         assert!(text.contains("1 added, 1 removed, 2 changed"), "{text}");
     }
 
     #[test]
     fn secret_values_show_only_as_fingerprints() {
         let text = diff(OLD, NEW, "a", "b").expect("diff").render();
-        assert!(!text.contains("c2VjcmV0") && !text.contains("b3RoZXI="), "{text}");
+        assert!(
+            !text.contains("c2VjcmV0") && !text.contains("b3RoZXI="),
+            "{text}"
+        );
         assert!(text.contains(&fingerprint("c2VjcmV0")), "{text}");
     }
 

@@ -23,8 +23,12 @@ use cli::{Cli, Command};
 /// Run a parsed command line and decide the exit code in one place.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Render(args) => config::RenderConfig::from_args(args).and_then(|c| c.execute()).map(|()| true),
-        Command::Values => output::write_stdout(values::DEFAULTS.as_bytes()).map(|()| true).map_err(Into::into),
+        Command::Render(args) => config::RenderConfig::from_args(args)
+            .and_then(|c| c.execute())
+            .map(|()| true),
+        Command::Values => output::write_stdout(values::DEFAULTS.as_bytes())
+            .map(|()| true)
+            .map_err(Into::into),
         Command::Diff(args) => run_diff(&args),
         Command::Argocd(cli::ArgocdCommand::Generate) => std::env::current_dir()
             .map_err(anyhow::Error::from)
@@ -38,10 +42,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(false) => ExitCode::from(error::EXIT_DIFFERENT),
         Err(err) => {
             // `st2k8s render | head` must not report an error.
-            if err
-                .chain()
-                .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
-            {
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {err:#}");

@@ -13,7 +13,8 @@ use crate::render::Object;
 
 /// Serialize one object as a YAML document body (no leading `---`).
 pub fn to_yaml(object: &Object) -> Result<String> {
-    serde_saphyr::to_string(&object.body).with_context(|| format!("serializing {}/{}", object.kind, object.name))
+    serde_saphyr::to_string(&object.body)
+        .with_context(|| format!("serializing {}/{}", object.kind, object.name))
 }
 
 /// All objects as one multi-document stream, each document led by `---`.
@@ -48,18 +49,24 @@ pub fn write_dir(dir: &Path, objects: &[Object]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     for (name, text) in &rendered {
         let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+        std::fs::write(&path, text)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     let path = dir.join("kustomization.yaml");
-    std::fs::write(&path, kustomization(rendered.iter().map(|(name, _)| name.as_str())))
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    std::fs::write(
+        &path,
+        kustomization(rendered.iter().map(|(name, _)| name.as_str())),
+    )
+    .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
 }
 
 /// A `kustomization.yaml` listing every object file, so `kubectl kustomize DIR` rebuilds exactly
 /// the rendered objects and users can layer their own patches on top.
 pub fn kustomization<'a>(files: impl Iterator<Item = &'a str>) -> String {
-    let mut out = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
+    let mut out = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
+    );
     for file in files {
         out.push_str("  - ");
         out.push_str(file);

@@ -56,7 +56,11 @@ impl<'a> Ctx<'a> {
 
     /// Evaluate a values string as a Helm template (`tpl`); `key` names the values key for errors.
     pub fn tpl(&self, text: &str, key: &str) -> Result<String> {
-        Ok(tpl::render(text, &tpl::Scope::new(self.values, self.release), key)?)
+        Ok(tpl::render(
+            text,
+            &tpl::Scope::new(self.values, self.release),
+            key,
+        )?)
     }
 
     /// `tpl` of the string at a values path; a non-string there is an error, as in Helm.
@@ -87,7 +91,10 @@ pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Ve
     let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
         Value::Int(i) => Some(*i),
         Value::Null => None,
-        other => anyhow::bail!("`jobs.ttlSecondsAfterFinished`: expected a number of seconds, found `{}`", other.to_go_string()),
+        other => anyhow::bail!(
+            "`jobs.ttlSecondsAfterFinished`: expected a number of seconds, found `{}`",
+            other.to_go_string()
+        ),
     };
     target::apply(options.target, &mut objects, ttl)?;
     object::sort(&mut objects);

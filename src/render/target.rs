@@ -29,16 +29,30 @@ const HOOK_WEIGHT: &str = "helm.sh/hook-weight";
 pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result<()> {
     for object in objects.iter_mut().filter(|o| o.kind == "Job") {
         let annotations = take_helm_annotations(&mut object.body);
-        let hook = annotations.get(HOOK).and_then(Json::as_str).unwrap_or_default().to_string();
-        let weight = annotations.get(HOOK_WEIGHT).and_then(Json::as_str).unwrap_or("0").to_string();
-        if let Some(ttl) = ttl {
-            if let Some(spec) = object.body.get_mut("spec").and_then(Json::as_object_mut) {
-                spec.insert("ttlSecondsAfterFinished".into(), Json::from(ttl));
-            }
+        let hook = annotations
+            .get(HOOK)
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let weight = annotations
+            .get(HOOK_WEIGHT)
+            .and_then(Json::as_str)
+            .unwrap_or("0")
+            .to_string();
+        if let (Some(ttl), Some(spec)) = (
+            ttl,
+            object.body.get_mut("spec").and_then(Json::as_object_mut),
+        ) {
+            spec.insert("ttlSecondsAfterFinished".into(), Json::from(ttl));
         }
         match target {
             Target::Kubectl => {
-                let template = object.body.get("spec").and_then(|s| s.get("template")).cloned().unwrap_or_default();
+                let template = object
+                    .body
+                    .get("spec")
+                    .and_then(|s| s.get("template"))
+                    .cloned()
+                    .unwrap_or_default();
                 let digest = Sha256::digest(serde_json::to_vec(&template)?);
                 let suffix: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
                 object.name = format!("{}-{suffix}", object.name);
@@ -47,17 +61,26 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
                 }
             }
             Target::Argocd => {
-                let phase = if hook.contains("pre-") { "PreSync" } else { "PostSync" };
+                let phase = if hook.contains("pre-") {
+                    "PreSync"
+                } else {
+                    "PostSync"
+                };
                 let Some(meta) = metadata(&mut object.body) else {
                     continue;
                 };
-                let annotations = meta.entry("annotations").or_insert_with(|| Json::Object(Map::new()));
+                let annotations = meta
+                    .entry("annotations")
+                    .or_insert_with(|| Json::Object(Map::new()));
                 if !annotations.is_object() {
                     *annotations = Json::Object(Map::new());
                 }
                 if let Some(map) = annotations.as_object_mut() {
                     map.insert("argocd.argoproj.io/hook".into(), phase.into());
-                    map.insert("argocd.argoproj.io/hook-delete-policy".into(), "BeforeHookCreation".into());
+                    map.insert(
+                        "argocd.argoproj.io/hook-delete-policy".into(),
+                        "BeforeHookCreation".into(),
+                    );
                     map.insert("argocd.argoproj.io/sync-wave".into(), weight.into());
                 }
             }
@@ -67,7 +90,10 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
 }
 
 fn metadata(body: &mut Json) -> Option<&mut Map<String, Json>> {
-    let meta = body.as_object_mut()?.entry("metadata").or_insert_with(|| Json::Object(Map::new()));
+    let meta = body
+        .as_object_mut()?
+        .entry("metadata")
+        .or_insert_with(|| Json::Object(Map::new()));
     if !meta.is_object() {
         *meta = Json::Object(Map::new());
     }
@@ -81,7 +107,11 @@ fn take_helm_annotations(body: &mut Json) -> Map<String, Json> {
         return taken;
     };
     if let Some(Json::Object(annotations)) = meta.get_mut("annotations") {
-        let keys: Vec<String> = annotations.keys().filter(|k| k.starts_with("helm.sh/")).cloned().collect();
+        let keys: Vec<String> = annotations
+            .keys()
+            .filter(|k| k.starts_with("helm.sh/"))
+            .cloned()
+            .collect();
         for key in keys {
             if let Some(v) = annotations.remove(&key) {
                 taken.insert(key, v);
@@ -124,9 +154,18 @@ mod tests {
         }
         assert_eq!(a[0].name, b[0].name);
         assert_ne!(a[0].name, c[0].name);
-        assert!(a[0].name.starts_with("st2-job-st2-key-load-") && a[0].name.len() == "st2-job-st2-key-load-".len() + 8);
-        assert_eq!(a[0].body["metadata"]["name"], Json::String(a[0].name.clone()));
-        assert!(a[0].body["metadata"].get("annotations").is_none(), "helm hooks dropped");
+        assert!(
+            a[0].name.starts_with("st2-job-st2-key-load-")
+                && a[0].name.len() == "st2-job-st2-key-load-".len() + 8
+        );
+        assert_eq!(
+            a[0].body["metadata"]["name"],
+            Json::String(a[0].name.clone())
+        );
+        assert!(
+            a[0].body["metadata"].get("annotations").is_none(),
+            "helm hooks dropped"
+        );
     }
 
     #[test]
@@ -135,9 +174,19 @@ mod tests {
         apply(Target::Argocd, &mut objs, Some(600)).expect("apply");
         let body = &objs[0].body;
         assert_eq!(objs[0].name, "st2-job-st2-key-load");
-        assert_eq!(body["metadata"]["annotations"]["argocd.argoproj.io/hook"], "PostSync");
-        assert_eq!(body["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "6");
-        assert!(body["metadata"]["annotations"].get("helm.sh/hook").is_none());
+        assert_eq!(
+            body["metadata"]["annotations"]["argocd.argoproj.io/hook"],
+            "PostSync"
+        );
+        assert_eq!(
+            body["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"],
+            "6"
+        );
+        assert!(
+            body["metadata"]["annotations"]
+                .get("helm.sh/hook")
+                .is_none()
+        );
         assert_eq!(body["spec"]["ttlSecondsAfterFinished"], 600);
     }
 }
