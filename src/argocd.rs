@@ -79,6 +79,7 @@ pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
         output_dir: None,
         show_only: Vec::new(),
         include_tests: false,
+        strict: false,
         target: Target::Argocd,
     };
     RenderConfig::from_args(args)

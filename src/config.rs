@@ -20,6 +20,7 @@ pub struct RenderConfig {
     pub show_only: Vec<String>,
     pub include_tests: bool,
     pub target: Target,
+    pub strict: bool,
 }
 
 impl RenderConfig {
@@ -31,6 +32,7 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            strict,
             target,
         } = args;
         validate_dns_label("release name", &release_name, 53)?;
@@ -45,12 +47,14 @@ impl RenderConfig {
             show_only,
             include_tests,
             target,
+            strict,
         })
     }
 
     /// Load values, render, and write — nothing is written unless the whole render succeeded.
     pub fn execute(self) -> Result<()> {
         let loaded = values::load(&self.layers)?;
+        report_unknown_keys(&loaded.unknown, self.strict)?;
         let options = render::Options {
             include_tests: self.include_tests,
             target: self.target,
@@ -73,6 +77,46 @@ impl RenderConfig {
             }
         }
     }
+}
+
+/// Print unknown-key warnings on stderr, or fail with all of them under `--strict`.
+fn report_unknown_keys(findings: &[values::check::Finding], strict: bool) -> Result<()> {
+    if strict && !findings.is_empty() {
+        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        bail!("unknown keys (--strict):\n  {}", list.join("\n  "));
+    }
+    for finding in findings {
+        eprintln!("warning: {finding}");
+    }
+    Ok(())
+}
+
+/// `st2k8s lint`: load and render without output, listing every problem. `Ok(true)` when clean.
+pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
+    let crate::cli::LintArgs {
+        release_name,
+        namespace,
+        values,
+        strict,
+    } = args;
+    validate_dns_label("release name", &release_name, 53)?;
+    validate_dns_label("namespace", &namespace, 63)?;
+    let loaded = values::load(&read_layers(&values)?)?;
+    let mut errors = 0;
+    for finding in &loaded.unknown {
+        let level = if strict { "error" } else { "warning" };
+        errors += usize::from(strict);
+        println!("{level}: {finding}");
+    }
+    let release = Release {
+        name: release_name,
+        namespace,
+    };
+    if let Err(err) = render::render(&loaded.values, &release, &render::Options::default()) {
+        errors += 1;
+        println!("error: {err:#}");
+    }
+    Ok(errors == 0)
 }
 
 /// Read every `-f` file (stdin for `-`) and collect `--set` flags in Helm's order: files, then
