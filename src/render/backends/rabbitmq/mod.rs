@@ -261,7 +261,8 @@ fn from_json<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
 }
 
 /// Key paths (below `rabbitmq.`) the built-in RabbitMQ reads; a user key outside these is not
-/// implemented. An entry covers its whole subtree.
+/// implemented (or misspelt). An entry covers its subtree, so user blocks (`affinity`,
+/// `resources`…) are listed whole and structured sections key by key.
 const READ_KEYS: &[&str] = &[
     "enabled",
     "global",
@@ -274,17 +275,33 @@ const READ_KEYS: &[&str] = &[
     "image.debug",
     "image.pullPolicy",
     "image.pullSecrets",
-    "auth",
+    "auth.username",
+    "auth.password",
+    "auth.erlangCookie",
+    "auth.existingPasswordSecret",
+    "auth.existingErlangSecret",
+    "auth.tls.enabled",
+    "auth.tls.failIfNoPeerCert",
+    "auth.tls.sslOptionsVerify",
+    "auth.tls.caCertificate",
+    "auth.tls.serverCertificate",
+    "auth.tls.serverKey",
+    "auth.tls.existingSecret",
     "logs",
     "ulimitNofiles",
     "maxAvailableSchedulers",
     "onlineSchedulers",
-    "memoryHighWatermark",
+    "memoryHighWatermark.enabled",
+    "memoryHighWatermark.type",
+    "memoryHighWatermark.value",
     "plugins",
     "communityPlugins",
     "extraPlugins",
-    "clustering",
-    "loadDefinition",
+    "clustering.addressType",
+    "clustering.rebalance",
+    "clustering.forceBoot",
+    "loadDefinition.enabled",
+    "loadDefinition.existingSecret",
     "command",
     "args",
     "extraEnvVars",
@@ -294,7 +311,11 @@ const READ_KEYS: &[&str] = &[
     "configuration",
     "extraConfiguration",
     "advancedConfiguration",
-    "ldap",
+    "ldap.enabled",
+    "ldap.servers",
+    "ldap.port",
+    "ldap.user_dn_pattern",
+    "ldap.tls.enabled",
     "extraVolumeMounts",
     "extraVolumes",
     "extraSecrets",
@@ -311,21 +332,93 @@ const READ_KEYS: &[&str] = &[
     "podSecurityContext",
     "containerSecurityContext",
     "resources",
-    "livenessProbe",
-    "readinessProbe",
+    "livenessProbe.enabled",
+    "livenessProbe.initialDelaySeconds",
+    "livenessProbe.timeoutSeconds",
+    "livenessProbe.periodSeconds",
+    "livenessProbe.failureThreshold",
+    "livenessProbe.successThreshold",
+    "readinessProbe.enabled",
+    "readinessProbe.initialDelaySeconds",
+    "readinessProbe.timeoutSeconds",
+    "readinessProbe.periodSeconds",
+    "readinessProbe.failureThreshold",
+    "readinessProbe.successThreshold",
     "customLivenessProbe",
     "customReadinessProbe",
     "initContainers",
     "sidecars",
-    "serviceAccount",
-    "rbac",
-    "persistence",
-    "pdb",
-    "networkPolicy",
-    "service",
-    "ingress",
-    "metrics",
-    "volumePermissions",
+    "serviceAccount.create",
+    "serviceAccount.name",
+    "rbac.create",
+    "persistence.enabled",
+    "persistence.storageClass",
+    "persistence.selector",
+    "persistence.accessMode",
+    "persistence.existingClaim",
+    "persistence.size",
+    "persistence.volumes",
+    "pdb.create",
+    "pdb.minAvailable",
+    "pdb.maxUnavailable",
+    "networkPolicy.enabled",
+    "networkPolicy.allowExternal",
+    "networkPolicy.additionalRules",
+    "service.type",
+    "service.port",
+    "service.portName",
+    "service.nodePort",
+    "service.tlsPort",
+    "service.tlsPortName",
+    "service.tlsNodePort",
+    "service.distPort",
+    "service.distPortName",
+    "service.distNodePort",
+    "service.managerPort",
+    "service.managerPortName",
+    "service.managerNodePort",
+    "service.metricsPort",
+    "service.metricsPortName",
+    "service.metricsNodePort",
+    "service.epmdPortName",
+    "service.epmdNodePort",
+    "service.extraPorts",
+    "service.loadBalancerIP",
+    "service.loadBalancerSourceRanges",
+    "service.externalIPs",
+    "service.labels",
+    "service.annotations",
+    "ingress.enabled",
+    "ingress.path",
+    "ingress.certManager",
+    "ingress.hostname",
+    "ingress.annotations",
+    "ingress.tls",
+    "ingress.existingSecret",
+    "ingress.extraHosts",
+    "ingress.extraTls",
+    "ingress.secrets",
+    "metrics.enabled",
+    "metrics.plugins",
+    "metrics.podAnnotations",
+    "metrics.serviceMonitor.enabled",
+    "metrics.serviceMonitor.namespace",
+    "metrics.serviceMonitor.interval",
+    "metrics.serviceMonitor.scrapeTimeout",
+    "metrics.serviceMonitor.honorLabels",
+    "metrics.serviceMonitor.relabellings",
+    "metrics.serviceMonitor.additionalLabels",
+    "metrics.prometheusRule.enabled",
+    "metrics.prometheusRule.namespace",
+    "metrics.prometheusRule.additionalLabels",
+    "metrics.prometheusRule.rules",
+    "volumePermissions.enabled",
+    "volumePermissions.image.registry",
+    "volumePermissions.image.repository",
+    "volumePermissions.image.tag",
+    "volumePermissions.image.pullPolicy",
+    "volumePermissions.image.pullSecrets",
+    "volumePermissions.resources",
 ];
 
 /// The built-in defaults of the `rabbitmq` section (chart values over the subchart's own).
@@ -339,9 +432,13 @@ fn default_section() -> &'static Value {
 }
 
 /// `rabbitmq.` key paths the user set to a non-default value that the built-in RabbitMQ does not
-/// read (unknown or unimplemented subchart keys), in key order, for a warning.
+/// read (unknown or unimplemented subchart keys), in key order, for a warning. Empty when the
+/// built-in RabbitMQ is disabled: then nothing reads the section.
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
     let mut out = Vec::new();
+    if !ctx.v("rabbitmq.enabled").truthy() {
+        return out;
+    }
     if let Some(section) = ctx.v("rabbitmq").as_map() {
         collect_unread(section, default_section(), "", &mut out);
     }
@@ -428,13 +525,31 @@ mod tests {
 
     #[test]
     fn unsupported_keys_names_only_unread_user_keys() {
-        let yaml = "rabbitmq:\n  replicaCount: 1\n  rabbitmqMemoryHighWatermark: 512MB\n  image:\n    foo: bar\n    tag: x\n";
+        let yaml = "rabbitmq:
+  replicaCount: 1
+  rabbitmqMemoryHighWatermark: 512MB
+  image: {foo: bar, tag: x}
+  auth: {tls: {enabled: true, verifyDepth: 2}}
+  affinity: {nodeAffinity: {}}
+";
         let keys = with_ctx(yaml, "st2", unsupported_keys);
         assert_eq!(
             keys,
-            ["rabbitmq.image.foo", "rabbitmq.rabbitmqMemoryHighWatermark"]
+            [
+                "rabbitmq.auth.tls.verifyDepth",
+                "rabbitmq.image.foo",
+                "rabbitmq.rabbitmqMemoryHighWatermark"
+            ]
         );
         assert!(with_ctx("{}", "st2", unsupported_keys).is_empty());
+        assert!(
+            with_ctx(
+                "rabbitmq: {enabled: false, foo: 1}",
+                "st2",
+                unsupported_keys
+            )
+            .is_empty()
+        );
     }
 
     #[test]
