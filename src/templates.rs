@@ -11,7 +11,9 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// Every embedded template: (name, source). Names are paths below `templates/`.
-const TEMPLATES: &[(&str, &str)] = &[];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("rabbitmq/rabbitmq.conf", include_str!("../templates/rabbitmq/rabbitmq.conf")),
+];
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
