@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{RenderArgs, ValuesArgs};
 use crate::render::{self, Release};
+use crate::secrets::Seed;
 use crate::values::{self, Layer, SetKind};
 
 /// Everything `st2k8s render` needs, resolved.
@@ -18,6 +19,8 @@ pub struct RenderConfig {
     pub output_dir: Option<PathBuf>,
     pub show_only: Vec<String>,
     pub include_tests: bool,
+    pub secret_seed: Option<Seed>,
+    pub redact_secrets: bool,
 }
 
 impl RenderConfig {
@@ -29,6 +32,8 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            secret_seed_file,
+            redact_secrets,
         } = args;
         validate_dns_label("release name", &release_name, 53)?;
         validate_dns_label("namespace", &namespace, 63)?;
@@ -41,14 +46,21 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            secret_seed: Seed::resolve(secret_seed_file.as_deref())?,
+            redact_secrets,
         })
     }
 
     /// Load values, render, and write — nothing is written unless the whole render succeeded.
     pub fn execute(self) -> Result<()> {
         let loaded = values::load(&self.layers)?;
+        for warning in crate::secrets::default_password_warnings(&loaded.values) {
+            eprintln!("warning: {warning}");
+        }
         let options = render::Options {
             include_tests: self.include_tests,
+            secret_seed: self.secret_seed,
+            redact_secrets: self.redact_secrets,
         };
         let mut objects = render::render(&loaded.values, &self.release, &options)?;
         if !self.show_only.is_empty() {

@@ -14,7 +14,7 @@ use anyhow::Result;
 
 pub use object::Object;
 
-use crate::secrets::SecretGenerator;
+use crate::secrets::{SecretGenerator, Seed, SshKeyType};
 use crate::tpl;
 use crate::values::Value;
 
@@ -30,6 +30,10 @@ pub struct Release {
 pub struct Options {
     /// Also render the `helm test` Pod.
     pub include_tests: bool,
+    /// Derive generated secrets from this seed (reproducible output); `None` = random.
+    pub secret_seed: Option<Seed>,
+    /// Replace Secret values by fingerprints (`--redact-secrets`), after checksums are computed.
+    pub redact_secrets: bool,
 }
 
 /// What every builder reads: merged values, release, options and the secret generator.
@@ -76,11 +80,17 @@ pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Ve
         values,
         release,
         options,
-        secrets: SecretGenerator::new(release),
+        secrets: SecretGenerator::new(release, options.secret_seed.as_ref(), SshKeyType::from_values(values)?),
     };
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
+    if ctx.secrets.generated_random() {
+        eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
+    }
     object::resolve_checksums(&mut objects)?;
+    if options.redact_secrets {
+        crate::secrets::redact::redact(&mut objects);
+    }
     object::sort(&mut objects);
     Ok(objects)
 }
