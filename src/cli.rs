@@ -17,6 +17,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per run; boxing buys nothing")]
 pub enum Command {
     /// Render every Kubernetes object for a release as YAML
     Render(RenderArgs),

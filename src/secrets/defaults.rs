@@ -70,9 +70,15 @@ mod tests {
             (vec![], all.clone()),
             (vec!["mongodb.enabled=false"], all[3..].to_vec()),
             (vec!["rabbitmq.enabled=false"], all[..3].to_vec()),
-            (vec!["mongodb.enabled=false", "rabbitmq.enabled=false"], vec![]),
             (
-                vec!["mongodb.auth.password=mine-and-long", "rabbitmq.auth.erlangCookie="],
+                vec!["mongodb.enabled=false", "rabbitmq.enabled=false"],
+                vec![],
+            ),
+            (
+                vec![
+                    "mongodb.auth.password=mine-and-long",
+                    "rabbitmq.auth.erlangCookie=",
+                ],
                 vec![all[0], all[2], all[3]],
             ),
         ] {

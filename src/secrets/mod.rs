@@ -69,7 +69,8 @@ impl Seed {
     /// newline is dropped so that `echo "$SEED" > file` equals `ST2K8S_SECRET_SEED=$SEED`.
     pub fn from_file(path: &Path) -> Result<Self> {
         let shown = path.display();
-        let metadata = std::fs::metadata(path).with_context(|| format!("cannot read secret seed file `{shown}`"))?;
+        let metadata = std::fs::metadata(path)
+            .with_context(|| format!("cannot read secret seed file `{shown}`"))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -84,7 +85,8 @@ impl Seed {
         if !metadata.is_file() {
             bail!("secret seed file `{shown}` is not a regular file");
         }
-        let mut bytes = std::fs::read(path).with_context(|| format!("cannot read secret seed file `{shown}`"))?;
+        let mut bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read secret seed file `{shown}`"))?;
         if bytes.last() == Some(&b'\n') {
             bytes.pop();
             if bytes.last() == Some(&b'\r') {
@@ -121,7 +123,9 @@ impl SshKeyType {
     pub fn from_values(values: &Value) -> Result<Self> {
         match values.at("st2.ssh_key_type") {
             Value::Null => Ok(Self::Ed25519),
-            Value::String(s) if s.is_empty() || s.eq_ignore_ascii_case("ed25519") => Ok(Self::Ed25519),
+            Value::String(s) if s.is_empty() || s.eq_ignore_ascii_case("ed25519") => {
+                Ok(Self::Ed25519)
+            }
             Value::String(s) if s.eq_ignore_ascii_case("rsa") => Ok(Self::Rsa),
             other => bail!(
                 "`st2.ssh_key_type`: `{}` is not a supported SSH key type; use `ed25519` (default) or `rsa`",
@@ -163,7 +167,13 @@ impl SecretGenerator {
 
     /// The text of a user-supplied secret value when it is set and non-empty; otherwise (unset or
     /// `""`) an alphanumeric value of `len` characters generated for `object`/`key`.
-    pub fn given_or_alphanumeric(&self, given: &Value, object: &str, key: &str, len: usize) -> String {
+    pub fn given_or_alphanumeric(
+        &self,
+        given: &Value,
+        object: &str,
+        key: &str,
+        len: usize,
+    ) -> String {
         match given.non_empty() {
             Some(v) => v.to_go_string(),
             None => self.alphanumeric(object, key, len),
@@ -172,10 +182,12 @@ impl SecretGenerator {
 
     /// An alphanumeric password of `len` characters for `object`/`key`, uniform over `[A-Za-z0-9]`.
     pub fn alphanumeric(&self, object: &str, key: &str, len: usize) -> String {
-        let Ok(value) = self.cached::<Infallible>(&format!("alphanumeric/{len}"), object, key, || {
-            let mut rng = ChaCha20Rng::from_seed(self.derive::<32>("alphanumeric", object, key));
-            Ok(alphanumeric_from(&mut rng, len))
-        });
+        let Ok(value) =
+            self.cached::<Infallible>(&format!("alphanumeric/{len}"), object, key, || {
+                let mut rng =
+                    ChaCha20Rng::from_seed(self.derive::<32>("alphanumeric", object, key));
+                Ok(alphanumeric_from(&mut rng, len))
+            });
         value
     }
 
@@ -227,7 +239,13 @@ impl SecretGenerator {
         let mut out = [0u8; N];
         match &self.hkdf {
             Some(hkdf) => {
-                let info = hkdf_info(&[purpose, &self.release.name, &self.release.namespace, object, key]);
+                let info = hkdf_info(&[
+                    purpose,
+                    &self.release.name,
+                    &self.release.namespace,
+                    object,
+                    key,
+                ]);
                 // Cannot fail: the length is checked against the RFC 5869 limit above.
                 if hkdf.expand(&info, &mut out).is_err() {
                     unreachable!("HKDF output of {N} bytes is within the RFC 5869 limit");

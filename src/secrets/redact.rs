@@ -34,7 +34,13 @@ pub fn redact(objects: &mut [Object]) {
             };
             for (key, value) in map.iter_mut() {
                 let Some(text) = value.as_str() else { continue };
-                let raw = if encoded { STANDARD.decode(text).unwrap_or_else(|_| text.as_bytes().to_vec()) } else { text.as_bytes().to_vec() };
+                let raw = if encoded {
+                    STANDARD
+                        .decode(text)
+                        .unwrap_or_else(|_| text.as_bytes().to_vec())
+                } else {
+                    text.as_bytes().to_vec()
+                };
                 let print = fingerprint(&raw);
                 if is_credential(key)
                     && let Ok(plain) = String::from_utf8(raw)
@@ -61,7 +67,9 @@ pub fn redact(objects: &mut [Object]) {
 /// ports and adapter names also live in Secrets but are not worth hiding elsewhere.
 fn is_credential(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["password", "key", "token", "cookie", "secret"].iter().any(|word| key.contains(word))
+    ["password", "key", "token", "cookie", "secret"]
+        .iter()
+        .any(|word| key.contains(word))
 }
 
 /// Replace each credential's text in every string of `node` (map keys are names, left alone).
@@ -74,8 +82,12 @@ fn replace_quoted(node: &mut Json, quoted: &[(String, String)]) {
                 }
             }
         }
-        Json::Array(items) => items.iter_mut().for_each(|item| replace_quoted(item, quoted)),
-        Json::Object(map) => map.values_mut().for_each(|value| replace_quoted(value, quoted)),
+        Json::Array(items) => items
+            .iter_mut()
+            .for_each(|item| replace_quoted(item, quoted)),
+        Json::Object(map) => map
+            .values_mut()
+            .for_each(|value| replace_quoted(value, quoted)),
         Json::Null | Json::Bool(_) | Json::Number(_) => {}
     }
 }
@@ -131,15 +143,25 @@ mod tests {
         );
         assert_eq!(
             objects[1].body["data"]["st2.docker.conf"],
-            json!(format!("[database]\nusername = admin-user\npassword = {print}\n"))
+            json!(format!(
+                "[database]\nusername = admin-user\npassword = {print}\n"
+            ))
         );
     }
 
     #[test]
     fn longer_credentials_win_over_contained_ones() {
         let mut objects = vec![
-            object("Secret", "a", json!({"stringData": {"password": "abcdef", "token": "abcdefgh"}})),
-            object("ConfigMap", "c", json!({"data": {"x": ["abcdefgh abcdef"]}})),
+            object(
+                "Secret",
+                "a",
+                json!({"stringData": {"password": "abcdef", "token": "abcdefgh"}}),
+            ),
+            object(
+                "ConfigMap",
+                "c",
+                json!({"data": {"x": ["abcdefgh abcdef"]}}),
+            ),
         ];
         redact(&mut objects);
         let want = format!("{} {}", fingerprint(b"abcdefgh"), fingerprint(b"abcdef"));

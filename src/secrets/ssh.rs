@@ -19,13 +19,17 @@ const RSA_BITS: usize = 4096;
 pub fn ed25519_openssh(seed: &[u8; 32]) -> Result<String> {
     let keypair = KeypairData::Ed25519(Ed25519Keypair::from_seed(seed));
     let key = PrivateKey::new(keypair, COMMENT).context("building the ed25519 key")?;
-    let text = key.to_openssh(LineEnding::LF).context("encoding the ed25519 key")?;
+    let text = key
+        .to_openssh(LineEnding::LF)
+        .context("encoding the ed25519 key")?;
     Ok(text.as_str().to_owned())
 }
 
 /// A 4096-bit RSA key from `rng`, as PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`).
 pub fn rsa_pem(rng: &mut impl CryptoRngCore) -> Result<String> {
     let key = rsa::RsaPrivateKey::new(rng, RSA_BITS).context("generating the RSA key")?;
-    let pem = key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).context("encoding the RSA key")?;
+    let pem = key
+        .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+        .context("encoding the RSA key")?;
     Ok(pem.as_str().to_owned())
 }
