@@ -33,8 +33,8 @@ use crate::values::Value;
 pub const SEED_ENV: &str = "ST2K8S_SECRET_SEED";
 
 /// The one line printed on stderr when a render generated random (unreproducible) values.
-pub const NOT_REPRODUCIBLE: &str = "warning: generated secrets are random and change on every render; \
-pass a seed (`--secret-seed-file PATH` or ST2K8S_SECRET_SEED) to make them reproducible";
+pub const NOT_REPRODUCIBLE: &str = "warning: this output is not reproducible: generated secrets are random and change \
+on every render; pass a seed with `--secret-seed-file FILE` (mode 0600) or the ST2K8S_SECRET_SEED environment variable";
 
 /// Shortest seed accepted: a seed is the only thing standing between the output and every
 /// secret in it, so a short one is refused rather than silently weakening all values.
