@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::render::target::Target;
+
 /// Render StackStorm for Kubernetes from stackstorm-ha values, without Helm.
 ///
 /// st2k8s reads the same values files as the stackstorm-ha Helm chart (1.1.0) and prints the
@@ -17,12 +19,36 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant, reason = "parsed once per run; boxing buys nothing")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing buys nothing"
+)]
 pub enum Command {
     /// Render every Kubernetes object for a release as YAML
     Render(RenderArgs),
     /// Print the built-in default values (the chart's values.yaml)
     Values,
+    /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)
+    Diff(DiffArgs),
+    /// Argo CD config-management plugin commands
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Render the application in the current directory from Argo CD's environment
+    Generate,
+    /// Print the parameter announcement (JSON) for the Argo CD UI
+    Parameters,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old manifest (`-` for stdin)
+    pub old: String,
+    /// The new manifest (`-` for stdin)
+    pub new: String,
 }
 
 /// Values layers, in the order Helm applies them.
@@ -49,7 +75,7 @@ pub struct ValuesArgs {
     pub set_json: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct RenderArgs {
     /// Release name: prefixes every object name (DNS-1123 label, at most 53 characters)
     #[arg(long, default_value = "st2", value_name = "NAME")]
@@ -73,6 +99,10 @@ pub struct RenderArgs {
     /// Also render the `helm test` Pod (st2tests), which is not a deployable object
     #[arg(long)]
     pub include_tests: bool,
+
+    /// How setup Jobs are applied: `kubectl` (hashed names) or `argocd` (hook annotations)
+    #[arg(long, value_enum, default_value_t = Target::Kubectl)]
+    pub target: Target,
 
     /// Derive every generated secret from the seed in FILE (mode 0600), so renders are
     /// reproducible; overrides the ST2K8S_SECRET_SEED environment variable

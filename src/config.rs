@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{RenderArgs, ValuesArgs};
+use crate::render::target::Target;
 use crate::render::{self, Release};
 use crate::secrets::Seed;
 use crate::values::{self, Layer, SetKind};
@@ -19,6 +20,7 @@ pub struct RenderConfig {
     pub output_dir: Option<PathBuf>,
     pub show_only: Vec<String>,
     pub include_tests: bool,
+    pub target: Target,
     pub secret_seed: Option<Seed>,
     pub redact_secrets: bool,
 }
@@ -32,6 +34,7 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            target,
             secret_seed_file,
             redact_secrets,
         } = args;
@@ -46,6 +49,7 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            target,
             secret_seed: Seed::resolve(secret_seed_file.as_deref())?,
             redact_secrets,
         })
@@ -59,6 +63,7 @@ impl RenderConfig {
         }
         let options = render::Options {
             include_tests: self.include_tests,
+            target: self.target,
             secret_seed: self.secret_seed,
             redact_secrets: self.redact_secrets,
         };
@@ -66,13 +71,18 @@ impl RenderConfig {
         if !self.show_only.is_empty() {
             objects.retain(|o| self.show_only.iter().any(|s| o.matches(s)));
             if objects.is_empty() {
-                bail!("no object matches --show-only {}", self.show_only.join(", "));
+                bail!(
+                    "no object matches --show-only {}",
+                    self.show_only.join(", ")
+                );
             }
         }
         match &self.output_dir {
             Some(dir) => crate::output::write_dir(dir, &objects),
-            None => crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
-                .map_err(Into::into),
+            None => {
+                crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
+                    .map_err(Into::into)
+            }
         }
     }
 }
@@ -89,7 +99,9 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
             }
             stdin_used = true;
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("cannot read values from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read values from stdin")?;
             text
         } else {
             std::fs::read_to_string(file).map_err(|source| crate::error::ValuesError::Read {
@@ -97,7 +109,11 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
                 source,
             })?
         };
-        let name = if file == "-" { "<stdin>".to_string() } else { file.clone() };
+        let name = if file == "-" {
+            "<stdin>".to_string()
+        } else {
+            file.clone()
+        };
         layers.push(Layer::File { name, text });
     }
     for (kind, args) in [
@@ -106,23 +122,37 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
         (SetKind::String, &args.set_string),
         (SetKind::File, &args.set_file),
     ] {
-        layers.extend(args.iter().map(|arg| Layer::Set { kind, arg: arg.clone() }));
+        layers.extend(args.iter().map(|arg| Layer::Set {
+            kind,
+            arg: arg.clone(),
+        }));
     }
     Ok(layers)
 }
 
 /// A DNS-1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric.
 fn validate_dns_label(what: &str, name: &str, max: usize) -> Result<()> {
-    let valid_chars = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let valid_ends = name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && name.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    let valid_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_ends = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
     if name.is_empty() || !valid_chars || !valid_ends {
         bail!(
             "invalid {what} `{name}`: use lowercase letters, digits and `-`, starting and ending with a letter or digit"
         );
     }
     if name.len() > max {
-        bail!("invalid {what} `{name}`: {} characters, at most {max} allowed", name.len());
+        bail!(
+            "invalid {what} `{name}`: {} characters, at most {max} allowed",
+            name.len()
+        );
     }
     Ok(())
 }
@@ -135,8 +165,19 @@ mod tests {
     fn dns_labels() {
         assert!(validate_dns_label("release name", "st2", 53).is_ok());
         assert!(validate_dns_label("release name", "my-st2-2", 53).is_ok());
-        for bad in ["", "St2", "st2-", "-st2", "st_2", "st2.prod", &"a".repeat(54)] {
-            assert!(validate_dns_label("release name", bad, 53).is_err(), "{bad}");
+        for bad in [
+            "",
+            "St2",
+            "st2-",
+            "-st2",
+            "st_2",
+            "st2.prod",
+            &"a".repeat(54),
+        ] {
+            assert!(
+                validate_dns_label("release name", bad, 53).is_err(),
+                "{bad}"
+            );
         }
     }
 }

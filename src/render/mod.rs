@@ -9,6 +9,7 @@ pub mod images;
 pub mod meta;
 pub mod object;
 pub mod st2;
+pub mod target;
 
 use anyhow::Result;
 
@@ -30,6 +31,8 @@ pub struct Release {
 pub struct Options {
     /// Also render the `helm test` Pod.
     pub include_tests: bool,
+    /// How setup Jobs are applied (names and hook annotations).
+    pub target: target::Target,
     /// Derive generated secrets from this seed (reproducible output); `None` = random.
     pub secret_seed: Option<Seed>,
     /// Replace Secret values by fingerprints (`--redact-secrets`), after checksums are computed.
@@ -57,7 +60,11 @@ impl<'a> Ctx<'a> {
 
     /// Evaluate a values string as a Helm template (`tpl`); `key` names the values key for errors.
     pub fn tpl(&self, text: &str, key: &str) -> Result<String> {
-        Ok(tpl::render(text, &tpl::Scope::new(self.values, self.release), key)?)
+        Ok(tpl::render(
+            text,
+            &tpl::Scope::new(self.values, self.release),
+            key,
+        )?)
     }
 
     /// `tpl` of the string at a values path; a non-string there is an error, as in Helm.
@@ -80,7 +87,11 @@ pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Ve
         values,
         release,
         options,
-        secrets: SecretGenerator::new(release, options.secret_seed.as_ref(), SshKeyType::from_values(values)?),
+        secrets: SecretGenerator::new(
+            release,
+            options.secret_seed.as_ref(),
+            SshKeyType::from_values(values)?,
+        ),
     };
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
@@ -88,6 +99,15 @@ pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Ve
         eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
     }
     object::resolve_checksums(&mut objects)?;
+    let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
+        Value::Int(i) => Some(*i),
+        Value::Null => None,
+        other => anyhow::bail!(
+            "`jobs.ttlSecondsAfterFinished`: expected a number of seconds, found `{}`",
+            other.to_go_string()
+        ),
+    };
+    target::apply(options.target, &mut objects, ttl)?;
     if options.redact_secrets {
         crate::secrets::redact::redact(&mut objects);
     }

@@ -124,8 +124,10 @@ impl Value {
                 format!("[{}]", items.join(" "))
             }
             Value::Map(m) => {
-                let items: Vec<String> =
-                    m.iter().map(|(k, v)| format!("{k}:{}", v.to_go_string())).collect();
+                let items: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("{k}:{}", v.to_go_string()))
+                    .collect();
                 format!("map[{}]", items.join(" "))
             }
         }
@@ -140,9 +142,9 @@ impl Value {
             Value::Float(f) => float_to_json(*f),
             Value::String(s) => s.clone().into(),
             Value::List(l) => l.iter().map(Value::to_json).collect(),
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -163,7 +165,11 @@ pub fn go_float(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if f == 0.0 {
         return "0".into();
@@ -233,7 +239,10 @@ const SUBCHART_DEFAULTS: [(&str, &str); 4] = [
     ("mongodb", include_str!("../../subcharts/mongodb.yaml")),
     ("rabbitmq", include_str!("../../subcharts/rabbitmq.yaml")),
     ("redis", include_str!("../../subcharts/redis.yaml")),
-    ("external-dns", include_str!("../../subcharts/external-dns.yaml")),
+    (
+        "external-dns",
+        include_str!("../../subcharts/external-dns.yaml"),
+    ),
 ];
 
 /// One user-supplied layer source, in the order Helm applies them.
@@ -278,7 +287,10 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
             Some(Value::Map(m)) => m,
             _ => Map::new(),
         };
-        merged.insert(name.to_string(), Value::Map(coalesce(parent, &sub_defaults)));
+        merged.insert(
+            name.to_string(),
+            Value::Map(coalesce(parent, &sub_defaults)),
+        );
     }
     Ok(Loaded {
         values: Value::Map(merged),
