@@ -79,6 +79,7 @@ pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
         output_dir: None,
         show_only: Vec::new(),
         include_tests: false,
+        strict: false,
         target: Target::Argocd,
         // The seed comes from ST2K8S_SECRET_SEED on the plugin sidecar (`Seed::resolve`).
         secret_seed_file: None,

@@ -19,15 +19,13 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "parsed once per run; boxing buys nothing"
-)]
 pub enum Command {
     /// Render every Kubernetes object for a release as YAML
     Render(RenderArgs),
     /// Print the built-in default values (the chart's values.yaml)
     Values,
+    /// Check values without printing objects: every problem listed at once (exit 1 on errors)
+    Lint(LintArgs),
     /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)
     Diff(DiffArgs),
     /// Argo CD config-management plugin commands
@@ -41,6 +39,24 @@ pub enum ArgocdCommand {
     Generate,
     /// Print the parameter announcement (JSON) for the Argo CD UI
     Parameters,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Release name (as for `render`)
+    #[arg(long, default_value = "st2", value_name = "NAME")]
+    pub release_name: String,
+
+    /// Namespace (as for `render`)
+    #[arg(short = 'n', long, default_value = "default", value_name = "NS")]
+    pub namespace: String,
+
+    #[command(flatten)]
+    pub values: ValuesArgs,
+
+    /// Treat warnings (unknown keys) as errors
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +115,10 @@ pub struct RenderArgs {
     /// Also render the `helm test` Pod (st2tests), which is not a deployable object
     #[arg(long)]
     pub include_tests: bool,
+
+    /// Treat warnings (unknown keys) as errors
+    #[arg(long)]
+    pub strict: bool,
 
     /// How setup Jobs are applied: `kubectl` (hashed names) or `argocd` (hook annotations)
     #[arg(long, value_enum, default_value_t = Target::Kubectl)]

@@ -21,6 +21,7 @@ pub struct RenderConfig {
     pub show_only: Vec<String>,
     pub include_tests: bool,
     pub target: Target,
+    pub strict: bool,
     pub secret_seed: Option<Seed>,
     pub redact_secrets: bool,
 }
@@ -34,6 +35,7 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            strict,
             target,
             secret_seed_file,
             redact_secrets,
@@ -50,6 +52,7 @@ impl RenderConfig {
             show_only,
             include_tests,
             target,
+            strict,
             secret_seed: Seed::resolve(secret_seed_file.as_deref())?,
             redact_secrets,
         })
@@ -58,6 +61,7 @@ impl RenderConfig {
     /// Load values, render, and write — nothing is written unless the whole render succeeded.
     pub fn execute(self) -> Result<()> {
         let loaded = values::load(&self.layers)?;
+        report_unknown_keys(&loaded.unknown, self.strict)?;
         for warning in crate::secrets::default_password_warnings(&loaded.values) {
             eprintln!("warning: {warning}");
         }
@@ -67,7 +71,11 @@ impl RenderConfig {
             secret_seed: self.secret_seed,
             redact_secrets: self.redact_secrets,
         };
-        let mut objects = render::render(&loaded.values, &self.release, &options)?;
+        let rendered = render::render_report(&loaded.values, &self.release, &options)?;
+        if rendered.random_secrets {
+            eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
+        }
+        let mut objects = rendered.objects;
         if !self.show_only.is_empty() {
             objects.retain(|o| self.show_only.iter().any(|s| o.matches(s)));
             if objects.is_empty() {
@@ -85,6 +93,49 @@ impl RenderConfig {
             }
         }
     }
+}
+
+/// Print unknown-key warnings on stderr, or fail with all of them under `--strict`.
+fn report_unknown_keys(findings: &[values::check::Finding], strict: bool) -> Result<()> {
+    if strict && !findings.is_empty() {
+        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        bail!("unknown keys (--strict):\n  {}", list.join("\n  "));
+    }
+    for finding in findings {
+        eprintln!("warning: {finding}");
+    }
+    Ok(())
+}
+
+/// `st2k8s lint`: load and render without output, listing every problem. `Ok(true)` when clean.
+pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
+    let crate::cli::LintArgs {
+        release_name,
+        namespace,
+        values,
+        strict,
+    } = args;
+    validate_dns_label("release name", &release_name, 53)?;
+    validate_dns_label("namespace", &namespace, 63)?;
+    let loaded = values::load(&read_layers(&values)?)?;
+    let mut errors = 0;
+    for finding in &loaded.unknown {
+        let level = if strict { "error" } else { "warning" };
+        errors += usize::from(strict);
+        println!("{level}: {finding}");
+    }
+    for warning in crate::secrets::default_password_warnings(&loaded.values) {
+        println!("warning: {warning}");
+    }
+    let release = Release {
+        name: release_name,
+        namespace,
+    };
+    if let Err(err) = render::render(&loaded.values, &release, &render::Options::default()) {
+        errors += 1;
+        println!("error: {err:#}");
+    }
+    Ok(errors == 0)
 }
 
 /// Read every `-f` file (stdin for `-`) and collect `--set` flags in Helm's order: files, then

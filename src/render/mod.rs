@@ -83,6 +83,18 @@ impl<'a> Ctx<'a> {
 
 /// Render every object for the release, in output order.
 pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Vec<Object>> {
+    render_report(values, release, options).map(|r| r.objects)
+}
+
+/// A render's objects and what the caller should tell the user about them.
+pub struct Rendered {
+    pub objects: Vec<Object>,
+    /// Some secret was generated at random (no seed): the output is not reproducible.
+    pub random_secrets: bool,
+}
+
+/// [`render`], also reporting whether random secrets were generated.
+pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
     let ctx = Ctx {
         values,
         release,
@@ -95,9 +107,6 @@ pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Ve
     };
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
-    if ctx.secrets.generated_random() {
-        eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
-    }
     object::resolve_checksums(&mut objects)?;
     let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
         Value::Int(i) => Some(*i),
@@ -112,5 +121,8 @@ pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Ve
         crate::secrets::redact::redact(&mut objects);
     }
     object::sort(&mut objects);
-    Ok(objects)
+    Ok(Rendered {
+        objects,
+        random_secrets: ctx.secrets.generated_random(),
+    })
 }

@@ -5,6 +5,7 @@
 //! Builders read it through the helpers here, which reproduce the template functions the chart
 //! relies on (`default`, truthiness, `%v` printing) in one place.
 
+pub mod check;
 mod load;
 mod merge;
 mod set;
@@ -259,6 +260,8 @@ pub enum Layer {
 pub struct Loaded {
     pub values: Value,
     pub origins: Origins,
+    /// Keys the user set that st2k8s does not know (typos, unsupported keys).
+    pub unknown: Vec<check::Finding>,
 }
 
 /// Load the defaults, stack the user layers over them and merge enabled backends' defaults.
@@ -276,6 +279,7 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
         }
     }
     let (defaults, _) = parse_document(DEFAULTS, "values.yaml (built-in)")?;
+    let unknown = check::unknown_keys(&user, &defaults, &origins);
     let mut merged = coalesce(user, &defaults);
     for (name, text) in SUBCHART_DEFAULTS {
         let enabled = merged.get(name).is_some_and(|v| v.key("enabled").truthy());
@@ -295,6 +299,7 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
     Ok(Loaded {
         values: Value::Map(merged),
         origins,
+        unknown,
     })
 }
 
