@@ -81,6 +81,9 @@ pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
         include_tests: false,
         strict: false,
         target: Target::Argocd,
+        // The seed comes from ST2K8S_SECRET_SEED on the plugin sidecar (`Seed::resolve`).
+        secret_seed_file: None,
+        redact_secrets: false,
     };
     RenderConfig::from_args(args)
 }

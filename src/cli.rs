@@ -123,4 +123,13 @@ pub struct RenderArgs {
     /// How setup Jobs are applied: `kubectl` (hashed names) or `argocd` (hook annotations)
     #[arg(long, value_enum, default_value_t = Target::Kubectl)]
     pub target: Target,
+
+    /// Derive every generated secret from the seed in FILE (mode 0600), so renders are
+    /// reproducible; overrides the ST2K8S_SECRET_SEED environment variable
+    #[arg(long, value_name = "FILE")]
+    pub secret_seed_file: Option<PathBuf>,
+
+    /// Replace every Secret value by `redacted:sha256:<12 hex>` (safe to post as a CI diff)
+    #[arg(long)]
+    pub redact_secrets: bool,
 }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use crate::cli::{RenderArgs, ValuesArgs};
 use crate::render::target::Target;
 use crate::render::{self, Release};
+use crate::secrets::Seed;
 use crate::values::{self, Layer, SetKind};
 
 /// Everything `st2k8s render` needs, resolved.
@@ -21,6 +22,8 @@ pub struct RenderConfig {
     pub include_tests: bool,
     pub target: Target,
     pub strict: bool,
+    pub secret_seed: Option<Seed>,
+    pub redact_secrets: bool,
 }
 
 impl RenderConfig {
@@ -34,6 +37,8 @@ impl RenderConfig {
             include_tests,
             strict,
             target,
+            secret_seed_file,
+            redact_secrets,
         } = args;
         validate_dns_label("release name", &release_name, 53)?;
         validate_dns_label("namespace", &namespace, 63)?;
@@ -48,6 +53,8 @@ impl RenderConfig {
             include_tests,
             target,
             strict,
+            secret_seed: Seed::resolve(secret_seed_file.as_deref())?,
+            redact_secrets,
         })
     }
 
@@ -55,11 +62,20 @@ impl RenderConfig {
     pub fn execute(self) -> Result<()> {
         let loaded = values::load(&self.layers)?;
         report_unknown_keys(&loaded.unknown, self.strict)?;
+        for warning in crate::secrets::default_password_warnings(&loaded.values) {
+            eprintln!("warning: {warning}");
+        }
         let options = render::Options {
             include_tests: self.include_tests,
             target: self.target,
+            secret_seed: self.secret_seed,
+            redact_secrets: self.redact_secrets,
         };
-        let mut objects = render::render(&loaded.values, &self.release, &options)?;
+        let rendered = render::render_report(&loaded.values, &self.release, &options)?;
+        if rendered.random_secrets {
+            eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
+        }
+        let mut objects = rendered.objects;
         if !self.show_only.is_empty() {
             objects.retain(|o| self.show_only.iter().any(|s| o.matches(s)));
             if objects.is_empty() {
@@ -107,6 +123,9 @@ pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
         let level = if strict { "error" } else { "warning" };
         errors += usize::from(strict);
         println!("{level}: {finding}");
+    }
+    for warning in crate::secrets::default_password_warnings(&loaded.values) {
+        println!("warning: {warning}");
     }
     let release = Release {
         name: release_name,

@@ -231,12 +231,9 @@ fn shown(value: &Json, present: bool, path: &str, secret: bool) -> String {
     value.to_string()
 }
 
-/// `redacted:sha256:<first 12 hex>` of a secret value.
+/// `redacted:sha256:<first 12 hex>` of a secret value (the same fingerprint `--redact-secrets` writes).
 pub fn fingerprint(value: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(value.as_bytes());
-    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("redacted:sha256:{hex}")
+    crate::secrets::redact::fingerprint(value.as_bytes())
 }
 
 #[cfg(test)]

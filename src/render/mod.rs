@@ -15,7 +15,7 @@ use anyhow::Result;
 
 pub use object::Object;
 
-use crate::secrets::SecretGenerator;
+use crate::secrets::{SecretGenerator, Seed, SshKeyType};
 use crate::tpl;
 use crate::values::Value;
 
@@ -33,6 +33,10 @@ pub struct Options {
     pub include_tests: bool,
     /// How setup Jobs are applied (names and hook annotations).
     pub target: target::Target,
+    /// Derive generated secrets from this seed (reproducible output); `None` = random.
+    pub secret_seed: Option<Seed>,
+    /// Replace Secret values by fingerprints (`--redact-secrets`), after checksums are computed.
+    pub redact_secrets: bool,
 }
 
 /// What every builder reads: merged values, release, options and the secret generator.
@@ -79,11 +83,27 @@ impl<'a> Ctx<'a> {
 
 /// Render every object for the release, in output order.
 pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Vec<Object>> {
+    render_report(values, release, options).map(|r| r.objects)
+}
+
+/// A render's objects and what the caller should tell the user about them.
+pub struct Rendered {
+    pub objects: Vec<Object>,
+    /// Some secret was generated at random (no seed): the output is not reproducible.
+    pub random_secrets: bool,
+}
+
+/// [`render`], also reporting whether random secrets were generated.
+pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
     let ctx = Ctx {
         values,
         release,
         options,
-        secrets: SecretGenerator::new(release),
+        secrets: SecretGenerator::new(
+            release,
+            options.secret_seed.as_ref(),
+            SshKeyType::from_values(values)?,
+        ),
     };
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
@@ -97,6 +117,12 @@ pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Ve
         ),
     };
     target::apply(options.target, &mut objects, ttl)?;
+    if options.redact_secrets {
+        crate::secrets::redact::redact(&mut objects);
+    }
     object::sort(&mut objects);
-    Ok(objects)
+    Ok(Rendered {
+        objects,
+        random_secrets: ctx.secrets.generated_random(),
+    })
 }
