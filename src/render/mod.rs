@@ -126,3 +126,37 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
         random_secrets: ctx.secrets.generated_random(),
     })
 }
+
+/// Test support: run `f` with a context for `yaml` values layered over the defaults.
+#[cfg(test)]
+pub mod test_support {
+    use super::{Ctx, Options, Release};
+    use crate::secrets::{SecretGenerator, SshKeyType};
+    use crate::values::{Layer, Value, load};
+
+    /// The merged values for a values file's text (defaults on load errors, so tests stay short).
+    pub fn values(yaml: &str) -> Value {
+        let layers = [Layer::File {
+            name: "test.yaml".into(),
+            text: yaml.into(),
+        }];
+        load(&layers).map(|l| l.values).unwrap_or_default()
+    }
+
+    /// Run `f` with a render context for `yaml`, release `release`, namespace `ns`.
+    pub fn with_ctx<T>(yaml: &str, release: &str, f: impl FnOnce(&Ctx) -> T) -> T {
+        let values = values(yaml);
+        let release = Release {
+            name: release.into(),
+            namespace: "ns".into(),
+        };
+        let options = Options::default();
+        let ctx = Ctx {
+            values: &values,
+            release: &release,
+            options: &options,
+            secrets: SecretGenerator::new(&release, None, SshKeyType::default()),
+        };
+        f(&ctx)
+    }
+}

@@ -470,37 +470,11 @@ fn collect_unread(user: &Map, defaults: &Value, prefix: &str, out: &mut Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{Options, Release};
-    use crate::secrets::SecretGenerator;
-    use crate::values::{Layer, load};
-
-    fn values(yaml: &str) -> Value {
-        let layers = [Layer::File {
-            name: "test.yaml".into(),
-            text: yaml.into(),
-        }];
-        load(&layers).map(|l| l.values).unwrap_or_default()
-    }
+    use crate::render::test_support::{values, with_ctx};
 
     /// Run `f` on the subchart view of `yaml` (release `st2`, namespace `ns`).
     pub(super) fn with_rabbit<T>(yaml: &str, f: impl FnOnce(&Rabbit) -> T) -> T {
         with_ctx(yaml, "st2", |ctx| f(&Rabbit::new(ctx)))
-    }
-
-    fn with_ctx<T>(yaml: &str, release: &str, f: impl FnOnce(&Ctx) -> T) -> T {
-        let values = values(yaml);
-        let release = Release {
-            name: release.into(),
-            namespace: "ns".into(),
-        };
-        let options = Options::default();
-        let ctx = Ctx {
-            values: &values,
-            release: &release,
-            options: &options,
-            secrets: SecretGenerator::new(&release),
-        };
-        f(&ctx)
     }
 
     #[test]
