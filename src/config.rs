@@ -65,8 +65,9 @@ impl RenderConfig {
     }
 }
 
-/// Read every `-f` file (stdin for `-`) and collect `--set` flags in Helm's order: files, then
-/// `--set-json`, `--set`, `--set-string`, `--set-file`.
+/// Read every `-f` file (stdin for `-`) and collect `--set` flags in Helm's order (helm v4.1.4
+/// `pkg/cli/values/options.go`): files, then `--set-json`, `--set`, `--set-string`, `--set-file`,
+/// `--set-literal`.
 pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
     let mut layers = Vec::new();
     let mut stdin_used = false;
@@ -93,6 +94,7 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
         (SetKind::Set, &args.set),
         (SetKind::String, &args.set_string),
         (SetKind::File, &args.set_file),
+        (SetKind::Literal, &args.set_literal),
     ] {
         layers.extend(args.iter().map(|arg| Layer::Set { kind, arg: arg.clone() }));
     }

@@ -159,17 +159,26 @@ fn float_to_json(f: f64) -> serde_json::Value {
 /// Go's `%v` formatting of a float64: shortest representation, exponent form from 1e6 and
 /// below 1e-4 (`strconv.FormatFloat(f, 'g', -1, 64)` rules, as `fmt` uses them for `%v`).
 pub fn go_float(f: f64) -> String {
-    if f.is_nan() {
+    go_g(f.is_nan(), f.is_infinite(), f == 0.0, f > 0.0, format!("{f:e}"))
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`: how Helm turns a float map key into a string.
+pub fn go_float32(f: f32) -> String {
+    go_g(f.is_nan(), f.is_infinite(), f == 0.0, f > 0.0, format!("{f:e}"))
+}
+
+/// The `'g'`-with-shortest-precision layout shared by [`go_float`] and [`go_float32`], from
+/// the shortest round-trip digits in Rust's exponent form (`sci`).
+fn go_g(nan: bool, infinite: bool, zero: bool, positive: bool, sci: String) -> String {
+    if nan {
         return "NaN".into();
     }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    if infinite {
+        return if positive { "+Inf".into() } else { "-Inf".into() };
     }
-    if f == 0.0 {
+    if zero {
         return "0".into();
     }
-    // Shortest round-trip digits via Rust's exponent formatting.
-    let sci = format!("{f:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     // %v uses %g with the shortest precision: exponent form when exp < -4 || exp >= 6.
