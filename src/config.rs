@@ -121,6 +121,32 @@ fn validate_dns_label(what: &str, name: &str, max: usize) -> Result<()> {
 mod tests {
     use super::validate_dns_label;
 
+    /// helm v4.1.4 `MergeValues`: files, then --set-json, --set, --set-string, --set-file,
+    /// --set-literal, whatever order they were typed in.
+    #[test]
+    fn layers_follow_helms_flag_order() {
+        use crate::cli::ValuesArgs;
+        use crate::values::{Layer, SetKind};
+        let args = ValuesArgs {
+            values: vec![],
+            set: vec!["a=set".into()],
+            set_string: vec!["a=string".into()],
+            set_file: vec!["a=/dev/null".into()],
+            set_json: vec!["a=1".into(), "a=2".into()],
+            set_literal: vec!["a=literal".into()],
+        };
+        let kinds: Vec<SetKind> = super::read_layers(&args)
+            .expect("no files to read")
+            .into_iter()
+            .filter_map(|l| match l {
+                Layer::Set { kind, .. } => Some(kind),
+                Layer::File { .. } => None,
+            })
+            .collect();
+        use SetKind::*;
+        assert_eq!(kinds, [Json, Json, Set, String, File, Literal]);
+    }
+
     #[test]
     fn dns_labels() {
         assert!(validate_dns_label("release name", "st2", 53).is_ok());
