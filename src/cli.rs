@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::render::target::Target;
+
 /// Render StackStorm for Kubernetes from stackstorm-ha values, without Helm.
 ///
 /// st2k8s reads the same values files as the stackstorm-ha Helm chart (1.1.0) and prints the
@@ -22,6 +24,27 @@ pub enum Command {
     Render(RenderArgs),
     /// Print the built-in default values (the chart's values.yaml)
     Values,
+    /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)
+    Diff(DiffArgs),
+    /// Argo CD config-management plugin commands
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Render the application in the current directory from Argo CD's environment
+    Generate,
+    /// Print the parameter announcement (JSON) for the Argo CD UI
+    Parameters,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old manifest (`-` for stdin)
+    pub old: String,
+    /// The new manifest (`-` for stdin)
+    pub new: String,
 }
 
 /// Values layers, in the order Helm applies them.
@@ -52,7 +75,7 @@ pub struct ValuesArgs {
     pub set_literal: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct RenderArgs {
     /// Release name: prefixes every object name (DNS-1123 label, at most 53 characters)
     #[arg(long, default_value = "st2", value_name = "NAME")]
@@ -76,4 +99,8 @@ pub struct RenderArgs {
     /// Also render the `helm test` Pod (st2tests), which is not a deployable object
     #[arg(long)]
     pub include_tests: bool,
+
+    /// How setup Jobs are applied: `kubectl` (hashed names) or `argocd` (hook annotations)
+    #[arg(long, value_enum, default_value_t = Target::Kubectl)]
+    pub target: Target,
 }

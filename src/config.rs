@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{RenderArgs, ValuesArgs};
+use crate::render::target::Target;
 use crate::render::{self, Release};
 use crate::values::{self, Layer, SetKind};
 
@@ -18,6 +19,7 @@ pub struct RenderConfig {
     pub output_dir: Option<PathBuf>,
     pub show_only: Vec<String>,
     pub include_tests: bool,
+    pub target: Target,
 }
 
 impl RenderConfig {
@@ -29,6 +31,7 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            target,
         } = args;
         validate_dns_label("release name", &release_name, 53)?;
         validate_dns_label("namespace", &namespace, 63)?;
@@ -41,6 +44,7 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            target,
         })
     }
 
@@ -49,18 +53,24 @@ impl RenderConfig {
         let loaded = values::load(&self.layers)?;
         let options = render::Options {
             include_tests: self.include_tests,
+            target: self.target,
         };
         let mut objects = render::render(&loaded.values, &self.release, &options)?;
         if !self.show_only.is_empty() {
             objects.retain(|o| self.show_only.iter().any(|s| o.matches(s)));
             if objects.is_empty() {
-                bail!("no object matches --show-only {}", self.show_only.join(", "));
+                bail!(
+                    "no object matches --show-only {}",
+                    self.show_only.join(", ")
+                );
             }
         }
         match &self.output_dir {
             Some(dir) => crate::output::write_dir(dir, &objects),
-            None => crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
-                .map_err(Into::into),
+            None => {
+                crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
+                    .map_err(Into::into)
+            }
         }
     }
 }
@@ -78,7 +88,9 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
             }
             stdin_used = true;
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("cannot read values from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read values from stdin")?;
             text
         } else {
             std::fs::read_to_string(file).map_err(|source| crate::error::ValuesError::Read {
@@ -86,7 +98,11 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
                 source,
             })?
         };
-        let name = if file == "-" { "<stdin>".to_string() } else { file.clone() };
+        let name = if file == "-" {
+            "<stdin>".to_string()
+        } else {
+            file.clone()
+        };
         layers.push(Layer::File { name, text });
     }
     for (kind, args) in [
@@ -96,23 +112,37 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
         (SetKind::File, &args.set_file),
         (SetKind::Literal, &args.set_literal),
     ] {
-        layers.extend(args.iter().map(|arg| Layer::Set { kind, arg: arg.clone() }));
+        layers.extend(args.iter().map(|arg| Layer::Set {
+            kind,
+            arg: arg.clone(),
+        }));
     }
     Ok(layers)
 }
 
 /// A DNS-1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric.
 fn validate_dns_label(what: &str, name: &str, max: usize) -> Result<()> {
-    let valid_chars = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let valid_ends = name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && name.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    let valid_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_ends = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
     if name.is_empty() || !valid_chars || !valid_ends {
         bail!(
             "invalid {what} `{name}`: use lowercase letters, digits and `-`, starting and ending with a letter or digit"
         );
     }
     if name.len() > max {
-        bail!("invalid {what} `{name}`: {} characters, at most {max} allowed", name.len());
+        bail!(
+            "invalid {what} `{name}`: {} characters, at most {max} allowed",
+            name.len()
+        );
     }
     Ok(())
 }
@@ -151,8 +181,19 @@ mod tests {
     fn dns_labels() {
         assert!(validate_dns_label("release name", "st2", 53).is_ok());
         assert!(validate_dns_label("release name", "my-st2-2", 53).is_ok());
-        for bad in ["", "St2", "st2-", "-st2", "st_2", "st2.prod", &"a".repeat(54)] {
-            assert!(validate_dns_label("release name", bad, 53).is_err(), "{bad}");
+        for bad in [
+            "",
+            "St2",
+            "st2-",
+            "-st2",
+            "st_2",
+            "st2.prod",
+            &"a".repeat(54),
+        ] {
+            assert!(
+                validate_dns_label("release name", bad, 53).is_err(),
+                "{bad}"
+            );
         }
     }
 }

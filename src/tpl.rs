@@ -22,7 +22,11 @@ pub enum TplError {
     #[error("`{key}`: expected a string to evaluate as a template, found `{found}`")]
     NotAString { key: String, found: String },
     #[error("`{key}`: cannot evaluate `{expr}`: {message}")]
-    Unsupported { key: String, expr: String, message: String },
+    Unsupported {
+        key: String,
+        expr: String,
+        message: String,
+    },
 }
 
 /// Evaluate `text` as a template; `key` names the values key in errors.
@@ -31,11 +35,14 @@ pub fn render(text: &str, scope: &Scope, key: &str) -> Result<String, TplError> 
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
-        let end = rest[start..].find("}}").ok_or_else(|| TplError::Unsupported {
-            key: key.into(),
-            expr: rest[start..].into(),
-            message: "unclosed action".into(),
-        })? + start;
+        let end = rest[start..]
+            .find("}}")
+            .ok_or_else(|| TplError::Unsupported {
+                key: key.into(),
+                expr: rest[start..].into(),
+                message: "unclosed action".into(),
+            })?
+            + start;
         let expr = rest[start + 2..end].trim();
         let value = match expr {
             ".Release.Name" => scope.release.name.clone(),

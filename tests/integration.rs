@@ -64,7 +64,11 @@ impl St2k8s {
     pub fn run(self) -> Run {
         let mut child = Command::new(env!("CARGO_BIN_EXE_st2k8s"))
             .args(&self.args)
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -85,11 +89,23 @@ impl Run {
     /// A user error: exit code 2, nothing on stdout, no panic, and stderr names every `needle`.
     pub fn assert_user_error(&self, needles: &[&str]) {
         assert_eq!(self.code, Some(2), "exit code; stderr: {}", self.stderr);
-        assert!(self.stdout.is_empty(), "stdout must be empty on error, got: {}", self.stdout);
+        assert!(
+            self.stdout.is_empty(),
+            "stdout must be empty on error, got: {}",
+            self.stdout
+        );
         assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
-        assert!(self.stderr.starts_with("error: "), "stderr: {}", self.stderr);
+        assert!(
+            self.stderr.starts_with("error: "),
+            "stderr: {}",
+            self.stderr
+        );
         for needle in needles {
-            assert!(self.stderr.contains(needle), "stderr should name `{needle}`: {}", self.stderr);
+            assert!(
+                self.stderr.contains(needle),
+                "stderr should name `{needle}`: {}",
+                self.stderr
+            );
         }
     }
 

@@ -67,7 +67,10 @@ pub fn parse_document(text: &str, file: &str) -> Result<(Map, Origins), ValuesEr
                 match builder.node(&mut parser, event, span, "", 0)? {
                     Value::Map(m) => super::merge_user_layer(&mut values, m),
                     Value::Null => {}
-                    _ => return Err(builder.error(span, "a values file must be a map of keys at the top level")),
+                    _ => {
+                        return Err(builder
+                            .error(span, "a values file must be a map of keys at the top level"));
+                    }
                 }
                 let (event, span) = builder.next(&mut parser)?;
                 if !matches!(event, Event::DocumentEnd) {
@@ -103,7 +106,10 @@ impl Builder<'_> {
         }
     }
 
-    fn next<'i>(&self, parser: &mut Parser<'i, saphyr_parser::StrInput<'i>>) -> Result<(Event<'i>, Span), ValuesError> {
+    fn next<'i>(
+        &self,
+        parser: &mut Parser<'i, saphyr_parser::StrInput<'i>>,
+    ) -> Result<(Event<'i>, Span), ValuesError> {
         match parser.next_event() {
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => Err(ValuesError::Syntax {
@@ -115,7 +121,11 @@ impl Builder<'_> {
                 message: e.info().to_string(),
             }),
             None => Err(ValuesError::Syntax {
-                location: Location { file: self.file.to_string(), line: 0, column: 0 },
+                location: Location {
+                    file: self.file.to_string(),
+                    line: 0,
+                    column: 0,
+                },
                 message: "unexpected end of input".into(),
             }),
         }
@@ -134,7 +144,8 @@ impl Builder<'_> {
     fn key(&mut self, event: Event<'_>, span: Span) -> Result<String, ValuesError> {
         let key = match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let scalar = resolve(&text, style, tag.as_deref()).map_err(|m| self.error(span, m))?;
+                let scalar =
+                    resolve(&text, style, tag.as_deref()).map_err(|m| self.error(span, m))?;
                 if anchor > 0 {
                     let value = match &scalar {
                         Scalar::Value(v) => v.clone(),
@@ -153,7 +164,12 @@ impl Builder<'_> {
             },
             _ => None,
         };
-        key.ok_or_else(|| self.error(span, "a map key must be a string, number or boolean (not null, a list or a map)"))
+        key.ok_or_else(|| {
+            self.error(
+                span,
+                "a map key must be a string, number or boolean (not null, a list or a map)",
+            )
+        })
     }
 
     /// A YAML 1.1 merge key (`<<: *base` or `<<: [*a, *b]`), the way go-yaml v2 applies it: the
@@ -191,10 +207,11 @@ impl Builder<'_> {
         self.count(span, 1)?;
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = match resolve(&text, style, tag.as_deref()).map_err(|m| self.error(span, m))? {
-                    Scalar::Value(v) => v,
-                    Scalar::Uint(u) => Value::Float(u as f64),
-                };
+                let value =
+                    match resolve(&text, style, tag.as_deref()).map_err(|m| self.error(span, m))? {
+                        Scalar::Value(v) => v,
+                        Scalar::Uint(u) => Value::Float(u as f64),
+                    };
                 if matches!(value, Value::Float(f) if !f.is_finite()) {
                     return Err(self.error(
                         span,
@@ -243,7 +260,11 @@ impl Builder<'_> {
                     }
                     let is_merge = matches!(&event, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
                     let key = self.key(event, key_span)?;
-                    let key_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    let key_path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
                     let (event, span) = self.next(parser)?;
                     let value = self.node(parser, event, span, &key_path, depth + 1)?;
                     if is_merge {
@@ -295,10 +316,24 @@ fn key_string(value: &Value) -> Option<String> {
 /// Resolve a scalar as Helm's YAML reader (go-yaml v2) does. Quoted and block scalars are
 /// strings; core tags (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!binary`) are
 /// honoured and must match the text; other tags leave the text a string.
-fn resolve(text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> Result<Scalar, String> {
-    let plain = || if style == ScalarStyle::Plain { resolve_plain(text) } else { Scalar::Value(Value::String(text.to_string())) };
+fn resolve(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&saphyr_parser::Tag>,
+) -> Result<Scalar, String> {
+    let plain = || {
+        if style == ScalarStyle::Plain {
+            resolve_plain(text)
+        } else {
+            Scalar::Value(Value::String(text.to_string()))
+        }
+    };
     let Some(tag) = tag else { return Ok(plain()) };
-    let core = if tag.is_yaml_core_schema() { tag.suffix.as_str() } else { "" };
+    let core = if tag.is_yaml_core_schema() {
+        tag.suffix.as_str()
+    } else {
+        ""
+    };
     let resolved = match core {
         "str" => return Ok(Scalar::Value(Value::String(text.to_string()))),
         "binary" => {
@@ -306,14 +341,18 @@ fn resolve(text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> 
             let compact: String = text.split_whitespace().collect();
             return base64::engine::general_purpose::STANDARD
                 .decode(compact)
-                .map(|bytes| Scalar::Value(Value::String(String::from_utf8_lossy(&bytes).into_owned())))
+                .map(|bytes| {
+                    Scalar::Value(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+                })
                 .map_err(|e| format!("`{text}` is not valid !!binary (base64): {e}"));
         }
         "int" | "float" | "bool" | "null" => resolve_plain(text),
         _ => return Ok(Scalar::Value(Value::String(text.to_string()))),
     };
     let matches = match (&resolved, core) {
-        (Scalar::Value(Value::Int(i)), "float") => return Ok(Scalar::Value(Value::Float(*i as f64))),
+        (Scalar::Value(Value::Int(i)), "float") => {
+            return Ok(Scalar::Value(Value::Float(*i as f64)));
+        }
         (Scalar::Uint(u), "float") => return Ok(Scalar::Value(Value::Float(*u as f64))),
         (Scalar::Value(Value::Int(_)) | Scalar::Uint(_), "int") => true,
         (Scalar::Value(Value::Float(_)), "float") => true,
@@ -321,7 +360,11 @@ fn resolve(text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> 
         (Scalar::Value(Value::Null), "null") => true,
         _ => false,
     };
-    if matches { Ok(resolved) } else { Err(format!("cannot read `{text}` as !!{core}")) }
+    if matches {
+        Ok(resolved)
+    } else {
+        Err(format!("cannot read `{text}` as !!{core}"))
+    }
 }
 
 /// A plain (unquoted) scalar under go-yaml v2's YAML 1.1 rules: the first char decides what it
@@ -334,16 +377,24 @@ fn resolve_plain(text: &str) -> Scalar {
     let value = |v| Scalar::Value(v);
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return value(Value::Null),
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => return value(Value::Bool(true)),
-        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => return value(Value::Bool(false)),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return value(Value::Bool(true));
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return value(Value::Bool(false));
+        }
         ".nan" | ".NaN" | ".NAN" => return value(Value::Float(f64::NAN)),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return value(Value::Float(f64::INFINITY)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return value(Value::Float(f64::INFINITY));
+        }
         "-.inf" | "-.Inf" | "-.INF" => return value(Value::Float(f64::NEG_INFINITY)),
         _ => {}
     }
     match text.as_bytes()[0] {
         // Go's ParseFloat, underscores only between digits.
-        b'.' if underscores_between_digits(text) => go_float(&text.replace('_', "")).map_or_else(string, |f| value(Value::Float(f))),
+        b'.' if underscores_between_digits(text) => {
+            go_float(&text.replace('_', "")).map_or_else(string, |f| value(Value::Float(f)))
+        }
         b'+' | b'-' | b'0'..=b'9' => {
             let plain = text.replace('_', "");
             if let Some(n) = go_int(&plain) {
@@ -429,7 +480,8 @@ fn go_float(s: &str) -> Option<f64> {
 fn underscores_between_digits(s: &str) -> bool {
     let b = s.as_bytes();
     b.iter().enumerate().all(|(i, c)| {
-        *c != b'_' || (i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        *c != b'_'
+            || (i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit))
     })
 }
 
@@ -438,7 +490,9 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Map {
-        parse_document(text, "test.yaml").map(|(m, _)| m).expect("parses")
+        parse_document(text, "test.yaml")
+            .map(|(m, _)| m)
+            .expect("parses")
     }
 
     /// `(plain scalar, what Helm holds)`, checked against helm v4.1.4 (`kindOf`/`printf "%#v"`)
@@ -449,37 +503,106 @@ mod tests {
         use Value::{Bool, Float, Int, Null};
         let s = |t: &str| Value::String(t.to_string());
         let rows: &[(&str, Value)] = &[
-            ("yes", Bool(true)), ("Off", Bool(false)), ("y", Bool(true)), ("N", Bool(false)), ("ON", Bool(true)),
-            ("TRUE", Bool(true)), ("tRue", s("tRue")), ("o", s("o")),
-            ("~", Null), ("null", Null), ("NULL", Null), ("nUll", s("nUll")),
-            ("3", Int(3)), ("+1", Int(1)), ("+12", Int(12)), ("-0", Int(0)), ("0755", Int(493)), ("0777", Int(511)),
-            ("012_3", Int(83)), ("0009", Float(9.0)), ("08", Float(8.0)), ("0o17", Int(15)), ("0b1010", Int(10)),
-            ("0B11", Int(3)), ("0x1F", Int(31)), ("0X1F", Int(31)), ("0x_1F", Int(31)), ("-0x1F", Int(-31)),
-            ("0b_1", Int(1)), ("1_000", Int(1000)), ("1__0", Int(10)), ("1_", Int(1)), ("_1", s("_1")), ("0x", s("0x")),
-            ("9223372036854775807", Int(i64::MAX)), ("9223372036854775808", Float(9.223372036854775808e18)),
-            ("-9223372036854775809", Float(-9.223372036854775809e18)), ("0xFFFFFFFFFFFFFFFFF", s("0xFFFFFFFFFFFFFFFFF")),
-            ("1.5", Float(1.5)), ("1.0", Float(1.0)), ("1.", Float(1.0)), ("0.", Float(0.0)), ("09.5", Float(9.5)),
-            ("1e3", Float(1000.0)), ("1E3", Float(1000.0)), ("1e+3", Float(1000.0)), ("1.5e3", Float(1500.0)),
-            ("1.5E+3", Float(1500.0)), ("-1e3", Float(-1000.0)), ("1e-3", Float(0.001)), ("1.0e-3", Float(0.001)),
-            (".5", Float(0.5)), ("-.5", Float(-0.5)), ("+.5", Float(0.5)), ("1_0.5", Float(10.5)), ("0.1_5", Float(0.15)),
-            (".5_5", Float(0.55)), ("._5", s("._5")), ("1e400", s("1e400")), ("1e", s("1e")), ("1.5.5", s("1.5.5")),
-            ("1:20", s("1:20")), ("190:20:30", s("190:20:30")), ("-1:30", s("-1:30")), ("1:2:3.5", s("1:2:3.5")),
-            ("2001-12-14", s("2001-12-14")), ("2001-12-14 21:59:43.10 -5", s("2001-12-14 21:59:43.10 -5")),
-            (".", s(".")), ("1,000", s("1,000")), ("=", s("=")), ("+", s("+")), ("0x1p-2", s("0x1p-2")),
-            ("inf", s("inf")), ("NaN", s("NaN")), ("1 2", s("1 2")),
+            ("yes", Bool(true)),
+            ("Off", Bool(false)),
+            ("y", Bool(true)),
+            ("N", Bool(false)),
+            ("ON", Bool(true)),
+            ("TRUE", Bool(true)),
+            ("tRue", s("tRue")),
+            ("o", s("o")),
+            ("~", Null),
+            ("null", Null),
+            ("NULL", Null),
+            ("nUll", s("nUll")),
+            ("3", Int(3)),
+            ("+1", Int(1)),
+            ("+12", Int(12)),
+            ("-0", Int(0)),
+            ("0755", Int(493)),
+            ("0777", Int(511)),
+            ("012_3", Int(83)),
+            ("0009", Float(9.0)),
+            ("08", Float(8.0)),
+            ("0o17", Int(15)),
+            ("0b1010", Int(10)),
+            ("0B11", Int(3)),
+            ("0x1F", Int(31)),
+            ("0X1F", Int(31)),
+            ("0x_1F", Int(31)),
+            ("-0x1F", Int(-31)),
+            ("0b_1", Int(1)),
+            ("1_000", Int(1000)),
+            ("1__0", Int(10)),
+            ("1_", Int(1)),
+            ("_1", s("_1")),
+            ("0x", s("0x")),
+            ("9223372036854775807", Int(i64::MAX)),
+            ("9223372036854775808", Float(9.223_372_036_854_776e18)),
+            ("-9223372036854775809", Float(-9.223_372_036_854_776e18)),
+            ("0xFFFFFFFFFFFFFFFFF", s("0xFFFFFFFFFFFFFFFFF")),
+            ("1.5", Float(1.5)),
+            ("1.0", Float(1.0)),
+            ("1.", Float(1.0)),
+            ("0.", Float(0.0)),
+            ("09.5", Float(9.5)),
+            ("1e3", Float(1000.0)),
+            ("1E3", Float(1000.0)),
+            ("1e+3", Float(1000.0)),
+            ("1.5e3", Float(1500.0)),
+            ("1.5E+3", Float(1500.0)),
+            ("-1e3", Float(-1000.0)),
+            ("1e-3", Float(0.001)),
+            ("1.0e-3", Float(0.001)),
+            (".5", Float(0.5)),
+            ("-.5", Float(-0.5)),
+            ("+.5", Float(0.5)),
+            ("1_0.5", Float(10.5)),
+            ("0.1_5", Float(0.15)),
+            (".5_5", Float(0.55)),
+            ("._5", s("._5")),
+            ("1e400", s("1e400")),
+            ("1e", s("1e")),
+            ("1.5.5", s("1.5.5")),
+            ("1:20", s("1:20")),
+            ("190:20:30", s("190:20:30")),
+            ("-1:30", s("-1:30")),
+            ("1:2:3.5", s("1:2:3.5")),
+            ("2001-12-14", s("2001-12-14")),
+            ("2001-12-14 21:59:43.10 -5", s("2001-12-14 21:59:43.10 -5")),
+            (".", s(".")),
+            ("1,000", s("1,000")),
+            ("=", s("=")),
+            ("+", s("+")),
+            ("0x1p-2", s("0x1p-2")),
+            ("inf", s("inf")),
+            ("NaN", s("NaN")),
+            ("1 2", s("1 2")),
         ];
         for (text, want) in rows {
-            let got = parse(&format!("v: {text}\n")).remove("v").unwrap_or(Value::String("<missing>".into()));
+            let got = parse(&format!("v: {text}\n"))
+                .remove("v")
+                .unwrap_or(Value::String("<missing>".into()));
             assert_eq!(&got, want, "`{text}`");
         }
     }
 
     #[test]
     fn quoted_block_and_tagged_scalars() {
-        let m = parse("a: '0755'\nb: \"on\"\nc: |\n  5\nd: !!str 1\ne: !!int \"5\"\nf: !!float 1\ng: !!binary aGk=\nh: !custom 5\ni: !!null ~\n");
-        let want = parse("a: '0755'\nb: 'on'\nc: \"5\\n\"\nd: '1'\ne: 5\nf: 1.0\ng: hi\nh: '5'\ni: null\n");
+        let m = parse(
+            "a: '0755'\nb: \"on\"\nc: |\n  5\nd: !!str 1\ne: !!int \"5\"\nf: !!float 1\ng: !!binary aGk=\nh: !custom 5\ni: !!null ~\n",
+        );
+        let want = parse(
+            "a: '0755'\nb: 'on'\nc: \"5\\n\"\nd: '1'\ne: 5\nf: 1.0\ng: hi\nh: '5'\ni: null\n",
+        );
         assert_eq!(m, want);
-        for bad in ["a: !!int x\n", "a: !!bool 1\n", "a: !!float x\n", "a: !!null x\n", "a: !!binary '%%'\n"] {
+        for bad in [
+            "a: !!int x\n",
+            "a: !!bool 1\n",
+            "a: !!float x\n",
+            "a: !!null x\n",
+            "a: !!binary '%%'\n",
+        ] {
             assert!(parse_document(bad, "t.yaml").is_err(), "{bad}");
         }
     }
@@ -487,7 +610,9 @@ mod tests {
     #[test]
     fn infinite_and_nan_are_errors_like_helm() {
         for text in [".inf", "-.Inf", "+.INF", ".nan", "!!float .inf"] {
-            let err = parse_document(&format!("a:\n  b: {text}\n"), "f.yaml").expect_err(text).to_string();
+            let err = parse_document(&format!("a:\n  b: {text}\n"), "f.yaml")
+                .expect_err(text)
+                .to_string();
             assert!(err.starts_with("f.yaml:2:6: "), "{err}");
             assert!(err.contains("infinite and NaN"), "{err}");
         }
@@ -497,15 +622,34 @@ mod tests {
     #[test]
     fn keys_become_their_helm_string_form() {
         let rows = [
-            ("on", "true"), ("N", "false"), ("1.5", "1.5"), ("1e3", "1000"), ("0x1F", "31"), ("0o17", "15"), ("1.0", "1"),
-            ("-0", "0"), ("0.1", "0.1"), ("123456789.5", "1.2345679e+08"), ("12345678", "12345678"), ("1e20", "1e+20"),
-            ("2001-12-14", "2001-12-14"), ("'on'", "on"), ("18446744073709551615", "18446744073709551615"), ("\"<<\"", "<<"),
+            ("on", "true"),
+            ("N", "false"),
+            ("1.5", "1.5"),
+            ("1e3", "1000"),
+            ("0x1F", "31"),
+            ("0o17", "15"),
+            ("1.0", "1"),
+            ("-0", "0"),
+            ("0.1", "0.1"),
+            ("123456789.5", "1.2345679e+08"),
+            ("12345678", "12345678"),
+            ("1e20", "1e+20"),
+            ("2001-12-14", "2001-12-14"),
+            ("'on'", "on"),
+            ("18446744073709551615", "18446744073709551615"),
+            ("\"<<\"", "<<"),
         ];
         for (written, want) in rows {
             let m = parse(&format!("{written}: x\n"));
             assert_eq!(m.keys().collect::<Vec<_>>(), [want], "{written}");
         }
-        for bad in ["~: x\n", ": x\n", "? [a]\n: x\n", "? {a: 1}\n: x\n", "null: x\n"] {
+        for bad in [
+            "~: x\n",
+            ": x\n",
+            "? [a]\n: x\n",
+            "? {a: 1}\n: x\n",
+            "null: x\n",
+        ] {
             let err = parse_document(bad, "k.yaml").expect_err(bad).to_string();
             assert!(err.contains("a map key must be"), "{bad}: {err}");
         }
@@ -513,8 +657,12 @@ mod tests {
 
     #[test]
     fn merge_keys_follow_go_yaml_v2() {
-        let m = parse("base: &b {a: 1, c: 1}\nx:\n  a: 0\n  <<: *b\nv:\n  <<: [{a: 5}, {a: 6, d: 6}]\n  b: 2\nz:\n  \"<<\": {q: 1}\nw:\n  <<: *b\n  a: 9\n");
-        let want = parse("base: {a: 1, c: 1}\nx: {a: 1, c: 1}\nv: {a: 5, b: 2, d: 6}\nz: {'<<': {q: 1}}\nw: {a: 9, c: 1}\n");
+        let m = parse(
+            "base: &b {a: 1, c: 1}\nx:\n  a: 0\n  <<: *b\nv:\n  <<: [{a: 5}, {a: 6, d: 6}]\n  b: 2\nz:\n  \"<<\": {q: 1}\nw:\n  <<: *b\n  a: 9\n",
+        );
+        let want = parse(
+            "base: {a: 1, c: 1}\nx: {a: 1, c: 1}\nv: {a: 5, b: 2, d: 6}\nz: {'<<': {q: 1}}\nw: {a: 9, c: 1}\n",
+        );
         assert_eq!(m, want);
         for bad in ["x:\n  <<: 5\n", "x:\n  <<: [{a: 1}, 2]\n"] {
             let err = parse_document(bad, "m.yaml").expect_err(bad).to_string();
@@ -528,7 +676,10 @@ mod tests {
     fn multi_document_files_merge_in_order() {
         let rows = [
             ("---\n---\na: 1\n", "a: 1"),
-            ("a: {b: 1, c: 2}\n---\na: {c: null}\nz: ~\n", "{a: {b: 1, c: null}, z: null}"),
+            (
+                "a: {b: 1, c: 2}\n---\na: {c: null}\nz: ~\n",
+                "{a: {b: 1, c: null}, z: null}",
+            ),
             ("a: [1, 2]\n---\na: [3]\n", "a: [3]"),
             ("a: {b: 1}\n---\na: 2\n---\nb: 3\n", "{a: 2, b: 3}"),
             ("~\n---\na: 1\n", "a: 1"),
@@ -537,7 +688,12 @@ mod tests {
         for (text, want) in rows {
             assert_eq!(parse(text), parse(want), "{text}");
         }
-        for bad in ["a: 1\n---\n- x\n", "x\n", "a: 1\n---\nscalar\n", "a: &x 1\n---\nb: *x\n"] {
+        for bad in [
+            "a: 1\n---\n- x\n",
+            "x\n",
+            "a: 1\n---\nscalar\n",
+            "a: &x 1\n---\nb: *x\n",
+        ] {
             assert!(parse_document(bad, "d.yaml").is_err(), "{bad}");
         }
     }

@@ -108,26 +108,56 @@ mod tests {
     use crate::values::parse_document;
 
     fn map(text: &str) -> Map {
-        parse_document(text, "t.yaml").unwrap_or_else(|e| panic!("{text}: {e}")).0
+        parse_document(text, "t.yaml")
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .0
     }
 
     /// `(chart defaults, user values, enabled subchart keys, result)` — Helm's coalescing rules
     /// (SPEC-chart.md §0.1 item 2), one row per rule.
     const COALESCE: &[(&str, &str, &[&str], &str)] = &[
         // maps deep-merge, lists and scalars replace
-        ("{a: {b: 1, c: 2}, l: [1, 2], s: x}", "{a: {c: 3}, l: [9]}", &[], "{a: {b: 1, c: 3}, l: [9], s: x}"),
-        ("{a: {b: {c: {d: 1, e: 2}}}}", "{a: {b: {c: {e: 3, f: 4}}}}", &[], "{a: {b: {c: {d: 1, e: 3, f: 4}}}}"),
-        ("{l: [{a: 1}, {b: 2}]}", "{l: [{c: 3}]}", &[], "{l: [{c: 3}]}"),
+        (
+            "{a: {b: 1, c: 2}, l: [1, 2], s: x}",
+            "{a: {c: 3}, l: [9]}",
+            &[],
+            "{a: {b: 1, c: 3}, l: [9], s: x}",
+        ),
+        (
+            "{a: {b: {c: {d: 1, e: 2}}}}",
+            "{a: {b: {c: {e: 3, f: 4}}}}",
+            &[],
+            "{a: {b: {c: {d: 1, e: 3, f: 4}}}}",
+        ),
+        (
+            "{l: [{a: 1}, {b: 2}]}",
+            "{l: [{c: 3}]}",
+            &[],
+            "{l: [{c: 3}]}",
+        ),
         ("{l: [1, 2]}", "{l: []}", &[], "{l: []}"),
         ("{s: x}", "{s: ''}", &[], "{s: ''}"),
         ("{a: {b: 1}}", "{a: {}}", &[], "{a: {b: 1}}"),
         // `resources` merge with the defaults: user limits + default requests
-        ("st2web: {resources: {requests: {memory: 50Mi, cpu: 5m}, limits: {memory: 100Mi}}}",
-            "st2web: {resources: {limits: {cpu: 1}}}", &[],
-            "st2web: {resources: {requests: {memory: 50Mi, cpu: 5m}, limits: {memory: 100Mi, cpu: 1}}}"),
-        ("st2web: {resources: {requests: {memory: 50Mi}}}", "st2web: {resources: {}}", &[], "st2web: {resources: {requests: {memory: 50Mi}}}"),
+        (
+            "st2web: {resources: {requests: {memory: 50Mi, cpu: 5m}, limits: {memory: 100Mi}}}",
+            "st2web: {resources: {limits: {cpu: 1}}}",
+            &[],
+            "st2web: {resources: {requests: {memory: 50Mi, cpu: 5m}, limits: {memory: 100Mi, cpu: 1}}}",
+        ),
+        (
+            "st2web: {resources: {requests: {memory: 50Mi}}}",
+            "st2web: {resources: {}}",
+            &[],
+            "st2web: {resources: {requests: {memory: 50Mi}}}",
+        ),
         // an explicit null deletes a default key, at the top and nested
-        ("{configs: {core.yaml: x, other.yaml: y}}", "{configs: {core.yaml: null}}", &[], "{configs: {other.yaml: y}}"),
+        (
+            "{configs: {core.yaml: x, other.yaml: y}}",
+            "{configs: {core.yaml: null}}",
+            &[],
+            "{configs: {other.yaml: y}}",
+        ),
         ("{a: 1, b: 2}", "{a: null}", &[], "{b: 2}"),
         ("{a: {b: 1}, c: 2}", "{a: null}", &[], "{c: 2}"),
         ("{a: {b: {c: 1}}}", "{a: {b: null}}", &[], "{a: {}}"),
@@ -141,9 +171,18 @@ mod tests {
         ("{a: {x: 1}}", "{a: 1}", &[], "{a: 1}"),
         ("{a: {x: 1}}", "{a: [1]}", &[], "{a: [1]}"),
         // under an enabled subchart's key nulls survive (the subchart's own defaults drop them)
-        ("{mongodb: {auth: {rootPassword: x}, a: 1}}", "{mongodb: {auth: {rootPassword: null}}}", &["mongodb"],
-            "{mongodb: {auth: {rootPassword: null}, a: 1}}"),
-        ("{mongodb: {auth: {rootPassword: x}}}", "{mongodb: {auth: {rootPassword: null}}}", &[], "{mongodb: {auth: {}}}"),
+        (
+            "{mongodb: {auth: {rootPassword: x}, a: 1}}",
+            "{mongodb: {auth: {rootPassword: null}}}",
+            &["mongodb"],
+            "{mongodb: {auth: {rootPassword: null}, a: 1}}",
+        ),
+        (
+            "{mongodb: {auth: {rootPassword: x}}}",
+            "{mongodb: {auth: {rootPassword: null}}}",
+            &[],
+            "{mongodb: {auth: {}}}",
+        ),
     ];
 
     #[test]
@@ -164,7 +203,11 @@ mod tests {
 
     /// `(values so far, next layer, result)` — Helm's `MergeMaps`.
     const LAYERS: &[(&str, &str, &str)] = &[
-        ("{a: {b: 1, c: 2}}", "{a: {c: null, d: 4}}", "{a: {b: 1, c: null, d: 4}}"),
+        (
+            "{a: {b: 1, c: 2}}",
+            "{a: {c: null, d: 4}}",
+            "{a: {b: 1, c: null, d: 4}}",
+        ),
         ("{a: [1, 2]}", "{a: [3]}", "{a: [3]}"),
         ("{a: {b: 1}}", "{a: 2}", "{a: 2}"),
         ("{a: 2}", "{a: {b: 1}}", "{a: {b: 1}}"),
@@ -184,10 +227,26 @@ mod tests {
     /// `(parent's global, subchart section, result)` — Helm's `coalesceGlobals`.
     const GLOBALS: &[(&str, &str, &str)] = &[
         ("{}", "{a: 1}", "{a: 1, global: {}}"),
-        ("{global: {imageRegistry: reg}}", "{global: {imageRegistry: other, x: 1}}", "{global: {imageRegistry: reg, x: 1}}"),
-        ("{global: {m: {a: 1}}}", "{global: {m: {a: 2, b: 2}}}", "{global: {m: {a: 1, b: 2}}}"),
-        ("{global: {m: {a: 1}}}", "{global: {m: 5}}", "{global: {m: 5}}"),
-        ("{global: {s: 1}}", "{global: {s: {a: 1}}}", "{global: {s: {a: 1}}}"),
+        (
+            "{global: {imageRegistry: reg}}",
+            "{global: {imageRegistry: other, x: 1}}",
+            "{global: {imageRegistry: reg, x: 1}}",
+        ),
+        (
+            "{global: {m: {a: 1}}}",
+            "{global: {m: {a: 2, b: 2}}}",
+            "{global: {m: {a: 1, b: 2}}}",
+        ),
+        (
+            "{global: {m: {a: 1}}}",
+            "{global: {m: 5}}",
+            "{global: {m: 5}}",
+        ),
+        (
+            "{global: {s: 1}}",
+            "{global: {s: {a: 1}}}",
+            "{global: {s: {a: 1}}}",
+        ),
         ("{global: 5}", "{a: 1}", "{a: 1}"),
         ("{global: {a: 1}}", "{global: 5}", "{global: 5}"),
     ];

@@ -124,8 +124,10 @@ impl Value {
                 format!("[{}]", items.join(" "))
             }
             Value::Map(m) => {
-                let items: Vec<String> =
-                    m.iter().map(|(k, v)| format!("{k}:{}", v.to_go_string())).collect();
+                let items: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("{k}:{}", v.to_go_string()))
+                    .collect();
                 format!("map[{}]", items.join(" "))
             }
         }
@@ -140,9 +142,9 @@ impl Value {
             Value::Float(f) => float_to_json(*f),
             Value::String(s) => s.clone().into(),
             Value::List(l) => l.iter().map(Value::to_json).collect(),
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -159,12 +161,24 @@ fn float_to_json(f: f64) -> serde_json::Value {
 /// Go's `%v` formatting of a float64: shortest representation, exponent form from 1e6 and
 /// below 1e-4 (`strconv.FormatFloat(f, 'g', -1, 64)` rules, as `fmt` uses them for `%v`).
 pub fn go_float(f: f64) -> String {
-    go_g(f.is_nan(), f.is_infinite(), f == 0.0, f > 0.0, format!("{f:e}"))
+    go_g(
+        f.is_nan(),
+        f.is_infinite(),
+        f == 0.0,
+        f > 0.0,
+        format!("{f:e}"),
+    )
 }
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 32)`: how Helm turns a float map key into a string.
 pub fn go_float32(f: f32) -> String {
-    go_g(f.is_nan(), f.is_infinite(), f == 0.0, f > 0.0, format!("{f:e}"))
+    go_g(
+        f.is_nan(),
+        f.is_infinite(),
+        f == 0.0,
+        f > 0.0,
+        format!("{f:e}"),
+    )
 }
 
 /// The `'g'`-with-shortest-precision layout shared by [`go_float`] and [`go_float32`], from
@@ -174,7 +188,11 @@ fn go_g(nan: bool, infinite: bool, zero: bool, positive: bool, sci: String) -> S
         return "NaN".into();
     }
     if infinite {
-        return if positive { "+Inf".into() } else { "-Inf".into() };
+        return if positive {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if zero {
         return "0".into();
@@ -240,7 +258,10 @@ mod tests {
     }
 
     fn set(kind: SetKind, arg: &str) -> Layer {
-        Layer::Set { kind, arg: arg.into() }
+        Layer::Set {
+            kind,
+            arg: arg.into(),
+        }
     }
 
     fn load_values(layers: &[Layer]) -> Value {
@@ -259,7 +280,10 @@ mod tests {
             set(SetKind::String, "st2web.annotations.a=true"),
         ]);
         assert_eq!(v.at("st2web.replicas"), &Value::Int(6));
-        assert_eq!(v.at("st2web.service.type"), &Value::String("NodePort".into()));
+        assert_eq!(
+            v.at("st2web.service.type"),
+            &Value::String("NodePort".into())
+        );
         assert_eq!(v.at("st2web.annotations.a"), &Value::String("true".into()));
         // untouched defaults survive next to user keys
         assert!(v.get("st2web.resources.requests").is_some());
@@ -269,9 +293,17 @@ mod tests {
     fn user_null_removes_a_default_entry() {
         let v = load_values(&[set(SetKind::Set, r"st2.packs.configs.core\.yaml=null")]);
         assert!(v.get("st2.packs.configs").is_some());
-        assert!(v.get("st2.packs.configs").and_then(|c| c.as_map()).is_some_and(|c| !c.contains_key("core.yaml")));
+        assert!(
+            v.get("st2.packs.configs")
+                .and_then(|c| c.as_map())
+                .is_some_and(|c| !c.contains_key("core.yaml"))
+        );
         let v = load_values(&[file("st2:\n  packs:\n    configs:\n      core.yaml: ~\n")]);
-        assert!(v.at("st2.packs.configs").as_map().is_some_and(|c| !c.contains_key("core.yaml")));
+        assert!(
+            v.at("st2.packs.configs")
+                .as_map()
+                .is_some_and(|c| !c.contains_key("core.yaml"))
+        );
     }
 
     /// Subcharts: defaults merge under enabled backends only; "enabled" is anything but `false`
@@ -279,10 +311,25 @@ mod tests {
     #[test]
     fn subchart_defaults_and_conditions() {
         let v = load_values(&[]);
-        assert_eq!(v.at("mongodb.image.tag"), &Value::String("4.4".into()), "parent overrides subchart default");
-        assert_eq!(v.at("mongodb.image.repository"), &Value::String("bitnami/mongodb".into()), "subchart default");
-        assert!(v.get("external-dns.image").is_none(), "disabled: no subchart defaults");
-        assert!(v.get("mongodb.global").is_some_and(|g| g.as_map().is_some()), "global is always a map in subcharts");
+        assert_eq!(
+            v.at("mongodb.image.tag"),
+            &Value::String("4.4".into()),
+            "parent overrides subchart default"
+        );
+        assert_eq!(
+            v.at("mongodb.image.repository"),
+            &Value::String("bitnami/mongodb".into()),
+            "subchart default"
+        );
+        assert!(
+            v.get("external-dns.image").is_none(),
+            "disabled: no subchart defaults"
+        );
+        assert!(
+            v.get("mongodb.global")
+                .is_some_and(|g| g.as_map().is_some()),
+            "global is always a map in subcharts"
+        );
 
         let v = load_values(&[set(SetKind::Set, "mongodb.enabled=false")]);
         assert!(v.get("mongodb.image.repository").is_none());
@@ -291,7 +338,10 @@ mod tests {
         assert!(v.get("external-dns.image").is_some());
         // a null subchart section loses the parent's overrides but keeps the subchart
         let v = load_values(&[set(SetKind::Set, "mongodb=null")]);
-        assert_eq!(v.at("mongodb.image.tag"), &Value::String("4.4.1-debian-10-r61".into()));
+        assert_eq!(
+            v.at("mongodb.image.tag"),
+            &Value::String("4.4.1-debian-10-r61".into())
+        );
         // a null under an enabled subchart deletes the subchart's default too
         let v = load_values(&[set(SetKind::Set, "mongodb.image.registry=null")]);
         assert!(v.get("mongodb.image.registry").is_none());
@@ -299,13 +349,18 @@ mod tests {
         // the parent's global reaches every enabled subchart
         let v = load_values(&[set(SetKind::Set, "global.imageRegistry=reg.example")]);
         for sub in ["mongodb", "rabbitmq", "redis"] {
-            assert_eq!(v.at(&format!("{sub}.global.imageRegistry")), &Value::String("reg.example".into()), "{sub}");
+            assert_eq!(
+                v.at(&format!("{sub}.global.imageRegistry")),
+                &Value::String("reg.example".into()),
+                "{sub}"
+            );
         }
     }
 
     #[test]
     fn a_subchart_section_must_be_a_map() {
-        let err = load(&[file("external-dns: 5\n")]).expect_err("Helm: type mismatch on external-dns");
+        let err =
+            load(&[file("external-dns: 5\n")]).expect_err("Helm: type mismatch on external-dns");
         assert_eq!(
             err.to_string(),
             "custom.yaml:1:1: `external-dns`: must be a map: it configures the bundled external-dns chart"
@@ -322,7 +377,10 @@ const SUBCHART_DEFAULTS: [(&str, &str); 4] = [
     ("mongodb", include_str!("../../subcharts/mongodb.yaml")),
     ("rabbitmq", include_str!("../../subcharts/rabbitmq.yaml")),
     ("redis", include_str!("../../subcharts/redis.yaml")),
-    ("external-dns", include_str!("../../subcharts/external-dns.yaml")),
+    (
+        "external-dns",
+        include_str!("../../subcharts/external-dns.yaml"),
+    ),
 ];
 
 /// One user-supplied layer source, in the order Helm applies them.
@@ -358,13 +416,21 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
     let (defaults, _) = parse_document(DEFAULTS, "values.yaml (built-in)")?;
     let mut subcharts = Vec::new();
     for (name, text) in SUBCHART_DEFAULTS {
-        subcharts.push((name, parse_document(text, &format!("{name} defaults (built-in)"))?.0));
+        subcharts.push((
+            name,
+            parse_document(text, &format!("{name} defaults (built-in)"))?.0,
+        ));
     }
     // Helm decides which subcharts are enabled on values coalesced with every subchart, then
     // coalesces again with the enabled ones only (`processDependencyEnabled`, then
     // `ToRenderValues`). A subchart is dropped only when `<name>.enabled` is exactly `false`.
     let all = coalesce_chart(user.clone(), &defaults, &subcharts, &origins)?;
-    subcharts.retain(|(name, _)| !matches!(all.get(*name).map(|v| v.key("enabled")), Some(Value::Bool(false))));
+    subcharts.retain(|(name, _)| {
+        !matches!(
+            all.get(*name).map(|v| v.key("enabled")),
+            Some(Value::Bool(false))
+        )
+    });
     let merged = coalesce_chart(user, &defaults, &subcharts, &origins)?;
     Ok(Loaded {
         values: Value::Map(merged),
@@ -396,7 +462,10 @@ fn coalesce_chart(
             }
         };
         coalesce_globals(&mut section, merged.get("global"));
-        merged.insert(name.to_string(), Value::Map(coalesce(section, sub_defaults, &[])));
+        merged.insert(
+            name.to_string(),
+            Value::Map(coalesce(section, sub_defaults, &[])),
+        );
     }
     Ok(merged)
 }

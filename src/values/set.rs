@@ -32,7 +32,15 @@ const MAX_NESTING: usize = 30;
 /// Bound on `[i][j]…` nesting; Helm has none, this only keeps hostile input from exhausting the stack.
 const MAX_LIST_NESTING: usize = 256;
 /// Key-name fragments whose values are masked when an argument is echoed in an error.
-const SECRET_WORDS: [&str; 7] = ["password", "passwd", "secret", "token", "key", "cookie", "credential"];
+const SECRET_WORDS: [&str; 7] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "key",
+    "cookie",
+    "credential",
+];
 
 /// Which flag an argument came from; it decides how values are read and typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +108,11 @@ fn apply_json_object(dst: &mut Map, arg: &str) -> Result<(), ValuesError> {
         }
         Err((message, byte)) => Err(ValuesError::Set {
             flag: SetKind::Json.flag(),
-            arg: if contains_secret_word(arg) { "{…}".into() } else { arg.to_string() },
+            arg: if contains_secret_word(arg) {
+                "{…}".into()
+            } else {
+                arg.to_string()
+            },
             column: Some(arg.get(..byte).map_or(1, |s| s.chars().count() + 1)),
             message,
         }),
@@ -178,7 +190,11 @@ impl Parser {
     /// One assignment into `data` (`prefix` is the dotted path of `data`, for messages).
     fn key(&mut self, data: &mut Map, level: usize, prefix: &str) -> Result<Step, Failure> {
         let start = self.pos;
-        let stop: &[char] = if self.kind == SetKind::Literal { &['=', '[', '.'] } else { &['=', '[', ',', '.'] };
+        let stop: &[char] = if self.kind == SetKind::Literal {
+            &['=', '[', '.']
+        } else {
+            &['=', '[', ',', '.']
+        };
         let (name, last) = self.until(stop);
         let sep = self.pos.saturating_sub(1);
         let path = join(prefix, &name);
@@ -186,7 +202,10 @@ impl Parser {
             None if name.is_empty() => Ok(Step::End),
             None => fail(self.pos, format!("key `{path}` has no value: expected `=`")),
             Some(',') if name.is_empty() => fail(sep, "unexpected `,`: expected a key"),
-            Some(',') => fail(sep, format!("key `{path}` has no value: expected `=` before `,`")),
+            Some(',') => fail(
+                sep,
+                format!("key `{path}` has no value: expected `=` before `,`"),
+            ),
             Some(c) if name.is_empty() => fail(start, format!("empty key name before `{c}`")),
             Some('[') => {
                 let index = self.index()?;
@@ -207,7 +226,10 @@ impl Parser {
             _ => {
                 let level = level + 1;
                 if level > MAX_NESTING {
-                    return fail(sep, format!("key nested more than {MAX_NESTING} levels deep (Helm's limit)"));
+                    return fail(
+                        sep,
+                        format!("key nested more than {MAX_NESTING} levels deep (Helm's limit)"),
+                    );
                 }
                 self.expect_more(&path)?;
                 match data.get_mut(&name) {
@@ -229,7 +251,10 @@ impl Parser {
     /// An error when the argument ends right after a `.` (Helm silently ignores `a.`).
     fn expect_more(&self, path: &str) -> Result<(), Failure> {
         match self.peek() {
-            None => fail(self.pos, format!("`{path}.` ends the argument: expected a key after `.`")),
+            None => fail(
+                self.pos,
+                format!("`{path}.` ends the argument: expected a key after `.`"),
+            ),
             Some(_) => Ok(()),
         }
     }
@@ -243,15 +268,29 @@ impl Parser {
         }
         match text.parse::<i64>() {
             Ok(i) => Ok((i, start)),
-            Err(e) if matches!(e.kind(), std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow) => {
-                fail(start, format!("index `{text}` is out of range (at most {MAX_INDEX})"))
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+                ) =>
+            {
+                fail(
+                    start,
+                    format!("index `{text}` is out of range (at most {MAX_INDEX})"),
+                )
             }
             Err(_) => fail(start, format!("invalid index `{text}`: expected a number")),
         }
     }
 
     /// What follows `name[index]`: `=value`, `.key…`, `[index]…` or the end of the argument.
-    fn list_item(&mut self, list: &mut Vec<Value>, (i, at): (i64, usize), level: usize, path: &str) -> Result<Step, Failure> {
+    fn list_item(
+        &mut self,
+        list: &mut Vec<Value>,
+        (i, at): (i64, usize),
+        level: usize,
+        path: &str,
+    ) -> Result<Step, Failure> {
         if i < 0 {
             return fail(at, format!("negative index `{i}`"));
         }
@@ -260,7 +299,10 @@ impl Parser {
         let (extra, last) = self.until(&['[', '.', '=']);
         let sep = self.pos.saturating_sub(1);
         if !extra.is_empty() {
-            return fail(start, format!("unexpected `{extra}` after `{item_path}`: expected `.`, `[` or `=`"));
+            return fail(
+                start,
+                format!("unexpected `{extra}` after `{item_path}`: expected `.`, `[` or `=`"),
+            );
         }
         let slot = usize::try_from(i).unwrap_or(usize::MAX);
         match last {
@@ -275,7 +317,10 @@ impl Parser {
                 let next = self.index()?;
                 self.list_depth += 1;
                 if self.list_depth > MAX_LIST_NESTING {
-                    return fail(sep, format!("lists nested more than {MAX_LIST_NESTING} levels deep"));
+                    return fail(
+                        sep,
+                        format!("lists nested more than {MAX_LIST_NESTING} levels deep"),
+                    );
                 }
                 let mut inner = match list.get_mut(slot) {
                     None | Some(Value::Null) => Vec::new(),
@@ -320,7 +365,9 @@ impl Parser {
     fn value(&mut self, at: usize) -> Result<(Value, Step), Failure> {
         match self.kind {
             SetKind::Literal => {
-                let rest: String = self.chars[self.pos.min(self.chars.len())..].iter().collect();
+                let rest: String = self.chars[self.pos.min(self.chars.len())..]
+                    .iter()
+                    .collect();
                 self.pos = self.chars.len();
                 Ok((Value::String(rest), Step::More))
             }
@@ -409,7 +456,10 @@ impl Parser {
             }
             Some(Err(e)) => {
                 let byte = byte_of(&rest, e.line(), e.column());
-                fail(self.pos + rest.get(..byte).map_or(0, |s| s.chars().count()), json_message(&e))
+                fail(
+                    self.pos + rest.get(..byte).map_or(0, |s| s.chars().count()),
+                    json_message(&e),
+                )
             }
             None => Ok(Value::Null),
         }
@@ -419,7 +469,10 @@ impl Parser {
 /// Helm's `setIndex`: pad with nulls up to `i`, then store.
 fn set_index(list: &mut Vec<Value>, (i, at): (i64, usize), value: Value) -> Result<(), Failure> {
     if i > MAX_INDEX {
-        return fail(at, format!("index {i} is greater than the maximum of {MAX_INDEX} (Helm's limit)"));
+        return fail(
+            at,
+            format!("index {i} is greater than the maximum of {MAX_INDEX} (Helm's limit)"),
+        );
     }
     let i = usize::try_from(i).unwrap_or(0);
     if list.len() <= i {
@@ -446,10 +499,8 @@ fn typed(text: String) -> Value {
         return Value::Int(0);
     }
     // Go's ParseInt accepts a sign, so `-05` is -5 while `05` stays a string.
-    if !text.starts_with('0') {
-        if let Ok(i) = text.parse::<i64>() {
-            return Value::Int(i);
-        }
+    if let (false, Ok(i)) = (text.starts_with('0'), text.parse::<i64>()) {
+        return Value::Int(i);
     }
     Value::String(text)
 }
@@ -475,25 +526,37 @@ fn from_json(json: serde_json::Value) -> Value {
         },
         serde_json::Value::String(s) => Value::String(s),
         serde_json::Value::Array(a) => Value::List(a.into_iter().map(from_json).collect()),
-        serde_json::Value::Object(o) => Value::Map(o.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+        serde_json::Value::Object(o) => {
+            Value::Map(o.into_iter().map(|(k, v)| (k, from_json(v))).collect())
+        }
     }
 }
 
 /// serde_json's message without its ` at line L column C` suffix (we give our own column).
 fn json_message(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    let text = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m);
+    let text = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
     format!("invalid JSON: {text}")
 }
 
 /// Byte offset of serde_json's 1-based line/column in `text`.
 fn byte_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     (line_start + column.saturating_sub(1)).min(text.len())
 }
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 /// "cannot use `a` as a map: it already holds a number" — never the value itself.
@@ -506,7 +569,9 @@ fn conflict(path: &str, existing: &Value, wanted: &str) -> String {
         Value::List(_) => "a list",
         Value::Map(_) => "a map",
     };
-    format!("cannot use `{path}` as {wanted}: it already holds {held} (from a values file or an earlier flag)")
+    format!(
+        "cannot use `{path}` as {wanted}: it already holds {held} (from a values file or an earlier flag)"
+    )
 }
 
 fn contains_secret_word(text: &str) -> bool {
@@ -572,13 +637,17 @@ mod tests {
     use crate::values::parse_document;
 
     fn yaml(text: &str) -> Map {
-        parse_document(text, "expected.yaml").map(|(m, _)| m).unwrap_or_else(|e| panic!("{text}: {e}"))
+        parse_document(text, "expected.yaml")
+            .map(|(m, _)| m)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
     }
 
     /// Apply `arg` over the values `before` (YAML text).
     fn apply(kind: SetKind, before: &str, arg: &str) -> Result<Map, String> {
         let mut dst = yaml(before);
-        apply_set(&mut dst, kind, arg).map(|()| dst).map_err(|e| e.to_string())
+        apply_set(&mut dst, kind, arg)
+            .map(|()| dst)
+            .map_err(|e| e.to_string())
     }
 
     use SetKind::{Json, Literal, Set, String as Str};
@@ -588,81 +657,248 @@ mod tests {
     /// TestParseJSON, TestParseSetNestedLevels, TestSetIndex), then st2k8s' own.
     const OK: &[(SetKind, &str, &str, &str)] = &[
         // TestParseSet, string rows (ParseString)
-        (Str, "", "long_int_string=1234567890", "long_int_string: '1234567890'"),
+        (
+            Str,
+            "",
+            "long_int_string=1234567890",
+            "long_int_string: '1234567890'",
+        ),
         (Str, "", "boolean=true", "boolean: 'true'"),
         (Str, "", "is_null=null", "is_null: 'null'"),
         (Str, "", "zero=0", "zero: '0'"),
         // TestParseSet (Parse)
-        (Set, "", "name1=null,f=false,t=true", "{name1: null, f: false, t: true}"),
+        (
+            Set,
+            "",
+            "name1=null,f=false,t=true",
+            "{name1: null, f: false, t: true}",
+        ),
         (Set, "", "name1=value1", "name1: value1"),
-        (Set, "", "name1=value1,name2=value2", "{name1: value1, name2: value2}"),
-        (Set, "", "name1=value1,name2=value2,", "{name1: value1, name2: value2}"),
+        (
+            Set,
+            "",
+            "name1=value1,name2=value2",
+            "{name1: value1, name2: value2}",
+        ),
+        (
+            Set,
+            "",
+            "name1=value1,name2=value2,",
+            "{name1: value1, name2: value2}",
+        ),
         (Set, "", "name1=,name2=value2", "{name1: '', name2: value2}"),
         (Set, "", "leading_zeros=00009", "leading_zeros: '00009'"),
         (Set, "", "zero_int=0", "zero_int: 0"),
         (Set, "", "long_int=1234567890", "long_int: 1234567890"),
         (Set, "", "boolean=true", "boolean: true"),
         (Set, "", "is_null=null", "is_null: null"),
-        (Set, "", r"name1=one\,two,name2=three\,four", "{name1: 'one,two', name2: 'three,four'}"),
-        (Set, "", r"name1=one\=two,name2=three\=four", "{name1: 'one=two', name2: 'three=four'}"),
-        (Set, "", "name1=one two three,name2=three two one", "{name1: one two three, name2: three two one}"),
+        (
+            Set,
+            "",
+            r"name1=one\,two,name2=three\,four",
+            "{name1: 'one,two', name2: 'three,four'}",
+        ),
+        (
+            Set,
+            "",
+            r"name1=one\=two,name2=three\=four",
+            "{name1: 'one=two', name2: 'three=four'}",
+        ),
+        (
+            Set,
+            "",
+            "name1=one two three,name2=three two one",
+            "{name1: one two three, name2: three two one}",
+        ),
         (Set, "", "outer.inner=value", "outer: {inner: value}"),
-        (Set, "", "outer.middle.inner=value", "outer: {middle: {inner: value}}"),
-        (Set, "", "outer.inner1=value,outer.inner2=value2", "outer: {inner1: value, inner2: value2}"),
-        (Set, "", "outer.inner1=value,outer.middle.inner=value", "outer: {inner1: value, middle: {inner: value}}"),
+        (
+            Set,
+            "",
+            "outer.middle.inner=value",
+            "outer: {middle: {inner: value}}",
+        ),
+        (
+            Set,
+            "",
+            "outer.inner1=value,outer.inner2=value2",
+            "outer: {inner1: value, inner2: value2}",
+        ),
+        (
+            Set,
+            "",
+            "outer.inner1=value,outer.middle.inner=value",
+            "outer: {inner1: value, middle: {inner: value}}",
+        ),
         (Set, "", "name1.name2=", "name1: {name2: ''}"),
         (Set, "", "name1={value1,value2}", "name1: [value1, value2]"),
-        (Set, "", "name1={value1,value2},name2={value1,value2}", "{name1: [value1, value2], name2: [value1, value2]}"),
+        (
+            Set,
+            "",
+            "name1={value1,value2},name2={value1,value2}",
+            "{name1: [value1, value2], name2: [value1, value2]}",
+        ),
         (Set, "", "name1={1021,902}", "name1: [1021, 902]"),
-        (Set, "", "name1.name2={value1,value2}", "name1: {name2: [value1, value2]}"),
+        (
+            Set,
+            "",
+            "name1.name2={value1,value2}",
+            "name1: {name2: [value1, value2]}",
+        ),
         (Set, "", "list[0]=foo", "list: [foo]"),
         (Set, "", "list[0].foo=bar", "list: [{foo: bar}]"),
-        (Set, "", "list[0].foo=bar,list[0].hello=world", "list: [{foo: bar, hello: world}]"),
+        (
+            Set,
+            "",
+            "list[0].foo=bar,list[0].hello=world",
+            "list: [{foo: bar, hello: world}]",
+        ),
         (Set, "", "list[0]=foo,list[1]=bar", "list: [foo, bar]"),
         (Set, "", "list[0]=foo,list[1]=bar,", "list: [foo, bar]"),
-        (Set, "", "list[0]=foo,list[3]=bar", "list: [foo, null, null, bar]"),
+        (
+            Set,
+            "",
+            "list[0]=foo,list[3]=bar",
+            "list: [foo, null, null, bar]",
+        ),
         (Set, "", "noval[0]", "noval: []"),
         (Set, "", "noval[0]=", "noval: ['']"),
         (Set, "", "nested[0][0]=1", "nested: [[1]]"),
         (Set, "", "nested[1][1]=1", "nested: [null, [null, 1]]"),
-        (Set, "", "name1.name2[0].foo=bar,name1.name2[1].foo=bar", "name1: {name2: [{foo: bar}, {foo: bar}]}"),
-        (Set, "", "name1.name2[1].foo=bar,name1.name2[0].foo=bar", "name1: {name2: [{foo: bar}, {foo: bar}]}"),
-        (Set, "", "name1.name2[1].foo=bar", "name1: {name2: [null, {foo: bar}]}"),
+        (
+            Set,
+            "",
+            "name1.name2[0].foo=bar,name1.name2[1].foo=bar",
+            "name1: {name2: [{foo: bar}, {foo: bar}]}",
+        ),
+        (
+            Set,
+            "",
+            "name1.name2[1].foo=bar,name1.name2[0].foo=bar",
+            "name1: {name2: [{foo: bar}, {foo: bar}]}",
+        ),
+        (
+            Set,
+            "",
+            "name1.name2[1].foo=bar",
+            "name1: {name2: [null, {foo: bar}]}",
+        ),
         // TestParseInto (ParseInto over existing values; second arguments applied as a second flag below)
-        (Set, "outer: {inner1: overwrite, inner2: value2}", "outer.inner1=value1,outer.inner3=value3,outer.inner4=4",
-            "outer: {inner1: value1, inner2: value2, inner3: value3, inner4: 4}"),
-        (Set, "listOuter: [[{type: listValue}]]", "listOuter[0][0].status=alive", "listOuter: [[{type: listValue, status: alive}]]"),
-        (Set, "listOuter: [[{type: listValue}]]", "listOuter[1][0].status=alive", "listOuter: [[{type: listValue}], [{status: alive}]]"),
-        (Set, "listOuter: [[[{exited: old}], [{type: listValue}]]]", "listOuter[0][0][1].status=alive",
-            "listOuter: [[[{exited: old}, {status: alive}], [{type: listValue}]]]"),
-        (Set, "listOuter: [[[{exited: old}]]]", "listOuter[0][1][0].type=listValue", "listOuter: [[[{exited: old}], [{type: listValue}]]]"),
+        (
+            Set,
+            "outer: {inner1: overwrite, inner2: value2}",
+            "outer.inner1=value1,outer.inner3=value3,outer.inner4=4",
+            "outer: {inner1: value1, inner2: value2, inner3: value3, inner4: 4}",
+        ),
+        (
+            Set,
+            "listOuter: [[{type: listValue}]]",
+            "listOuter[0][0].status=alive",
+            "listOuter: [[{type: listValue, status: alive}]]",
+        ),
+        (
+            Set,
+            "listOuter: [[{type: listValue}]]",
+            "listOuter[1][0].status=alive",
+            "listOuter: [[{type: listValue}], [{status: alive}]]",
+        ),
+        (
+            Set,
+            "listOuter: [[[{exited: old}], [{type: listValue}]]]",
+            "listOuter[0][0][1].status=alive",
+            "listOuter: [[[{exited: old}, {status: alive}], [{type: listValue}]]]",
+        ),
+        (
+            Set,
+            "listOuter: [[[{exited: old}]]]",
+            "listOuter[0][1][0].type=listValue",
+            "listOuter: [[[{exited: old}], [{type: listValue}]]]",
+        ),
         // TestParseIntoString
-        (Str, "outer: {inner1: overwrite, inner2: value2}", "outer.inner1=1,outer.inner3=3", "outer: {inner1: '1', inner2: value2, inner3: '3'}"),
+        (
+            Str,
+            "outer: {inner1: overwrite, inner2: value2}",
+            "outer.inner1=1,outer.inner3=3",
+            "outer: {inner1: '1', inner2: value2, inner3: '3'}",
+        ),
         // TestParseJSON
-        (Json, "outer: {inner1: overwrite, inner2: value2}", r#"outer.inner1="1",outer.inner3=3,outer.inner4=true,outer.inner5="true""#,
-            "outer: {inner1: '1', inner2: value2, inner3: 3, inner4: true, inner5: 'true'}"),
-        (Json, "outer: {inner1: {x: overwrite}, inner2: value2, inner3: [overwrite]}",
+        (
+            Json,
+            "outer: {inner1: overwrite, inner2: value2}",
+            r#"outer.inner1="1",outer.inner3=3,outer.inner4=true,outer.inner5="true""#,
+            "outer: {inner1: '1', inner2: value2, inner3: 3, inner4: true, inner5: 'true'}",
+        ),
+        (
+            Json,
+            "outer: {inner1: {x: overwrite}, inner2: value2, inner3: [overwrite]}",
             r#"outer.inner1={"a":"1","b":2,"c":[1,2,3]},outer.inner3=["new value 1","new value 2"],outer.inner4={"aa":"1","bb":2,"cc":[1,2,3]},outer.inner5=[{"A":"1","B":2,"C":[1,2,3]}]"#,
-            "outer: {inner1: {a: '1', b: 2, c: [1, 2, 3]}, inner2: value2, inner3: [new value 1, new value 2], inner4: {aa: '1', bb: 2, cc: [1, 2, 3]}, inner5: [{A: '1', B: 2, C: [1, 2, 3]}]}"),
-        (Json, "outer: {inner1: {x: overwrite}, inner2: value2}", r#"outer.inner1=,outer.inner3={"aa":"1","bb":2,"cc":[1,2,3]},outer.inner3.cc[1]=null"#,
-            "outer: {inner1: null, inner2: value2, inner3: {aa: '1', bb: 2, cc: [1, null, 3]}}"),
+            "outer: {inner1: {a: '1', b: 2, c: [1, 2, 3]}, inner2: value2, inner3: [new value 1, new value 2], inner4: {aa: '1', bb: 2, cc: [1, 2, 3]}, inner5: [{A: '1', B: 2, C: [1, 2, 3]}]}",
+        ),
+        (
+            Json,
+            "outer: {inner1: {x: overwrite}, inner2: value2}",
+            r#"outer.inner1=,outer.inner3={"aa":"1","bb":2,"cc":[1,2,3]},outer.inner3.cc[1]=null"#,
+            "outer: {inner1: null, inner2: value2, inner3: {aa: '1', bb: 2, cc: [1, null, 3]}}",
+        ),
         // TestParseSetNestedLevels: 30 dots is the most Helm allows
-        (Set, "", "outer.middle.inner=value", "outer: {middle: {inner: value}}"),
-        (Set, "", "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1",
-            "a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {b: 1}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}"),
+        (
+            Set,
+            "",
+            "outer.middle.inner=value",
+            "outer: {middle: {inner: value}}",
+        ),
+        (
+            Set,
+            "",
+            "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1",
+            "a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {b: 1}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}",
+        ),
         // TestSetIndex: short, equal, long
         (Set, "l: [0, 1]", "l[2]=2", "l: [0, 1, 2]"),
         (Set, "l: [0, 1]", "l[1]=2", "l: [0, 2]"),
-        (Set, "l: [0, 1, 2, 3, 4, 5]", "l[3]=4", "l: [0, 1, 2, 4, 4, 5]"),
+        (
+            Set,
+            "l: [0, 1, 2, 3, 4, 5]",
+            "l[3]=4",
+            "l: [0, 1, 2, 4, 4, 5]",
+        ),
         // typing (Helm's typedVal)
-        (Set, "", "a=TRUE,b=False,c=NuLL,d=-05,e=+5,f=-0,g=00,h=0x1F,i=1.5,j=1e3,k=9223372036854775808",
-            "{a: true, b: false, c: null, d: -5, e: 5, f: 0, g: '00', h: '0x1F', i: '1.5', j: '1e3', k: '9223372036854775808'}"),
-        (Set, "", "a=falſe,b=yes,c=on,d=~,e= 1", "{a: false, b: 'yes', c: 'on', d: '~', e: ' 1'}"),
-        (Str, "", "a=null,b={1,true}", "{a: 'null', b: ['1', 'true']}"),
+        (
+            Set,
+            "",
+            "a=TRUE,b=False,c=NuLL,d=-05,e=+5,f=-0,g=00,h=0x1F,i=1.5,j=1e3,k=9223372036854775808",
+            "{a: true, b: false, c: null, d: -5, e: 5, f: 0, g: '00', h: '0x1F', i: '1.5', j: '1e3', k: '9223372036854775808'}",
+        ),
+        (
+            Set,
+            "",
+            "a=falſe,b=yes,c=on,d=~,e= 1",
+            "{a: false, b: 'yes', c: 'on', d: '~', e: ' 1'}",
+        ),
+        (
+            Str,
+            "",
+            "a=null,b={1,true}",
+            "{a: 'null', b: ['1', 'true']}",
+        ),
         // escapes: any char after a backslash is literal, also in keys and list items
-        (Set, "", r"a\.b=1,c\[0\]=2,d\,e=3,f\=g=4", "{a.b: 1, 'c[0]': 2, 'd,e': 3, 'f=g': 4}"),
-        (Set, "", r"a=\{x},b=x\\y,c=x\y,d={x\,y,z\}}", r"{a: '{x}', b: 'x\y', c: xy, d: ['x,y', 'z}']}"),
-        (Set, "", r"st2.packs.configs.core\.yaml=null", "st2: {packs: {configs: {core.yaml: null}}}"),
+        (
+            Set,
+            "",
+            r"a\.b=1,c\[0\]=2,d\,e=3,f\=g=4",
+            "{a.b: 1, 'c[0]': 2, 'd,e': 3, 'f=g': 4}",
+        ),
+        (
+            Set,
+            "",
+            r"a=\{x},b=x\\y,c=x\y,d={x\,y,z\}}",
+            r"{a: '{x}', b: 'x\y', c: xy, d: ['x,y', 'z}']}",
+        ),
+        (
+            Set,
+            "",
+            r"st2.packs.configs.core\.yaml=null",
+            "st2: {packs: {configs: {core.yaml: null}}}",
+        ),
         (Set, "", r"a=x\", "a: x"),
         // list values
         (Set, "", "a={}", "a: ['']"),
@@ -679,17 +915,37 @@ mod tests {
         (Set, "", "a[0]", "a: []"),
         (Set, "a: [1, 2]", "a[5]", "a: [1, 2]"),
         (Set, "a: [[1], 2]", "a[0][0]", "a: [[1], 2]"),
-        (Set, "a: [null, [7]]", "a[0][0]=1,a[1][1]=8", "a: [[1], [7, 8]]"),
+        (
+            Set,
+            "a: [null, [7]]",
+            "a[0][0]=1,a[1][1]=8",
+            "a: [[1], [7, 8]]",
+        ),
         // null deletes nothing here: it is stored, `coalesce` later drops the default key
         (Set, "a: {b: 1, c: 2}", "a.b=null", "a: {b: null, c: 2}"),
         (Set, "a: [1, 2, 3]", "a={4}", "a: [4]"),
         (Set, "a: {b: 1}", "a=x", "a: x"),
         // --set-json
-        (Json, "", r#"a=1 b=[1,2],c= ,d={"x":null}"#, "{a: 1, b: [1, 2], c: null, d: {x: null}}"),
-        (Json, "", r#"a=1.5,b=1.0,c=1e3,d=12345678901234567890,e="x,y""#, "{a: 1.5, b: 1.0, c: 1000.0, d: 12345678901234567890.0, e: 'x,y'}"),
+        (
+            Json,
+            "",
+            r#"a=1 b=[1,2],c= ,d={"x":null}"#,
+            "{a: 1, b: [1, 2], c: null, d: {x: null}}",
+        ),
+        (
+            Json,
+            "",
+            r#"a=1.5,b=1.0,c=1e3,d=12345678901234567890,e="x,y""#,
+            "{a: 1.5, b: 1.0, c: 1000.0, d: 12345678901234567890.0, e: 'x,y'}",
+        ),
         (Json, "", "a[1]=true,a[0]=", "a: [null, true]"),
         (Json, "", "a=", "a: null"),
-        (Json, "a: {b: 1, c: 2}", r#" {"a": {"c": 3, "d": [1]}, "e": null} "#, "{a: {b: 1, c: 3, d: [1]}, e: null}"),
+        (
+            Json,
+            "a: {b: 1, c: 2}",
+            r#" {"a": {"c": 3, "d": [1]}, "e": null} "#,
+            "{a: {b: 1, c: 3, d: [1]}, e: null}",
+        ),
         (Json, "", "{}", "{}"),
         // --set-literal: no escapes, no `,` separator, the rest of the argument verbatim
         (Literal, "", r"a.b=x,y\z", r"a: {b: 'x,y\z'}"),
@@ -705,11 +961,16 @@ mod tests {
     fn helm_rows() {
         let failures: Vec<String> = OK
             .iter()
-            .filter_map(|(kind, before, arg, after)| match apply(*kind, before, arg) {
-                Ok(got) if got == yaml(after) => None,
-                Ok(got) => Some(format!("{} `{arg}` over `{before}`: got {got:?}", kind.flag())),
-                Err(e) => Some(format!("{} `{arg}`: unexpected error: {e}", kind.flag())),
-            })
+            .filter_map(
+                |(kind, before, arg, after)| match apply(*kind, before, arg) {
+                    Ok(got) if got == yaml(after) => None,
+                    Ok(got) => Some(format!(
+                        "{} `{arg}` over `{before}`: got {got:?}",
+                        kind.flag()
+                    )),
+                    Err(e) => Some(format!("{} `{arg}`: unexpected error: {e}", kind.flag())),
+                },
+            )
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
@@ -733,14 +994,25 @@ mod tests {
         std::fs::write(&two, "true").expect("write");
         let (one, two) = (one.display().to_string(), two.display().to_string());
         let escaped = two.replace(',', r"\,");
-        let got = apply(SetKind::File, "", &format!("name1={one},b.c[1]={{{one},{escaped}}},e=")).expect("reads");
-        let want = yaml(&format!("{{name1: \"value1\\n\", b: {{c: [null, [\"value1\\n\", 'true']]}}, e: ''}}"));
+        let got = apply(
+            SetKind::File,
+            "",
+            &format!("name1={one},b.c[1]={{{one},{escaped}}},e="),
+        )
+        .expect("reads");
+        let want = yaml(r#"{name1: "value1\n", b: {c: [null, ["value1\n", 'true']]}, e: ''}"#);
         assert_eq!(got, want);
 
         let missing = dir.join("missing.txt").display().to_string();
-        let err = apply(SetKind::File, "", &format!("a={one},st2.ssh_key={missing}")).expect_err("missing file");
+        let err = apply(SetKind::File, "", &format!("a={one},st2.ssh_key={missing}"))
+            .expect_err("missing file");
         let column = one.chars().count() + 16;
-        assert!(err.starts_with(&format!("--set-file `a={one},st2.ssh_key={missing}`: cannot read `{missing}`: ")), "{err}");
+        assert!(
+            err.starts_with(&format!(
+                "--set-file `a={one},st2.ssh_key={missing}`: cannot read `{missing}`: "
+            )),
+            "{err}"
+        );
         assert!(err.ends_with(&format!(" at column {column}")), "{err}");
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
@@ -748,66 +1020,286 @@ mod tests {
     /// `(flag, values before, argument, the whole error message)`.
     const ERR: &[(SetKind, &str, &str, &str)] = &[
         // Helm's error rows
-        (Set, "", "name1=value1,,,,name2=value2,", "--set `name1=value1,,,,name2=value2,`: unexpected `,`: expected a key at column 14"),
-        (Set, "", "name1,name2=", "--set `name1,name2=`: key `name1` has no value: expected `=` before `,` at column 6"),
-        (Set, "", "name1,name2=value2", "--set `name1,name2=value2`: key `name1` has no value: expected `=` before `,` at column 6"),
-        (Set, "", r"name1,name2=value2\", r"--set `name1,name2=value2\`: key `name1` has no value: expected `=` before `,` at column 6"),
-        (Set, "", "name1,name2", "--set `name1,name2`: key `name1` has no value: expected `=` before `,` at column 6"),
-        (Set, "", "name1.name2", "--set `name1.name2`: key `name1.name2` has no value: expected `=` at column 12"),
-        (Set, "", "name1.name2,name1.name3", "--set `name1.name2,name1.name3`: key `name1.name2` has no value: expected `=` before `,` at column 12"),
-        (Set, "", "name1.=name2", "--set `name1.=name2`: empty key name before `=` at column 7"),
-        (Set, "", "name1.,name2", "--set `name1.,name2`: unexpected `,`: expected a key at column 7"),
-        (Set, "", "name1={1021,902", "--set `name1={1021,902`: list `{` without a closing `}` at column 7"),
-        (Set, "", "list[0].foo=bar,list[-30].hello=world", "--set `list[0].foo=bar,list[-30].hello=world`: negative index `-30` at column 22"),
-        (Set, "", "list[0]=foo,list[-20]=bar", "--set `list[0]=foo,list[-20]=bar`: negative index `-20` at column 18"),
-        (Set, "", "illegal[0]name.foo=bar", "--set `illegal[0]name.foo=bar`: unexpected `name` after `illegal[0]`: expected `.`, `[` or `=` at column 11"),
-        (Set, "", "]={}].", "--set `]={}].`: `].` ends the argument: expected a key after `.` at column 7"),
-        (Set, "", "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1", "--set `a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1`: key nested more than 30 levels deep (Helm's limit) at column 62"),
-        (Set, "", "l[65537]=x", "--set `l[65537]=x`: index 65537 is greater than the maximum of 65536 (Helm's limit) at column 3"),
-        (Json, "", r#"outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]"#, r#"--set-json `outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]`: key `]` has no value: expected `=` at column 53"#),
+        (
+            Set,
+            "",
+            "name1=value1,,,,name2=value2,",
+            "--set `name1=value1,,,,name2=value2,`: unexpected `,`: expected a key at column 14",
+        ),
+        (
+            Set,
+            "",
+            "name1,name2=",
+            "--set `name1,name2=`: key `name1` has no value: expected `=` before `,` at column 6",
+        ),
+        (
+            Set,
+            "",
+            "name1,name2=value2",
+            "--set `name1,name2=value2`: key `name1` has no value: expected `=` before `,` at column 6",
+        ),
+        (
+            Set,
+            "",
+            r"name1,name2=value2\",
+            r"--set `name1,name2=value2\`: key `name1` has no value: expected `=` before `,` at column 6",
+        ),
+        (
+            Set,
+            "",
+            "name1,name2",
+            "--set `name1,name2`: key `name1` has no value: expected `=` before `,` at column 6",
+        ),
+        (
+            Set,
+            "",
+            "name1.name2",
+            "--set `name1.name2`: key `name1.name2` has no value: expected `=` at column 12",
+        ),
+        (
+            Set,
+            "",
+            "name1.name2,name1.name3",
+            "--set `name1.name2,name1.name3`: key `name1.name2` has no value: expected `=` before `,` at column 12",
+        ),
+        (
+            Set,
+            "",
+            "name1.=name2",
+            "--set `name1.=name2`: empty key name before `=` at column 7",
+        ),
+        (
+            Set,
+            "",
+            "name1.,name2",
+            "--set `name1.,name2`: unexpected `,`: expected a key at column 7",
+        ),
+        (
+            Set,
+            "",
+            "name1={1021,902",
+            "--set `name1={1021,902`: list `{` without a closing `}` at column 7",
+        ),
+        (
+            Set,
+            "",
+            "list[0].foo=bar,list[-30].hello=world",
+            "--set `list[0].foo=bar,list[-30].hello=world`: negative index `-30` at column 22",
+        ),
+        (
+            Set,
+            "",
+            "list[0]=foo,list[-20]=bar",
+            "--set `list[0]=foo,list[-20]=bar`: negative index `-20` at column 18",
+        ),
+        (
+            Set,
+            "",
+            "illegal[0]name.foo=bar",
+            "--set `illegal[0]name.foo=bar`: unexpected `name` after `illegal[0]`: expected `.`, `[` or `=` at column 11",
+        ),
+        (
+            Set,
+            "",
+            "]={}].",
+            "--set `]={}].`: `].` ends the argument: expected a key after `.` at column 7",
+        ),
+        (
+            Set,
+            "",
+            "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1",
+            "--set `a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1`: key nested more than 30 levels deep (Helm's limit) at column 62",
+        ),
+        (
+            Set,
+            "",
+            "l[65537]=x",
+            "--set `l[65537]=x`: index 65537 is greater than the maximum of 65536 (Helm's limit) at column 3",
+        ),
+        (
+            Json,
+            "",
+            r#"outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]"#,
+            r#"--set-json `outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]`: key `]` has no value: expected `=` at column 53"#,
+        ),
         // indexes
-        (Set, "", "a.b[x]=1", "--set `a.b[x]=1`: invalid index `x`: expected a number at column 5"),
-        (Set, "", "a[]=1", "--set `a[]=1`: invalid index ``: expected a number at column 3"),
-        (Set, "", "a[1=1", "--set `a[1=1`: `[` without a closing `]` at column 2"),
-        (Set, "", "a[99999999999999999999]=1", "--set `a[99999999999999999999]=1`: index `99999999999999999999` is out of range (at most 65536) at column 3"),
-        (Set, "", "a[0]x=1", "--set `a[0]x=1`: unexpected `x` after `a[0]`: expected `.`, `[` or `=` at column 5"),
+        (
+            Set,
+            "",
+            "a.b[x]=1",
+            "--set `a.b[x]=1`: invalid index `x`: expected a number at column 5",
+        ),
+        (
+            Set,
+            "",
+            "a[]=1",
+            "--set `a[]=1`: invalid index ``: expected a number at column 3",
+        ),
+        (
+            Set,
+            "",
+            "a[1=1",
+            "--set `a[1=1`: `[` without a closing `]` at column 2",
+        ),
+        (
+            Set,
+            "",
+            "a[99999999999999999999]=1",
+            "--set `a[99999999999999999999]=1`: index `99999999999999999999` is out of range (at most 65536) at column 3",
+        ),
+        (
+            Set,
+            "",
+            "a[0]x=1",
+            "--set `a[0]x=1`: unexpected `x` after `a[0]`: expected `.`, `[` or `=` at column 5",
+        ),
         // type conflicts, within one argument and against earlier values
-        (Set, "", "a=1,a.b=2", "--set `a=1,a.b=2`: cannot use `a` as a map: it already holds a number (from a values file or an earlier flag) at column 6"),
-        (Set, "", "a[0]=1,a.b=2", "--set `a[0]=1,a.b=2`: cannot use `a` as a map: it already holds a list (from a values file or an earlier flag) at column 9"),
-        (Set, "", "a.b=1,a[0]=2", "--set `a.b=1,a[0]=2`: cannot use `a` as a list: it already holds a map (from a values file or an earlier flag) at column 8"),
-        (Set, "", "a.b=1,a.b.c=2", "--set `a.b=1,a.b.c=2`: cannot use `a.b` as a map: it already holds a number (from a values file or an earlier flag) at column 10"),
-        (Set, "a: null", "a.b=1", "--set `a.b=1`: cannot use `a` as a map: it already holds null (from a values file or an earlier flag) at column 2"),
-        (Set, "a: x", "a[0]=1", "--set `a[0]=1`: cannot use `a` as a list: it already holds a string (from a values file or an earlier flag) at column 2"),
-        (Set, "a: [x]", "a[0][0]=1", "--set `a[0][0]=1`: cannot use `a[0]` as a list: it already holds a string (from a values file or an earlier flag) at column 5"),
+        (
+            Set,
+            "",
+            "a=1,a.b=2",
+            "--set `a=1,a.b=2`: cannot use `a` as a map: it already holds a number (from a values file or an earlier flag) at column 6",
+        ),
+        (
+            Set,
+            "",
+            "a[0]=1,a.b=2",
+            "--set `a[0]=1,a.b=2`: cannot use `a` as a map: it already holds a list (from a values file or an earlier flag) at column 9",
+        ),
+        (
+            Set,
+            "",
+            "a.b=1,a[0]=2",
+            "--set `a.b=1,a[0]=2`: cannot use `a` as a list: it already holds a map (from a values file or an earlier flag) at column 8",
+        ),
+        (
+            Set,
+            "",
+            "a.b=1,a.b.c=2",
+            "--set `a.b=1,a.b.c=2`: cannot use `a.b` as a map: it already holds a number (from a values file or an earlier flag) at column 10",
+        ),
+        (
+            Set,
+            "a: null",
+            "a.b=1",
+            "--set `a.b=1`: cannot use `a` as a map: it already holds null (from a values file or an earlier flag) at column 2",
+        ),
+        (
+            Set,
+            "a: x",
+            "a[0]=1",
+            "--set `a[0]=1`: cannot use `a` as a list: it already holds a string (from a values file or an earlier flag) at column 2",
+        ),
+        (
+            Set,
+            "a: [x]",
+            "a[0][0]=1",
+            "--set `a[0][0]=1`: cannot use `a[0]` as a list: it already holds a string (from a values file or an earlier flag) at column 5",
+        ),
         // empty keys and dangling separators (Helm ignores these silently)
-        (Set, "", "=x", "--set `=x`: empty key name before `=` at column 1"),
-        (Set, "", "a.", "--set `a.`: `a.` ends the argument: expected a key after `.` at column 3"),
-        (Set, "", "[0]=x", "--set `[0]=x`: empty key name before `[` at column 1"),
-        (Set, "", "a[0].", "--set `a[0].`: `a[0].` ends the argument: expected a key after `.` at column 6"),
-        (Set, "", "a={x}y", "--set `a={x}y`: key `y` has no value: expected `=` at column 7"),
-        (Set, "", ",a=1", "--set `,a=1`: unexpected `,`: expected a key at column 1"),
+        (
+            Set,
+            "",
+            "=x",
+            "--set `=x`: empty key name before `=` at column 1",
+        ),
+        (
+            Set,
+            "",
+            "a.",
+            "--set `a.`: `a.` ends the argument: expected a key after `.` at column 3",
+        ),
+        (
+            Set,
+            "",
+            "[0]=x",
+            "--set `[0]=x`: empty key name before `[` at column 1",
+        ),
+        (
+            Set,
+            "",
+            "a[0].",
+            "--set `a[0].`: `a[0].` ends the argument: expected a key after `.` at column 6",
+        ),
+        (
+            Set,
+            "",
+            "a={x}y",
+            "--set `a={x}y`: key `y` has no value: expected `=` at column 7",
+        ),
+        (
+            Set,
+            "",
+            ",a=1",
+            "--set `,a=1`: unexpected `,`: expected a key at column 1",
+        ),
         // --set-json
-        (Json, "", "a=hello", "--set-json `a=hello`: invalid JSON: expected value at column 3"),
-        (Json, "", "a=[1,2", "--set-json `a=[1,2`: invalid JSON: EOF while parsing a list at column 6"),
-        (Json, "", "a=1x", "--set-json `a=1x`: invalid JSON: trailing characters at column 4"),
-        (Json, "", r#"{"a":1}x"#, r#"--set-json `{"a":1}x`: invalid JSON: trailing characters at column 8"#),
-        (Json, "", r#"{"password":"hunter2""#, "--set-json `{…}`: invalid JSON: EOF while parsing an object at column 21"),
+        (
+            Json,
+            "",
+            "a=hello",
+            "--set-json `a=hello`: invalid JSON: expected value at column 3",
+        ),
+        (
+            Json,
+            "",
+            "a=[1,2",
+            "--set-json `a=[1,2`: invalid JSON: EOF while parsing a list at column 6",
+        ),
+        (
+            Json,
+            "",
+            "a=1x",
+            "--set-json `a=1x`: invalid JSON: trailing characters at column 4",
+        ),
+        (
+            Json,
+            "",
+            r#"{"a":1}x"#,
+            r#"--set-json `{"a":1}x`: invalid JSON: trailing characters at column 8"#,
+        ),
+        (
+            Json,
+            "",
+            r#"{"password":"hunter2""#,
+            "--set-json `{…}`: invalid JSON: EOF while parsing an object at column 21",
+        ),
         // --set-literal
-        (Literal, "", "a.b", "--set-literal `a.b`: key `a.b` has no value: expected `=` at column 4"),
+        (
+            Literal,
+            "",
+            "a.b",
+            "--set-literal `a.b`: key `a.b` has no value: expected `=` at column 4",
+        ),
         // secrets are masked, columns still line up
-        (Set, "", "st2.password=hunter2,st2.x[y]=1", "--set `st2.password=*******,st2.x[y]=1`: invalid index `y`: expected a number at column 28"),
-        (Set, "", "redis.auth.password={a,b},x.", "--set `redis.auth.password=*****,x.`: `x.` ends the argument: expected a key after `.` at column 29"),
+        (
+            Set,
+            "",
+            "st2.password=hunter2,st2.x[y]=1",
+            "--set `st2.password=*******,st2.x[y]=1`: invalid index `y`: expected a number at column 28",
+        ),
+        (
+            Set,
+            "",
+            "redis.auth.password={a,b},x.",
+            "--set `redis.auth.password=*****,x.`: `x.` ends the argument: expected a key after `.` at column 29",
+        ),
     ];
 
     #[test]
     fn error_rows() {
         let failures: Vec<String> = ERR
             .iter()
-            .filter_map(|(kind, before, arg, want)| match apply(*kind, before, arg) {
-                Ok(got) => Some(format!("{} `{arg}`: expected an error, got {got:?}", kind.flag())),
-                Err(e) if e == *want => None,
-                Err(e) => Some(format!("got:  {e}\nwant: {want}")),
-            })
+            .filter_map(
+                |(kind, before, arg, want)| match apply(*kind, before, arg) {
+                    Ok(got) => Some(format!(
+                        "{} `{arg}`: expected an error, got {got:?}",
+                        kind.flag()
+                    )),
+                    Err(e) if e == *want => None,
+                    Err(e) => Some(format!("got:  {e}\nwant: {want}")),
+                },
+            )
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
