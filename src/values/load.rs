@@ -390,12 +390,12 @@ fn resolve_plain(text: &str) -> Scalar {
         "-.inf" | "-.Inf" | "-.INF" => return value(Value::Float(f64::NEG_INFINITY)),
         _ => {}
     }
-    match text.as_bytes()[0] {
+    match text.as_bytes().first() {
         // Go's ParseFloat, underscores only between digits.
-        b'.' if underscores_between_digits(text) => {
+        Some(b'.') if underscores_between_digits(text) => {
             go_float(&text.replace('_', "")).map_or_else(string, |f| value(Value::Float(f)))
         }
-        b'+' | b'-' | b'0'..=b'9' => {
+        Some(b'+' | b'-' | b'0'..=b'9') => {
             let plain = text.replace('_', "");
             if let Some(n) = go_int(&plain) {
                 return match i64::try_from(n) {

@@ -19,8 +19,10 @@
 //!
 //! Helm quirks kept: `a[0]` without `=` leaves the list as it is, `a[0]=1,a[0].b=2` replaces the
 //! item, and setting inside an existing value of another kind (even null) is an error.
-//! Deliberate differences: an empty key (`=x`, `a.`, `[0]=x`) is an error where Helm silently
-//! ignores it, list nesting is bounded, and errors point at the column and mask secret values.
+//! Deliberate differences: an empty key (`=x`, `a.`, `[0]=x`) and an unclosed `[` (`a[1=1`) are
+//! errors where Helm silently ignores the assignment, list nesting is bounded, `--set-file` reads
+//! local files only (no `-` for stdin, no URLs), and errors point at the column and mask the
+//! values of secret-looking keys.
 
 use super::{Map, Value, merge_user_layer};
 use crate::error::ValuesError;
@@ -451,7 +453,9 @@ impl Parser {
         let mut stream = serde_json::Deserializer::from_str(&rest).into_iter::<serde_json::Value>();
         match stream.next() {
             Some(Ok(value)) => {
-                self.pos += rest[..stream.byte_offset()].chars().count();
+                self.pos += rest
+                    .get(..stream.byte_offset())
+                    .map_or(0, |s| s.chars().count());
                 Ok(from_json(value))
             }
             Some(Err(e)) => {
