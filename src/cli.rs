@@ -89,6 +89,10 @@ pub struct ValuesArgs {
     /// Set a value from JSON: `st2.packs.images=[{"name":"x"}]`
     #[arg(long = "set-json", value_name = "KEY=JSON")]
     pub set_json: Vec<String>,
+
+    /// Set a value to the rest of the argument, verbatim (no `,` splitting, no escapes)
+    #[arg(long = "set-literal", value_name = "KEY=VALUE")]
+    pub set_literal: Vec<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -138,8 +138,9 @@ pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
     Ok(errors == 0)
 }
 
-/// Read every `-f` file (stdin for `-`) and collect `--set` flags in Helm's order: files, then
-/// `--set-json`, `--set`, `--set-string`, `--set-file`.
+/// Read every `-f` file (stdin for `-`) and collect `--set` flags in Helm's order (helm v4.1.4
+/// `pkg/cli/values/options.go`): files, then `--set-json`, `--set`, `--set-string`, `--set-file`,
+/// `--set-literal`.
 pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
     let mut layers = Vec::new();
     let mut stdin_used = false;
@@ -172,6 +173,7 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
         (SetKind::Set, &args.set),
         (SetKind::String, &args.set_string),
         (SetKind::File, &args.set_file),
+        (SetKind::Literal, &args.set_literal),
     ] {
         layers.extend(args.iter().map(|arg| Layer::Set {
             kind,
@@ -211,6 +213,32 @@ fn validate_dns_label(what: &str, name: &str, max: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::validate_dns_label;
+
+    /// helm v4.1.4 `MergeValues`: files, then --set-json, --set, --set-string, --set-file,
+    /// --set-literal, whatever order they were typed in.
+    #[test]
+    fn layers_follow_helms_flag_order() {
+        use crate::cli::ValuesArgs;
+        use crate::values::{Layer, SetKind};
+        let args = ValuesArgs {
+            values: vec![],
+            set: vec!["a=set".into()],
+            set_string: vec!["a=string".into()],
+            set_file: vec!["a=/dev/null".into()],
+            set_json: vec!["a=1".into(), "a=2".into()],
+            set_literal: vec!["a=literal".into()],
+        };
+        let kinds: Vec<SetKind> = super::read_layers(&args)
+            .expect("no files to read")
+            .into_iter()
+            .filter_map(|l| match l {
+                Layer::Set { kind, .. } => Some(kind),
+                Layer::File { .. } => None,
+            })
+            .collect();
+        use SetKind::*;
+        assert_eq!(kinds, [Json, Json, Set, String, File, Literal]);
+    }
 
     #[test]
     fn dns_labels() {

@@ -86,16 +86,8 @@ pub(super) struct Rabbit<'c, 'a> {
 
 impl<'c, 'a> Rabbit<'c, 'a> {
     fn new(ctx: &'c Ctx<'a>) -> Self {
-        let mut section = ctx.v("rabbitmq").as_map().cloned().unwrap_or_default();
-        // Helm copies the parent's `global` into every subchart; parent keys win.
-        let own_global = section
-            .remove("global")
-            .and_then(|g| g.as_map().cloned())
-            .unwrap_or_default();
-        let parent_global = ctx.v("global").as_map().cloned().unwrap_or_default();
-        let global = crate::values::coalesce(parent_global, &own_global);
-        section.insert("global".into(), Value::Map(global));
-        let values = Value::Map(section);
+        // The loader already copied the parent's `global` into the section (Helm's coalesceGlobals).
+        let values = ctx.v("rabbitmq").clone();
         Self {
             ctx,
             fullname: rabbitmq_fullname(&ctx.release.name, &values),
