@@ -22,13 +22,14 @@ pub struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
+    /// The parent chart's view: `.Values` is the merged values tree, `.Chart` is stackstorm-ha.
     pub fn new(values: &'a Value, release: &'a Release) -> Self {
         Self { values, release }
     }
 }
 
-/// A values string that st2k8s cannot evaluate as a template. Messages name the values key and
-/// the position, and show only the action at fault (never the rest of the string).
+/// A values string that st2k8s cannot evaluate as a template. Syntax and action errors name the
+/// values key and the position, and show only the action at fault (never the rest of the string).
 #[derive(Debug, thiserror::Error)]
 pub enum TplError {
     #[error("`{key}`: expected a string to evaluate as a template, found `{found}`")]
