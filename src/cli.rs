@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::render::target::Target;
+
 /// Render StackStorm for Kubernetes from stackstorm-ha values, without Helm.
 ///
 /// st2k8s reads the same values files as the stackstorm-ha Helm chart (1.1.0) and prints the
@@ -22,6 +24,47 @@ pub enum Command {
     Render(RenderArgs),
     /// Print the built-in default values (the chart's values.yaml)
     Values,
+    /// Check values without printing objects: every problem listed at once (exit 1 on errors)
+    Lint(LintArgs),
+    /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)
+    Diff(DiffArgs),
+    /// Argo CD config-management plugin commands
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Render the application in the current directory from Argo CD's environment
+    Generate,
+    /// Print the parameter announcement (JSON) for the Argo CD UI
+    Parameters,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Release name (as for `render`)
+    #[arg(long, default_value = "st2", value_name = "NAME")]
+    pub release_name: String,
+
+    /// Namespace (as for `render`)
+    #[arg(short = 'n', long, default_value = "default", value_name = "NS")]
+    pub namespace: String,
+
+    #[command(flatten)]
+    pub values: ValuesArgs,
+
+    /// Treat warnings (unknown keys) as errors
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old manifest (`-` for stdin)
+    pub old: String,
+    /// The new manifest (`-` for stdin)
+    pub new: String,
 }
 
 /// Values layers, in the order Helm applies them.
@@ -48,7 +91,7 @@ pub struct ValuesArgs {
     pub set_json: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct RenderArgs {
     /// Release name: prefixes every object name (DNS-1123 label, at most 53 characters)
     #[arg(long, default_value = "st2", value_name = "NAME")]
@@ -72,4 +115,12 @@ pub struct RenderArgs {
     /// Also render the `helm test` Pod (st2tests), which is not a deployable object
     #[arg(long)]
     pub include_tests: bool,
+
+    /// Treat warnings (unknown keys) as errors
+    #[arg(long)]
+    pub strict: bool,
+
+    /// How setup Jobs are applied: `kubectl` (hashed names) or `argocd` (hook annotations)
+    #[arg(long, value_enum, default_value_t = Target::Kubectl)]
+    pub target: Target,
 }

@@ -45,5 +45,8 @@ pub enum ValuesError {
     },
 }
 
-/// Exit code for user errors and failures (0 = success, 1 = differences/findings).
+/// Exit code for user errors and failures (0 = success).
 pub const EXIT_ERROR: u8 = 2;
+
+/// Exit code when `diff` finds differences (or `lint` finds problems).
+pub const EXIT_DIFFERENT: u8 = 1;

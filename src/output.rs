@@ -13,7 +13,8 @@ use crate::render::Object;
 
 /// Serialize one object as a YAML document body (no leading `---`).
 pub fn to_yaml(object: &Object) -> Result<String> {
-    serde_saphyr::to_string(&object.body).with_context(|| format!("serializing {}/{}", object.kind, object.name))
+    serde_saphyr::to_string(&object.body)
+        .with_context(|| format!("serializing {}/{}", object.kind, object.name))
 }
 
 /// All objects as one multi-document stream, each document led by `---`.
@@ -33,7 +34,8 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     stdout.flush()
 }
 
-/// File name of an object in `--output-dir`: `<kind>-<name>.yaml`, lowercase kind.
+/// File name of an object in `--output-dir`: `<kind>-<name>.yaml`, lowercase kind. Object names
+/// are DNS names, so the file name needs no escaping.
 pub fn file_name(object: &Object) -> String {
     format!("{}-{}.yaml", object.kind.to_ascii_lowercase(), object.name)
 }
@@ -45,9 +47,30 @@ pub fn write_dir(dir: &Path, objects: &[Object]) -> Result<()> {
         .map(|o| Ok((file_name(o), to_yaml(o)?)))
         .collect::<Result<_>>()?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    for (name, text) in rendered {
-        let path = dir.join(&name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    for (name, text) in &rendered {
+        let path = dir.join(name);
+        std::fs::write(&path, text)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
     }
+    let path = dir.join("kustomization.yaml");
+    std::fs::write(
+        &path,
+        kustomization(rendered.iter().map(|(name, _)| name.as_str())),
+    )
+    .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
+}
+
+/// A `kustomization.yaml` listing every object file, so `kubectl kustomize DIR` rebuilds exactly
+/// the rendered objects and users can layer their own patches on top.
+pub fn kustomization<'a>(files: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
+    );
+    for file in files {
+        out.push_str("  - ");
+        out.push_str(file);
+        out.push('\n');
+    }
+    out
 }

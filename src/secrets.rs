@@ -20,7 +20,11 @@ impl SecretGenerator {
 
     /// An alphanumeric password of `len` characters for `object`/`key`.
     pub fn alphanumeric(&self, _object: &str, _key: &str, len: usize) -> String {
-        rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+        rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(len)
+            .map(char::from)
+            .collect()
     }
 
     /// An SSH private key (PEM/OpenSSH text) for `object`/`key`.
@@ -32,6 +36,8 @@ impl SecretGenerator {
     pub fn datastore_key(&self, object: &str, key: &str) -> String {
         let a = self.alphanumeric(object, key, 43);
         let h = self.alphanumeric(object, "hmac", 43);
-        format!(r#"{{"aesKeyString":"{a}","hmacKey":{{"hmacKeyString":"{h}","size":256}},"mode":"CBC","size":256}}"#)
+        format!(
+            r#"{{"aesKeyString":"{a}","hmacKey":{{"hmacKeyString":"{h}","size":256}},"mode":"CBC","size":256}}"#
+        )
     }
 }

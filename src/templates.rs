@@ -26,14 +26,21 @@ fn environment() -> &'static Environment<'static> {
             env.set_syntax(syntax);
         }
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.set_loader(|name| Ok(TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, s)| s.to_string())));
+        env.set_loader(|name| {
+            Ok(TEMPLATES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| s.to_string()))
+        });
         env
     })
 }
 
 /// Render the embedded template `name` with `context`.
 pub fn render(name: &str, context: impl Serialize) -> Result<String> {
-    let template = environment().get_template(name).with_context(|| format!("template `{name}`"))?;
+    let template = environment()
+        .get_template(name)
+        .with_context(|| format!("template `{name}`"))?;
     template
         .render(minijinja::value::Serde(context))
         .with_context(|| format!("rendering template `{name}`"))

@@ -9,6 +9,7 @@ pub mod images;
 pub mod meta;
 pub mod object;
 pub mod st2;
+pub mod target;
 
 use anyhow::Result;
 
@@ -30,6 +31,8 @@ pub struct Release {
 pub struct Options {
     /// Also render the `helm test` Pod.
     pub include_tests: bool,
+    /// How setup Jobs are applied (names and hook annotations).
+    pub target: target::Target,
 }
 
 /// What every builder reads: merged values, release, options and the secret generator.
@@ -53,7 +56,11 @@ impl<'a> Ctx<'a> {
 
     /// Evaluate a values string as a Helm template (`tpl`); `key` names the values key for errors.
     pub fn tpl(&self, text: &str, key: &str) -> Result<String> {
-        Ok(tpl::render(text, &tpl::Scope::new(self.values, self.release), key)?)
+        Ok(tpl::render(
+            text,
+            &tpl::Scope::new(self.values, self.release),
+            key,
+        )?)
     }
 
     /// `tpl` of the string at a values path; a non-string there is an error, as in Helm.
@@ -81,6 +88,15 @@ pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Ve
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
     object::resolve_checksums(&mut objects)?;
+    let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
+        Value::Int(i) => Some(*i),
+        Value::Null => None,
+        other => anyhow::bail!(
+            "`jobs.ttlSecondsAfterFinished`: expected a number of seconds, found `{}`",
+            other.to_go_string()
+        ),
+    };
+    target::apply(options.target, &mut objects, ttl)?;
     object::sort(&mut objects);
     Ok(objects)
 }

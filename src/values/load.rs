@@ -87,7 +87,9 @@ pub fn parse_document(text: &str, file: &str) -> Result<(Map, Origins), ValuesEr
     match root {
         None | Some((Value::Null, _)) => Ok((Map::new(), builder.origins)),
         Some((Value::Map(m), _)) => Ok((m, builder.origins)),
-        Some((_, span)) => Err(builder.error(span, "a values file must be a map of keys at the top level")),
+        Some((_, span)) => {
+            Err(builder.error(span, "a values file must be a map of keys at the top level"))
+        }
     }
 }
 
@@ -114,7 +116,10 @@ impl Builder<'_> {
         }
     }
 
-    fn next<'i>(&self, parser: &mut Parser<'i, saphyr_parser::StrInput<'i>>) -> Result<(Event<'i>, Span), ValuesError> {
+    fn next<'i>(
+        &self,
+        parser: &mut Parser<'i, saphyr_parser::StrInput<'i>>,
+    ) -> Result<(Event<'i>, Span), ValuesError> {
         match parser.next_event() {
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => Err(ValuesError::Syntax {
@@ -126,7 +131,11 @@ impl Builder<'_> {
                 message: e.info().to_string(),
             }),
             None => Err(ValuesError::Syntax {
-                location: Location { file: self.file.to_string(), line: 0, column: 0 },
+                location: Location {
+                    file: self.file.to_string(),
+                    line: 0,
+                    column: 0,
+                },
                 message: "unexpected end of input".into(),
             }),
         }
@@ -200,7 +209,11 @@ impl Builder<'_> {
                         }
                         other => other.to_go_string(),
                     };
-                    let key_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    let key_path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
                     let (event, span) = self.next(parser)?;
                     let value = self.node(parser, event, span, &key_path, depth + 1)?;
                     if key == "<<" {
@@ -248,7 +261,9 @@ pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Valu
     match tag {
         Some("str") => return Value::String(text.to_string()),
         Some("null") => return Value::Null,
-        Some("bool") => return parse_bool(text).map_or_else(|| Value::String(text.into()), Value::Bool),
+        Some("bool") => {
+            return parse_bool(text).map_or_else(|| Value::String(text.into()), Value::Bool);
+        }
         Some("int") | Some("float") => {
             return parse_number(text).unwrap_or_else(|| Value::String(text.into()));
         }
@@ -269,8 +284,12 @@ pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Valu
 /// YAML 1.1 booleans (the forms go-yaml v2 accepts).
 fn parse_bool(text: &str) -> Option<bool> {
     match text {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => Some(true),
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => Some(false),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            Some(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -291,7 +310,8 @@ fn parse_number(text: &str) -> Option<Value> {
         i64::from_str_radix(hex, 16).ok()
     } else if let Some(bin) = clean.strip_prefix("0b") {
         i64::from_str_radix(bin, 2).ok()
-    } else if clean.len() > 1 && clean.starts_with('0') && clean.bytes().all(|b| b.is_ascii_digit()) {
+    } else if clean.len() > 1 && clean.starts_with('0') && clean.bytes().all(|b| b.is_ascii_digit())
+    {
         i64::from_str_radix(&clean[1..], 8).ok()
     } else if clean.bytes().all(|b| b.is_ascii_digit()) {
         clean.parse::<i64>().ok()
@@ -303,7 +323,11 @@ fn parse_number(text: &str) -> Option<Value> {
     }
     let lower = clean.to_ascii_lowercase();
     if lower == ".inf" {
-        return Some(Value::Float(if neg { f64::NEG_INFINITY } else { f64::INFINITY }));
+        return Some(Value::Float(if neg {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        }));
     }
     if lower == ".nan" && !neg {
         return Some(Value::Float(f64::NAN));
@@ -311,13 +335,16 @@ fn parse_number(text: &str) -> Option<Value> {
     // YAML 1.1 float: digits with a dot and/or an exponent; no leading dot-less forms like "1e3"
     // without a dot are floats in go-yaml v2 either way, so accept what Rust parses after checking
     // the character set.
-    let looks_float = clean.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
-        && clean.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
+    let looks_float = clean
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && clean
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
         && clean.bytes().any(|b| b.is_ascii_digit());
-    if looks_float {
-        if let Ok(f) = clean.parse::<f64>() {
-            return Some(Value::Float(if neg { -f } else { f }));
-        }
+    if let (true, Ok(f)) = (looks_float, clean.parse::<f64>()) {
+        return Some(Value::Float(if neg { -f } else { f }));
     }
     None
 }
@@ -327,12 +354,16 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Map {
-        parse_document(text, "test.yaml").map(|(m, _)| m).expect("parses")
+        parse_document(text, "test.yaml")
+            .map(|(m, _)| m)
+            .expect("parses")
     }
 
     #[test]
     fn yaml_1_1_scalars_resolve_like_helm() {
-        let m = parse("a: yes\nb: off\nc: 0755\nd: '0755'\ne: ~\nf:\ng: 1.5\nh: 0x1F\ni: \"on\"\nj: 3\nk: 1e3\n");
+        let m = parse(
+            "a: yes\nb: off\nc: 0755\nd: '0755'\ne: ~\nf:\ng: 1.5\nh: 0x1F\ni: \"on\"\nj: 3\nk: 1e3\n",
+        );
         assert_eq!(m["a"], Value::Bool(true));
         assert_eq!(m["b"], Value::Bool(false));
         assert_eq!(m["c"], Value::Int(493));

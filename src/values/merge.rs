@@ -74,7 +74,10 @@ mod tests {
     fn user_null_deletes_a_default_key() {
         let defaults = map("configs:\n  core.yaml: x\n  other.yaml: y\n");
         let user = map("configs:\n  core.yaml: null\n");
-        assert_eq!(coalesce(user, &defaults), map("configs:\n  other.yaml: y\n"));
+        assert_eq!(
+            coalesce(user, &defaults),
+            map("configs:\n  other.yaml: y\n")
+        );
     }
 
     #[test]
@@ -87,7 +90,10 @@ mod tests {
 
     #[test]
     fn user_map_replaces_default_scalar_and_vice_versa() {
-        assert_eq!(coalesce(map("a: {x: 1}\n"), &map("a: 1\n")), map("a: {x: 1}\n"));
+        assert_eq!(
+            coalesce(map("a: {x: 1}\n"), &map("a: 1\n")),
+            map("a: {x: 1}\n")
+        );
         assert_eq!(coalesce(map("a: 1\n"), &map("a: {x: 1}\n")), map("a: 1\n"));
     }
 

@@ -5,6 +5,7 @@
 //! Builders read it through the helpers here, which reproduce the template functions the chart
 //! relies on (`default`, truthiness, `%v` printing) in one place.
 
+pub mod check;
 mod load;
 mod merge;
 mod set;
@@ -124,8 +125,10 @@ impl Value {
                 format!("[{}]", items.join(" "))
             }
             Value::Map(m) => {
-                let items: Vec<String> =
-                    m.iter().map(|(k, v)| format!("{k}:{}", v.to_go_string())).collect();
+                let items: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("{k}:{}", v.to_go_string()))
+                    .collect();
                 format!("map[{}]", items.join(" "))
             }
         }
@@ -140,9 +143,9 @@ impl Value {
             Value::Float(f) => float_to_json(*f),
             Value::String(s) => s.clone().into(),
             Value::List(l) => l.iter().map(Value::to_json).collect(),
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -163,7 +166,11 @@ pub fn go_float(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if f == 0.0 {
         return "0".into();
@@ -233,7 +240,10 @@ const SUBCHART_DEFAULTS: [(&str, &str); 4] = [
     ("mongodb", include_str!("../../subcharts/mongodb.yaml")),
     ("rabbitmq", include_str!("../../subcharts/rabbitmq.yaml")),
     ("redis", include_str!("../../subcharts/redis.yaml")),
-    ("external-dns", include_str!("../../subcharts/external-dns.yaml")),
+    (
+        "external-dns",
+        include_str!("../../subcharts/external-dns.yaml"),
+    ),
 ];
 
 /// One user-supplied layer source, in the order Helm applies them.
@@ -250,6 +260,8 @@ pub enum Layer {
 pub struct Loaded {
     pub values: Value,
     pub origins: Origins,
+    /// Keys the user set that st2k8s does not know (typos, unsupported keys).
+    pub unknown: Vec<check::Finding>,
 }
 
 /// Load the defaults, stack the user layers over them and merge enabled backends' defaults.
@@ -267,6 +279,7 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
         }
     }
     let (defaults, _) = parse_document(DEFAULTS, "values.yaml (built-in)")?;
+    let unknown = check::unknown_keys(&user, &defaults, &origins);
     let mut merged = coalesce(user, &defaults);
     for (name, text) in SUBCHART_DEFAULTS {
         let enabled = merged.get(name).is_some_and(|v| v.key("enabled").truthy());
@@ -278,11 +291,15 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
             Some(Value::Map(m)) => m,
             _ => Map::new(),
         };
-        merged.insert(name.to_string(), Value::Map(coalesce(parent, &sub_defaults)));
+        merged.insert(
+            name.to_string(),
+            Value::Map(coalesce(parent, &sub_defaults)),
+        );
     }
     Ok(Loaded {
         values: Value::Map(merged),
         origins,
+        unknown,
     })
 }
 

@@ -31,13 +31,17 @@ pub fn apply_set(dst: &mut Map, kind: SetKind, arg: &str) -> Result<(), ValuesEr
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
                 "null" => Value::Null,
-                _ => val.parse::<i64>().map_or_else(|_| Value::String(val.into()), Value::Int),
+                _ => val
+                    .parse::<i64>()
+                    .map_or_else(|_| Value::String(val.into()), Value::Int),
             },
         };
         let mut node = &mut *dst;
         let parts: Vec<&str> = key.split('.').collect();
         for part in &parts[..parts.len() - 1] {
-            let entry = node.entry(part.to_string()).or_insert_with(|| Value::Map(Map::new()));
+            let entry = node
+                .entry(part.to_string())
+                .or_insert_with(|| Value::Map(Map::new()));
             if !matches!(entry, Value::Map(_)) {
                 *entry = Value::Map(Map::new());
             }
