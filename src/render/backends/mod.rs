@@ -2,13 +2,14 @@
 //! external-dns (SPEC-chart.md §6). Each renders only when `<name>.enabled`.
 
 mod external_dns;
-mod mongodb;
+pub mod mongodb;
 mod rabbitmq;
 mod redis;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use super::{Ctx, Object};
+use crate::values::Value;
 
 /// All backend objects for the release.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
@@ -26,4 +27,30 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         out.extend(external_dns::objects(ctx)?);
     }
     Ok(out)
+}
+
+/// A bitnami subchart image, `<registry>/<repository>:<tag>` from the values at `image_path`
+/// (e.g. `mongodb.image`), with `global.imageRegistry` overriding the registry as bitnami
+/// `common.images.image` does (SPEC-chart.md §6.0).
+///
+/// Bitnami removed its old images from Docker Hub and kept them under `bitnamilegacy/`, so a
+/// `bitnami/<name>` repository on `docker.io` becomes `bitnamilegacy/<name>` (same tag). Other
+/// repositories, and any repository on another registry (a user's mirror), stay as given.
+pub fn bitnami_image(ctx: &Ctx, image_path: &str) -> Result<String> {
+    let image = ctx.v(image_path);
+    let text = |v: &Value| if v.is_null() { String::new() } else { v.to_go_string() };
+    let registry = match ctx.v("global.imageRegistry").non_empty() {
+        Some(global) => text(global),
+        None => text(image.key("registry")),
+    };
+    let repository = text(image.key("repository"));
+    let tag = text(image.key("tag"));
+    if repository.is_empty() || tag.is_empty() {
+        bail!("`{image_path}.repository` and `{image_path}.tag` must both be set");
+    }
+    let repository = match repository.strip_prefix("bitnami/") {
+        Some(name) if registry == "docker.io" => format!("bitnamilegacy/{name}"),
+        _ => repository,
+    };
+    Ok(format!("{registry}/{repository}:{tag}"))
 }
