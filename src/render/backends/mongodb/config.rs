@@ -105,7 +105,10 @@ fn configuration(m: &Mongo, path: &str, name: String, component: &str) -> Result
     let text = m.tpl(source, path)?;
     Object::new(&ConfigMap {
         metadata: m.meta(name, Some(component)),
-        data: Some(BTreeMap::from([("mongodb.conf".to_string(), text.trim_end_matches('\n').to_string())])),
+        data: Some(BTreeMap::from([(
+            "mongodb.conf".to_string(),
+            text.trim_end_matches('\n').to_string(),
+        )])),
         ..Default::default()
     })
 }

@@ -59,7 +59,10 @@ pub fn fullname(ctx: &Ctx) -> String {
 
 /// `common.names.name`: `nameOverride ‖ mongodb`, truncated like every bitnami name.
 fn chart_name(values: &Value) -> String {
-    let name = values.key("nameOverride").non_empty().map_or_else(|| CHART_NAME.to_string(), Value::to_go_string);
+    let name = values
+        .key("nameOverride")
+        .non_empty()
+        .map_or_else(|| CHART_NAME.to_string(), Value::to_go_string);
     dns_trunc(&name)
 }
 
@@ -133,7 +136,12 @@ impl<'a> Mongo<'a> {
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
-        parsed.with_context(|| format!("`mongodb.{path}`: expected an integer, found `{}`", value.to_go_string()))
+        parsed.with_context(|| {
+            format!(
+                "`mongodb.{path}`: expected an integer, found `{}`",
+                value.to_go_string()
+            )
+        })
     }
 
     /// `replicaset` architecture (else standalone).
@@ -152,7 +160,9 @@ impl<'a> Mongo<'a> {
 
     /// `mongodb.secretName`: `auth.existingSecret ‖ MF`.
     fn secret_name(&self) -> String {
-        self.v("auth.existingSecret").non_empty().map_or_else(|| self.fullname.clone(), Value::to_go_string)
+        self.v("auth.existingSecret")
+            .non_empty()
+            .map_or_else(|| self.fullname.clone(), Value::to_go_string)
     }
 
     /// `mongodb.serviceAccountName`: `serviceAccount.name`, else `MF` when created, else `default`.
@@ -264,7 +274,13 @@ impl<'a> Mongo<'a> {
 
     /// Strings of a value tree evaluated as templates (keys too), for `tpl (toYaml x)`.
     fn tpl_json(&self, value: &Value, path: &str) -> Result<Json> {
-        let eval = |s: &str| if s.contains("{{") { self.tpl(s, path) } else { Ok(s.to_string()) };
+        let eval = |s: &str| {
+            if s.contains("{{") {
+                self.tpl(s, path)
+            } else {
+                Ok(s.to_string())
+            }
+        };
         Ok(match value {
             Value::String(s) => Json::String(eval(s)?),
             Value::List(items) => Json::Array(items.iter().map(|v| self.tpl_json(v, path)).collect::<Result<_>>()?),
@@ -281,7 +297,10 @@ impl<'a> Mongo<'a> {
     /// `app.kubernetes.io/component` when given.
     fn labels(&self, component: Option<&str>) -> BTreeMap<String, String> {
         let mut labels = self.match_labels(component);
-        labels.insert("app.kubernetes.io/managed-by".into(), crate::render::meta::MANAGED_BY.into());
+        labels.insert(
+            "app.kubernetes.io/managed-by".into(),
+            crate::render::meta::MANAGED_BY.into(),
+        );
         labels
     }
 
@@ -329,7 +348,11 @@ impl<'a> Mongo<'a> {
 
 /// A value as Go's `%v` prints it, null as the empty string (what `quote` gives for nil).
 fn text(value: &Value) -> String {
-    if value.is_null() { String::new() } else { value.to_go_string() }
+    if value.is_null() {
+        String::new()
+    } else {
+        value.to_go_string()
+    }
 }
 
 /// Convert JSON into a typed field, naming the values key on failure.

@@ -53,9 +53,18 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
 /// The claim of the data volume: standalone PVC `MF` and the `datadir` claim template.
 pub(super) fn claim_spec(m: &Mongo) -> PersistentVolumeClaimSpec {
     PersistentVolumeClaimSpec {
-        access_modes: Some(m.v("persistence.accessModes").as_list().iter().map(super::text).collect()),
+        access_modes: Some(
+            m.v("persistence.accessModes")
+                .as_list()
+                .iter()
+                .map(super::text)
+                .collect(),
+        ),
         resources: Some(VolumeResourceRequirements {
-            requests: Some(BTreeMap::from([("storage".to_string(), Quantity(m.text("persistence.size")))])),
+            requests: Some(BTreeMap::from([(
+                "storage".to_string(),
+                Quantity(m.text("persistence.size")),
+            )])),
             ..Default::default()
         }),
         storage_class_name: m.storage_class(),

@@ -168,7 +168,11 @@ fn defaults() -> Value {
 
 fn walk(user: &Value, default: &Value, path: &str, out: &mut Vec<String>) {
     for (key, value) in user.entries() {
-        let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let child = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
         let default = default.key(key);
         if supported(&child) || value == default {
             continue;

@@ -130,7 +130,10 @@ fn finish_main(m: &Mongo, mut object: Object) -> Result<Object> {
 /// Claim templates are written without `apiVersion`/`kind`, as the chart writes them: they are
 /// part of the immutable StatefulSet spec, so st2k8s keeps them byte-for-byte the chart's.
 fn untyped_claim_templates(object: &mut Object) {
-    let templates = object.body.pointer_mut("/spec/volumeClaimTemplates").and_then(Json::as_array_mut);
+    let templates = object
+        .body
+        .pointer_mut("/spec/volumeClaimTemplates")
+        .and_then(Json::as_array_mut);
     for template in templates.into_iter().flatten().filter_map(Json::as_object_mut) {
         template.remove("apiVersion");
         template.remove("kind");
@@ -279,7 +282,13 @@ fn image_pull_secrets(m: &Mongo) -> Option<Vec<LocalObjectReference>> {
             .into_iter()
             .flat_map(|image| m.v(&format!("{image}.pullSecrets")).as_list()),
     );
-    non_empty(names.map(|name| LocalObjectReference { name: super::text(name) }).collect())
+    non_empty(
+        names
+            .map(|name| LocalObjectReference {
+                name: super::text(name),
+            })
+            .collect(),
+    )
 }
 
 /// The `mongodb` container.
@@ -352,7 +361,11 @@ fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
         }
         env.push(secret_ref("MONGODB_ROOT_PASSWORD", &secret, "mongodb-root-password"));
         if replicaset {
-            env.push(secret_ref("MONGODB_REPLICA_SET_KEY", &secret, "mongodb-replica-set-key"));
+            env.push(secret_ref(
+                "MONGODB_REPLICA_SET_KEY",
+                &secret,
+                "mongodb-replica-set-key",
+            ));
         }
     }
     env.extend([
@@ -360,7 +373,10 @@ fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
         plain("MONGODB_SYSTEM_LOG_VERBOSITY", m.text("systemLogVerbosity")),
         plain("MONGODB_DISABLE_SYSTEM_LOG", yes_no(m, "disableSystemLog", "yes", "no")),
         plain("MONGODB_ENABLE_IPV6", yes_no(m, "enableIPv6", "yes", "no")),
-        plain("MONGODB_ENABLE_DIRECTORY_PER_DB", yes_no(m, "directoryPerDB", "yes", "no")),
+        plain(
+            "MONGODB_ENABLE_DIRECTORY_PER_DB",
+            yes_no(m, "directoryPerDB", "yes", "no"),
+        ),
     ]);
     env.extend(extra_env(m, "")?);
     Ok(env)
@@ -387,8 +403,16 @@ fn arbiter_env(m: &Mongo) -> Result<Vec<EnvVar>> {
     ];
     if m.auth_enabled() {
         let secret = m.secret_name();
-        env.push(secret_ref("MONGODB_INITIAL_PRIMARY_ROOT_PASSWORD", &secret, "mongodb-root-password"));
-        env.push(secret_ref("MONGODB_REPLICA_SET_KEY", &secret, "mongodb-replica-set-key"));
+        env.push(secret_ref(
+            "MONGODB_INITIAL_PRIMARY_ROOT_PASSWORD",
+            &secret,
+            "mongodb-root-password",
+        ));
+        env.push(secret_ref(
+            "MONGODB_REPLICA_SET_KEY",
+            &secret,
+            "mongodb-replica-set-key",
+        ));
     }
     env.push(plain("ALLOW_EMPTY_PASSWORD", yes_no(m, "auth.enabled", "no", "yes")));
     env.extend(extra_env(m, "arbiter.")?);
@@ -406,7 +430,10 @@ fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
         };
         env.push(plain("MONGODB_EXTRA_FLAGS", joined));
     }
-    env.extend(m.typed_block::<Vec<EnvVar>>(&format!("{prefix}extraEnvVars"))?.unwrap_or_default());
+    env.extend(
+        m.typed_block::<Vec<EnvVar>>(&format!("{prefix}extraEnvVars"))?
+            .unwrap_or_default(),
+    );
     Ok(env)
 }
 
@@ -450,21 +477,39 @@ fn mongodb_mounts(m: &Mongo, replicaset: bool) -> Result<Vec<VolumeMount>> {
         mounts.push(mount("custom-init-scripts", "/docker-entrypoint-initdb.d", None));
     }
     if m.v("configuration").truthy() || m.v("existingConfigmap").truthy() {
-        mounts.push(mount("config", "/opt/bitnami/mongodb/conf/mongodb.conf", Some("mongodb.conf")));
+        mounts.push(mount(
+            "config",
+            "/opt/bitnami/mongodb/conf/mongodb.conf",
+            Some("mongodb.conf"),
+        ));
     }
     if replicaset {
-        mounts.push(mount("scripts", &format!("/scripts/{SETUP_SCRIPT}"), Some(SETUP_SCRIPT)));
+        mounts.push(mount(
+            "scripts",
+            &format!("/scripts/{SETUP_SCRIPT}"),
+            Some(SETUP_SCRIPT),
+        ));
     }
-    mounts.extend(m.typed_raw::<Vec<VolumeMount>>("extraVolumeMounts")?.unwrap_or_default());
+    mounts.extend(
+        m.typed_raw::<Vec<VolumeMount>>("extraVolumeMounts")?
+            .unwrap_or_default(),
+    );
     Ok(mounts)
 }
 
 fn arbiter_mounts(m: &Mongo) -> Result<Vec<VolumeMount>> {
     let mut mounts = Vec::new();
     if m.v("arbiter.configuration").truthy() || m.v("arbiter.existingConfigmap").truthy() {
-        mounts.push(mount("config", "/opt/bitnami/mongodb/conf/mongodb.conf", Some("mongodb.conf")));
+        mounts.push(mount(
+            "config",
+            "/opt/bitnami/mongodb/conf/mongodb.conf",
+            Some("mongodb.conf"),
+        ));
     }
-    mounts.extend(m.typed_raw::<Vec<VolumeMount>>("arbiter.extraVolumeMounts")?.unwrap_or_default());
+    mounts.extend(
+        m.typed_raw::<Vec<VolumeMount>>("arbiter.extraVolumeMounts")?
+            .unwrap_or_default(),
+    );
     Ok(mounts)
 }
 
@@ -481,7 +526,10 @@ fn mount(name: &str, path: &str, sub_path: Option<&str>) -> VolumeMount {
 fn volumes(m: &Mongo, replicaset: bool) -> Result<Vec<Volume>> {
     let mut volumes = Vec::new();
     if m.v("initdbScriptsConfigMap").truthy() || m.v("initdbScripts").truthy() {
-        let name = m.v("initdbScriptsConfigMap").non_empty().map_or_else(|| m.name("init-scripts"), super::text);
+        let name = m
+            .v("initdbScriptsConfigMap")
+            .non_empty()
+            .map_or_else(|| m.name("init-scripts"), super::text);
         volumes.push(config_map_volume("custom-init-scripts", name, None));
     }
     if m.v("configuration").truthy() || m.v("existingConfigmap").truthy() {
@@ -502,7 +550,9 @@ fn volumes(m: &Mongo, replicaset: bool) -> Result<Vec<Volume>> {
     } else if replicaset {
         None
     } else if existing_claim.truthy() {
-        Some(claim_volume(m.tpl(&super::text(existing_claim), "persistence.existingClaim")?))
+        Some(claim_volume(
+            m.tpl(&super::text(existing_claim), "persistence.existingClaim")?,
+        ))
     } else if !m.v("useStatefulSet").truthy() {
         Some(claim_volume(m.fullname.clone()))
     } else {
@@ -598,9 +648,13 @@ fn metrics_container(m: &Mongo) -> Result<Container> {
     } else {
         format!("/bin/mongodb_exporter --mongodb.uri mongodb://localhost:27017/admin{suffix}\n")
     };
-    let env = m
-        .auth_enabled()
-        .then(|| vec![secret_ref("MONGODB_ROOT_PASSWORD", &m.secret_name(), "mongodb-root-password")]);
+    let env = m.auth_enabled().then(|| {
+        vec![secret_ref(
+            "MONGODB_ROOT_PASSWORD",
+            &m.secret_name(),
+            "mongodb-root-password",
+        )]
+    });
     let http = |_: &Mongo| Probe {
         http_get: Some(HTTPGetAction {
             path: Some("/metrics".into()),
@@ -633,7 +687,11 @@ fn metrics_container(m: &Mongo) -> Result<Container> {
 /// user's probe at `custom` (if any).
 fn probe(m: &Mongo, path: &str, custom: &str, check: fn(&Mongo) -> Probe) -> Result<Option<Probe>> {
     if !m.v(&format!("{path}.enabled")).truthy() {
-        return if custom.is_empty() { Ok(None) } else { m.typed_block(custom) };
+        return if custom.is_empty() {
+            Ok(None)
+        } else {
+            m.typed_block(custom)
+        };
     }
     let int = |key: &str| m.int(&format!("{path}.{key}")).map(Some);
     Ok(Some(Probe {
@@ -650,7 +708,11 @@ fn probe(m: &Mongo, path: &str, custom: &str, check: fn(&Mongo) -> Probe) -> Res
 fn mongo_ping(_: &Mongo) -> Probe {
     Probe {
         exec: Some(ExecAction {
-            command: Some(["mongo", "--eval", "db.adminCommand('ping')"].map(String::from).to_vec()),
+            command: Some(
+                ["mongo", "--eval", "db.adminCommand('ping')"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
         }),
         ..Default::default()
     }

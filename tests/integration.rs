@@ -1,0 +1,5 @@
+//! Integration tests: one binary, one module per concern.
+
+mod integration {
+    mod immutable_fields;
+}
