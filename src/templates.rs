@@ -11,7 +11,9 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// Every embedded template: (name, source). Names are paths below `templates/`.
-const TEMPLATES: &[(&str, &str)] = &[("mongodb/setup.sh", include_str!("../templates/mongodb/setup.sh"))];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("mongodb/setup.sh", include_str!("../templates/mongodb/setup.sh")),
+];
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();

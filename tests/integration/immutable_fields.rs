@@ -24,7 +24,9 @@ const FIELDS: &[&str] = &[
 #[test]
 fn statefulset_immutable_fields_match_the_chart() {
     let Some(golden) = golden_dir() else {
-        eprintln!("skipped: no golden renders found (set ST2K8S_GOLDEN or put them at ../shared/golden)");
+        eprintln!(
+            "skipped: no golden renders found (set ST2K8S_GOLDEN or put them at ../shared/golden)"
+        );
         return;
     };
     let mut problems = Vec::new();
@@ -104,7 +106,8 @@ fn scenarios(golden: &Path) -> Vec<PathBuf> {
 
 /// The StatefulSets of `expected.yaml`, by name.
 fn expected_statefulsets(scenario: &Path) -> Result<BTreeMap<String, Json>, String> {
-    let text = std::fs::read_to_string(scenario.join("expected.yaml")).map_err(|e| e.to_string())?;
+    let text =
+        std::fs::read_to_string(scenario.join("expected.yaml")).map_err(|e| e.to_string())?;
     let docs: Vec<Json> = serde_saphyr::from_multiple(&text).map_err(|e| e.to_string())?;
     Ok(statefulsets(docs))
 }
@@ -115,7 +118,12 @@ fn rendered_statefulsets(scenario: &Path) -> anyhow::Result<BTreeMap<String, Jso
         Ok(text) => serde_saphyr::from_str(&text)?,
         Err(_) => Json::Null,
     };
-    let field = |key: &str, default: &str| meta.get(key).and_then(Json::as_str).unwrap_or(default).to_string();
+    let field = |key: &str, default: &str| {
+        meta.get(key)
+            .and_then(Json::as_str)
+            .unwrap_or(default)
+            .to_string()
+    };
     let release = Release {
         name: field("release", "st2"),
         namespace: field("namespace", "default"),
@@ -147,7 +155,9 @@ fn statefulsets(docs: Vec<Json>) -> BTreeMap<String, Json> {
 /// `podManagementPolicy` is the default `OrderedReady`.
 fn immutable(sts: &Json, field: &str) -> Json {
     match (sts.pointer(field).map(without_nulls), field) {
-        (None | Some(Json::Null), "/spec/podManagementPolicy") => Json::String("OrderedReady".into()),
+        (None | Some(Json::Null), "/spec/podManagementPolicy") => {
+            Json::String("OrderedReady".into())
+        }
         (Some(value), _) => value,
         (None, _) => Json::Null,
     }

@@ -38,13 +38,12 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 /// repositories, and any repository on another registry (a user's mirror), stay as given.
 pub fn bitnami_image(ctx: &Ctx, image_path: &str) -> Result<String> {
     let image = ctx.v(image_path);
-    let text = |v: &Value| if v.is_null() { String::new() } else { v.to_go_string() };
     let registry = match ctx.v("global.imageRegistry").non_empty() {
-        Some(global) => text(global),
-        None => text(image.key("registry")),
+        Some(global) => go_text(global),
+        None => go_text(image.key("registry")),
     };
-    let repository = text(image.key("repository"));
-    let tag = text(image.key("tag"));
+    let repository = go_text(image.key("repository"));
+    let tag = go_text(image.key("tag"));
     if repository.is_empty() || tag.is_empty() {
         bail!("`{image_path}.repository` and `{image_path}.tag` must both be set");
     }
@@ -53,4 +52,14 @@ pub fn bitnami_image(ctx: &Ctx, image_path: &str) -> Result<String> {
         _ => repository,
     };
     Ok(format!("{registry}/{repository}:{tag}"))
+}
+
+/// A value as the subchart templates print it: Go `%v`, null as the empty string (what `quote`
+/// and `toString` give for a missing key).
+pub fn go_text(value: &Value) -> String {
+    if value.is_null() {
+        String::new()
+    } else {
+        value.to_go_string()
+    }
 }

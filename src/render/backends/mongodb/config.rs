@@ -28,10 +28,23 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
         out.push(scripts(m)?);
     }
     if m.create_configmap() {
-        out.push(configuration(m, "configuration", m.fullname.clone(), "mongodb")?);
+        out.push(configuration(
+            m,
+            "configuration",
+            m.fullname.clone(),
+            "mongodb",
+        )?);
     }
-    if m.arbiter_enabled() && m.v("arbiter.configuration").truthy() && !m.v("arbiter.existingConfigmap").truthy() {
-        out.push(configuration(m, "arbiter.configuration", m.name("arbiter"), "arbiter")?);
+    if m.arbiter_enabled()
+        && m.v("arbiter.configuration").truthy()
+        && !m.v("arbiter.existingConfigmap").truthy()
+    {
+        out.push(configuration(
+            m,
+            "arbiter.configuration",
+            m.name("arbiter"),
+            "arbiter",
+        )?);
     }
     if m.v("initdbScripts").truthy() && !m.v("initdbScriptsConfigMap").truthy() {
         out.push(init_scripts(m)?);

@@ -18,6 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
+use super::go_text as text;
 use crate::render::{Ctx, Object};
 use crate::tpl;
 use crate::values::Value;
@@ -69,7 +70,8 @@ fn chart_name(values: &Value) -> String {
 /// Helm's `trunc 63 | trimSuffix "-"`.
 fn dns_trunc(name: &str) -> String {
     let cut: String = name.chars().take(63).collect();
-    cut.strip_suffix('-').map_or_else(|| cut.clone(), str::to_string)
+    cut.strip_suffix('-')
+        .map_or_else(|| cut.clone(), str::to_string)
 }
 
 /// What the subchart templates see: its values (`.Values` = the parent's `mongodb` section), the
@@ -107,7 +109,9 @@ impl<'a> Mongo<'a> {
     fn validate(&self) -> Result<()> {
         let architecture = self.text("architecture");
         if architecture != "replicaset" && architecture != "standalone" {
-            bail!("`mongodb.architecture`: `{architecture}` is not valid, use `standalone` or `replicaset`");
+            bail!(
+                "`mongodb.architecture`: `{architecture}` is not valid, use `standalone` or `replicaset`"
+            );
         }
         if self.v("auth.username").truthy() != self.v("auth.database").truthy() {
             bail!(
@@ -201,8 +205,9 @@ impl<'a> Mongo<'a> {
         let json = match value {
             Value::String(s) => {
                 let text = self.tpl(s, path)?;
-                serde_saphyr::from_str::<Json>(&text)
-                    .with_context(|| format!("`mongodb.{path}`: the rendered text is not valid YAML"))?
+                serde_saphyr::from_str::<Json>(&text).with_context(|| {
+                    format!("`mongodb.{path}`: the rendered text is not valid YAML")
+                })?
             }
             other => self.tpl_json(other, path)?,
         };
@@ -217,7 +222,10 @@ impl<'a> Mongo<'a> {
     /// A user block passed through with `toYaml` (no template evaluation), converted into a typed
     /// field; `None` when empty.
     fn typed_raw<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
-        self.v(path).non_empty().map(|v| typed(v.to_json(), path)).transpose()
+        self.v(path)
+            .non_empty()
+            .map(|v| typed(v.to_json(), path))
+            .transpose()
     }
 
     /// A `*SecurityContext` block without its `enabled` switch (`omit … "enabled"`), `None`
@@ -241,8 +249,16 @@ impl<'a> Mongo<'a> {
             return Ok(None);
         };
         let mut json = value.to_json();
-        for section in json.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
-            for quantity in section.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+        for section in json
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
+            for quantity in section
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|m| m.values_mut())
+            {
                 if let Json::Number(n) = quantity {
                     *quantity = Json::String(n.to_string());
                 }
@@ -283,7 +299,12 @@ impl<'a> Mongo<'a> {
         };
         Ok(match value {
             Value::String(s) => Json::String(eval(s)?),
-            Value::List(items) => Json::Array(items.iter().map(|v| self.tpl_json(v, path)).collect::<Result<_>>()?),
+            Value::List(items) => Json::Array(
+                items
+                    .iter()
+                    .map(|v| self.tpl_json(v, path))
+                    .collect::<Result<_>>()?,
+            ),
             Value::Map(map) => Json::Object(
                 map.iter()
                     .map(|(k, v)| Ok((eval(k)?, self.tpl_json(v, path)?)))
@@ -308,7 +329,10 @@ impl<'a> Mongo<'a> {
     fn match_labels(&self, component: Option<&str>) -> BTreeMap<String, String> {
         let mut labels = BTreeMap::from([
             ("app.kubernetes.io/name".to_string(), self.name.clone()),
-            ("app.kubernetes.io/instance".to_string(), self.ctx.release.name.clone()),
+            (
+                "app.kubernetes.io/instance".to_string(),
+                self.ctx.release.name.clone(),
+            ),
         ]);
         if let Some(component) = component {
             labels.insert("app.kubernetes.io/component".into(), component.into());
@@ -327,7 +351,12 @@ impl<'a> Mongo<'a> {
     }
 
     /// Metadata with annotations from a user block (omitted when empty).
-    fn annotated_meta(&self, name: String, component: Option<&str>, annotations: &str) -> Result<ObjectMeta> {
+    fn annotated_meta(
+        &self,
+        name: String,
+        component: Option<&str>,
+        annotations: &str,
+    ) -> Result<ObjectMeta> {
         let annotations = self.string_map(annotations)?;
         Ok(ObjectMeta {
             annotations: (!annotations.is_empty()).then_some(annotations),
@@ -338,7 +367,10 @@ impl<'a> Mongo<'a> {
     /// `common.storage.class`: `global.storageClass ‖ persistence.storageClass`; `-` means the
     /// empty class (no dynamic provisioning).
     fn storage_class(&self) -> Option<String> {
-        let class = self.ctx.v("global.storageClass").or(self.v("persistence.storageClass"));
+        let class = self
+            .ctx
+            .v("global.storageClass")
+            .or(self.v("persistence.storageClass"));
         class.non_empty().map(|c| match text(c).as_str() {
             "-" => String::new(),
             other => other.to_string(),
@@ -346,18 +378,10 @@ impl<'a> Mongo<'a> {
     }
 }
 
-/// A value as Go's `%v` prints it, null as the empty string (what `quote` gives for nil).
-fn text(value: &Value) -> String {
-    if value.is_null() {
-        String::new()
-    } else {
-        value.to_go_string()
-    }
-}
-
 /// Convert JSON into a typed field, naming the values key on failure.
 fn typed<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
-    serde_json::from_value(json).with_context(|| format!("`mongodb.{path}`: not a valid Kubernetes value here"))
+    serde_json::from_value(json)
+        .with_context(|| format!("`mongodb.{path}`: not a valid Kubernetes value here"))
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, Service, ServicePort, ServiceSpec, VolumeResourceRequirements,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, Service, ServicePort, ServiceSpec,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -102,7 +103,11 @@ fn headless(m: &Mongo) -> Result<Object> {
 /// Service `MF-arbiter-headless`: the arbiter's governing Service.
 fn arbiter_headless(m: &Mongo) -> Result<Object> {
     Object::new(&Service {
-        metadata: m.annotated_meta(m.name("arbiter-headless"), Some("arbiter"), "service.annotations")?,
+        metadata: m.annotated_meta(
+            m.name("arbiter-headless"),
+            Some("arbiter"),
+            "service.annotations",
+        )?,
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             cluster_ip: Some("None".into()),
@@ -118,11 +123,16 @@ fn arbiter_headless(m: &Mongo) -> Result<Object> {
 fn standalone(m: &Mongo) -> Result<Object> {
     let service_type = m.text("service.type");
     let mut port = mongodb_port(m, m.text("service.portName"))?;
-    let node_port = matches!(service_type.as_str(), "LoadBalancer" | "NodePort") && m.v("service.nodePort").truthy();
+    let node_port = matches!(service_type.as_str(), "LoadBalancer" | "NodePort")
+        && m.v("service.nodePort").truthy();
     if node_port {
         port.node_port = Some(m.int("service.nodePort")?);
     }
-    let when = |cond: bool, path: &str| cond.then(|| m.v(path)).and_then(Value::non_empty).map(super::text);
+    let when = |cond: bool, path: &str| {
+        cond.then(|| m.v(path))
+            .and_then(Value::non_empty)
+            .map(super::text)
+    };
     let mut object = Object::new(&Service {
         metadata: m.annotated_meta(m.fullname.clone(), Some("mongodb"), "service.annotations")?,
         spec: Some(ServiceSpec {
@@ -147,7 +157,11 @@ fn standalone(m: &Mongo) -> Result<Object> {
 /// Service `MF-metrics`: the exporter sidecar's port.
 fn metrics(m: &Mongo) -> Result<Object> {
     Object::new(&Service {
-        metadata: m.annotated_meta(m.name("metrics"), Some("metrics"), "metrics.service.annotations")?,
+        metadata: m.annotated_meta(
+            m.name("metrics"),
+            Some("metrics"),
+            "metrics.service.annotations",
+        )?,
         spec: Some(ServiceSpec {
             type_: Some(m.text("metrics.service.type")),
             ports: Some(vec![ServicePort {

@@ -83,14 +83,22 @@ fn images_move_to_bitnamilegacy_only_on_docker_hub() {
             "mongodb: {image: {tag: 4.4.18}}",
             "docker.io/bitnamilegacy/mongodb:4.4.18",
         ),
-        ("mongodb: {image: {repository: acme/mongo}}", "docker.io/acme/mongo:4.4"),
+        (
+            "mongodb: {image: {repository: acme/mongo}}",
+            "docker.io/acme/mongo:4.4",
+        ),
         (
             "mongodb: {image: {registry: mirror.local}}",
             "mirror.local/bitnami/mongodb:4.4",
         ),
-        ("global: {imageRegistry: reg.io}", "reg.io/bitnami/mongodb:4.4"),
+        (
+            "global: {imageRegistry: reg.io}",
+            "reg.io/bitnami/mongodb:4.4",
+        ),
     ] {
-        let got = with_ctx("st2", yaml, |ctx| bitnami_image(ctx, "mongodb.image").expect("image"));
+        let got = with_ctx("st2", yaml, |ctx| {
+            bitnami_image(ctx, "mongodb.image").expect("image")
+        });
         assert_eq!(got, want, "{yaml}");
     }
     let missing = with_ctx("st2", "mongodb: {image: {tag: ''}}", |ctx| {
@@ -106,7 +114,12 @@ fn secret_uses_explicit_values_and_generates_the_rest() {
     let decode = |key: &str| {
         use base64::Engine;
         let raw = data[key].as_str().expect("base64 string");
-        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(raw).expect("base64")).expect("utf8")
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .expect("base64"),
+        )
+        .expect("utf8")
     };
     assert_eq!(decode("mongodb-password"), "pw");
     assert_eq!(decode("mongodb-replica-set-key"), "key");
@@ -128,7 +141,9 @@ fn architecture_decides_the_objects() {
             "StatefulSet/st2-mongodb",
         ]
     );
-    let standalone = render("mongodb: {architecture: standalone, arbiter: {enabled: true}, metrics: {enabled: true}}");
+    let standalone = render(
+        "mongodb: {architecture: standalone, arbiter: {enabled: true}, metrics: {enabled: true}}",
+    );
     assert_eq!(
         kinds_and_names(&standalone),
         [
@@ -154,7 +169,8 @@ fn architecture_decides_the_objects() {
 
 #[test]
 fn replica_set_statefulset_keeps_the_charts_identity() {
-    let objects = render("mongodb: {replicaCount: 2, persistence: {size: 20Gi, storageClass: '-'}}");
+    let objects =
+        render("mongodb: {replicaCount: 2, persistence: {size: 20Gi, storageClass: '-'}}");
     let sts = find(&objects, "StatefulSet", "st2-mongodb").expect("statefulset");
     assert_eq!(sts["spec"]["serviceName"], "st2-mongodb-headless");
     assert_eq!(sts["spec"]["podManagementPolicy"], "OrderedReady");
@@ -187,7 +203,8 @@ fn replica_set_statefulset_keeps_the_charts_identity() {
 
 #[test]
 fn arbiter_and_pdbs_use_current_apis() {
-    let objects = render("mongodb: {arbiter: {enabled: true, pdb: {create: true}}, pdb: {create: true}}");
+    let objects =
+        render("mongodb: {arbiter: {enabled: true, pdb: {create: true}}, pdb: {create: true}}");
     let names = kinds_and_names(&objects);
     for want in [
         "PodDisruptionBudget/st2-mongodb",
@@ -195,27 +212,36 @@ fn arbiter_and_pdbs_use_current_apis() {
         "Service/st2-mongodb-arbiter-headless",
         "StatefulSet/st2-mongodb-arbiter",
     ] {
-        assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} missing from {names:?}"
+        );
     }
     let pdb = find(&objects, "PodDisruptionBudget", "st2-mongodb").expect("pdb");
     assert_eq!(pdb["apiVersion"], "policy/v1");
     assert_eq!(pdb["spec"]["minAvailable"], 1);
     let arbiter = find(&objects, "StatefulSet", "st2-mongodb-arbiter").expect("arbiter");
-    assert_eq!(arbiter.pointer("/spec/template/spec/initContainers"), Some(&Json::Null));
+    assert_eq!(
+        arbiter.pointer("/spec/template/spec/initContainers"),
+        Some(&Json::Null)
+    );
     assert!(arbiter["spec"].get("replicas").is_none());
 }
 
 #[test]
 fn setup_script_picks_the_role_by_ordinal() {
     let objects = render("{}");
-    let script = find(&objects, "ConfigMap", "st2-mongodb-scripts").expect("scripts")["data"]["setup.sh"]
-        .as_str()
-        .expect("script text")
-        .to_string();
+    let script =
+        find(&objects, "ConfigMap", "st2-mongodb-scripts").expect("scripts")["data"]["setup.sh"]
+            .as_str()
+            .expect("script text")
+            .to_string();
     assert!(script.starts_with("#!/bin/bash\n"));
     assert!(script.contains("${MY_POD_NAME##*-}"));
     assert!(script.contains("MONGODB_REPLICA_SET_MODE=secondary"));
-    assert!(script.contains("exec /opt/bitnami/scripts/mongodb/entrypoint.sh /opt/bitnami/scripts/mongodb/run.sh"));
+    assert!(script.contains(
+        "exec /opt/bitnami/scripts/mongodb/entrypoint.sh /opt/bitnami/scripts/mongodb/run.sh"
+    ));
 }
 
 #[test]

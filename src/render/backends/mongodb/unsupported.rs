@@ -163,7 +163,9 @@ fn defaults() -> Value {
         text: "mongodb:\n  enabled: true\n".into(),
     };
     // The built-in values always load; should they not, every changed key gets reported.
-    values::load(&[layer]).map(|loaded| loaded.values).unwrap_or_default()
+    values::load(&[layer])
+        .map(|loaded| loaded.values)
+        .unwrap_or_default()
 }
 
 fn walk(user: &Value, default: &Value, path: &str, out: &mut Vec<String>) {
@@ -187,7 +189,10 @@ fn walk(user: &Value, default: &Value, path: &str, out: &mut Vec<String>) {
 
 /// Is `path` a supported key or below one?
 fn supported(path: &str) -> bool {
-    SUPPORTED
-        .iter()
-        .any(|s| path == *s || path.strip_prefix(s).is_some_and(|rest| rest.starts_with('.')))
+    SUPPORTED.iter().any(|s| {
+        path == *s
+            || path
+                .strip_prefix(s)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
 }

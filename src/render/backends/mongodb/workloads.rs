@@ -8,13 +8,15 @@
 
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{
-    Deployment, DeploymentSpec, DeploymentStrategy, StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy,
+    Deployment, DeploymentSpec, DeploymentStrategy, StatefulSet, StatefulSetSpec,
+    StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar,
-    EnvVarSource, ExecAction, HTTPGetAction, LocalObjectReference, ObjectFieldSelector, PersistentVolumeClaim,
-    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, SecretEnvSource, SecretKeySelector,
-    TCPSocketAction, Volume, VolumeMount,
+    ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
+    EnvFromSource, EnvVar, EnvVarSource, ExecAction, HTTPGetAction, LocalObjectReference,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodSpec,
+    PodTemplateSpec, Probe, SecretEnvSource, SecretKeySelector, TCPSocketAction, Volume,
+    VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -32,7 +34,11 @@ const DATADIR_SUBPATH: &str = "spec.template.spec.containers[0].volumeMounts[0].
 const METRICS_ENV: &str = "spec.template.spec.containers[1].env";
 
 pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
-    let mut out = vec![if m.replicaset() { replicaset(m)? } else { standalone(m)? }];
+    let mut out = vec![if m.replicaset() {
+        replicaset(m)?
+    } else {
+        standalone(m)?
+    }];
     if m.arbiter_enabled() {
         out.push(arbiter(m)?);
     }
@@ -81,7 +87,10 @@ fn standalone(m: &Mongo) -> Result<Object> {
                 }),
                 selector: selector(m, "mongodb"),
                 template: pod_template(m, false)?,
-                volume_claim_templates: claim_templates(m, !m.v("persistence.existingClaim").truthy())?,
+                volume_claim_templates: claim_templates(
+                    m,
+                    !m.v("persistence.existingClaim").truthy(),
+                )?,
                 ..Default::default()
             }),
             ..Default::default()
@@ -134,7 +143,11 @@ fn untyped_claim_templates(object: &mut Object) {
         .body
         .pointer_mut("/spec/volumeClaimTemplates")
         .and_then(Json::as_array_mut);
-    for template in templates.into_iter().flatten().filter_map(Json::as_object_mut) {
+    for template in templates
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_object_mut)
+    {
         template.remove("apiVersion");
         template.remove("kind");
     }
@@ -152,18 +165,37 @@ fn arbiter(m: &Mongo) -> Result<Object> {
         env: Some(arbiter_env(m)?),
         env_from: env_from(m, "arbiter.")?,
         ports: Some(vec![mongodb_container_port()]),
-        liveness_probe: probe(m, "arbiter.livenessProbe", "arbiter.customLivenessProbe", tcp_probe)?,
-        readiness_probe: probe(m, "arbiter.readinessProbe", "arbiter.customReadinessProbe", tcp_probe)?,
+        liveness_probe: probe(
+            m,
+            "arbiter.livenessProbe",
+            Some("arbiter.customLivenessProbe"),
+            tcp_probe,
+        )?,
+        readiness_probe: probe(
+            m,
+            "arbiter.readinessProbe",
+            Some("arbiter.customReadinessProbe"),
+            tcp_probe,
+        )?,
         resources: m.resources("arbiter.resources")?,
         volume_mounts: non_empty(arbiter_mounts(m)?),
         ..Default::default()
     };
     let mut containers = vec![container];
-    containers.extend(m.typed_block::<Vec<Container>>("arbiter.sidecars")?.unwrap_or_default());
-    let arbiter_config = m.v("arbiter.configuration").truthy() && !m.v("arbiter.existingConfigmap").truthy();
+    containers.extend(
+        m.typed_block::<Vec<Container>>("arbiter.sidecars")?
+            .unwrap_or_default(),
+    );
+    let arbiter_config =
+        m.v("arbiter.configuration").truthy() && !m.v("arbiter.existingConfigmap").truthy();
     let init_containers = m.typed_block::<Vec<Container>>("arbiter.initContainers")?;
     let template = PodTemplateSpec {
-        metadata: Some(pod_meta(m, "arbiter", "arbiter.podLabels", "arbiter.podAnnotations")?),
+        metadata: Some(pod_meta(
+            m,
+            "arbiter",
+            "arbiter.podLabels",
+            "arbiter.podAnnotations",
+        )?),
         spec: Some(PodSpec {
             image_pull_secrets: image_pull_secrets(m),
             scheduler_name: m.v("schedulerName").non_empty().map(super::text),
@@ -171,7 +203,10 @@ fn arbiter(m: &Mongo) -> Result<Object> {
             affinity: m.typed_block("arbiter.affinity")?,
             node_selector: m.typed_block("arbiter.nodeSelector")?,
             tolerations: m.typed_block("arbiter.tolerations")?,
-            priority_class_name: m.v("arbiter.priorityClassName").non_empty().map(super::text),
+            priority_class_name: m
+                .v("arbiter.priorityClassName")
+                .non_empty()
+                .map(super::text),
             security_context: m.security_context("arbiter.podSecurityContext")?,
             init_containers: init_containers.clone(),
             containers,
@@ -180,7 +215,13 @@ fn arbiter(m: &Mongo) -> Result<Object> {
         }),
     };
     let mut object = Object::new(&StatefulSet {
-        metadata: workload_meta(m, m.name("arbiter"), "arbiter", "arbiter.labels", "arbiter.annotations")?,
+        metadata: workload_meta(
+            m,
+            m.name("arbiter"),
+            "arbiter",
+            "arbiter.labels",
+            "arbiter.annotations",
+        )?,
         spec: Some(StatefulSetSpec {
             service_name: Some(m.name("arbiter-headless")),
             selector: selector(m, "arbiter"),
@@ -194,13 +235,22 @@ fn arbiter(m: &Mongo) -> Result<Object> {
         object.set_null("spec.template.spec.initContainers");
     }
     if arbiter_config {
-        object = object.checksum("checksum/configuration", &[("ConfigMap", &m.name("arbiter"))]);
+        object = object.checksum(
+            "checksum/configuration",
+            &[("ConfigMap", &m.name("arbiter"))],
+        );
     }
     Ok(object)
 }
 
 /// Workload metadata: standard labels with `component`, then the user's labels and annotations.
-fn workload_meta(m: &Mongo, name: String, component: &str, labels: &str, annotations: &str) -> Result<ObjectMeta> {
+fn workload_meta(
+    m: &Mongo,
+    name: String,
+    component: &str,
+    labels: &str,
+    annotations: &str,
+) -> Result<ObjectMeta> {
     let mut metadata = m.annotated_meta(name, Some(component), annotations)?;
     if let Some(all) = metadata.labels.as_mut() {
         all.extend(m.string_map(labels)?);
@@ -246,7 +296,9 @@ fn claim_templates(m: &Mongo, wanted: bool) -> Result<Option<Vec<PersistentVolum
 
 /// The pod of a replica-set member (`replicaset`) or of the standalone server.
 fn pod_template(m: &Mongo, replicaset: bool) -> Result<PodTemplateSpec> {
-    let mut init_containers = m.typed_block::<Vec<Container>>("initContainers")?.unwrap_or_default();
+    let mut init_containers = m
+        .typed_block::<Vec<Container>>("initContainers")?
+        .unwrap_or_default();
     if m.v("volumePermissions.enabled").truthy() && m.v("persistence.enabled").truthy() {
         init_containers.push(volume_permissions(m)?);
     }
@@ -254,7 +306,10 @@ fn pod_template(m: &Mongo, replicaset: bool) -> Result<PodTemplateSpec> {
     if m.v("metrics.enabled").truthy() {
         containers.push(metrics_container(m)?);
     }
-    containers.extend(m.typed_block::<Vec<Container>>("sidecars")?.unwrap_or_default());
+    containers.extend(
+        m.typed_block::<Vec<Container>>("sidecars")?
+            .unwrap_or_default(),
+    );
     Ok(PodTemplateSpec {
         metadata: Some(pod_meta(m, "mongodb", "podLabels", "podAnnotations")?),
         spec: Some(PodSpec {
@@ -308,8 +363,13 @@ fn mongodb_container(m: &Mongo, replicaset: bool) -> Result<Container> {
         env: Some(mongodb_env(m, replicaset)?),
         env_from: env_from(m, "")?,
         ports: Some(vec![mongodb_container_port()]),
-        liveness_probe: probe(m, "livenessProbe", "customLivenessProbe", mongo_ping)?,
-        readiness_probe: probe(m, "readinessProbe", "customReadinessProbe", mongo_ping)?,
+        liveness_probe: probe(m, "livenessProbe", Some("customLivenessProbe"), mongo_ping)?,
+        readiness_probe: probe(
+            m,
+            "readinessProbe",
+            Some("customReadinessProbe"),
+            mongo_ping,
+        )?,
         resources: m.resources("resources")?,
         volume_mounts: Some(mongodb_mounts(m, replicaset)?),
         ..Default::default()
@@ -328,7 +388,10 @@ fn mongodb_container_port() -> ContainerPort {
 /// learns its pod name, the governing Service and the initial primary, from which the image's
 /// scripts and `setup.sh` derive its role.
 fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
-    let mut env = vec![plain("BITNAMI_DEBUG", yes_no(m, "image.debug", "true", "false"))];
+    let mut env = vec![plain(
+        "BITNAMI_DEBUG",
+        yes_no(m, "image.debug", "true", "false"),
+    )];
     if replicaset {
         let domain = m.text("clusterDomain");
         env.extend([
@@ -337,7 +400,10 @@ fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
             plain("K8S_SERVICE_NAME", m.name("headless")),
             plain(
                 "MONGODB_INITIAL_PRIMARY_HOST",
-                format!("{}-0.$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}", m.fullname),
+                format!(
+                    "{}-0.$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}",
+                    m.fullname
+                ),
             ),
             plain("MONGODB_REPLICA_SET_NAME", m.text("replicaSetName")),
         ]);
@@ -359,7 +425,11 @@ fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
         if m.v("auth.username").truthy() && m.v("auth.database").truthy() {
             env.push(secret_ref("MONGODB_PASSWORD", &secret, "mongodb-password"));
         }
-        env.push(secret_ref("MONGODB_ROOT_PASSWORD", &secret, "mongodb-root-password"));
+        env.push(secret_ref(
+            "MONGODB_ROOT_PASSWORD",
+            &secret,
+            "mongodb-root-password",
+        ));
         if replicaset {
             env.push(secret_ref(
                 "MONGODB_REPLICA_SET_KEY",
@@ -369,9 +439,15 @@ fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
         }
     }
     env.extend([
-        plain("ALLOW_EMPTY_PASSWORD", yes_no(m, "auth.enabled", "no", "yes")),
+        plain(
+            "ALLOW_EMPTY_PASSWORD",
+            yes_no(m, "auth.enabled", "no", "yes"),
+        ),
         plain("MONGODB_SYSTEM_LOG_VERBOSITY", m.text("systemLogVerbosity")),
-        plain("MONGODB_DISABLE_SYSTEM_LOG", yes_no(m, "disableSystemLog", "yes", "no")),
+        plain(
+            "MONGODB_DISABLE_SYSTEM_LOG",
+            yes_no(m, "disableSystemLog", "yes", "no"),
+        ),
         plain("MONGODB_ENABLE_IPV6", yes_no(m, "enableIPv6", "yes", "no")),
         plain(
             "MONGODB_ENABLE_DIRECTORY_PER_DB",
@@ -393,7 +469,10 @@ fn arbiter_env(m: &Mongo) -> Result<Vec<EnvVar>> {
         plain("MONGODB_REPLICA_SET_MODE", "arbiter".into()),
         plain(
             "MONGODB_INITIAL_PRIMARY_HOST",
-            format!("{0}-0.{0}-headless.$(MY_POD_NAMESPACE).svc.{domain}", m.fullname),
+            format!(
+                "{0}-0.{0}-headless.$(MY_POD_NAMESPACE).svc.{domain}",
+                m.fullname
+            ),
         ),
         plain("MONGODB_REPLICA_SET_NAME", m.text("replicaSetName")),
         plain(
@@ -414,7 +493,10 @@ fn arbiter_env(m: &Mongo) -> Result<Vec<EnvVar>> {
             "mongodb-replica-set-key",
         ));
     }
-    env.push(plain("ALLOW_EMPTY_PASSWORD", yes_no(m, "auth.enabled", "no", "yes")));
+    env.push(plain(
+        "ALLOW_EMPTY_PASSWORD",
+        yes_no(m, "auth.enabled", "no", "yes"),
+    ));
     env.extend(extra_env(m, "arbiter.")?);
     Ok(env)
 }
@@ -474,7 +556,11 @@ fn mongodb_mounts(m: &Mongo, replicaset: bool) -> Result<Vec<VolumeMount>> {
         ..Default::default()
     }];
     if m.v("initdbScriptsConfigMap").truthy() || m.v("initdbScripts").truthy() {
-        mounts.push(mount("custom-init-scripts", "/docker-entrypoint-initdb.d", None));
+        mounts.push(mount(
+            "custom-init-scripts",
+            "/docker-entrypoint-initdb.d",
+            None,
+        ));
     }
     if m.v("configuration").truthy() || m.v("existingConfigmap").truthy() {
         mounts.push(mount(
@@ -542,7 +628,10 @@ fn volumes(m: &Mongo, replicaset: bool) -> Result<Vec<Volume>> {
     if replicaset {
         volumes.push(config_map_volume("scripts", m.name("scripts"), Some(0o755)));
     }
-    volumes.extend(m.typed_raw::<Vec<Volume>>("extraVolumes")?.unwrap_or_default());
+    volumes.extend(
+        m.typed_raw::<Vec<Volume>>("extraVolumes")?
+            .unwrap_or_default(),
+    );
     let persistence = m.v("persistence.enabled").truthy();
     let existing_claim = m.v("persistence.existingClaim");
     let datadir = if !persistence {
@@ -550,9 +639,10 @@ fn volumes(m: &Mongo, replicaset: bool) -> Result<Vec<Volume>> {
     } else if replicaset {
         None
     } else if existing_claim.truthy() {
-        Some(claim_volume(
-            m.tpl(&super::text(existing_claim), "persistence.existingClaim")?,
-        ))
+        Some(claim_volume(m.tpl(
+            &super::text(existing_claim),
+            "persistence.existingClaim",
+        )?))
     } else if !m.v("useStatefulSet").truthy() {
         Some(claim_volume(m.fullname.clone()))
     } else {
@@ -571,7 +661,10 @@ fn arbiter_volumes(m: &Mongo) -> Result<Vec<Volume>> {
         };
         volumes.push(config_map_volume("config", name, None));
     }
-    volumes.extend(m.typed_raw::<Vec<Volume>>("arbiter.extraVolumes")?.unwrap_or_default());
+    volumes.extend(
+        m.typed_raw::<Vec<Volume>>("arbiter.extraVolumes")?
+            .unwrap_or_default(),
+    );
     Ok(volumes)
 }
 
@@ -611,7 +704,9 @@ fn claim_volume(claim: String) -> Volume {
 fn volume_permissions(m: &Mongo) -> Result<Container> {
     let mount_path = m.text("persistence.mountPath");
     let mut script = format!("mkdir -p {mount_path}\n");
-    if m.v("podSecurityContext.enabled").truthy() && m.v("containerSecurityContext.enabled").truthy() {
+    if m.v("podSecurityContext.enabled").truthy()
+        && m.v("containerSecurityContext.enabled").truthy()
+    {
         script.push_str(&format!(
             "chown -R \"{}:{}\" \"{mount_path}\"\n",
             m.text("containerSecurityContext.runAsUser"),
@@ -631,7 +726,10 @@ fn volume_permissions(m: &Mongo) -> Result<Container> {
         image_pull_policy: Some(m.text("volumePermissions.image.pullPolicy")),
         command: Some(vec!["/bin/bash".into(), "-ec".into()]),
         args: Some(vec![script]),
-        security_context: Some(super::typed(security_context, "volumePermissions.securityContext")?),
+        security_context: Some(super::typed(
+            security_context,
+            "volumePermissions.securityContext",
+        )?),
         resources: m.resources("volumePermissions.resources")?,
         volume_mounts: Some(vec![mount("datadir", &mount_path, None)]),
         ..Default::default()
@@ -640,7 +738,11 @@ fn volume_permissions(m: &Mongo) -> Result<Container> {
 
 /// The `metrics` sidecar: the MongoDB exporter, connecting as root when auth is on.
 fn metrics_container(m: &Mongo) -> Result<Container> {
-    let suffix = format!("{} {}", m.text("metrics.extraUri"), m.text("metrics.extraFlags"));
+    let suffix = format!(
+        "{} {}",
+        m.text("metrics.extraUri"),
+        m.text("metrics.extraFlags")
+    );
     let command = if m.auth_enabled() {
         format!(
             "/bin/mongodb_exporter --mongodb.uri mongodb://root:$(echo $MONGODB_ROOT_PASSWORD | sed -r \"s/@/%40/g;s/:/%3A/g\")@localhost:27017/admin{suffix}\n"
@@ -676,22 +778,23 @@ fn metrics_container(m: &Mongo) -> Result<Container> {
             container_port: 9216,
             ..Default::default()
         }]),
-        liveness_probe: probe(m, "metrics.livenessProbe", "", http)?,
-        readiness_probe: probe(m, "metrics.readinessProbe", "", http)?,
+        liveness_probe: probe(m, "metrics.livenessProbe", None, http)?,
+        readiness_probe: probe(m, "metrics.readinessProbe", None, http)?,
         resources: m.resources("metrics.resources")?,
         ..Default::default()
     })
 }
 
 /// A probe: the built-in check with the timings at `path` when `<path>.enabled`, else the
-/// user's probe at `custom` (if any).
-fn probe(m: &Mongo, path: &str, custom: &str, check: fn(&Mongo) -> Probe) -> Result<Option<Probe>> {
+/// user's probe at `custom` (the metrics sidecar has none).
+fn probe(
+    m: &Mongo,
+    path: &str,
+    custom: Option<&str>,
+    check: fn(&Mongo) -> Probe,
+) -> Result<Option<Probe>> {
     if !m.v(&format!("{path}.enabled")).truthy() {
-        return if custom.is_empty() {
-            Ok(None)
-        } else {
-            m.typed_block(custom)
-        };
+        return custom.map_or(Ok(None), |custom| m.typed_block(custom));
     }
     let int = |key: &str| m.int(&format!("{path}.{key}")).map(Some);
     Ok(Some(Probe {
