@@ -47,7 +47,7 @@ pub fn fullname(ctx: &Ctx) -> String {
     let full = match values.key("fullnameOverride").non_empty() {
         Some(name) => name.to_go_string(),
         None => {
-            let name = chart_name(values);
+            let name = raw_chart_name(values);
             if ctx.release.name.contains(&name) {
                 ctx.release.name.clone()
             } else {
@@ -60,11 +60,15 @@ pub fn fullname(ctx: &Ctx) -> String {
 
 /// `common.names.name`: `nameOverride ‖ mongodb`, truncated like every bitnami name.
 fn chart_name(values: &Value) -> String {
-    let name = values
+    dns_trunc(&raw_chart_name(values))
+}
+
+/// `nameOverride ‖ mongodb` before truncation (what the fullname rule looks for in `R`).
+fn raw_chart_name(values: &Value) -> String {
+    values
         .key("nameOverride")
         .non_empty()
-        .map_or_else(|| CHART_NAME.to_string(), Value::to_go_string);
-    dns_trunc(&name)
+        .map_or_else(|| CHART_NAME.to_string(), Value::to_go_string)
 }
 
 /// Helm's `trunc 63 | trimSuffix "-"`.
