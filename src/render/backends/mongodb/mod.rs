@@ -6,6 +6,7 @@
 //! access and the Prometheus-operator objects are not implemented; [`unsupported_keys`] names them.
 
 mod config;
+mod containers;
 mod services;
 mod unsupported;
 mod workloads;
@@ -380,6 +381,11 @@ impl<'a> Mongo<'a> {
             other => other.to_string(),
         })
     }
+}
+
+/// `Some(items)` unless empty: the chart omits empty lists.
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
 }
 
 /// Convert JSON into a typed field, naming the values key on failure.
