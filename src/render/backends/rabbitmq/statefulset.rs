@@ -452,8 +452,8 @@ fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
         image: Some(bitnami_image(
             rabbit.v("image"),
             rabbit.global(),
-            Some("bitnami/rabbitmq"),
-        )),
+            "rabbitmq.image",
+        )?),
         image_pull_policy: Some(rabbit.v("image.pullPolicy").to_go_string()),
         security_context: rabbit.block("containerSecurityContext", false)?,
         command: rabbit.block("command", true)?,
@@ -496,8 +496,8 @@ fn volume_permissions(rabbit: &Rabbit) -> Result<Container> {
         image: Some(bitnami_image(
             rabbit.v("volumePermissions.image"),
             rabbit.global(),
-            None,
-        )),
+            "rabbitmq.volumePermissions.image",
+        )?),
         image_pull_policy: Some(
             rabbit
                 .v("volumePermissions.image.pullPolicy")
