@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::render::target::Target;
+
 /// Render StackStorm for Kubernetes from stackstorm-ha values, without Helm.
 ///
 /// st2k8s reads the same values files as the stackstorm-ha Helm chart (1.1.0) and prints the
@@ -22,6 +24,47 @@ pub enum Command {
     Render(RenderArgs),
     /// Print the built-in default values (the chart's values.yaml)
     Values,
+    /// Check values without printing objects: every problem listed at once (exit 1 on errors)
+    Lint(LintArgs),
+    /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)
+    Diff(DiffArgs),
+    /// Argo CD config-management plugin commands
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Render the application in the current directory from Argo CD's environment
+    Generate,
+    /// Print the parameter announcement (JSON) for the Argo CD UI
+    Parameters,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Release name (as for `render`)
+    #[arg(long, default_value = "st2", value_name = "NAME")]
+    pub release_name: String,
+
+    /// Namespace (as for `render`)
+    #[arg(short = 'n', long, default_value = "default", value_name = "NS")]
+    pub namespace: String,
+
+    #[command(flatten)]
+    pub values: ValuesArgs,
+
+    /// Treat warnings (unknown keys) as errors
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old manifest (`-` for stdin)
+    pub old: String,
+    /// The new manifest (`-` for stdin)
+    pub new: String,
 }
 
 /// Values layers, in the order Helm applies them.
@@ -46,9 +89,13 @@ pub struct ValuesArgs {
     /// Set a value from JSON: `st2.packs.images=[{"name":"x"}]`
     #[arg(long = "set-json", value_name = "KEY=JSON")]
     pub set_json: Vec<String>,
+
+    /// Set a value to the rest of the argument, verbatim (no `,` splitting, no escapes)
+    #[arg(long = "set-literal", value_name = "KEY=VALUE")]
+    pub set_literal: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct RenderArgs {
     /// Release name: prefixes every object name (DNS-1123 label, at most 53 characters)
     #[arg(long, default_value = "st2", value_name = "NAME")]
@@ -72,4 +119,21 @@ pub struct RenderArgs {
     /// Also render the `helm test` Pod (st2tests), which is not a deployable object
     #[arg(long)]
     pub include_tests: bool,
+
+    /// Treat warnings (unknown keys) as errors
+    #[arg(long)]
+    pub strict: bool,
+
+    /// How setup Jobs are applied: `kubectl` (hashed names) or `argocd` (hook annotations)
+    #[arg(long, value_enum, default_value_t = Target::Kubectl)]
+    pub target: Target,
+
+    /// Derive every generated secret from the seed in FILE (mode 0600), so renders are
+    /// reproducible; overrides the ST2K8S_SECRET_SEED environment variable
+    #[arg(long, value_name = "FILE")]
+    pub secret_seed_file: Option<PathBuf>,
+
+    /// Replace every Secret value by `redacted:sha256:<12 hex>` (safe to post as a CI diff)
+    #[arg(long)]
+    pub redact_secrets: bool,
 }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{RenderArgs, ValuesArgs};
+use crate::render::target::Target;
 use crate::render::{self, Release};
+use crate::secrets::Seed;
 use crate::values::{self, Layer, SetKind};
 
 /// Everything `st2k8s render` needs, resolved.
@@ -18,6 +20,10 @@ pub struct RenderConfig {
     pub output_dir: Option<PathBuf>,
     pub show_only: Vec<String>,
     pub include_tests: bool,
+    pub target: Target,
+    pub strict: bool,
+    pub secret_seed: Option<Seed>,
+    pub redact_secrets: bool,
 }
 
 impl RenderConfig {
@@ -29,6 +35,10 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            strict,
+            target,
+            secret_seed_file,
+            redact_secrets,
         } = args;
         validate_dns_label("release name", &release_name, 53)?;
         validate_dns_label("namespace", &namespace, 63)?;
@@ -41,32 +51,96 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            target,
+            strict,
+            secret_seed: Seed::resolve(secret_seed_file.as_deref())?,
+            redact_secrets,
         })
     }
 
     /// Load values, render, and write — nothing is written unless the whole render succeeded.
     pub fn execute(self) -> Result<()> {
         let loaded = values::load(&self.layers)?;
+        report_unknown_keys(&loaded.unknown, self.strict)?;
+        for warning in crate::secrets::default_password_warnings(&loaded.values) {
+            eprintln!("warning: {warning}");
+        }
         let options = render::Options {
             include_tests: self.include_tests,
+            target: self.target,
+            secret_seed: self.secret_seed,
+            redact_secrets: self.redact_secrets,
         };
-        let mut objects = render::render(&loaded.values, &self.release, &options)?;
+        let rendered = render::render_report(&loaded.values, &self.release, &options)?;
+        if rendered.random_secrets {
+            eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
+        }
+        let mut objects = rendered.objects;
         if !self.show_only.is_empty() {
             objects.retain(|o| self.show_only.iter().any(|s| o.matches(s)));
             if objects.is_empty() {
-                bail!("no object matches --show-only {}", self.show_only.join(", "));
+                bail!(
+                    "no object matches --show-only {}",
+                    self.show_only.join(", ")
+                );
             }
         }
         match &self.output_dir {
             Some(dir) => crate::output::write_dir(dir, &objects),
-            None => crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
-                .map_err(Into::into),
+            None => {
+                crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
+                    .map_err(Into::into)
+            }
         }
     }
 }
 
-/// Read every `-f` file (stdin for `-`) and collect `--set` flags in Helm's order: files, then
-/// `--set-json`, `--set`, `--set-string`, `--set-file`.
+/// Print unknown-key warnings on stderr, or fail with all of them under `--strict`.
+fn report_unknown_keys(findings: &[values::check::Finding], strict: bool) -> Result<()> {
+    if strict && !findings.is_empty() {
+        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        bail!("unknown keys (--strict):\n  {}", list.join("\n  "));
+    }
+    for finding in findings {
+        eprintln!("warning: {finding}");
+    }
+    Ok(())
+}
+
+/// `st2k8s lint`: load and render without output, listing every problem. `Ok(true)` when clean.
+pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
+    let crate::cli::LintArgs {
+        release_name,
+        namespace,
+        values,
+        strict,
+    } = args;
+    validate_dns_label("release name", &release_name, 53)?;
+    validate_dns_label("namespace", &namespace, 63)?;
+    let loaded = values::load(&read_layers(&values)?)?;
+    let mut errors = 0;
+    for finding in &loaded.unknown {
+        let level = if strict { "error" } else { "warning" };
+        errors += usize::from(strict);
+        println!("{level}: {finding}");
+    }
+    for warning in crate::secrets::default_password_warnings(&loaded.values) {
+        println!("warning: {warning}");
+    }
+    let release = Release {
+        name: release_name,
+        namespace,
+    };
+    if let Err(err) = render::render(&loaded.values, &release, &render::Options::default()) {
+        errors += 1;
+        println!("error: {err:#}");
+    }
+    Ok(errors == 0)
+}
+
+/// Read every `-f` file (stdin for `-`) and collect `--set` flags in Helm's order (helm v4.1.4
+/// `pkg/cli/values/options.go`): files, then `--set-json`, `--set`, `--set-string`, `--set-file`,
+/// `--set-literal`.
 pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
     let mut layers = Vec::new();
     let mut stdin_used = false;
@@ -77,7 +151,9 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
             }
             stdin_used = true;
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("cannot read values from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read values from stdin")?;
             text
         } else {
             std::fs::read_to_string(file).map_err(|source| crate::error::ValuesError::Read {
@@ -85,7 +161,11 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
                 source,
             })?
         };
-        let name = if file == "-" { "<stdin>".to_string() } else { file.clone() };
+        let name = if file == "-" {
+            "<stdin>".to_string()
+        } else {
+            file.clone()
+        };
         layers.push(Layer::File { name, text });
     }
     for (kind, args) in [
@@ -93,24 +173,39 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
         (SetKind::Set, &args.set),
         (SetKind::String, &args.set_string),
         (SetKind::File, &args.set_file),
+        (SetKind::Literal, &args.set_literal),
     ] {
-        layers.extend(args.iter().map(|arg| Layer::Set { kind, arg: arg.clone() }));
+        layers.extend(args.iter().map(|arg| Layer::Set {
+            kind,
+            arg: arg.clone(),
+        }));
     }
     Ok(layers)
 }
 
 /// A DNS-1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric.
 fn validate_dns_label(what: &str, name: &str, max: usize) -> Result<()> {
-    let valid_chars = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let valid_ends = name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && name.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    let valid_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_ends = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
     if name.is_empty() || !valid_chars || !valid_ends {
         bail!(
             "invalid {what} `{name}`: use lowercase letters, digits and `-`, starting and ending with a letter or digit"
         );
     }
     if name.len() > max {
-        bail!("invalid {what} `{name}`: {} characters, at most {max} allowed", name.len());
+        bail!(
+            "invalid {what} `{name}`: {} characters, at most {max} allowed",
+            name.len()
+        );
     }
     Ok(())
 }
@@ -119,12 +214,49 @@ fn validate_dns_label(what: &str, name: &str, max: usize) -> Result<()> {
 mod tests {
     use super::validate_dns_label;
 
+    /// helm v4.1.4 `MergeValues`: files, then --set-json, --set, --set-string, --set-file,
+    /// --set-literal, whatever order they were typed in.
+    #[test]
+    fn layers_follow_helms_flag_order() {
+        use crate::cli::ValuesArgs;
+        use crate::values::{Layer, SetKind};
+        let args = ValuesArgs {
+            values: vec![],
+            set: vec!["a=set".into()],
+            set_string: vec!["a=string".into()],
+            set_file: vec!["a=/dev/null".into()],
+            set_json: vec!["a=1".into(), "a=2".into()],
+            set_literal: vec!["a=literal".into()],
+        };
+        let kinds: Vec<SetKind> = super::read_layers(&args)
+            .expect("no files to read")
+            .into_iter()
+            .filter_map(|l| match l {
+                Layer::Set { kind, .. } => Some(kind),
+                Layer::File { .. } => None,
+            })
+            .collect();
+        use SetKind::*;
+        assert_eq!(kinds, [Json, Json, Set, String, File, Literal]);
+    }
+
     #[test]
     fn dns_labels() {
         assert!(validate_dns_label("release name", "st2", 53).is_ok());
         assert!(validate_dns_label("release name", "my-st2-2", 53).is_ok());
-        for bad in ["", "St2", "st2-", "-st2", "st_2", "st2.prod", &"a".repeat(54)] {
-            assert!(validate_dns_label("release name", bad, 53).is_err(), "{bad}");
+        for bad in [
+            "",
+            "St2",
+            "st2-",
+            "-st2",
+            "st_2",
+            "st2.prod",
+            &"a".repeat(54),
+        ] {
+            assert!(
+                validate_dns_label("release name", bad, 53).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -31,10 +31,13 @@ pub enum ValuesError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{flag} `{arg}`: {message}")]
+    /// A `--set`-family argument that cannot be applied. `arg` is the argument as typed, with
+    /// the values of secret-looking keys masked; `column` (1-based, in chars) points at the mistake.
+    #[error("{flag} `{arg}`: {message}{}", column.map(|c| format!(" at column {c}")).unwrap_or_default())]
     Set {
         flag: &'static str,
         arg: String,
+        column: Option<usize>,
         message: String,
     },
     #[error("{}`{path}`: {message}", location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
@@ -45,5 +48,8 @@ pub enum ValuesError {
     },
 }
 
-/// Exit code for user errors and failures (0 = success, 1 = differences/findings).
+/// Exit code for user errors and failures (0 = success).
 pub const EXIT_ERROR: u8 = 2;
+
+/// Exit code when `diff` finds differences (or `lint` finds problems).
+pub const EXIT_DIFFERENT: u8 = 1;

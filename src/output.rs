@@ -13,7 +13,8 @@ use crate::render::Object;
 
 /// Serialize one object as a YAML document body (no leading `---`).
 pub fn to_yaml(object: &Object) -> Result<String> {
-    serde_saphyr::to_string(&object.body).with_context(|| format!("serializing {}/{}", object.kind, object.name))
+    serde_saphyr::to_string(&object.body)
+        .with_context(|| format!("serializing {}/{}", object.kind, object.name))
 }
 
 /// All objects as one multi-document stream, each document led by `---`.
@@ -33,21 +34,68 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     stdout.flush()
 }
 
-/// File name of an object in `--output-dir`: `<kind>-<name>.yaml`, lowercase kind.
+/// File name of an object in `--output-dir`: `<kind>-<name>.yaml`, lowercase kind. Object names
+/// are DNS names, so the file name needs no escaping.
 pub fn file_name(object: &Object) -> String {
     format!("{}-{}.yaml", object.kind.to_ascii_lowercase(), object.name)
 }
 
-/// Write one file per object into `dir` (created if missing).
+/// Write one file per object into `dir` (created if missing). Files holding a Secret are
+/// private to the owner (mode 0600), also when they replace an existing file.
 pub fn write_dir(dir: &Path, objects: &[Object]) -> Result<()> {
-    let rendered: Vec<(String, String)> = objects
+    let rendered: Vec<(String, String, bool)> = objects
         .iter()
-        .map(|o| Ok((file_name(o), to_yaml(o)?)))
+        .map(|o| Ok((file_name(o), to_yaml(o)?, o.kind == "Secret")))
         .collect::<Result<_>>()?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    for (name, text) in rendered {
-        let path = dir.join(&name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    for (name, text, secret) in &rendered {
+        let path = dir.join(name);
+        let written = if *secret {
+            write_private(&path, text)
+        } else {
+            std::fs::write(&path, text)
+        };
+        written.with_context(|| format!("cannot write `{}`", path.display()))?;
     }
+    let path = dir.join("kustomization.yaml");
+    std::fs::write(
+        &path,
+        kustomization(rendered.iter().map(|(name, _, _)| name.as_str())),
+    )
+    .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
+}
+
+/// Write `text` to a file only its owner can read: created 0600, and an existing file is
+/// narrowed to 0600 before anything is written into it.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(text.as_bytes())?;
+    file.flush()
+}
+
+/// A `kustomization.yaml` listing every object file, so `kubectl kustomize DIR` rebuilds exactly
+/// the rendered objects and users can layer their own patches on top.
+pub fn kustomization<'a>(files: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
+    );
+    for file in files {
+        out.push_str("  - ");
+        out.push_str(file);
+        out.push('\n');
+    }
+    out
 }

@@ -12,26 +12,94 @@ use serde::Serialize;
 
 /// Every embedded template: (name, source). Names are paths below `templates/`.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("external-dns/aws-credentials", include_str!("../templates/external-dns/aws-credentials")),
-    ("external-dns/aws-config", include_str!("../templates/external-dns/aws-config")),
-    ("external-dns/alibaba-cloud.json", include_str!("../templates/external-dns/alibaba-cloud.json")),
-    ("external-dns/azure.json", include_str!("../templates/external-dns/azure.json")),
-    ("redis/redis.conf", include_str!("../templates/redis/redis.conf")),
-    ("redis/master.conf", include_str!("../templates/redis/master.conf")),
-    ("redis/replica.conf", include_str!("../templates/redis/replica.conf")),
-    ("redis/sentinel.conf", include_str!("../templates/redis/sentinel.conf")),
-    ("redis/common.sh", include_str!("../templates/redis/common.sh")),
-    ("redis/start-node.sh", include_str!("../templates/redis/start-node.sh")),
-    ("redis/start-sentinel.sh", include_str!("../templates/redis/start-sentinel.sh")),
-    ("redis/health/lib.sh", include_str!("../templates/redis/health/lib.sh")),
-    ("redis/health/ping_readiness_local.sh", include_str!("../templates/redis/health/ping_readiness_local.sh")),
-    ("redis/health/ping_liveness_local.sh", include_str!("../templates/redis/health/ping_liveness_local.sh")),
-    ("redis/health/ping_sentinel.sh", include_str!("../templates/redis/health/ping_sentinel.sh")),
-    ("redis/health/parse_sentinels.awk", include_str!("../templates/redis/health/parse_sentinels.awk")),
-    ("redis/health/ping_readiness_master.sh", include_str!("../templates/redis/health/ping_readiness_master.sh")),
-    ("redis/health/ping_liveness_master.sh", include_str!("../templates/redis/health/ping_liveness_master.sh")),
-    ("redis/health/ping_readiness_local_and_master.sh", include_str!("../templates/redis/health/ping_readiness_local_and_master.sh")),
-    ("redis/health/ping_liveness_local_and_master.sh", include_str!("../templates/redis/health/ping_liveness_local_and_master.sh")),
+    (
+        "mongodb/setup.sh",
+        include_str!("../templates/mongodb/setup.sh"),
+    ),
+    (
+        "rabbitmq/rabbitmq.conf",
+        include_str!("../templates/rabbitmq/rabbitmq.conf"),
+    ),
+    (
+        "external-dns/aws-credentials",
+        include_str!("../templates/external-dns/aws-credentials"),
+    ),
+    (
+        "external-dns/aws-config",
+        include_str!("../templates/external-dns/aws-config"),
+    ),
+    (
+        "external-dns/alibaba-cloud.json",
+        include_str!("../templates/external-dns/alibaba-cloud.json"),
+    ),
+    (
+        "external-dns/azure.json",
+        include_str!("../templates/external-dns/azure.json"),
+    ),
+    (
+        "redis/redis.conf",
+        include_str!("../templates/redis/redis.conf"),
+    ),
+    (
+        "redis/master.conf",
+        include_str!("../templates/redis/master.conf"),
+    ),
+    (
+        "redis/replica.conf",
+        include_str!("../templates/redis/replica.conf"),
+    ),
+    (
+        "redis/sentinel.conf",
+        include_str!("../templates/redis/sentinel.conf"),
+    ),
+    (
+        "redis/common.sh",
+        include_str!("../templates/redis/common.sh"),
+    ),
+    (
+        "redis/start-node.sh",
+        include_str!("../templates/redis/start-node.sh"),
+    ),
+    (
+        "redis/start-sentinel.sh",
+        include_str!("../templates/redis/start-sentinel.sh"),
+    ),
+    (
+        "redis/health/lib.sh",
+        include_str!("../templates/redis/health/lib.sh"),
+    ),
+    (
+        "redis/health/ping_readiness_local.sh",
+        include_str!("../templates/redis/health/ping_readiness_local.sh"),
+    ),
+    (
+        "redis/health/ping_liveness_local.sh",
+        include_str!("../templates/redis/health/ping_liveness_local.sh"),
+    ),
+    (
+        "redis/health/ping_sentinel.sh",
+        include_str!("../templates/redis/health/ping_sentinel.sh"),
+    ),
+    (
+        "redis/health/parse_sentinels.awk",
+        include_str!("../templates/redis/health/parse_sentinels.awk"),
+    ),
+    (
+        "redis/health/ping_readiness_master.sh",
+        include_str!("../templates/redis/health/ping_readiness_master.sh"),
+    ),
+    (
+        "redis/health/ping_liveness_master.sh",
+        include_str!("../templates/redis/health/ping_liveness_master.sh"),
+    ),
+    (
+        "redis/health/ping_readiness_local_and_master.sh",
+        include_str!("../templates/redis/health/ping_readiness_local_and_master.sh"),
+    ),
+    (
+        "redis/health/ping_liveness_local_and_master.sh",
+        include_str!("../templates/redis/health/ping_liveness_local_and_master.sh"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -47,14 +115,21 @@ fn environment() -> &'static Environment<'static> {
             env.set_syntax(syntax);
         }
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.set_loader(|name| Ok(TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, s)| s.to_string())));
+        env.set_loader(|name| {
+            Ok(TEMPLATES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| s.to_string()))
+        });
         env
     })
 }
 
 /// Render the embedded template `name` with `context`.
 pub fn render(name: &str, context: impl Serialize) -> Result<String> {
-    let template = environment().get_template(name).with_context(|| format!("template `{name}`"))?;
+    let template = environment()
+        .get_template(name)
+        .with_context(|| format!("template `{name}`"))?;
     template
         .render(minijinja::value::Serde(context))
         .with_context(|| format!("rendering template `{name}`"))

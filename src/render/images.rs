@@ -7,7 +7,11 @@ use crate::values::Value;
 
 /// Registry/namespace prefix of st2 images: `image.repository`, else `stackstorm`.
 pub fn repository(ctx: &Ctx) -> String {
-    ctx.v("image.repository").as_str().filter(|s| !s.is_empty()).unwrap_or("stackstorm").to_string()
+    ctx.v("image.repository")
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("stackstorm")
+        .to_string()
 }
 
 /// The utility image used by `wait-for-*` and sensor init containers.
@@ -21,7 +25,9 @@ pub fn utility(ctx: &Ctx) -> String {
 
 /// The global pull policy, `image.pullPolicy`.
 pub fn pull_policy(ctx: &Ctx) -> Option<String> {
-    ctx.v("image.pullPolicy").non_empty().map(Value::to_go_string)
+    ctx.v("image.pullPolicy")
+        .non_empty()
+        .map(Value::to_go_string)
 }
 
 /// The first truthy tag among `paths` (values paths of tags), else `image.tag`, evaluated with `tpl`.
@@ -36,5 +42,9 @@ pub fn tag(ctx: &Ctx, paths: &[&str]) -> Result<String> {
 
 /// `<repository>/<name>:<tag>` for an st2 image, tags tried in order.
 pub fn st2(ctx: &Ctx, name: &str, tag_paths: &[&str]) -> Result<String> {
-    Ok(format!("{}/{name}:{}", repository(ctx), tag(ctx, tag_paths)?))
+    Ok(format!(
+        "{}/{name}:{}",
+        repository(ctx),
+        tag(ctx, tag_paths)?
+    ))
 }

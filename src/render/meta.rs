@@ -17,7 +17,10 @@ pub const MANAGED_BY: &str = "st2k8s";
 pub fn selector_labels(ctx: &Ctx, n: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), n.to_string()),
-        ("app.kubernetes.io/instance".to_string(), ctx.release.name.clone()),
+        (
+            "app.kubernetes.io/instance".to_string(),
+            ctx.release.name.clone(),
+        ),
     ])
 }
 
@@ -41,7 +44,11 @@ pub fn labels(ctx: &Ctx, n: &str) -> Result<BTreeMap<String, String>> {
 pub fn version(ctx: &Ctx, n: &str) -> Result<String> {
     let key = n.split('-').next().unwrap_or(n);
     let path = format!("{key}.image.tag");
-    let path = if ctx.values.get(&path).is_some() { path } else { "image.tag".to_string() };
+    let path = if ctx.values.get(&path).is_some() {
+        path
+    } else {
+        "image.tag".to_string()
+    };
     ctx.tpl_value(&path)
 }
 
@@ -57,6 +64,9 @@ pub fn object_meta(ctx: &Ctx, name: String, n: &str) -> Result<ObjectMeta> {
 /// Metadata with the chart's fixed `description` annotation (ConfigMaps, Secrets, Services).
 pub fn described_meta(ctx: &Ctx, name: String, n: &str, description: &str) -> Result<ObjectMeta> {
     let mut meta = object_meta(ctx, name, n)?;
-    meta.annotations = Some(BTreeMap::from([("description".to_string(), description.to_string())]));
+    meta.annotations = Some(BTreeMap::from([(
+        "description".to_string(),
+        description.to_string(),
+    )]));
     Ok(meta)
 }

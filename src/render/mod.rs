@@ -9,12 +9,13 @@ pub mod images;
 pub mod meta;
 pub mod object;
 pub mod st2;
+pub mod target;
 
 use anyhow::Result;
 
 pub use object::Object;
 
-use crate::secrets::SecretGenerator;
+use crate::secrets::{SecretGenerator, Seed, SshKeyType};
 use crate::tpl;
 use crate::values::Value;
 
@@ -30,6 +31,12 @@ pub struct Release {
 pub struct Options {
     /// Also render the `helm test` Pod.
     pub include_tests: bool,
+    /// How setup Jobs are applied (names and hook annotations).
+    pub target: target::Target,
+    /// Derive generated secrets from this seed (reproducible output); `None` = random.
+    pub secret_seed: Option<Seed>,
+    /// Replace Secret values by fingerprints (`--redact-secrets`), after checksums are computed.
+    pub redact_secrets: bool,
 }
 
 /// What every builder reads: merged values, release, options and the secret generator.
@@ -53,7 +60,11 @@ impl<'a> Ctx<'a> {
 
     /// Evaluate a values string as a Helm template (`tpl`); `key` names the values key for errors.
     pub fn tpl(&self, text: &str, key: &str) -> Result<String> {
-        Ok(tpl::render(text, &tpl::Scope::new(self.values, self.release), key)?)
+        Ok(tpl::render(
+            text,
+            &tpl::Scope::new(self.values, self.release),
+            key,
+        )?)
     }
 
     /// `tpl` of the string at a values path; a non-string there is an error, as in Helm.
@@ -72,15 +83,80 @@ impl<'a> Ctx<'a> {
 
 /// Render every object for the release, in output order.
 pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Vec<Object>> {
+    render_report(values, release, options).map(|r| r.objects)
+}
+
+/// A render's objects and what the caller should tell the user about them.
+pub struct Rendered {
+    pub objects: Vec<Object>,
+    /// Some secret was generated at random (no seed): the output is not reproducible.
+    pub random_secrets: bool,
+}
+
+/// [`render`], also reporting whether random secrets were generated.
+pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
     let ctx = Ctx {
         values,
         release,
         options,
-        secrets: SecretGenerator::new(release),
+        secrets: SecretGenerator::new(
+            release,
+            options.secret_seed.as_ref(),
+            SshKeyType::from_values(values)?,
+        ),
     };
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
     object::resolve_checksums(&mut objects)?;
+    let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
+        Value::Int(i) => Some(*i),
+        Value::Null => None,
+        other => anyhow::bail!(
+            "`jobs.ttlSecondsAfterFinished`: expected a number of seconds, found `{}`",
+            other.to_go_string()
+        ),
+    };
+    target::apply(options.target, &mut objects, ttl)?;
+    if options.redact_secrets {
+        crate::secrets::redact::redact(&mut objects);
+    }
     object::sort(&mut objects);
-    Ok(objects)
+    Ok(Rendered {
+        objects,
+        random_secrets: ctx.secrets.generated_random(),
+    })
+}
+
+/// Test support: run `f` with a context for `yaml` values layered over the defaults.
+#[cfg(test)]
+pub mod test_support {
+    use super::{Ctx, Options, Release};
+    use crate::secrets::{SecretGenerator, SshKeyType};
+    use crate::values::{Layer, Value, load};
+
+    /// The merged values for a values file's text.
+    pub fn values(yaml: &str) -> Value {
+        let layers = [Layer::File {
+            name: "test.yaml".into(),
+            text: yaml.into(),
+        }];
+        load(&layers).expect("test values load").values
+    }
+
+    /// Run `f` with a render context for `yaml`, release `release`, namespace `ns`.
+    pub fn with_ctx<T>(yaml: &str, release: &str, f: impl FnOnce(&Ctx) -> T) -> T {
+        let values = values(yaml);
+        let release = Release {
+            name: release.into(),
+            namespace: "ns".into(),
+        };
+        let options = Options::default();
+        let ctx = Ctx {
+            values: &values,
+            release: &release,
+            options: &options,
+            secrets: SecretGenerator::new(&release, None, SshKeyType::default()),
+        };
+        f(&ctx)
+    }
 }

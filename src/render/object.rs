@@ -25,10 +25,13 @@ impl Object {
     /// Wrap a typed Kubernetes object.
     pub fn new<K>(resource: &K) -> Result<Self>
     where
-        K: k8s_openapi::Resource + k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> + Serialize,
+        K: k8s_openapi::Resource
+            + k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>
+            + Serialize,
     {
         let name = resource.metadata().name.clone().unwrap_or_default();
-        let body = serde_json::to_value(resource).with_context(|| format!("serializing {}/{name}", K::KIND))?;
+        let body = serde_json::to_value(resource)
+            .with_context(|| format!("serializing {}/{name}", K::KIND))?;
         Ok(Self {
             api_version: K::API_VERSION.to_string(),
             kind: K::KIND.to_string(),
@@ -42,7 +45,10 @@ impl Object {
     /// `(kind, name)` (a missing object hashes as empty text), so that a change to them rolls
     /// the pods. Filled in by [`resolve_checksums`].
     pub fn checksum(mut self, key: &str, sources: &[(&str, &str)]) -> Self {
-        let sources = sources.iter().map(|(k, n)| (k.to_string(), n.to_string())).collect();
+        let sources = sources
+            .iter()
+            .map(|(k, n)| (k.to_string(), n.to_string()))
+            .collect();
         self.pending_checksums.push((key.to_string(), sources));
         self
     }
@@ -85,7 +91,10 @@ impl Object {
 /// `spec.jobTemplate.spec.template`), created if missing.
 fn pod_annotations(body: &mut Json) -> Option<&mut serde_json::Map<String, Json>> {
     let template = body.get_mut("spec")?.get_mut("template")?;
-    let metadata = template.as_object_mut()?.entry("metadata").or_insert_with(|| Json::Object(Default::default()));
+    let metadata = template
+        .as_object_mut()?
+        .entry("metadata")
+        .or_insert_with(|| Json::Object(Default::default()));
     let annotations = metadata
         .as_object_mut()?
         .entry("annotations")
@@ -108,14 +117,21 @@ pub fn resolve_checksums(objects: &mut [Object]) -> Result<()> {
                     hasher.update(crate::output::to_yaml(source)?.as_bytes());
                 }
             }
-            let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            let digest: String = hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             resolved.push((i, key.clone(), digest));
         }
     }
     // Checksums are inserted before any user annotation the builder already wrote; order within
     // a map does not matter to Kubernetes.
     for (i, key, digest) in resolved {
-        if let Some(annotations) = objects.get_mut(i).and_then(|o| pod_annotations(&mut o.body)) {
+        if let Some(annotations) = objects
+            .get_mut(i)
+            .and_then(|o| pod_annotations(&mut o.body))
+        {
             annotations.insert(key, Json::String(digest));
         }
     }
@@ -133,7 +149,9 @@ enum Part<'a> {
 fn path_parts(path: &str) -> impl Iterator<Item = Part<'_>> {
     path.split('.').flat_map(|segment| {
         let mut out = Vec::new();
-        let (key, rest) = segment.split_once('[').map_or((segment, ""), |(k, r)| (k, r));
+        let (key, rest) = segment
+            .split_once('[')
+            .map_or((segment, ""), |(k, r)| (k, r));
         if !key.is_empty() {
             out.push(Part::Key(key));
         }
@@ -187,7 +205,10 @@ const INSTALL_ORDER: &[&str] = &[
 ];
 
 fn kind_rank(kind: &str) -> usize {
-    INSTALL_ORDER.iter().position(|k| *k == kind).unwrap_or(INSTALL_ORDER.len())
+    INSTALL_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(INSTALL_ORDER.len())
 }
 
 /// Sort objects by install order, then name: a total order, so output is deterministic.
@@ -212,6 +233,9 @@ mod tests {
         };
         o.set_null("spec.ports[1].nodePort");
         o.set_null("spec.missing.deeper");
-        assert_eq!(o.body, serde_json::json!({"spec": {"ports": [{"port": 1}, {"port": 2, "nodePort": null}]}}));
+        assert_eq!(
+            o.body,
+            serde_json::json!({"spec": {"ports": [{"port": 1}, {"port": 2, "nodePort": null}]}})
+        );
     }
 }

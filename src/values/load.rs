@@ -1,11 +1,12 @@
-//! Reading one YAML document of values the way Helm reads it.
+//! Reading a values file the way Helm (v4.1.4: go-yaml v2, then a JSON round trip) reads it.
 //!
-//! Helm parses values with a YAML 1.1 resolver: plain `yes`/`no`/`on`/`off`/`y`/`n` (any case
-//! variant) are booleans, `0755` is octal, `~` and the empty scalar are null — for map keys too,
-//! which then become their string form (`on: x` is the key `"true"`). Quoted scalars are always
-//! strings. The loader also records where every key was written ([`Origins`]) so later stages can
-//! point at `file:line:column` for a key path. It rejects duplicate keys, anchors that expand too
-//! much, and documents nested too deeply, so hostile input fails fast.
+//! Plain scalars resolve by YAML 1.1 rules ([`resolve_plain`]): `yes`/`no`/`on`/`off`/`y`/`n`
+//! are booleans, `0755` is octal, `~` and the empty scalar are null — for map keys too, which
+//! then become their string form (`on: x` is the key `"true"`). Quoted scalars are strings.
+//! Documents of a multi-document file merge in order. Where Helm fails (null keys, `.inf`, a
+//! document that is not a map) this fails too, with `file:line:column`. Deliberately stricter
+//! than Helm: duplicate keys are errors (Helm keeps the last). The loader records where every key
+//! was written ([`Origins`]) and stops alias bombs and deep nesting early.
 
 use std::collections::HashMap;
 
@@ -41,8 +42,8 @@ impl Origins {
     }
 }
 
-/// Parse the text of a values file. An empty document is an empty map; a document that is not a
-/// map is an error (Helm requires a map at the top).
+/// Parse the text of a values file. Every document must be a map (or empty); documents are
+/// merged in order, as Helm's `LoadValues` does. An empty file is an empty map.
 pub fn parse_document(text: &str, file: &str) -> Result<(Map, Origins), ValuesError> {
     let mut builder = Builder {
         file,
@@ -51,30 +52,26 @@ pub fn parse_document(text: &str, file: &str) -> Result<(Map, Origins), ValuesEr
         nodes: 0,
     };
     let mut parser = Parser::new_from_str(text);
-    let mut root: Option<(Value, Span)> = None;
-    let mut documents = 0;
+    let mut values = Map::new();
     loop {
         let (event, _) = builder.next(&mut parser)?;
         match event {
             Event::StreamEnd => break,
             Event::DocumentStart(_) => {
-                documents += 1;
+                // Anchors do not cross document boundaries.
+                builder.anchors.clear();
                 let (event, span) = builder.next(&mut parser)?;
                 if matches!(event, Event::DocumentEnd) {
                     continue;
                 }
-                let value = builder.node(&mut parser, event, span, "", 0)?;
-                // Helm merges every document of a multi-document file in order.
-                root = Some(match root {
-                    None => (value, span),
-                    Some((Value::Map(mut acc), s)) => {
-                        if let Value::Map(m) = value {
-                            super::merge_user_layer(&mut acc, m);
-                        }
-                        (Value::Map(acc), s)
+                match builder.node(&mut parser, event, span, "", 0)? {
+                    Value::Map(m) => super::merge_user_layer(&mut values, m),
+                    Value::Null => {}
+                    _ => {
+                        return Err(builder
+                            .error(span, "a values file must be a map of keys at the top level"));
                     }
-                    Some(other) => other,
-                });
+                }
                 let (event, span) = builder.next(&mut parser)?;
                 if !matches!(event, Event::DocumentEnd) {
                     return Err(builder.error(span, "expected the end of the document"));
@@ -83,12 +80,7 @@ pub fn parse_document(text: &str, file: &str) -> Result<(Map, Origins), ValuesEr
             _ => {}
         }
     }
-    let _ = documents;
-    match root {
-        None | Some((Value::Null, _)) => Ok((Map::new(), builder.origins)),
-        Some((Value::Map(m), _)) => Ok((m, builder.origins)),
-        Some((_, span)) => Err(builder.error(span, "a values file must be a map of keys at the top level")),
-    }
+    Ok((values, builder.origins))
 }
 
 struct Builder<'f> {
@@ -114,7 +106,10 @@ impl Builder<'_> {
         }
     }
 
-    fn next<'i>(&self, parser: &mut Parser<'i, saphyr_parser::StrInput<'i>>) -> Result<(Event<'i>, Span), ValuesError> {
+    fn next<'i>(
+        &self,
+        parser: &mut Parser<'i, saphyr_parser::StrInput<'i>>,
+    ) -> Result<(Event<'i>, Span), ValuesError> {
         match parser.next_event() {
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => Err(ValuesError::Syntax {
@@ -126,7 +121,11 @@ impl Builder<'_> {
                 message: e.info().to_string(),
             }),
             None => Err(ValuesError::Syntax {
-                location: Location { file: self.file.to_string(), line: 0, column: 0 },
+                location: Location {
+                    file: self.file.to_string(),
+                    line: 0,
+                    column: 0,
+                },
                 message: "unexpected end of input".into(),
             }),
         }
@@ -136,6 +135,60 @@ impl Builder<'_> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > MAX_NODES {
             return Err(self.error(span, "the document expands to too many nodes (alias bomb?)"));
+        }
+        Ok(())
+    }
+
+    /// A map key as Helm sees it: the scalar's string form (`on` → `"true"`, `0x1F` → `"31"`,
+    /// `1.5` → `"1.5"`); null and collection keys are errors, as in Helm.
+    fn key(&mut self, event: Event<'_>, span: Span) -> Result<String, ValuesError> {
+        let key = match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let scalar =
+                    resolve(&text, style, tag.as_deref()).map_err(|m| self.error(span, m))?;
+                if anchor > 0 {
+                    let value = match &scalar {
+                        Scalar::Value(v) => v.clone(),
+                        Scalar::Uint(u) => Value::Float(*u as f64),
+                    };
+                    self.anchors.insert(anchor, value);
+                }
+                match scalar {
+                    Scalar::Uint(u) => Some(u.to_string()),
+                    Scalar::Value(v) => key_string(&v),
+                }
+            }
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some(v) => key_string(v),
+                None => return Err(self.error(span, "alias to an unknown anchor")),
+            },
+            _ => None,
+        };
+        key.ok_or_else(|| {
+            self.error(
+                span,
+                "a map key must be a string, number or boolean (not null, a list or a map)",
+            )
+        })
+    }
+
+    /// A YAML 1.1 merge key (`<<: *base` or `<<: [*a, *b]`), the way go-yaml v2 applies it: the
+    /// merged keys overwrite keys written before the `<<`, and among several maps the first wins.
+    fn merge_into(&self, map: &mut Map, value: Value, span: Span) -> Result<(), ValuesError> {
+        let sources = match value {
+            Value::Map(m) => vec![m],
+            Value::List(items) => items
+                .into_iter()
+                .rev()
+                .map(|item| match item {
+                    Value::Map(m) => Ok(m),
+                    _ => Err(self.error(span, "a merge key (`<<`) needs a map or a list of maps")),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(self.error(span, "a merge key (`<<`) needs a map or a list of maps")),
+        };
+        for source in sources {
+            map.extend(source);
         }
         Ok(())
     }
@@ -154,7 +207,17 @@ impl Builder<'_> {
         self.count(span, 1)?;
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = resolve_scalar(&text, style, tag.as_deref().map(|t| t.suffix.as_str()));
+                let value =
+                    match resolve(&text, style, tag.as_deref()).map_err(|m| self.error(span, m))? {
+                        Scalar::Value(v) => v,
+                        Scalar::Uint(u) => Value::Float(u as f64),
+                    };
+                if matches!(value, Value::Float(f) if !f.is_finite()) {
+                    return Err(self.error(
+                        span,
+                        format!("`{text}`: infinite and NaN numbers are not allowed (Helm cannot convert them to JSON)"),
+                    ));
+                }
                 if anchor > 0 {
                     self.anchors.insert(anchor, value.clone());
                 }
@@ -188,36 +251,27 @@ impl Builder<'_> {
             }
             Event::MappingStart(anchor, _) => {
                 let mut map = Map::new();
+                // Keys written in this mapping (merged-in keys may be overridden, these may not).
+                let mut explicit = std::collections::HashSet::new();
                 loop {
                     let (event, key_span) = self.next(parser)?;
                     if matches!(event, Event::MappingEnd) {
                         break;
                     }
-                    let key = match self.node(parser, event, key_span, path, depth + 1)? {
-                        Value::String(s) => s,
-                        Value::Map(_) | Value::List(_) => {
-                            return Err(self.error(key_span, "a map key must be a scalar"));
-                        }
-                        other => other.to_go_string(),
+                    let is_merge = matches!(&event, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+                    let key = self.key(event, key_span)?;
+                    let key_path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
                     };
-                    let key_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                     let (event, span) = self.next(parser)?;
                     let value = self.node(parser, event, span, &key_path, depth + 1)?;
-                    if key == "<<" {
-                        // YAML 1.1 merge key: the referenced map(s) fill keys not set explicitly.
-                        for source in match value {
-                            Value::List(l) => l,
-                            other => vec![other],
-                        } {
-                            if let Value::Map(m) = source {
-                                for (k, v) in m {
-                                    map.entry(k).or_insert(v);
-                                }
-                            }
-                        }
+                    if is_merge {
+                        self.merge_into(&mut map, value, span)?;
                         continue;
                     }
-                    if map.contains_key(&key) {
+                    if !explicit.insert(key.clone()) {
                         return Err(self.error(key_span, format!("duplicate key `{key_path}`")));
                     }
                     self.origins.insert(key_path, self.location(key_span));
@@ -242,84 +296,193 @@ fn node_count(value: &Value) -> usize {
     }
 }
 
-/// Resolve a scalar as Helm's YAML 1.1 reader does. Quoted and block scalars are strings;
-/// explicit core tags (`!!str`, `!!int`…) are honoured.
-pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
-    match tag {
-        Some("str") => return Value::String(text.to_string()),
-        Some("null") => return Value::Null,
-        Some("bool") => return parse_bool(text).map_or_else(|| Value::String(text.into()), Value::Bool),
-        Some("int") | Some("float") => {
-            return parse_number(text).unwrap_or_else(|| Value::String(text.into()));
+/// A resolved scalar; `Uint` keeps integers above `i64::MAX` exact for use as map keys.
+enum Scalar {
+    Value(Value),
+    Uint(u64),
+}
+
+/// A map key's string form, as Helm's YAML-to-JSON step writes it (floats with 32-bit precision).
+fn key_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(super::go_float32(*f as f32)),
+        Value::Null | Value::List(_) | Value::Map(_) => None,
+    }
+}
+
+/// Resolve a scalar as Helm's YAML reader (go-yaml v2) does. Quoted and block scalars are
+/// strings; core tags (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!binary`) are
+/// honoured and must match the text; other tags leave the text a string.
+fn resolve(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&saphyr_parser::Tag>,
+) -> Result<Scalar, String> {
+    let plain = || {
+        if style == ScalarStyle::Plain {
+            resolve_plain(text)
+        } else {
+            Scalar::Value(Value::String(text.to_string()))
         }
+    };
+    let Some(tag) = tag else { return Ok(plain()) };
+    let core = if tag.is_yaml_core_schema() {
+        tag.suffix.as_str()
+    } else {
+        ""
+    };
+    let resolved = match core {
+        "str" => return Ok(Scalar::Value(Value::String(text.to_string()))),
+        "binary" => {
+            use base64::Engine as _;
+            let compact: String = text.split_whitespace().collect();
+            return base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .map(|bytes| {
+                    Scalar::Value(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+                })
+                .map_err(|e| format!("`{text}` is not valid !!binary (base64): {e}"));
+        }
+        "int" | "float" | "bool" | "null" => resolve_plain(text),
+        _ => return Ok(Scalar::Value(Value::String(text.to_string()))),
+    };
+    let matches = match (&resolved, core) {
+        (Scalar::Value(Value::Int(i)), "float") => {
+            return Ok(Scalar::Value(Value::Float(*i as f64)));
+        }
+        (Scalar::Uint(u), "float") => return Ok(Scalar::Value(Value::Float(*u as f64))),
+        (Scalar::Value(Value::Int(_)) | Scalar::Uint(_), "int") => true,
+        (Scalar::Value(Value::Float(_)), "float") => true,
+        (Scalar::Value(Value::Bool(_)), "bool") => true,
+        (Scalar::Value(Value::Null), "null") => true,
+        _ => false,
+    };
+    if matches {
+        Ok(resolved)
+    } else {
+        Err(format!("cannot read `{text}` as !!{core}"))
+    }
+}
+
+/// A plain (unquoted) scalar under go-yaml v2's YAML 1.1 rules: the first char decides what it
+/// may be; `y`/`n`/`yes`/`on`/`off`/`true`… (three spellings each) are booleans; `~`, `null` and
+/// the empty scalar are null; integers are Go literals (`0x`, `0o`, `0b`, leading-zero octal,
+/// sign, `_` anywhere); floats need digits and may have a dot and an exponent (`1e3`, `.5`);
+/// anything else — sexagesimal `1:20`, dates, `1e400` — stays a string.
+fn resolve_plain(text: &str) -> Scalar {
+    let string = || Scalar::Value(Value::String(text.to_string()));
+    let value = |v| Scalar::Value(v);
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return value(Value::Null),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return value(Value::Bool(true));
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return value(Value::Bool(false));
+        }
+        ".nan" | ".NaN" | ".NAN" => return value(Value::Float(f64::NAN)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return value(Value::Float(f64::INFINITY));
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return value(Value::Float(f64::NEG_INFINITY)),
         _ => {}
     }
-    if style != ScalarStyle::Plain {
-        return Value::String(text.to_string());
+    match text.as_bytes().first() {
+        // Go's ParseFloat, underscores only between digits.
+        Some(b'.') if underscores_between_digits(text) => {
+            go_float(&text.replace('_', "")).map_or_else(string, |f| value(Value::Float(f)))
+        }
+        Some(b'+' | b'-' | b'0'..=b'9') => {
+            let plain = text.replace('_', "");
+            if let Some(n) = go_int(&plain) {
+                return match i64::try_from(n) {
+                    Ok(i) => value(Value::Int(i)),
+                    Err(_) => match u64::try_from(n) {
+                        Ok(u) if !plain.starts_with('+') => Scalar::Uint(u),
+                        _ => go_float(&plain).map_or_else(string, |f| value(Value::Float(f))),
+                    },
+                };
+            }
+            go_float(&plain).map_or_else(string, |f| value(Value::Float(f)))
+        }
+        _ => string(),
     }
-    if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
-        return Value::Null;
-    }
-    if let Some(b) = parse_bool(text) {
-        return Value::Bool(b);
-    }
-    parse_number(text).unwrap_or_else(|| Value::String(text.to_string()))
 }
 
-/// YAML 1.1 booleans (the forms go-yaml v2 accepts).
-fn parse_bool(text: &str) -> Option<bool> {
-    match text {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => Some(true),
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => Some(false),
-        _ => None,
-    }
-}
-
-/// YAML 1.1 numbers: decimal, `0x` hex, leading-zero octal, `0b` binary, `_` separators, floats
-/// and `.inf`/`.nan`.
-fn parse_number(text: &str) -> Option<Value> {
-    let (neg, body) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
+/// Go's `strconv.ParseInt(s, 0, 64)` (and `ParseUint`): sign, then `0x`/`0o`/`0b` or a leading
+/// `0` for octal. Returns the value when it fits in 64 bits either way.
+fn go_int(s: &str) -> Option<i128> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
     };
-    if body.is_empty() {
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    let clean: String = body.chars().filter(|c| *c != '_').collect();
-    let int = if let Some(hex) = clean.strip_prefix("0x") {
-        i64::from_str_radix(hex, 16).ok()
-    } else if let Some(bin) = clean.strip_prefix("0b") {
-        i64::from_str_radix(bin, 2).ok()
-    } else if clean.len() > 1 && clean.starts_with('0') && clean.bytes().all(|b| b.is_ascii_digit()) {
-        i64::from_str_radix(&clean[1..], 8).ok()
-    } else if clean.bytes().all(|b| b.is_ascii_digit()) {
-        clean.parse::<i64>().ok()
-    } else {
-        None
+    let n = i128::from(u64::from_str_radix(digits, radix).ok()?);
+    Some(if neg { -n } else { n })
+}
+
+/// go-yaml v2's float syntax (`[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`), finite only
+/// (Go's ParseFloat reports overflow as an error, so `1e400` stays a string).
+fn go_float(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
     };
-    if let Some(i) = int {
-        return Some(Value::Int(if neg { -i } else { i }));
+    let int_digits = digits(&mut i);
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let frac_digits = digits(&mut i);
+        if int_digits == 0 && frac_digits == 0 {
+            return None;
+        }
+    } else if int_digits == 0 {
+        return None;
     }
-    let lower = clean.to_ascii_lowercase();
-    if lower == ".inf" {
-        return Some(Value::Float(if neg { f64::NEG_INFINITY } else { f64::INFINITY }));
-    }
-    if lower == ".nan" && !neg {
-        return Some(Value::Float(f64::NAN));
-    }
-    // YAML 1.1 float: digits with a dot and/or an exponent; no leading dot-less forms like "1e3"
-    // without a dot are floats in go-yaml v2 either way, so accept what Rust parses after checking
-    // the character set.
-    let looks_float = clean.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
-        && clean.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
-        && clean.bytes().any(|b| b.is_ascii_digit());
-    if looks_float {
-        if let Ok(f) = clean.parse::<f64>() {
-            return Some(Value::Float(if neg { -f } else { f }));
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return None;
         }
     }
-    None
+    if i != b.len() {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// Go's rule for `_` in number literals: only between two digits.
+fn underscores_between_digits(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().all(|(i, c)| {
+        *c != b'_'
+            || (i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+    })
 }
 
 #[cfg(test)]
@@ -327,23 +490,212 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Map {
-        parse_document(text, "test.yaml").map(|(m, _)| m).expect("parses")
+        parse_document(text, "test.yaml")
+            .map(|(m, _)| m)
+            .expect("parses")
+    }
+
+    /// `(plain scalar, what Helm holds)`, checked against helm v4.1.4 (`kindOf`/`printf "%#v"`)
+    /// on a chart printing its values. Helm holds every number as float64; st2k8s keeps
+    /// integers as `Int` so they print in full.
+    #[test]
+    fn yaml_1_1_scalars_resolve_like_helm() {
+        use Value::{Bool, Float, Int, Null};
+        let s = |t: &str| Value::String(t.to_string());
+        let rows: &[(&str, Value)] = &[
+            ("yes", Bool(true)),
+            ("Off", Bool(false)),
+            ("y", Bool(true)),
+            ("N", Bool(false)),
+            ("ON", Bool(true)),
+            ("TRUE", Bool(true)),
+            ("tRue", s("tRue")),
+            ("o", s("o")),
+            ("~", Null),
+            ("null", Null),
+            ("NULL", Null),
+            ("nUll", s("nUll")),
+            ("3", Int(3)),
+            ("+1", Int(1)),
+            ("+12", Int(12)),
+            ("-0", Int(0)),
+            ("0755", Int(493)),
+            ("0777", Int(511)),
+            ("012_3", Int(83)),
+            ("0009", Float(9.0)),
+            ("08", Float(8.0)),
+            ("0o17", Int(15)),
+            ("0b1010", Int(10)),
+            ("0B11", Int(3)),
+            ("0x1F", Int(31)),
+            ("0X1F", Int(31)),
+            ("0x_1F", Int(31)),
+            ("-0x1F", Int(-31)),
+            ("0b_1", Int(1)),
+            ("1_000", Int(1000)),
+            ("1__0", Int(10)),
+            ("1_", Int(1)),
+            ("_1", s("_1")),
+            ("0x", s("0x")),
+            ("9223372036854775807", Int(i64::MAX)),
+            ("9223372036854775808", Float(9.223_372_036_854_776e18)),
+            ("-9223372036854775809", Float(-9.223_372_036_854_776e18)),
+            ("0xFFFFFFFFFFFFFFFFF", s("0xFFFFFFFFFFFFFFFFF")),
+            ("1.5", Float(1.5)),
+            ("1.0", Float(1.0)),
+            ("1.", Float(1.0)),
+            ("0.", Float(0.0)),
+            ("09.5", Float(9.5)),
+            ("1e3", Float(1000.0)),
+            ("1E3", Float(1000.0)),
+            ("1e+3", Float(1000.0)),
+            ("1.5e3", Float(1500.0)),
+            ("1.5E+3", Float(1500.0)),
+            ("-1e3", Float(-1000.0)),
+            ("1e-3", Float(0.001)),
+            ("1.0e-3", Float(0.001)),
+            (".5", Float(0.5)),
+            ("-.5", Float(-0.5)),
+            ("+.5", Float(0.5)),
+            ("1_0.5", Float(10.5)),
+            ("0.1_5", Float(0.15)),
+            (".5_5", Float(0.55)),
+            ("._5", s("._5")),
+            ("1e400", s("1e400")),
+            ("1e", s("1e")),
+            ("1.5.5", s("1.5.5")),
+            ("1:20", s("1:20")),
+            ("190:20:30", s("190:20:30")),
+            ("-1:30", s("-1:30")),
+            ("1:2:3.5", s("1:2:3.5")),
+            ("2001-12-14", s("2001-12-14")),
+            ("2001-12-14 21:59:43.10 -5", s("2001-12-14 21:59:43.10 -5")),
+            (".", s(".")),
+            ("1,000", s("1,000")),
+            ("=", s("=")),
+            ("+", s("+")),
+            ("0x1p-2", s("0x1p-2")),
+            ("inf", s("inf")),
+            ("NaN", s("NaN")),
+            ("1 2", s("1 2")),
+        ];
+        for (text, want) in rows {
+            let got = parse(&format!("v: {text}\n"))
+                .remove("v")
+                .unwrap_or(Value::String("<missing>".into()));
+            assert_eq!(&got, want, "`{text}`");
+        }
     }
 
     #[test]
-    fn yaml_1_1_scalars_resolve_like_helm() {
-        let m = parse("a: yes\nb: off\nc: 0755\nd: '0755'\ne: ~\nf:\ng: 1.5\nh: 0x1F\ni: \"on\"\nj: 3\nk: 1e3\n");
-        assert_eq!(m["a"], Value::Bool(true));
-        assert_eq!(m["b"], Value::Bool(false));
-        assert_eq!(m["c"], Value::Int(493));
-        assert_eq!(m["d"], Value::String("0755".into()));
-        assert_eq!(m["e"], Value::Null);
-        assert_eq!(m["f"], Value::Null);
-        assert_eq!(m["g"], Value::Float(1.5));
-        assert_eq!(m["h"], Value::Int(31));
-        assert_eq!(m["i"], Value::String("on".into()));
-        assert_eq!(m["j"], Value::Int(3));
-        assert_eq!(m["k"], Value::Float(1000.0));
+    fn quoted_block_and_tagged_scalars() {
+        let m = parse(
+            "a: '0755'\nb: \"on\"\nc: |\n  5\nd: !!str 1\ne: !!int \"5\"\nf: !!float 1\ng: !!binary aGk=\nh: !custom 5\ni: !!null ~\n",
+        );
+        let want = parse(
+            "a: '0755'\nb: 'on'\nc: \"5\\n\"\nd: '1'\ne: 5\nf: 1.0\ng: hi\nh: '5'\ni: null\n",
+        );
+        assert_eq!(m, want);
+        for bad in [
+            "a: !!int x\n",
+            "a: !!bool 1\n",
+            "a: !!float x\n",
+            "a: !!null x\n",
+            "a: !!binary '%%'\n",
+        ] {
+            assert!(parse_document(bad, "t.yaml").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn infinite_and_nan_are_errors_like_helm() {
+        for text in [".inf", "-.Inf", "+.INF", ".nan", "!!float .inf"] {
+            let err = parse_document(&format!("a:\n  b: {text}\n"), "f.yaml")
+                .expect_err(text)
+                .to_string();
+            assert!(err.starts_with("f.yaml:2:6: "), "{err}");
+            assert!(err.contains("infinite and NaN"), "{err}");
+        }
+    }
+
+    /// `(key as written, key as Helm holds it)`.
+    #[test]
+    fn keys_become_their_helm_string_form() {
+        let rows = [
+            ("on", "true"),
+            ("N", "false"),
+            ("1.5", "1.5"),
+            ("1e3", "1000"),
+            ("0x1F", "31"),
+            ("0o17", "15"),
+            ("1.0", "1"),
+            ("-0", "0"),
+            ("0.1", "0.1"),
+            ("123456789.5", "1.2345679e+08"),
+            ("12345678", "12345678"),
+            ("1e20", "1e+20"),
+            ("2001-12-14", "2001-12-14"),
+            ("'on'", "on"),
+            ("18446744073709551615", "18446744073709551615"),
+            ("\"<<\"", "<<"),
+        ];
+        for (written, want) in rows {
+            let m = parse(&format!("{written}: x\n"));
+            assert_eq!(m.keys().collect::<Vec<_>>(), [want], "{written}");
+        }
+        for bad in [
+            "~: x\n",
+            ": x\n",
+            "? [a]\n: x\n",
+            "? {a: 1}\n: x\n",
+            "null: x\n",
+        ] {
+            let err = parse_document(bad, "k.yaml").expect_err(bad).to_string();
+            assert!(err.contains("a map key must be"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn merge_keys_follow_go_yaml_v2() {
+        let m = parse(
+            "base: &b {a: 1, c: 1}\nx:\n  a: 0\n  <<: *b\nv:\n  <<: [{a: 5}, {a: 6, d: 6}]\n  b: 2\nz:\n  \"<<\": {q: 1}\nw:\n  <<: *b\n  a: 9\n",
+        );
+        let want = parse(
+            "base: {a: 1, c: 1}\nx: {a: 1, c: 1}\nv: {a: 5, b: 2, d: 6}\nz: {'<<': {q: 1}}\nw: {a: 9, c: 1}\n",
+        );
+        assert_eq!(m, want);
+        for bad in ["x:\n  <<: 5\n", "x:\n  <<: [{a: 1}, 2]\n"] {
+            let err = parse_document(bad, "m.yaml").expect_err(bad).to_string();
+            assert!(err.contains("merge key"), "{err}");
+        }
+    }
+
+    /// Helm's `LoadValues`: every document is a map (or empty), merged in order; nulls are kept
+    /// here so that `coalesce` can delete defaults.
+    #[test]
+    fn multi_document_files_merge_in_order() {
+        let rows = [
+            ("---\n---\na: 1\n", "a: 1"),
+            (
+                "a: {b: 1, c: 2}\n---\na: {c: null}\nz: ~\n",
+                "{a: {b: 1, c: null}, z: null}",
+            ),
+            ("a: [1, 2]\n---\na: [3]\n", "a: [3]"),
+            ("a: {b: 1}\n---\na: 2\n---\nb: 3\n", "{a: 2, b: 3}"),
+            ("~\n---\na: 1\n", "a: 1"),
+            ("a: &x 1\n---\nb: 2\n", "{a: 1, b: 2}"),
+        ];
+        for (text, want) in rows {
+            assert_eq!(parse(text), parse(want), "{text}");
+        }
+        for bad in [
+            "a: 1\n---\n- x\n",
+            "x\n",
+            "a: 1\n---\nscalar\n",
+            "a: &x 1\n---\nb: *x\n",
+        ] {
+            assert!(parse_document(bad, "d.yaml").is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Builders read it through the helpers here, which reproduce the template functions the chart
 //! relies on (`default`, truthiness, `%v` printing) in one place.
 
+pub mod check;
 mod load;
 mod merge;
 mod set;
@@ -13,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub use load::{Origins, parse_document};
-pub use merge::{coalesce, merge_user_layer};
+pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{SetKind, apply_set};
 
 /// A map of values; Go templates iterate maps in key order, so a sorted map is the faithful model.
@@ -124,8 +125,10 @@ impl Value {
                 format!("[{}]", items.join(" "))
             }
             Value::Map(m) => {
-                let items: Vec<String> =
-                    m.iter().map(|(k, v)| format!("{k}:{}", v.to_go_string())).collect();
+                let items: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("{k}:{}", v.to_go_string()))
+                    .collect();
                 format!("map[{}]", items.join(" "))
             }
         }
@@ -140,9 +143,9 @@ impl Value {
             Value::Float(f) => float_to_json(*f),
             Value::String(s) => s.clone().into(),
             Value::List(l) => l.iter().map(Value::to_json).collect(),
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -159,17 +162,42 @@ fn float_to_json(f: f64) -> serde_json::Value {
 /// Go's `%v` formatting of a float64: shortest representation, exponent form from 1e6 and
 /// below 1e-4 (`strconv.FormatFloat(f, 'g', -1, 64)` rules, as `fmt` uses them for `%v`).
 pub fn go_float(f: f64) -> String {
-    if f.is_nan() {
+    go_g(
+        f.is_nan(),
+        f.is_infinite(),
+        f == 0.0,
+        f > 0.0,
+        format!("{f:e}"),
+    )
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`: how Helm turns a float map key into a string.
+pub fn go_float32(f: f32) -> String {
+    go_g(
+        f.is_nan(),
+        f.is_infinite(),
+        f == 0.0,
+        f > 0.0,
+        format!("{f:e}"),
+    )
+}
+
+/// The `'g'`-with-shortest-precision layout shared by [`go_float`] and [`go_float32`], from
+/// the shortest round-trip digits in Rust's exponent form (`sci`).
+fn go_g(nan: bool, infinite: bool, zero: bool, positive: bool, sci: String) -> String {
+    if nan {
         return "NaN".into();
     }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    if infinite {
+        return if positive {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
-    if f == 0.0 {
+    if zero {
         return "0".into();
     }
-    // Shortest round-trip digits via Rust's exponent formatting.
-    let sci = format!("{f:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     // %v uses %g with the shortest precision: exponent form when exp < -4 || exp >= 6.
@@ -222,6 +250,123 @@ mod tests {
             assert_eq!(go_float(f), want, "{f}");
         }
     }
+
+    fn file(text: &str) -> Layer {
+        Layer::File {
+            name: "custom.yaml".into(),
+            text: text.into(),
+        }
+    }
+
+    fn set(kind: SetKind, arg: &str) -> Layer {
+        Layer::Set {
+            kind,
+            arg: arg.into(),
+        }
+    }
+
+    fn load_values(layers: &[Layer]) -> Value {
+        load(layers).unwrap_or_else(|e| panic!("{e}")).values
+    }
+
+    /// Layers apply in the order given (`config::read_layers` puts them in Helm's order); each
+    /// later layer overrides, maps merge, and values files may be extended by `--set`.
+    #[test]
+    fn layers_stack_in_order() {
+        let v = load_values(&[
+            file("st2web: {replicas: 2, service: {type: NodePort}}\n"),
+            file("st2web:\n  replicas: 4\n"),
+            set(SetKind::Json, "st2web.replicas=5"),
+            set(SetKind::Set, "st2web.replicas=6,st2web.annotations.a=true"),
+            set(SetKind::String, "st2web.annotations.a=true"),
+        ]);
+        assert_eq!(v.at("st2web.replicas"), &Value::Int(6));
+        assert_eq!(
+            v.at("st2web.service.type"),
+            &Value::String("NodePort".into())
+        );
+        assert_eq!(v.at("st2web.annotations.a"), &Value::String("true".into()));
+        // untouched defaults survive next to user keys
+        assert!(v.get("st2web.resources.requests").is_some());
+    }
+
+    #[test]
+    fn user_null_removes_a_default_entry() {
+        let v = load_values(&[set(SetKind::Set, r"st2.packs.configs.core\.yaml=null")]);
+        assert!(v.get("st2.packs.configs").is_some());
+        assert!(
+            v.get("st2.packs.configs")
+                .and_then(|c| c.as_map())
+                .is_some_and(|c| !c.contains_key("core.yaml"))
+        );
+        let v = load_values(&[file("st2:\n  packs:\n    configs:\n      core.yaml: ~\n")]);
+        assert!(
+            v.at("st2.packs.configs")
+                .as_map()
+                .is_some_and(|c| !c.contains_key("core.yaml"))
+        );
+    }
+
+    /// Subcharts: defaults merge under enabled backends only; "enabled" is anything but `false`
+    /// after coalescing (helm v4.1.4 behaviour, checked with real helm).
+    #[test]
+    fn subchart_defaults_and_conditions() {
+        let v = load_values(&[]);
+        assert_eq!(
+            v.at("mongodb.image.tag"),
+            &Value::String("4.4".into()),
+            "parent overrides subchart default"
+        );
+        assert_eq!(
+            v.at("mongodb.image.repository"),
+            &Value::String("bitnami/mongodb".into()),
+            "subchart default"
+        );
+        assert!(
+            v.get("external-dns.image").is_none(),
+            "disabled: no subchart defaults"
+        );
+        assert!(
+            v.get("mongodb.global")
+                .is_some_and(|g| g.as_map().is_some()),
+            "global is always a map in subcharts"
+        );
+
+        let v = load_values(&[set(SetKind::Set, "mongodb.enabled=false")]);
+        assert!(v.get("mongodb.image.repository").is_none());
+        // null is not `false`: Helm keeps the subchart enabled
+        let v = load_values(&[set(SetKind::Set, "external-dns.enabled=null")]);
+        assert!(v.get("external-dns.image").is_some());
+        // a null subchart section loses the parent's overrides but keeps the subchart
+        let v = load_values(&[set(SetKind::Set, "mongodb=null")]);
+        assert_eq!(
+            v.at("mongodb.image.tag"),
+            &Value::String("4.4.1-debian-10-r61".into())
+        );
+        // a null under an enabled subchart deletes the subchart's default too
+        let v = load_values(&[set(SetKind::Set, "mongodb.image.registry=null")]);
+        assert!(v.get("mongodb.image.registry").is_none());
+        assert!(v.get("mongodb.image.repository").is_some());
+        // the parent's global reaches every enabled subchart
+        let v = load_values(&[set(SetKind::Set, "global.imageRegistry=reg.example")]);
+        for sub in ["mongodb", "rabbitmq", "redis"] {
+            assert_eq!(
+                v.at(&format!("{sub}.global.imageRegistry")),
+                &Value::String("reg.example".into()),
+                "{sub}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_subchart_section_must_be_a_map() {
+        let err =
+            load(&[file("external-dns: 5\n")]).expect_err("Helm: type mismatch on external-dns");
+        assert_eq!(
+            err.to_string(),
+            "custom.yaml:1:1: `external-dns`: must be a map: it configures the bundled external-dns chart"
+        );
+    }
 }
 
 /// The built-in defaults: the chart's `values.yaml`.
@@ -233,7 +378,10 @@ const SUBCHART_DEFAULTS: [(&str, &str); 4] = [
     ("mongodb", include_str!("../../subcharts/mongodb.yaml")),
     ("rabbitmq", include_str!("../../subcharts/rabbitmq.yaml")),
     ("redis", include_str!("../../subcharts/redis.yaml")),
-    ("external-dns", include_str!("../../subcharts/external-dns.yaml")),
+    (
+        "external-dns",
+        include_str!("../../subcharts/external-dns.yaml"),
+    ),
 ];
 
 /// One user-supplied layer source, in the order Helm applies them.
@@ -250,6 +398,8 @@ pub enum Layer {
 pub struct Loaded {
     pub values: Value,
     pub origins: Origins,
+    /// Keys the user set that st2k8s does not know (typos, unsupported keys).
+    pub unknown: Vec<check::Finding>,
 }
 
 /// Load the defaults, stack the user layers over them and merge enabled backends' defaults.
@@ -267,38 +417,62 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
         }
     }
     let (defaults, _) = parse_document(DEFAULTS, "values.yaml (built-in)")?;
-    let mut merged = coalesce(user, &defaults);
+    let unknown = check::unknown_keys(&user, &defaults, &origins);
+    let mut subcharts = Vec::new();
     for (name, text) in SUBCHART_DEFAULTS {
-        let enabled = merged.get(name).is_some_and(|v| v.key("enabled").truthy());
-        if !enabled {
-            continue;
-        }
-        let (sub_defaults, _) = parse_document(text, &format!("{name} defaults (built-in)"))?;
-        let parent = match merged.remove(name) {
-            Some(Value::Map(m)) => m,
-            _ => Map::new(),
-        };
-        merged.insert(name.to_string(), Value::Map(coalesce(parent, &sub_defaults)));
+        subcharts.push((
+            name,
+            parse_document(text, &format!("{name} defaults (built-in)"))?.0,
+        ));
     }
+    // Helm decides which subcharts are enabled on values coalesced with every subchart, then
+    // coalesces again with the enabled ones only (`processDependencyEnabled`, then
+    // `ToRenderValues`). A subchart is dropped only when `<name>.enabled` is exactly `false`.
+    let all = coalesce_chart(user.clone(), &defaults, &subcharts, &origins)?;
+    subcharts.retain(|(name, _)| {
+        !matches!(
+            all.get(*name).map(|v| v.key("enabled")),
+            Some(Value::Bool(false))
+        )
+    });
+    let merged = coalesce_chart(user, &defaults, &subcharts, &origins)?;
     Ok(Loaded {
         values: Value::Map(merged),
         origins,
+        unknown,
     })
 }
 
-/// The built-in defaults under top-level key `name` as they read with that backend enabled:
-/// the chart's `values.yaml` entries merged over the subchart's defaults (null if neither has it).
-pub fn backend_defaults(name: &str) -> Result<Value, ValuesError> {
-    let (defaults, _) = parse_document(DEFAULTS, "values.yaml (built-in)")?;
-    let parent = match defaults.get(name) {
-        Some(Value::Map(m)) => m.clone(),
-        _ => Map::new(),
-    };
-    let Some((_, text)) = SUBCHART_DEFAULTS.iter().find(|(n, _)| *n == name) else {
-        return Ok(Value::Map(parent));
-    };
-    let (sub_defaults, _) = parse_document(text, &format!("{name} defaults (built-in)"))?;
-    Ok(Value::Map(coalesce(parent, &sub_defaults)))
+/// Helm's `CoalesceValues` for the parent chart and the given subcharts: the user values over the
+/// parent's defaults, then each subchart's section over that subchart's defaults, with the
+/// parent's `global` copied in.
+fn coalesce_chart(
+    user: Map,
+    defaults: &Map,
+    subcharts: &[(&str, Map)],
+    origins: &Origins,
+) -> Result<Map, ValuesError> {
+    let names: Vec<&str> = subcharts.iter().map(|(name, _)| *name).collect();
+    let mut merged = coalesce(user, defaults, &names);
+    for (name, sub_defaults) in subcharts {
+        let mut section = match merged.remove(*name) {
+            None => Map::new(),
+            Some(Value::Map(m)) => m,
+            Some(_) => {
+                return Err(ValuesError::Invalid {
+                    path: name.to_string(),
+                    location: origins.get(name).cloned(),
+                    message: format!("must be a map: it configures the bundled {name} chart"),
+                });
+            }
+        };
+        coalesce_globals(&mut section, merged.get("global"));
+        merged.insert(
+            name.to_string(),
+            Value::Map(coalesce(section, sub_defaults, &[])),
+        );
+    }
+    Ok(merged)
 }
 
 use crate::error::ValuesError;

@@ -1,10 +1,50 @@
-//! `--set`, `--set-string`, `--set-file` and `--set-json` (Helm's `strvals` grammar).
-//! PLACEHOLDER: replaced by the full parser (values-engine work item).
+//! `--set`, `--set-string`, `--set-file`, `--set-json` and `--set-literal`: Helm's `strvals`
+//! grammar (helm v4.1.4 `pkg/strvals`), applied in place to the user values merged so far.
+//!
+//! ```text
+//! arg        = assignment { "," assignment } [ "," ]
+//! assignment = name { "." name | "[" index "]" } [ "=" value ]
+//! name       = { any char but  = [ , .   (a backslash takes the next char literally: \, \. \= \\) }
+//! index      = [ "+" | "-" ] digits            (0 ..= 65536; shorter lists are padded with nulls)
+//! value      = "{" item { "," item } "}"       a list ("{}" is the list [""], as in Helm)
+//!            | text                            up to the next unescaped ","
+//! ```
+//!
+//! Typing: `--set` reads `true`/`false`/`null` (any case) as bool/null and decimal integers
+//! without a leading `0` (but `0` itself) as integers, everything else as a string;
+//! `--set-string` never types; `--set-file` reads the named file as the string value;
+//! `--set-json` takes one JSON value per key (blank = null; a whole argument starting with `{`
+//! is a JSON object merged at the top); `--set-literal` has no `,` separator nor escapes and
+//! takes the rest of the argument verbatim. Keys may be nested 30 `.` deep at most.
+//!
+//! Helm quirks kept: `a[0]` without `=` leaves the list as it is, `a[0]=1,a[0].b=2` replaces the
+//! item, and setting inside an existing value of another kind (even null) is an error.
+//! Deliberate differences: an empty key (`=x`, `a.`, `[0]=x`) and an unclosed `[` (`a[1=1`) are
+//! errors where Helm silently ignores the assignment, list nesting is bounded, `--set-file` reads
+//! local files only (no `-` for stdin, no URLs), and errors point at the column and mask the
+//! values of secret-looking keys.
 
-use super::{Map, Value};
+use super::{Map, Value, merge_user_layer};
 use crate::error::ValuesError;
 
-/// Which flag an argument came from; it decides how values are typed.
+/// Helm's `MaxIndex`: the largest list index a flag may set.
+const MAX_INDEX: i64 = 65_536;
+/// Helm's `MaxNestedNameLevel`: how many `.` a key may contain.
+const MAX_NESTING: usize = 30;
+/// Bound on `[i][j]…` nesting; Helm has none, this only keeps hostile input from exhausting the stack.
+const MAX_LIST_NESTING: usize = 256;
+/// Key-name fragments whose values are masked when an argument is echoed in an error.
+const SECRET_WORDS: [&str; 7] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "key",
+    "cookie",
+    "credential",
+];
+
+/// Which flag an argument came from; it decides how values are read and typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetKind {
     /// `--set`: infer bool/int/null.
@@ -15,38 +55,1256 @@ pub enum SetKind {
     File,
     /// `--set-json`: the value is JSON.
     Json,
+    /// `--set-literal`: the rest of the argument is the string value, verbatim.
+    Literal,
 }
 
-/// Apply one flag argument (`a.b=c,d=e`) to `dst`.
-pub fn apply_set(dst: &mut Map, kind: SetKind, arg: &str) -> Result<(), ValuesError> {
-    for pair in arg.split(',') {
-        let (key, val) = pair.split_once('=').ok_or_else(|| ValuesError::Set {
-            flag: "--set",
-            arg: arg.to_string(),
-            message: "expected key=value".into(),
-        })?;
-        let value = match kind {
-            SetKind::String => Value::String(val.into()),
-            _ => match val {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                "null" => Value::Null,
-                _ => val.parse::<i64>().map_or_else(|_| Value::String(val.into()), Value::Int),
-            },
-        };
-        let mut node = &mut *dst;
-        let parts: Vec<&str> = key.split('.').collect();
-        for part in &parts[..parts.len() - 1] {
-            let entry = node.entry(part.to_string()).or_insert_with(|| Value::Map(Map::new()));
-            if !matches!(entry, Value::Map(_)) {
-                *entry = Value::Map(Map::new());
-            }
-            node = match entry {
-                Value::Map(m) => m,
-                _ => unreachable!(),
-            };
+impl SetKind {
+    /// The command-line flag, for messages.
+    pub fn flag(self) -> &'static str {
+        match self {
+            SetKind::Set => "--set",
+            SetKind::String => "--set-string",
+            SetKind::File => "--set-file",
+            SetKind::Json => "--set-json",
+            SetKind::Literal => "--set-literal",
         }
-        node.insert(parts[parts.len() - 1].to_string(), value);
+    }
+}
+
+/// Apply one flag argument (`a.b=c,d=e`) to `dst`, the user values merged so far (Helm parses
+/// straight into them, so a key can extend a list or map from a values file).
+pub fn apply_set(dst: &mut Map, kind: SetKind, arg: &str) -> Result<(), ValuesError> {
+    let trimmed = arg.trim();
+    if kind == SetKind::Json && trimmed.starts_with('{') {
+        return apply_json_object(dst, arg);
+    }
+    let mut parser = Parser {
+        chars: arg.chars().collect(),
+        pos: 0,
+        kind,
+        list_depth: 0,
+    };
+    parser.parse(dst).map_err(|f| ValuesError::Set {
+        flag: kind.flag(),
+        arg: masked(kind, arg),
+        column: Some(f.at + 1),
+        message: f.message,
+    })
+}
+
+/// `--set-json '{"a":{"b":1}}'`: a whole JSON object, merged like a values file (Helm v4).
+fn apply_json_object(dst: &mut Map, arg: &str) -> Result<(), ValuesError> {
+    let lead = arg.len() - arg.trim_start().len();
+    let text = arg.trim();
+    let object = serde_json::from_str::<serde_json::Value>(text)
+        .map_err(|e| (json_message(&e), lead + byte_of(text, e.line(), e.column())))
+        .and_then(|v| match v {
+            serde_json::Value::Object(o) => Ok(o),
+            _ => Err(("expected a JSON object".to_string(), lead)),
+        });
+    match object {
+        Ok(o) => {
+            merge_user_layer(dst, o.into_iter().map(|(k, v)| (k, from_json(v))).collect());
+            Ok(())
+        }
+        Err((message, byte)) => Err(ValuesError::Set {
+            flag: SetKind::Json.flag(),
+            arg: if contains_secret_word(arg) {
+                "{…}".into()
+            } else {
+                arg.to_string()
+            },
+            column: Some(arg.get(..byte).map_or(1, |s| s.chars().count() + 1)),
+            message,
+        }),
+    }
+}
+
+/// Where parsing stopped and why; `at` is a 0-based char index into the argument.
+struct Failure {
+    message: String,
+    at: usize,
+}
+
+fn fail<T>(at: usize, message: impl Into<String>) -> Result<T, Failure> {
+    Err(Failure {
+        message: message.into(),
+        at,
+    })
+}
+
+/// Helm's `io.EOF` signal: `More` means another assignment may follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    More,
+    End,
+}
+
+/// What follows a `=`.
+enum ListOrNot {
+    List(Vec<Value>),
+    NotList,
+    End,
+}
+
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+    kind: SetKind,
+    list_depth: usize,
+}
+
+impl Parser {
+    fn parse(&mut self, data: &mut Map) -> Result<(), Failure> {
+        while self.key(data, 0, "")? == Step::More {}
+        Ok(())
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    /// Read up to (and consume) the first char of `stop`; `\x` stands for `x` except in
+    /// `--set-literal`. `None` means the argument ended first.
+    fn until(&mut self, stop: &[char]) -> (String, Option<char>) {
+        let mut out = String::new();
+        while let Some(c) = self.peek() {
+            self.pos += 1;
+            if stop.contains(&c) {
+                return (out, Some(c));
+            }
+            if c == '\\' && self.kind != SetKind::Literal {
+                match self.peek() {
+                    Some(next) => {
+                        self.pos += 1;
+                        out.push(next);
+                    }
+                    None => return (out, None),
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        (out, None)
+    }
+
+    /// One assignment into `data` (`prefix` is the dotted path of `data`, for messages).
+    fn key(&mut self, data: &mut Map, level: usize, prefix: &str) -> Result<Step, Failure> {
+        let start = self.pos;
+        let stop: &[char] = if self.kind == SetKind::Literal {
+            &['=', '[', '.']
+        } else {
+            &['=', '[', ',', '.']
+        };
+        let (name, last) = self.until(stop);
+        let sep = self.pos.saturating_sub(1);
+        let path = join(prefix, &name);
+        match last {
+            None if name.is_empty() => Ok(Step::End),
+            None => fail(self.pos, format!("key `{path}` has no value: expected `=`")),
+            Some(',') if name.is_empty() => fail(sep, "unexpected `,`: expected a key"),
+            Some(',') => fail(
+                sep,
+                format!("key `{path}` has no value: expected `=` before `,`"),
+            ),
+            Some(c) if name.is_empty() => fail(start, format!("empty key name before `{c}`")),
+            Some('[') => {
+                let index = self.index()?;
+                let mut list = match data.get_mut(&name) {
+                    None => Vec::new(),
+                    Some(Value::List(l)) => std::mem::take(l),
+                    Some(other) => return fail(sep, conflict(&path, other, "a list")),
+                };
+                let step = self.list_item(&mut list, index, level, &path)?;
+                data.insert(name, Value::List(list));
+                Ok(step)
+            }
+            Some('=') => {
+                let (value, step) = self.value(sep + 1)?;
+                data.insert(name, value);
+                Ok(step)
+            }
+            _ => {
+                let level = level + 1;
+                if level > MAX_NESTING {
+                    return fail(
+                        sep,
+                        format!("key nested more than {MAX_NESTING} levels deep (Helm's limit)"),
+                    );
+                }
+                self.expect_more(&path)?;
+                match data.get_mut(&name) {
+                    Some(Value::Map(inner)) => self.key(inner, level, &path),
+                    Some(other) => fail(sep, conflict(&path, other, "a map")),
+                    None => {
+                        let mut inner = Map::new();
+                        let step = self.key(&mut inner, level, &path)?;
+                        if !inner.is_empty() {
+                            data.insert(name, Value::Map(inner));
+                        }
+                        Ok(step)
+                    }
+                }
+            }
+        }
+    }
+
+    /// An error when the argument ends right after a `.` (Helm silently ignores `a.`).
+    fn expect_more(&self, path: &str) -> Result<(), Failure> {
+        match self.peek() {
+            None => fail(
+                self.pos,
+                format!("`{path}.` ends the argument: expected a key after `.`"),
+            ),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The index after a `[`, up to its `]`: `(index, column of its first char)`.
+    fn index(&mut self) -> Result<(i64, usize), Failure> {
+        let start = self.pos;
+        let (text, last) = self.until(&[']']);
+        if last.is_none() {
+            return fail(start.saturating_sub(1), "`[` without a closing `]`");
+        }
+        match text.parse::<i64>() {
+            Ok(i) => Ok((i, start)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+                ) =>
+            {
+                fail(
+                    start,
+                    format!("index `{text}` is out of range (at most {MAX_INDEX})"),
+                )
+            }
+            Err(_) => fail(start, format!("invalid index `{text}`: expected a number")),
+        }
+    }
+
+    /// What follows `name[index]`: `=value`, `.key…`, `[index]…` or the end of the argument.
+    fn list_item(
+        &mut self,
+        list: &mut Vec<Value>,
+        (i, at): (i64, usize),
+        level: usize,
+        path: &str,
+    ) -> Result<Step, Failure> {
+        if i < 0 {
+            return fail(at, format!("negative index `{i}`"));
+        }
+        let item_path = format!("{path}[{i}]");
+        let start = self.pos;
+        let (extra, last) = self.until(&['[', '.', '=']);
+        let sep = self.pos.saturating_sub(1);
+        if !extra.is_empty() {
+            return fail(
+                start,
+                format!("unexpected `{extra}` after `{item_path}`: expected `.`, `[` or `=`"),
+            );
+        }
+        let slot = usize::try_from(i).unwrap_or(usize::MAX);
+        match last {
+            // Helm: `list[0]` with nothing after it keeps the list as it is.
+            None => Ok(Step::End),
+            Some('=') => {
+                let (value, _) = self.value(sep + 1)?;
+                set_index(list, (i, at), value)?;
+                Ok(Step::More)
+            }
+            Some('[') => {
+                let next = self.index()?;
+                self.list_depth += 1;
+                if self.list_depth > MAX_LIST_NESTING {
+                    return fail(
+                        sep,
+                        format!("lists nested more than {MAX_LIST_NESTING} levels deep"),
+                    );
+                }
+                let mut inner = match list.get_mut(slot) {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::List(l)) => std::mem::take(l),
+                    Some(other) => return fail(sep, conflict(&item_path, other, "a list")),
+                };
+                let step = self.list_item(&mut inner, next, level, &item_path)?;
+                self.list_depth -= 1;
+                if step == Step::End {
+                    if let Some(Value::List(l)) = list.get_mut(slot) {
+                        *l = inner;
+                    }
+                    return Ok(Step::End);
+                }
+                set_index(list, (i, at), Value::List(inner))?;
+                Ok(Step::More)
+            }
+            _ => {
+                self.expect_more(&item_path)?;
+                if let Some(existing) = list.get_mut(slot) {
+                    // Helm: a later `a[0].b` replaces whatever `a[0]` held ("indices out of order").
+                    if !matches!(existing, Value::Map(_)) {
+                        *existing = Value::Map(Map::new());
+                    }
+                    match existing {
+                        Value::Map(inner) => self.key(inner, level, &item_path),
+                        _ => Ok(Step::End),
+                    }
+                } else {
+                    let mut inner = Map::new();
+                    if self.key(&mut inner, level, &item_path)? == Step::End {
+                        return Ok(Step::End);
+                    }
+                    set_index(list, (i, at), Value::Map(inner))?;
+                    Ok(Step::More)
+                }
+            }
+        }
+    }
+
+    /// The value after a `=` (at char `at`), read as this flag reads values.
+    fn value(&mut self, at: usize) -> Result<(Value, Step), Failure> {
+        match self.kind {
+            SetKind::Literal => {
+                let rest: String = self.chars[self.pos.min(self.chars.len())..]
+                    .iter()
+                    .collect();
+                self.pos = self.chars.len();
+                Ok((Value::String(rest), Step::More))
+            }
+            SetKind::Json => {
+                if self.empty_value() {
+                    return Ok((Value::Null, Step::More));
+                }
+                let value = self.json()?;
+                self.empty_value();
+                Ok((value, Step::More))
+            }
+            _ => match self.list_value()? {
+                ListOrNot::List(items) => Ok((Value::List(items), Step::More)),
+                // Helm: `a=` at the very end is the empty string.
+                ListOrNot::End => Ok((Value::String(String::new()), Step::End)),
+                ListOrNot::NotList => {
+                    let (text, _) = self.until(&[',']);
+                    Ok((self.read(text, at)?, Step::More))
+                }
+            },
+        }
+    }
+
+    /// `{a,b}` after a `=`.
+    fn list_value(&mut self) -> Result<ListOrNot, Failure> {
+        match self.peek() {
+            None => return Ok(ListOrNot::End),
+            Some('{') => {}
+            Some(_) => return Ok(ListOrNot::NotList),
+        }
+        let open = self.pos;
+        self.pos += 1;
+        let mut items = Vec::new();
+        loop {
+            let start = self.pos;
+            let (text, last) = self.until(&[',', '}']);
+            match last {
+                None => return fail(open, "list `{` without a closing `}`"),
+                Some('}') => {
+                    if self.peek() == Some(',') {
+                        self.pos += 1;
+                    }
+                    items.push(self.read(text, start)?);
+                    return Ok(ListOrNot::List(items));
+                }
+                _ => items.push(self.read(text, start)?),
+            }
+        }
+    }
+
+    /// Turn the text of one value (starting at char `at`) into a value.
+    fn read(&self, text: String, at: usize) -> Result<Value, Failure> {
+        match self.kind {
+            SetKind::Set => Ok(typed(text)),
+            SetKind::File => match std::fs::read_to_string(&text) {
+                Ok(contents) => Ok(Value::String(contents)),
+                Err(e) => fail(at, format!("cannot read `{text}`: {e}")),
+            },
+            _ => Ok(Value::String(text)),
+        }
+    }
+
+    /// Skip blanks, then a `,`; true when no value follows (Helm's `emptyVal`).
+    fn empty_value(&mut self) -> bool {
+        while let Some(c) = self.peek() {
+            if c == ',' {
+                self.pos += 1;
+                return true;
+            }
+            if !c.is_whitespace() {
+                return false;
+            }
+            self.pos += 1;
+        }
+        true
+    }
+
+    /// One JSON value starting here; what follows it is left for the next assignment.
+    fn json(&mut self) -> Result<Value, Failure> {
+        let rest: String = self.chars[self.pos..].iter().collect();
+        let mut stream = serde_json::Deserializer::from_str(&rest).into_iter::<serde_json::Value>();
+        match stream.next() {
+            Some(Ok(value)) => {
+                self.pos += rest
+                    .get(..stream.byte_offset())
+                    .map_or(0, |s| s.chars().count());
+                Ok(from_json(value))
+            }
+            Some(Err(e)) => {
+                let byte = byte_of(&rest, e.line(), e.column());
+                fail(
+                    self.pos + rest.get(..byte).map_or(0, |s| s.chars().count()),
+                    json_message(&e),
+                )
+            }
+            None => Ok(Value::Null),
+        }
+    }
+}
+
+/// Helm's `setIndex`: pad with nulls up to `i`, then store.
+fn set_index(list: &mut Vec<Value>, (i, at): (i64, usize), value: Value) -> Result<(), Failure> {
+    if i > MAX_INDEX {
+        return fail(
+            at,
+            format!("index {i} is greater than the maximum of {MAX_INDEX} (Helm's limit)"),
+        );
+    }
+    let i = usize::try_from(i).unwrap_or(0);
+    if list.len() <= i {
+        list.resize(i + 1, Value::Null);
+    }
+    if let Some(slot) = list.get_mut(i) {
+        *slot = value;
     }
     Ok(())
+}
+
+/// Helm's `typedVal` for `--set`: bool, null, decimal integer, else string.
+fn typed(text: String) -> Value {
+    if fold_eq(&text, "true") {
+        return Value::Bool(true);
+    }
+    if fold_eq(&text, "false") {
+        return Value::Bool(false);
+    }
+    if fold_eq(&text, "null") {
+        return Value::Null;
+    }
+    if text == "0" {
+        return Value::Int(0);
+    }
+    // Go's ParseInt accepts a sign, so `-05` is -5 while `05` stays a string.
+    if let (false, Ok(i)) = (text.starts_with('0'), text.parse::<i64>()) {
+        return Value::Int(i);
+    }
+    Value::String(text)
+}
+
+/// Go's `strings.EqualFold` against a lowercase ASCII word (`ſ` folds to `s`, the Kelvin sign to `k`).
+fn fold_eq(text: &str, word: &str) -> bool {
+    let fold = |c: char| match c {
+        'ſ' => 's',
+        '\u{212A}' => 'k',
+        c => c.to_ascii_lowercase(),
+    };
+    text.chars().map(fold).eq(word.chars())
+}
+
+/// JSON as Helm holds it: integer literals → Int, other numbers → Float, objects → maps.
+fn from_json(json: serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::String(s),
+        serde_json::Value::Array(a) => Value::List(a.into_iter().map(from_json).collect()),
+        serde_json::Value::Object(o) => {
+            Value::Map(o.into_iter().map(|(k, v)| (k, from_json(v))).collect())
+        }
+    }
+}
+
+/// serde_json's message without its ` at line L column C` suffix (we give our own column).
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
+    format!("invalid JSON: {text}")
+}
+
+/// Byte offset of serde_json's 1-based line/column in `text`.
+fn byte_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (line_start + column.saturating_sub(1)).min(text.len())
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// "cannot use `a` as a map: it already holds a number" — never the value itself.
+fn conflict(path: &str, existing: &Value, wanted: &str) -> String {
+    let held = match existing {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::Float(_) => "a number",
+        Value::String(_) => "a string",
+        Value::List(_) => "a list",
+        Value::Map(_) => "a map",
+    };
+    format!(
+        "cannot use `{path}` as {wanted}: it already holds {held} (from a values file or an earlier flag)"
+    )
+}
+
+fn contains_secret_word(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    SECRET_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// The argument as echoed in errors: values of secret-looking keys (`password`, `token`, …)
+/// become `*`, one per char, so columns still line up. A best-effort scan of the grammar:
+/// `{…}`, `[…]` and JSON strings keep their commas.
+fn masked(kind: SetKind, arg: &str) -> String {
+    let mut chars: Vec<char> = arg.chars().collect();
+    if kind == SetKind::File {
+        return arg.to_string();
+    }
+    let escapes = kind != SetKind::Literal;
+    let mut key_start = 0;
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if escapes => i += 1,
+            ',' if kind != SetKind::Literal => key_start = i + 1,
+            '=' => {
+                let key: String = chars[key_start..i].iter().collect();
+                let last = key.rsplit(['.', ']']).next().unwrap_or_default();
+                let end = value_end(&chars, i + 1, kind);
+                if contains_secret_word(last) {
+                    chars[i + 1..end].iter_mut().for_each(|c| *c = '*');
+                }
+                i = end;
+                key_start = end + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    chars.into_iter().collect()
+}
+
+/// Where the value starting at `from` ends: the next `,` outside brackets and quotes.
+fn value_end(chars: &[char], from: usize, kind: SetKind) -> usize {
+    if kind == SetKind::Literal {
+        return chars.len();
+    }
+    let (mut depth, mut quoted, mut i) = (0usize, false, from);
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '"' if kind == SetKind::Json => quoted = !quoted,
+            '{' | '[' if !quoted => depth += 1,
+            '}' | ']' if !quoted => depth = depth.saturating_sub(1),
+            ',' if !quoted && depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    chars.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::parse_document;
+
+    fn yaml(text: &str) -> Map {
+        parse_document(text, "expected.yaml")
+            .map(|(m, _)| m)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    /// Apply `arg` over the values `before` (YAML text).
+    fn apply(kind: SetKind, before: &str, arg: &str) -> Result<Map, String> {
+        let mut dst = yaml(before);
+        apply_set(&mut dst, kind, arg)
+            .map(|()| dst)
+            .map_err(|e| e.to_string())
+    }
+
+    use SetKind::{Json, Literal, Set, String as Str};
+
+    /// `(flag, values before, argument, values after)`; one row per case, Helm's
+    /// `pkg/strvals/parser_test.go` first (TestParseSet, TestParseInto, TestParseIntoString,
+    /// TestParseJSON, TestParseSetNestedLevels, TestSetIndex), then st2k8s' own.
+    const OK: &[(SetKind, &str, &str, &str)] = &[
+        // TestParseSet, string rows (ParseString)
+        (
+            Str,
+            "",
+            "long_int_string=1234567890",
+            "long_int_string: '1234567890'",
+        ),
+        (Str, "", "boolean=true", "boolean: 'true'"),
+        (Str, "", "is_null=null", "is_null: 'null'"),
+        (Str, "", "zero=0", "zero: '0'"),
+        // TestParseSet (Parse)
+        (
+            Set,
+            "",
+            "name1=null,f=false,t=true",
+            "{name1: null, f: false, t: true}",
+        ),
+        (Set, "", "name1=value1", "name1: value1"),
+        (
+            Set,
+            "",
+            "name1=value1,name2=value2",
+            "{name1: value1, name2: value2}",
+        ),
+        (
+            Set,
+            "",
+            "name1=value1,name2=value2,",
+            "{name1: value1, name2: value2}",
+        ),
+        (Set, "", "name1=,name2=value2", "{name1: '', name2: value2}"),
+        (Set, "", "leading_zeros=00009", "leading_zeros: '00009'"),
+        (Set, "", "zero_int=0", "zero_int: 0"),
+        (Set, "", "long_int=1234567890", "long_int: 1234567890"),
+        (Set, "", "boolean=true", "boolean: true"),
+        (Set, "", "is_null=null", "is_null: null"),
+        (
+            Set,
+            "",
+            r"name1=one\,two,name2=three\,four",
+            "{name1: 'one,two', name2: 'three,four'}",
+        ),
+        (
+            Set,
+            "",
+            r"name1=one\=two,name2=three\=four",
+            "{name1: 'one=two', name2: 'three=four'}",
+        ),
+        (
+            Set,
+            "",
+            "name1=one two three,name2=three two one",
+            "{name1: one two three, name2: three two one}",
+        ),
+        (Set, "", "outer.inner=value", "outer: {inner: value}"),
+        (
+            Set,
+            "",
+            "outer.middle.inner=value",
+            "outer: {middle: {inner: value}}",
+        ),
+        (
+            Set,
+            "",
+            "outer.inner1=value,outer.inner2=value2",
+            "outer: {inner1: value, inner2: value2}",
+        ),
+        (
+            Set,
+            "",
+            "outer.inner1=value,outer.middle.inner=value",
+            "outer: {inner1: value, middle: {inner: value}}",
+        ),
+        (Set, "", "name1.name2=", "name1: {name2: ''}"),
+        (Set, "", "name1={value1,value2}", "name1: [value1, value2]"),
+        (
+            Set,
+            "",
+            "name1={value1,value2},name2={value1,value2}",
+            "{name1: [value1, value2], name2: [value1, value2]}",
+        ),
+        (Set, "", "name1={1021,902}", "name1: [1021, 902]"),
+        (
+            Set,
+            "",
+            "name1.name2={value1,value2}",
+            "name1: {name2: [value1, value2]}",
+        ),
+        (Set, "", "list[0]=foo", "list: [foo]"),
+        (Set, "", "list[0].foo=bar", "list: [{foo: bar}]"),
+        (
+            Set,
+            "",
+            "list[0].foo=bar,list[0].hello=world",
+            "list: [{foo: bar, hello: world}]",
+        ),
+        (Set, "", "list[0]=foo,list[1]=bar", "list: [foo, bar]"),
+        (Set, "", "list[0]=foo,list[1]=bar,", "list: [foo, bar]"),
+        (
+            Set,
+            "",
+            "list[0]=foo,list[3]=bar",
+            "list: [foo, null, null, bar]",
+        ),
+        (Set, "", "noval[0]", "noval: []"),
+        (Set, "", "noval[0]=", "noval: ['']"),
+        (Set, "", "nested[0][0]=1", "nested: [[1]]"),
+        (Set, "", "nested[1][1]=1", "nested: [null, [null, 1]]"),
+        (
+            Set,
+            "",
+            "name1.name2[0].foo=bar,name1.name2[1].foo=bar",
+            "name1: {name2: [{foo: bar}, {foo: bar}]}",
+        ),
+        (
+            Set,
+            "",
+            "name1.name2[1].foo=bar,name1.name2[0].foo=bar",
+            "name1: {name2: [{foo: bar}, {foo: bar}]}",
+        ),
+        (
+            Set,
+            "",
+            "name1.name2[1].foo=bar",
+            "name1: {name2: [null, {foo: bar}]}",
+        ),
+        // TestParseInto (ParseInto over existing values; second arguments applied as a second flag below)
+        (
+            Set,
+            "outer: {inner1: overwrite, inner2: value2}",
+            "outer.inner1=value1,outer.inner3=value3,outer.inner4=4",
+            "outer: {inner1: value1, inner2: value2, inner3: value3, inner4: 4}",
+        ),
+        (
+            Set,
+            "listOuter: [[{type: listValue}]]",
+            "listOuter[0][0].status=alive",
+            "listOuter: [[{type: listValue, status: alive}]]",
+        ),
+        (
+            Set,
+            "listOuter: [[{type: listValue}]]",
+            "listOuter[1][0].status=alive",
+            "listOuter: [[{type: listValue}], [{status: alive}]]",
+        ),
+        (
+            Set,
+            "listOuter: [[[{exited: old}], [{type: listValue}]]]",
+            "listOuter[0][0][1].status=alive",
+            "listOuter: [[[{exited: old}, {status: alive}], [{type: listValue}]]]",
+        ),
+        (
+            Set,
+            "listOuter: [[[{exited: old}]]]",
+            "listOuter[0][1][0].type=listValue",
+            "listOuter: [[[{exited: old}], [{type: listValue}]]]",
+        ),
+        // TestParseIntoString
+        (
+            Str,
+            "outer: {inner1: overwrite, inner2: value2}",
+            "outer.inner1=1,outer.inner3=3",
+            "outer: {inner1: '1', inner2: value2, inner3: '3'}",
+        ),
+        // TestParseJSON
+        (
+            Json,
+            "outer: {inner1: overwrite, inner2: value2}",
+            r#"outer.inner1="1",outer.inner3=3,outer.inner4=true,outer.inner5="true""#,
+            "outer: {inner1: '1', inner2: value2, inner3: 3, inner4: true, inner5: 'true'}",
+        ),
+        (
+            Json,
+            "outer: {inner1: {x: overwrite}, inner2: value2, inner3: [overwrite]}",
+            r#"outer.inner1={"a":"1","b":2,"c":[1,2,3]},outer.inner3=["new value 1","new value 2"],outer.inner4={"aa":"1","bb":2,"cc":[1,2,3]},outer.inner5=[{"A":"1","B":2,"C":[1,2,3]}]"#,
+            "outer: {inner1: {a: '1', b: 2, c: [1, 2, 3]}, inner2: value2, inner3: [new value 1, new value 2], inner4: {aa: '1', bb: 2, cc: [1, 2, 3]}, inner5: [{A: '1', B: 2, C: [1, 2, 3]}]}",
+        ),
+        (
+            Json,
+            "outer: {inner1: {x: overwrite}, inner2: value2}",
+            r#"outer.inner1=,outer.inner3={"aa":"1","bb":2,"cc":[1,2,3]},outer.inner3.cc[1]=null"#,
+            "outer: {inner1: null, inner2: value2, inner3: {aa: '1', bb: 2, cc: [1, null, 3]}}",
+        ),
+        // TestParseSetNestedLevels: 30 dots is the most Helm allows
+        (
+            Set,
+            "",
+            "outer.middle.inner=value",
+            "outer: {middle: {inner: value}}",
+        ),
+        (
+            Set,
+            "",
+            "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1",
+            "a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {b: 1}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}",
+        ),
+        // TestSetIndex: short, equal, long
+        (Set, "l: [0, 1]", "l[2]=2", "l: [0, 1, 2]"),
+        (Set, "l: [0, 1]", "l[1]=2", "l: [0, 2]"),
+        (
+            Set,
+            "l: [0, 1, 2, 3, 4, 5]",
+            "l[3]=4",
+            "l: [0, 1, 2, 4, 4, 5]",
+        ),
+        // typing (Helm's typedVal)
+        (
+            Set,
+            "",
+            "a=TRUE,b=False,c=NuLL,d=-05,e=+5,f=-0,g=00,h=0x1F,i=1.5,j=1e3,k=9223372036854775808",
+            "{a: true, b: false, c: null, d: -5, e: 5, f: 0, g: '00', h: '0x1F', i: '1.5', j: '1e3', k: '9223372036854775808'}",
+        ),
+        (
+            Set,
+            "",
+            "a=falſe,b=yes,c=on,d=~,e= 1",
+            "{a: false, b: 'yes', c: 'on', d: '~', e: ' 1'}",
+        ),
+        (
+            Str,
+            "",
+            "a=null,b={1,true}",
+            "{a: 'null', b: ['1', 'true']}",
+        ),
+        // escapes: any char after a backslash is literal, also in keys and list items
+        (
+            Set,
+            "",
+            r"a\.b=1,c\[0\]=2,d\,e=3,f\=g=4",
+            "{a.b: 1, 'c[0]': 2, 'd,e': 3, 'f=g': 4}",
+        ),
+        (
+            Set,
+            "",
+            r"a=\{x},b=x\\y,c=x\y,d={x\,y,z\}}",
+            r"{a: '{x}', b: 'x\y', c: xy, d: ['x,y', 'z}']}",
+        ),
+        (
+            Set,
+            "",
+            r"st2.packs.configs.core\.yaml=null",
+            "st2: {packs: {configs: {core.yaml: null}}}",
+        ),
+        (Set, "", r"a=x\", "a: x"),
+        // list values
+        (Set, "", "a={}", "a: ['']"),
+        (Set, "", "a={x,},b=1", "{a: [x, ''], b: 1}"),
+        (Set, "", "a={x}", "a: [x]"),
+        (Set, "", "a={ x , y }", "a: [' x ', ' y ']"),
+        (Set, "", "a=x{y},b=}", "{a: 'x{y}', b: '}'}"),
+        // indexes, padding, nesting, Helm's index forms
+        (Set, "", "a[+1]=2", "a: [null, 2]"),
+        (Set, "", "a[2]=x,a[0]=z", "a: [z, null, x]"),
+        (Set, "", "a[0]=1,a[0].b=2", "a: [{b: 2}]"),
+        (Set, "", "a[1][1][1]=x", "a: [null, [null, [null, x]]]"),
+        (Set, "", "a[0]={u,v}", "a: [[u, v]]"),
+        (Set, "", "a[0]", "a: []"),
+        (Set, "a: [1, 2]", "a[5]", "a: [1, 2]"),
+        (Set, "a: [[1], 2]", "a[0][0]", "a: [[1], 2]"),
+        (
+            Set,
+            "a: [null, [7]]",
+            "a[0][0]=1,a[1][1]=8",
+            "a: [[1], [7, 8]]",
+        ),
+        // null deletes nothing here: it is stored, `coalesce` later drops the default key
+        (Set, "a: {b: 1, c: 2}", "a.b=null", "a: {b: null, c: 2}"),
+        (Set, "a: [1, 2, 3]", "a={4}", "a: [4]"),
+        (Set, "a: {b: 1}", "a=x", "a: x"),
+        // --set-json
+        (
+            Json,
+            "",
+            r#"a=1 b=[1,2],c= ,d={"x":null}"#,
+            "{a: 1, b: [1, 2], c: null, d: {x: null}}",
+        ),
+        (
+            Json,
+            "",
+            r#"a=1.5,b=1.0,c=1e3,d=12345678901234567890,e="x,y""#,
+            "{a: 1.5, b: 1.0, c: 1000.0, d: 12345678901234567890.0, e: 'x,y'}",
+        ),
+        (Json, "", "a[1]=true,a[0]=", "a: [null, true]"),
+        (Json, "", "a=", "a: null"),
+        (
+            Json,
+            "a: {b: 1, c: 2}",
+            r#" {"a": {"c": 3, "d": [1]}, "e": null} "#,
+            "{a: {b: 1, c: 3, d: [1]}, e: null}",
+        ),
+        (Json, "", "{}", "{}"),
+        // --set-literal: no escapes, no `,` separator, the rest of the argument verbatim
+        (Literal, "", r"a.b=x,y\z", r"a: {b: 'x,y\z'}"),
+        (Literal, "", "c[1]={q}", "c: [null, '{q}']"),
+        (Literal, "", r"a\b=1,c=2", r"'a\b': '1,c=2'"),
+        (Literal, "", "a=", "a: ''"),
+        // trailing commas and empty arguments
+        (Set, "", "", "{}"),
+        (Set, "", "a=1,", "a: 1"),
+    ];
+
+    #[test]
+    fn helm_rows() {
+        let failures: Vec<String> = OK
+            .iter()
+            .filter_map(
+                |(kind, before, arg, after)| match apply(*kind, before, arg) {
+                    Ok(got) if got == yaml(after) => None,
+                    Ok(got) => Some(format!(
+                        "{} `{arg}` over `{before}`: got {got:?}",
+                        kind.flag()
+                    )),
+                    Err(e) => Some(format!("{} `{arg}`: unexpected error: {e}", kind.flag())),
+                },
+            )
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn largest_index_pads_with_nulls() {
+        let got = apply(Set, "", "a[65536]=x").expect("Helm's MaxIndex is allowed");
+        let list = got["a"].as_list();
+        assert_eq!(list.len(), 65_537);
+        assert!(list[..65_536].iter().all(Value::is_null));
+        assert_eq!(list[65_536], Value::String("x".into()));
+    }
+
+    /// TestParseFile / TestParseIntoFile: the value names a file whose text becomes the string.
+    #[test]
+    fn set_file_reads_files() {
+        let dir = std::env::temp_dir().join(format!("st2k8s-set-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let (one, two) = (dir.join("one.txt"), dir.join("two,x.txt"));
+        std::fs::write(&one, "value1\n").expect("write");
+        std::fs::write(&two, "true").expect("write");
+        let (one, two) = (one.display().to_string(), two.display().to_string());
+        let escaped = two.replace(',', r"\,");
+        let got = apply(
+            SetKind::File,
+            "",
+            &format!("name1={one},b.c[1]={{{one},{escaped}}},e="),
+        )
+        .expect("reads");
+        let want = yaml(r#"{name1: "value1\n", b: {c: [null, ["value1\n", 'true']]}, e: ''}"#);
+        assert_eq!(got, want);
+
+        let missing = dir.join("missing.txt").display().to_string();
+        let err = apply(SetKind::File, "", &format!("a={one},st2.ssh_key={missing}"))
+            .expect_err("missing file");
+        let column = one.chars().count() + 16;
+        assert!(
+            err.starts_with(&format!(
+                "--set-file `a={one},st2.ssh_key={missing}`: cannot read `{missing}`: "
+            )),
+            "{err}"
+        );
+        assert!(err.ends_with(&format!(" at column {column}")), "{err}");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    /// `(flag, values before, argument, the whole error message)`.
+    const ERR: &[(SetKind, &str, &str, &str)] = &[
+        // Helm's error rows
+        (
+            Set,
+            "",
+            "name1=value1,,,,name2=value2,",
+            "--set `name1=value1,,,,name2=value2,`: unexpected `,`: expected a key at column 14",
+        ),
+        (
+            Set,
+            "",
+            "name1,name2=",
+            "--set `name1,name2=`: key `name1` has no value: expected `=` before `,` at column 6",
+        ),
+        (
+            Set,
+            "",
+            "name1,name2=value2",
+            "--set `name1,name2=value2`: key `name1` has no value: expected `=` before `,` at column 6",
+        ),
+        (
+            Set,
+            "",
+            r"name1,name2=value2\",
+            r"--set `name1,name2=value2\`: key `name1` has no value: expected `=` before `,` at column 6",
+        ),
+        (
+            Set,
+            "",
+            "name1,name2",
+            "--set `name1,name2`: key `name1` has no value: expected `=` before `,` at column 6",
+        ),
+        (
+            Set,
+            "",
+            "name1.name2",
+            "--set `name1.name2`: key `name1.name2` has no value: expected `=` at column 12",
+        ),
+        (
+            Set,
+            "",
+            "name1.name2,name1.name3",
+            "--set `name1.name2,name1.name3`: key `name1.name2` has no value: expected `=` before `,` at column 12",
+        ),
+        (
+            Set,
+            "",
+            "name1.=name2",
+            "--set `name1.=name2`: empty key name before `=` at column 7",
+        ),
+        (
+            Set,
+            "",
+            "name1.,name2",
+            "--set `name1.,name2`: unexpected `,`: expected a key at column 7",
+        ),
+        (
+            Set,
+            "",
+            "name1={1021,902",
+            "--set `name1={1021,902`: list `{` without a closing `}` at column 7",
+        ),
+        (
+            Set,
+            "",
+            "list[0].foo=bar,list[-30].hello=world",
+            "--set `list[0].foo=bar,list[-30].hello=world`: negative index `-30` at column 22",
+        ),
+        (
+            Set,
+            "",
+            "list[0]=foo,list[-20]=bar",
+            "--set `list[0]=foo,list[-20]=bar`: negative index `-20` at column 18",
+        ),
+        (
+            Set,
+            "",
+            "illegal[0]name.foo=bar",
+            "--set `illegal[0]name.foo=bar`: unexpected `name` after `illegal[0]`: expected `.`, `[` or `=` at column 11",
+        ),
+        (
+            Set,
+            "",
+            "]={}].",
+            "--set `]={}].`: `].` ends the argument: expected a key after `.` at column 7",
+        ),
+        (
+            Set,
+            "",
+            "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1",
+            "--set `a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1`: key nested more than 30 levels deep (Helm's limit) at column 62",
+        ),
+        (
+            Set,
+            "",
+            "l[65537]=x",
+            "--set `l[65537]=x`: index 65537 is greater than the maximum of 65536 (Helm's limit) at column 3",
+        ),
+        (
+            Json,
+            "",
+            r#"outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]"#,
+            r#"--set-json `outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]`: key `]` has no value: expected `=` at column 53"#,
+        ),
+        // indexes
+        (
+            Set,
+            "",
+            "a.b[x]=1",
+            "--set `a.b[x]=1`: invalid index `x`: expected a number at column 5",
+        ),
+        (
+            Set,
+            "",
+            "a[]=1",
+            "--set `a[]=1`: invalid index ``: expected a number at column 3",
+        ),
+        (
+            Set,
+            "",
+            "a[1=1",
+            "--set `a[1=1`: `[` without a closing `]` at column 2",
+        ),
+        (
+            Set,
+            "",
+            "a[99999999999999999999]=1",
+            "--set `a[99999999999999999999]=1`: index `99999999999999999999` is out of range (at most 65536) at column 3",
+        ),
+        (
+            Set,
+            "",
+            "a[0]x=1",
+            "--set `a[0]x=1`: unexpected `x` after `a[0]`: expected `.`, `[` or `=` at column 5",
+        ),
+        // type conflicts, within one argument and against earlier values
+        (
+            Set,
+            "",
+            "a=1,a.b=2",
+            "--set `a=1,a.b=2`: cannot use `a` as a map: it already holds a number (from a values file or an earlier flag) at column 6",
+        ),
+        (
+            Set,
+            "",
+            "a[0]=1,a.b=2",
+            "--set `a[0]=1,a.b=2`: cannot use `a` as a map: it already holds a list (from a values file or an earlier flag) at column 9",
+        ),
+        (
+            Set,
+            "",
+            "a.b=1,a[0]=2",
+            "--set `a.b=1,a[0]=2`: cannot use `a` as a list: it already holds a map (from a values file or an earlier flag) at column 8",
+        ),
+        (
+            Set,
+            "",
+            "a.b=1,a.b.c=2",
+            "--set `a.b=1,a.b.c=2`: cannot use `a.b` as a map: it already holds a number (from a values file or an earlier flag) at column 10",
+        ),
+        (
+            Set,
+            "a: null",
+            "a.b=1",
+            "--set `a.b=1`: cannot use `a` as a map: it already holds null (from a values file or an earlier flag) at column 2",
+        ),
+        (
+            Set,
+            "a: x",
+            "a[0]=1",
+            "--set `a[0]=1`: cannot use `a` as a list: it already holds a string (from a values file or an earlier flag) at column 2",
+        ),
+        (
+            Set,
+            "a: [x]",
+            "a[0][0]=1",
+            "--set `a[0][0]=1`: cannot use `a[0]` as a list: it already holds a string (from a values file or an earlier flag) at column 5",
+        ),
+        // empty keys and dangling separators (Helm ignores these silently)
+        (
+            Set,
+            "",
+            "=x",
+            "--set `=x`: empty key name before `=` at column 1",
+        ),
+        (
+            Set,
+            "",
+            "a.",
+            "--set `a.`: `a.` ends the argument: expected a key after `.` at column 3",
+        ),
+        (
+            Set,
+            "",
+            "[0]=x",
+            "--set `[0]=x`: empty key name before `[` at column 1",
+        ),
+        (
+            Set,
+            "",
+            "a[0].",
+            "--set `a[0].`: `a[0].` ends the argument: expected a key after `.` at column 6",
+        ),
+        (
+            Set,
+            "",
+            "a={x}y",
+            "--set `a={x}y`: key `y` has no value: expected `=` at column 7",
+        ),
+        (
+            Set,
+            "",
+            ",a=1",
+            "--set `,a=1`: unexpected `,`: expected a key at column 1",
+        ),
+        // --set-json
+        (
+            Json,
+            "",
+            "a=hello",
+            "--set-json `a=hello`: invalid JSON: expected value at column 3",
+        ),
+        (
+            Json,
+            "",
+            "a=[1,2",
+            "--set-json `a=[1,2`: invalid JSON: EOF while parsing a list at column 6",
+        ),
+        (
+            Json,
+            "",
+            "a=1x",
+            "--set-json `a=1x`: invalid JSON: trailing characters at column 4",
+        ),
+        (
+            Json,
+            "",
+            r#"{"a":1}x"#,
+            r#"--set-json `{"a":1}x`: invalid JSON: trailing characters at column 8"#,
+        ),
+        (
+            Json,
+            "",
+            r#"{"password":"hunter2""#,
+            "--set-json `{…}`: invalid JSON: EOF while parsing an object at column 21",
+        ),
+        // --set-literal
+        (
+            Literal,
+            "",
+            "a.b",
+            "--set-literal `a.b`: key `a.b` has no value: expected `=` at column 4",
+        ),
+        // secrets are masked, columns still line up
+        (
+            Set,
+            "",
+            "st2.password=hunter2,st2.x[y]=1",
+            "--set `st2.password=*******,st2.x[y]=1`: invalid index `y`: expected a number at column 28",
+        ),
+        (
+            Set,
+            "",
+            "redis.auth.password={a,b},x.",
+            "--set `redis.auth.password=*****,x.`: `x.` ends the argument: expected a key after `.` at column 29",
+        ),
+    ];
+
+    #[test]
+    fn error_rows() {
+        let failures: Vec<String> = ERR
+            .iter()
+            .filter_map(
+                |(kind, before, arg, want)| match apply(*kind, before, arg) {
+                    Ok(got) => Some(format!(
+                        "{} `{arg}`: expected an error, got {got:?}",
+                        kind.flag()
+                    )),
+                    Err(e) if e == *want => None,
+                    Err(e) => Some(format!("got:  {e}\nwant: {want}")),
+                },
+            )
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
 }

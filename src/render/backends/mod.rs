@@ -2,11 +2,11 @@
 //! external-dns (SPEC-chart.md §6). Each renders only when `<name>.enabled`.
 
 mod external_dns;
-mod mongodb;
-mod rabbitmq;
+pub mod mongodb;
+pub mod rabbitmq;
 mod redis;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use super::{Ctx, Object};
 use crate::values::Value;
@@ -29,10 +29,49 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// Images bitnami still publishes under `bitnami/` (everything else moved to `bitnamilegacy/`).
+const STILL_PUBLISHED: &[&str] = &["bitnami/minideb"];
+
+/// A bitnami subchart image, `<registry>/<repository>:<tag>` (bitnami common's image helper):
+/// `image` is the image block at values path `path` (for errors), `global` the subchart's
+/// `global`, whose `imageRegistry` wins over `image.registry` (SPEC-chart.md §6.0).
+///
+/// Bitnami removed its old images from Docker Hub and kept them under `bitnamilegacy/`, so a
+/// `bitnami/<name>` repository on `docker.io` becomes `bitnamilegacy/<name>` (same tag). Other
+/// repositories, and any repository on another registry (a user's mirror), stay as given.
+pub fn bitnami_image(image: &Value, global: &Value, path: &str) -> Result<String> {
+    let registry = go_text(global.key("imageRegistry").or(image.key("registry")));
+    let repository = go_text(image.key("repository"));
+    let tag = go_text(image.key("tag"));
+    if repository.is_empty() || tag.is_empty() {
+        bail!("`{path}.repository` and `{path}.tag` must both be set");
+    }
+    let repository = match repository.strip_prefix("bitnami/") {
+        Some(name)
+            if registry == "docker.io" && !STILL_PUBLISHED.contains(&repository.as_str()) =>
+        {
+            format!("bitnamilegacy/{name}")
+        }
+        _ => repository,
+    };
+    Ok(format!("{registry}/{repository}:{tag}"))
+}
+
+/// A value as the subchart templates print it: Go `%v`, null as the empty string (what `quote`
+/// and `toString` give for a missing key).
+pub fn go_text(value: &Value) -> String {
+    if value.is_null() {
+        String::new()
+    } else {
+        value.to_go_string()
+    }
+}
+
 /// Values keys of the enabled backends that the user set but st2k8s does not render (each
 /// backend names its own; the caller decides between a warning and an error).
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = mongodb::unsupported_keys(ctx);
+    out.extend(rabbitmq::unsupported_keys(ctx));
     if ctx.v("redis.enabled").truthy() {
         out.extend(redis::unsupported_keys(ctx));
     }
@@ -86,37 +125,31 @@ impl<'a> SubValues<'a> {
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
-        parsed.with_context(|| format!("`{}`: expected an integer, found `{}`", self.key(path), value.to_go_string()))
+        parsed.with_context(|| {
+            format!(
+                "`{}`: expected an integer, found `{}`",
+                self.key(path),
+                value.to_go_string()
+            )
+        })
     }
 
     /// The value at `path` as JSON, deserialized into a typed Kubernetes field (`toYaml` pass-through).
     pub fn typed<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
-        serde_json::from_value(self.at(path).to_json()).with_context(|| format!("`{}`: invalid value", self.key(path)))
+        serde_json::from_value(self.at(path).to_json())
+            .with_context(|| format!("`{}`: invalid value", self.key(path)))
     }
 
     /// A `global.<key>` value as the subchart sees it: Helm gives subcharts the parent's
     /// `global` merged over their own, so the parent's wins.
     pub fn global(&self, ctx: &Ctx<'a>, key: &str) -> &'a Value {
         let parent = ctx.values.key("global").at(key);
-        if parent.is_null() { self.values.key("global").at(key) } else { parent }
+        if parent.is_null() {
+            self.values.key("global").at(key)
+        } else {
+            parent
+        }
     }
-}
-
-/// The image of a bitnami subchart container from its `image` block (`registry`, `repository`,
-/// `tag`), as bitnami's `<chart>.image` helpers build it: `global.imageRegistry` replaces the
-/// registry. Bitnami moved the old tags from `bitnami/` to `bitnamilegacy/`, so the chart's own
-/// default repository `legacy_default` (`bitnami/redis`) is rewritten to the pullable one; a
-/// repository the user chose stays as given (`None`: images bitnami still publishes).
-pub fn bitnami_image(ctx: &Ctx, sub: &SubValues, image_path: &str, legacy_default: Option<&str>) -> String {
-    let image = sub.at(image_path);
-    let registry = sub.global(ctx, "imageRegistry").non_empty().unwrap_or_else(|| image.key("registry"));
-    let mut repository = image.key("repository").to_go_string();
-    if Some(repository.as_str()) == legacy_default
-        && let Some(name) = repository.strip_prefix("bitnami/")
-    {
-        repository = format!("bitnamilegacy/{name}");
-    }
-    format!("{}/{repository}:{}", registry.to_go_string(), image.key("tag").to_go_string())
 }
 
 /// Helm's `tpl (toYaml block)` for pass-through blocks (affinity, tolerations…): every string
@@ -124,9 +157,14 @@ pub fn bitnami_image(ctx: &Ctx, sub: &SubValues, image_path: &str, legacy_defaul
 pub fn tpl_block(ctx: &Ctx, value: &Value, key: &str) -> Result<serde_json::Value> {
     Ok(match value {
         Value::String(s) => serde_json::Value::String(ctx.tpl(s, key)?),
-        Value::List(items) => items.iter().map(|v| tpl_block(ctx, v, key)).collect::<Result<_>>()?,
+        Value::List(items) => items
+            .iter()
+            .map(|v| tpl_block(ctx, v, key))
+            .collect::<Result<_>>()?,
         Value::Map(map) => serde_json::Value::Object(
-            map.iter().map(|(k, v)| Ok((k.clone(), tpl_block(ctx, v, key)?))).collect::<Result<_>>()?,
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), tpl_block(ctx, v, key)?)))
+                .collect::<Result<_>>()?,
         ),
         other => other.to_json(),
     })
@@ -134,23 +172,37 @@ pub fn tpl_block(ctx: &Ctx, value: &Value, key: &str) -> Result<serde_json::Valu
 
 /// `tpl (toYaml <path>)` of a subchart's pass-through block, as its typed Kubernetes field;
 /// `None` when the block is empty.
-pub fn tpl_typed<T: serde::de::DeserializeOwned>(ctx: &Ctx, sub: &SubValues, path: &str) -> Result<Option<T>> {
+pub fn tpl_typed<T: serde::de::DeserializeOwned>(
+    ctx: &Ctx,
+    sub: &SubValues,
+    path: &str,
+) -> Result<Option<T>> {
     let Some(block) = sub.at(path).non_empty() else {
         return Ok(None);
     };
     let key = sub.key(path);
     let json = tpl_block(ctx, block, &key)?;
-    serde_json::from_value(json).map(Some).with_context(|| format!("`{key}`: invalid value"))
+    serde_json::from_value(json)
+        .map(Some)
+        .with_context(|| format!("`{key}`: invalid value"))
 }
 
 /// A map of user labels or annotations from values, every value printed as a string.
 pub fn string_map(value: &Value) -> std::collections::BTreeMap<String, String> {
-    value.entries().map(|(k, v)| (k.clone(), v.to_go_string())).collect()
+    value
+        .entries()
+        .map(|(k, v)| (k.clone(), v.to_go_string()))
+        .collect()
 }
 
 /// An object of a custom resource kind k8s-openapi has no type for (the Prometheus operator's
 /// ServiceMonitor…), from its JSON body.
-pub fn custom_object(api_version: &str, kind: &str, name: String, body: serde_json::Value) -> Object {
+pub fn custom_object(
+    api_version: &str,
+    kind: &str,
+    name: String,
+    body: serde_json::Value,
+) -> Object {
     Object {
         api_version: api_version.into(),
         kind: kind.into(),
@@ -161,25 +213,41 @@ pub fn custom_object(api_version: &str, kind: &str, name: String, body: serde_js
 }
 
 /// Values keys below `sub` that the user set to something other than the default but that no
-/// builder reads: every leaf that differs from `defaults` (the key's built-in defaults) and
-/// lies outside `supported` (key paths relative to `sub`; a path covers everything below it).
-pub fn unread_keys(sub: &SubValues, defaults: &Value, supported: &[&str]) -> Vec<String> {
+/// builder reads: every leaf that differs from the built-in defaults (subchart defaults
+/// included) and lies outside `supported` (key paths relative to `sub`; a path covers
+/// everything below it).
+pub fn unread_keys(sub: &SubValues, supported: &[&str]) -> Vec<String> {
     fn walk(path: &str, value: &Value, default: &Value, supported: &[&str], out: &mut Vec<String>) {
-        let covered = supported.iter().any(|s| path == *s || path.strip_prefix(s).is_some_and(|r| r.starts_with('.')));
+        let covered = supported
+            .iter()
+            .any(|s| path == *s || path.strip_prefix(s).is_some_and(|r| r.starts_with('.')));
         if covered || value == default {
             return;
         }
         match value.as_map() {
             Some(map) if !map.is_empty() => {
                 for (k, v) in map {
-                    let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let child = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     walk(&child, v, default.key(k), supported, out);
                 }
             }
             _ => out.push(path.to_string()),
         }
     }
+    // The built-in values with this backend enabled, so that its subchart defaults are merged in.
+    let layer = crate::values::Layer::File {
+        name: format!("{} defaults", sub.name),
+        text: format!("{}:\n  enabled: true\n", sub.name),
+    };
+    // The built-in values always load; should they not, every changed key gets reported.
+    let defaults = crate::values::load(&[layer])
+        .map(|l| l.values)
+        .unwrap_or_default();
     let mut out = Vec::new();
-    walk("", sub.values, defaults, supported, &mut out);
+    walk("", sub.values, defaults.key(sub.name), supported, &mut out);
     out.into_iter().map(|p| sub.key(&p)).collect()
 }

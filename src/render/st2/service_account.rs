@@ -20,16 +20,32 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         return Ok(Vec::new());
     }
     // The `app.kubernetes.io/name` label is the chart name (or `nameOverride`), trimmed like Helm's.
-    let chart_name = ctx.v("nameOverride").non_empty().map_or_else(|| "stackstorm-ha".into(), Value::to_go_string);
-    let label_name: String = chart_name.chars().take(63).collect::<String>().trim_end_matches('-').to_string();
+    let chart_name = ctx
+        .v("nameOverride")
+        .non_empty()
+        .map_or_else(|| "stackstorm-ha".into(), Value::to_go_string);
+    let label_name: String = chart_name
+        .chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string();
     let mut metadata = meta::object_meta(ctx, name(ctx), &label_name)?;
     if let Some(labels) = metadata.labels.as_mut() {
         for (k, v) in ctx.v("serviceAccount.serviceAccountLabels").entries() {
             labels.insert(k.clone(), v.to_go_string());
         }
     }
-    if let Some(annotations) = ctx.v("serviceAccount.serviceAccountAnnotations").non_empty() {
-        metadata.annotations = Some(annotations.entries().map(|(k, v)| (k.clone(), v.to_go_string())).collect());
+    if let Some(annotations) = ctx
+        .v("serviceAccount.serviceAccountAnnotations")
+        .non_empty()
+    {
+        metadata.annotations = Some(
+            annotations
+                .entries()
+                .map(|(k, v)| (k.clone(), v.to_go_string()))
+                .collect(),
+        );
     }
     let image_pull_secrets = ctx.v("serviceAccount.pullSecret").non_empty().map(|s| {
         vec![LocalObjectReference {

@@ -39,11 +39,10 @@ pub(super) fn object(dns: &ExternalDns) -> Result<Object> {
     let container = Container {
         name: "external-dns".into(),
         image: Some(bitnami_image(
-            dns.ctx,
-            v,
-            "image",
-            Some("bitnami/external-dns"),
-        )),
+            v.at("image"),
+            v.at("global"),
+            &v.key("image"),
+        )?),
         image_pull_policy: Some(v.string("image.pullPolicy")),
         args: Some(args(dns)?),
         env: (!env_empty).then_some(env_vars),

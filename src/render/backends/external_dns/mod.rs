@@ -60,18 +60,15 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 
 /// Values keys under `external-dns` that the user changed but st2k8s does not render.
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    let Ok(defaults) = crate::values::backend_defaults(CHART_NAME) else {
-        return Vec::new();
-    };
-    unread_keys(&SubValues::new(ctx, CHART_NAME), &defaults, SUPPORTED)
+    unread_keys(&SubValues::new(ctx, CHART_NAME), SUPPORTED)
 }
 
 /// Every key path below `external-dns` this module reads. `rbac.apiVersion` is accepted and
 /// ignored: RBAC is always `v1`.
 const SUPPORTED: &[&str] = &[
     "enabled",
-    "global.imageRegistry",
-    "global.imagePullSecrets",
+    // Globals are the parent's keys (copied into every subchart); the parent reports its own.
+    "global",
     "nameOverride",
     "fullnameOverride",
     "image",
@@ -581,7 +578,7 @@ fn is_role_arn(arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::backends::redis::test_support::Inputs;
+    use crate::render::test_support::with_ctx;
 
     #[test]
     fn role_arns_follow_the_chart_pattern() {
@@ -592,8 +589,7 @@ mod tests {
     }
 
     fn render(values: &str) -> Result<Vec<Object>> {
-        let inputs = Inputs::new("st2", "dns", values);
-        objects(&inputs.ctx())
+        with_ctx(values, "st2", objects)
     }
 
     fn find<'o>(objects: &'o [Object], kind: &str) -> &'o serde_json::Value {
@@ -634,7 +630,7 @@ mod tests {
         assert!(secret["data"]["credentials"].is_string() && secret["data"]["config"].is_string());
         assert_eq!(
             find(&objects, "ClusterRoleBinding")["subjects"][0]["namespace"],
-            "dns"
+            "ns"
         );
     }
 
@@ -653,13 +649,9 @@ mod tests {
 
     #[test]
     fn unread_keys_are_reported() {
-        let inputs = Inputs::new(
-            "st2",
-            "dns",
-            "external-dns: {enabled: true, crd: {create: true}, rbac: {pspEnabled: true}}",
-        );
+        let yaml = "external-dns: {enabled: true, crd: {create: true}, rbac: {pspEnabled: true}}";
         assert_eq!(
-            unsupported_keys(&inputs.ctx()),
+            with_ctx(yaml, "st2", unsupported_keys),
             ["external-dns.crd.create", "external-dns.rbac.pspEnabled"]
         );
     }

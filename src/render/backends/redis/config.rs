@@ -245,23 +245,22 @@ fn shell_double_quote(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::backends::redis::test_support::Inputs;
+    use crate::render::test_support::with_ctx;
 
-    /// The configuration files for a release and a user values file.
-    fn render(release: &str, namespace: &str, values: &str) -> BTreeMap<String, String> {
-        let inputs = Inputs::new(release, namespace, values);
-        let ctx = inputs.ctx();
-        let redis = Redis::new(&ctx).expect("redis values");
-        config_files(&redis).expect("config files")
+    /// The configuration files for a release (in namespace `ns`) and a user values file.
+    fn render(release: &str, values: &str) -> BTreeMap<String, String> {
+        with_ctx(values, release, |ctx| {
+            config_files(&Redis::new(ctx).expect("redis values")).expect("config files")
+        })
     }
 
     #[test]
     fn sentinel_conf_points_at_the_first_node() {
-        let files = render("st2", "ops", "{}");
+        let files = render("st2", "{}");
         assert_eq!(
             files["sentinel.conf"],
             "dir \"/tmp\"\nbind 0.0.0.0\nport 26379\n\
-             sentinel monitor mymaster st2-redis-node-0.st2-redis-headless.ops.svc.cluster.local 6379 2\n\
+             sentinel monitor mymaster st2-redis-node-0.st2-redis-headless.ns.svc.cluster.local 6379 2\n\
              sentinel down-after-milliseconds mymaster 60000\nsentinel failover-timeout mymaster 18000\n\
              sentinel parallel-syncs mymaster 1"
         );
@@ -271,7 +270,6 @@ mod tests {
     fn sentinel_conf_follows_values() {
         let files = render(
             "prod",
-            "default",
             "redis: {fullnameOverride: kv, clusterDomain: k8s.local, redisPort: 6380, sentinel: \
              {masterSet: main, quorum: 3, port: 26380, configmap: sentinel resolve-hostnames yes}}",
         );
@@ -282,7 +280,7 @@ mod tests {
         );
         assert!(
             conf.contains(
-                "\nsentinel monitor main kv-node-0.kv-headless.default.svc.k8s.local 6380 3\n"
+                "\nsentinel monitor main kv-node-0.kv-headless.ns.svc.k8s.local 6380 3\n"
             ),
             "{conf}"
         );
@@ -297,7 +295,7 @@ mod tests {
     #[test]
     fn server_confs_carry_user_text_and_disabled_commands() {
         let values = "redis:\n  configmap: maxmemory 1gb\n  slave:\n    configmap: |\n      a\n    disableCommands: [CONFIG]\n";
-        let files = render("st2", "default", values);
+        let files = render("st2", values);
         assert_eq!(
             files["redis.conf"],
             "# User-supplied configuration:\nmaxmemory 1gb"
@@ -311,7 +309,7 @@ mod tests {
             files["replica.conf"],
             "dir /data\nslave-read-only yes\n# User-supplied slave configuration:\na\n\nrename-command CONFIG \"\""
         );
-        let empty = render("st2", "default", "redis: {configmap: ''}");
+        let empty = render("st2", "redis: {configmap: ''}");
         assert_eq!(empty["redis.conf"], "");
     }
 

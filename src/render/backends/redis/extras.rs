@@ -33,18 +33,15 @@ pub(super) fn secret(redis: &Redis) -> Result<Option<Object>> {
         return Ok(None);
     }
     // `global.redis.password`, then `password`; generated only when neither is set.
-    let explicit = v
+    let given = v
         .global(redis.ctx, "redis")
         .key("password")
-        .non_empty()
-        .or_else(|| v.at("password").non_empty());
-    let password = match explicit {
-        Some(p) => p.to_go_string(),
-        None => redis
+        .or(v.at("password"));
+    let password =
+        redis
             .ctx
             .secrets
-            .alphanumeric(&redis.fullname, "redis-password", 10),
-    };
+            .given_or_alphanumeric(given, &redis.fullname, "redis-password", 10);
     Ok(Some(Object::new(&Secret {
         metadata: redis.meta(redis.fullname.clone()),
         type_: Some("Opaque".into()),

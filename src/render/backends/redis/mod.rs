@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use anyhow::{Result, bail};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::{SubValues, unread_keys};
+use super::{SubValues, bitnami_image, unread_keys};
 use crate::render::{Ctx, Object};
 use crate::values::Value;
 
@@ -38,19 +38,14 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 /// Most are keys the chart itself ignores in sentinel mode (the `master.*` StatefulSet settings,
 /// `slave.extraEnvVars`…); the rest are features st2k8s leaves out (PodSecurityPolicy).
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    let Ok(defaults) = crate::values::backend_defaults("redis") else {
-        return Vec::new();
-    };
-    unread_keys(&SubValues::new(ctx, "redis"), &defaults, SUPPORTED)
+    unread_keys(&SubValues::new(ctx, "redis"), SUPPORTED)
 }
 
 /// Every key path below `redis` this module reads.
 const SUPPORTED: &[&str] = &[
     "enabled",
-    "global.imageRegistry",
-    "global.imagePullSecrets",
-    "global.storageClass",
-    "global.redis.password",
+    // Globals are the parent's keys (copied into every subchart); the parent reports its own.
+    "global",
     "nameOverride",
     "fullnameOverride",
     "clusterDomain",
@@ -257,6 +252,11 @@ impl<'c, 'a> Redis<'c, 'a> {
             .map_or(fallback, Value::to_go_string)
     }
 
+    /// The image of the block at `path` (`image`, `sentinel.image`…), see [`bitnami_image`].
+    pub fn image(&self, path: &str) -> Result<String> {
+        bitnami_image(self.v.at(path), self.v.at("global"), &self.v.key(path))
+    }
+
     /// A TLS file path under the certificates mount; `fail`s like the chart when the file name is missing.
     pub fn tls_file(&self, key: &str, what: &str) -> Result<String> {
         match self.v.at(&format!("tls.{key}")).non_empty() {
@@ -266,50 +266,10 @@ impl<'c, 'a> Redis<'c, 'a> {
     }
 }
 
-/// Rendering inputs for unit tests of the backend builders.
-#[cfg(test)]
-pub(super) mod test_support {
-    use crate::render::{Ctx, Options, Release};
-    use crate::secrets::SecretGenerator;
-    use crate::values::{Layer, Value, load};
-
-    /// Merged values of one user values file, with the release they are rendered for.
-    pub struct Inputs {
-        values: Value,
-        release: Release,
-        options: Options,
-    }
-
-    impl Inputs {
-        pub fn new(release: &str, namespace: &str, values_yaml: &str) -> Self {
-            let layers = [Layer::File {
-                name: "test.yaml".into(),
-                text: values_yaml.into(),
-            }];
-            Self {
-                values: load(&layers).expect("test values load").values,
-                release: Release {
-                    name: release.into(),
-                    namespace: namespace.into(),
-                },
-                options: Options::default(),
-            }
-        }
-
-        pub fn ctx(&self) -> Ctx<'_> {
-            Ctx {
-                values: &self.values,
-                release: &self.release,
-                options: &self.options,
-                secrets: SecretGenerator::new(&self.release),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::test_support::with_ctx;
 
     fn values(yaml: &str) -> Value {
         let (map, _) = crate::values::parse_document(yaml, "test").expect("test values parse");
@@ -351,23 +311,19 @@ mod tests {
 
     #[test]
     fn unsupported_keys_name_changed_keys_nothing_reads() {
-        let inputs = test_support::Inputs::new(
-            "st2",
-            "default",
-            "redis:\n  cluster: {slaveCount: 5}\n  podSecurityPolicy: {create: true}\n  \
+        let yaml = "redis:\n  cluster: {slaveCount: 5}\n  podSecurityPolicy: {create: true}\n  \
              master: {extraFlags: [--x], persistence: {path: /data}}\n  slave: {spreadConstraints: {a: b}}\n  \
-             networkPolicy: {enabled: false}\n",
-        );
+             networkPolicy: {enabled: false}\n";
         assert_eq!(
-            unsupported_keys(&inputs.ctx()),
+            with_ctx(yaml, "st2", unsupported_keys),
             [
                 "redis.master.extraFlags",
                 "redis.podSecurityPolicy.create",
                 "redis.slave.spreadConstraints.a"
             ]
         );
-        assert!(
-            unsupported_keys(&test_support::Inputs::new("st2", "default", "{}").ctx()).is_empty()
-        );
+        assert!(with_ctx("{}", "st2", unsupported_keys).is_empty());
+        // Parent globals are copied into the section; they are the parent's to report.
+        assert!(with_ctx("global: {foo: 1}", "st2", unsupported_keys).is_empty());
     }
 }

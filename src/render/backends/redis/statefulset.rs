@@ -22,7 +22,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::Redis;
 use crate::render::Object;
-use crate::render::backends::{bitnami_image, string_map, tpl_typed};
+use crate::render::backends::{string_map, tpl_typed};
 use crate::values::Value;
 
 /// Where the sentinel and server containers find their start scripts.
@@ -480,12 +480,7 @@ fn server(redis: &Redis) -> Result<Container> {
     }
     Ok(Container {
         name: redis.app.clone(),
-        image: Some(bitnami_image(
-            redis.ctx,
-            &redis.v,
-            "image",
-            Some("bitnami/redis"),
-        )),
+        image: Some(redis.image("image")?),
         image_pull_policy: pull_policy(redis, "image.pullPolicy"),
         security_context: enabled_block(redis, "containerSecurityContext")?,
         command: Some(vec![
@@ -554,12 +549,7 @@ fn sentinel(redis: &Redis) -> Result<Container> {
     }
     Ok(Container {
         name: "sentinel".into(),
-        image: Some(bitnami_image(
-            redis.ctx,
-            &redis.v,
-            "sentinel.image",
-            Some("bitnami/redis-sentinel"),
-        )),
+        image: Some(redis.image("sentinel.image")?),
         image_pull_policy: pull_policy(redis, "sentinel.image.pullPolicy"),
         security_context: enabled_block(redis, "containerSecurityContext")?,
         command: Some(vec![
@@ -642,12 +632,7 @@ fn exporter(redis: &Redis) -> Result<Container> {
     }
     Ok(Container {
         name: "metrics".into(),
-        image: Some(bitnami_image(
-            redis.ctx,
-            &redis.v,
-            "metrics.image",
-            Some("bitnami/redis-exporter"),
-        )),
+        image: Some(redis.image("metrics.image")?),
         image_pull_policy: pull_policy(redis, "metrics.image.pullPolicy"),
         security_context: enabled_block(redis, "containerSecurityContext")?,
         command: Some(vec![
@@ -693,12 +678,7 @@ fn init_containers(redis: &Redis) -> Result<Option<Vec<Container>>> {
         let sub_path = v.string("slave.persistence.subPath");
         out.push(Container {
             name: "volume-permissions".into(),
-            image: Some(bitnami_image(
-                redis.ctx,
-                &redis.v,
-                "volumePermissions.image",
-                None,
-            )),
+            image: Some(redis.image("volumePermissions.image")?),
             image_pull_policy: pull_policy(redis, "volumePermissions.image.pullPolicy"),
             command: Some(vec![
                 "/bin/sh".into(),
@@ -718,7 +698,7 @@ fn init_containers(redis: &Redis) -> Result<Option<Vec<Container>>> {
     if v.at("sysctlImage.enabled").truthy() {
         out.push(Container {
             name: "init-sysctl".into(),
-            image: Some(bitnami_image(redis.ctx, &redis.v, "sysctlImage", None)),
+            image: Some(redis.image("sysctlImage")?),
             image_pull_policy: Some(
                 v.at("sysctlImage.pullPolicy")
                     .non_empty()
@@ -823,28 +803,24 @@ fn volumes(redis: &Redis) -> Result<Vec<Volume>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::backends::redis::test_support::Inputs;
+    use crate::render::test_support::with_ctx;
 
     fn node(values: &str) -> serde_json::Value {
-        let inputs = Inputs::new("st2", "default", values);
-        let ctx = inputs.ctx();
-        object(&Redis::new(&ctx).expect("redis values"))
-            .expect("statefulset")
-            .body
+        with_ctx(values, "st2", |ctx| {
+            object(&Redis::new(ctx).expect("redis values"))
+                .expect("statefulset")
+                .body
+        })
     }
 
     #[test]
     fn exporter_command_appends_extra_args_in_key_order() {
-        let inputs = Inputs::new(
-            "st2",
-            "default",
-            "redis: {metrics: {extraArgs: {skip-tls-verification: true, check-keys: a}}}",
-        );
-        let ctx = inputs.ctx();
-        let redis = Redis::new(&ctx).expect("redis");
+        let yaml = "redis: {metrics: {extraArgs: {skip-tls-verification: true, check-keys: a}}}";
+        let command = with_ctx(yaml, "st2", |ctx| {
+            exporter_command(&Redis::new(ctx).expect("redis"))
+        });
         assert!(
-            exporter_command(&redis)
-                .ends_with("\nredis_exporter --check-keys=a --skip-tls-verification=true\n")
+            command.ends_with("\nredis_exporter --check-keys=a --skip-tls-verification=true\n")
         );
     }
 

@@ -1,0 +1,281 @@
+//! `st2k8s diff OLD NEW`: an object-level, semantic diff of two rendered manifests, for CI.
+//!
+//! Objects are matched by (apiVersion group, kind, namespace, name); for each changed object the
+//! differing leaf fields are listed with old and new values. Values inside Secret `data` and
+//! `stringData` are shown only as fingerprints, so a diff posted to a pull request leaks nothing
+//! while a changed secret still shows as changed. Exit status follows `kubectl diff`: 0 equal,
+//! 1 different, 2 error.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Read;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value as Json;
+
+/// Identity of an object in a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    kind: String,
+    namespace: String,
+    name: String,
+    group: String,
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)?;
+        if !self.namespace.is_empty() {
+            write!(f, " (namespace {})", self.namespace)?;
+        }
+        Ok(())
+    }
+}
+
+/// One changed field: path, old value, new value (`<absent>` when missing on one side).
+pub type FieldChange = (String, String, String);
+
+/// The outcome of comparing two manifests.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Changed object → its changed fields as `(path, old, new)` (missing shown as `<absent>`).
+    pub changed: Vec<(String, Vec<FieldChange>)>,
+}
+
+impl Report {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+
+    /// Human-readable report; empty when nothing differs.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for name in &self.added {
+            let _ = writeln!(out, "+ {name}");
+        }
+        for name in &self.removed {
+            let _ = writeln!(out, "- {name}");
+        }
+        for (name, fields) in &self.changed {
+            let _ = writeln!(out, "~ {name}");
+            for (path, old, new) in fields {
+                let _ = writeln!(out, "    {path}: {old} -> {new}");
+            }
+        }
+        if !self.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} added, {} removed, {} changed",
+                self.added.len(),
+                self.removed.len(),
+                self.changed.len()
+            );
+        }
+        out
+    }
+}
+
+/// Read a manifest from a path (`-` = stdin).
+pub fn read_manifest(path: &str) -> Result<String> {
+    if path == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read a manifest from stdin")?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read `{path}`"))
+}
+
+/// Compare two manifests (multi-document YAML streams).
+pub fn diff(old: &str, new: &str, old_name: &str, new_name: &str) -> Result<Report> {
+    let old = index(old, old_name)?;
+    let new = index(new, new_name)?;
+    let mut report = Report::default();
+    for (key, object) in &new {
+        match old.get(key) {
+            None => report.added.push(key.to_string()),
+            Some(before) => {
+                let mut fields = Vec::new();
+                let secret = key.kind == "Secret";
+                compare(before, object, &mut String::new(), secret, &mut fields);
+                if !fields.is_empty() {
+                    report.changed.push((key.to_string(), fields));
+                }
+            }
+        }
+    }
+    report.removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .map(Key::to_string)
+        .collect();
+    Ok(report)
+}
+
+/// Parse a stream and key its objects; `List` kinds are expanded, empty documents skipped.
+fn index(text: &str, name: &str) -> Result<BTreeMap<Key, Json>> {
+    let docs: Vec<Json> = serde_saphyr::from_multiple(text)
+        .with_context(|| format!("`{name}` is not a valid YAML stream"))?;
+    let mut objects = BTreeMap::new();
+    for doc in docs {
+        let items = match doc.get("kind").and_then(Json::as_str) {
+            Some(kind) if kind.ends_with("List") => doc
+                .get("items")
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            _ => vec![doc],
+        };
+        for item in items.into_iter().filter(Json::is_object) {
+            let key = key_of(&item);
+            if objects.insert(key.clone(), item).is_some() {
+                bail!("`{name}` holds {key} twice");
+            }
+        }
+    }
+    Ok(objects)
+}
+
+fn key_of(object: &Json) -> Key {
+    let text = |v: Option<&Json>| v.and_then(Json::as_str).unwrap_or_default().to_string();
+    let api_version = text(object.get("apiVersion"));
+    let group = api_version
+        .rsplit_once('/')
+        .map_or("", |(g, _)| g)
+        .to_string();
+    let metadata = object.get("metadata");
+    Key {
+        kind: text(object.get("kind")),
+        namespace: text(metadata.and_then(|m| m.get("namespace"))),
+        name: text(metadata.and_then(|m| m.get("name"))),
+        group,
+    }
+}
+
+fn compare(old: &Json, new: &Json, path: &mut String, secret: bool, out: &mut Vec<FieldChange>) {
+    match (old, new) {
+        (Json::Object(a), Json::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let len = path.len();
+                push_key(path, key);
+                let missing = Json::Null;
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => compare(x, y, path, secret, out),
+                    (x, y) => out.push((
+                        path.clone(),
+                        shown(x.unwrap_or(&missing), x.is_some(), path, secret),
+                        shown(y.unwrap_or(&missing), y.is_some(), path, secret),
+                    )),
+                }
+                path.truncate(len);
+            }
+        }
+        (Json::Array(a), Json::Array(b)) => {
+            for i in 0..a.len().max(b.len()) {
+                let len = path.len();
+                let _ = write!(path, "[{i}]");
+                let missing = Json::Null;
+                match (a.get(i), b.get(i)) {
+                    (Some(x), Some(y)) => compare(x, y, path, secret, out),
+                    (x, y) => out.push((
+                        path.clone(),
+                        shown(x.unwrap_or(&missing), x.is_some(), path, secret),
+                        shown(y.unwrap_or(&missing), y.is_some(), path, secret),
+                    )),
+                }
+                path.truncate(len);
+            }
+        }
+        (a, b) if a != b => out.push((
+            path.clone(),
+            shown(a, true, path, secret),
+            shown(b, true, path, secret),
+        )),
+        _ => {}
+    }
+}
+
+fn push_key(path: &mut String, key: &str) {
+    let simple = key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/'));
+    if simple {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+    } else {
+        let _ = write!(path, "[{key:?}]");
+    }
+}
+
+/// A value for display: secret payloads become fingerprints, others compact JSON.
+fn shown(value: &Json, present: bool, path: &str, secret: bool) -> String {
+    if !present {
+        return "<absent>".into();
+    }
+    let in_payload = secret && (path.starts_with("data") || path.starts_with("stringData"));
+    if in_payload && !value.is_object() && !value.is_array() {
+        let raw = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_string);
+        return fingerprint(&raw);
+    }
+    if in_payload {
+        return "<secret values>".into();
+    }
+    value.to_string()
+}
+
+/// `redacted:sha256:<first 12 hex>` of a secret value (the same fingerprint `--redact-secrets` writes).
+pub fn fingerprint(value: &str) -> String {
+    crate::secrets::redact::fingerprint(value.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: auth\ndata:\n  password: c2VjcmV0\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gone\n";
+    const NEW: &str = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: auth\ndata:\n  password: b3RoZXI=\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: new\n";
+
+    #[test]
+    fn equal_manifests_have_an_empty_report() {
+        let report = diff(OLD, OLD, "a", "b").expect("diff");
+        assert!(report.is_empty());
+        assert_eq!(report.render(), "");
+    }
+
+    #[test]
+    fn reports_added_removed_and_changed_fields() {
+        let report = diff(OLD, NEW, "a", "b").expect("diff");
+        assert_eq!(report.added, ["Service/new"]);
+        assert_eq!(report.removed, ["ConfigMap/gone"]);
+        let text = report.render();
+        assert!(
+            text.contains("~ Deployment/web\n    spec.replicas: 2 -> 3\n"),
+            "{text}"
+        );
+        assert!(text.contains("1 added, 1 removed, 2 changed"), "{text}");
+    }
+
+    #[test]
+    fn secret_values_show_only_as_fingerprints() {
+        let text = diff(OLD, NEW, "a", "b").expect("diff").render();
+        assert!(
+            !text.contains("c2VjcmV0") && !text.contains("b3RoZXI="),
+            "{text}"
+        );
+        assert!(text.contains(&fingerprint("c2VjcmV0")), "{text}");
+    }
+
+    #[test]
+    fn invalid_yaml_is_an_error_naming_the_input() {
+        let err = diff("a: [", OLD, "old.yaml", "new.yaml").expect_err("invalid");
+        assert!(format!("{err:#}").contains("old.yaml"));
+    }
+}

@@ -1,0 +1,499 @@
+//! MongoDB's containers (SPEC-chart.md §6.1): the `mongodb` server, the `mongodb-arbiter`, the
+//! `metrics` exporter sidecar and the `volume-permissions` init container, with their
+//! environment, probes and mounts in the chart's order.
+
+use anyhow::Result;
+use k8s_openapi::api::core::v1::{
+    ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, EnvVarSource, ExecAction,
+    HTTPGetAction, ObjectFieldSelector, Probe, SecretEnvSource, SecretKeySelector, TCPSocketAction,
+    VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::config::SETUP_SCRIPT;
+use super::{Mongo, non_empty};
+use crate::render::backends::bitnami_image;
+use crate::values::Value;
+
+/// The `mongodb` container of a replica-set member (`replicaset`) or of the standalone server.
+pub(super) fn mongodb(m: &Mongo, replicaset: bool) -> Result<Container> {
+    let command = match m.typed_block::<Vec<String>>("command")? {
+        Some(command) => Some(command),
+        None if replicaset => Some(vec![format!("/scripts/{SETUP_SCRIPT}")]),
+        None => None,
+    };
+    Ok(Container {
+        name: "mongodb".into(),
+        image: Some(bitnami_image(
+            m.ctx.v("mongodb.image"),
+            m.ctx.v("mongodb.global"),
+            "mongodb.image",
+        )?),
+        image_pull_policy: Some(m.text("image.pullPolicy")),
+        security_context: m.security_context("containerSecurityContext")?,
+        command,
+        args: m.typed_block("args")?,
+        env: Some(mongodb_env(m, replicaset)?),
+        env_from: env_from(m, "")?,
+        ports: Some(vec![mongodb_container_port()]),
+        liveness_probe: probe(m, "livenessProbe", Some("customLivenessProbe"), mongo_ping)?,
+        readiness_probe: probe(
+            m,
+            "readinessProbe",
+            Some("customReadinessProbe"),
+            mongo_ping,
+        )?,
+        resources: m.resources("resources")?,
+        volume_mounts: Some(mongodb_mounts(m, replicaset)?),
+        ..Default::default()
+    })
+}
+
+fn mongodb_container_port() -> ContainerPort {
+    ContainerPort {
+        name: Some("mongodb".into()),
+        container_port: 27017,
+        ..Default::default()
+    }
+}
+
+/// Environment of the `mongodb` container, in the chart's order. A replica-set member also
+/// learns its pod name, the governing Service and the initial primary, from which the image's
+/// scripts and `setup.sh` derive its role.
+fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
+    let mut env = vec![plain(
+        "BITNAMI_DEBUG",
+        yes_no(m, "image.debug", "true", "false"),
+    )];
+    if replicaset {
+        let domain = m.text("clusterDomain");
+        env.extend([
+            field("MY_POD_NAME", "metadata.name"),
+            field("MY_POD_NAMESPACE", "metadata.namespace"),
+            plain("K8S_SERVICE_NAME", m.name("headless")),
+            plain(
+                "MONGODB_INITIAL_PRIMARY_HOST",
+                format!(
+                    "{}-0.$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}",
+                    m.fullname
+                ),
+            ),
+            plain("MONGODB_REPLICA_SET_NAME", m.text("replicaSetName")),
+        ]);
+        if m.v("replicaSetHostnames").truthy() {
+            env.push(plain(
+                "MONGODB_ADVERTISED_HOSTNAME",
+                format!("$(MY_POD_NAME).$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}"),
+            ));
+        }
+    }
+    if m.v("auth.username").truthy() {
+        env.push(plain("MONGODB_USERNAME", m.text("auth.username")));
+    }
+    if m.v("auth.database").truthy() {
+        env.push(plain("MONGODB_DATABASE", m.text("auth.database")));
+    }
+    if m.auth_enabled() {
+        let secret = m.secret_name();
+        if m.v("auth.username").truthy() && m.v("auth.database").truthy() {
+            env.push(secret_ref("MONGODB_PASSWORD", &secret, "mongodb-password"));
+        }
+        env.push(secret_ref(
+            "MONGODB_ROOT_PASSWORD",
+            &secret,
+            "mongodb-root-password",
+        ));
+        if replicaset {
+            env.push(secret_ref(
+                "MONGODB_REPLICA_SET_KEY",
+                &secret,
+                "mongodb-replica-set-key",
+            ));
+        }
+    }
+    env.extend([
+        plain(
+            "ALLOW_EMPTY_PASSWORD",
+            yes_no(m, "auth.enabled", "no", "yes"),
+        ),
+        plain("MONGODB_SYSTEM_LOG_VERBOSITY", m.text("systemLogVerbosity")),
+        plain(
+            "MONGODB_DISABLE_SYSTEM_LOG",
+            yes_no(m, "disableSystemLog", "yes", "no"),
+        ),
+        plain("MONGODB_ENABLE_IPV6", yes_no(m, "enableIPv6", "yes", "no")),
+        plain(
+            "MONGODB_ENABLE_DIRECTORY_PER_DB",
+            yes_no(m, "directoryPerDB", "yes", "no"),
+        ),
+    ]);
+    env.extend(extra_env(m, "")?);
+    Ok(env)
+}
+
+/// Environment of the arbiter: it joins the replica set through the first member.
+fn arbiter_env(m: &Mongo) -> Result<Vec<EnvVar>> {
+    let domain = m.text("clusterDomain");
+    let mut env = vec![
+        plain("BITNAMI_DEBUG", yes_no(m, "image.debug", "true", "false")),
+        field("MY_POD_NAME", "metadata.name"),
+        field("MY_POD_NAMESPACE", "metadata.namespace"),
+        plain("K8S_SERVICE_NAME", m.name("arbiter-headless")),
+        plain("MONGODB_REPLICA_SET_MODE", "arbiter".into()),
+        plain(
+            "MONGODB_INITIAL_PRIMARY_HOST",
+            format!(
+                "{0}-0.{0}-headless.$(MY_POD_NAMESPACE).svc.{domain}",
+                m.fullname
+            ),
+        ),
+        plain("MONGODB_REPLICA_SET_NAME", m.text("replicaSetName")),
+        plain(
+            "MONGODB_ADVERTISED_HOSTNAME",
+            format!("$(MY_POD_NAME).$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}"),
+        ),
+    ];
+    if m.auth_enabled() {
+        let secret = m.secret_name();
+        env.push(secret_ref(
+            "MONGODB_INITIAL_PRIMARY_ROOT_PASSWORD",
+            &secret,
+            "mongodb-root-password",
+        ));
+        env.push(secret_ref(
+            "MONGODB_REPLICA_SET_KEY",
+            &secret,
+            "mongodb-replica-set-key",
+        ));
+    }
+    env.push(plain(
+        "ALLOW_EMPTY_PASSWORD",
+        yes_no(m, "auth.enabled", "no", "yes"),
+    ));
+    env.extend(extra_env(m, "arbiter.")?);
+    Ok(env)
+}
+
+/// `MONGODB_EXTRA_FLAGS` from `<prefix>extraFlags`, then the user's `<prefix>extraEnvVars`.
+fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
+    let mut env = Vec::new();
+    let flags = m.v(&format!("{prefix}extraFlags"));
+    if flags.truthy() {
+        let joined = match flags {
+            Value::List(items) => items.iter().map(super::text).collect::<Vec<_>>().join(" "),
+            other => super::text(other),
+        };
+        env.push(plain("MONGODB_EXTRA_FLAGS", joined));
+    }
+    env.extend(
+        m.typed_block::<Vec<EnvVar>>(&format!("{prefix}extraEnvVars"))?
+            .unwrap_or_default(),
+    );
+    Ok(env)
+}
+
+/// `envFrom` from `<prefix>extraEnvVarsCM` and `<prefix>extraEnvVarsSecret` (names templated).
+fn env_from(m: &Mongo, prefix: &str) -> Result<Option<Vec<EnvFromSource>>> {
+    let mut sources = Vec::new();
+    let cm = format!("{prefix}extraEnvVarsCM");
+    if m.v(&cm).truthy() {
+        sources.push(EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: m.tpl(&m.text(&cm), &cm)?,
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    let secret = format!("{prefix}extraEnvVarsSecret");
+    if m.v(&secret).truthy() {
+        sources.push(EnvFromSource {
+            secret_ref: Some(SecretEnvSource {
+                name: m.tpl(&m.text(&secret), &secret)?,
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    Ok(non_empty(sources))
+}
+
+/// The `mongodb` container's mounts: data, init scripts, `mongodb.conf`, the start script
+/// (replica set) and the user's extra mounts.
+fn mongodb_mounts(m: &Mongo, replicaset: bool) -> Result<Vec<VolumeMount>> {
+    let mut mounts = vec![VolumeMount {
+        name: "datadir".into(),
+        mount_path: m.text("persistence.mountPath"),
+        // An empty subPath is written as `null` afterwards (see `finish_main`).
+        sub_path: m.v("persistence.subPath").non_empty().map(super::text),
+        ..Default::default()
+    }];
+    if m.v("initdbScriptsConfigMap").truthy() || m.v("initdbScripts").truthy() {
+        mounts.push(mount(
+            "custom-init-scripts",
+            "/docker-entrypoint-initdb.d",
+            None,
+        ));
+    }
+    if m.v("configuration").truthy() || m.v("existingConfigmap").truthy() {
+        mounts.push(mount(
+            "config",
+            "/opt/bitnami/mongodb/conf/mongodb.conf",
+            Some("mongodb.conf"),
+        ));
+    }
+    if replicaset {
+        mounts.push(mount(
+            "scripts",
+            &format!("/scripts/{SETUP_SCRIPT}"),
+            Some(SETUP_SCRIPT),
+        ));
+    }
+    mounts.extend(
+        m.typed_raw::<Vec<VolumeMount>>("extraVolumeMounts")?
+            .unwrap_or_default(),
+    );
+    Ok(mounts)
+}
+
+fn arbiter_mounts(m: &Mongo) -> Result<Vec<VolumeMount>> {
+    let mut mounts = Vec::new();
+    if m.v("arbiter.configuration").truthy() || m.v("arbiter.existingConfigmap").truthy() {
+        mounts.push(mount(
+            "config",
+            "/opt/bitnami/mongodb/conf/mongodb.conf",
+            Some("mongodb.conf"),
+        ));
+    }
+    mounts.extend(
+        m.typed_raw::<Vec<VolumeMount>>("arbiter.extraVolumeMounts")?
+            .unwrap_or_default(),
+    );
+    Ok(mounts)
+}
+
+fn mount(name: &str, path: &str, sub_path: Option<&str>) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        sub_path: sub_path.map(String::from),
+        ..Default::default()
+    }
+}
+
+/// The `mongodb-arbiter` container.
+pub(super) fn arbiter(m: &Mongo) -> Result<Container> {
+    Ok(Container {
+        name: "mongodb-arbiter".into(),
+        image: Some(bitnami_image(
+            m.ctx.v("mongodb.image"),
+            m.ctx.v("mongodb.global"),
+            "mongodb.image",
+        )?),
+        image_pull_policy: Some(m.text("image.pullPolicy")),
+        security_context: m.security_context("arbiter.containerSecurityContext")?,
+        command: m.typed_block("arbiter.command")?,
+        args: m.typed_block("arbiter.args")?,
+        env: Some(arbiter_env(m)?),
+        env_from: env_from(m, "arbiter.")?,
+        ports: Some(vec![mongodb_container_port()]),
+        liveness_probe: probe(
+            m,
+            "arbiter.livenessProbe",
+            Some("arbiter.customLivenessProbe"),
+            tcp_probe,
+        )?,
+        readiness_probe: probe(
+            m,
+            "arbiter.readinessProbe",
+            Some("arbiter.customReadinessProbe"),
+            tcp_probe,
+        )?,
+        resources: m.resources("arbiter.resources")?,
+        volume_mounts: non_empty(arbiter_mounts(m)?),
+        ..Default::default()
+    })
+}
+
+/// The `volume-permissions` init container: makes the data directory writable by the MongoDB
+/// user on volumes that do not honour `fsGroup`.
+pub(super) fn volume_permissions(m: &Mongo) -> Result<Container> {
+    let mount_path = m.text("persistence.mountPath");
+    let mut script = format!("mkdir -p {mount_path}\n");
+    if m.v("podSecurityContext.enabled").truthy()
+        && m.v("containerSecurityContext.enabled").truthy()
+    {
+        script.push_str(&format!(
+            "chown -R \"{}:{}\" \"{mount_path}\"\n",
+            m.text("containerSecurityContext.runAsUser"),
+            m.text("podSecurityContext.fsGroup")
+        ));
+    }
+    // `runAsUser: auto` leaves the user to the platform (e.g. OpenShift).
+    let mut security_context = m.v("volumePermissions.securityContext").to_json();
+    if m.text("volumePermissions.securityContext.runAsUser") == "auto"
+        && let Some(map) = security_context.as_object_mut()
+    {
+        map.remove("runAsUser");
+    }
+    Ok(Container {
+        name: "volume-permissions".into(),
+        image: Some(bitnami_image(
+            m.ctx.v("mongodb.volumePermissions.image"),
+            m.ctx.v("mongodb.global"),
+            "mongodb.volumePermissions.image",
+        )?),
+        image_pull_policy: Some(m.text("volumePermissions.image.pullPolicy")),
+        command: Some(vec!["/bin/bash".into(), "-ec".into()]),
+        args: Some(vec![script]),
+        security_context: Some(super::typed(
+            security_context,
+            "volumePermissions.securityContext",
+        )?),
+        resources: m.resources("volumePermissions.resources")?,
+        volume_mounts: Some(vec![mount("datadir", &mount_path, None)]),
+        ..Default::default()
+    })
+}
+
+/// The `metrics` sidecar: the MongoDB exporter, connecting as root when auth is on.
+pub(super) fn metrics(m: &Mongo) -> Result<Container> {
+    let suffix = format!(
+        "{} {}",
+        m.text("metrics.extraUri"),
+        m.text("metrics.extraFlags")
+    );
+    let command = if m.auth_enabled() {
+        format!(
+            "/bin/mongodb_exporter --mongodb.uri mongodb://root:$(echo $MONGODB_ROOT_PASSWORD | sed -r \"s/@/%40/g;s/:/%3A/g\")@localhost:27017/admin{suffix}\n"
+        )
+    } else {
+        format!("/bin/mongodb_exporter --mongodb.uri mongodb://localhost:27017/admin{suffix}\n")
+    };
+    let env = m.auth_enabled().then(|| {
+        vec![secret_ref(
+            "MONGODB_ROOT_PASSWORD",
+            &m.secret_name(),
+            "mongodb-root-password",
+        )]
+    });
+    let http = |_: &Mongo| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some("/metrics".into()),
+            port: IntOrString::String("metrics".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Ok(Container {
+        name: "metrics".into(),
+        image: Some(bitnami_image(
+            m.ctx.v("mongodb.metrics.image"),
+            m.ctx.v("mongodb.global"),
+            "mongodb.metrics.image",
+        )?),
+        image_pull_policy: Some(m.text("metrics.image.pullPolicy")),
+        security_context: m.security_context("containerSecurityContext")?,
+        command: Some(vec!["/bin/bash".into(), "-ec".into()]),
+        args: Some(vec![command]),
+        env,
+        ports: Some(vec![ContainerPort {
+            name: Some("metrics".into()),
+            container_port: 9216,
+            ..Default::default()
+        }]),
+        liveness_probe: probe(m, "metrics.livenessProbe", None, http)?,
+        readiness_probe: probe(m, "metrics.readinessProbe", None, http)?,
+        resources: m.resources("metrics.resources")?,
+        ..Default::default()
+    })
+}
+
+/// A probe: the built-in check with the timings at `path` when `<path>.enabled`, else the
+/// user's probe at `custom` (the metrics sidecar has none).
+fn probe(
+    m: &Mongo,
+    path: &str,
+    custom: Option<&str>,
+    check: fn(&Mongo) -> Probe,
+) -> Result<Option<Probe>> {
+    if !m.v(&format!("{path}.enabled")).truthy() {
+        return custom.map_or(Ok(None), |custom| m.typed_block(custom));
+    }
+    let int = |key: &str| m.int(&format!("{path}.{key}")).map(Some);
+    Ok(Some(Probe {
+        initial_delay_seconds: int("initialDelaySeconds")?,
+        period_seconds: int("periodSeconds")?,
+        timeout_seconds: int("timeoutSeconds")?,
+        success_threshold: int("successThreshold")?,
+        failure_threshold: int("failureThreshold")?,
+        ..check(m)
+    }))
+}
+
+/// `mongo --eval "db.adminCommand('ping')"`: the server answers commands.
+fn mongo_ping(_: &Mongo) -> Probe {
+    Probe {
+        exec: Some(ExecAction {
+            command: Some(
+                ["mongo", "--eval", "db.adminCommand('ping')"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The arbiter holds no data: an open port is enough.
+fn tcp_probe(_: &Mongo) -> Probe {
+    Probe {
+        tcp_socket: Some(TCPSocketAction {
+            port: IntOrString::String("mongodb".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The chart's `ternary a b <flag>`.
+fn yes_no(m: &Mongo, path: &str, yes: &str, no: &str) -> String {
+    if m.v(path).truthy() { yes } else { no }.to_string()
+}
+
+fn plain(name: &str, value: String) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: Some(value),
+        ..Default::default()
+    }
+}
+
+fn field(name: &str, path: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: path.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn secret_ref(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.into(),
+                key: key.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}

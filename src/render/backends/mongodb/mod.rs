@@ -1,0 +1,398 @@
+//! Built-in equivalent of the bitnami `mongodb` 10.0.1 subchart as stackstorm-ha configures it
+//! (SPEC-chart.md §6.0, §6.1, §6.5): replica set or standalone, arbiter, metrics, PDB, RBAC.
+//!
+//! Names, selectors and StatefulSet identity fields are exactly the chart's, so a live Helm
+//! release can be taken over without recreating StatefulSets or losing PVCs. TLS, external
+//! access and the Prometheus-operator objects are not implemented; [`unsupported_keys`] names them.
+
+mod config;
+mod containers;
+mod services;
+mod unsupported;
+mod workloads;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+
+use super::go_text as text;
+use crate::render::{Ctx, Object};
+use crate::tpl;
+use crate::values::Value;
+
+pub use unsupported::unsupported_keys;
+
+/// The chart name bitnami's naming helpers start from.
+const CHART_NAME: &str = "mongodb";
+
+/// Every MongoDB object for the release (only called when `mongodb.enabled`).
+pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    let m = Mongo::new(ctx)?;
+    let mut out = Vec::new();
+    out.extend(config::objects(&m)?);
+    out.extend(services::objects(&m)?);
+    out.extend(workloads::objects(&m)?);
+    Ok(out)
+}
+
+/// `mongodb.fullname`: bitnami's `common.names.fullname` rule (SPEC-chart.md §1.2) applied to the
+/// `mongodb` values: `fullnameOverride`, else `R` when the release name contains
+/// `nameOverride ‖ mongodb`, else `R-<name>`; truncated to 63 characters, trailing `-` removed.
+/// The parent's MongoDB connection string uses the same rule.
+pub fn fullname(ctx: &Ctx) -> String {
+    let values = ctx.v("mongodb");
+    let full = match values.key("fullnameOverride").non_empty() {
+        Some(name) => name.to_go_string(),
+        None => {
+            let name = raw_chart_name(values);
+            if ctx.release.name.contains(&name) {
+                ctx.release.name.clone()
+            } else {
+                format!("{}-{name}", ctx.release.name)
+            }
+        }
+    };
+    dns_trunc(&full)
+}
+
+/// `common.names.name`: `nameOverride ‖ mongodb`, truncated like every bitnami name.
+fn chart_name(values: &Value) -> String {
+    dns_trunc(&raw_chart_name(values))
+}
+
+/// `nameOverride ‖ mongodb` before truncation (what the fullname rule looks for in `R`).
+fn raw_chart_name(values: &Value) -> String {
+    values
+        .key("nameOverride")
+        .non_empty()
+        .map_or_else(|| CHART_NAME.to_string(), Value::to_go_string)
+}
+
+/// Helm's `trunc 63 | trimSuffix "-"`.
+fn dns_trunc(name: &str) -> String {
+    let cut: String = name.chars().take(63).collect();
+    cut.strip_suffix('-')
+        .map_or_else(|| cut.clone(), str::to_string)
+}
+
+/// What the subchart templates see: its values (`.Values` = the parent's `mongodb` section), the
+/// derived names, and the release.
+pub(super) struct Mongo<'a> {
+    ctx: &'a Ctx<'a>,
+    values: &'a Value,
+    /// `MF`: the base name of every object.
+    fullname: String,
+    /// `app.kubernetes.io/name` label value.
+    name: String,
+    /// `metadata.namespace` of every object (`global.namespaceOverride ‖ NS`).
+    namespace: String,
+}
+
+impl<'a> Mongo<'a> {
+    fn new(ctx: &'a Ctx<'a>) -> Result<Self> {
+        let values = ctx.v("mongodb");
+        let namespace = match ctx.v("global.namespaceOverride").non_empty() {
+            Some(ns) => ns.to_go_string(),
+            None => ctx.release.namespace.clone(),
+        };
+        let m = Self {
+            ctx,
+            values,
+            fullname: fullname(ctx),
+            name: chart_name(values),
+            namespace,
+        };
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// The subchart's own value checks (`mongodb.validateValues`), as errors.
+    fn validate(&self) -> Result<()> {
+        let architecture = self.text("architecture");
+        if architecture != "replicaset" && architecture != "standalone" {
+            bail!(
+                "`mongodb.architecture`: `{architecture}` is not valid, use `standalone` or `replicaset`"
+            );
+        }
+        if self.v("auth.username").truthy() != self.v("auth.database").truthy() {
+            bail!(
+                "`mongodb.auth.username` and `mongodb.auth.database`: set both (or neither) to create a custom user and database"
+            );
+        }
+        Ok(())
+    }
+
+    /// The value at a path below `mongodb.` (null when missing).
+    fn v(&self, path: &str) -> &'a Value {
+        self.values.at(path)
+    }
+
+    /// A value as the chart's templates print it: Go `%v`, null as the empty string.
+    fn text(&self, path: &str) -> String {
+        text(self.v(path))
+    }
+
+    /// An integer the chart interpolates unquoted (`replicas: {{ .Values.replicaCount }}`).
+    fn int(&self, path: &str) -> Result<i32> {
+        let value = self.v(path);
+        let parsed = match value {
+            Value::Int(i) => i32::try_from(*i).ok(),
+            Value::Float(f) if f.fract() == 0.0 => format!("{f}").parse().ok(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        parsed.with_context(|| {
+            format!(
+                "`mongodb.{path}`: expected an integer, found `{}`",
+                value.to_go_string()
+            )
+        })
+    }
+
+    /// `replicaset` architecture (else standalone).
+    fn replicaset(&self) -> bool {
+        self.text("architecture") == "replicaset"
+    }
+
+    /// `mongodb.arbiter.enabled`: the arbiter exists only next to a replica set.
+    fn arbiter_enabled(&self) -> bool {
+        self.replicaset() && self.v("arbiter.enabled").truthy()
+    }
+
+    fn auth_enabled(&self) -> bool {
+        self.v("auth.enabled").truthy()
+    }
+
+    /// `mongodb.secretName`: `auth.existingSecret ‖ MF`.
+    fn secret_name(&self) -> String {
+        self.v("auth.existingSecret")
+            .non_empty()
+            .map_or_else(|| self.fullname.clone(), Value::to_go_string)
+    }
+
+    /// `mongodb.serviceAccountName`: `serviceAccount.name`, else `MF` when created, else `default`.
+    fn service_account_name(&self) -> String {
+        match self.v("serviceAccount.name").non_empty() {
+            Some(name) => name.to_go_string(),
+            None if self.v("serviceAccount.create").truthy() => self.fullname.clone(),
+            None => "default".to_string(),
+        }
+    }
+
+    /// `mongodb.createConfigmap`: `configuration` set and no `existingConfigmap`.
+    fn create_configmap(&self) -> bool {
+        self.v("configuration").truthy() && !self.v("existingConfigmap").truthy()
+    }
+
+    /// `MF-<suffix>`.
+    fn name(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.fullname)
+    }
+
+    /// Evaluate a string as a template with the subchart's scope (`.Values` = `mongodb.*`).
+    fn tpl(&self, text: &str, path: &str) -> Result<String> {
+        let scope = tpl::Scope::new(self.values, self.ctx.release);
+        Ok(tpl::render(text, &scope, &format!("mongodb.{path}"))?)
+    }
+
+    /// A user block rendered as bitnami's `common.tplvalues.render` does: a string is evaluated as
+    /// a template and parsed as YAML; any other value has its strings evaluated. `None` when the
+    /// value is empty (the chart's `{{- if .Values.x }}`).
+    fn block(&self, path: &str) -> Result<Option<Json>> {
+        let value = self.v(path);
+        if !value.truthy() {
+            return Ok(None);
+        }
+        let json = match value {
+            Value::String(s) => {
+                let text = self.tpl(s, path)?;
+                serde_saphyr::from_str::<Json>(&text).with_context(|| {
+                    format!("`mongodb.{path}`: the rendered text is not valid YAML")
+                })?
+            }
+            other => self.tpl_json(other, path)?,
+        };
+        Ok(Some(json))
+    }
+
+    /// [`Mongo::block`] converted into a typed field.
+    fn typed_block<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
+        self.block(path)?.map(|json| typed(json, path)).transpose()
+    }
+
+    /// A user block passed through with `toYaml` (no template evaluation), converted into a typed
+    /// field; `None` when empty.
+    fn typed_raw<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
+        self.v(path)
+            .non_empty()
+            .map(|v| typed(v.to_json(), path))
+            .transpose()
+    }
+
+    /// A `*SecurityContext` block without its `enabled` switch (`omit … "enabled"`), `None`
+    /// unless enabled.
+    fn security_context<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
+        let value = self.v(path);
+        if !value.key("enabled").truthy() {
+            return Ok(None);
+        }
+        let mut json = value.to_json();
+        if let Some(map) = json.as_object_mut() {
+            map.remove("enabled");
+        }
+        typed(json, path).map(Some)
+    }
+
+    /// A `resources` block. Quantities are strings in the Kubernetes API, so numbers given in
+    /// values (`cpu: 1`) are written as strings.
+    fn resources(&self, path: &str) -> Result<Option<ResourceRequirements>> {
+        let Some(value) = self.v(path).non_empty() else {
+            return Ok(None);
+        };
+        let mut json = value.to_json();
+        for section in json
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
+            for quantity in section
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|m| m.values_mut())
+            {
+                if let Json::Number(n) = quantity {
+                    *quantity = Json::String(n.to_string());
+                }
+            }
+        }
+        typed(json, path).map(Some)
+    }
+
+    /// A map of strings (labels, annotations) from a user block, templates evaluated.
+    fn string_map(&self, path: &str) -> Result<BTreeMap<String, String>> {
+        let Some(json) = self.block(path)? else {
+            return Ok(BTreeMap::new());
+        };
+        let Json::Object(map) = json else {
+            bail!("`mongodb.{path}`: expected a map");
+        };
+        Ok(map
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Json::String(s) => s,
+                    Json::Null => String::new(),
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect())
+    }
+
+    /// Strings of a value tree evaluated as templates (keys too), for `tpl (toYaml x)`.
+    fn tpl_json(&self, value: &Value, path: &str) -> Result<Json> {
+        let eval = |s: &str| {
+            if s.contains("{{") {
+                self.tpl(s, path)
+            } else {
+                Ok(s.to_string())
+            }
+        };
+        Ok(match value {
+            Value::String(s) => Json::String(eval(s)?),
+            Value::List(items) => Json::Array(
+                items
+                    .iter()
+                    .map(|v| self.tpl_json(v, path))
+                    .collect::<Result<_>>()?,
+            ),
+            Value::Map(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((eval(k)?, self.tpl_json(v, path)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            other => other.to_json(),
+        })
+    }
+
+    /// `common.labels.standard` (minus `helm.sh/chart`, SPEC-chart.md §6.0) plus
+    /// `app.kubernetes.io/component` when given.
+    fn labels(&self, component: Option<&str>) -> BTreeMap<String, String> {
+        let mut labels = self.match_labels(component);
+        labels.insert(
+            "app.kubernetes.io/managed-by".into(),
+            crate::render::meta::MANAGED_BY.into(),
+        );
+        labels
+    }
+
+    /// `common.labels.matchLabels` plus `app.kubernetes.io/component` when given: selectors.
+    fn match_labels(&self, component: Option<&str>) -> BTreeMap<String, String> {
+        let mut labels = BTreeMap::from([
+            ("app.kubernetes.io/name".to_string(), self.name.clone()),
+            (
+                "app.kubernetes.io/instance".to_string(),
+                self.ctx.release.name.clone(),
+            ),
+        ]);
+        if let Some(component) = component {
+            labels.insert("app.kubernetes.io/component".into(), component.into());
+        }
+        labels
+    }
+
+    /// Metadata of a subchart object: name, namespace, standard labels.
+    fn meta(&self, name: String, component: Option<&str>) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name),
+            namespace: Some(self.namespace.clone()),
+            labels: Some(self.labels(component)),
+            ..Default::default()
+        }
+    }
+
+    /// Metadata with annotations from a user block (omitted when empty).
+    fn annotated_meta(
+        &self,
+        name: String,
+        component: Option<&str>,
+        annotations: &str,
+    ) -> Result<ObjectMeta> {
+        let annotations = self.string_map(annotations)?;
+        Ok(ObjectMeta {
+            annotations: (!annotations.is_empty()).then_some(annotations),
+            ..self.meta(name, component)
+        })
+    }
+
+    /// `common.storage.class`: `global.storageClass ‖ persistence.storageClass`; `-` means the
+    /// empty class (no dynamic provisioning).
+    fn storage_class(&self) -> Option<String> {
+        let class = self
+            .ctx
+            .v("global.storageClass")
+            .or(self.v("persistence.storageClass"));
+        class.non_empty().map(|c| match text(c).as_str() {
+            "-" => String::new(),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// `Some(items)` unless empty: the chart omits empty lists.
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
+}
+
+/// Convert JSON into a typed field, naming the values key on failure.
+fn typed<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
+    serde_json::from_value(json)
+        .with_context(|| format!("`mongodb.{path}`: not a valid Kubernetes value here"))
+}
+
+#[cfg(test)]
+mod tests;

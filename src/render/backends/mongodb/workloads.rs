@@ -1,0 +1,405 @@
+//! MongoDB's workloads (SPEC-chart.md §6.1): the replica-set StatefulSet `MF`, the standalone
+//! Deployment (or StatefulSet with `useStatefulSet`) `MF`, and the arbiter StatefulSet
+//! `MF-arbiter`: metadata, pod templates and volumes (the containers are in `containers.rs`).
+//!
+//! StatefulSet `serviceName`, selector, `podManagementPolicy` and `volumeClaimTemplates` are
+//! immutable in Kubernetes; they are built exactly as the chart builds them so that a release
+//! moved from Helm is patched in place and keeps its volumes.
+
+use anyhow::Result;
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStrategy, StatefulSet, StatefulSetSpec,
+    StatefulSetUpdateStrategy,
+};
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, LocalObjectReference,
+    PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde_json::Value as Json;
+
+use super::{Mongo, containers, non_empty};
+use crate::render::Object;
+
+/// Path of the main container's data mount in the rendered workload (first container, first mount).
+const DATADIR_SUBPATH: &str = "spec.template.spec.containers[0].volumeMounts[0].subPath";
+/// Path of the metrics sidecar's `env` (always the second container).
+const METRICS_ENV: &str = "spec.template.spec.containers[1].env";
+
+pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
+    let mut out = vec![if m.replicaset() {
+        replicaset(m)?
+    } else {
+        standalone(m)?
+    }];
+    if m.arbiter_enabled() {
+        out.push(arbiter(m)?);
+    }
+    Ok(out)
+}
+
+/// StatefulSet `MF` of the replica set, governed by `MF-headless`.
+fn replicaset(m: &Mongo) -> Result<Object> {
+    let strategy = m.text("strategyType");
+    let mut object = Object::new(&StatefulSet {
+        metadata: workload_meta(m, m.fullname.clone(), "mongodb", "labels", "annotations")?,
+        spec: Some(StatefulSetSpec {
+            service_name: Some(m.name("headless")),
+            pod_management_policy: Some(m.text("podManagementPolicy")),
+            replicas: Some(m.int("replicaCount")?),
+            update_strategy: Some(StatefulSetUpdateStrategy {
+                type_: Some(strategy.clone()),
+                ..Default::default()
+            }),
+            selector: selector(m, "mongodb"),
+            template: pod_template(m, true)?,
+            volume_claim_templates: claim_templates(m, true)?,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })?;
+    if strategy == "OnDelete" {
+        object.set_null("spec.updateStrategy.rollingUpdate");
+    }
+    finish_main(m, object)
+}
+
+/// The standalone server: a Deployment `MF` with the PVC `MF`, or with `useStatefulSet` a
+/// StatefulSet `MF` with a claim template.
+fn standalone(m: &Mongo) -> Result<Object> {
+    let strategy = m.text("strategyType");
+    let metadata = workload_meta(m, m.fullname.clone(), "mongodb", "labels", "annotations")?;
+    let object = if m.v("useStatefulSet").truthy() {
+        let mut object = Object::new(&StatefulSet {
+            metadata,
+            spec: Some(StatefulSetSpec {
+                service_name: Some(m.fullname.clone()),
+                update_strategy: Some(StatefulSetUpdateStrategy {
+                    type_: Some(strategy.clone()),
+                    ..Default::default()
+                }),
+                selector: selector(m, "mongodb"),
+                template: pod_template(m, false)?,
+                volume_claim_templates: claim_templates(
+                    m,
+                    !m.v("persistence.existingClaim").truthy(),
+                )?,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })?;
+        if strategy == "OnDelete" {
+            object.set_null("spec.updateStrategy.rollingUpdate");
+        }
+        object
+    } else {
+        let mut object = Object::new(&Deployment {
+            metadata,
+            spec: Some(DeploymentSpec {
+                strategy: Some(DeploymentStrategy {
+                    type_: Some(strategy.clone()),
+                    ..Default::default()
+                }),
+                selector: selector(m, "mongodb"),
+                template: pod_template(m, false)?,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })?;
+        if strategy == "Recreate" {
+            object.set_null("spec.strategy.rollingUpdate");
+        }
+        object
+    };
+    finish_main(m, object)
+}
+
+/// The explicit nulls and the checksum annotation of the main workload.
+fn finish_main(m: &Mongo, mut object: Object) -> Result<Object> {
+    untyped_claim_templates(&mut object);
+    if !m.v("persistence.subPath").truthy() {
+        object.set_null(DATADIR_SUBPATH);
+    }
+    if m.v("metrics.enabled").truthy() && !m.auth_enabled() {
+        object.set_null(METRICS_ENV);
+    }
+    if m.create_configmap() {
+        object = object.checksum("checksum/configuration", &[("ConfigMap", &m.fullname)]);
+    }
+    Ok(object)
+}
+
+/// Claim templates are written without `apiVersion`/`kind`, as the chart writes them: they are
+/// part of the immutable StatefulSet spec, so st2k8s keeps them byte-for-byte the chart's.
+fn untyped_claim_templates(object: &mut Object) {
+    let templates = object
+        .body
+        .pointer_mut("/spec/volumeClaimTemplates")
+        .and_then(Json::as_array_mut);
+    for template in templates
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_object_mut)
+    {
+        template.remove("apiVersion");
+        template.remove("kind");
+    }
+}
+
+/// StatefulSet `MF-arbiter`: a voting member without data, governed by `MF-arbiter-headless`.
+fn arbiter(m: &Mongo) -> Result<Object> {
+    let mut containers = vec![containers::arbiter(m)?];
+    containers.extend(
+        m.typed_block::<Vec<Container>>("arbiter.sidecars")?
+            .unwrap_or_default(),
+    );
+    let arbiter_config =
+        m.v("arbiter.configuration").truthy() && !m.v("arbiter.existingConfigmap").truthy();
+    let init_containers = m.typed_block::<Vec<Container>>("arbiter.initContainers")?;
+    let template = PodTemplateSpec {
+        metadata: Some(pod_meta(
+            m,
+            "arbiter",
+            "arbiter.podLabels",
+            "arbiter.podAnnotations",
+        )?),
+        spec: Some(PodSpec {
+            image_pull_secrets: image_pull_secrets(m),
+            scheduler_name: m.v("schedulerName").non_empty().map(super::text),
+            service_account_name: Some(m.service_account_name()),
+            affinity: m.typed_block("arbiter.affinity")?,
+            node_selector: m.typed_block("arbiter.nodeSelector")?,
+            tolerations: m.typed_block("arbiter.tolerations")?,
+            priority_class_name: m
+                .v("arbiter.priorityClassName")
+                .non_empty()
+                .map(super::text),
+            security_context: m.security_context("arbiter.podSecurityContext")?,
+            init_containers: init_containers.clone(),
+            containers,
+            volumes: non_empty(arbiter_volumes(m)?),
+            ..Default::default()
+        }),
+    };
+    let mut object = Object::new(&StatefulSet {
+        metadata: workload_meta(
+            m,
+            m.name("arbiter"),
+            "arbiter",
+            "arbiter.labels",
+            "arbiter.annotations",
+        )?,
+        spec: Some(StatefulSetSpec {
+            service_name: Some(m.name("arbiter-headless")),
+            selector: selector(m, "arbiter"),
+            template,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })?;
+    if init_containers.is_none() {
+        // The chart always writes the `initContainers:` key.
+        object.set_null("spec.template.spec.initContainers");
+    }
+    if arbiter_config {
+        object = object.checksum(
+            "checksum/configuration",
+            &[("ConfigMap", &m.name("arbiter"))],
+        );
+    }
+    Ok(object)
+}
+
+/// Workload metadata: standard labels with `component`, then the user's labels and annotations.
+fn workload_meta(
+    m: &Mongo,
+    name: String,
+    component: &str,
+    labels: &str,
+    annotations: &str,
+) -> Result<ObjectMeta> {
+    let mut metadata = m.annotated_meta(name, Some(component), annotations)?;
+    if let Some(all) = metadata.labels.as_mut() {
+        all.extend(m.string_map(labels)?);
+    }
+    Ok(metadata)
+}
+
+fn selector(m: &Mongo, component: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(m.match_labels(Some(component))),
+        ..Default::default()
+    }
+}
+
+/// Pod template metadata: standard labels plus the user's pod labels and annotations.
+fn pod_meta(m: &Mongo, component: &str, labels: &str, annotations: &str) -> Result<ObjectMeta> {
+    let mut all = m.labels(Some(component));
+    all.extend(m.string_map(labels)?);
+    let annotations = m.string_map(annotations)?;
+    Ok(ObjectMeta {
+        labels: Some(all),
+        annotations: (!annotations.is_empty()).then_some(annotations),
+        ..Default::default()
+    })
+}
+
+/// The `datadir` claim template when persistence is on (and `wanted`), else none.
+fn claim_templates(m: &Mongo, wanted: bool) -> Result<Option<Vec<PersistentVolumeClaim>>> {
+    if !wanted || !m.v("persistence.enabled").truthy() {
+        return Ok(None);
+    }
+    let annotations = m.string_map("persistence.annotations")?;
+    Ok(Some(vec![PersistentVolumeClaim {
+        metadata: ObjectMeta {
+            name: Some("datadir".into()),
+            annotations: (!annotations.is_empty()).then_some(annotations),
+            ..Default::default()
+        },
+        spec: Some(super::services::claim_spec(m)),
+        ..Default::default()
+    }]))
+}
+
+/// The pod of a replica-set member (`replicaset`) or of the standalone server.
+fn pod_template(m: &Mongo, replicaset: bool) -> Result<PodTemplateSpec> {
+    let mut init_containers = m
+        .typed_block::<Vec<Container>>("initContainers")?
+        .unwrap_or_default();
+    if m.v("volumePermissions.enabled").truthy() && m.v("persistence.enabled").truthy() {
+        init_containers.push(containers::volume_permissions(m)?);
+    }
+    let mut containers = vec![containers::mongodb(m, replicaset)?];
+    if m.v("metrics.enabled").truthy() {
+        containers.push(containers::metrics(m)?);
+    }
+    containers.extend(
+        m.typed_block::<Vec<Container>>("sidecars")?
+            .unwrap_or_default(),
+    );
+    Ok(PodTemplateSpec {
+        metadata: Some(pod_meta(m, "mongodb", "podLabels", "podAnnotations")?),
+        spec: Some(PodSpec {
+            image_pull_secrets: image_pull_secrets(m),
+            scheduler_name: m.v("schedulerName").non_empty().map(super::text),
+            service_account_name: Some(m.service_account_name()),
+            affinity: m.typed_block("affinity")?,
+            node_selector: m.typed_block("nodeSelector")?,
+            tolerations: m.typed_block("tolerations")?,
+            priority_class_name: m.v("priorityClassName").non_empty().map(super::text),
+            security_context: m.security_context("podSecurityContext")?,
+            init_containers: non_empty(init_containers),
+            containers,
+            volumes: Some(volumes(m, replicaset)?),
+            ..Default::default()
+        }),
+    })
+}
+
+/// `mongodb.imagePullSecrets`: `global.imagePullSecrets`, then the pull secrets of the MongoDB,
+/// metrics and volume-permissions images.
+fn image_pull_secrets(m: &Mongo) -> Option<Vec<LocalObjectReference>> {
+    let names = m.ctx.v("global.imagePullSecrets").as_list().iter().chain(
+        ["image", "metrics.image", "volumePermissions.image"]
+            .into_iter()
+            .flat_map(|image| m.v(&format!("{image}.pullSecrets")).as_list()),
+    );
+    non_empty(
+        names
+            .map(|name| LocalObjectReference {
+                name: super::text(name),
+            })
+            .collect(),
+    )
+}
+
+/// The main pod's volumes, in the chart's order; `datadir` comes last unless it is a claim template.
+fn volumes(m: &Mongo, replicaset: bool) -> Result<Vec<Volume>> {
+    let mut volumes = Vec::new();
+    if m.v("initdbScriptsConfigMap").truthy() || m.v("initdbScripts").truthy() {
+        let name = m
+            .v("initdbScriptsConfigMap")
+            .non_empty()
+            .map_or_else(|| m.name("init-scripts"), super::text);
+        volumes.push(config_map_volume("custom-init-scripts", name, None));
+    }
+    if m.v("configuration").truthy() || m.v("existingConfigmap").truthy() {
+        let name = match m.v("existingConfigmap").non_empty() {
+            Some(name) => m.tpl(&super::text(name), "existingConfigmap")?,
+            None => m.fullname.clone(),
+        };
+        volumes.push(config_map_volume("config", name, None));
+    }
+    if replicaset {
+        volumes.push(config_map_volume("scripts", m.name("scripts"), Some(0o755)));
+    }
+    volumes.extend(
+        m.typed_raw::<Vec<Volume>>("extraVolumes")?
+            .unwrap_or_default(),
+    );
+    let persistence = m.v("persistence.enabled").truthy();
+    let existing_claim = m.v("persistence.existingClaim");
+    let datadir = if !persistence {
+        Some(empty_dir("datadir"))
+    } else if replicaset {
+        None
+    } else if existing_claim.truthy() {
+        Some(claim_volume(m.tpl(
+            &super::text(existing_claim),
+            "persistence.existingClaim",
+        )?))
+    } else if !m.v("useStatefulSet").truthy() {
+        Some(claim_volume(m.fullname.clone()))
+    } else {
+        None
+    };
+    volumes.extend(datadir);
+    Ok(volumes)
+}
+
+fn arbiter_volumes(m: &Mongo) -> Result<Vec<Volume>> {
+    let mut volumes = Vec::new();
+    if m.v("arbiter.configuration").truthy() || m.v("arbiter.existingConfigmap").truthy() {
+        let name = match m.v("arbiter.existingConfigmap").non_empty() {
+            Some(name) => m.tpl(&super::text(name), "arbiter.existingConfigmap")?,
+            None => m.name("arbiter"),
+        };
+        volumes.push(config_map_volume("config", name, None));
+    }
+    volumes.extend(
+        m.typed_raw::<Vec<Volume>>("arbiter.extraVolumes")?
+            .unwrap_or_default(),
+    );
+    Ok(volumes)
+}
+
+fn config_map_volume(name: &str, config_map: String, default_mode: Option<i32>) -> Volume {
+    Volume {
+        name: name.into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: config_map,
+            default_mode,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn empty_dir(name: &str) -> Volume {
+    Volume {
+        name: name.into(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Default::default()
+    }
+}
+
+fn claim_volume(claim: String) -> Volume {
+    Volume {
+        name: "datadir".into(),
+        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+            claim_name: claim,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,533 @@
+//! The built-in RabbitMQ: what the bitnami rabbitmq 8.0.2 subchart renders under stackstorm-ha
+//! (SPEC-chart.md §6.2, §6.5), built from the `rabbitmq:` values section.
+//!
+//! [`Rabbit`] is the subchart's view of the values (`.Values` = the `rabbitmq` section plus
+//! `global`), its names and labels; one submodule per object family builds on it. Labels follow
+//! bitnami common without `helm.sh/chart`; API versions removed from Kubernetes are replaced by
+//! their successors (PodDisruptionBudget `policy/v1`, Ingress `networking.k8s.io/v1`).
+
+mod access;
+mod config;
+mod monitoring;
+mod network;
+mod statefulset;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+
+use crate::render::{Ctx, Object, meta};
+use crate::tpl;
+use crate::values::{Map, Value};
+
+/// The chart name, used for the default fullname and the `app.kubernetes.io/name` label.
+const CHART_NAME: &str = "rabbitmq";
+
+/// Every RabbitMQ object for the release (only called when `rabbitmq.enabled`).
+pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    let rabbit = Rabbit::new(ctx);
+    let mut out = Vec::new();
+    out.extend(access::objects(&rabbit)?);
+    out.push(config::config_map(&rabbit)?);
+    out.extend(network::objects(&rabbit)?);
+    out.push(statefulset::stateful_set(&rabbit)?);
+    out.extend(monitoring::objects(&rabbit)?);
+    Ok(out)
+}
+
+/// The subchart fullname (bitnami common's rule, SPEC-chart.md §1.2): `fullnameOverride`, else
+/// the release name if it already contains `nameOverride ‖ rabbitmq`, else `<release>-<name>`;
+/// truncated to 63 characters without a trailing `-`.
+pub fn rabbitmq_fullname(release: &str, values: &Value) -> String {
+    let full = match values.key("fullnameOverride").non_empty() {
+        Some(full) => full.to_go_string(),
+        None => {
+            let name = chart_name(values);
+            if release.contains(&name) {
+                release.to_string()
+            } else {
+                format!("{release}-{name}")
+            }
+        }
+    };
+    dns_trunc(&full)
+}
+
+/// `nameOverride ‖ rabbitmq`, truncated like every bitnami name.
+fn chart_name(values: &Value) -> String {
+    dns_trunc(
+        &values
+            .key("nameOverride")
+            .non_empty()
+            .map_or_else(|| CHART_NAME.to_string(), Value::to_go_string),
+    )
+}
+
+/// Helm's `trunc 63 | trimSuffix "-"`.
+fn dns_trunc(name: &str) -> String {
+    let cut: String = name.chars().take(63).collect();
+    cut.strip_suffix('-').map_or(cut.clone(), str::to_string)
+}
+
+/// The subchart's view of a render: its values, names and labels.
+pub(super) struct Rabbit<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    /// `.Values` as the subchart sees it: the `rabbitmq` section with `global` merged in.
+    values: Value,
+    /// `RF`, the prefix of every object name.
+    fullname: String,
+    /// The `app.kubernetes.io/name` label value.
+    name: String,
+}
+
+impl<'c, 'a> Rabbit<'c, 'a> {
+    fn new(ctx: &'c Ctx<'a>) -> Self {
+        // The loader already copied the parent's `global` into the section (Helm's coalesceGlobals).
+        let values = ctx.v("rabbitmq").clone();
+        Self {
+            ctx,
+            fullname: rabbitmq_fullname(&ctx.release.name, &values),
+            name: chart_name(&values),
+            values,
+        }
+    }
+
+    /// The subchart value at a dotted path (null when missing).
+    fn v(&self, path: &str) -> &Value {
+        self.values.at(path)
+    }
+
+    /// `<fullname>-<suffix>`.
+    fn name(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.fullname)
+    }
+
+    fn namespace(&self) -> &str {
+        &self.ctx.release.namespace
+    }
+
+    /// Evaluate `text` as a template in the subchart's scope (`tpl … $`); `path` names the key.
+    fn tpl(&self, text: &str, path: &str) -> Result<String> {
+        let scope = tpl::Scope::new(&self.values, self.ctx.release);
+        Ok(tpl::render(text, &scope, &format!("rabbitmq.{path}"))?)
+    }
+
+    /// `tpl` of the string at `path` (empty when unset).
+    fn tpl_value(&self, path: &str) -> Result<String> {
+        match self.v(path) {
+            Value::Null => Ok(String::new()),
+            Value::String(s) => self.tpl(s, path),
+            other => Ok(other.to_go_string()),
+        }
+    }
+
+    /// bitnami's `common.tplvalues.render` of a block: every string in it evaluated as a template.
+    fn tpl_json(&self, path: &str) -> Result<Json> {
+        fn walk(rabbit: &Rabbit, value: &Value, path: &str) -> Result<Json> {
+            Ok(match value {
+                Value::String(s) => Json::String(rabbit.tpl(s, path)?),
+                Value::List(items) => items
+                    .iter()
+                    .map(|v| walk(rabbit, v, path))
+                    .collect::<Result<_>>()?,
+                Value::Map(map) => Json::Object(
+                    map.iter()
+                        .map(|(k, v)| Ok((k.clone(), walk(rabbit, v, path)?)))
+                        .collect::<Result<_>>()?,
+                ),
+                other => other.to_json(),
+            })
+        }
+        walk(self, self.v(path), path)
+    }
+
+    /// A user block at `path` as a typed field, `tpl`'d first when the chart does so; `None`
+    /// when the value is empty (the chart's `if`).
+    fn block<T: DeserializeOwned>(&self, path: &str, templated: bool) -> Result<Option<T>> {
+        if !self.v(path).truthy() {
+            return Ok(None);
+        }
+        let json = if templated {
+            self.tpl_json(path)?
+        } else {
+            self.v(path).to_json()
+        };
+        Ok(Some(from_json(json, path)?))
+    }
+
+    /// A user string map at `path` (labels, annotations), values `tpl`'d when `templated`.
+    fn string_map(&self, path: &str, templated: bool) -> Result<BTreeMap<String, String>> {
+        self.v(path)
+            .entries()
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::String(s) if templated => self.tpl(s, path)?,
+                    other => other.to_go_string(),
+                };
+                Ok((k.clone(), text))
+            })
+            .collect()
+    }
+
+    /// An integer field the chart prints unquoted (`replicas`, probe timings, ports).
+    fn int(&self, path: &str) -> Result<i32> {
+        let value = self.v(path);
+        let parsed = match value {
+            Value::Int(i) => i32::try_from(*i).ok(),
+            Value::Float(f) if f.fract() == 0.0 => Some(*f as i32),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        parsed.with_context(|| {
+            format!(
+                "`rabbitmq.{path}` must be a whole number, found `{}`",
+                value.to_go_string()
+            )
+        })
+    }
+
+    /// `common.labels.matchLabels`: name and instance.
+    fn selector(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("app.kubernetes.io/name".to_string(), self.name.clone()),
+            (
+                "app.kubernetes.io/instance".to_string(),
+                self.ctx.release.name.clone(),
+            ),
+        ])
+    }
+
+    /// `common.labels.standard` without `helm.sh/chart`, managed by st2k8s.
+    fn labels(&self) -> BTreeMap<String, String> {
+        let mut labels = self.selector();
+        labels.insert(
+            "app.kubernetes.io/managed-by".into(),
+            meta::MANAGED_BY.into(),
+        );
+        labels
+    }
+
+    /// Name, namespace and standard labels.
+    fn meta(&self, name: String) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name),
+            namespace: Some(self.namespace().to_string()),
+            labels: Some(self.labels()),
+            ..Default::default()
+        }
+    }
+
+    /// `rabbitmq.serviceAccountName`: the account the pods run as.
+    fn service_account_name(&self) -> String {
+        let fallback = if self.v("serviceAccount.create").truthy() {
+            self.fullname.clone()
+        } else {
+            "default".into()
+        };
+        self.v("serviceAccount.name")
+            .non_empty()
+            .map_or(fallback, Value::to_go_string)
+    }
+
+    /// Whether the chart renders Secret `RF` (unless both the password and the Erlang cookie come
+    /// from existing Secrets).
+    fn owns_secret(&self) -> bool {
+        !self.v("auth.existingErlangSecret").truthy()
+            || !self.v("auth.existingPasswordSecret").truthy()
+    }
+
+    /// The `global` block, for images, pull secrets and storage class.
+    fn global(&self) -> &Value {
+        self.v("global")
+    }
+}
+
+/// Deserialize a user block into its typed field; the error names the values key.
+fn from_json<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
+    serde_json::from_value(json)
+        .with_context(|| format!("`rabbitmq.{path}` is not a valid value for this field"))
+}
+
+/// Key paths (below `rabbitmq.`) the built-in RabbitMQ reads; a user key outside these is not
+/// implemented (or misspelt). An entry covers its subtree, so user blocks (`affinity`,
+/// `resources`…) are listed whole and structured sections key by key.
+const READ_KEYS: &[&str] = &[
+    "enabled",
+    "global",
+    "nameOverride",
+    "fullnameOverride",
+    "clusterDomain",
+    "image.registry",
+    "image.repository",
+    "image.tag",
+    "image.debug",
+    "image.pullPolicy",
+    "image.pullSecrets",
+    "auth.username",
+    "auth.password",
+    "auth.erlangCookie",
+    "auth.existingPasswordSecret",
+    "auth.existingErlangSecret",
+    "auth.tls.enabled",
+    "auth.tls.failIfNoPeerCert",
+    "auth.tls.sslOptionsVerify",
+    "auth.tls.caCertificate",
+    "auth.tls.serverCertificate",
+    "auth.tls.serverKey",
+    "auth.tls.existingSecret",
+    "logs",
+    "ulimitNofiles",
+    "maxAvailableSchedulers",
+    "onlineSchedulers",
+    "memoryHighWatermark.enabled",
+    "memoryHighWatermark.type",
+    "memoryHighWatermark.value",
+    "plugins",
+    "communityPlugins",
+    "extraPlugins",
+    "clustering.addressType",
+    "clustering.rebalance",
+    "clustering.forceBoot",
+    "loadDefinition.enabled",
+    "loadDefinition.existingSecret",
+    "command",
+    "args",
+    "extraEnvVars",
+    "extraEnvVarsCM",
+    "extraEnvVarsSecret",
+    "extraContainerPorts",
+    "configuration",
+    "extraConfiguration",
+    "advancedConfiguration",
+    "ldap.enabled",
+    "ldap.servers",
+    "ldap.port",
+    "ldap.user_dn_pattern",
+    "ldap.tls.enabled",
+    "extraVolumeMounts",
+    "extraVolumes",
+    "extraSecrets",
+    "replicaCount",
+    "schedulerName",
+    "podManagementPolicy",
+    "podLabels",
+    "podAnnotations",
+    "updateStrategyType",
+    "priorityClassName",
+    "affinity",
+    "nodeSelector",
+    "tolerations",
+    "podSecurityContext",
+    "containerSecurityContext",
+    "resources",
+    "livenessProbe.enabled",
+    "livenessProbe.initialDelaySeconds",
+    "livenessProbe.timeoutSeconds",
+    "livenessProbe.periodSeconds",
+    "livenessProbe.failureThreshold",
+    "livenessProbe.successThreshold",
+    "readinessProbe.enabled",
+    "readinessProbe.initialDelaySeconds",
+    "readinessProbe.timeoutSeconds",
+    "readinessProbe.periodSeconds",
+    "readinessProbe.failureThreshold",
+    "readinessProbe.successThreshold",
+    "customLivenessProbe",
+    "customReadinessProbe",
+    "initContainers",
+    "sidecars",
+    "serviceAccount.create",
+    "serviceAccount.name",
+    "rbac.create",
+    "persistence.enabled",
+    "persistence.storageClass",
+    "persistence.selector",
+    "persistence.accessMode",
+    "persistence.existingClaim",
+    "persistence.size",
+    "persistence.volumes",
+    "pdb.create",
+    "pdb.minAvailable",
+    "pdb.maxUnavailable",
+    "networkPolicy.enabled",
+    "networkPolicy.allowExternal",
+    "networkPolicy.additionalRules",
+    "service.type",
+    "service.port",
+    "service.portName",
+    "service.nodePort",
+    "service.tlsPort",
+    "service.tlsPortName",
+    "service.tlsNodePort",
+    "service.distPort",
+    "service.distPortName",
+    "service.distNodePort",
+    "service.managerPort",
+    "service.managerPortName",
+    "service.managerNodePort",
+    "service.metricsPort",
+    "service.metricsPortName",
+    "service.metricsNodePort",
+    "service.epmdPortName",
+    "service.epmdNodePort",
+    "service.extraPorts",
+    "service.loadBalancerIP",
+    "service.loadBalancerSourceRanges",
+    "service.externalIPs",
+    "service.labels",
+    "service.annotations",
+    "ingress.enabled",
+    "ingress.path",
+    "ingress.certManager",
+    "ingress.hostname",
+    "ingress.annotations",
+    "ingress.tls",
+    "ingress.existingSecret",
+    "ingress.extraHosts",
+    "ingress.extraTls",
+    "ingress.secrets",
+    "metrics.enabled",
+    "metrics.plugins",
+    "metrics.podAnnotations",
+    "metrics.serviceMonitor.enabled",
+    "metrics.serviceMonitor.namespace",
+    "metrics.serviceMonitor.interval",
+    "metrics.serviceMonitor.scrapeTimeout",
+    "metrics.serviceMonitor.honorLabels",
+    "metrics.serviceMonitor.relabellings",
+    "metrics.serviceMonitor.additionalLabels",
+    "metrics.prometheusRule.enabled",
+    "metrics.prometheusRule.namespace",
+    "metrics.prometheusRule.additionalLabels",
+    "metrics.prometheusRule.rules",
+    "volumePermissions.enabled",
+    "volumePermissions.image.registry",
+    "volumePermissions.image.repository",
+    "volumePermissions.image.tag",
+    "volumePermissions.image.pullPolicy",
+    "volumePermissions.image.pullSecrets",
+    "volumePermissions.resources",
+];
+
+/// The built-in defaults of the `rabbitmq` section (chart values over the subchart's own).
+fn default_section() -> &'static Value {
+    static DEFAULTS: OnceLock<Value> = OnceLock::new();
+    DEFAULTS.get_or_init(|| {
+        crate::values::load(&[])
+            .map(|loaded| loaded.values.key("rabbitmq").clone())
+            .unwrap_or_default()
+    })
+}
+
+/// `rabbitmq.` key paths the user set to a non-default value that the built-in RabbitMQ does not
+/// read (unknown or unimplemented subchart keys), in key order, for a warning. Empty when the
+/// built-in RabbitMQ is disabled: then nothing reads the section.
+pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
+    let mut out = Vec::new();
+    if !ctx.v("rabbitmq.enabled").truthy() {
+        return out;
+    }
+    if let Some(section) = ctx.v("rabbitmq").as_map() {
+        collect_unread(section, default_section(), "", &mut out);
+    }
+    out
+}
+
+/// Walk `user` against `defaults`, recording differing leaves not covered by [`READ_KEYS`].
+fn collect_unread(user: &Map, defaults: &Value, prefix: &str, out: &mut Vec<String>) {
+    for (key, value) in user {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let covered = READ_KEYS
+            .iter()
+            .any(|k| path == *k || path.starts_with(&format!("{k}.")));
+        let default = defaults.key(key);
+        if covered || value == default {
+            continue;
+        }
+        match value {
+            Value::Map(map) if !map.is_empty() => collect_unread(map, default, &path, out),
+            _ => out.push(format!("rabbitmq.{path}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_support::{values, with_ctx};
+
+    /// Run `f` on the subchart view of `yaml` (release `st2`, namespace `ns`).
+    pub(super) fn with_rabbit<T>(yaml: &str, f: impl FnOnce(&Rabbit) -> T) -> T {
+        with_ctx(yaml, "st2", |ctx| f(&Rabbit::new(ctx)))
+    }
+
+    #[test]
+    fn fullname_follows_bitnami_rule() {
+        for (release, yaml, want) in [
+            ("st2", "{}", "st2-rabbitmq"),
+            ("my-rabbitmq-prod", "{}", "my-rabbitmq-prod"),
+            ("st2", "{nameOverride: mq}", "st2-mq"),
+            ("st2", "{fullnameOverride: queue-}", "queue"),
+            ("st2", "{fullnameOverride: ''}", "st2-rabbitmq"),
+        ] {
+            let v = values(&format!("rabbitmq: {yaml}"));
+            assert_eq!(
+                rabbitmq_fullname(release, v.key("rabbitmq")),
+                want,
+                "{release} {yaml}"
+            );
+        }
+        let long = "r".repeat(60);
+        assert_eq!(rabbitmq_fullname(&long, &Value::Null).len(), 63);
+    }
+
+    #[test]
+    fn unsupported_keys_names_only_unread_user_keys() {
+        let yaml = "rabbitmq:
+  replicaCount: 1
+  rabbitmqMemoryHighWatermark: 512MB
+  image: {foo: bar, tag: x}
+  auth: {tls: {enabled: true, verifyDepth: 2}}
+  affinity: {nodeAffinity: {}}
+";
+        let keys = with_ctx(yaml, "st2", unsupported_keys);
+        assert_eq!(
+            keys,
+            [
+                "rabbitmq.auth.tls.verifyDepth",
+                "rabbitmq.image.foo",
+                "rabbitmq.rabbitmqMemoryHighWatermark"
+            ]
+        );
+        assert!(with_ctx("{}", "st2", unsupported_keys).is_empty());
+        assert!(
+            with_ctx(
+                "rabbitmq: {enabled: false, foo: 1}",
+                "st2",
+                unsupported_keys
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn global_from_parent_wins_over_section() {
+        let yaml = "global: {imageRegistry: a.example}\nrabbitmq:\n  global: {imageRegistry: b.example, storageClass: fast}\n";
+        with_ctx(yaml, "st2", |ctx| {
+            let rabbit = Rabbit::new(ctx);
+            assert_eq!(
+                rabbit.global().key("imageRegistry").to_go_string(),
+                "a.example"
+            );
+            assert_eq!(rabbit.global().key("storageClass").to_go_string(), "fast");
+        });
+    }
+}

@@ -1,0 +1,186 @@
+//! `--redact-secrets`: replace every Secret value in rendered output by a fingerprint, so a CI
+//! diff shows *that* a secret changed without showing it.
+//!
+//! Runs once over the rendered objects after checksum annotations were computed (they keep
+//! hashing the real values). Credentials also quoted inside other objects (the MongoDB and
+//! RabbitMQ passwords in st2.conf, SPEC-chart.md §4.8) are replaced there too.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+use crate::render::Object;
+
+/// Credentials shorter than this are not searched for inside other objects: replacing every
+/// `abc` in a ConfigMap would wreck the diff more than it protects.
+const MIN_QUOTED_LEN: usize = 4;
+
+/// `redacted:sha256:` and the first 12 hex digits of the value's sha256.
+pub fn fingerprint(value: &[u8]) -> String {
+    let digest = Sha256::digest(value);
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("redacted:sha256:{hex}")
+}
+
+/// Redact every value of every Secret's `data` (hashed after base64 decoding) and `stringData`,
+/// and every credential-named Secret value quoted inside other objects.
+pub fn redact(objects: &mut [Object]) {
+    let mut quoted: Vec<(String, String)> = Vec::new();
+    for object in objects.iter_mut().filter(|o| o.kind == "Secret") {
+        for (field, encoded) in [("data", true), ("stringData", false)] {
+            let Some(map) = object.body.get_mut(field).and_then(Json::as_object_mut) else {
+                continue;
+            };
+            for (key, value) in map.iter_mut() {
+                let Some(text) = value.as_str() else { continue };
+                let raw = if encoded {
+                    STANDARD
+                        .decode(text)
+                        .unwrap_or_else(|_| text.as_bytes().to_vec())
+                } else {
+                    text.as_bytes().to_vec()
+                };
+                let print = fingerprint(&raw);
+                if is_credential(key)
+                    && let Ok(plain) = String::from_utf8(raw)
+                    && plain.len() >= MIN_QUOTED_LEN
+                {
+                    quoted.push((plain, print.clone()));
+                }
+                *value = Json::String(print);
+            }
+        }
+    }
+    // Longest first, so a credential containing another is replaced whole.
+    quoted.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    quoted.dedup();
+    if quoted.is_empty() {
+        return;
+    }
+    for object in objects.iter_mut().filter(|o| o.kind != "Secret") {
+        replace_quoted(&mut object.body, &quoted);
+    }
+}
+
+/// Does a Secret data key name a credential (password, key, token, cookie, secret)? Usernames,
+/// ports and adapter names also live in Secrets but are not worth hiding elsewhere.
+fn is_credential(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "key", "token", "cookie", "secret"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+/// Replace each credential's text in every string of `node` (map keys are names, left alone).
+fn replace_quoted(node: &mut Json, quoted: &[(String, String)]) {
+    match node {
+        Json::String(s) => {
+            for (plain, print) in quoted {
+                if s.contains(plain.as_str()) {
+                    *s = s.replace(plain.as_str(), print);
+                }
+            }
+        }
+        Json::Array(items) => items
+            .iter_mut()
+            .for_each(|item| replace_quoted(item, quoted)),
+        Json::Object(map) => map
+            .values_mut()
+            .for_each(|value| replace_quoted(value, quoted)),
+        Json::Null | Json::Bool(_) | Json::Number(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn object(kind: &str, name: &str, body: Json) -> Object {
+        Object {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            body,
+            pending_checksums: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fingerprint_is_sha256_prefix() {
+        // sha256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+        assert_eq!(fingerprint(b"abc"), "redacted:sha256:ba7816bf8f01");
+    }
+
+    #[test]
+    fn replaces_secret_values_and_quoted_credentials() {
+        let password = "s3cret-Pa55word";
+        let mut objects = vec![
+            object(
+                "Secret",
+                "st2-mongodb",
+                json!({
+                    "data": {"mongodb-password": STANDARD.encode(password), "username": STANDARD.encode("admin-user")},
+                    "stringData": {"extra": "plain text value"},
+                }),
+            ),
+            object(
+                "ConfigMap",
+                "st2-st2-config",
+                json!({"data": {"st2.docker.conf": format!("[database]\nusername = admin-user\npassword = {password}\n")}}),
+            ),
+        ];
+        redact(&mut objects);
+        let print = fingerprint(password.as_bytes());
+        assert_eq!(
+            objects[0].body,
+            json!({
+                "data": {"mongodb-password": print, "username": fingerprint(b"admin-user")},
+                "stringData": {"extra": fingerprint(b"plain text value")},
+            })
+        );
+        assert_eq!(
+            objects[1].body["data"]["st2.docker.conf"],
+            json!(format!(
+                "[database]\nusername = admin-user\npassword = {print}\n"
+            ))
+        );
+    }
+
+    #[test]
+    fn longer_credentials_win_over_contained_ones() {
+        let mut objects = vec![
+            object(
+                "Secret",
+                "a",
+                json!({"stringData": {"password": "abcdef", "token": "abcdefgh"}}),
+            ),
+            object(
+                "ConfigMap",
+                "c",
+                json!({"data": {"x": ["abcdefgh abcdef"]}}),
+            ),
+        ];
+        redact(&mut objects);
+        let want = format!("{} {}", fingerprint(b"abcdefgh"), fingerprint(b"abcdef"));
+        assert_eq!(objects[1].body, json!({"data": {"x": [want]}}));
+    }
+
+    #[test]
+    fn credential_names() {
+        for (key, want) in [
+            ("ST2_AUTH_PASSWORD", true),
+            ("mongodb-replica-set-key", true),
+            ("rabbitmq-erlang-cookie", true),
+            ("HUBOT_SLACK_TOKEN", true),
+            ("private_key", true),
+            ("ST2_AUTH_USERNAME", false),
+            ("EXPRESS_PORT", false),
+            ("HUBOT_ADAPTER", false),
+        ] {
+            assert_eq!(is_credential(key), want, "{key}");
+        }
+    }
+}

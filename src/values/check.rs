@@ -1,0 +1,347 @@
+//! Checking user values against the keys st2k8s knows, so typos don't vanish silently.
+//!
+//! Helm ignores `st2web.replica: 3`; st2k8s reports it with the file, line and the closest known
+//! key. Known keys are the built-in defaults (chart and enabled backends), the optional keys the
+//! chart reads but does not set by default ([`OPTIONAL`]), and the fields of list items the chart
+//! reads ([`ITEM_FIELDS`]). Free-form maps (env, annotations, Kubernetes blocks, file contents…)
+//! are not checked ([`FREE_FORM`]), nor is anything below a key whose default is not a map. A
+//! top-level key that resembles no known key is the user's own data (values files often carry
+//! settings that `tpl` strings reference, e.g. `{{ .Values.acme.certs_dir }}`) and passes.
+
+use super::{Map, Origins, Value};
+
+/// Keys read by the chart (or st2k8s) that have no default. `*` matches one key.
+const OPTIONAL: &[&str] = &[
+    "nameOverride",
+    "dnsPolicy",
+    "image.pullSecret",
+    "serviceAccount.serviceAccountLabels",
+    "serviceAccount.pullSecret",
+    "st2.password",
+    "st2.existingAuthSecret",
+    "st2.existingDatastoreSecret",
+    "st2.existingConfigSecret",
+    "st2.datastore_crypto_key",
+    "st2.ssh_key",
+    "st2.ssh_key_type",
+    "ingress.ingressClassName",
+    "st2web.config",
+    "*.image.tag",
+    "*.image.repository",
+    "*.image.name",
+    "*.image.pullPolicy",
+    "*.image.pullSecret",
+    "*.terminationGracePeriodSeconds",
+    "*.podSecurityContext",
+    "*.securityContext",
+    "*.envFromSecrets",
+    "*.preStopSleep",
+    "jobs.ttlSecondsAfterFinished",
+    // Legacy keys: recognised so the chart's "moved" errors can fire instead of a typo warning.
+    "secrets",
+    "st2.packs.image",
+];
+
+/// Subtrees whose keys are the user's own (maps of names, Kubernetes objects, file contents).
+const FREE_FORM: &[&str] = &[
+    "*.env",
+    "*.annotations",
+    "*.nodeSelector",
+    "*.tolerations",
+    "*.affinity",
+    "*.resources",
+    "*.securityContext",
+    "*.podSecurityContext",
+    "*.service.annotations",
+    "*.livenessProbe",
+    "*.readinessProbe",
+    "*.hostAliases",
+    "*.hubotScriptsVolume",
+    "podSecurityContext",
+    "securityContext",
+    "dnsConfig",
+    "serviceAccount.serviceAccountAnnotations",
+    "serviceAccount.serviceAccountLabels",
+    "st2.overrides",
+    "st2.packs.configs",
+    "st2.packs.volumes.packs",
+    "st2.packs.volumes.virtualenvs",
+    "st2.packs.volumes.configs",
+    "st2.rbac.roles",
+    "st2.rbac.assignments",
+    "st2.rbac.mappings",
+    "st2.keyvalue",
+    "st2.apikeys",
+    "ingress.annotations",
+    "ingress.hosts",
+    "ingress.tls",
+    "secrets",
+    // The bundled backends take many keys st2k8s passes over; their own checks report those.
+    "mongodb",
+    "rabbitmq",
+    "redis",
+    "external-dns",
+    "global",
+];
+
+/// Fields of list items the chart reads: (list path, fields). Item paths use `[]`.
+const ITEM_FIELDS: &[(&str, &[&str])] = &[
+    (
+        "st2.packs.images",
+        &[
+            "repository",
+            "name",
+            "tag",
+            "pullPolicy",
+            "pullSecret",
+            "securityContext",
+        ],
+    ),
+    ("*.extra_volumes", &["name", "volume", "mount"]),
+    (
+        "jobs.extra_hooks",
+        &[
+            "name",
+            "hook",
+            "hook_weight",
+            "command",
+            "resources",
+            "podSecurityContext",
+            "securityContext",
+        ],
+    ),
+];
+
+/// One problem found in user values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Dotted key path (`st2web.replica`, list items as `[N]`).
+    pub path: String,
+    /// `file:line:col` where the user wrote it, when known.
+    pub location: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(location) = &self.location {
+            write!(f, "{location}: ")?;
+        }
+        write!(f, "`{}`: {}", self.path, self.message)
+    }
+}
+
+/// Does `path` match `pattern` (dot-separated, `*` = any one key)?
+fn matches(pattern: &str, path: &str) -> bool {
+    let mut p = pattern.split('.');
+    let mut k = path.split('.');
+    loop {
+        match (p.next(), k.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == "*" || a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+fn any_match(patterns: &[&str], path: &str) -> bool {
+    patterns.iter().any(|p| matches(p, path))
+}
+
+/// Report every key in `user` that st2k8s does not know. `defaults` is the built-in defaults
+/// tree; one-sensor-per-pod entries (`st2.packs.sensors[]`) accept the st2sensorcontainer keys.
+pub fn unknown_keys(user: &Map, defaults: &Map, origins: &Origins) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let ctx = Walk {
+        root: defaults,
+        origins,
+    };
+    ctx.walk(user, Some(defaults), "", "", &mut findings);
+    findings
+}
+
+/// What every step of the walk needs.
+struct Walk<'a> {
+    root: &'a Map,
+    origins: &'a Origins,
+}
+
+impl Walk<'_> {
+    /// `path` is the schema path (list items as `[]`), `shown` the user-facing path (items as `[N]`).
+    fn walk(
+        &self,
+        user: &Map,
+        defaults: Option<&Map>,
+        path: &str,
+        shown: &str,
+        out: &mut Vec<Finding>,
+    ) {
+        for (key, value) in user {
+            let child = join(path, key);
+            let child_shown = join(shown, key);
+            let default = defaults.and_then(|m| m.get(key)).and_then(Value::as_map);
+            let known =
+                defaults.is_some_and(|m| m.contains_key(key)) || any_match(OPTIONAL, &child);
+            if !known {
+                let siblings: Vec<&str> = defaults
+                    .into_iter()
+                    .flat_map(|m| m.keys().map(String::as_str))
+                    .collect();
+                let suggestion = closest(key, &siblings);
+                if path.is_empty() && suggestion.is_none() {
+                    continue;
+                }
+                out.push(Finding {
+                    location: self.origins.get(&child_shown).map(ToString::to_string),
+                    message: match suggestion {
+                        Some(s) => format!("unknown key; did you mean `{}`?", join(shown, s)),
+                        None => "unknown key; st2k8s ignores it".to_string(),
+                    },
+                    path: child_shown,
+                });
+                continue;
+            }
+            if any_match(FREE_FORM, &child) {
+                continue;
+            }
+            match value {
+                Value::Map(m) if default.is_some() || any_match(OPTIONAL, &child) => {
+                    self.walk(m, default, &child, &child_shown, out)
+                }
+                Value::List(items) => {
+                    let fields = ITEM_FIELDS
+                        .iter()
+                        .find(|(p, _)| matches(p, &child))
+                        .map(|(_, f)| *f);
+                    let sensor = child == "st2.packs.sensors";
+                    for (i, item) in items.iter().enumerate() {
+                        let Value::Map(m) = item else { continue };
+                        let item_shown = format!("{child_shown}[{i}]");
+                        if sensor {
+                            self.walk_sensor(m, &item_shown, out);
+                        } else if let Some(fields) = fields {
+                            let schema: Map = fields
+                                .iter()
+                                .map(|f| (f.to_string(), Value::Null))
+                                .collect();
+                            self.walk(m, Some(&schema), &format!("{child}[]"), &item_shown, out);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A one-sensor-per-pod entry: `name`, `ref`, plus any st2sensorcontainer key.
+    fn walk_sensor(&self, item: &Map, shown: &str, out: &mut Vec<Finding>) {
+        let mut schema = self
+            .root
+            .get("st2sensorcontainer")
+            .and_then(Value::as_map)
+            .cloned()
+            .unwrap_or_default();
+        schema.insert("name".into(), Value::Null);
+        schema.insert("ref".into(), Value::Null);
+        self.walk(item, Some(&schema), "st2sensorcontainer", shown, out);
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// The known key closest to `key`, if it is close enough to be a likely typo.
+fn closest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&key.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                *c,
+            )
+        })
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::parse_document;
+
+    fn findings(text: &str) -> Vec<String> {
+        let (user, origins) = parse_document(text, "custom.yaml").expect("parses");
+        let (defaults, _) = parse_document(crate::values::DEFAULTS, "defaults").expect("defaults");
+        unknown_keys(&user, &defaults, &origins)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn typos_are_reported_with_position_and_suggestion() {
+        assert_eq!(
+            findings("st2web:\n  replica: 3\n"),
+            ["custom.yaml:2:3: `st2web.replica`: unknown key; did you mean `st2web.replicas`?"]
+        );
+    }
+
+    #[test]
+    fn known_optional_and_free_form_keys_pass() {
+        let text = "st2:\n  password: x\n  packs:\n    configs:\n      mine.yaml: x\nst2web:\n  env:\n    ANYTHING: 1\n  image:\n    tag: x\nimage:\n  pullSecret: s\nmongodb:\n  whatever: 1\n";
+        assert_eq!(findings(text), Vec::<String>::new());
+    }
+
+    #[test]
+    fn list_items_are_checked() {
+        let found =
+            findings("st2:\n  packs:\n    images:\n      - repository: r\n        nmae: n\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("`st2.packs.images[0].nmae`")
+                && found[0].contains("`st2.packs.images[0].name`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn sensor_entries_accept_sensorcontainer_keys() {
+        assert_eq!(
+            findings(
+                "st2:\n  packs:\n    sensors:\n      - name: a\n        ref: p.s\n        resources: {}\n"
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            findings("st2:\n  packs:\n    sensors:\n      - name: a\n        refs: p.s\n").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn unrelated_nested_keys_get_no_suggestion() {
+        let found = findings("st2:\n  totallyunrelated: 1\n");
+        assert!(
+            found[0].ends_with("unknown key; st2k8s ignores it"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn top_level_user_data_for_templates_passes() {
+        assert_eq!(findings("acme:\n  certs_dir: /x\n"), Vec::<String>::new());
+        assert_eq!(findings("st2wb:\n  replicas: 1\n").len(), 1);
+    }
+
+    #[test]
+    fn item_sub_blocks_are_free_form() {
+        let text = "jobs:\n  extra_volumes:\n    - name: v\n      mount:\n        mountPath: /x\n      volume:\n        configMap:\n          name: c\n";
+        assert_eq!(findings(text), Vec::<String>::new());
+    }
+}
