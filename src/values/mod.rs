@@ -5,6 +5,7 @@
 //! Builders read it through the helpers here, which reproduce the template functions the chart
 //! relies on (`default`, truthiness, `%v` printing) in one place.
 
+pub mod go_yaml;
 mod load;
 mod merge;
 mod set;
@@ -12,6 +13,7 @@ mod set;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+pub use go_yaml::to_go_yaml;
 pub use load::{Origins, parse_document};
 pub use merge::{coalesce, merge_user_layer};
 pub use set::{SetKind, apply_set};
