@@ -11,7 +11,11 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// Every embedded template: (name, source). Names are paths below `templates/`.
-const TEMPLATES: &[(&str, &str)] = &[];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("st2/st2.docker.conf", include_str!("../templates/st2/st2.docker.conf")),
+    ("st2/rabbitmq-definitions.json", include_str!("../templates/st2/rabbitmq-definitions.json")),
+    ("st2tests/st2tests.sh", include_str!("../templates/st2tests/st2tests.sh")),
+];
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
