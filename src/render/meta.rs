@@ -85,3 +85,43 @@ pub fn subchart_fullname(ctx: &Ctx, chart: &str) -> String {
     };
     full.chars().take(63).collect::<String>().trim_end_matches('-').to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{Options, Release};
+    use crate::secrets::SecretGenerator;
+    use crate::values::{Layer, load};
+
+    #[test]
+    fn subchart_fullname_follows_bitnami() -> anyhow::Result<()> {
+        let long = "x".repeat(70);
+        for (release, values, want) in [
+            ("st2", "{}", "st2-mongodb"),
+            ("my-mongodb", "{}", "my-mongodb"),
+            ("st2", "mongodb: {nameOverride: db}", "st2-db"),
+            ("st2db", "mongodb: {nameOverride: db}", "st2db"),
+            ("st2", "mongodb: {fullnameOverride: shared-mongo}", "shared-mongo"),
+            ("st2", &format!("mongodb: {{fullnameOverride: {long}-}}"), &"x".repeat(63)),
+            ("st2", "mongodb: {fullnameOverride: 'abc-'}", "abc"),
+        ] {
+            let loaded = load(&[Layer::File {
+                name: "test.yaml".into(),
+                text: values.into(),
+            }])?;
+            let release = Release {
+                name: release.into(),
+                namespace: "ns".into(),
+            };
+            let options = Options::default();
+            let ctx = Ctx {
+                values: &loaded.values,
+                release: &release,
+                options: &options,
+                secrets: SecretGenerator::new(&release),
+            };
+            assert_eq!(subchart_fullname(&ctx, "mongodb"), want, "{values}");
+        }
+        Ok(())
+    }
+}

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
 use k8s_openapi::api::networking::v1::{
-    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
-    IngressTLS, ServiceBackendPort,
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
+    IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
 
 use super::{services, text};
@@ -23,7 +23,10 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let tls = ctx.v("ingress.tls");
     let mut annotations = BTreeMap::new();
     if tls.truthy() {
-        annotations.insert("ingress.kubernetes.io/secure-backends".to_string(), "true".to_string());
+        annotations.insert(
+            "ingress.kubernetes.io/secure-backends".to_string(),
+            "true".to_string(),
+        );
     }
     for (key, value) in ctx.v("ingress.annotations").entries() {
         annotations.insert(key.clone(), text::interp(value));
@@ -35,16 +38,26 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let rules = if hosts.is_empty() {
         vec![default_rule(ctx)?]
     } else {
-        hosts.iter().enumerate().map(|(i, host)| host_rule(host, i)).collect::<Result<_>>()?
+        hosts
+            .iter()
+            .enumerate()
+            .map(|(i, host)| host_rule(host, i))
+            .collect::<Result<_>>()?
     };
     let tls: Option<Vec<IngressTLS>> = match tls.non_empty() {
-        Some(tls) => Some(serde_json::from_value(tls.to_json()).context("`ingress.tls`: not a list of Ingress TLS entries")?),
+        Some(tls) => Some(
+            serde_json::from_value(tls.to_json())
+                .context("`ingress.tls`: not a list of Ingress TLS entries")?,
+        ),
         None => None,
     };
     let mut object = Object::new(&Ingress {
         metadata,
         spec: Some(IngressSpec {
-            ingress_class_name: ctx.v("ingress.ingressClassName").non_empty().map(text::interp),
+            ingress_class_name: ctx
+                .v("ingress.ingressClassName")
+                .non_empty()
+                .map(text::interp),
             rules: Some(rules),
             tls,
             ..Default::default()
@@ -67,7 +80,10 @@ fn default_rule(ctx: &Ctx) -> Result<IngressRule> {
         number: Some(services::st2web_port(ctx)),
         ..Default::default()
     };
-    Ok(rule(Some(text::interp(hostname)), vec![path("/".into(), ctx.name("st2web"), port)]))
+    Ok(rule(
+        Some(text::interp(hostname)),
+        vec![path("/".into(), ctx.name("st2web"), port)],
+    ))
 }
 
 /// One `ingress.hosts[i]` entry: each path routes to `serviceName:servicePort` (path default `/*`).
@@ -78,7 +94,10 @@ fn host_rule(host: &Value, i: usize) -> Result<IngressRule> {
         .iter()
         .enumerate()
         .map(|(j, p)| {
-            let path_text = p.key("path").non_empty().map_or_else(|| "/*".to_string(), text::interp);
+            let path_text = p
+                .key("path")
+                .non_empty()
+                .map_or_else(|| "/*".to_string(), text::interp);
             let port = backend_port(p.key("servicePort"))
                 .with_context(|| format!("`ingress.hosts[{i}].paths[{j}].servicePort`"))?;
             Ok(path(path_text, text::interp(p.key("serviceName")), port))
@@ -121,5 +140,83 @@ fn path(path: String, service: String, port: ServiceBackendPort) -> HTTPIngressP
             }),
             ..Default::default()
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Result;
+    use serde_json::json;
+
+    use super::*;
+    use crate::render::st2::testing::{body, with_ctx};
+
+    fn ingress(values: &str) -> Result<serde_json::Value> {
+        with_ctx(values, |ctx| {
+            Ok(body(&objects(ctx)?, "Ingress", "st2-st2web-ingress")?.clone())
+        })
+    }
+
+    #[test]
+    fn default_rule_targets_st2web() -> Result<()> {
+        let ing =
+            ingress("ingress: {enabled: true}\nst2web: {service: {hostname: st2.example.com}}")?;
+        assert_eq!(ing["metadata"]["annotations"], json!(null));
+        assert_eq!(
+            ing["spec"]["rules"],
+            json!([{"host": "st2.example.com", "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "st2-st2web", "port": {"number": 80}}}}]}}])
+        );
+        let https = ingress(
+            "ingress: {enabled: true}\nst2web: {service: {hostname: h}, env: {ST2WEB_HTTPS: '1'}}",
+        )?;
+        assert_eq!(
+            https["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"],
+            json!({"number": 443})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn explicit_hosts_and_tls() -> Result<()> {
+        let values = "ingress:\n  enabled: true\n  ingressClassName: nginx\n  annotations: {a: b}\n  hosts:\n\
+                      \x20   - host: x.example.com\n      paths:\n        - {serviceName: api, servicePort: 9101}\n\
+                      \x20       - {path: /web, serviceName: web, servicePort: http}\n  tls: [{secretName: t, hosts: [x.example.com]}]\n";
+        let ing = ingress(values)?;
+        assert_eq!(
+            ing["metadata"]["annotations"],
+            json!({"a": "b", "ingress.kubernetes.io/secure-backends": "true"})
+        );
+        assert_eq!(ing["spec"]["ingressClassName"], "nginx");
+        let paths = &ing["spec"]["rules"][0]["http"]["paths"];
+        assert_eq!(paths[0]["path"], "/*");
+        assert_eq!(
+            paths[0]["backend"]["service"],
+            json!({"name": "api", "port": {"number": 9101}})
+        );
+        assert_eq!(
+            paths[1]["backend"]["service"],
+            json!({"name": "web", "port": {"name": "http"}})
+        );
+        assert_eq!(
+            ing["spec"]["tls"],
+            json!([{"hosts": ["x.example.com"], "secretName": "t"}])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn missing_hostname_fails_and_disabled_renders_nothing() -> Result<()> {
+        let err = ingress("ingress: {enabled: true}")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("Missing context '.Values.st2web.service.hostname'!")
+        );
+        with_ctx("{}", |ctx| {
+            assert!(objects(ctx)?.is_empty());
+            Ok(())
+        })
     }
 }

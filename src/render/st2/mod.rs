@@ -9,6 +9,8 @@ mod service_account;
 mod services;
 pub mod ssh_key;
 mod tests;
+#[cfg(test)]
+mod testing;
 mod text;
 
 use anyhow::Result;

@@ -83,20 +83,26 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 
 /// `AUTH_SECRET`: the Secret holding the st2 credentials, `st2.existingAuthSecret` or `R-st2-auth`.
 pub fn auth_secret_name(ctx: &Ctx) -> String {
-    ctx.v("st2.existingAuthSecret").non_empty().map_or_else(|| ctx.name("st2-auth"), text::interp)
+    ctx.v("st2.existingAuthSecret")
+        .non_empty()
+        .map_or_else(|| ctx.name("st2-auth"), text::interp)
 }
 
 /// Values moved from `secrets.st2.*` to `st2.*` in chart 0.x; the chart refuses to render them.
 fn check_legacy_keys(ctx: &Ctx) -> Result<()> {
     let legacy = |key: &str| ctx.v("secrets.st2").key(key).truthy();
     if legacy("datastore_crypto_key") {
-        bail!("Please update your values! The datastore_crypto_key value moved from secrets.st2.* to st2.*");
+        bail!(
+            "Please update your values! The datastore_crypto_key value moved from secrets.st2.* to st2.*"
+        );
     }
     if legacy("ssh_key") {
         bail!("Please update your values! The ssh_key value moved from secrets.st2.* to st2.*");
     }
     if legacy("username") || legacy("password") {
-        bail!("Please update your values! Values for username and password moved from secrets.st2.* to st2.*");
+        bail!(
+            "Please update your values! Values for username and password moved from secrets.st2.* to st2.*"
+        );
     }
     Ok(())
 }
@@ -104,7 +110,10 @@ fn check_legacy_keys(ctx: &Ctx) -> Result<()> {
 /// `R-st2-auth`: the st2 admin credentials; a password is generated unless given.
 fn auth(ctx: &Ctx) -> Result<Object> {
     let name = auth_secret_name(ctx);
-    let username = text::required(ctx.v("st2.username"), "A valid secret 'st2.username' is required for StackStorm auth!")?;
+    let username = text::required(
+        ctx.v("st2.username"),
+        "A valid secret 'st2.username' is required for StackStorm auth!",
+    )?;
     let password = match ctx.v("st2.password").non_empty() {
         Some(explicit) => explicit.to_go_string(),
         None => ctx.secrets.alphanumeric(&name, "ST2_AUTH_PASSWORD", 12),
@@ -114,7 +123,10 @@ fn auth(ctx: &Ctx) -> Result<Object> {
         name,
         "st2",
         "StackStorm username and password, used for basic .htaccess auth",
-        [("ST2_AUTH_USERNAME", username), ("ST2_AUTH_PASSWORD", password)],
+        [
+            ("ST2_AUTH_USERNAME", username),
+            ("ST2_AUTH_PASSWORD", password),
+        ],
     )
 }
 
@@ -123,7 +135,12 @@ fn chatops(ctx: &Ctx) -> Result<Object> {
     let env = ctx.v("st2chatops.env");
     let data = env
         .entries()
-        .map(|(key, value)| Ok((key.clone(), ctx.tpl(&value.to_go_string(), &format!("st2chatops.env.{key}"))?)))
+        .map(|(key, value)| {
+            Ok((
+                key.clone(),
+                ctx.tpl(&value.to_go_string(), &format!("st2chatops.env.{key}"))?,
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
     let mut object = secret(
         ctx,
@@ -166,12 +183,176 @@ fn secret<K: Into<String>>(
     description: &str,
     data: impl IntoIterator<Item = (K, String)>,
 ) -> Result<Object> {
-    let data: BTreeMap<String, ByteString> =
-        data.into_iter().map(|(k, v)| (k.into(), ByteString(v.into_bytes()))).collect();
+    let data: BTreeMap<String, ByteString> = data
+        .into_iter()
+        .map(|(k, v)| (k.into(), ByteString(v.into_bytes())))
+        .collect();
     Object::new(&Secret {
         metadata: meta::described_meta(ctx, name, n, description)?,
         type_: Some("Opaque".into()),
         data: Some(data),
         ..Default::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Result;
+
+    use super::*;
+    use crate::render::st2::testing::{body, names, with_ctx};
+
+    /// A Secret's data entry, decoded.
+    fn data(values: &str, name: &str, key: &str) -> Result<String> {
+        with_ctx(values, |ctx| {
+            let objects = objects(ctx)?;
+            let secret = body(&objects, "Secret", name)?;
+            let encoded = secret["data"][key].as_str().unwrap_or_default();
+            use base64::Engine;
+            Ok(String::from_utf8(
+                base64::engine::general_purpose::STANDARD.decode(encoded)?,
+            )?)
+        })
+    }
+
+    #[test]
+    fn default_secrets() -> Result<()> {
+        with_ctx("{}", |ctx| {
+            let objects = objects(ctx)?;
+            assert_eq!(
+                names(&objects, "Secret"),
+                [
+                    "st2-rabbitmq-definitions",
+                    "st2-st2-apikeys",
+                    "st2-st2-auth",
+                    "st2-st2-datastore-crypto-key",
+                    "st2-st2-kv",
+                    "st2-st2-ssh"
+                ]
+            );
+            assert_eq!(body(&objects, "Secret", "st2-st2-ssh")?["type"], "Opaque");
+            Ok(())
+        })?;
+        assert_eq!(data("{}", "st2-st2-auth", "ST2_AUTH_USERNAME")?, "st2admin");
+        assert_eq!(data("{}", "st2-st2-auth", "ST2_AUTH_PASSWORD")?.len(), 12);
+        assert_eq!(data("{}", "st2-st2-apikeys", "apikeys.yaml")?, "null");
+        assert_eq!(data("{}", "st2-st2-kv", "st2kv.yaml")?, "null");
+        Ok(())
+    }
+
+    #[test]
+    fn explicit_values_win() -> Result<()> {
+        let values = "st2: {password: s3cret, ssh_key: KEY, datastore_crypto_key: '{\"k\": 1}'}";
+        assert_eq!(data(values, "st2-st2-auth", "ST2_AUTH_PASSWORD")?, "s3cret");
+        assert_eq!(data(values, "st2-st2-ssh", "private_key")?, "KEY");
+        assert_eq!(
+            data(
+                values,
+                "st2-st2-datastore-crypto-key",
+                "datastore_crypto_key"
+            )?,
+            "{\"k\": 1}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn existing_or_disabled_secrets_are_not_rendered() -> Result<()> {
+        for (values, absent) in [
+            ("st2: {existingAuthSecret: mine}", "st2-st2-auth"),
+            (
+                "st2: {existingDatastoreSecret: mine}",
+                "st2-st2-datastore-crypto-key",
+            ),
+            (
+                "st2: {datastore_crypto_key: disable}",
+                "st2-st2-datastore-crypto-key",
+            ),
+            ("rabbitmq: {enabled: false}", "st2-rabbitmq-definitions"),
+        ] {
+            with_ctx(values, |ctx| {
+                assert!(
+                    !names(&objects(ctx)?, "Secret").contains(&absent.to_string()),
+                    "{values}"
+                );
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn keyvalue_templates_are_evaluated_after_serializing() -> Result<()> {
+        let values = "st2:\n  keyvalue:\n    - {name: release, value: '{{ .Release.Name }}'}\n    - {name: v, value: '3.8'}\n";
+        assert_eq!(
+            data(values, "st2-st2-kv", "st2kv.yaml")?,
+            "- name: release\n  value: 'st2'\n- name: v\n  value: \"3.8\""
+        );
+        let values = "st2:\n  apikeys:\n    - {user: ci, created_at: '2018-12-15T00:21:48.507388Z', metadata: {comment: x}}\n";
+        assert_eq!(
+            data(values, "st2-st2-apikeys", "apikeys.yaml")?,
+            "- created_at: \"2018-12-15T00:21:48.507388Z\"\n  metadata:\n    comment: x\n  user: ci"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn chatops_env_is_printed_and_templated() -> Result<()> {
+        let values = "st2chatops: {enabled: true, env: {HUBOT_NAME: '{{ .Release.Name }}bot', EXPRESS_PORT: 8081}}";
+        assert_eq!(data(values, "st2-st2chatops", "HUBOT_NAME")?, "st2bot");
+        assert_eq!(data(values, "st2-st2chatops", "EXPRESS_PORT")?, "8081");
+        with_ctx("st2chatops: {enabled: true, env: null}", |ctx| {
+            let objects = objects(ctx)?;
+            let secret = body(&objects, "Secret", "st2-st2chatops")?;
+            assert!(secret["data"].is_null());
+            assert_eq!(
+                secret["metadata"]["labels"]["app.kubernetes.io/name"],
+                "st2chatops"
+            );
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn rabbitmq_definitions_quote_credentials() -> Result<()> {
+        let text = data(
+            "rabbitmq: {auth: {username: u, password: 'p\"w'}}",
+            "st2-rabbitmq-definitions",
+            "rabbitmq-definitions.json",
+        )?;
+        assert!(
+            text.contains("\"name\": \"u\",\n      \"password\": \"p\\\"w\",\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"vhost\": \"/\",") && text.ends_with("}\n"),
+            "{text}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn legacy_and_required_values_fail() {
+        for (values, message) in [
+            (
+                "secrets: {st2: {datastore_crypto_key: x}}",
+                "Please update your values! The datastore_crypto_key value moved from secrets.st2.* to st2.*",
+            ),
+            (
+                "secrets: {st2: {ssh_key: x}}",
+                "Please update your values! The ssh_key value moved from secrets.st2.* to st2.*",
+            ),
+            (
+                "secrets: {st2: {password: x}}",
+                "Please update your values! Values for username and password moved from secrets.st2.* to st2.*",
+            ),
+            (
+                "st2: {username: ''}",
+                "A valid secret 'st2.username' is required for StackStorm auth!",
+            ),
+        ] {
+            let err = with_ctx(values, objects).err().map(|e| e.to_string());
+            assert_eq!(err.as_deref(), Some(message), "{values}");
+        }
+    }
 }

@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn derives_paths_like_go() {
         let p = from_file("/home/stanley/.ssh/stanley_rsa".into());
-        assert_eq!((p.dir.as_str(), p.parent.as_str(), p.base.as_str()), ("/home/stanley/.ssh", "/home/stanley", "stanley_rsa"));
+        assert_eq!(
+            (p.dir.as_str(), p.parent.as_str(), p.base.as_str()),
+            ("/home/stanley/.ssh", "/home/stanley", "stanley_rsa")
+        );
         for (path, want_dir, want_base) in [
             ("", ".", "."),
             ("key", ".", "key"),
@@ -93,7 +96,11 @@ mod tests {
             ("/dir/", "/dir", "dir"),
             ("///", "/", "/"),
         ] {
-            assert_eq!((dir(path), base(path)), (want_dir.to_string(), want_base.to_string()), "{path:?}");
+            assert_eq!(
+                (dir(path), base(path)),
+                (want_dir.to_string(), want_base.to_string()),
+                "{path:?}"
+            );
         }
     }
 }

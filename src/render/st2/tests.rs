@@ -8,15 +8,19 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{
-    ConfigMapEnvSource, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvFromSource, EnvVar, Pod, PodSpec,
-    SecretEnvSource, Volume, VolumeMount,
+    ConfigMapEnvSource, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvFromSource,
+    EnvVar, Pod, PodSpec, SecretEnvSource, Volume, VolumeMount,
 };
 
 use super::{configmaps::config_map, secrets, text};
 use crate::render::{Ctx, Object, images, meta};
 
 /// The bats helper libraries the script loads: (name, tag) on github.com/ztombol.
-const BATS_LIBRARIES: [(&str, &str); 3] = [("bats-support", "v0.3.0"), ("bats-assert", "v0.3.0"), ("bats-file", "v0.2.0")];
+const BATS_LIBRARIES: [(&str, &str); 3] = [
+    ("bats-support", "v0.3.0"),
+    ("bats-assert", "v0.3.0"),
+    ("bats-file", "v0.2.0"),
+];
 
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let script = crate::templates::render("st2tests/st2tests.sh", ())?;
@@ -37,7 +41,10 @@ fn pod(ctx: &Ctx) -> Result<Object> {
     let mut metadata = meta::object_meta(ctx, ctx.name("st2tests"), "st2tests")?;
     metadata.annotations = Some(BTreeMap::from([
         ("helm.sh/hook".to_string(), "test-success".to_string()),
-        ("helm.sh/hook-delete-policy".to_string(), "hook-succeeded".to_string()),
+        (
+            "helm.sh/hook-delete-policy".to_string(),
+            "hook-succeeded".to_string(),
+        ),
     ]));
     let tools = || mount("tools", "/tools");
     let clone_libraries: String = BATS_LIBRARIES
@@ -52,7 +59,11 @@ fn pod(ctx: &Ctx) -> Result<Object> {
         Container {
             name: "bats-core".into(),
             image: Some("bats/bats:1.8.2".into()),
-            command: Some(vec!["bash".into(), "-ec".into(), "cp -R /opt/bats /tools/\n".into()]),
+            command: Some(vec![
+                "bash".into(),
+                "-ec".into(),
+                "cp -R /opt/bats /tools/\n".into(),
+            ]),
             volume_mounts: Some(vec![tools()]),
             ..Default::default()
         },
@@ -71,7 +82,11 @@ fn pod(ctx: &Ctx) -> Result<Object> {
     };
     let container = Container {
         name: "st2tests".into(),
-        image: Some(format!("{}/st2actionrunner:{}", images::repository(ctx), meta::APP_VERSION)),
+        image: Some(format!(
+            "{}/st2actionrunner:{}",
+            images::repository(ctx),
+            meta::APP_VERSION
+        )),
         image_pull_policy: images::pull_policy(ctx),
         env_from: Some(vec![
             EnvFromSource {
@@ -95,7 +110,10 @@ fn pod(ctx: &Ctx) -> Result<Object> {
             env("ST2_RBAC_ENABLED", text::interp(ctx.v("st2.rbac.enabled"))),
         ]),
         volume_mounts: Some(vec![tools(), mount("tests", "/tests")]),
-        command: Some(vec!["/tools/bats/bin/bats".into(), "/tests/st2tests.sh".into()]),
+        command: Some(vec![
+            "/tools/bats/bin/bats".into(),
+            "/tests/st2tests.sh".into(),
+        ]),
         ..Default::default()
     };
     let volumes = vec![
@@ -131,5 +149,45 @@ fn mount(name: &str, path: &str) -> VolumeMount {
         name: name.into(),
         mount_path: path.into(),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use anyhow::Result;
+
+    use super::*;
+    use crate::render::Options;
+    use crate::render::st2::testing::{body, names, with_ctx};
+
+    #[test]
+    fn config_map_always_pod_on_request() -> Result<()> {
+        with_ctx(
+            "st2: {existingAuthSecret: creds, rbac: {enabled: true}}",
+            |ctx| {
+                let objects = objects(ctx)?;
+                assert!(names(&objects, "Pod").is_empty());
+                let script = body(&objects, "ConfigMap", "st2-st2tests")?["data"]["st2tests.sh"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(script.starts_with("#!/usr/bin/env bats\n"));
+                let options = Options {
+                    include_tests: true,
+                };
+                let ctx = Ctx {
+                    options: &options,
+                    secrets: crate::secrets::SecretGenerator::new(ctx.release),
+                    ..*ctx
+                };
+                let objects = super::objects(&ctx)?;
+                let pod = body(&objects, "Pod", "st2-st2tests")?;
+                let container = &pod["spec"]["containers"][0];
+                assert_eq!(container["image"], "stackstorm/st2actionrunner:3.8");
+                assert_eq!(container["envFrom"][1]["secretRef"]["name"], "creds");
+                assert_eq!(container["env"][2]["value"], "true");
+                assert_eq!(pod["spec"]["restartPolicy"], "Never");
+                Ok(())
+            },
+        )
     }
 }

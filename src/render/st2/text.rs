@@ -38,7 +38,11 @@ pub fn go_int(v: &Value) -> i64 {
 /// keeps the text but clips trailing line breaks to exactly one, and empty text stays empty.
 pub fn block_text(text: &str) -> String {
     let body = text.trim_end_matches('\n');
-    if body.is_empty() { String::new() } else { format!("{body}\n") }
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!("{body}\n")
+    }
 }
 
 /// Sprig `quote` (Go `%q`): double quotes, with `"` and `\` escaped and control, space and
@@ -56,7 +60,9 @@ pub fn go_quote(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{0b}' => out.push_str("\\v"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)))
+            }
             c if c.is_control()
                 || (c.is_whitespace() && c != ' ')
                 || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}') =>
@@ -77,7 +83,10 @@ pub fn go_quote(s: &str) -> String {
 pub fn file_contents(v: &Value, key: &str) -> Result<String> {
     match v {
         Value::String(s) => Ok(s.clone()),
-        other => bail!("`{key}`: expected the file contents as a string, found `{}`", other.to_go_string()),
+        other => bail!(
+            "`{key}`: expected the file contents as a string, found `{}`",
+            other.to_go_string()
+        ),
     }
 }
 
@@ -87,7 +96,14 @@ mod tests {
 
     #[test]
     fn block_text_clips_to_one_newline() {
-        for (text, want) in [("a", "a\n"), ("a\n", "a\n"), ("a\n\n\n", "a\n"), ("\na\nb", "\na\nb\n"), ("", ""), ("\n\n", "")] {
+        for (text, want) in [
+            ("a", "a\n"),
+            ("a\n", "a\n"),
+            ("a\n\n\n", "a\n"),
+            ("\na\nb", "\na\nb\n"),
+            ("", ""),
+            ("\n\n", ""),
+        ] {
             assert_eq!(block_text(text), want, "{text:?}");
         }
     }
@@ -96,10 +112,16 @@ mod tests {
     fn interpolation_and_required_follow_helm() {
         assert_eq!(interp(&Value::Null), "");
         assert_eq!(interp(&Value::Float(26379.0)), "26379");
-        assert_eq!(required(&Value::String("x".into()), "m").ok(), Some("x".into()));
+        assert_eq!(
+            required(&Value::String("x".into()), "m").ok(),
+            Some("x".into())
+        );
         assert!(required(&Value::String(String::new()), "m").is_err());
         assert!(required(&Value::Null, "m").is_err());
-        assert_eq!(required(&Value::Bool(false), "m").ok(), Some("false".into()));
+        assert_eq!(
+            required(&Value::Bool(false), "m").ok(),
+            Some("false".into())
+        );
         assert_eq!(go_int(&Value::Float(3.9)), 3);
         assert_eq!(go_int(&Value::String("2".into())), 2);
         assert_eq!(go_int(&Value::Null), 0);

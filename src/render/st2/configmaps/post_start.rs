@@ -47,12 +47,17 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             continue;
         }
         let key_install = installs_ssh_key(component).then_some((&ssh, user.as_str()));
-        let data = BTreeMap::from([("post-start.sh".to_string(), script(key_install, &text::interp(custom)))]);
+        let data = BTreeMap::from([(
+            "post-start.sh".to_string(),
+            script(key_install, &text::interp(custom)),
+        )]);
         out.push(config_map(
             ctx,
             ctx.name(&format!("{component}-post-start-script")),
             "st2",
-            Some(&format!("Custom postStart lifecycle event handler script for {component}")),
+            Some(&format!(
+                "Custom postStart lifecycle event handler script for {component}"
+            )),
             data,
         )?);
     }

@@ -28,14 +28,18 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             ctx,
             ctx.name("st2-rbac-assignments"),
             "st2",
-            Some("Custom StackStorm RBAC role assignments, shipped in '/opt/stackstorm/rbac/assignments/'"),
+            Some(
+                "Custom StackStorm RBAC role assignments, shipped in '/opt/stackstorm/rbac/assignments/'",
+            ),
             non_empty_files(ctx, "st2.rbac.assignments")?,
         )?,
         config_map(
             ctx,
             ctx.name("st2-rbac-mappings"),
             "st2",
-            Some("StackStorm RBAC LDAP groups-to-roles mapping rules, shipped in '/opt/stackstorm/rbac/mappings/'"),
+            Some(
+                "StackStorm RBAC LDAP groups-to-roles mapping rules, shipped in '/opt/stackstorm/rbac/mappings/'",
+            ),
             super::files(ctx, "st2.rbac.mappings")?,
         )?,
     ])
@@ -51,4 +55,43 @@ fn non_empty_files(ctx: &Ctx, path: &str) -> Result<BTreeMap<String, String>> {
             Ok((name.clone(), text::block_text(&contents)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Result;
+    use serde_json::json;
+
+    use super::*;
+    use crate::render::st2::testing::{body, with_ctx};
+
+    #[test]
+    fn rbac_files_skip_empty_entries() -> Result<()> {
+        let values = "st2:\n  rbac:\n    enabled: true\n    roles: {sample.yaml: '', ops.yaml: \"name: ops\\n\\n\"}\n\
+                      \x20   assignments: {stanley.yaml: null, alice.yaml: 'username: alice'}\n";
+        with_ctx(values, |ctx| {
+            let objects = objects(ctx)?;
+            assert_eq!(
+                body(&objects, "ConfigMap", "st2-st2-rbac-roles")?["data"],
+                json!({"ops.yaml": "name: ops\n"})
+            );
+            assert_eq!(
+                body(&objects, "ConfigMap", "st2-st2-rbac-assignments")?["data"],
+                json!({"alice.yaml": "username: alice\n", "st2admin.yaml": "---\nusername: st2admin\nroles:\n  - system_admin\n"})
+            );
+            assert_eq!(
+                body(&objects, "ConfigMap", "st2-st2-rbac-mappings")?["data"],
+                json!({})
+            );
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn rbac_off_renders_nothing() -> Result<()> {
+        with_ctx("{}", |ctx| {
+            assert!(objects(ctx)?.is_empty());
+            Ok(())
+        })
+    }
 }
