@@ -4,7 +4,7 @@
 # Runs in the st2tests Pod (st2actionrunner image: st2 CLI, curl) with bats and its helper
 # libraries copied to $BATS_HELPERS_DIR. The Pod provides ST2_AUTH_URL, ST2_API_URL,
 # ST2_STREAM_URL (R-st2-urls), ST2_AUTH_USERNAME, ST2_AUTH_PASSWORD (auth Secret),
-# ST2_VERSION and ST2_RBAC_ENABLED.
+# ST2_VERSION and ST2_RBAC_ENABLED. st2k8s fills in the system user and its SSH key path.
 
 load "${BATS_HELPERS_DIR}/bats-support/load.bash"
 load "${BATS_HELPERS_DIR}/bats-assert/load.bash"
@@ -54,10 +54,11 @@ http_status() {
   assert_output --partial 'succeeded: true'
 }
 
-@test "the system user's SSH directory is private to it" {
-  run st2 run core.local cmd='d="$(dirname "$(ls -1d ~/.ssh/* | head -n 1)")"; [ "$(stat -c %a "$d")" = 500 ] && [ "$(stat -c %U "$d")" = "$(id -un)" ] && echo ssh-dir-ok'
+@test "the system user's SSH key is installed privately" {
+  run st2 run core.local cmd='stat -c "%n %a %U" {{ ssh_key_dir }} {{ ssh_key_file }}'
   assert_success
-  assert_output --partial 'ssh-dir-ok'
+  assert_output --partial '{{ ssh_key_dir }} 500 {{ system_user }}'
+  assert_output --partial '{{ ssh_key_file }} 400 {{ system_user }}'
 }
 
 @test "the datastore stores, returns and deletes a value" {

@@ -12,7 +12,9 @@ use k8s_openapi::api::core::v1::{
     EnvVar, Pod, PodSpec, SecretEnvSource, Volume, VolumeMount,
 };
 
-use super::{configmaps::config_map, secrets, text};
+use serde::Serialize;
+
+use super::{configmaps::config_map, secrets, ssh_key, text};
 use crate::render::{Ctx, Object, images, meta};
 
 /// The bats helper libraries the script loads: (name, tag) on github.com/ztombol.
@@ -22,8 +24,24 @@ const BATS_LIBRARIES: [(&str, &str); 3] = [
     ("bats-file", "v0.2.0"),
 ];
 
+/// What the script checks that depends on the values.
+#[derive(Serialize)]
+struct ScriptContext {
+    system_user: String,
+    ssh_key_file: String,
+    ssh_key_dir: String,
+}
+
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
-    let script = crate::templates::render("st2tests/st2tests.sh", ())?;
+    let ssh = ssh_key::paths(ctx)?;
+    let script = crate::templates::render(
+        "st2tests/st2tests.sh",
+        ScriptContext {
+            system_user: text::interp(ctx.v("st2.system_user.user")),
+            ssh_key_file: ssh.file,
+            ssh_key_dir: ssh.dir,
+        },
+    )?;
     let mut out = vec![config_map(
         ctx,
         ctx.name("st2tests"),
@@ -171,6 +189,7 @@ mod unit {
                     .as_str()
                     .unwrap_or_default();
                 assert!(script.starts_with("#!/usr/bin/env bats\n"));
+                assert!(script.contains("'/home/stanley/.ssh/stanley_rsa 400 stanley'"));
                 let options = Options {
                     include_tests: true,
                 };
