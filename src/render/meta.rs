@@ -89,9 +89,7 @@ pub fn subchart_fullname(ctx: &Ctx, chart: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{Options, Release};
-    use crate::secrets::SecretGenerator;
-    use crate::values::{Layer, load};
+    use crate::render::st2::testing::with_release;
 
     #[test]
     fn subchart_fullname_follows_bitnami() -> anyhow::Result<()> {
@@ -105,22 +103,8 @@ mod tests {
             ("st2", &format!("mongodb: {{fullnameOverride: {long}-}}"), &"x".repeat(63)),
             ("st2", "mongodb: {fullnameOverride: 'abc-'}", "abc"),
         ] {
-            let loaded = load(&[Layer::File {
-                name: "test.yaml".into(),
-                text: values.into(),
-            }])?;
-            let release = Release {
-                name: release.into(),
-                namespace: "ns".into(),
-            };
-            let options = Options::default();
-            let ctx = Ctx {
-                values: &loaded.values,
-                release: &release,
-                options: &options,
-                secrets: SecretGenerator::new(&release),
-            };
-            assert_eq!(subchart_fullname(&ctx, "mongodb"), want, "{values}");
+            let name = with_release(release, values, |ctx| Ok(subchart_fullname(ctx, "mongodb")))?;
+            assert_eq!(name, want, "{values}");
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ mod services;
 pub mod ssh_key;
 mod tests;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod text;
 
 use anyhow::Result;

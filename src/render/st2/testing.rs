@@ -10,12 +10,21 @@ use crate::values::{Layer, load};
 
 /// Run `f` with a context for `values` (YAML) over the defaults, release `st2` in `ns`.
 pub fn with_ctx<T>(values: &str, f: impl FnOnce(&Ctx) -> Result<T>) -> Result<T> {
+    with_release("st2", values, f)
+}
+
+/// [`with_ctx`] for release `release`.
+pub fn with_release<T>(
+    release: &str,
+    values: &str,
+    f: impl FnOnce(&Ctx) -> Result<T>,
+) -> Result<T> {
     let loaded = load(&[Layer::File {
         name: "test.yaml".into(),
         text: values.into(),
     }])?;
     let release = Release {
-        name: "st2".into(),
+        name: release.into(),
         namespace: "ns".into(),
     };
     let options = Options::default();
