@@ -75,7 +75,10 @@ pub fn subchart_fullname(ctx: &Ctx, chart: &str) -> String {
     let full = match sub.key("fullnameOverride").non_empty() {
         Some(name) => name.to_go_string(),
         None => {
-            let name = sub.key("nameOverride").non_empty().map_or_else(|| chart.to_string(), Value::to_go_string);
+            let name = sub
+                .key("nameOverride")
+                .non_empty()
+                .map_or_else(|| chart.to_string(), Value::to_go_string);
             if ctx.release.name.contains(&name) {
                 ctx.release.name.clone()
             } else {
@@ -83,7 +86,11 @@ pub fn subchart_fullname(ctx: &Ctx, chart: &str) -> String {
             }
         }
     };
-    full.chars().take(63).collect::<String>().trim_end_matches('-').to_string()
+    full.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
 }
 
 #[cfg(test)]
@@ -99,8 +106,16 @@ mod tests {
             ("my-mongodb", "{}", "my-mongodb"),
             ("st2", "mongodb: {nameOverride: db}", "st2-db"),
             ("st2db", "mongodb: {nameOverride: db}", "st2db"),
-            ("st2", "mongodb: {fullnameOverride: shared-mongo}", "shared-mongo"),
-            ("st2", &format!("mongodb: {{fullnameOverride: {long}-}}"), &"x".repeat(63)),
+            (
+                "st2",
+                "mongodb: {fullnameOverride: shared-mongo}",
+                "shared-mongo",
+            ),
+            (
+                "st2",
+                &format!("mongodb: {{fullnameOverride: {long}-}}"),
+                &"x".repeat(63),
+            ),
             ("st2", "mongodb: {fullnameOverride: 'abc-'}", "abc"),
         ] {
             let name = with_release(release, values, |ctx| Ok(subchart_fullname(ctx, "mongodb")))?;
