@@ -7,7 +7,9 @@ mod jobs;
 mod secrets;
 mod service_account;
 mod services;
+pub mod ssh_key;
 mod tests;
+mod text;
 
 use anyhow::Result;
 
