@@ -22,13 +22,19 @@ pub fn web_config(ctx: &Ctx) -> Checksum {
 
 /// `checksum/auth`, iff st2k8s renders the auth Secret (no `st2.existingAuthSecret`).
 pub fn auth(ctx: &Ctx) -> Option<Checksum> {
-    (!ctx.v("st2.existingAuthSecret").truthy()).then(|| one("checksum/auth", "Secret", ctx.name("st2-auth")))
+    (!ctx.v("st2.existingAuthSecret").truthy())
+        .then(|| one("checksum/auth", "Secret", ctx.name("st2-auth")))
 }
 
 /// `checksum/datastore-key`, iff st2k8s renders the datastore key Secret (`DS_RENDER`).
 pub fn datastore_key(ctx: &Ctx) -> Option<Checksum> {
-    datastore_key_rendered(ctx)
-        .then(|| one("checksum/datastore-key", "Secret", ctx.name("st2-datastore-crypto-key")))
+    datastore_key_rendered(ctx).then(|| {
+        one(
+            "checksum/datastore-key",
+            "Secret",
+            ctx.name("st2-datastore-crypto-key"),
+        )
+    })
 }
 
 /// `checksum/ssh`: the SSH key Secret.
@@ -44,14 +50,24 @@ pub fn packs(ctx: &Ctx) -> Checksum {
 /// `checksum/rbac`: the three RBAC ConfigMaps (absent ones hash as nothing).
 pub fn rbac(ctx: &Ctx) -> Checksum {
     let names = ["roles", "assignments", "mappings"];
-    ("checksum/rbac", names.iter().map(|k| ("ConfigMap", ctx.name(&format!("st2-rbac-{k}")))).collect())
+    (
+        "checksum/rbac",
+        names
+            .iter()
+            .map(|k| ("ConfigMap", ctx.name(&format!("st2-rbac-{k}"))))
+            .collect(),
+    )
 }
 
 /// `checksum/overrides`, iff `st2.overrides` is set.
 pub fn overrides(ctx: &Ctx) -> Option<Checksum> {
-    ctx.v("st2.overrides")
-        .truthy()
-        .then(|| one("checksum/overrides", "ConfigMap", ctx.name("st2-overrides-configs")))
+    ctx.v("st2.overrides").truthy().then(|| {
+        one(
+            "checksum/overrides",
+            "ConfigMap",
+            ctx.name("st2-overrides-configs"),
+        )
+    })
 }
 
 /// `checksum/urls`: the service URLs ConfigMap.

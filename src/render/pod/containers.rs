@@ -15,7 +15,10 @@ use crate::values::Value;
 
 /// The container security context `chain ‖ SC` (SPEC §2.6): the first set block, the global
 /// `securityContext` last.
-pub fn security_context<'v>(ctx: &Ctx<'v>, mut chain: Vec<Setting<'v>>) -> Result<Option<SecurityContext>> {
+pub fn security_context<'v>(
+    ctx: &Ctx<'v>,
+    mut chain: Vec<Setting<'v>>,
+) -> Result<Option<SecurityContext>> {
     chain.push((ctx.v("securityContext"), "securityContext".into()));
     first_set(&chain)
 }
@@ -28,12 +31,19 @@ pub fn global_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {
 /// `st2actionrunner.securityContext ‖ SC`: containers that run actionrunner code (pack copies,
 /// content registration), since the runner is the most permissive component.
 pub fn runner_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {
-    security_context(ctx, super::convert::chain(ctx, &["st2actionrunner.securityContext"]))
+    security_context(
+        ctx,
+        super::convert::chain(ctx, &["st2actionrunner.securityContext"]),
+    )
 }
 
 /// `ENTRY`: `image.entrypoint`, prepended to the st2 services' commands.
 pub fn entrypoint(ctx: &Ctx) -> Vec<String> {
-    ctx.v("image.entrypoint").as_list().iter().map(Value::to_go_string).collect()
+    ctx.v("image.entrypoint")
+        .as_list()
+        .iter()
+        .map(Value::to_go_string)
+        .collect()
 }
 
 /// `ENTRY + [/opt/stackstorm/st2/bin/<binary>] + CFG_ARGS`: how every st2 python service starts.
@@ -76,14 +86,20 @@ pub fn urls(ctx: &Ctx) -> EnvFromSource {
 /// All keys of Secret `name` as environment.
 pub fn secret_ref(name: String) -> EnvFromSource {
     EnvFromSource {
-        secret_ref: Some(SecretEnvSource { name, optional: None }),
+        secret_ref: Some(SecretEnvSource {
+            name,
+            optional: None,
+        }),
         ..Default::default()
     }
 }
 
 /// One [`secret_ref`] per name in an `envFromSecrets` list.
 pub fn secret_refs(list: &Value) -> Vec<EnvFromSource> {
-    list.as_list().iter().map(|s| secret_ref(s.to_go_string())).collect()
+    list.as_list()
+        .iter()
+        .map(|s| secret_ref(s.to_go_string()))
+        .collect()
 }
 
 /// `[URLS] + envFromSecrets`: what the st2 services read their environment from.
@@ -115,7 +131,14 @@ pub fn post_start_lifecycle(pre_stop: Option<&Value>) -> Lifecycle {
 }
 
 /// A `wait-for-*` init container: polls `host:port` with the utility image until it answers.
-fn wait_for(ctx: &Ctx, name: &str, host: &str, port: String, what: &str, waiting: &str) -> Result<Container> {
+fn wait_for(
+    ctx: &Ctx,
+    name: &str,
+    host: &str,
+    port: String,
+    what: &str,
+    waiting: &str,
+) -> Result<Container> {
     let script = format!(
         "until nc -z -w 2 {host} {port} && echo {what} ok;\n  do\n    echo 'Waiting for {waiting} Connection...'\n    sleep 2;\ndone\n"
     );
@@ -151,7 +174,14 @@ pub fn wait_for_db(ctx: &Ctx) -> Result<Vec<Container>> {
     } else {
         ctx.name("mongodb")
     };
-    Ok(vec![wait_for(ctx, "wait-for-db", &host, port(ctx, "mongodb.service.port"), "mongodb", "MongoDB")?])
+    Ok(vec![wait_for(
+        ctx,
+        "wait-for-db",
+        &host,
+        port(ctx, "mongodb.service.port"),
+        "mongodb",
+        "MongoDB",
+    )?])
 }
 
 /// `WAIT_MQ` (iff the bundled RabbitMQ is enabled).
@@ -160,7 +190,14 @@ pub fn wait_for_queue(ctx: &Ctx) -> Result<Vec<Container>> {
         return Ok(Vec::new());
     }
     let host = ctx.name("rabbitmq");
-    Ok(vec![wait_for(ctx, "wait-for-queue", &host, port(ctx, "rabbitmq.service.port"), "rabbitmq", "RabbitMQ")?])
+    Ok(vec![wait_for(
+        ctx,
+        "wait-for-queue",
+        &host,
+        port(ctx, "rabbitmq.service.port"),
+        "rabbitmq",
+        "RabbitMQ",
+    )?])
 }
 
 /// `WAIT_DB` then `WAIT_MQ`: the init containers every st2 service starts with.
@@ -209,7 +246,7 @@ mod tests {
 
     #[test]
     fn env_prints_values_like_go_and_sorts_keys() {
-        let env = Value::Map(
+        let values = Value::Map(
             [
                 ("B".to_string(), Value::Int(20)),
                 ("A".to_string(), Value::Bool(true)),
@@ -219,8 +256,10 @@ mod tests {
             .into_iter()
             .collect(),
         );
-        let vars: Vec<(String, Option<String>)> =
-            env_vars(&env).into_iter().map(|v| (v.name, v.value)).collect();
+        let vars: Vec<(String, Option<String>)> = env_vars(&values)
+            .into_iter()
+            .map(|v| (v.name, v.value))
+            .collect();
         assert_eq!(
             vars,
             vec![
@@ -235,10 +274,24 @@ mod tests {
 
     #[test]
     fn pre_stop_follows_to_string_and_skips_zero() {
-        let sleep = |v: &Value| post_start_lifecycle(Some(v)).pre_stop.and_then(|h| h.exec).and_then(|e| e.command);
-        assert_eq!(sleep(&Value::String("30".into())), Some(vec!["sleep".into(), "30".into()]));
-        assert_eq!(sleep(&Value::Int(15)), Some(vec!["sleep".into(), "15".into()]));
-        assert_eq!(sleep(&Value::Null), Some(vec!["sleep".into(), "<nil>".into()]));
+        let sleep = |v: &Value| {
+            post_start_lifecycle(Some(v))
+                .pre_stop
+                .and_then(|h| h.exec)
+                .and_then(|e| e.command)
+        };
+        assert_eq!(
+            sleep(&Value::String("30".into())),
+            Some(vec!["sleep".into(), "30".into()])
+        );
+        assert_eq!(
+            sleep(&Value::Int(15)),
+            Some(vec!["sleep".into(), "15".into()])
+        );
+        assert_eq!(
+            sleep(&Value::Null),
+            Some(vec!["sleep".into(), "<nil>".into()])
+        );
         assert_eq!(sleep(&Value::String("0".into())), None);
         assert_eq!(sleep(&Value::Int(0)), None);
         assert!(post_start_lifecycle(None).pre_stop.is_none());

@@ -16,7 +16,10 @@ pub type Setting<'v> = (&'v Value, String);
 
 /// `value` as the Kubernetes type `T`; the error names `key`.
 pub fn typed<T: DeserializeOwned>(value: &Value, key: &str) -> Result<T> {
-    let type_name = std::any::type_name::<T>().rsplit("::").next().unwrap_or("object");
+    let type_name = std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("object");
     serde_json::from_value(value.to_json())
         .with_context(|| format!("`{key}` does not fit a Kubernetes {type_name}"))
 }
@@ -67,11 +70,20 @@ pub fn resources(value: &Value, key: &str) -> Result<Option<ResourceRequirements
 pub fn tpl_tree(ctx: &Ctx, value: &Value, key: &str) -> Result<Value> {
     Ok(match value {
         Value::String(s) if s.contains("{{") => Value::String(ctx.tpl(s, key)?),
-        Value::List(items) => Value::List(items.iter().map(|v| tpl_tree(ctx, v, key)).collect::<Result<_>>()?),
+        Value::List(items) => Value::List(
+            items
+                .iter()
+                .map(|v| tpl_tree(ctx, v, key))
+                .collect::<Result<_>>()?,
+        ),
         Value::Map(m) => {
             let mut out = Map::new();
             for (k, v) in m {
-                let k = if k.contains("{{") { ctx.tpl(k, key)? } else { k.clone() };
+                let k = if k.contains("{{") {
+                    ctx.tpl(k, key)?
+                } else {
+                    k.clone()
+                };
                 out.insert(k, tpl_tree(ctx, v, key)?);
             }
             Value::Map(out)
@@ -86,7 +98,12 @@ mod tests {
     use k8s_openapi::api::core::v1::SecurityContext;
 
     fn map(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -95,7 +112,11 @@ mod tests {
         let runner = map(&[("runAsUser", Value::Int(0))]);
         let global = map(&[("runAsUser", Value::Int(1000))]);
         // `{runAsUser: 0}` is a non-empty map, so it wins even though its only value is falsy.
-        let chain = vec![(&empty, "a".to_string()), (&runner, "b".to_string()), (&global, "c".to_string())];
+        let chain = vec![
+            (&empty, "a".to_string()),
+            (&runner, "b".to_string()),
+            (&global, "c".to_string()),
+        ];
         let sc: Option<SecurityContext> = first_set(&chain)?;
         assert_eq!(sc.and_then(|s| s.run_as_user), Some(0));
         let none = vec![(&empty, "a".to_string()), (&Value::Null, "b".to_string())];
@@ -106,15 +127,25 @@ mod tests {
     #[test]
     fn typed_error_names_the_values_key() {
         let bad = map(&[("runAsUser", Value::String("root".into()))]);
-        let err = typed::<SecurityContext>(&bad, "st2web.securityContext").err().map(|e| format!("{e:#}"));
+        let err = typed::<SecurityContext>(&bad, "st2web.securityContext")
+            .err()
+            .map(|e| format!("{e:#}"));
         assert!(err.is_some_and(|e| e.contains("`st2web.securityContext`")));
     }
 
     #[test]
     fn resources_keep_null_and_stringify_numbers() -> Result<()> {
         assert!(resources(&Value::Null, "x.resources")?.is_none());
-        let r = map(&[("limits", map(&[("cpu", Value::Int(1)), ("memory", Value::String("1Gi".into()))]))]);
-        let limits = resources(&r, "x.resources")?.and_then(|r| r.limits).unwrap_or_default();
+        let r = map(&[(
+            "limits",
+            map(&[
+                ("cpu", Value::Int(1)),
+                ("memory", Value::String("1Gi".into())),
+            ]),
+        )]);
+        let limits = resources(&r, "x.resources")?
+            .and_then(|r| r.limits)
+            .unwrap_or_default();
         assert_eq!(limits.get("cpu").map(|q| q.0.as_str()), Some("1"));
         assert_eq!(limits.get("memory").map(|q| q.0.as_str()), Some("1Gi"));
         Ok(())

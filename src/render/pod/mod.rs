@@ -16,8 +16,8 @@ use anyhow::{Result, bail};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, Container, HostAlias, LocalObjectReference, PodDNSConfig, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Toleration, Volume,
+    Affinity, Container, HostAlias, LocalObjectReference, PodDNSConfig, PodSecurityContext,
+    PodSpec, PodTemplateSpec, Toleration, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use sha2::{Digest, Sha256};
@@ -123,7 +123,8 @@ impl PodPlan {
         if let Some(text) = script.non_empty() {
             let digest = Sha256::digest(text.to_go_string().as_bytes());
             let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            self.annotations.insert("checksum/post-start-script".into(), hex);
+            self.annotations
+                .insert("checksum/post-start-script".into(), hex);
         }
     }
 
@@ -143,7 +144,13 @@ impl PodPlan {
             InitContainers::Listed(list) => Some(list),
             InitContainers::EmptyList => Some(Vec::new()),
         };
-        let all = [("initContainers", init_containers.as_deref().unwrap_or_default()), ("containers", &self.containers)];
+        let all = [
+            (
+                "initContainers",
+                init_containers.as_deref().unwrap_or_default(),
+            ),
+            ("containers", &self.containers),
+        ];
         for (list, containers) in all {
             for (i, c) in containers.iter().enumerate() {
                 // The chart writes `imagePullPolicy` on every container; an empty policy reads as null.
@@ -158,8 +165,11 @@ impl PodPlan {
                 }
             }
         }
-        let pull_secrets: Vec<LocalObjectReference> =
-            self.pull_secrets.into_iter().map(|name| LocalObjectReference { name }).collect();
+        let pull_secrets: Vec<LocalObjectReference> = self
+            .pull_secrets
+            .into_iter()
+            .map(|name| LocalObjectReference { name })
+            .collect();
         let template = PodTemplateSpec {
             metadata: Some(ObjectMeta {
                 name: self.template_name,
@@ -194,7 +204,10 @@ impl PodPlan {
     /// resources (the user nulled them) gets an explicit `resources: null`.
     pub fn deployment(self, ctx: &Ctx, replicas: i64, annotations: &Value) -> Result<Object> {
         let name = self.name.clone();
-        let resources_null = self.containers.first().is_some_and(|c| c.resources.is_none());
+        let resources_null = self
+            .containers
+            .first()
+            .is_some_and(|c| c.resources.is_none());
         let (template, mut nulls, checksums) = self.build(ctx)?;
         if resources_null {
             nulls.push("spec.containers[0].resources".into());
@@ -218,7 +231,12 @@ impl PodPlan {
     }
 
     /// The Job `name` with object annotations `annotations` (hook annotations, then `jobs.annotations`).
-    pub fn job(self, ctx: &Ctx, name: String, annotations: BTreeMap<String, String>) -> Result<Object> {
+    pub fn job(
+        self,
+        ctx: &Ctx,
+        name: String,
+        annotations: BTreeMap<String, String>,
+    ) -> Result<Object> {
         let n = self.name.clone();
         let (template, nulls, checksums) = self.build(ctx)?;
         let mut metadata = meta::object_meta(ctx, name, &n)?;
@@ -249,17 +267,27 @@ fn finish(mut object: Object, nulls: &[String], checksums: Vec<Checksum>) -> Res
 
 /// A values map printed as strings (annotations, labels).
 pub fn string_map(value: &Value) -> BTreeMap<String, String> {
-    value.entries().map(|(k, v)| (k.clone(), v.to_go_string())).collect()
+    value
+        .entries()
+        .map(|(k, v)| (k.clone(), v.to_go_string()))
+        .collect()
 }
 
 /// `[image.pullSecret]` iff set (SPEC §1.7).
 pub fn global_pull_secret(ctx: &Ctx) -> Vec<String> {
-    ctx.v("image.pullSecret").non_empty().map(Value::to_go_string).into_iter().collect()
+    ctx.v("image.pullSecret")
+        .non_empty()
+        .map(Value::to_go_string)
+        .into_iter()
+        .collect()
 }
 
 /// The pod security context `chain ‖ PSC` (SPEC §2.6): the first set block, the global
 /// `podSecurityContext` last.
-pub fn pod_security_context<'v>(ctx: &Ctx<'v>, mut chain: Vec<Setting<'v>>) -> Result<Option<PodSecurityContext>> {
+pub fn pod_security_context<'v>(
+    ctx: &Ctx<'v>,
+    mut chain: Vec<Setting<'v>>,
+) -> Result<Option<PodSecurityContext>> {
     chain.push((ctx.v("podSecurityContext"), "podSecurityContext".into()));
     first_set(&chain)
 }
@@ -275,7 +303,10 @@ pub fn count(value: &Value, default: i64, key: &str) -> Result<i64> {
             Ok(n) => Ok(n),
             Err(_) => bail!("`{key}` must be a whole number, found `{s}`"),
         },
-        other => bail!("`{key}` must be a whole number, found `{}`", other.to_go_string()),
+        other => bail!(
+            "`{key}` must be a whole number, found `{}`",
+            other.to_go_string()
+        ),
     }
 }
 

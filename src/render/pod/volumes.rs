@@ -29,12 +29,18 @@ impl Piece {
 
     /// The container mounts of `pieces`, in that order.
     pub fn mounts(pieces: &[&Piece]) -> Vec<VolumeMount> {
-        pieces.iter().flat_map(|p| p.mounts.iter().cloned()).collect()
+        pieces
+            .iter()
+            .flat_map(|p| p.mounts.iter().cloned())
+            .collect()
     }
 
     /// The pod volumes of `pieces`, in that order.
     pub fn volumes(pieces: &[&Piece]) -> Vec<Volume> {
-        pieces.iter().flat_map(|p| p.volumes.iter().cloned()).collect()
+        pieces
+            .iter()
+            .flat_map(|p| p.volumes.iter().cloned())
+            .collect()
     }
 }
 
@@ -109,7 +115,9 @@ pub fn user_volume(name: &str, source: &Value, key: &str) -> Result<Volume> {
 
 /// `st2.existingConfigSecret`, when set.
 fn config_secret(ctx: &Ctx) -> Option<String> {
-    ctx.v("st2.existingConfigSecret").non_empty().map(Value::to_go_string)
+    ctx.v("st2.existingConfigSecret")
+        .non_empty()
+        .map(Value::to_go_string)
 }
 
 /// `CFG_MOUNTS` / `CFG_VOLS`: st2.docker.conf and st2.user.conf from `R-st2-config`, plus
@@ -117,14 +125,24 @@ fn config_secret(ctx: &Ctx) -> Option<String> {
 pub fn config(ctx: &Ctx) -> Piece {
     let mut piece = Piece {
         mounts: vec![
-            mount_file("st2-config-vol", "/etc/st2/st2.docker.conf", "st2.docker.conf"),
+            mount_file(
+                "st2-config-vol",
+                "/etc/st2/st2.docker.conf",
+                "st2.docker.conf",
+            ),
             mount_file("st2-config-vol", "/etc/st2/st2.user.conf", "st2.user.conf"),
         ],
         volumes: vec![config_map_volume("st2-config-vol", ctx.name("st2-config"))],
     };
     if let Some(secret) = config_secret(ctx) {
-        piece.mounts.push(mount_file("st2-config-secrets-vol", "/etc/st2/st2.secrets.conf", "st2.secrets.conf"));
-        piece.volumes.push(secret_volume("st2-config-secrets-vol", secret, None));
+        piece.mounts.push(mount_file(
+            "st2-config-secrets-vol",
+            "/etc/st2/st2.secrets.conf",
+            "st2.secrets.conf",
+        ));
+        piece
+            .volumes
+            .push(secret_volume("st2-config-secrets-vol", secret, None));
     }
     piece
 }
@@ -135,7 +153,10 @@ pub fn config_args(ctx: &Ctx) -> Vec<String> {
     if config_secret(ctx).is_some() {
         files.push("st2.secrets.conf");
     }
-    files.iter().map(|f| format!("--config-file=/etc/st2/{f}")).collect()
+    files
+        .iter()
+        .map(|f| format!("--config-file=/etc/st2/{f}"))
+        .collect()
 }
 
 /// `DSKEY_ON`: the datastore key is used unless `st2.datastore_crypto_key` is `disable`.
@@ -157,7 +178,9 @@ pub fn datastore_secret(ctx: &Ctx) -> String {
 
 /// `AUTH_SECRET`: the Secret holding the st2 admin credentials.
 pub fn auth_secret(ctx: &Ctx) -> String {
-    ctx.v("st2.existingAuthSecret").non_empty().map_or_else(|| ctx.name("st2-auth"), Value::to_go_string)
+    ctx.v("st2.existingAuthSecret")
+        .non_empty()
+        .map_or_else(|| ctx.name("st2-auth"), Value::to_go_string)
 }
 
 /// `DS_MOUNT` / `DS_VOL` (iff `DSKEY_ON`).
@@ -209,11 +232,21 @@ pub fn rbac(ctx: &Ctx) -> Piece {
     Piece {
         mounts: kinds
             .iter()
-            .map(|k| mount(&format!("st2-rbac-{k}-vol"), &format!("/opt/stackstorm/rbac/{k}/")))
+            .map(|k| {
+                mount(
+                    &format!("st2-rbac-{k}-vol"),
+                    &format!("/opt/stackstorm/rbac/{k}/"),
+                )
+            })
             .collect(),
         volumes: kinds
             .iter()
-            .map(|k| config_map_volume(&format!("st2-rbac-{k}-vol"), ctx.name(&format!("st2-rbac-{k}"))))
+            .map(|k| {
+                config_map_volume(
+                    &format!("st2-rbac-{k}-vol"),
+                    ctx.name(&format!("st2-rbac-{k}")),
+                )
+            })
             .collect(),
     }
 }
@@ -223,7 +256,10 @@ pub const CLIENT_CONFIG_VOL: &str = "st2client-config-vol";
 
 /// The st2 CLI config directory (`/root/.st2/`), written by `generate-st2client-config`.
 pub fn client_config() -> Piece {
-    Piece::one(mount(CLIENT_CONFIG_VOL, "/root/.st2/"), empty_dir(CLIENT_CONFIG_VOL, true))
+    Piece::one(
+        mount(CLIENT_CONFIG_VOL, "/root/.st2/"),
+        empty_dir(CLIENT_CONFIG_VOL, true),
+    )
 }
 
 /// `EXTRA_M(c)` / `EXTRA_V(c)`: the user's `<key>.extra_volumes` (`list`), each `{name} ∪
@@ -231,7 +267,9 @@ pub fn client_config() -> Piece {
 pub fn extra(ctx: &Ctx, list: &Value, label: &str) -> Result<Piece> {
     let mut piece = Piece::default();
     for (i, entry) in list.as_list().iter().enumerate() {
-        let name = required(entry.key("name"), || format!("Each volume must have a 'name' in {label}.extra_volumes"))?;
+        let name = required(entry.key("name"), || {
+            format!("Each volume must have a 'name' in {label}.extra_volumes")
+        })?;
         let mount = required(entry.key("mount"), || {
             format!("Each volume must have a 'mount' definition in {label}.extra_volumes")
         })?;
@@ -239,14 +277,20 @@ pub fn extra(ctx: &Ctx, list: &Value, label: &str) -> Result<Piece> {
             format!("Each volume must have a 'volume' definition in {label}.extra_volumes")
         })?;
         let key = format!("{label}.extra_volumes[{i}]");
-        piece.mounts.push(typed(&named(name, &tpl_tree(ctx, mount, &key)?), &format!("{key}.mount"))?);
-        piece.volumes.push(typed(&named(name, &tpl_tree(ctx, volume, &key)?), &format!("{key}.volume"))?);
+        piece.mounts.push(typed(
+            &named(name, &tpl_tree(ctx, mount, &key)?),
+            &format!("{key}.mount"),
+        )?);
+        piece.volumes.push(typed(
+            &named(name, &tpl_tree(ctx, volume, &key)?),
+            &format!("{key}.volume"),
+        )?);
     }
     Ok(piece)
 }
 
 /// Helm's `required`: fails on a missing value or an empty string.
-fn required<'v>(value: &'v Value, message: impl FnOnce() -> String) -> Result<&'v Value> {
+fn required(value: &Value, message: impl FnOnce() -> String) -> Result<&Value> {
     match value {
         Value::Null => bail!(message()),
         Value::String(s) if s.is_empty() => bail!(message()),
@@ -270,8 +314,15 @@ pub fn post_start(ctx: &Ctx, component: &str, on: bool) -> Piece {
         return Piece::default();
     }
     Piece::one(
-        mount_file("st2-post-start-script-vol", "/post-start.sh", "post-start.sh"),
-        config_map_volume("st2-post-start-script-vol", ctx.name(&format!("{component}-post-start-script"))),
+        mount_file(
+            "st2-post-start-script-vol",
+            "/post-start.sh",
+            "post-start.sh",
+        ),
+        config_map_volume(
+            "st2-post-start-script-vol",
+            ctx.name(&format!("{component}-post-start-script")),
+        ),
     )
 }
 
@@ -327,7 +378,11 @@ mod tests {
     #[test]
     fn go_path_helpers_match_go() {
         for (path, dir, base) in [
-            ("/home/stanley/.ssh/stanley_rsa", "/home/stanley/.ssh", "stanley_rsa"),
+            (
+                "/home/stanley/.ssh/stanley_rsa",
+                "/home/stanley/.ssh",
+                "stanley_rsa",
+            ),
             ("/root/id_rsa", "/root", "id_rsa"),
             ("/id_rsa", "/", "id_rsa"),
             ("id_rsa", ".", "id_rsa"),
@@ -337,6 +392,9 @@ mod tests {
             assert_eq!(go_dir(path), dir, "dir {path}");
             assert_eq!(go_base(path), base, "base {path}");
         }
-        assert_eq!(go_dir(&go_dir("/home/stanley/.ssh/stanley_rsa")), "/home/stanley");
+        assert_eq!(
+            go_dir(&go_dir("/home/stanley/.ssh/stanley_rsa")),
+            "/home/stanley"
+        );
     }
 }

@@ -9,7 +9,9 @@ use sha1::{Digest, Sha1};
 use crate::render::pod::containers::{runner_security_context, security_context};
 use crate::render::pod::convert::chain;
 use crate::render::pod::global_pull_secret;
-use crate::render::pod::volumes::{Piece, config_map_volume, empty_dir, mount, mount_ro, user_volume};
+use crate::render::pod::volumes::{
+    Piece, config_map_volume, empty_dir, mount, mount_ro, user_volume,
+};
 use crate::render::{Ctx, images};
 use crate::values::Value;
 
@@ -34,7 +36,9 @@ pub fn check(ctx: &Ctx) -> Result<()> {
     if ctx.v("st2.packs.image").truthy() {
         bail!("Value st2.packs.image was renamed to st2.packs.images and is now a list of images");
     }
-    if shared_volumes(ctx) && !(ctx.v("st2.packs.volumes.packs").truthy() && ctx.v("st2.packs.volumes.virtualenvs").truthy())
+    if shared_volumes(ctx)
+        && !(ctx.v("st2.packs.volumes.packs").truthy()
+            && ctx.v("st2.packs.volumes.virtualenvs").truthy())
     {
         bail!(
             "Volume definition(s) missing! When st2.packs.volumes.enabled, you must define volumes for both packs and virtualenvs."
@@ -57,20 +61,35 @@ pub fn volumes(ctx: &Ctx, access: Access) -> Result<Piece> {
     let read_only = access == Access::Deployment && !shared_volumes(ctx);
     let mounts = vec![
         mount_ro("st2-packs-vol", "/opt/stackstorm/packs", read_only),
-        mount_ro("st2-virtualenvs-vol", "/opt/stackstorm/virtualenvs", read_only),
+        mount_ro(
+            "st2-virtualenvs-vol",
+            "/opt/stackstorm/virtualenvs",
+            read_only,
+        ),
     ];
     if shared_volumes(ctx) {
         Ok(Piece {
             mounts,
             volumes: vec![
-                user_volume("st2-packs-vol", ctx.v("st2.packs.volumes.packs"), "st2.packs.volumes.packs")?,
-                user_volume("st2-virtualenvs-vol", ctx.v("st2.packs.volumes.virtualenvs"), "st2.packs.volumes.virtualenvs")?,
+                user_volume(
+                    "st2-packs-vol",
+                    ctx.v("st2.packs.volumes.packs"),
+                    "st2.packs.volumes.packs",
+                )?,
+                user_volume(
+                    "st2-virtualenvs-vol",
+                    ctx.v("st2.packs.volumes.virtualenvs"),
+                    "st2.packs.volumes.virtualenvs",
+                )?,
             ],
         })
     } else if images_set(ctx) {
         Ok(Piece {
             mounts,
-            volumes: vec![empty_dir("st2-packs-vol", false), empty_dir("st2-virtualenvs-vol", false)],
+            volumes: vec![
+                empty_dir("st2-packs-vol", false),
+                empty_dir("st2-virtualenvs-vol", false),
+            ],
         })
     } else {
         Ok(Piece::default())
@@ -92,22 +111,39 @@ fn configs_mount() -> k8s_openapi::api::core::v1::VolumeMount {
 /// shared configs volume with the ConfigMap mounted beside it for the copy.
 pub fn configs(ctx: &Ctx) -> Result<Piece> {
     if !configs_copied(ctx) {
-        return Ok(Piece::one(configs_mount(), config_map_volume("st2-pack-configs-vol", ctx.name("st2-pack-configs"))));
+        return Ok(Piece::one(
+            configs_mount(),
+            config_map_volume("st2-pack-configs-vol", ctx.name("st2-pack-configs")),
+        ));
     }
     let mut piece = Piece::one(
         configs_mount(),
-        user_volume("st2-pack-configs-vol", ctx.v("st2.packs.volumes.configs"), "st2.packs.volumes.configs")?,
+        user_volume(
+            "st2-pack-configs-vol",
+            ctx.v("st2.packs.volumes.configs"),
+            "st2.packs.volumes.configs",
+        )?,
     );
     if ctx.v("st2.packs.configs").truthy() {
-        piece.mounts.push(mount("st2-pack-configs-from-helm-vol", "/opt/stackstorm/configs-helm/"));
-        piece.volumes.push(config_map_volume("st2-pack-configs-from-helm-vol", ctx.name("st2-pack-configs")));
+        piece.mounts.push(mount(
+            "st2-pack-configs-from-helm-vol",
+            "/opt/stackstorm/configs-helm/",
+        ));
+        piece.volumes.push(config_map_volume(
+            "st2-pack-configs-from-helm-vol",
+            ctx.name("st2-pack-configs"),
+        ));
     }
     Ok(piece)
 }
 
 /// Pack configs only for Deployments that mount them with shared volumes (st2api, st2actionrunner).
 pub fn configs_if_shared(ctx: &Ctx) -> Result<Piece> {
-    if shared_volumes(ctx) { configs(ctx) } else { Ok(Piece::default()) }
+    if shared_volumes(ctx) {
+        configs(ctx)
+    } else {
+        Ok(Piece::default())
+    }
 }
 
 /// The shared configs volume alone (iff `st2.packs.volumes.configs`), for the writability check.
@@ -119,7 +155,10 @@ pub fn shared_configs_volume(ctx: &Ctx) -> Result<Piece> {
     if !source.truthy() {
         return Ok(Piece::default());
     }
-    Ok(Piece::one(configs_mount(), user_volume("st2-pack-configs-vol", source, "st2.packs.volumes.configs")?))
+    Ok(Piece::one(
+        configs_mount(),
+        user_volume("st2-pack-configs-vol", source, "st2.packs.volumes.configs")?,
+    ))
 }
 
 /// The copy command of a packs image: its packs and virtualenvs into the shared volumes.
@@ -143,7 +182,11 @@ fn printf_s(value: &Value) -> String {
 
 /// A pack image field as the chart interpolates it (missing prints nothing).
 fn field(value: &Value) -> String {
-    if value.is_null() { String::new() } else { value.to_go_string() }
+    if value.is_null() {
+        String::new()
+    } else {
+        value.to_go_string()
+    }
 }
 
 /// `PACK_INITS` (SPEC §2.5): one copy container per pack image, the system packs of the
@@ -151,9 +194,19 @@ fn field(value: &Value) -> String {
 pub fn init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
     let mut out = Vec::new();
     for (i, img) in ctx.v("st2.packs.images").as_list().iter().enumerate() {
-        let id = format!("{}-{}", printf_s(img.key("repository")), printf_s(img.key("name")));
-        let hash: String = Sha1::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-        let own = (img.key("securityContext"), format!("st2.packs.images[{i}].securityContext"));
+        let id = format!(
+            "{}-{}",
+            printf_s(img.key("repository")),
+            printf_s(img.key("name"))
+        );
+        let hash: String = Sha1::digest(id.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let own = (
+            img.key("securityContext"),
+            format!("st2.packs.images[{i}].securityContext"),
+        );
         let mut sc_chain = vec![own];
         sc_chain.extend(chain(ctx, &["st2actionrunner.securityContext"]));
         out.push(Container {
@@ -207,7 +260,11 @@ pub fn init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
 
 /// [`init_containers`] for a Deployment: only when packs are copied into each pod.
 pub fn deployment_init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
-    if copy_in_pods(ctx) { init_containers(ctx) } else { Ok(Vec::new()) }
+    if copy_in_pods(ctx) {
+        init_containers(ctx)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// `imagePullSecrets` of pods that pull pack images: `image.pullSecret`, then each pack image's
@@ -233,19 +290,40 @@ mod tests {
     fn pull_secrets_list_global_then_pack_images() {
         let yaml = "image: {pullSecret: reg}\nst2: {packs: {images: [{name: a, pullSecret: one}, {name: b}, {name: c, pullSecret: two}]}}\n";
         assert_eq!(test_ctx(yaml, pull_secrets), ["reg", "one", "two"]);
-        assert_eq!(test_ctx("st2: {packs: {images: [{name: a, pullSecret: one}]}}\n", pull_secrets), ["one"]);
+        assert_eq!(
+            test_ctx(
+                "st2: {packs: {images: [{name: a, pullSecret: one}]}}\n",
+                pull_secrets
+            ),
+            ["one"]
+        );
         assert!(test_ctx("{}", pull_secrets).is_empty());
     }
 
     #[test]
     fn pack_image_init_container_is_named_by_sha1_of_repository_and_name() -> Result<()> {
-        let inits = test_ctx("st2: {packs: {images: [{repository: reg/x, name: packs, tag: '1'}]}}\n", init_containers)?;
+        let inits = test_ctx(
+            "st2: {packs: {images: [{repository: reg/x, name: packs, tag: '1'}]}}\n",
+            init_containers,
+        )?;
         let names: Vec<&str> = inits.iter().map(|c| c.name.as_str()).collect();
         // sha1("reg/x-packs")
-        assert_eq!(names, ["st2-custom-pack-08401dee3718a16e642768bbe95eb27e2e5d16fe", "st2-system-packs"]);
-        assert_eq!(inits.first().and_then(|c| c.image.as_deref()), Some("reg/x/packs:1"));
+        assert_eq!(
+            names,
+            [
+                "st2-custom-pack-08401dee3718a16e642768bbe95eb27e2e5d16fe",
+                "st2-system-packs"
+            ]
+        );
+        assert_eq!(
+            inits.first().and_then(|c| c.image.as_deref()),
+            Some("reg/x/packs:1")
+        );
         // No pullPolicy given: the chart prints null.
-        assert_eq!(inits.first().and_then(|c| c.image_pull_policy.as_deref()), None);
+        assert_eq!(
+            inits.first().and_then(|c| c.image_pull_policy.as_deref()),
+            None
+        );
         Ok(())
     }
 }

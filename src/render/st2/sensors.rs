@@ -23,9 +23,13 @@ const MAX_HASH: i64 = 4_294_967_296;
 enum Mode {
     AllInOne,
     /// Partition `i` of `n`, owning sensors whose hash falls in `range`.
-    Partition { range: String },
+    Partition {
+        range: String,
+    },
     /// The single sensor `ref`.
-    OnePerPod { sensor_ref: String },
+    OnePerPod {
+        sensor_ref: String,
+    },
 }
 
 impl Mode {
@@ -43,7 +47,11 @@ impl Mode {
 fn hash_range(i: i64, n: i64) -> String {
     let size = (MAX_HASH + 1) / n;
     let start = i * size;
-    let end = if i + 1 == n { MAX_HASH } else { start + size - 1 };
+    let end = if i + 1 == n {
+        MAX_HASH
+    } else {
+        start + size - 1
+    };
     format!("{start}..{end}")
 }
 
@@ -95,7 +103,11 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             "The sensor values are ambiguous. To use one-sensor-per-pod, use `st2.packs.sensors`. To use multiple-sensors-per-pod, use `st2sensorcontainer.deployments > 1`. Do not use both!"
         );
     }
-    let mut base: Map = ctx.v("st2sensorcontainer").as_map().cloned().unwrap_or_default();
+    let mut base: Map = ctx
+        .v("st2sensorcontainer")
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
     for omitted in ["name", "ref", "deployments", "postStartScript"] {
         base.remove(omitted);
     }
@@ -112,7 +124,9 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             };
             let sensor_ref = match sensor.get("ref") {
                 r if r.truthy() => r.to_go_string(),
-                _ => bail!("You must define `ref` for everything in st2.packs.sensors. This assigns each sensor to a pod."),
+                _ => bail!(
+                    "You must define `ref` for everything in st2.packs.sensors. This assigns each sensor to a pod."
+                ),
             };
             out.push(deployment(ctx, &sensor, &Mode::OnePerPod { sensor_ref })?);
         }
@@ -124,7 +138,13 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
                 settings: Value::Map(settings),
                 entry: None,
             };
-            out.push(deployment(ctx, &sensor, &Mode::Partition { range: hash_range(i, n) })?);
+            out.push(deployment(
+                ctx,
+                &sensor,
+                &Mode::Partition {
+                    range: hash_range(i, n),
+                },
+            )?);
         }
     } else {
         let sensor = Sensor {
@@ -166,26 +186,36 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
     plan.checksums.push(checksums::packs(ctx));
     plan.checksums.extend(checksums::datastore_key(ctx));
     plan.hash_post_start_script(script);
-    plan.annotations.insert("stackstorm/sensor-mode".into(), mode.annotation().into());
+    plan.annotations
+        .insert("stackstorm/sensor-mode".into(), mode.annotation().into());
     let mut init = Vec::new();
     let mut partition = Piece::default();
     let mut extra_args = Vec::new();
     match mode {
         Mode::AllInOne => {}
         Mode::Partition { range } => {
-            plan.annotations.insert("stackstorm/sensor-hash-ranges".into(), range.clone());
+            plan.annotations
+                .insert("stackstorm/sensor-hash-ranges".into(), range.clone());
             init.push(Container {
                 name: format!("{name}-init-config"),
                 image: Some(images::utility(ctx)),
                 image_pull_policy: images::pull_policy(ctx),
                 volume_mounts: Some(vec![mount("st2-sensor-config-vol", "/tmp/st2")]),
-                command: Some(vec!["sh".into(), "-ec".into(), partition_config(&name, range)]),
+                command: Some(vec![
+                    "sh".into(),
+                    "-ec".into(),
+                    partition_config(&name, range),
+                ]),
                 ..Default::default()
             });
             partition = Piece::one(
                 k8s_openapi::api::core::v1::VolumeMount {
                     read_only: Some(true),
-                    ..mount_file("st2-sensor-config-vol", "/etc/st2/st2.sensorcontainer.conf", "st2.sensorcontainer.conf")
+                    ..mount_file(
+                        "st2-sensor-config-vol",
+                        "/etc/st2/st2.sensorcontainer.conf",
+                        "st2.sensorcontainer.conf",
+                    )
                 },
                 empty_dir("st2-sensor-config-vol", true),
             );
@@ -196,7 +226,8 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
             extra_args.push(format!("--sensor-ref={sensor_ref}"));
         }
     }
-    plan.annotations.extend(crate::render::pod::string_map(sensor.get("annotations")));
+    plan.annotations
+        .extend(crate::render::pod::string_map(sensor.get("annotations")));
     init.extend(wait_for_backends(ctx)?);
     init.extend(packs::deployment_init_containers(ctx)?);
     plan.init_containers = InitContainers::Listed(init);
@@ -213,7 +244,11 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
         Value::String(t) if !t.is_empty() => ctx.tpl(t, &tag_key)?,
         other if other.truthy() => {
             let found = other.to_go_string();
-            return Err(crate::tpl::TplError::NotAString { key: tag_key, found }.into());
+            return Err(crate::tpl::TplError::NotAString {
+                key: tag_key,
+                found,
+            }
+            .into());
         }
         _ => ctx.tpl_value("image.tag")?,
     };
@@ -221,7 +256,10 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
     command.extend(extra_args);
     plan.containers = vec![Container {
         name: name.clone(),
-        image: Some(format!("{}/st2sensorcontainer:{tag}", images::repository(ctx))),
+        image: Some(format!(
+            "{}/st2sensorcontainer:{tag}",
+            images::repository(ctx)
+        )),
         image_pull_policy: images::pull_policy(ctx),
         security_context: security_context(ctx, vec![sensor.setting("securityContext")])?,
         readiness_probe: typed_if_set(sensor.get("readinessProbe"), &sensor.key("readinessProbe"))?,
@@ -229,7 +267,14 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
         command: Some(command),
         env: env(sensor.get("env")),
         env_from: Some(urls_and_secrets(ctx, sensor.get("envFromSecrets"))),
-        volume_mounts: Some(Piece::mounts(&[&config, &packs_piece, &partition, &datastore, &extra, &post])),
+        volume_mounts: Some(Piece::mounts(&[
+            &config,
+            &packs_piece,
+            &partition,
+            &datastore,
+            &extra,
+            &post,
+        ])),
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
         resources: resources(sensor.get("resources"), &sensor.key("resources"))?,
         ..Default::default()
@@ -246,7 +291,14 @@ mod tests {
         assert_eq!(hash_range(0, 2), "0..2147483647");
         assert_eq!(hash_range(1, 2), "2147483648..4294967296");
         let three: Vec<String> = (0..3).map(|i| hash_range(i, 3)).collect();
-        assert_eq!(three, ["0..1431655764", "1431655765..2863311529", "2863311530..4294967296"]);
+        assert_eq!(
+            three,
+            [
+                "0..1431655764",
+                "1431655765..2863311529",
+                "2863311530..4294967296"
+            ]
+        );
         assert_eq!(hash_range(0, 1), "0..4294967296");
     }
 }

@@ -36,13 +36,23 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 /// `(<key>.image.repository ‖ IMGREPO)/(<key>.image.name ‖ default_name):tpl(<key>.image.tag ‖ image.tag)`.
 fn own_image(ctx: &Ctx, key: &str, default_name: &str) -> Result<String> {
     let image = ctx.v(key).key("image");
-    let repository = image.key("repository").non_empty().map_or_else(|| images::repository(ctx), Value::to_go_string);
-    let name = image.key("name").non_empty().map_or_else(|| default_name.to_string(), Value::to_go_string);
+    let repository = image
+        .key("repository")
+        .non_empty()
+        .map_or_else(|| images::repository(ctx), Value::to_go_string);
+    let name = image
+        .key("name")
+        .non_empty()
+        .map_or_else(|| default_name.to_string(), Value::to_go_string);
     let tag = images::tag(ctx, &[&format!("{key}.image.tag")])?;
     Ok(format!("{repository}/{name}:{tag}"))
 }
 
 /// `<key>.image.pullPolicy ‖ image.pullPolicy`.
 fn own_pull_policy(ctx: &Ctx, key: &str) -> Option<String> {
-    ctx.v(key).at("image.pullPolicy").non_empty().map(Value::to_go_string).or_else(|| images::pull_policy(ctx))
+    ctx.v(key)
+        .at("image.pullPolicy")
+        .non_empty()
+        .map(Value::to_go_string)
+        .or_else(|| images::pull_policy(ctx))
 }

@@ -6,7 +6,8 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, ContainerPort};
 
 use crate::render::pod::containers::{
-    env, global_security_context, post_start_lifecycle, secret_ref, st2_command, urls, wait_for_backends,
+    env, global_security_context, post_start_lifecycle, secret_ref, st2_command, urls,
+    wait_for_backends,
 };
 use crate::render::pod::convert::resources;
 use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file};
@@ -104,8 +105,7 @@ pub const SERVICES: [Service; 9] = [
 ];
 
 /// The htpasswd file st2auth serves basic auth from, written into memory at start.
-const HTPASSWD: &str =
-    r#"printf "${ST2_AUTH_USERNAME}:$(openssl passwd -apr1 "${ST2_AUTH_PASSWORD}")\n" > /tmp/st2/htpasswd"#;
+const HTPASSWD: &str = r#"printf "${ST2_AUTH_USERNAME}:$(openssl passwd -apr1 "${ST2_AUTH_PASSWORD}")\n" > /tmp/st2/htpasswd"#;
 
 /// The Deployment of one service.
 pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
@@ -137,20 +137,49 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
     } else {
         Piece::default()
     };
-    let datastore = if s.datastore_key == DatastoreKey::None { Piece::default() } else { volumes::datastore_key(ctx) };
+    let datastore = if s.datastore_key == DatastoreKey::None {
+        Piece::default()
+    } else {
+        volumes::datastore_key(ctx)
+    };
     let (packs_piece, pack_configs) = if s.packs {
-        (packs::volumes(ctx, Access::Deployment)?, packs::configs_if_shared(ctx)?)
+        (
+            packs::volumes(ctx, Access::Deployment)?,
+            packs::configs_if_shared(ctx)?,
+        )
     } else {
         (Piece::default(), Piece::default())
     };
     let extra = volumes::extra(ctx, settings.key("extra_volumes"), key)?;
     let post = volumes::post_start(ctx, key, post_start);
-    let mounts = Piece::mounts(&[&config, &htpasswd, &datastore, &packs_piece, &pack_configs, &extra, &post]);
+    let mounts = Piece::mounts(&[
+        &config,
+        &htpasswd,
+        &datastore,
+        &packs_piece,
+        &pack_configs,
+        &extra,
+        &post,
+    ]);
     plan.volumes = match s.datastore_key {
-        DatastoreKey::First => {
-            Piece::volumes(&[&datastore, &config, &htpasswd, &packs_piece, &pack_configs, &extra, &post])
-        }
-        _ => Piece::volumes(&[&config, &htpasswd, &datastore, &packs_piece, &pack_configs, &extra, &post]),
+        DatastoreKey::First => Piece::volumes(&[
+            &datastore,
+            &config,
+            &htpasswd,
+            &packs_piece,
+            &pack_configs,
+            &extra,
+            &post,
+        ]),
+        _ => Piece::volumes(&[
+            &config,
+            &htpasswd,
+            &datastore,
+            &packs_piece,
+            &pack_configs,
+            &extra,
+            &post,
+        ]),
     };
 
     let mut init = wait_for_backends(ctx)?;
@@ -173,7 +202,13 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
     plan.init_containers = InitContainers::Listed(init);
     plan.termination_grace_period_seconds = s
         .grace_period
-        .map(|d| count(settings.key("terminationGracePeriodSeconds"), d, &format!("{key}.terminationGracePeriodSeconds")))
+        .map(|d| {
+            count(
+                settings.key("terminationGracePeriodSeconds"),
+                d,
+                &format!("{key}.terminationGracePeriodSeconds"),
+            )
+        })
         .transpose()?;
 
     plan.containers = vec![Container {
@@ -191,7 +226,8 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
         env: env(settings.key("env")),
         env_from: Some(vec![urls(ctx)]),
         volume_mounts: Some(mounts),
-        lifecycle: post_start.then(|| post_start_lifecycle(s.pre_stop.then(|| settings.key("preStopSleep")))),
+        lifecycle: post_start
+            .then(|| post_start_lifecycle(s.pre_stop.then(|| settings.key("preStopSleep")))),
         resources: resources(settings.key("resources"), &format!("{key}.resources"))?,
         ..Default::default()
     }];

@@ -21,7 +21,8 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     let settings = ctx.v(key);
 
     let mut plan = PodPlan::component(ctx, key)?;
-    plan.security_context = pod_security_context(ctx, chain(ctx, &["st2actionrunner.podSecurityContext"]))?;
+    plan.security_context =
+        pod_security_context(ctx, chain(ctx, &["st2actionrunner.podSecurityContext"]))?;
     plan.checksums.push(checksums::config(ctx));
     plan.checksums.push(checksums::ssh(ctx));
     plan.checksums.extend(checksums::datastore_key(ctx));
@@ -30,7 +31,12 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     // The chart only renders the runner's own pull secret next to `image.pullSecret`; st2k8s
     // always lists it (SPEC §1.7, intended behaviour).
     plan.pull_secrets = packs::pull_secrets(ctx);
-    plan.pull_secrets.extend(settings.at("image.pullSecret").non_empty().map(Value::to_go_string));
+    plan.pull_secrets.extend(
+        settings
+            .at("image.pullSecret")
+            .non_empty()
+            .map(Value::to_go_string),
+    );
     let mut init = wait_for_backends(ctx)?;
     init.extend(packs::deployment_init_containers(ctx)?);
     plan.init_containers = InitContainers::Listed(init);
@@ -48,7 +54,15 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     let extra = volumes::extra(ctx, settings.key("extra_volumes"), key)?;
     // The post-start script installs the SSH key, so it always runs here.
     let post = volumes::post_start(ctx, key, true);
-    plan.volumes = Piece::volumes(&[&datastore, &config, &ssh, &packs_piece, &pack_configs, &extra, &post]);
+    plan.volumes = Piece::volumes(&[
+        &datastore,
+        &config,
+        &ssh,
+        &packs_piece,
+        &pack_configs,
+        &extra,
+        &post,
+    ]);
 
     plan.containers = vec![Container {
         name: key.into(),

@@ -7,7 +7,9 @@ use k8s_openapi::api::core::v1::{Container, ContainerPort, Probe, TCPSocketActio
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{own_image, own_pull_policy};
-use crate::render::pod::containers::{global_security_context, post_start_lifecycle, secret_ref, urls};
+use crate::render::pod::containers::{
+    global_security_context, post_start_lifecycle, secret_ref, urls,
+};
 use crate::render::pod::convert::resources;
 use crate::render::pod::volumes::{self, Piece, mount, user_volume};
 use crate::render::pod::{PodPlan, checksums};
@@ -41,8 +43,15 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     let scripts_source = settings.key("hubotScriptsVolume");
     let scripts = if scripts_source.truthy() {
         Piece::one(
-            mount("st2-chatops-hubot-scripts-vol", "/opt/stackstorm/chatops/scripts"),
-            user_volume("st2-chatops-hubot-scripts-vol", scripts_source, "st2chatops.hubotScriptsVolume")?,
+            mount(
+                "st2-chatops-hubot-scripts-vol",
+                "/opt/stackstorm/chatops/scripts",
+            ),
+            user_volume(
+                "st2-chatops-hubot-scripts-vol",
+                scripts_source,
+                "st2chatops.hubotScriptsVolume",
+            )?,
         )
     } else {
         Piece::default()

@@ -6,8 +6,8 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use crate::render::pod::containers::{
-    ClientConfigInit, client_config_init, env_vars, entrypoint, post_start_lifecycle, security_context,
-    urls_and_secrets,
+    ClientConfigInit, client_config_init, entrypoint, env_vars, post_start_lifecycle,
+    security_context, urls_and_secrets,
 };
 use crate::render::pod::convert::{chain, resources};
 use crate::render::pod::volumes::{self, Piece};
@@ -19,14 +19,29 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     let key = "st2client";
     let settings = ctx.v(key);
     let rbac_on = ctx.v("st2.rbac.enabled").truthy();
-    let sc = security_context(ctx, chain(ctx, &["st2client.securityContext", "st2actionrunner.securityContext"]))?;
+    let sc = security_context(
+        ctx,
+        chain(
+            ctx,
+            &[
+                "st2client.securityContext",
+                "st2actionrunner.securityContext",
+            ],
+        ),
+    )?;
 
     let mut plan = PodPlan::component(ctx, key)?;
     // The chart never attaches st2client to the service account.
     plan.service_account = false;
     plan.security_context = pod_security_context(
         ctx,
-        chain(ctx, &["st2client.podSecurityContext", "st2actionrunner.podSecurityContext"]),
+        chain(
+            ctx,
+            &[
+                "st2client.podSecurityContext",
+                "st2actionrunner.podSecurityContext",
+            ],
+        ),
     )?;
     plan.checksums.push(checksums::config(ctx));
     plan.checksums.push(checksums::rbac(ctx));
@@ -42,7 +57,11 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     init.push(client_config_init(
         ctx,
         ClientConfigInit {
-            image: images::st2(ctx, "st2actionrunner", &["st2client.image.tag", "st2actionrunner.image.tag"])?,
+            image: images::st2(
+                ctx,
+                "st2actionrunner",
+                &["st2client.image.tag", "st2actionrunner.image.tag"],
+            )?,
             security_context: sc.clone(),
             config_path: "st2client.st2clientConfig",
             env_from_secrets: settings.key("envFromSecrets"),
@@ -51,7 +70,11 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     plan.init_containers = InitContainers::Listed(init);
 
     let config = volumes::config(ctx);
-    let rbac = if rbac_on { volumes::rbac(ctx) } else { Piece::default() };
+    let rbac = if rbac_on {
+        volumes::rbac(ctx)
+    } else {
+        Piece::default()
+    };
     let overrides = volumes::overrides(ctx);
     let client_config = volumes::client_config();
     let ssh = volumes::ssh_key(ctx)?;
@@ -84,7 +107,11 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     command.extend(["bash", "-ec", "while true; do sleep 999; done"].map(String::from));
     plan.containers = vec![Container {
         name: key.into(),
-        image: Some(images::st2(ctx, "st2actionrunner", &["st2client.image.tag"])?),
+        image: Some(images::st2(
+            ctx,
+            "st2actionrunner",
+            &["st2client.image.tag"],
+        )?),
         image_pull_policy: images::pull_policy(ctx),
         security_context: sc,
         env: Some(env),

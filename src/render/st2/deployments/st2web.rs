@@ -20,19 +20,30 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     let settings = ctx.v("st2web");
     let script = settings.key("postStartScript");
     let post_start = script.truthy();
-    let (port, scheme) = if https(ctx) { (443, "HTTPS") } else { (80, "HTTP") };
+    let (port, scheme) = if https(ctx) {
+        (443, "HTTPS")
+    } else {
+        (80, "HTTP")
+    };
 
     let mut plan = PodPlan::component(ctx, "st2web")?;
     plan.security_context = pod_security_context(ctx, chain(ctx, &["st2web.podSecurityContext"]))?;
     plan.checksums.push(checksums::web_config(ctx));
     plan.hash_post_start_script(script);
-    plan.termination_grace_period_seconds =
-        Some(count(settings.key("terminationGracePeriodSeconds"), 30, "st2web.terminationGracePeriodSeconds")?);
+    plan.termination_grace_period_seconds = Some(count(
+        settings.key("terminationGracePeriodSeconds"),
+        30,
+        "st2web.terminationGracePeriodSeconds",
+    )?);
 
     let extra = volumes::extra(ctx, settings.key("extra_volumes"), "st2web")?;
     let web_config = if settings.key("config").truthy() {
         Piece::one(
-            mount_file("st2web-config-vol", "/opt/stackstorm/static/webui/config.js", "st2web.config.js"),
+            mount_file(
+                "st2web-config-vol",
+                "/opt/stackstorm/static/webui/config.js",
+                "st2web.config.js",
+            ),
             config_map_volume("st2web-config-vol", ctx.name("st2web-config")),
         )
     } else {

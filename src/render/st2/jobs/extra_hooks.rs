@@ -1,0 +1,134 @@
+//! `jobs.extra_hooks` (SPEC-chart.md §2.7): the user's own Jobs `R-job-extra-helm-hook-<name>`,
+//! run with the st2 CLI configured, packs in place and the hook timing the entry asks for.
+
+use anyhow::{Result, bail};
+use k8s_openapi::api::core::v1::Container;
+
+use super::{extra, hook_annotations, image, job_env, skipped};
+use crate::render::pod::containers::{
+    ClientConfigInit, client_config_init, runner_security_context, security_context,
+    urls_and_secrets, wait_for_db,
+};
+use crate::render::pod::convert::{chain, resources};
+use crate::render::pod::volumes::{self, Piece};
+use crate::render::pod::{InitContainers, PodPlan, checksums, pod_security_context};
+use crate::render::st2::packs::{self, Access};
+use crate::render::{Ctx, Object, images};
+use crate::values::Value;
+
+pub fn jobs(ctx: &Ctx) -> Result<Vec<Object>> {
+    let mut out = Vec::new();
+    for (i, hook) in ctx.v("jobs.extra_hooks").as_list().iter().enumerate() {
+        let name = match hook.key("name") {
+            Value::Null => bail!("You must name each entry in jobs.extra_hooks."),
+            Value::String(s) if s.is_empty() => {
+                bail!("You must name each entry in jobs.extra_hooks.")
+            }
+            // `hyphenPrefix`: a falsy name (`false`, `0`) adds no suffix.
+            n if n.truthy() => format!("extra-helm-hook-{}", n.to_go_string()),
+            _ => "extra-helm-hook".to_string(),
+        };
+        if skipped(ctx, &name) {
+            continue;
+        }
+        out.push(job(ctx, i, hook, name)?);
+    }
+    Ok(out)
+}
+
+fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
+    let key = format!("jobs.extra_hooks[{i}]");
+    let when = match hook.key("hook") {
+        h if h.truthy() => h.to_go_string(),
+        _ => bail!("Each entry in jobs.extra_hooks must include 'hook' (the helm.sh/hook value)"),
+    };
+    let command = match hook.key("command") {
+        Value::Null => bail!("Each entry in jobs.extra_hooks must include the 'command' to run."),
+        Value::List(items) => items
+            .iter()
+            .enumerate()
+            .map(|(j, c)| match c {
+                Value::String(s) => ctx.tpl(s, &format!("{key}.command[{j}]")),
+                other => Err(crate::tpl::TplError::NotAString {
+                    key: format!("{key}.command[{j}]"),
+                    found: other.to_go_string(),
+                }
+                .into()),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ => bail!("`{key}.command` must be a list of strings"),
+    };
+    let weight = hook.key("hook_weight").or(&Value::Int(10)).to_go_string();
+
+    let mut plan = PodPlan::job_pod(ctx, &name, format!("job-{name}"))?;
+    plan.checksums = vec![checksums::config(ctx), checksums::packs(ctx)];
+    plan.checksums.extend(checksums::overrides(ctx));
+    plan.pull_secrets = packs::pull_secrets(ctx);
+    let own_pod_sc = (
+        hook.key("podSecurityContext"),
+        format!("{key}.podSecurityContext"),
+    );
+    let mut pod_chain = vec![own_pod_sc];
+    pod_chain.extend(chain(ctx, &["st2actionrunner.podSecurityContext"]));
+    plan.security_context = pod_security_context(ctx, pod_chain)?;
+
+    let mut init = wait_for_db(ctx)?;
+    init.extend(packs::init_containers(ctx)?);
+    init.push(client_config_init(
+        ctx,
+        ClientConfigInit {
+            image: image(ctx)?,
+            security_context: runner_security_context(ctx)?,
+            config_path: "jobs.st2clientConfig",
+            env_from_secrets: ctx.v("jobs.envFromSecrets"),
+        },
+    )?);
+    plan.init_containers = InitContainers::Listed(init);
+
+    let client = volumes::client_config();
+    let overrides = volumes::overrides(ctx);
+    let config = volumes::config(ctx);
+    let packs_piece = packs::volumes(ctx, Access::Job)?;
+    let pack_configs = packs::configs(ctx)?;
+    let extra = extra(ctx)?;
+    plan.volumes = Piece::volumes(&[
+        &client,
+        &overrides,
+        &config,
+        &packs_piece,
+        &pack_configs,
+        &extra,
+    ]);
+
+    let mut sc_chain = vec![(
+        hook.key("securityContext"),
+        format!("{key}.securityContext"),
+    )];
+    sc_chain.extend(chain(ctx, &["st2actionrunner.securityContext"]));
+    let hook_resources = hook.key("resources");
+    plan.containers = vec![Container {
+        name: name.clone(),
+        image: Some(image(ctx)?),
+        image_pull_policy: images::pull_policy(ctx),
+        security_context: security_context(ctx, sc_chain)?,
+        env: job_env(ctx),
+        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets"))),
+        command: Some(command),
+        volume_mounts: Some(Piece::mounts(&[
+            &client,
+            &overrides,
+            &config,
+            &packs_piece,
+            &pack_configs,
+            &extra,
+        ])),
+        resources: if hook_resources.truthy() {
+            resources(hook_resources, &format!("{key}.resources"))?
+        } else {
+            None
+        },
+        ..Default::default()
+    }];
+    let annotations = hook_annotations(ctx, when, weight, "before-hook-creation");
+    plan.job(ctx, ctx.name(&format!("job-{name}")), annotations)
+}
