@@ -29,6 +29,15 @@ pub fn typed_if_set<T: DeserializeOwned>(value: &Value, key: &str) -> Result<Opt
     value.non_empty().map(|v| typed(v, key)).transpose()
 }
 
+/// Helm's `required`: fails with `message` on a missing value or an empty string.
+pub fn required(value: &Value, message: impl FnOnce() -> String) -> Result<&Value> {
+    match value {
+        Value::Null => anyhow::bail!(message()),
+        Value::String(s) if s.is_empty() => anyhow::bail!(message()),
+        v => Ok(v),
+    }
+}
+
 /// The settings at `paths` in the merged values, for a fallback chain.
 pub fn chain<'v>(ctx: &Ctx<'v>, paths: &[&str]) -> Vec<Setting<'v>> {
     paths.iter().map(|p| (ctx.v(p), (*p).to_string())).collect()

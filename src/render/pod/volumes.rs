@@ -2,12 +2,12 @@
 //! it needs and the main container's mounts of them. Components list pieces in the chart's order:
 //! [`Piece::mounts`] for the container, [`Piece::volumes`] for the pod.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, EmptyDirVolumeSource, KeyToPath, SecretVolumeSource, Volume, VolumeMount,
 };
 
-use super::convert::{tpl_tree, typed};
+use super::convert::{required, tpl_tree, typed};
 use crate::render::Ctx;
 use crate::values::{Map, Value};
 
@@ -287,15 +287,6 @@ pub fn extra(ctx: &Ctx, list: &Value, label: &str) -> Result<Piece> {
         )?);
     }
     Ok(piece)
-}
-
-/// Helm's `required`: fails on a missing value or an empty string.
-fn required(value: &Value, message: impl FnOnce() -> String) -> Result<&Value> {
-    match value {
-        Value::Null => bail!(message()),
-        Value::String(s) if s.is_empty() => bail!(message()),
-        v => Ok(v),
-    }
 }
 
 /// `{name: name} ∪ block`.

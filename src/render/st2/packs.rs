@@ -172,10 +172,14 @@ fn copy_mounts() -> Vec<k8s_openapi::api::core::v1::VolumeMount> {
     ]
 }
 
-/// Go's `%s` of a value, as `printf "%s-%s"` prints it.
+/// Go's `%s` of a value, as `printf "%s-%s"` prints it: non-strings print as `%!s(type=value)`
+/// (numbers from values files are float64 in Helm; YAML 1.1 reads `name: n` as `false`).
 fn printf_s(value: &Value) -> String {
     match value {
+        Value::String(s) => s.clone(),
         Value::Null => "%!s(<nil>)".into(),
+        Value::Bool(b) => format!("%!s(bool={b})"),
+        Value::Int(_) | Value::Float(_) => format!("%!s(float64={})", value.to_go_string()),
         other => other.to_go_string(),
     }
 }

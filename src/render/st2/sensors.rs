@@ -9,7 +9,7 @@ use super::packs::{self, Access};
 use crate::render::pod::containers::{
     env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
 };
-use crate::render::pod::convert::{Setting, resources, typed_if_set};
+use crate::render::pod::convert::{Setting, required, resources, typed_if_set};
 use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file};
 use crate::render::pod::{InitContainers, Placement, PodPlan, checksums, pod_security_context};
 use crate::render::{Ctx, Object, images};
@@ -122,12 +122,10 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
                 settings: Value::Map(settings),
                 entry: Some((i, entry)),
             };
-            let sensor_ref = match sensor.get("ref") {
-                r if r.truthy() => r.to_go_string(),
-                _ => bail!(
-                    "You must define `ref` for everything in st2.packs.sensors. This assigns each sensor to a pod."
-                ),
-            };
+            let sensor_ref = required(sensor.get("ref"), || {
+                "You must define `ref` for everything in st2.packs.sensors. This assigns each sensor to a pod.".into()
+            })?
+            .to_go_string();
             out.push(deployment(ctx, &sensor, &Mode::OnePerPod { sensor_ref })?);
         }
     } else if n > 1 {

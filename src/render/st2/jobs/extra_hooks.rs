@@ -9,7 +9,7 @@ use crate::render::pod::containers::{
     ClientConfigInit, client_config_init, runner_security_context, security_context,
     urls_and_secrets, wait_for_db,
 };
-use crate::render::pod::convert::{chain, resources};
+use crate::render::pod::convert::{chain, required, resources};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, pod_security_context};
 use crate::render::st2::packs::{self, Access};
@@ -19,14 +19,14 @@ use crate::values::Value;
 pub fn jobs(ctx: &Ctx) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     for (i, hook) in ctx.v("jobs.extra_hooks").as_list().iter().enumerate() {
-        let name = match hook.key("name") {
-            Value::Null => bail!("You must name each entry in jobs.extra_hooks."),
-            Value::String(s) if s.is_empty() => {
-                bail!("You must name each entry in jobs.extra_hooks.")
-            }
-            // `hyphenPrefix`: a falsy name (`false`, `0`) adds no suffix.
-            n if n.truthy() => format!("extra-helm-hook-{}", n.to_go_string()),
-            _ => "extra-helm-hook".to_string(),
+        let name = required(hook.key("name"), || {
+            "You must name each entry in jobs.extra_hooks.".into()
+        })?;
+        // `hyphenPrefix`: a falsy name (`false`, `0`) adds no suffix.
+        let name = if name.truthy() {
+            format!("extra-helm-hook-{}", name.to_go_string())
+        } else {
+            "extra-helm-hook".to_string()
         };
         if skipped(ctx, &name) {
             continue;
@@ -38,12 +38,13 @@ pub fn jobs(ctx: &Ctx) -> Result<Vec<Object>> {
 
 fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
     let key = format!("jobs.extra_hooks[{i}]");
-    let when = match hook.key("hook") {
-        h if h.truthy() => h.to_go_string(),
-        _ => bail!("Each entry in jobs.extra_hooks must include 'hook' (the helm.sh/hook value)"),
-    };
-    let command = match hook.key("command") {
-        Value::Null => bail!("Each entry in jobs.extra_hooks must include the 'command' to run."),
+    let when = required(hook.key("hook"), || {
+        "Each entry in jobs.extra_hooks must include 'hook' (the helm.sh/hook value)".into()
+    })?
+    .to_go_string();
+    let command = match required(hook.key("command"), || {
+        "Each entry in jobs.extra_hooks must include the 'command' to run.".into()
+    })? {
         Value::List(items) => items
             .iter()
             .enumerate()
