@@ -1,6 +1,6 @@
 //! Volume fragments: each [`Piece`] is one chart fragment (SPEC-chart.md §2.2) — the pod volumes
-//! it needs and the main container's mounts of them. Components list pieces in the chart's order:
-//! [`Piece::mounts`] for the container, [`Piece::volumes`] for the pod.
+//! it needs and the main container's mounts of them. Components list their pieces once, in the
+//! chart's order, and [`Piece::join`] them into the container's mounts and the pod's volumes.
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{
@@ -27,20 +27,33 @@ impl Piece {
         }
     }
 
-    /// The container mounts of `pieces`, in that order.
-    pub fn mounts(pieces: &[&Piece]) -> Vec<VolumeMount> {
-        pieces
-            .iter()
-            .flat_map(|p| p.mounts.iter().cloned())
-            .collect()
+    /// The pieces together, mounts and volumes each in the order given.
+    pub fn join(pieces: &[&Piece]) -> Self {
+        Self {
+            mounts: pieces
+                .iter()
+                .flat_map(|p| p.mounts.iter().cloned())
+                .collect(),
+            volumes: pieces
+                .iter()
+                .flat_map(|p| p.volumes.iter().cloned())
+                .collect(),
+        }
     }
 
-    /// The pod volumes of `pieces`, in that order.
-    pub fn volumes(pieces: &[&Piece]) -> Vec<Volume> {
-        pieces
-            .iter()
-            .flat_map(|p| p.volumes.iter().cloned())
-            .collect()
+    /// [`Piece::join`], except that `lead` (one of `pieces`) has its volumes listed first: most
+    /// chart templates list the datastore key volume before the others, whatever the mount order.
+    pub fn join_led_by(lead: &Piece, pieces: &[&Piece]) -> Self {
+        let rest = pieces.iter().filter(|p| !std::ptr::eq(**p, lead));
+        Self {
+            mounts: Self::join(pieces).mounts,
+            volumes: lead
+                .volumes
+                .iter()
+                .cloned()
+                .chain(rest.flat_map(|p| p.volumes.iter().cloned()))
+                .collect(),
+        }
     }
 }
 
@@ -365,6 +378,31 @@ fn go_clean(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_led_by_moves_only_the_lead_volumes() {
+        let piece = |n: &str| Piece::one(mount(n, "/x"), empty_dir(n, false));
+        let (a, b, c) = (piece("a"), piece("b"), piece("c"));
+        let names = |p: Piece| {
+            let m: Vec<String> = p.mounts.into_iter().map(|m| m.name).collect();
+            let v: Vec<String> = p.volumes.into_iter().map(|v| v.name).collect();
+            (m, v)
+        };
+        assert_eq!(
+            names(Piece::join(&[&a, &b, &c])),
+            (
+                vec!["a".into(), "b".into(), "c".into()],
+                vec!["a".into(), "b".into(), "c".into()]
+            )
+        );
+        assert_eq!(
+            names(Piece::join_led_by(&b, &[&a, &b, &c])),
+            (
+                vec!["a".into(), "b".into(), "c".into()],
+                vec!["b".into(), "a".into(), "c".into()]
+            )
+        );
+    }
 
     #[test]
     fn go_path_helpers_match_go() {

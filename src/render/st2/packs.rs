@@ -330,4 +330,21 @@ mod tests {
         );
         Ok(())
     }
+
+    #[test]
+    fn pack_names_hash_go_printf_of_non_strings() -> Result<()> {
+        // `name: n` is YAML 1.1 `false`: Go prints `r-%!s(bool=false)` (hash checked against Helm).
+        let yaml = "st2: {packs: {images: [{repository: r, name: n, tag: t}]}}\n";
+        let first = test_ctx(yaml, init_containers)?.into_iter().next();
+        assert_eq!(
+            first.map(|c| (c.name, c.image)),
+            Some((
+                "st2-custom-pack-f6df0c3de70863f32f733e6a0096da34ccf341e0".to_string(),
+                Some("r/false:t".to_string())
+            ))
+        );
+        assert_eq!(printf_s(&Value::Int(5)), "%!s(float64=5)");
+        assert_eq!(printf_s(&Value::Null), "%!s(<nil>)");
+        Ok(())
+    }
 }

@@ -230,12 +230,19 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
     init.extend(packs::deployment_init_containers(ctx)?);
     plan.init_containers = InitContainers::Listed(init);
 
-    let config = volumes::config(ctx);
-    let packs_piece = packs::volumes(ctx, Access::Deployment)?;
     let datastore = volumes::datastore_key(ctx);
-    let extra = volumes::extra(ctx, sensor.get("extra_volumes"), "$sensor")?;
-    let post = volumes::post_start(ctx, "st2sensorcontainer", post_start);
-    plan.volumes = Piece::volumes(&[&datastore, &config, &packs_piece, &partition, &extra, &post]);
+    let pod = Piece::join_led_by(
+        &datastore,
+        &[
+            &volumes::config(ctx),
+            &packs::volumes(ctx, Access::Deployment)?,
+            &partition,
+            &datastore,
+            &volumes::extra(ctx, sensor.get("extra_volumes"), "$sensor")?,
+            &volumes::post_start(ctx, "st2sensorcontainer", post_start),
+        ],
+    );
+    plan.volumes = pod.volumes;
 
     let tag_key = format!("{}.tag", sensor.key("image"));
     let tag = match sensor.get("image").key("tag") {
@@ -265,14 +272,7 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
         command: Some(command),
         env: env(sensor.get("env")),
         env_from: Some(urls_and_secrets(ctx, sensor.get("envFromSecrets"))),
-        volume_mounts: Some(Piece::mounts(&[
-            &config,
-            &packs_piece,
-            &partition,
-            &datastore,
-            &extra,
-            &post,
-        ])),
+        volume_mounts: Some(pod.mounts),
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
         resources: resources(sensor.get("resources"), &sensor.key("resources"))?,
         ..Default::default()

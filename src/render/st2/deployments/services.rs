@@ -152,7 +152,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
     };
     let extra = volumes::extra(ctx, settings.key("extra_volumes"), key)?;
     let post = volumes::post_start(ctx, key, post_start);
-    let mounts = Piece::mounts(&[
+    let pieces = [
         &config,
         &htpasswd,
         &datastore,
@@ -160,27 +160,12 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
         &pack_configs,
         &extra,
         &post,
-    ]);
-    plan.volumes = match s.datastore_key {
-        DatastoreKey::First => Piece::volumes(&[
-            &datastore,
-            &config,
-            &htpasswd,
-            &packs_piece,
-            &pack_configs,
-            &extra,
-            &post,
-        ]),
-        _ => Piece::volumes(&[
-            &config,
-            &htpasswd,
-            &datastore,
-            &packs_piece,
-            &pack_configs,
-            &extra,
-            &post,
-        ]),
+    ];
+    let pod = match s.datastore_key {
+        DatastoreKey::First => Piece::join_led_by(&datastore, &pieces),
+        _ => Piece::join(&pieces),
     };
+    plan.volumes = pod.volumes;
 
     let mut init = wait_for_backends(ctx)?;
     if s.htpasswd {
@@ -225,7 +210,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
         command: Some(st2_command(ctx, key)),
         env: env(settings.key("env")),
         env_from: Some(vec![urls(ctx)]),
-        volume_mounts: Some(mounts),
+        volume_mounts: Some(pod.mounts),
         lifecycle: post_start
             .then(|| post_start_lifecycle(s.pre_stop.then(|| settings.key("preStopSleep")))),
         resources: resources(settings.key("resources"), &format!("{key}.resources"))?,

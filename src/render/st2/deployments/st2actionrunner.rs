@@ -46,23 +46,21 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         "st2actionrunner.terminationGracePeriodSeconds",
     )?);
 
-    let config = volumes::config(ctx);
-    let ssh = volumes::ssh_key(ctx)?;
     let datastore = volumes::datastore_key(ctx);
-    let packs_piece = packs::volumes(ctx, Access::Deployment)?;
-    let pack_configs = packs::configs_if_shared(ctx)?;
-    let extra = volumes::extra(ctx, settings.key("extra_volumes"), key)?;
-    // The post-start script installs the SSH key, so it always runs here.
-    let post = volumes::post_start(ctx, key, true);
-    plan.volumes = Piece::volumes(&[
+    let pod = Piece::join_led_by(
         &datastore,
-        &config,
-        &ssh,
-        &packs_piece,
-        &pack_configs,
-        &extra,
-        &post,
-    ]);
+        &[
+            &volumes::config(ctx),
+            &volumes::ssh_key(ctx)?,
+            &datastore,
+            &packs::volumes(ctx, Access::Deployment)?,
+            &packs::configs_if_shared(ctx)?,
+            &volumes::extra(ctx, settings.key("extra_volumes"), key)?,
+            // The post-start script installs the SSH key, so it always runs here.
+            &volumes::post_start(ctx, key, true),
+        ],
+    );
+    plan.volumes = pod.volumes;
 
     plan.containers = vec![Container {
         name: key.into(),
@@ -72,15 +70,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         command: Some(st2_command(ctx, key)),
         env: env(settings.key("env")),
         env_from: Some(urls_and_secrets(ctx, settings.key("envFromSecrets"))),
-        volume_mounts: Some(Piece::mounts(&[
-            &config,
-            &ssh,
-            &datastore,
-            &packs_piece,
-            &pack_configs,
-            &extra,
-            &post,
-        ])),
+        volume_mounts: Some(pod.mounts),
         lifecycle: Some(post_start_lifecycle(None)),
         resources: resources(settings.key("resources"), "st2actionrunner.resources")?,
         ..Default::default()

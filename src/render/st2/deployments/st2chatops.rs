@@ -57,7 +57,8 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         Piece::default()
     };
     let post = volumes::post_start(ctx, "st2chatops", post_start);
-    plan.volumes = Piece::volumes(&[&scripts, &post]);
+    let pod = Piece::join(&[&scripts, &post]);
+    plan.volumes = pod.volumes;
 
     let mut env_from = vec![urls(ctx)];
     if !has_key(settings.key("env"), "ST2_API_KEY") {
@@ -77,7 +78,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         readiness_probe: Some(tcp_probe(3, 10)),
         liveness_probe: Some(tcp_probe(10, 30)),
         resources: resources(settings.key("resources"), "st2chatops.resources")?,
-        volume_mounts: Some(Piece::mounts(&[&scripts, &post])),
+        volume_mounts: Some(pod.mounts),
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
         ..Default::default()
     }];

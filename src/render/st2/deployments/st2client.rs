@@ -69,33 +69,29 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     )?);
     plan.init_containers = InitContainers::Listed(init);
 
-    let config = volumes::config(ctx);
+    let datastore = volumes::datastore_key(ctx);
     let rbac = if rbac_on {
         volumes::rbac(ctx)
     } else {
         Piece::default()
     };
-    let overrides = volumes::overrides(ctx);
-    let client_config = volumes::client_config();
-    let ssh = volumes::ssh_key(ctx)?;
-    let datastore = volumes::datastore_key(ctx);
-    let packs_piece = packs::volumes(ctx, Access::Deployment)?;
-    let pack_configs = packs::configs(ctx)?;
-    let extra = volumes::extra(ctx, settings.key("extra_volumes"), key)?;
-    // The post-start script installs the SSH key, so it always runs here.
-    let post = volumes::post_start(ctx, key, true);
-    plan.volumes = Piece::volumes(&[
+    let pod = Piece::join_led_by(
         &datastore,
-        &config,
-        &rbac,
-        &overrides,
-        &client_config,
-        &ssh,
-        &packs_piece,
-        &pack_configs,
-        &extra,
-        &post,
-    ]);
+        &[
+            &volumes::config(ctx),
+            &rbac,
+            &volumes::overrides(ctx),
+            &volumes::client_config(),
+            &volumes::ssh_key(ctx)?,
+            &datastore,
+            &packs::volumes(ctx, Access::Deployment)?,
+            &packs::configs(ctx)?,
+            &volumes::extra(ctx, settings.key("extra_volumes"), key)?,
+            // The post-start script installs the SSH key, so it always runs here.
+            &volumes::post_start(ctx, key, true),
+        ],
+    );
+    plan.volumes = pod.volumes;
 
     let mut env = vec![EnvVar {
         name: "ST2CLIENT".into(),
@@ -116,18 +112,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         security_context: sc,
         env: Some(env),
         env_from: Some(urls_and_secrets(ctx, settings.key("envFromSecrets"))),
-        volume_mounts: Some(Piece::mounts(&[
-            &config,
-            &rbac,
-            &overrides,
-            &client_config,
-            &ssh,
-            &datastore,
-            &packs_piece,
-            &pack_configs,
-            &extra,
-            &post,
-        ])),
+        volume_mounts: Some(pod.mounts),
         command: Some(command),
         lifecycle: Some(post_start_lifecycle(None)),
         resources: resources(settings.key("resources"), "st2client.resources")?,

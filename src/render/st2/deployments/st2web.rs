@@ -50,7 +50,8 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         Piece::default()
     };
     let post = volumes::post_start(ctx, "st2web", post_start);
-    plan.volumes = Piece::volumes(&[&extra, &web_config, &post]);
+    let pod = Piece::join(&[&extra, &web_config, &post]);
+    plan.volumes = pod.volumes;
 
     plan.containers = vec![Container {
         name: "st2web".into(),
@@ -73,7 +74,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         }),
         env: env(settings.key("env")),
         env_from: Some(vec![urls(ctx)]),
-        volume_mounts: Some(Piece::mounts(&[&extra, &web_config, &post])),
+        volume_mounts: Some(pod.mounts),
         lifecycle: post_start.then(|| post_start_lifecycle(Some(settings.key("preStopSleep")))),
         resources: resources(settings.key("resources"), "st2web.resources")?,
         ..Default::default()

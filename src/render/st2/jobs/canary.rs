@@ -53,7 +53,8 @@ pub fn job(ctx: &Ctx) -> Result<Option<Object>> {
     )?;
     plan.restart_policy = Some("Never".into());
     plan.init_containers = InitContainers::EmptyList;
-    plan.volumes = Piece::volumes(&[&packs_piece, &configs]);
+    let pod = Piece::join(&[&packs_piece, &configs]);
+    plan.volumes = pod.volumes;
     plan.containers = vec![Container {
         name: "st2canary-for-writable-packs-volumes".into(),
         // The check only needs a shell: the plain st2actionrunner image of `image.tag`.
@@ -61,7 +62,7 @@ pub fn job(ctx: &Ctx) -> Result<Option<Object>> {
         image_pull_policy: images::pull_policy(ctx),
         security_context: global_security_context(ctx)?,
         command: Some(vec!["bash".into(), "-ec".into(), script(&dirs)]),
-        volume_mounts: Some(Piece::mounts(&[&packs_piece, &configs])),
+        volume_mounts: Some(pod.mounts),
         ..Default::default()
     }];
     let annotations: BTreeMap<String, String> = hook_annotations(

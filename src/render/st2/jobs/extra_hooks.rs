@@ -4,10 +4,9 @@
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::Container;
 
-use super::{extra, hook_annotations, image, job_env, skipped};
+use super::{client_config, extra, hook_annotations, image, job_env, skipped};
 use crate::render::pod::containers::{
-    ClientConfigInit, client_config_init, runner_security_context, security_context,
-    urls_and_secrets, wait_for_db,
+    runner_security_context, security_context, urls_and_secrets, wait_for_db,
 };
 use crate::render::pod::convert::{chain, required, resources};
 use crate::render::pod::volumes::{self, Piece};
@@ -75,31 +74,18 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
 
     let mut init = wait_for_db(ctx)?;
     init.extend(packs::init_containers(ctx)?);
-    init.push(client_config_init(
-        ctx,
-        ClientConfigInit {
-            image: image(ctx)?,
-            security_context: runner_security_context(ctx)?,
-            config_path: "jobs.st2clientConfig",
-            env_from_secrets: ctx.v("jobs.envFromSecrets"),
-        },
-    )?);
+    init.push(client_config(ctx, runner_security_context(ctx)?)?);
     plan.init_containers = InitContainers::Listed(init);
 
-    let client = volumes::client_config();
-    let overrides = volumes::overrides(ctx);
-    let config = volumes::config(ctx);
-    let packs_piece = packs::volumes(ctx, Access::Job)?;
-    let pack_configs = packs::configs(ctx)?;
-    let extra = extra(ctx)?;
-    plan.volumes = Piece::volumes(&[
-        &client,
-        &overrides,
-        &config,
-        &packs_piece,
-        &pack_configs,
-        &extra,
+    let pod = Piece::join(&[
+        &volumes::client_config(),
+        &volumes::overrides(ctx),
+        &volumes::config(ctx),
+        &packs::volumes(ctx, Access::Job)?,
+        &packs::configs(ctx)?,
+        &extra(ctx)?,
     ]);
+    plan.volumes = pod.volumes;
 
     let mut sc_chain = vec![(
         hook.key("securityContext"),
@@ -115,14 +101,7 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
         env: job_env(ctx),
         env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets"))),
         command: Some(command),
-        volume_mounts: Some(Piece::mounts(&[
-            &client,
-            &overrides,
-            &config,
-            &packs_piece,
-            &pack_configs,
-            &extra,
-        ])),
+        volume_mounts: Some(pod.mounts),
         resources: if hook_resources.truthy() {
             resources(hook_resources, &format!("{key}.resources"))?
         } else {

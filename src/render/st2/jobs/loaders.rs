@@ -5,26 +5,11 @@
 use anyhow::Result;
 use k8s_openapi::api::core::v1::Container;
 
-use super::{SetupJob, extra, image, job_env, secrets_only};
-use crate::render::pod::containers::{
-    ClientConfigInit, client_config_init, global_security_context, urls_and_secrets, wait_for_db,
-};
+use super::{SetupJob, client_config, extra, image, job_env, secrets_only};
+use crate::render::pod::containers::{global_security_context, urls_and_secrets, wait_for_db};
 use crate::render::pod::volumes::{self, Piece, mount_file, secret_volume};
 use crate::render::pod::{InitContainers, checksums};
 use crate::render::{Ctx, Object, images};
-
-/// `generate-st2client-config` of the loader Jobs: global security context, `jobs.*` settings.
-fn client_config(ctx: &Ctx) -> Result<Container> {
-    client_config_init(
-        ctx,
-        ClientConfigInit {
-            image: image(ctx)?,
-            security_context: global_security_context(ctx)?,
-            config_path: "jobs.st2clientConfig",
-            env_from_secrets: ctx.v("jobs.envFromSecrets"),
-        },
-    )
-}
 
 /// A loader's main container: job image, global security context, `ENV(jobs)`.
 fn loader(ctx: &Ctx, name: &str, command: Vec<String>) -> Result<Container> {
@@ -47,7 +32,8 @@ pub fn apply_rbac_definitions(ctx: &Ctx) -> Result<Object> {
     let config = volumes::config(ctx);
     let rbac = volumes::rbac(ctx);
     let extra = extra(ctx)?;
-    plan.volumes = Piece::volumes(&[&config, &rbac, &extra]);
+    let pod = Piece::join(&[&config, &rbac, &extra]);
+    plan.volumes = pod.volumes;
     let mut command = vec![
         "st2-apply-rbac-definitions".to_string(),
         "--verbose".to_string(),
@@ -55,7 +41,7 @@ pub fn apply_rbac_definitions(ctx: &Ctx) -> Result<Object> {
     command.extend(volumes::config_args(ctx));
     plan.containers = vec![Container {
         env_from: secrets_only(ctx),
-        volume_mounts: Some(Piece::mounts(&[&config, &rbac, &extra])),
+        volume_mounts: Some(pod.mounts),
         ..loader(ctx, "st2-apply-rbac-definitions", command)?
     }];
     job.build(ctx, plan)
@@ -80,7 +66,7 @@ pub fn apikey_load(ctx: &Ctx) -> Result<Object> {
         ]),
         ..Default::default()
     });
-    init.push(client_config(ctx)?);
+    init.push(client_config(ctx, global_security_context(ctx)?)?);
     plan.init_containers = InitContainers::Listed(init);
     let client = volumes::client_config();
     let apikeys = Piece::one(
@@ -88,13 +74,14 @@ pub fn apikey_load(ctx: &Ctx) -> Result<Object> {
         secret_volume("st2-apikeys-vol", ctx.name("st2-apikeys"), None),
     );
     let extra = extra(ctx)?;
-    plan.volumes = Piece::volumes(&[&client, &apikeys, &extra]);
+    let pod = Piece::join(&[&client, &apikeys, &extra]);
+    plan.volumes = pod.volumes;
     let command = ["st2", "apikey", "load", "/etc/st2/apikeys.yaml"]
         .map(String::from)
         .to_vec();
     plan.containers = vec![Container {
         env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets"))),
-        volume_mounts: Some(Piece::mounts(&[&client, &apikeys, &extra])),
+        volume_mounts: Some(pod.mounts),
         ..loader(ctx, "st2-apikey-load", command)?
     }];
     job.build(ctx, plan)
@@ -107,7 +94,7 @@ pub fn key_load(ctx: &Ctx) -> Result<Object> {
     let mut plan = job.plan(ctx, "st2")?;
     plan.checksums = vec![checksums::config(ctx), checksums::urls(ctx)];
     let mut init = wait_for_db(ctx)?;
-    init.push(client_config(ctx)?);
+    init.push(client_config(ctx, global_security_context(ctx)?)?);
     plan.init_containers = InitContainers::Listed(init);
     let config = volumes::config(ctx);
     let client = volumes::client_config();
@@ -116,13 +103,14 @@ pub fn key_load(ctx: &Ctx) -> Result<Object> {
         secret_volume("st2-kv-vol", ctx.name("st2-kv"), None),
     );
     let extra = extra(ctx)?;
-    plan.volumes = Piece::volumes(&[&config, &client, &kv, &extra]);
+    let pod = Piece::join(&[&config, &client, &kv, &extra]);
+    plan.volumes = pod.volumes;
     let command = ["st2", "key", "load", "--convert", "/etc/st2/st2kv.yaml"]
         .map(String::from)
         .to_vec();
     plan.containers = vec![Container {
         env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets"))),
-        volume_mounts: Some(Piece::mounts(&[&config, &client, &kv, &extra])),
+        volume_mounts: Some(pod.mounts),
         ..loader(ctx, "st2-key-load", command)?
     }];
     job.build(ctx, plan)

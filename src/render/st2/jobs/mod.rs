@@ -12,10 +12,10 @@ mod register_content;
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use k8s_openapi::api::core::v1::{EnvFromSource, EnvVar};
+use k8s_openapi::api::core::v1::{Container, EnvFromSource, EnvVar, SecurityContext};
 
 use crate::render::pod::PodPlan;
-use crate::render::pod::containers::{env, secret_refs};
+use crate::render::pod::containers::{ClientConfigInit, client_config_init, env, secret_refs};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::{Ctx, Object, images};
 
@@ -104,6 +104,19 @@ fn image(ctx: &Ctx) -> Result<String> {
         ctx,
         "st2actionrunner",
         &["jobs.image.tag", "st2actionrunner.image.tag"],
+    )
+}
+
+/// `generate-st2client-config` of a Job: job image, `jobs.st2clientConfig`, `jobs.envFromSecrets`.
+fn client_config(ctx: &Ctx, security_context: Option<SecurityContext>) -> Result<Container> {
+    client_config_init(
+        ctx,
+        ClientConfigInit {
+            image: image(ctx)?,
+            security_context,
+            config_path: "jobs.st2clientConfig",
+            env_from_secrets: ctx.v("jobs.envFromSecrets"),
+        },
     )
 }
 

@@ -26,7 +26,8 @@ pub fn job(ctx: &Ctx) -> Result<Object> {
     let packs_piece = packs::volumes(ctx, Access::Job)?;
     let pack_configs = packs::configs(ctx)?;
     let extra = extra(ctx)?;
-    plan.volumes = Piece::volumes(&[&overrides, &config, &packs_piece, &pack_configs, &extra]);
+    let pod = Piece::join(&[&overrides, &config, &packs_piece, &pack_configs, &extra]);
+    plan.volumes = pod.volumes;
 
     let sc = runner_security_context(ctx)?;
     let mut init = wait_for_db(ctx)?;
@@ -39,12 +40,10 @@ pub fn job(ctx: &Ctx) -> Result<Object> {
             image_pull_policy: images::pull_policy(ctx),
             security_context: sc.clone(),
             command: Some(typed(custom, "jobs.preRegisterContentCommand")?),
-            volume_mounts: Some(Piece::mounts(&[
-                &overrides,
-                &config,
-                &pack_configs,
-                &packs_piece,
-            ])),
+            // The chart mounts pack configs before packs here, unlike in the main container.
+            volume_mounts: Some(
+                Piece::join(&[&overrides, &config, &pack_configs, &packs_piece]).mounts,
+            ),
             ..Default::default()
         });
     }
@@ -61,13 +60,7 @@ pub fn job(ctx: &Ctx) -> Result<Object> {
         command: Some(command),
         env: job_env(ctx),
         env_from: secrets_only(ctx),
-        volume_mounts: Some(Piece::mounts(&[
-            &overrides,
-            &config,
-            &packs_piece,
-            &pack_configs,
-            &extra,
-        ])),
+        volume_mounts: Some(pod.mounts),
         ..Default::default()
     }];
     job.build(ctx, plan)
