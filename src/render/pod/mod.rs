@@ -12,7 +12,7 @@ pub mod volumes;
 
 use std::collections::BTreeMap;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
@@ -69,7 +69,8 @@ pub struct PodPlan {
     pub name: String,
     /// Pod template `metadata.name` (Jobs only).
     pub template_name: Option<String>,
-    /// Pod annotations besides the object checksums, user annotations last (they win).
+    /// Pod annotations besides the object checksums: the user's, the post-start script hash and
+    /// the sensor mode.
     pub annotations: BTreeMap<String, String>,
     /// Checksum annotations resolved once every object exists.
     pub checksums: Vec<Checksum>,
@@ -221,7 +222,10 @@ impl PodPlan {
                     match_labels: Some(meta::selector_labels(ctx, &name)),
                     ..Default::default()
                 },
-                replicas: Some(i32::try_from(replicas)?),
+                replicas: Some(
+                    i32::try_from(replicas)
+                        .with_context(|| format!("`{name}.replicas` is out of range"))?,
+                ),
                 template,
                 ..Default::default()
             }),

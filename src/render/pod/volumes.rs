@@ -74,6 +74,14 @@ pub fn mount_file(name: &str, path: &str, sub_path: &str) -> VolumeMount {
     }
 }
 
+/// A read-only mount of one file (`sub_path`) of volume `name` at `path`.
+pub fn mount_file_ro(name: &str, path: &str, sub_path: &str) -> VolumeMount {
+    VolumeMount {
+        read_only: Some(true),
+        ..mount_file(name, path, sub_path)
+    }
+}
+
 /// A mount with an explicit `readOnly` (the chart writes `readOnly: false` in places).
 pub fn mount_ro(name: &str, path: &str, read_only: bool) -> VolumeMount {
     VolumeMount {

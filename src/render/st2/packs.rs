@@ -3,7 +3,7 @@
 //! volume, the init containers copying packs out of `st2.packs.images`, and their pull secrets.
 
 use anyhow::{Result, bail};
-use k8s_openapi::api::core::v1::Container;
+use k8s_openapi::api::core::v1::{Container, VolumeMount};
 use sha1::{Digest, Sha1};
 
 use crate::render::pod::containers::{runner_security_context, security_context};
@@ -103,7 +103,7 @@ fn configs_copied(ctx: &Ctx) -> bool {
 }
 
 /// The mount of the pack configs directory.
-fn configs_mount() -> k8s_openapi::api::core::v1::VolumeMount {
+fn configs_mount() -> VolumeMount {
     mount_ro("st2-pack-configs-vol", "/opt/stackstorm/configs/", false)
 }
 
@@ -165,7 +165,7 @@ pub fn shared_configs_volume(ctx: &Ctx) -> Result<Piece> {
 const COPY_PACKS: &str = "/bin/cp -aR /opt/stackstorm/packs/. /opt/stackstorm/packs-shared &&\n/bin/cp -aR /opt/stackstorm/virtualenvs/. /opt/stackstorm/virtualenvs-shared\n";
 
 /// Mounts of the shared packs volumes where copy containers write.
-fn copy_mounts() -> Vec<k8s_openapi::api::core::v1::VolumeMount> {
+fn copy_mounts() -> Vec<VolumeMount> {
     vec![
         mount("st2-packs-vol", "/opt/stackstorm/packs-shared"),
         mount("st2-virtualenvs-vol", "/opt/stackstorm/virtualenvs-shared"),

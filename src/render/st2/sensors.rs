@@ -10,7 +10,7 @@ use crate::render::pod::containers::{
     env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
 };
 use crate::render::pod::convert::{Setting, required, resources, typed_if_set};
-use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file};
+use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file_ro};
 use crate::render::pod::{InitContainers, Placement, PodPlan, checksums, pod_security_context};
 use crate::render::{Ctx, Object, images};
 use crate::values::{Map, Value};
@@ -22,7 +22,7 @@ const MAX_HASH: i64 = 4_294_967_296;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Mode {
     AllInOne,
-    /// Partition `i` of `n`, owning sensors whose hash falls in `range`.
+    /// One of `st2sensorcontainer.deployments` partitions, owning the sensors whose hash falls in `range`.
     Partition {
         range: String,
     },
@@ -207,14 +207,11 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
                 ..Default::default()
             });
             partition = Piece::one(
-                k8s_openapi::api::core::v1::VolumeMount {
-                    read_only: Some(true),
-                    ..mount_file(
-                        "st2-sensor-config-vol",
-                        "/etc/st2/st2.sensorcontainer.conf",
-                        "st2.sensorcontainer.conf",
-                    )
-                },
+                mount_file_ro(
+                    "st2-sensor-config-vol",
+                    "/etc/st2/st2.sensorcontainer.conf",
+                    "st2.sensorcontainer.conf",
+                ),
                 empty_dir("st2-sensor-config-vol", true),
             );
             extra_args.push("--config-file=/etc/st2/st2.sensorcontainer.conf".to_string());

@@ -10,7 +10,7 @@ use crate::render::pod::containers::{
     wait_for_backends,
 };
 use crate::render::pod::convert::resources;
-use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file};
+use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file_ro};
 use crate::render::pod::{InitContainers, PodPlan, checksums, count};
 use crate::render::st2::packs::{self, Access};
 use crate::render::{Ctx, Object, images};
@@ -128,10 +128,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
     let config = volumes::config(ctx);
     let htpasswd = if s.htpasswd {
         Piece::one(
-            k8s_openapi::api::core::v1::VolumeMount {
-                read_only: Some(true),
-                ..mount_file("htpasswd-vol", "/etc/st2/htpasswd", "htpasswd")
-            },
+            mount_file_ro("htpasswd-vol", "/etc/st2/htpasswd", "htpasswd"),
             empty_dir("htpasswd-vol", true),
         )
     } else {

@@ -69,21 +69,16 @@ fn hook_annotations(
     annotations
 }
 
-/// A post-change Job `R-job-<x>` of weight `weight` with pod `n`.
+/// A Job run after every change: `R-job-<id>`, ordered among the others by `weight`.
 struct SetupJob {
-    /// `<x>` in `R-job-<x>` and the pod's `job-<x>`.
-    id: String,
-    weight: String,
-    hook: String,
+    /// `<id>` in `R-job-<id>` and the pod's `job-<id>`.
+    id: &'static str,
+    weight: &'static str,
 }
 
 impl SetupJob {
-    fn new(id: &str, weight: &str) -> Self {
-        Self {
-            id: id.into(),
-            weight: weight.into(),
-            hook: AFTER_CHANGES.into(),
-        }
+    const fn new(id: &'static str, weight: &'static str) -> Self {
+        Self { id, weight }
     }
 
     /// The Job's pod plan, labelled `n`.
@@ -93,7 +88,12 @@ impl SetupJob {
 
     /// The Job object from its finished plan.
     fn build(self, ctx: &Ctx, plan: PodPlan) -> Result<Object> {
-        let annotations = hook_annotations(ctx, self.hook, self.weight, "before-hook-creation");
+        let annotations = hook_annotations(
+            ctx,
+            AFTER_CHANGES.into(),
+            self.weight.into(),
+            "before-hook-creation",
+        );
         plan.job(ctx, ctx.name(&format!("job-{}", self.id)), annotations)
     }
 }
