@@ -8,6 +8,7 @@ pub mod backends;
 pub mod images;
 pub mod meta;
 pub mod object;
+pub mod pod;
 pub mod st2;
 pub mod target;
 
