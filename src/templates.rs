@@ -21,6 +21,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/rabbitmq/rabbitmq.conf"),
     ),
     (
+        "st2/st2.docker.conf",
+        include_str!("../templates/st2/st2.docker.conf"),
+    ),
+    (
+        "st2/rabbitmq-definitions.json",
+        include_str!("../templates/st2/rabbitmq-definitions.json"),
+    ),
+    (
+        "st2tests/st2tests.sh",
+        include_str!("../templates/st2tests/st2tests.sh"),
+    ),
+    (
         "external-dns/aws-credentials",
         include_str!("../templates/external-dns/aws-credentials"),
     ),

@@ -9,9 +9,13 @@ use anyhow::Result;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::Ctx;
+use crate::values::Value;
 
 /// `app.kubernetes.io/managed-by` on every object st2k8s renders.
 pub const MANAGED_BY: &str = "st2k8s";
+
+/// The chart's appVersion: the StackStorm release its defaults (and the test Pod) use.
+pub const APP_VERSION: &str = "3.8";
 
 /// The selector labels of component `n`: name and instance.
 pub fn selector_labels(ctx: &Ctx, n: &str) -> BTreeMap<String, String> {
@@ -69,4 +73,64 @@ pub fn described_meta(ctx: &Ctx, name: String, n: &str, description: &str) -> Re
         description.to_string(),
     )]));
     Ok(meta)
+}
+
+/// The fullname a bundled backend gives its objects (bitnami rule, SPEC-chart.md §1.2):
+/// `<chart>.fullnameOverride`, else the release name when it already contains
+/// `<chart>.nameOverride ‖ <chart>`, else `<release>-<name>`; cut to 63 characters without a
+/// trailing `-`. `chart` is the values key (`mongodb`, `rabbitmq`, `redis`, `external-dns`).
+/// Every host name st2 uses for a backend derives from this, so overrides keep them connected.
+pub fn subchart_fullname(ctx: &Ctx, chart: &str) -> String {
+    let sub = ctx.values.key(chart);
+    let full = match sub.key("fullnameOverride").non_empty() {
+        Some(name) => name.to_go_string(),
+        None => {
+            let name = sub
+                .key("nameOverride")
+                .non_empty()
+                .map_or_else(|| chart.to_string(), Value::to_go_string);
+            if ctx.release.name.contains(&name) {
+                ctx.release.name.clone()
+            } else {
+                format!("{}-{name}", ctx.release.name)
+            }
+        }
+    };
+    full.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_support::with_release;
+
+    #[test]
+    fn subchart_fullname_follows_bitnami() -> anyhow::Result<()> {
+        let long = "x".repeat(70);
+        for (release, values, want) in [
+            ("st2", "{}", "st2-mongodb"),
+            ("my-mongodb", "{}", "my-mongodb"),
+            ("st2", "mongodb: {nameOverride: db}", "st2-db"),
+            ("st2db", "mongodb: {nameOverride: db}", "st2db"),
+            (
+                "st2",
+                "mongodb: {fullnameOverride: shared-mongo}",
+                "shared-mongo",
+            ),
+            (
+                "st2",
+                &format!("mongodb: {{fullnameOverride: {long}-}}"),
+                &"x".repeat(63),
+            ),
+            ("st2", "mongodb: {fullnameOverride: 'abc-'}", "abc"),
+        ] {
+            let name = with_release(release, values, |ctx| subchart_fullname(ctx, "mongodb"));
+            assert_eq!(name, want, "{values}");
+        }
+        Ok(())
+    }
 }

@@ -8,6 +8,7 @@ pub mod backends;
 pub mod images;
 pub mod meta;
 pub mod object;
+pub mod pod;
 pub mod st2;
 pub mod target;
 
@@ -127,10 +128,14 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
     })
 }
 
-/// Test support: run `f` with a context for `yaml` values layered over the defaults.
+/// Test support: render contexts from values text, as `st2k8s render --namespace ns -f values.yaml`
+/// builds them, and lookups into rendered objects.
 #[cfg(test)]
 pub mod test_support {
-    use super::{Ctx, Options, Release};
+    use anyhow::{Context, Result};
+    use serde_json::Value as Json;
+
+    use super::{Ctx, Object, Options, Release};
     use crate::secrets::{SecretGenerator, SshKeyType};
     use crate::values::{Layer, Value, load};
 
@@ -143,8 +148,13 @@ pub mod test_support {
         load(&layers).expect("test values load").values
     }
 
-    /// Run `f` with a render context for `yaml`, release `release`, namespace `ns`.
-    pub fn with_ctx<T>(yaml: &str, release: &str, f: impl FnOnce(&Ctx) -> T) -> T {
+    /// Run `f` with a context for `values` (YAML) over the defaults, release `st2` in `ns`.
+    pub fn with_ctx<T>(values: &str, f: impl FnOnce(&Ctx) -> T) -> T {
+        with_release("st2", values, f)
+    }
+
+    /// [`with_ctx`] for release `release`.
+    pub fn with_release<T>(release: &str, yaml: &str, f: impl FnOnce(&Ctx) -> T) -> T {
         let values = values(yaml);
         let release = Release {
             name: release.into(),
@@ -158,5 +168,28 @@ pub mod test_support {
             secrets: SecretGenerator::new(&release, None, SshKeyType::default()),
         };
         f(&ctx)
+    }
+
+    /// The body of the object `kind/name`.
+    pub fn body<'a>(objects: &'a [Object], kind: &str, name: &str) -> Result<&'a Json> {
+        objects
+            .iter()
+            .find(|o| o.kind == kind && o.name == name)
+            .map(|o| &o.body)
+            .with_context(|| {
+                let names: Vec<&String> = objects.iter().map(|o| &o.name).collect();
+                format!("no {kind}/{name} among {names:?}")
+            })
+    }
+
+    /// The names of the objects of `kind`, sorted.
+    pub fn names(objects: &[Object], kind: &str) -> Vec<String> {
+        let mut names: Vec<String> = objects
+            .iter()
+            .filter(|o| o.kind == kind)
+            .map(|o| o.name.clone())
+            .collect();
+        names.sort();
+        names
     }
 }

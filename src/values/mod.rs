@@ -6,6 +6,7 @@
 //! relies on (`default`, truthiness, `%v` printing) in one place.
 
 pub mod check;
+pub mod go_yaml;
 mod load;
 mod merge;
 mod set;
@@ -13,6 +14,7 @@ mod set;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+pub use go_yaml::to_go_yaml;
 pub use load::{Origins, parse_document};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{SetKind, apply_set};

@@ -1,9 +1,222 @@
-//! PLACEHOLDER module (ingress): filled in by its work item.
+//! The Ingress `R-st2web-ingress` (SPEC-chart.md §2.4), iff `ingress.enabled`.
+//!
+//! Explicit `ingress.hosts` route to the Services they name; without hosts, one rule sends
+//! `st2web.service.hostname` to st2web. Unlike the chart, that default backend follows st2web's
+//! HTTPS mode (port 443), since the Service then has no port 80 (SPEC §7.1 #10).
 
-use anyhow::Result;
+use std::collections::BTreeMap;
 
-use crate::render::{Ctx, Object};
+use anyhow::{Context, Result, bail};
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
+    IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
+};
 
-pub fn objects(_ctx: &Ctx) -> Result<Vec<Object>> {
-    Ok(Vec::new())
+use super::{services, text};
+use crate::render::{Ctx, Object, meta};
+use crate::values::Value;
+
+pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    if !ctx.v("ingress.enabled").truthy() {
+        return Ok(Vec::new());
+    }
+    let tls = ctx.v("ingress.tls");
+    let mut annotations = BTreeMap::new();
+    if tls.truthy() {
+        annotations.insert(
+            "ingress.kubernetes.io/secure-backends".to_string(),
+            "true".to_string(),
+        );
+    }
+    for (key, value) in ctx.v("ingress.annotations").entries() {
+        annotations.insert(key.clone(), text::interp(value));
+    }
+    let mut metadata = meta::object_meta(ctx, ctx.name("st2web-ingress"), "ingress")?;
+    let no_annotations = annotations.is_empty();
+    metadata.annotations = Some(annotations);
+    let hosts = ctx.v("ingress.hosts").as_list();
+    let rules = if hosts.is_empty() {
+        vec![default_rule(ctx)?]
+    } else {
+        hosts
+            .iter()
+            .enumerate()
+            .map(|(i, host)| host_rule(host, i))
+            .collect::<Result<_>>()?
+    };
+    let tls: Option<Vec<IngressTLS>> = match tls.non_empty() {
+        Some(tls) => Some(
+            serde_json::from_value(tls.to_json())
+                .context("`ingress.tls`: not a list of Ingress TLS entries")?,
+        ),
+        None => None,
+    };
+    let mut object = Object::new(&Ingress {
+        metadata,
+        spec: Some(IngressSpec {
+            ingress_class_name: ctx
+                .v("ingress.ingressClassName")
+                .non_empty()
+                .map(text::interp),
+            rules: Some(rules),
+            tls,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })?;
+    // The chart prints `annotations:` with nothing under it when there are none.
+    if no_annotations {
+        object.set_null("metadata.annotations");
+    }
+    Ok(vec![object])
+}
+
+/// `st2web.service.hostname` → the st2web Service.
+fn default_rule(ctx: &Ctx) -> Result<IngressRule> {
+    let Some(hostname) = ctx.v("st2web.service.hostname").non_empty() else {
+        bail!("Missing context '.Values.st2web.service.hostname'!");
+    };
+    let port = ServiceBackendPort {
+        number: Some(services::st2web_port(ctx)),
+        ..Default::default()
+    };
+    Ok(rule(
+        Some(text::interp(hostname)),
+        vec![path("/".into(), ctx.name("st2web"), port)],
+    ))
+}
+
+/// One `ingress.hosts[i]` entry: each path routes to `serviceName:servicePort` (path default `/*`).
+fn host_rule(host: &Value, i: usize) -> Result<IngressRule> {
+    let paths = host
+        .key("paths")
+        .as_list()
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            let path_text = p
+                .key("path")
+                .non_empty()
+                .map_or_else(|| "/*".to_string(), text::interp);
+            let port = backend_port(p.key("servicePort"))
+                .with_context(|| format!("`ingress.hosts[{i}].paths[{j}].servicePort`"))?;
+            Ok(path(path_text, text::interp(p.key("serviceName")), port))
+        })
+        .collect::<Result<_>>()?;
+    Ok(rule(host.key("host").non_empty().map(text::interp), paths))
+}
+
+/// A port number, or a named port for a non-numeric string.
+fn backend_port(port: &Value) -> Result<ServiceBackendPort> {
+    let text = text::interp(port);
+    Ok(match text.parse::<i32>() {
+        Ok(number) => ServiceBackendPort {
+            number: Some(number),
+            ..Default::default()
+        },
+        Err(_) if !text.is_empty() => ServiceBackendPort {
+            name: Some(text),
+            ..Default::default()
+        },
+        Err(_) => bail!("a service port is required"),
+    })
+}
+
+fn rule(host: Option<String>, paths: Vec<HTTPIngressPath>) -> IngressRule {
+    IngressRule {
+        host,
+        http: Some(HTTPIngressRuleValue { paths }),
+    }
+}
+
+fn path(path: String, service: String, port: ServiceBackendPort) -> HTTPIngressPath {
+    HTTPIngressPath {
+        path: Some(path),
+        path_type: "Prefix".into(),
+        backend: IngressBackend {
+            service: Some(IngressServiceBackend {
+                name: service,
+                port: Some(port),
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Result;
+    use serde_json::json;
+
+    use super::*;
+    use crate::render::test_support::{body, with_ctx};
+
+    fn ingress(values: &str) -> Result<serde_json::Value> {
+        with_ctx(values, |ctx| {
+            Ok(body(&objects(ctx)?, "Ingress", "st2-st2web-ingress")?.clone())
+        })
+    }
+
+    #[test]
+    fn default_rule_targets_st2web() -> Result<()> {
+        let ing =
+            ingress("ingress: {enabled: true}\nst2web: {service: {hostname: st2.example.com}}")?;
+        assert_eq!(ing["metadata"]["annotations"], json!(null));
+        assert_eq!(
+            ing["spec"]["rules"],
+            json!([{"host": "st2.example.com", "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "st2-st2web", "port": {"number": 80}}}}]}}])
+        );
+        let https = ingress(
+            "ingress: {enabled: true}\nst2web: {service: {hostname: h}, env: {ST2WEB_HTTPS: '1'}}",
+        )?;
+        assert_eq!(
+            https["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"],
+            json!({"number": 443})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn explicit_hosts_and_tls() -> Result<()> {
+        let values = "ingress:\n  enabled: true\n  ingressClassName: nginx\n  annotations: {a: b}\n  hosts:\n\
+                      \x20   - host: x.example.com\n      paths:\n        - {serviceName: api, servicePort: 9101}\n\
+                      \x20       - {path: /web, serviceName: web, servicePort: http}\n  tls: [{secretName: t, hosts: [x.example.com]}]\n";
+        let ing = ingress(values)?;
+        assert_eq!(
+            ing["metadata"]["annotations"],
+            json!({"a": "b", "ingress.kubernetes.io/secure-backends": "true"})
+        );
+        assert_eq!(ing["spec"]["ingressClassName"], "nginx");
+        let paths = &ing["spec"]["rules"][0]["http"]["paths"];
+        assert_eq!(paths[0]["path"], "/*");
+        assert_eq!(
+            paths[0]["backend"]["service"],
+            json!({"name": "api", "port": {"number": 9101}})
+        );
+        assert_eq!(
+            paths[1]["backend"]["service"],
+            json!({"name": "web", "port": {"name": "http"}})
+        );
+        assert_eq!(
+            ing["spec"]["tls"],
+            json!([{"hosts": ["x.example.com"], "secretName": "t"}])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn missing_hostname_fails_and_disabled_renders_nothing() -> Result<()> {
+        let err = ingress("ingress: {enabled: true}")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("Missing context '.Values.st2web.service.hostname'!")
+        );
+        with_ctx("{}", |ctx| {
+            assert!(objects(ctx)?.is_empty());
+            Ok(())
+        })
+    }
 }

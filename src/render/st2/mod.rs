@@ -4,12 +4,18 @@ mod configmaps;
 mod deployments;
 mod ingress;
 mod jobs;
+mod packs;
 mod secrets;
+mod sensors;
 mod service_account;
 mod services;
+pub mod ssh_key;
 mod tests;
+mod text;
 
 use anyhow::Result;
+
+pub(crate) use service_account::name as service_account_name;
 
 use super::{Ctx, Object};
 
@@ -22,6 +28,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     out.extend(services::objects(ctx)?);
     out.extend(ingress::objects(ctx)?);
     out.extend(deployments::objects(ctx)?);
+    out.extend(sensors::objects(ctx)?);
     out.extend(jobs::objects(ctx)?);
     out.extend(tests::objects(ctx)?);
     Ok(out)

@@ -1,9 +1,358 @@
-//! PLACEHOLDER module (secrets): filled in by its work item.
+//! The parent chart's Secrets (SPEC-chart.md §2.1 #2–#8, §4.4): datastore crypto key,
+//! RabbitMQ definitions, SSH key, API keys, auth credentials, chatops environment, key/value
+//! pairs. Explicit values always win; generated ones come from [`crate::secrets`].
+//!
+//! Also the chart's guard against the legacy `secrets.st2.*` keys (SPEC §7.2), including the
+//! `secrets.st2.password` key the chart misses because of a typo (SPEC §7.1 #18).
 
-use anyhow::Result;
+use std::collections::BTreeMap;
 
-use crate::render::{Ctx, Object};
+use anyhow::{Result, bail};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use serde::Serialize;
 
-pub fn objects(_ctx: &Ctx) -> Result<Vec<Object>> {
-    Ok(Vec::new())
+use super::configmaps::datastore_encryption_on;
+use super::text;
+use crate::render::{Ctx, Object, meta};
+use crate::values::to_go_yaml;
+
+pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    check_legacy_keys(ctx)?;
+    let mut out = Vec::new();
+    if datastore_encryption_on(ctx) && !ctx.v("st2.existingDatastoreSecret").truthy() {
+        let name = ctx.name("st2-datastore-crypto-key");
+        let key = match ctx.v("st2.datastore_crypto_key").non_empty() {
+            Some(explicit) => explicit.to_go_string(),
+            None => ctx.secrets.datastore_key(&name, "datastore_crypto_key"),
+        };
+        out.push(secret(
+            ctx,
+            name,
+            "st2",
+            "StackStorm crypto key used to encrypt/decrypt KV records",
+            [("datastore_crypto_key", key)],
+        )?);
+    }
+    if ctx.v("rabbitmq.enabled").truthy() {
+        out.push(secret(
+            ctx,
+            ctx.name("rabbitmq-definitions"),
+            "st2",
+            "A rabbitmq definition which will be loaded by the rabbitmq subchart to enable mirroring for Rabbit HA",
+            [("rabbitmq-definitions.json", rabbitmq_definitions(ctx)?)],
+        )?);
+    }
+    let ssh_name = ctx.name("st2-ssh");
+    let private_key = match ctx.v("st2.ssh_key").non_empty() {
+        Some(explicit) => explicit.to_go_string(),
+        None => ctx.secrets.ssh_private_key(&ssh_name, "private_key")?,
+    };
+    out.push(secret(
+        ctx,
+        ssh_name,
+        "st2",
+        "StackStorm SSH secret key for 'stanley' user, used to run actions on remote machines",
+        [("private_key", private_key)],
+    )?);
+    out.push(secret(
+        ctx,
+        ctx.name("st2-apikeys"),
+        "st2",
+        "A list of StackStorm API keys with metadata that will be imported into the system",
+        [("apikeys.yaml", to_go_yaml(ctx.v("st2.apikeys")))],
+    )?);
+    if !ctx.v("st2.existingAuthSecret").truthy() {
+        out.push(auth(ctx)?);
+    }
+    if ctx.v("st2chatops.enabled").truthy() {
+        out.push(chatops(ctx)?);
+    }
+    // `st2.keyvalue` is serialized first and the YAML text evaluated as a template, so template
+    // strings in values become single-quoted literals before they are expanded.
+    let keyvalue = ctx.tpl(&to_go_yaml(ctx.v("st2.keyvalue")), "st2.keyvalue")?;
+    out.push(secret(
+        ctx,
+        ctx.name("st2-kv"),
+        "st2",
+        "Key/Value pairs to save in StackStorm's datastore",
+        [("st2kv.yaml", keyvalue)],
+    )?);
+    Ok(out)
+}
+
+/// `AUTH_SECRET`: the Secret holding the st2 credentials, `st2.existingAuthSecret` or `R-st2-auth`.
+pub fn auth_secret_name(ctx: &Ctx) -> String {
+    ctx.v("st2.existingAuthSecret")
+        .non_empty()
+        .map_or_else(|| ctx.name("st2-auth"), text::interp)
+}
+
+/// Values moved from `secrets.st2.*` to `st2.*` in chart 0.x; the chart refuses to render them.
+fn check_legacy_keys(ctx: &Ctx) -> Result<()> {
+    let legacy = |key: &str| ctx.v("secrets.st2").key(key).truthy();
+    if legacy("datastore_crypto_key") {
+        bail!(
+            "Please update your values! The datastore_crypto_key value moved from secrets.st2.* to st2.*"
+        );
+    }
+    if legacy("ssh_key") {
+        bail!("Please update your values! The ssh_key value moved from secrets.st2.* to st2.*");
+    }
+    if legacy("username") || legacy("password") {
+        bail!(
+            "Please update your values! Values for username and password moved from secrets.st2.* to st2.*"
+        );
+    }
+    Ok(())
+}
+
+/// `R-st2-auth`: the st2 admin credentials; a password is generated unless given.
+fn auth(ctx: &Ctx) -> Result<Object> {
+    let name = auth_secret_name(ctx);
+    let username = text::required(
+        ctx.v("st2.username"),
+        "A valid secret 'st2.username' is required for StackStorm auth!",
+    )?;
+    let password = match ctx.v("st2.password").non_empty() {
+        Some(explicit) => explicit.to_go_string(),
+        None => ctx.secrets.alphanumeric(&name, "ST2_AUTH_PASSWORD", 12),
+    };
+    secret(
+        ctx,
+        name,
+        "st2",
+        "StackStorm username and password, used for basic .htaccess auth",
+        [
+            ("ST2_AUTH_USERNAME", username),
+            ("ST2_AUTH_PASSWORD", password),
+        ],
+    )
+}
+
+/// `R-st2chatops`: every `st2chatops.env` entry, its value printed and evaluated with `tpl`.
+fn chatops(ctx: &Ctx) -> Result<Object> {
+    let env = ctx.v("st2chatops.env");
+    let data = env
+        .entries()
+        .map(|(key, value)| {
+            Ok((
+                key.clone(),
+                ctx.tpl(&value.to_go_string(), &format!("st2chatops.env.{key}"))?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut object = secret(
+        ctx,
+        ctx.name("st2chatops"),
+        "st2chatops",
+        "Custom StackStorm chatops config, passed to hubot as ENV vars",
+        data,
+    )?;
+    // An empty `env` leaves `data:` without entries, i.e. null.
+    if env.entries().next().is_none() {
+        object.set_null("data");
+    }
+    Ok(object)
+}
+
+/// The user and permissions RabbitMQ loads at boot, with HA mirroring for every queue.
+fn rabbitmq_definitions(ctx: &Ctx) -> Result<String> {
+    #[derive(Serialize)]
+    struct Definitions {
+        user: String,
+        password: String,
+        vhost: String,
+    }
+    let quoted = |path: &str| text::go_quote(&text::interp(ctx.v(path)));
+    crate::templates::render(
+        "st2/rabbitmq-definitions.json",
+        Definitions {
+            user: quoted("rabbitmq.auth.username"),
+            password: quoted("rabbitmq.auth.password"),
+            vhost: quoted("rabbitmq.ingress.path"),
+        },
+    )
+}
+
+/// An Opaque parent-chart Secret of component `n` with the chart's description.
+fn secret<K: Into<String>>(
+    ctx: &Ctx,
+    name: String,
+    n: &str,
+    description: &str,
+    data: impl IntoIterator<Item = (K, String)>,
+) -> Result<Object> {
+    let data: BTreeMap<String, ByteString> = data
+        .into_iter()
+        .map(|(k, v)| (k.into(), ByteString(v.into_bytes())))
+        .collect();
+    Object::new(&Secret {
+        metadata: meta::described_meta(ctx, name, n, description)?,
+        type_: Some("Opaque".into()),
+        data: Some(data),
+        ..Default::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Result;
+
+    use super::*;
+    use crate::render::test_support::{body, names, with_ctx};
+
+    /// A Secret's data entry, decoded.
+    fn data(values: &str, name: &str, key: &str) -> Result<String> {
+        with_ctx(values, |ctx| {
+            let objects = objects(ctx)?;
+            let secret = body(&objects, "Secret", name)?;
+            let encoded = secret["data"][key].as_str().unwrap_or_default();
+            use base64::Engine;
+            Ok(String::from_utf8(
+                base64::engine::general_purpose::STANDARD.decode(encoded)?,
+            )?)
+        })
+    }
+
+    #[test]
+    fn default_secrets() -> Result<()> {
+        with_ctx("{}", |ctx| -> Result<()> {
+            let objects = objects(ctx)?;
+            assert_eq!(
+                names(&objects, "Secret"),
+                [
+                    "st2-rabbitmq-definitions",
+                    "st2-st2-apikeys",
+                    "st2-st2-auth",
+                    "st2-st2-datastore-crypto-key",
+                    "st2-st2-kv",
+                    "st2-st2-ssh"
+                ]
+            );
+            assert_eq!(body(&objects, "Secret", "st2-st2-ssh")?["type"], "Opaque");
+            Ok(())
+        })?;
+        assert_eq!(data("{}", "st2-st2-auth", "ST2_AUTH_USERNAME")?, "st2admin");
+        assert_eq!(data("{}", "st2-st2-auth", "ST2_AUTH_PASSWORD")?.len(), 12);
+        assert_eq!(data("{}", "st2-st2-apikeys", "apikeys.yaml")?, "null");
+        assert_eq!(data("{}", "st2-st2-kv", "st2kv.yaml")?, "null");
+        Ok(())
+    }
+
+    #[test]
+    fn explicit_values_win() -> Result<()> {
+        let values = "st2: {password: s3cret, ssh_key: KEY, datastore_crypto_key: '{\"k\": 1}'}";
+        assert_eq!(data(values, "st2-st2-auth", "ST2_AUTH_PASSWORD")?, "s3cret");
+        assert_eq!(data(values, "st2-st2-ssh", "private_key")?, "KEY");
+        assert_eq!(
+            data(
+                values,
+                "st2-st2-datastore-crypto-key",
+                "datastore_crypto_key"
+            )?,
+            "{\"k\": 1}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn existing_or_disabled_secrets_are_not_rendered() -> Result<()> {
+        for (values, absent) in [
+            ("st2: {existingAuthSecret: mine}", "st2-st2-auth"),
+            (
+                "st2: {existingDatastoreSecret: mine}",
+                "st2-st2-datastore-crypto-key",
+            ),
+            (
+                "st2: {datastore_crypto_key: disable}",
+                "st2-st2-datastore-crypto-key",
+            ),
+            ("rabbitmq: {enabled: false}", "st2-rabbitmq-definitions"),
+        ] {
+            with_ctx(values, |ctx| -> Result<()> {
+                assert!(
+                    !names(&objects(ctx)?, "Secret").contains(&absent.to_string()),
+                    "{values}"
+                );
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn keyvalue_templates_are_evaluated_after_serializing() -> Result<()> {
+        let values = "st2:\n  keyvalue:\n    - {name: release, value: '{{ .Release.Name }}'}\n    - {name: v, value: '3.8'}\n";
+        assert_eq!(
+            data(values, "st2-st2-kv", "st2kv.yaml")?,
+            "- name: release\n  value: 'st2'\n- name: v\n  value: \"3.8\""
+        );
+        let values = "st2:\n  apikeys:\n    - {user: ci, created_at: '2018-12-15T00:21:48.507388Z', metadata: {comment: x}}\n";
+        assert_eq!(
+            data(values, "st2-st2-apikeys", "apikeys.yaml")?,
+            "- created_at: \"2018-12-15T00:21:48.507388Z\"\n  metadata:\n    comment: x\n  user: ci"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn chatops_env_is_printed_and_templated() -> Result<()> {
+        let values = "st2chatops: {enabled: true, env: {HUBOT_NAME: '{{ .Release.Name }}bot', EXPRESS_PORT: 8081}}";
+        assert_eq!(data(values, "st2-st2chatops", "HUBOT_NAME")?, "st2bot");
+        assert_eq!(data(values, "st2-st2chatops", "EXPRESS_PORT")?, "8081");
+        with_ctx("st2chatops: {enabled: true, env: null}", |ctx| {
+            let objects = objects(ctx)?;
+            let secret = body(&objects, "Secret", "st2-st2chatops")?;
+            assert!(secret["data"].is_null());
+            assert_eq!(
+                secret["metadata"]["labels"]["app.kubernetes.io/name"],
+                "st2chatops"
+            );
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn rabbitmq_definitions_quote_credentials() -> Result<()> {
+        let text = data(
+            "rabbitmq: {auth: {username: u, password: 'p\"w'}}",
+            "st2-rabbitmq-definitions",
+            "rabbitmq-definitions.json",
+        )?;
+        assert!(
+            text.contains("\"name\": \"u\",\n      \"password\": \"p\\\"w\",\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"vhost\": \"/\",") && text.ends_with("}\n"),
+            "{text}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn legacy_and_required_values_fail() {
+        for (values, message) in [
+            (
+                "secrets: {st2: {datastore_crypto_key: x}}",
+                "Please update your values! The datastore_crypto_key value moved from secrets.st2.* to st2.*",
+            ),
+            (
+                "secrets: {st2: {ssh_key: x}}",
+                "Please update your values! The ssh_key value moved from secrets.st2.* to st2.*",
+            ),
+            (
+                "secrets: {st2: {password: x}}",
+                "Please update your values! Values for username and password moved from secrets.st2.* to st2.*",
+            ),
+            (
+                "st2: {username: ''}",
+                "A valid secret 'st2.username' is required for StackStorm auth!",
+            ),
+        ] {
+            let err = with_ctx(values, objects).err().map(|e| e.to_string());
+            assert_eq!(err.as_deref(), Some(message), "{values}");
+        }
+    }
 }

@@ -578,7 +578,7 @@ fn is_role_arn(arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::with_ctx;
+    use crate::render::test_support::{body, with_ctx};
 
     #[test]
     fn role_arns_follow_the_chart_pattern() {
@@ -589,15 +589,12 @@ mod tests {
     }
 
     fn render(values: &str) -> Result<Vec<Object>> {
-        with_ctx(values, "st2", objects)
+        with_ctx(values, objects)
     }
 
+    /// The body of this release's `kind` object (every external-dns object is `st2-external-dns`).
     fn find<'o>(objects: &'o [Object], kind: &str) -> &'o serde_json::Value {
-        &objects
-            .iter()
-            .find(|o| o.kind == kind)
-            .expect("object of that kind")
-            .body
+        body(objects, kind, "st2-external-dns").expect("object rendered")
     }
 
     #[test]
@@ -651,7 +648,7 @@ mod tests {
     fn unread_keys_are_reported() {
         let yaml = "external-dns: {enabled: true, crd: {create: true}, rbac: {pspEnabled: true}}";
         assert_eq!(
-            with_ctx(yaml, "st2", unsupported_keys),
+            with_ctx(yaml, unsupported_keys),
             ["external-dns.crd.create", "external-dns.rbac.pspEnabled"]
         );
     }

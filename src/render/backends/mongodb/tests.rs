@@ -5,16 +5,11 @@ use serde_json::{Value as Json, json};
 
 use super::{fullname, objects, unsupported_keys};
 use crate::render::backends::bitnami_image;
-use crate::render::test_support::with_ctx;
-
-/// [`with_ctx`] with the release first, as these tests read best.
-fn with_ctx_in<T>(release: &str, yaml: &str, f: impl FnOnce(&crate::render::Ctx) -> T) -> T {
-    with_ctx(yaml, release, f)
-}
+use crate::render::test_support::with_release;
 
 /// The rendered MongoDB objects as (kind, name, body).
 fn render(yaml: &str) -> Vec<(String, String, Json)> {
-    with_ctx_in("st2", yaml, |ctx| objects(ctx).expect("mongodb renders"))
+    with_release("st2", yaml, |ctx| objects(ctx).expect("mongodb renders"))
         .into_iter()
         .map(|o| (o.kind, o.name, o.body))
         .collect()
@@ -47,7 +42,7 @@ fn fullname_follows_the_bitnami_rule() {
             &"x".repeat(63),
         ),
     ] {
-        let got = with_ctx_in(release, &format!("mongodb:\n{extra}"), fullname);
+        let got = with_release(release, &format!("mongodb:\n{extra}"), fullname);
         assert_eq!(got, want, "release {release}, values {extra:?}");
     }
 }
@@ -73,7 +68,7 @@ fn images_move_to_bitnamilegacy_only_on_docker_hub() {
             "reg.io/bitnami/mongodb:4.4",
         ),
     ] {
-        let got = with_ctx_in("st2", yaml, |ctx| {
+        let got = with_release("st2", yaml, |ctx| {
             bitnami_image(
                 ctx.v("mongodb.image"),
                 ctx.v("mongodb.global"),
@@ -83,7 +78,7 @@ fn images_move_to_bitnamilegacy_only_on_docker_hub() {
         });
         assert_eq!(got, want, "{yaml}");
     }
-    let missing = with_ctx_in("st2", "mongodb: {image: {tag: ''}}", |ctx| {
+    let missing = with_release("st2", "mongodb: {image: {tag: ''}}", |ctx| {
         bitnami_image(
             ctx.v("mongodb.image"),
             ctx.v("mongodb.global"),
@@ -238,7 +233,7 @@ fn invalid_values_are_errors() {
         "mongodb: {replicaCount: many}",
         "mongodb: {tolerations: [{effect: [1]}]}",
     ] {
-        let result = with_ctx_in("st2", yaml, |ctx| objects(ctx).map(|_| ()));
+        let result = with_release("st2", yaml, |ctx| objects(ctx).map(|_| ()));
         let message = format!("{:#}", result.expect_err(yaml));
         assert!(message.contains("`mongodb."), "{yaml}: {message}");
     }
@@ -264,7 +259,7 @@ fn unsupported_keys_name_changed_keys_st2k8s_ignores() {
         ),
         ("mongodb: {enabled: false, tls: {enabled: true}}", vec![]),
     ] {
-        let got = with_ctx_in("st2", yaml, unsupported_keys);
+        let got = with_release("st2", yaml, unsupported_keys);
         assert_eq!(got, want, "{yaml}");
     }
 }

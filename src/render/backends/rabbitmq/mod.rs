@@ -462,11 +462,11 @@ fn collect_unread(user: &Map, defaults: &Value, prefix: &str, out: &mut Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::{values, with_ctx};
+    use crate::render::test_support::{values, with_release};
 
     /// Run `f` on the subchart view of `yaml` (release `st2`, namespace `ns`).
     pub(super) fn with_rabbit<T>(yaml: &str, f: impl FnOnce(&Rabbit) -> T) -> T {
-        with_ctx(yaml, "st2", |ctx| f(&Rabbit::new(ctx)))
+        with_release("st2", yaml, |ctx| f(&Rabbit::new(ctx)))
     }
 
     #[test]
@@ -498,7 +498,7 @@ mod tests {
   auth: {tls: {enabled: true, verifyDepth: 2}}
   affinity: {nodeAffinity: {}}
 ";
-        let keys = with_ctx(yaml, "st2", unsupported_keys);
+        let keys = with_release("st2", yaml, unsupported_keys);
         assert_eq!(
             keys,
             [
@@ -507,11 +507,11 @@ mod tests {
                 "rabbitmq.rabbitmqMemoryHighWatermark"
             ]
         );
-        assert!(with_ctx("{}", "st2", unsupported_keys).is_empty());
+        assert!(with_release("st2", "{}", unsupported_keys).is_empty());
         assert!(
-            with_ctx(
-                "rabbitmq: {enabled: false, foo: 1}",
+            with_release(
                 "st2",
+                "rabbitmq: {enabled: false, foo: 1}",
                 unsupported_keys
             )
             .is_empty()
@@ -521,7 +521,7 @@ mod tests {
     #[test]
     fn global_from_parent_wins_over_section() {
         let yaml = "global: {imageRegistry: a.example}\nrabbitmq:\n  global: {imageRegistry: b.example, storageClass: fast}\n";
-        with_ctx(yaml, "st2", |ctx| {
+        with_release("st2", yaml, |ctx| {
             let rabbit = Rabbit::new(ctx);
             assert_eq!(
                 rabbit.global().key("imageRegistry").to_go_string(),

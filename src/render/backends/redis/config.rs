@@ -245,11 +245,11 @@ fn shell_double_quote(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::with_ctx;
+    use crate::render::test_support::with_release;
 
     /// The configuration files for a release (in namespace `ns`) and a user values file.
     fn render(release: &str, values: &str) -> BTreeMap<String, String> {
-        with_ctx(values, release, |ctx| {
+        with_release(release, values, |ctx| {
             config_files(&Redis::new(ctx).expect("redis values")).expect("config files")
         })
     }

@@ -315,15 +315,15 @@ mod tests {
              master: {extraFlags: [--x], persistence: {path: /data}}\n  slave: {spreadConstraints: {a: b}}\n  \
              networkPolicy: {enabled: false}\n";
         assert_eq!(
-            with_ctx(yaml, "st2", unsupported_keys),
+            with_ctx(yaml, unsupported_keys),
             [
                 "redis.master.extraFlags",
                 "redis.podSecurityPolicy.create",
                 "redis.slave.spreadConstraints.a"
             ]
         );
-        assert!(with_ctx("{}", "st2", unsupported_keys).is_empty());
+        assert!(with_ctx("{}", unsupported_keys).is_empty());
         // Parent globals are copied into the section; they are the parent's to report.
-        assert!(with_ctx("global: {foo: 1}", "st2", unsupported_keys).is_empty());
+        assert!(with_ctx("global: {foo: 1}", unsupported_keys).is_empty());
     }
 }

@@ -806,7 +806,7 @@ mod tests {
     use crate::render::test_support::with_ctx;
 
     fn node(values: &str) -> serde_json::Value {
-        with_ctx(values, "st2", |ctx| {
+        with_ctx(values, |ctx| {
             object(&Redis::new(ctx).expect("redis values"))
                 .expect("statefulset")
                 .body
@@ -816,7 +816,7 @@ mod tests {
     #[test]
     fn exporter_command_appends_extra_args_in_key_order() {
         let yaml = "redis: {metrics: {extraArgs: {skip-tls-verification: true, check-keys: a}}}";
-        let command = with_ctx(yaml, "st2", |ctx| {
+        let command = with_ctx(yaml, |ctx| {
             exporter_command(&Redis::new(ctx).expect("redis"))
         });
         assert!(

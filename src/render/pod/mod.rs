@@ -1,0 +1,364 @@
+//! Shared pod plumbing for every st2 Deployment and Job (SPEC-chart.md §2.2, §2.6, §2.7).
+//!
+//! Each workload describes its pod as a [`PodPlan`] — containers, volumes, annotations, checksum
+//! sources, placement — and [`PodPlan::deployment`] / [`PodPlan::job`] turn it into the typed
+//! object with the pod-level settings every pod shares (pull secrets, DNS, security context,
+//! placement). Fragments live in [`volumes`] and [`containers`]; pass-through blocks in [`convert`].
+
+pub mod checksums;
+pub mod containers;
+pub mod convert;
+pub mod volumes;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Affinity, Container, HostAlias, LocalObjectReference, PodDNSConfig, PodSecurityContext,
+    PodSpec, PodTemplateSpec, Toleration, Volume,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use sha2::{Digest, Sha256};
+
+use self::convert::{Setting, first_set, typed_if_set};
+use super::st2::service_account_name;
+use super::{Ctx, Object, meta};
+use crate::values::Value;
+
+/// A checksum annotation and the objects (kind, name) it hashes (SPEC §1.5).
+pub type Checksum = (&'static str, Vec<(&'static str, String)>);
+
+/// Where a pod is scheduled: `nodeSelector`, `affinity`, `tolerations` of one values block.
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    pub node_selector: Option<BTreeMap<String, String>>,
+    pub affinity: Option<Affinity>,
+    pub tolerations: Option<Vec<Toleration>>,
+}
+
+impl Placement {
+    /// The placement keys of `settings`, each iff set; `key_of(field)` names the values key a
+    /// field was read from.
+    pub fn of(settings: &Value, key_of: impl Fn(&str) -> String) -> Result<Self> {
+        Ok(Self {
+            node_selector: typed_if_set(settings.key("nodeSelector"), &key_of("nodeSelector"))?,
+            affinity: typed_if_set(settings.key("affinity"), &key_of("affinity"))?,
+            tolerations: typed_if_set(settings.key("tolerations"), &key_of("tolerations"))?,
+        })
+    }
+}
+
+/// How a pod's `initContainers` key is printed.
+#[derive(Debug, Clone, Default)]
+pub enum InitContainers {
+    /// No key.
+    #[default]
+    Absent,
+    /// The chart's `initContainers:` header followed by items; with no items it reads as null.
+    Listed(Vec<Container>),
+    /// An explicit empty list, `initContainers: []`.
+    EmptyList,
+}
+
+/// Everything that differs between the chart's pods; the rest is filled in by [`PodPlan::build`].
+#[derive(Debug, Clone, Default)]
+pub struct PodPlan {
+    /// `n`: the pod's labels and selector (SPEC §1.3).
+    pub name: String,
+    /// Pod template `metadata.name` (Jobs only).
+    pub template_name: Option<String>,
+    /// Pod annotations besides the object checksums: the user's, the post-start script hash and
+    /// the sensor mode.
+    pub annotations: BTreeMap<String, String>,
+    /// Checksum annotations resolved once every object exists.
+    pub checksums: Vec<Checksum>,
+    /// `imagePullSecrets`, in order; omitted when empty.
+    pub pull_secrets: Vec<String>,
+    pub host_aliases: Option<Vec<HostAlias>>,
+    pub init_containers: InitContainers,
+    pub termination_grace_period_seconds: Option<i64>,
+    pub containers: Vec<Container>,
+    /// Attach the pods to `SA_NAME` (`<component>.serviceAccount.attach`).
+    pub service_account: bool,
+    pub volumes: Vec<Volume>,
+    pub restart_policy: Option<String>,
+    pub security_context: Option<PodSecurityContext>,
+    pub placement: Placement,
+}
+
+impl PodPlan {
+    /// A plan with the defaults of a component whose settings live under values key `key`:
+    /// pod name `key`, its placement, service account and annotations, the global pull secret
+    /// and the global pod security context.
+    pub fn component(ctx: &Ctx, key: &str) -> Result<Self> {
+        let settings = ctx.v(key);
+        Ok(Self {
+            name: key.to_string(),
+            annotations: string_map(settings.key("annotations")),
+            pull_secrets: global_pull_secret(ctx),
+            service_account: settings.at("serviceAccount.attach").truthy(),
+            security_context: pod_security_context(ctx, Vec::new())?,
+            placement: Placement::of(settings, |f| format!("{key}.{f}"))?,
+            ..Default::default()
+        })
+    }
+
+    /// A Job's plan: pod name `n`, template name `job-<x>`, `jobs.*` placement and annotations.
+    pub fn job_pod(ctx: &Ctx, n: &str, template_name: String) -> Result<Self> {
+        Ok(Self {
+            name: n.to_string(),
+            template_name: Some(template_name),
+            annotations: string_map(ctx.v("jobs.annotations")),
+            pull_secrets: global_pull_secret(ctx),
+            restart_policy: Some("OnFailure".into()),
+            security_context: pod_security_context(ctx, Vec::new())?,
+            placement: Placement::of(ctx.v("jobs"), |f| format!("jobs.{f}"))?,
+            ..Default::default()
+        })
+    }
+
+    /// Add `checksum/post-start-script` (sha256 of the raw script) iff `script` is set.
+    pub fn hash_post_start_script(&mut self, script: &Value) {
+        if let Some(text) = script.non_empty() {
+            let digest = Sha256::digest(text.to_go_string().as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            self.annotations
+                .insert("checksum/post-start-script".into(), hex);
+        }
+    }
+
+    /// Build the pod template. Returns it with the paths (below `spec.template`) the chart prints
+    /// as explicit nulls.
+    fn build(self, ctx: &Ctx) -> Result<(PodTemplateSpec, Vec<String>, Vec<Checksum>)> {
+        let mut nulls = Vec::new();
+        if self.annotations.is_empty() && self.checksums.is_empty() {
+            nulls.push("metadata.annotations".to_string());
+        }
+        let init_containers = match self.init_containers {
+            InitContainers::Absent => None,
+            InitContainers::Listed(list) if list.is_empty() => {
+                nulls.push("spec.initContainers".into());
+                None
+            }
+            InitContainers::Listed(list) => Some(list),
+            InitContainers::EmptyList => Some(Vec::new()),
+        };
+        let all = [
+            (
+                "initContainers",
+                init_containers.as_deref().unwrap_or_default(),
+            ),
+            ("containers", &self.containers),
+        ];
+        for (list, containers) in all {
+            for (i, c) in containers.iter().enumerate() {
+                // The chart writes `imagePullPolicy` on every container; an empty policy reads as null.
+                if c.image_pull_policy.is_none() {
+                    nulls.push(format!("spec.{list}[{i}].imagePullPolicy"));
+                }
+                // Every variable the chart writes has a `value`; `quote nil` leaves it null.
+                for (j, var) in c.env.iter().flatten().enumerate() {
+                    if var.value.is_none() && var.value_from.is_none() {
+                        nulls.push(format!("spec.{list}[{i}].env[{j}].value"));
+                    }
+                }
+            }
+        }
+        let pull_secrets: Vec<LocalObjectReference> = self
+            .pull_secrets
+            .into_iter()
+            .map(|name| LocalObjectReference { name })
+            .collect();
+        let template = PodTemplateSpec {
+            metadata: Some(ObjectMeta {
+                name: self.template_name,
+                labels: Some(meta::labels(ctx, &self.name)?),
+                annotations: (!self.annotations.is_empty()).then_some(self.annotations),
+                ..Default::default()
+            }),
+            spec: Some(PodSpec {
+                host_aliases: self.host_aliases,
+                image_pull_secrets: (!pull_secrets.is_empty()).then_some(pull_secrets),
+                init_containers,
+                termination_grace_period_seconds: self.termination_grace_period_seconds,
+                containers: self.containers,
+                service_account_name: self.service_account.then(|| service_account_name(ctx)),
+                volumes: Some(self.volumes),
+                restart_policy: self.restart_policy,
+                dns_policy: ctx.v("dnsPolicy").non_empty().map(Value::to_go_string),
+                dns_config: typed_if_set::<PodDNSConfig>(ctx.v("dnsConfig"), "dnsConfig")?,
+                security_context: self.security_context,
+                node_selector: self.placement.node_selector,
+                affinity: self.placement.affinity,
+                tolerations: self.placement.tolerations,
+                ..Default::default()
+            }),
+        };
+        Ok((template, nulls, self.checksums))
+    }
+
+    /// The Deployment `R-<name>`: `replicas` pods, object annotations `annotations` (iff set).
+    ///
+    /// Every Deployment's main container prints `resources:`, so a main container without
+    /// resources (the user nulled them) gets an explicit `resources: null`.
+    pub fn deployment(self, ctx: &Ctx, replicas: i64, annotations: &Value) -> Result<Object> {
+        let name = self.name.clone();
+        let resources_null = self
+            .containers
+            .first()
+            .is_some_and(|c| c.resources.is_none());
+        let (template, mut nulls, checksums) = self.build(ctx)?;
+        if resources_null {
+            nulls.push("spec.containers[0].resources".into());
+        }
+        let mut metadata = meta::object_meta(ctx, ctx.name(&name), &name)?;
+        metadata.annotations = annotations.non_empty().map(string_map);
+        let deployment = Deployment {
+            metadata,
+            spec: Some(DeploymentSpec {
+                selector: LabelSelector {
+                    match_labels: Some(meta::selector_labels(ctx, &name)),
+                    ..Default::default()
+                },
+                replicas: Some(
+                    i32::try_from(replicas)
+                        .with_context(|| format!("`{name}.replicas` is out of range"))?,
+                ),
+                template,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        finish(Object::new(&deployment)?, &nulls, checksums)
+    }
+
+    /// The Job `name` with object annotations `annotations` (hook annotations, then `jobs.annotations`).
+    pub fn job(
+        self,
+        ctx: &Ctx,
+        name: String,
+        annotations: BTreeMap<String, String>,
+    ) -> Result<Object> {
+        let n = self.name.clone();
+        let (template, nulls, checksums) = self.build(ctx)?;
+        let mut metadata = meta::object_meta(ctx, name, &n)?;
+        metadata.annotations = Some(annotations);
+        let job = Job {
+            metadata,
+            spec: Some(JobSpec {
+                template,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        finish(Object::new(&job)?, &nulls, checksums)
+    }
+}
+
+/// Apply explicit nulls and checksum requests to a built object.
+fn finish(mut object: Object, nulls: &[String], checksums: Vec<Checksum>) -> Result<Object> {
+    for path in nulls {
+        object.set_null(&format!("spec.template.{path}"));
+    }
+    for (key, sources) in checksums {
+        let sources: Vec<(&str, &str)> = sources.iter().map(|(k, n)| (*k, n.as_str())).collect();
+        object = object.checksum(key, &sources);
+    }
+    Ok(object)
+}
+
+/// A values map printed as strings (annotations, labels).
+pub fn string_map(value: &Value) -> BTreeMap<String, String> {
+    value
+        .entries()
+        .map(|(k, v)| (k.clone(), v.to_go_string()))
+        .collect()
+}
+
+/// `[image.pullSecret]` iff set (SPEC §1.7).
+pub fn global_pull_secret(ctx: &Ctx) -> Vec<String> {
+    ctx.v("image.pullSecret")
+        .non_empty()
+        .map(Value::to_go_string)
+        .into_iter()
+        .collect()
+}
+
+/// The pod security context `chain ‖ PSC` (SPEC §2.6): the first set block, the global
+/// `podSecurityContext` last.
+pub fn pod_security_context<'v>(
+    ctx: &Ctx<'v>,
+    mut chain: Vec<Setting<'v>>,
+) -> Result<Option<PodSecurityContext>> {
+    chain.push((ctx.v("podSecurityContext"), "podSecurityContext".into()));
+    first_set(&chain)
+}
+
+/// `default d v` for a count (`replicas`, `terminationGracePeriodSeconds`): `v` when truthy —
+/// so `0` falls back to the default, as in the chart — read as a whole number.
+pub fn count(value: &Value, default: i64, key: &str) -> Result<i64> {
+    match value {
+        v if !v.truthy() => Ok(default),
+        Value::Int(i) => Ok(*i),
+        Value::Float(f) if f.fract() == 0.0 => Ok(*f as i64),
+        Value::String(s) => match s.trim().parse() {
+            Ok(n) => Ok(n),
+            Err(_) => bail!("`{key}` must be a whole number, found `{s}`"),
+        },
+        other => bail!(
+            "`{key}` must be a whole number, found `{}`",
+            other.to_go_string()
+        ),
+    }
+}
+
+/// Run `f` with a context over the defaults plus the values file `yaml` (release `r`, namespace `ns`).
+#[cfg(test)]
+pub fn test_ctx<R>(yaml: &str, f: impl FnOnce(&Ctx) -> R) -> R {
+    use crate::render::{Options, Release};
+    let layers = [crate::values::Layer::File {
+        name: "test.yaml".into(),
+        text: yaml.into(),
+    }];
+    let loaded = match crate::values::load(&layers) {
+        Ok(loaded) => loaded,
+        Err(e) => panic!("test values do not load: {e}"),
+    };
+    let release = Release {
+        name: "r".into(),
+        namespace: "ns".into(),
+    };
+    let options = Options::default();
+    let ctx = Ctx {
+        values: &loaded.values,
+        release: &release,
+        options: &options,
+        secrets: crate::secrets::SecretGenerator::new(&release),
+    };
+    f(&ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_falls_back_like_go_default() -> Result<()> {
+        for (value, want) in [
+            (Value::Null, 2),
+            (Value::Int(0), 2),
+            (Value::Float(0.0), 2),
+            (Value::String(String::new()), 2),
+            (Value::Int(5), 5),
+            (Value::Float(3.0), 3),
+            (Value::String("4".into()), 4),
+        ] {
+            assert_eq!(count(&value, 2, "x.replicas")?, want, "{value:?}");
+        }
+        assert!(count(&Value::Float(1.5), 2, "x.replicas").is_err());
+        assert!(count(&Value::String("many".into()), 2, "x.replicas").is_err());
+        Ok(())
+    }
+}

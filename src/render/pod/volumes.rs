@@ -1,0 +1,437 @@
+//! Volume fragments: each [`Piece`] is one chart fragment (SPEC-chart.md §2.2) — the pod volumes
+//! it needs and the main container's mounts of them. Components list their pieces once, in the
+//! chart's order, and [`Piece::join`] them into the container's mounts and the pod's volumes.
+
+use anyhow::Result;
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, EmptyDirVolumeSource, KeyToPath, SecretVolumeSource, Volume, VolumeMount,
+};
+
+use super::convert::{required, tpl_tree, typed};
+use crate::render::Ctx;
+use crate::values::{Map, Value};
+
+/// The mounts and volumes one fragment contributes.
+#[derive(Debug, Clone, Default)]
+pub struct Piece {
+    pub mounts: Vec<VolumeMount>,
+    pub volumes: Vec<Volume>,
+}
+
+impl Piece {
+    /// A fragment of one volume mounted once.
+    pub fn one(mount: VolumeMount, volume: Volume) -> Self {
+        Self {
+            mounts: vec![mount],
+            volumes: vec![volume],
+        }
+    }
+
+    /// The pieces together, mounts and volumes each in the order given.
+    pub fn join(pieces: &[&Piece]) -> Self {
+        Self {
+            mounts: pieces
+                .iter()
+                .flat_map(|p| p.mounts.iter().cloned())
+                .collect(),
+            volumes: pieces
+                .iter()
+                .flat_map(|p| p.volumes.iter().cloned())
+                .collect(),
+        }
+    }
+
+    /// [`Piece::join`], except that `lead` (one of `pieces`) has its volumes listed first: most
+    /// chart templates list the datastore key volume before the others, whatever the mount order.
+    pub fn join_led_by(lead: &Piece, pieces: &[&Piece]) -> Self {
+        let rest = pieces.iter().filter(|p| !std::ptr::eq(**p, lead));
+        Self {
+            mounts: Self::join(pieces).mounts,
+            volumes: lead
+                .volumes
+                .iter()
+                .cloned()
+                .chain(rest.flat_map(|p| p.volumes.iter().cloned()))
+                .collect(),
+        }
+    }
+}
+
+/// A mount of volume `name` at `path`.
+pub fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        ..Default::default()
+    }
+}
+
+/// A mount of one file (`sub_path`) of volume `name` at `path`.
+pub fn mount_file(name: &str, path: &str, sub_path: &str) -> VolumeMount {
+    VolumeMount {
+        sub_path: Some(sub_path.into()),
+        ..mount(name, path)
+    }
+}
+
+/// A read-only mount of one file (`sub_path`) of volume `name` at `path`.
+pub fn mount_file_ro(name: &str, path: &str, sub_path: &str) -> VolumeMount {
+    VolumeMount {
+        read_only: Some(true),
+        ..mount_file(name, path, sub_path)
+    }
+}
+
+/// A mount with an explicit `readOnly` (the chart writes `readOnly: false` in places).
+pub fn mount_ro(name: &str, path: &str, read_only: bool) -> VolumeMount {
+    VolumeMount {
+        read_only: Some(read_only),
+        ..mount(name, path)
+    }
+}
+
+/// A volume `name` holding ConfigMap `config_map`.
+pub fn config_map_volume(name: &str, config_map: String) -> Volume {
+    Volume {
+        name: name.into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: config_map,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A volume `name` holding Secret `secret` (all keys, or only `items`).
+pub fn secret_volume(name: &str, secret: String, items: Option<Vec<KeyToPath>>) -> Volume {
+    Volume {
+        name: name.into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret),
+            items,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// An `emptyDir` volume, in memory (`medium: Memory`) or on disk (`emptyDir: {}`).
+pub fn empty_dir(name: &str, memory: bool) -> Volume {
+    Volume {
+        name: name.into(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            medium: memory.then(|| "Memory".to_string()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A volume `{name} ∪ source`: a user-supplied volume source map (packs volumes, hubot scripts).
+pub fn user_volume(name: &str, source: &Value, key: &str) -> Result<Volume> {
+    let mut map = source.as_map().cloned().unwrap_or_default();
+    map.insert("name".into(), Value::String(name.into()));
+    typed(&Value::Map(map), key)
+}
+
+/// `st2.existingConfigSecret`, when set.
+fn config_secret(ctx: &Ctx) -> Option<String> {
+    ctx.v("st2.existingConfigSecret")
+        .non_empty()
+        .map(Value::to_go_string)
+}
+
+/// `CFG_MOUNTS` / `CFG_VOLS`: st2.docker.conf and st2.user.conf from `R-st2-config`, plus
+/// st2.secrets.conf from `st2.existingConfigSecret`.
+pub fn config(ctx: &Ctx) -> Piece {
+    let mut piece = Piece {
+        mounts: vec![
+            mount_file(
+                "st2-config-vol",
+                "/etc/st2/st2.docker.conf",
+                "st2.docker.conf",
+            ),
+            mount_file("st2-config-vol", "/etc/st2/st2.user.conf", "st2.user.conf"),
+        ],
+        volumes: vec![config_map_volume("st2-config-vol", ctx.name("st2-config"))],
+    };
+    if let Some(secret) = config_secret(ctx) {
+        piece.mounts.push(mount_file(
+            "st2-config-secrets-vol",
+            "/etc/st2/st2.secrets.conf",
+            "st2.secrets.conf",
+        ));
+        piece
+            .volumes
+            .push(secret_volume("st2-config-secrets-vol", secret, None));
+    }
+    piece
+}
+
+/// `CFG_ARGS`: the `--config-file` arguments matching [`config`].
+pub fn config_args(ctx: &Ctx) -> Vec<String> {
+    let mut files = vec!["st2.conf", "st2.docker.conf", "st2.user.conf"];
+    if config_secret(ctx).is_some() {
+        files.push("st2.secrets.conf");
+    }
+    files
+        .iter()
+        .map(|f| format!("--config-file=/etc/st2/{f}"))
+        .collect()
+}
+
+/// `DSKEY_ON`: the datastore key is used unless `st2.datastore_crypto_key` is `disable`.
+pub fn datastore_key_on(ctx: &Ctx) -> bool {
+    ctx.v("st2.datastore_crypto_key").to_go_string() != "disable"
+}
+
+/// `DS_RENDER`: the chart renders the datastore key Secret (and pods hash it).
+pub fn datastore_key_rendered(ctx: &Ctx) -> bool {
+    datastore_key_on(ctx) && !ctx.v("st2.existingDatastoreSecret").truthy()
+}
+
+/// `DS_SECRET`: the Secret holding the datastore key.
+pub fn datastore_secret(ctx: &Ctx) -> String {
+    ctx.v("st2.existingDatastoreSecret")
+        .non_empty()
+        .map_or_else(|| ctx.name("st2-datastore-crypto-key"), Value::to_go_string)
+}
+
+/// `AUTH_SECRET`: the Secret holding the st2 admin credentials.
+pub fn auth_secret(ctx: &Ctx) -> String {
+    ctx.v("st2.existingAuthSecret")
+        .non_empty()
+        .map_or_else(|| ctx.name("st2-auth"), Value::to_go_string)
+}
+
+/// `DS_MOUNT` / `DS_VOL` (iff `DSKEY_ON`).
+pub fn datastore_key(ctx: &Ctx) -> Piece {
+    if !datastore_key_on(ctx) {
+        return Piece::default();
+    }
+    let items = vec![KeyToPath {
+        key: "datastore_crypto_key".into(),
+        path: "datastore_key.json".into(),
+        mode: None,
+    }];
+    Piece::one(
+        mount_ro("st2-encryption-key-vol", "/etc/st2/keys", true),
+        secret_volume("st2-encryption-key-vol", datastore_secret(ctx), Some(items)),
+    )
+}
+
+/// `SSH_MOUNT` / `SSH_VOL`: the private key from `R-st2-ssh`, mounted next to the user's home
+/// so the post-start script can copy it into place with the right owner (SPEC §4.3).
+pub fn ssh_key(ctx: &Ctx) -> Result<Piece> {
+    let key_file = ctx.tpl_value("st2.system_user.ssh_key_file")?;
+    let home = go_dir(&go_dir(&key_file));
+    let items = vec![KeyToPath {
+        key: "private_key".into(),
+        path: go_base(&key_file),
+        mode: Some(256),
+    }];
+    Ok(Piece::one(
+        mount("st2-ssh-key-vol", &format!("{home}/.ssh-key-vol/")),
+        secret_volume("st2-ssh-key-vol", ctx.name("st2-ssh"), Some(items)),
+    ))
+}
+
+/// The `st2.overrides` ConfigMap at /opt/stackstorm/overrides (iff `st2.overrides` is set).
+pub fn overrides(ctx: &Ctx) -> Piece {
+    if !ctx.v("st2.overrides").truthy() {
+        return Piece::default();
+    }
+    Piece::one(
+        mount("st2-overrides-vol", "/opt/stackstorm/overrides"),
+        config_map_volume("st2-overrides-vol", ctx.name("st2-overrides-configs")),
+    )
+}
+
+/// The three RBAC ConfigMaps (roles, assignments, mappings) under /opt/stackstorm/rbac/.
+pub fn rbac(ctx: &Ctx) -> Piece {
+    let kinds = ["roles", "assignments", "mappings"];
+    Piece {
+        mounts: kinds
+            .iter()
+            .map(|k| {
+                mount(
+                    &format!("st2-rbac-{k}-vol"),
+                    &format!("/opt/stackstorm/rbac/{k}/"),
+                )
+            })
+            .collect(),
+        volumes: kinds
+            .iter()
+            .map(|k| {
+                config_map_volume(
+                    &format!("st2-rbac-{k}-vol"),
+                    ctx.name(&format!("st2-rbac-{k}")),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Name of the in-memory volume holding the generated st2 CLI config.
+pub const CLIENT_CONFIG_VOL: &str = "st2client-config-vol";
+
+/// The st2 CLI config directory (`/root/.st2/`), written by `generate-st2client-config`.
+pub fn client_config() -> Piece {
+    Piece::one(
+        mount(CLIENT_CONFIG_VOL, "/root/.st2/"),
+        empty_dir(CLIENT_CONFIG_VOL, true),
+    )
+}
+
+/// `EXTRA_M(c)` / `EXTRA_V(c)`: the user's `<key>.extra_volumes` (`list`), each `{name} ∪
+/// tpl(mount)` and `{name} ∪ tpl(volume)`. `label` is how the chart's messages name the list.
+pub fn extra(ctx: &Ctx, list: &Value, label: &str) -> Result<Piece> {
+    let mut piece = Piece::default();
+    for (i, entry) in list.as_list().iter().enumerate() {
+        let name = required(entry.key("name"), || {
+            format!("Each volume must have a 'name' in {label}.extra_volumes")
+        })?;
+        let mount = required(entry.key("mount"), || {
+            format!("Each volume must have a 'mount' definition in {label}.extra_volumes")
+        })?;
+        let volume = required(entry.key("volume"), || {
+            format!("Each volume must have a 'volume' definition in {label}.extra_volumes")
+        })?;
+        let key = format!("{label}.extra_volumes[{i}]");
+        piece.mounts.push(typed(
+            &named(name, &tpl_tree(ctx, mount, &key)?),
+            &format!("{key}.mount"),
+        )?);
+        piece.volumes.push(typed(
+            &named(name, &tpl_tree(ctx, volume, &key)?),
+            &format!("{key}.volume"),
+        )?);
+    }
+    Ok(piece)
+}
+
+/// `{name: name} ∪ block`.
+fn named(name: &Value, block: &Value) -> Value {
+    let mut map = Map::new();
+    map.insert("name".into(), Value::String(name.to_go_string()));
+    for (k, v) in block.entries() {
+        map.insert(k.clone(), v.clone());
+    }
+    Value::Map(map)
+}
+
+/// `POST_M` / `POST_V`: the component's post-start script ConfigMap, iff `on`.
+pub fn post_start(ctx: &Ctx, component: &str, on: bool) -> Piece {
+    if !on {
+        return Piece::default();
+    }
+    Piece::one(
+        mount_file(
+            "st2-post-start-script-vol",
+            "/post-start.sh",
+            "post-start.sh",
+        ),
+        config_map_volume(
+            "st2-post-start-script-vol",
+            ctx.name(&format!("{component}-post-start-script")),
+        ),
+    )
+}
+
+/// Go's `path.Dir`: everything before the last `/`, cleaned; `.` when there is none.
+pub fn go_dir(path: &str) -> String {
+    match path.rfind('/') {
+        Some(i) => go_clean(&path[..=i]),
+        None => ".".into(),
+    }
+}
+
+/// Go's `path.Base`: the last element, ignoring trailing slashes.
+pub fn go_base(path: &str) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/".into();
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed).to_string()
+}
+
+/// Go's `path.Clean` (lexical: repeated slashes, `.` and `..` elements).
+fn go_clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_led_by_moves_only_the_lead_volumes() {
+        let piece = |n: &str| Piece::one(mount(n, "/x"), empty_dir(n, false));
+        let (a, b, c) = (piece("a"), piece("b"), piece("c"));
+        let names = |p: Piece| {
+            let m: Vec<String> = p.mounts.into_iter().map(|m| m.name).collect();
+            let v: Vec<String> = p.volumes.into_iter().map(|v| v.name).collect();
+            (m, v)
+        };
+        assert_eq!(
+            names(Piece::join(&[&a, &b, &c])),
+            (
+                vec!["a".into(), "b".into(), "c".into()],
+                vec!["a".into(), "b".into(), "c".into()]
+            )
+        );
+        assert_eq!(
+            names(Piece::join_led_by(&b, &[&a, &b, &c])),
+            (
+                vec!["a".into(), "b".into(), "c".into()],
+                vec!["b".into(), "a".into(), "c".into()]
+            )
+        );
+    }
+
+    #[test]
+    fn go_path_helpers_match_go() {
+        for (path, dir, base) in [
+            (
+                "/home/stanley/.ssh/stanley_rsa",
+                "/home/stanley/.ssh",
+                "stanley_rsa",
+            ),
+            ("/root/id_rsa", "/root", "id_rsa"),
+            ("/id_rsa", "/", "id_rsa"),
+            ("id_rsa", ".", "id_rsa"),
+            ("/a//b/../c/key", "/a/c", "key"),
+            ("/a/b/", "/a/b", "b"),
+        ] {
+            assert_eq!(go_dir(path), dir, "dir {path}");
+            assert_eq!(go_base(path), base, "base {path}");
+        }
+        assert_eq!(
+            go_dir(&go_dir("/home/stanley/.ssh/stanley_rsa")),
+            "/home/stanley"
+        );
+    }
+}

@@ -1,0 +1,385 @@
+//! `R-st2-config` (SPEC-chart.md §4.1): `st2.docker.conf`, generated from the release (service
+//! URLs, system user, bundled backends' connection strings, keyvalue, rbac), and
+//! `st2.user.conf`, the user's `tpl(st2.config)`.
+//!
+//! Backend host names come from [`meta::subchart_fullname`], so they follow the backends'
+//! name overrides (SPEC §7.1 #4); standalone MongoDB gets a single-host URL (§7.1 #5).
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+use super::config_map;
+use crate::render::st2::{ssh_key, text};
+use crate::render::{Ctx, Object, meta};
+
+/// Text sections of `st2.docker.conf`; `None` leaves a section out.
+#[derive(Debug, Serialize)]
+struct DockerConf {
+    api_url: String,
+    system_user: String,
+    ssh_key_file: String,
+    coordination_url: Option<String>,
+    messaging_url: Option<String>,
+    database: Option<Database>,
+    keyvalue: bool,
+    rbac: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Database {
+    host: String,
+    auth: Option<DatabaseAuth>,
+    port: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DatabaseAuth {
+    username: String,
+    password: String,
+    db_name: String,
+}
+
+pub fn object(ctx: &Ctx) -> Result<Object> {
+    let docker = DockerConf {
+        api_url: format!("http://{}:9101/", ctx.name("st2api")),
+        system_user: text::interp(ctx.v("st2.system_user.user")),
+        ssh_key_file: ssh_key::paths(ctx)?.file,
+        coordination_url: ctx
+            .v("redis.enabled")
+            .truthy()
+            .then(|| redis_url(ctx))
+            .transpose()?,
+        messaging_url: ctx
+            .v("rabbitmq.enabled")
+            .truthy()
+            .then(|| amqp_url(ctx))
+            .transpose()?,
+        database: ctx
+            .v("mongodb.enabled")
+            .truthy()
+            .then(|| database(ctx))
+            .transpose()?,
+        keyvalue: datastore_encryption_on(ctx),
+        rbac: ctx.v("st2.rbac.enabled").truthy(),
+    };
+    let data = BTreeMap::from([
+        (
+            "st2.docker.conf".to_string(),
+            crate::templates::render("st2/st2.docker.conf", &docker)?,
+        ),
+        (
+            "st2.user.conf".to_string(),
+            text::block_text(&ctx.tpl_value("st2.config")?),
+        ),
+    ]);
+    config_map(
+        ctx,
+        ctx.name("st2-config"),
+        "st2",
+        Some("Custom StackStorm config which will apply settings on top of default st2.conf"),
+        data,
+    )
+}
+
+/// `DSKEY_ON`: datastore encryption unless `st2.datastore_crypto_key` is `disable`.
+pub fn datastore_encryption_on(ctx: &Ctx) -> bool {
+    ctx.v("st2.datastore_crypto_key")
+        .non_empty()
+        .is_none_or(|k| k.to_go_string() != "disable")
+}
+
+/// `redis://[:<password>@]<node-0>:<port>?sentinel=<master>[&sentinel_fallback=<node-i>:<port>…]`:
+/// every Redis node's sentinel, through the headless Service.
+fn redis_url(ctx: &Ctx) -> Result<String> {
+    if !ctx.v("redis.sentinel.enabled").truthy() {
+        bail!("value for redis.sentinel.enabled MUST be true");
+    }
+    let full = meta::subchart_fullname(ctx, "redis");
+    let domain = format!(
+        "{}.svc.{}",
+        ctx.release.namespace,
+        text::interp(ctx.v("clusterDomain"))
+    );
+    let port = text::interp(ctx.v("redis.sentinel.port"));
+    let mut url = String::from("redis://");
+    if let Some(password) = ctx.v("redis.password").non_empty() {
+        url.push_str(&format!(":{}@", password.to_go_string()));
+    }
+    for i in 0..text::go_int(ctx.v("redis.cluster.slaveCount")) {
+        let node = format!("{full}-node-{i}.{full}-headless.{domain}:{port}");
+        if i == 0 {
+            url.push_str(&format!(
+                "{node}?sentinel={}",
+                text::interp(ctx.v("redis.sentinel.masterSet"))
+            ));
+        } else {
+            url.push_str(&format!("&sentinel_fallback={node}"));
+        }
+    }
+    Ok(url)
+}
+
+/// `amqp://<user>:<password>@<rabbitmq>:5672<vhost>`; the vhost is `rabbitmq.ingress.path`.
+fn amqp_url(ctx: &Ctx) -> Result<String> {
+    let user = text::required(
+        ctx.v("rabbitmq.auth.username"),
+        "rabbitmq.auth.username is required!",
+    )?;
+    let password = text::required(
+        ctx.v("rabbitmq.auth.password"),
+        "rabbitmq.auth.password is required!",
+    )?;
+    let vhost = text::required(
+        ctx.v("rabbitmq.ingress.path"),
+        "rabbitmq.ingress.path is required!",
+    )?;
+    Ok(format!(
+        "amqp://{user}:{password}@{}:5672{vhost}",
+        meta::subchart_fullname(ctx, "rabbitmq")
+    ))
+}
+
+/// The `[database]` section: a replica set is reached through every member's headless-Service
+/// name (with `replicaSet=`), a standalone server through its Service.
+fn database(ctx: &Ctx) -> Result<Database> {
+    let full = meta::subchart_fullname(ctx, "mongodb");
+    let domain = format!(
+        "{}.svc.{}",
+        ctx.release.namespace,
+        text::interp(ctx.v("clusterDomain"))
+    );
+    let replica_set = (text::interp(ctx.v("mongodb.architecture")) == "replicaset")
+        .then(|| text::interp(ctx.v("mongodb.replicaSetName")));
+    let hosts = match replica_set {
+        Some(_) => (0..text::go_int(ctx.v("mongodb.replicaCount")))
+            .map(|i| format!("{full}-{i}.{full}-headless.{domain}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        None => format!("{full}.{domain}"),
+    };
+    let (host, auth) = if ctx.v("mongodb.auth.enabled").truthy() {
+        let db = text::required(
+            ctx.v("mongodb.auth.database"),
+            "mongodb.auth.database is required!",
+        )?;
+        let auth = DatabaseAuth {
+            username: text::required(
+                ctx.v("mongodb.auth.username"),
+                "mongodb.auth.username is required!",
+            )?,
+            password: text::required(
+                ctx.v("mongodb.auth.password"),
+                "mongodb.auth.password is required!",
+            )?,
+            db_name: db.clone(),
+        };
+        let rs = replica_set
+            .map(|rs| format!("&replicaSet={rs}"))
+            .unwrap_or_default();
+        (
+            format!("mongodb://{hosts}/{db}?authSource={db}{rs}"),
+            Some(auth),
+        )
+    } else {
+        let rs = replica_set
+            .map(|rs| format!("?replicaSet={rs}"))
+            .unwrap_or_default();
+        (format!("mongodb://{hosts}/{rs}"), None)
+    };
+    Ok(Database {
+        host,
+        auth,
+        port: text::interp(ctx.v("mongodb.service.port")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Result;
+
+    use super::*;
+    use crate::render::test_support::with_ctx;
+
+    fn conf(values: &str, key: &str) -> Result<String> {
+        with_ctx(values, |ctx| {
+            let object = object(ctx)?;
+            Ok(object.body["data"][key]
+                .as_str()
+                .unwrap_or_default()
+                .to_string())
+        })
+    }
+
+    /// The `[database]`…`[keyvalue]` part of `st2.docker.conf`.
+    fn section(values: &str, name: &str) -> Result<Vec<String>> {
+        let text = conf(values, "st2.docker.conf")?;
+        Ok(text
+            .lines()
+            .skip_while(|l| *l != format!("[{name}]"))
+            .skip(1)
+            .take_while(|l| !l.starts_with('['))
+            .map(String::from)
+            .collect())
+    }
+
+    #[test]
+    fn default_docker_conf() -> Result<()> {
+        let nodes = |i: i32| format!("st2-mongodb-{i}.st2-mongodb-headless.ns.svc.cluster.local");
+        let want = format!(
+            "[auth]\napi_url = http://st2-st2api:9101/\n[system_user]\nuser = stanley\nssh_key_file = /home/stanley/.ssh/stanley_rsa\n\
+             [coordination]\nurl = redis://st2-redis-node-0.st2-redis-headless.ns.svc.cluster.local:26379?sentinel=mymaster\
+             &sentinel_fallback=st2-redis-node-1.st2-redis-headless.ns.svc.cluster.local:26379\
+             &sentinel_fallback=st2-redis-node-2.st2-redis-headless.ns.svc.cluster.local:26379\n\
+             [messaging]\nurl = amqp://admin:9jS+w1u07NbHtZke1m+jW4Cj@st2-rabbitmq:5672/\n\
+             [database]\nhost = mongodb://{},{},{}/st2?authSource=st2&replicaSet=rs0\nusername = st2-admin\n\
+             password = XeL5Rxwj7F0Wt43tFZVTN7H8Sg5XDHmK\ndb_name = st2\nport = 27017\n\
+             [keyvalue]\nencryption_key_path = /etc/st2/keys/datastore_key.json\n",
+            nodes(0),
+            nodes(1),
+            nodes(2)
+        );
+        assert_eq!(conf("{}", "st2.docker.conf")?, want);
+        Ok(())
+    }
+
+    #[test]
+    fn mongodb_hosts_follow_architecture_and_auth() -> Result<()> {
+        for (values, want) in [
+            (
+                "mongodb: {replicaCount: 2, replicaSetName: rs9, auth: {enabled: false}}",
+                vec![
+                    "host = mongodb://st2-mongodb-0.st2-mongodb-headless.ns.svc.cluster.local,\
+                     st2-mongodb-1.st2-mongodb-headless.ns.svc.cluster.local/?replicaSet=rs9",
+                    "port = 27017",
+                ],
+            ),
+            (
+                "clusterDomain: k8s.internal\nmongodb: {architecture: standalone, auth: {username: u, password: p, database: db}}",
+                vec![
+                    "host = mongodb://st2-mongodb.ns.svc.k8s.internal/db?authSource=db",
+                    "username = u",
+                    "password = p",
+                    "db_name = db",
+                    "port = 27017",
+                ],
+            ),
+            (
+                "mongodb: {architecture: standalone, auth: {enabled: false}}",
+                vec![
+                    "host = mongodb://st2-mongodb.ns.svc.cluster.local/",
+                    "port = 27017",
+                ],
+            ),
+            (
+                "mongodb: {fullnameOverride: docs, replicaCount: 1}",
+                vec![
+                    "host = mongodb://docs-0.docs-headless.ns.svc.cluster.local/st2?authSource=st2&replicaSet=rs0",
+                    "username = st2-admin",
+                    "password = XeL5Rxwj7F0Wt43tFZVTN7H8Sg5XDHmK",
+                    "db_name = st2",
+                    "port = 27017",
+                ],
+            ),
+        ] {
+            assert_eq!(section(values, "database")?, want, "{values}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn redis_and_rabbitmq_urls() -> Result<()> {
+        assert_eq!(
+            section(
+                "redis: {password: pw, cluster: {slaveCount: 1}, sentinel: {port: 1234, masterSet: m}}",
+                "coordination"
+            )?,
+            [
+                "url = redis://:pw@st2-redis-node-0.st2-redis-headless.ns.svc.cluster.local:1234?sentinel=m"
+            ]
+        );
+        assert_eq!(
+            section(
+                "redis: {nameOverride: cache, cluster: {slaveCount: 2}}",
+                "coordination"
+            )?,
+            [
+                "url = redis://st2-cache-node-0.st2-cache-headless.ns.svc.cluster.local:26379?sentinel=mymaster\
+              &sentinel_fallback=st2-cache-node-1.st2-cache-headless.ns.svc.cluster.local:26379"
+            ]
+        );
+        assert_eq!(
+            section(
+                "rabbitmq: {fullnameOverride: mq, auth: {username: u, password: p}, ingress: {path: /vh}}",
+                "messaging"
+            )?,
+            ["url = amqp://u:p@mq:5672/vh"]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn optional_sections() -> Result<()> {
+        let bare =
+            "mongodb: {enabled: false}\nrabbitmq: {enabled: false}\nredis: {enabled: false}\n";
+        let text = conf(bare, "st2.docker.conf")?;
+        let headers: Vec<&str> = text.lines().filter(|l| l.starts_with('[')).collect();
+        assert_eq!(headers, ["[auth]", "[system_user]", "[keyvalue]"]);
+        let text = conf(
+            &format!("{bare}st2: {{datastore_crypto_key: disable, rbac: {{enabled: true}}}}"),
+            "st2.docker.conf",
+        )?;
+        assert!(text.ends_with("[system_user]\nuser = stanley\nssh_key_file = /home/stanley/.ssh/stanley_rsa\n[rbac]\nenable = True\nbackend = default\n"));
+        Ok(())
+    }
+
+    #[test]
+    fn chart_checks_fail_with_its_messages() {
+        for (values, message) in [
+            (
+                "redis: {sentinel: {enabled: false}}",
+                "value for redis.sentinel.enabled MUST be true",
+            ),
+            (
+                "rabbitmq: {auth: {username: ''}}",
+                "rabbitmq.auth.username is required!",
+            ),
+            (
+                "rabbitmq: {auth: {password: null}}",
+                "rabbitmq.auth.password is required!",
+            ),
+            (
+                "rabbitmq: {ingress: {path: ''}}",
+                "rabbitmq.ingress.path is required!",
+            ),
+            (
+                "mongodb: {auth: {database: null}}",
+                "mongodb.auth.database is required!",
+            ),
+            (
+                "mongodb: {auth: {username: ''}}",
+                "mongodb.auth.username is required!",
+            ),
+            (
+                "mongodb: {auth: {password: ''}}",
+                "mongodb.auth.password is required!",
+            ),
+        ] {
+            let err = conf(values, "st2.docker.conf").err().map(|e| e.to_string());
+            assert_eq!(err.as_deref(), Some(message), "{values}");
+        }
+    }
+
+    #[test]
+    fn user_conf_is_templated_and_ends_with_one_newline() -> Result<()> {
+        let values = "st2:\n  config: |\n    [api]\n    allow_origin = '{{ .Release.Name }}'\n\n\n";
+        assert_eq!(
+            conf(values, "st2.user.conf")?,
+            "[api]\nallow_origin = 'st2'\n"
+        );
+        assert_eq!(conf("st2: {config: '[log]'}", "st2.user.conf")?, "[log]\n");
+        assert_eq!(conf("st2: {config: ''}", "st2.user.conf")?, "");
+        Ok(())
+    }
+}

@@ -1,0 +1,80 @@
+//! `R-st2actionrunner`: runs actions (SPEC-chart.md §2.2). Unlike the other services it honours a
+//! full image override, its own security contexts, `envFromSecrets`, `hostAliases`, the SSH key
+//! for remote actions, and always installs that key with its post-start script.
+
+use anyhow::Result;
+use k8s_openapi::api::core::v1::Container;
+
+use super::{own_image, own_pull_policy};
+use crate::render::pod::containers::{
+    env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
+};
+use crate::render::pod::convert::{chain, resources, typed_if_set};
+use crate::render::pod::volumes::{self, Piece};
+use crate::render::pod::{InitContainers, PodPlan, checksums, count, pod_security_context};
+use crate::render::st2::packs::{self, Access};
+use crate::render::{Ctx, Object};
+use crate::values::Value;
+
+pub fn deployment(ctx: &Ctx) -> Result<Object> {
+    let key = "st2actionrunner";
+    let settings = ctx.v(key);
+
+    let mut plan = PodPlan::component(ctx, key)?;
+    plan.security_context =
+        pod_security_context(ctx, chain(ctx, &["st2actionrunner.podSecurityContext"]))?;
+    plan.checksums.push(checksums::config(ctx));
+    plan.checksums.push(checksums::ssh(ctx));
+    plan.checksums.extend(checksums::datastore_key(ctx));
+    plan.hash_post_start_script(settings.key("postStartScript"));
+    plan.host_aliases = typed_if_set(settings.key("hostAliases"), "st2actionrunner.hostAliases")?;
+    // The chart only renders the runner's own pull secret next to `image.pullSecret`; st2k8s
+    // always lists it (SPEC §1.7, intended behaviour).
+    plan.pull_secrets = packs::pull_secrets(ctx);
+    plan.pull_secrets.extend(
+        settings
+            .at("image.pullSecret")
+            .non_empty()
+            .map(Value::to_go_string),
+    );
+    let mut init = wait_for_backends(ctx)?;
+    init.extend(packs::deployment_init_containers(ctx)?);
+    plan.init_containers = InitContainers::Listed(init);
+    plan.termination_grace_period_seconds = Some(count(
+        settings.key("terminationGracePeriodSeconds"),
+        300,
+        "st2actionrunner.terminationGracePeriodSeconds",
+    )?);
+
+    let datastore = volumes::datastore_key(ctx);
+    let pod = Piece::join_led_by(
+        &datastore,
+        &[
+            &volumes::config(ctx),
+            &volumes::ssh_key(ctx)?,
+            &datastore,
+            &packs::volumes(ctx, Access::Deployment)?,
+            &packs::configs_if_shared(ctx)?,
+            &volumes::extra(ctx, settings.key("extra_volumes"), key)?,
+            // The post-start script installs the SSH key, so it always runs here.
+            &volumes::post_start(ctx, key, true),
+        ],
+    );
+    plan.volumes = pod.volumes;
+
+    plan.containers = vec![Container {
+        name: key.into(),
+        image: Some(own_image(ctx, key, "st2actionrunner")?),
+        image_pull_policy: own_pull_policy(ctx, key),
+        security_context: security_context(ctx, chain(ctx, &["st2actionrunner.securityContext"]))?,
+        command: Some(st2_command(ctx, key)),
+        env: env(settings.key("env")),
+        env_from: Some(urls_and_secrets(ctx, settings.key("envFromSecrets"))),
+        volume_mounts: Some(pod.mounts),
+        lifecycle: Some(post_start_lifecycle(None)),
+        resources: resources(settings.key("resources"), "st2actionrunner.resources")?,
+        ..Default::default()
+    }];
+    let replicas = count(settings.key("replicas"), 5, "st2actionrunner.replicas")?;
+    plan.deployment(ctx, replicas, settings.key("annotations"))
+}

@@ -1,0 +1,114 @@
+//! `jobs.extra_hooks` (SPEC-chart.md §2.7): the user's own Jobs `R-job-extra-helm-hook-<name>`,
+//! run with the st2 CLI configured, packs in place and the hook timing the entry asks for.
+
+use anyhow::{Result, bail};
+use k8s_openapi::api::core::v1::Container;
+
+use super::{client_config, extra, hook_annotations, image, job_env, skipped};
+use crate::render::pod::containers::{
+    runner_security_context, security_context, urls_and_secrets, wait_for_db,
+};
+use crate::render::pod::convert::{chain, required, resources};
+use crate::render::pod::volumes::{self, Piece};
+use crate::render::pod::{InitContainers, PodPlan, checksums, pod_security_context};
+use crate::render::st2::packs::{self, Access};
+use crate::render::{Ctx, Object, images};
+use crate::values::Value;
+
+pub fn jobs(ctx: &Ctx) -> Result<Vec<Object>> {
+    let mut out = Vec::new();
+    for (i, hook) in ctx.v("jobs.extra_hooks").as_list().iter().enumerate() {
+        let name = required(hook.key("name"), || {
+            "You must name each entry in jobs.extra_hooks.".into()
+        })?;
+        // `hyphenPrefix`: a falsy name (`false`, `0`) adds no suffix.
+        let name = if name.truthy() {
+            format!("extra-helm-hook-{}", name.to_go_string())
+        } else {
+            "extra-helm-hook".to_string()
+        };
+        if skipped(ctx, &name) {
+            continue;
+        }
+        out.push(job(ctx, i, hook, name)?);
+    }
+    Ok(out)
+}
+
+fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
+    let key = format!("jobs.extra_hooks[{i}]");
+    let when = required(hook.key("hook"), || {
+        "Each entry in jobs.extra_hooks must include 'hook' (the helm.sh/hook value)".into()
+    })?
+    .to_go_string();
+    let command = match required(hook.key("command"), || {
+        "Each entry in jobs.extra_hooks must include the 'command' to run.".into()
+    })? {
+        Value::List(items) => items
+            .iter()
+            .enumerate()
+            .map(|(j, c)| match c {
+                Value::String(s) => ctx.tpl(s, &format!("{key}.command[{j}]")),
+                other => Err(crate::tpl::TplError::NotAString {
+                    key: format!("{key}.command[{j}]"),
+                    found: other.to_go_string(),
+                }
+                .into()),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ => bail!("`{key}.command` must be a list of strings"),
+    };
+    let weight = hook.key("hook_weight").or(&Value::Int(10)).to_go_string();
+
+    let mut plan = PodPlan::job_pod(ctx, &name, format!("job-{name}"))?;
+    plan.checksums = vec![checksums::config(ctx), checksums::packs(ctx)];
+    plan.checksums.extend(checksums::overrides(ctx));
+    plan.pull_secrets = packs::pull_secrets(ctx);
+    let own_pod_sc = (
+        hook.key("podSecurityContext"),
+        format!("{key}.podSecurityContext"),
+    );
+    let mut pod_chain = vec![own_pod_sc];
+    pod_chain.extend(chain(ctx, &["st2actionrunner.podSecurityContext"]));
+    plan.security_context = pod_security_context(ctx, pod_chain)?;
+
+    let mut init = wait_for_db(ctx)?;
+    init.extend(packs::init_containers(ctx)?);
+    init.push(client_config(ctx, runner_security_context(ctx)?)?);
+    plan.init_containers = InitContainers::Listed(init);
+
+    let pod = Piece::join(&[
+        &volumes::client_config(),
+        &volumes::overrides(ctx),
+        &volumes::config(ctx),
+        &packs::volumes(ctx, Access::Job)?,
+        &packs::configs(ctx)?,
+        &extra(ctx)?,
+    ]);
+    plan.volumes = pod.volumes;
+
+    let mut sc_chain = vec![(
+        hook.key("securityContext"),
+        format!("{key}.securityContext"),
+    )];
+    sc_chain.extend(chain(ctx, &["st2actionrunner.securityContext"]));
+    let hook_resources = hook.key("resources");
+    plan.containers = vec![Container {
+        name: name.clone(),
+        image: Some(image(ctx)?),
+        image_pull_policy: images::pull_policy(ctx),
+        security_context: security_context(ctx, sc_chain)?,
+        env: job_env(ctx),
+        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets"))),
+        command: Some(command),
+        volume_mounts: Some(pod.mounts),
+        resources: if hook_resources.truthy() {
+            resources(hook_resources, &format!("{key}.resources"))?
+        } else {
+            None
+        },
+        ..Default::default()
+    }];
+    let annotations = hook_annotations(ctx, when, weight, "before-hook-creation");
+    plan.job(ctx, ctx.name(&format!("job-{name}")), annotations)
+}
