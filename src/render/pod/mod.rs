@@ -314,32 +314,6 @@ pub fn count(value: &Value, default: i64, key: &str) -> Result<i64> {
     }
 }
 
-/// Run `f` with a context over the defaults plus the values file `yaml` (release `r`, namespace `ns`).
-#[cfg(test)]
-pub fn test_ctx<R>(yaml: &str, f: impl FnOnce(&Ctx) -> R) -> R {
-    use crate::render::{Options, Release};
-    let layers = [crate::values::Layer::File {
-        name: "test.yaml".into(),
-        text: yaml.into(),
-    }];
-    let loaded = match crate::values::load(&layers) {
-        Ok(loaded) => loaded,
-        Err(e) => panic!("test values do not load: {e}"),
-    };
-    let release = Release {
-        name: "r".into(),
-        namespace: "ns".into(),
-    };
-    let options = Options::default();
-    let ctx = Ctx {
-        values: &loaded.values,
-        release: &release,
-        options: &options,
-        secrets: crate::secrets::SecretGenerator::new(&release),
-    };
-    f(&ctx)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

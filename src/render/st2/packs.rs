@@ -288,25 +288,27 @@ pub fn pull_secrets(ctx: &Ctx) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::pod::test_ctx;
+    use crate::render::test_support::with_release;
 
     #[test]
     fn pull_secrets_list_global_then_pack_images() {
         let yaml = "image: {pullSecret: reg}\nst2: {packs: {images: [{name: a, pullSecret: one}, {name: b}, {name: c, pullSecret: two}]}}\n";
-        assert_eq!(test_ctx(yaml, pull_secrets), ["reg", "one", "two"]);
+        assert_eq!(with_release("r", yaml, pull_secrets), ["reg", "one", "two"]);
         assert_eq!(
-            test_ctx(
+            with_release(
+                "r",
                 "st2: {packs: {images: [{name: a, pullSecret: one}]}}\n",
                 pull_secrets
             ),
             ["one"]
         );
-        assert!(test_ctx("{}", pull_secrets).is_empty());
+        assert!(with_release("r", "{}", pull_secrets).is_empty());
     }
 
     #[test]
     fn pack_image_init_container_is_named_by_sha1_of_repository_and_name() -> Result<()> {
-        let inits = test_ctx(
+        let inits = with_release(
+            "r",
             "st2: {packs: {images: [{repository: reg/x, name: packs, tag: '1'}]}}\n",
             init_containers,
         )?;
@@ -335,7 +337,7 @@ mod tests {
     fn pack_names_hash_go_printf_of_non_strings() -> Result<()> {
         // `name: n` is YAML 1.1 `false`: Go prints `r-%!s(bool=false)` (hash checked against Helm).
         let yaml = "st2: {packs: {images: [{repository: r, name: n, tag: t}]}}\n";
-        let first = test_ctx(yaml, init_containers)?.into_iter().next();
+        let first = with_release("r", yaml, init_containers)?.into_iter().next();
         assert_eq!(
             first.map(|c| (c.name, c.image)),
             Some((
