@@ -76,12 +76,18 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
                     *annotations = Json::Object(Map::new());
                 }
                 if let Some(map) = annotations.as_object_mut() {
-                    map.insert("argocd.argoproj.io/hook".into(), phase.into());
-                    map.insert(
-                        "argocd.argoproj.io/hook-delete-policy".into(),
-                        "BeforeHookCreation".into(),
-                    );
-                    map.insert("argocd.argoproj.io/sync-wave".into(), weight.into());
+                    // Argo CD annotations the user set in `jobs.annotations` win, as they do
+                    // over Helm hooks when Argo CD renders the chart itself.
+                    for (key, value) in [
+                        ("argocd.argoproj.io/hook", phase.to_string()),
+                        (
+                            "argocd.argoproj.io/hook-delete-policy",
+                            "BeforeHookCreation".to_string(),
+                        ),
+                        ("argocd.argoproj.io/sync-wave", weight),
+                    ] {
+                        map.entry(key).or_insert(Json::String(value));
+                    }
                 }
             }
         }
@@ -188,5 +194,19 @@ mod tests {
                 .is_none()
         );
         assert_eq!(body["spec"]["ttlSecondsAfterFinished"], 600);
+    }
+
+    #[test]
+    fn argocd_keeps_the_users_own_argocd_annotations() {
+        let mut objs = [job("img:1")];
+        objs[0].body["metadata"]["annotations"]["argocd.argoproj.io/hook"] = "Sync".into();
+        apply(Target::Argocd, &mut objs, None).expect("apply");
+        let annotations = &objs[0].body["metadata"]["annotations"];
+        assert_eq!(annotations["argocd.argoproj.io/hook"], "Sync");
+        assert_eq!(annotations["argocd.argoproj.io/sync-wave"], "6");
+        assert_eq!(
+            annotations["argocd.argoproj.io/hook-delete-policy"],
+            "BeforeHookCreation"
+        );
     }
 }
