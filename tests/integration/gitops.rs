@@ -81,6 +81,26 @@ fn kubectl_job_names_follow_the_job_pod_only() {
 }
 
 #[test]
+fn kubectl_job_names_follow_the_data_the_job_reads() {
+    // `st2.keyvalue` reaches the key-load Job only through a Secret it mounts: Helm re-runs the
+    // hook on every upgrade, so with kubectl the changed data must give a new Job.
+    let scenario = Scenario::named("credentials-datastore");
+    let baseline = job_names(&scenario.render().run());
+    let changed = job_names(
+        &scenario
+            .render()
+            .args(&["--set", "st2.keyvalue[0].value=3.9"])
+            .run(),
+    );
+    let renamed: Vec<&String> = baseline
+        .iter()
+        .filter(|(base, name)| changed.get(*base) != Some(name))
+        .map(|(base, _)| base)
+        .collect();
+    assert_eq!(renamed, ["st2-job-st2-key-load"]);
+}
+
+#[test]
 fn kubectl_ttl_is_set_without_renaming_jobs() {
     let plain = St2k8s::render().seeded().run();
     assert!(
