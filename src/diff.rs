@@ -116,11 +116,15 @@ pub fn diff(old: &str, new: &str, old_name: &str, new_name: &str) -> Result<Repo
 }
 
 /// Parse a stream and key its objects; `List` kinds are expanded, empty documents skipped.
+/// Anything else that is not an object with a `kind` and a `metadata.name` is an error: a
+/// values file or a truncated stream passed by mistake must not compare as "equal".
 fn index(text: &str, name: &str) -> Result<BTreeMap<Key, Json>> {
-    let docs: Vec<Json> = serde_saphyr::from_multiple(text)
+    // No source snippet in the error: the offending line may hold a Secret value.
+    let options = serde_saphyr::options!(with_snippet: false);
+    let docs: Vec<Json> = serde_saphyr::from_multiple_with_options(text, options)
         .with_context(|| format!("`{name}` is not a valid YAML stream"))?;
     let mut objects = BTreeMap::new();
-    for doc in docs {
+    for (n, doc) in docs.into_iter().enumerate().filter(|(_, d)| !d.is_null()) {
         let items = match doc.get("kind").and_then(Json::as_str) {
             Some(kind) if kind.ends_with("List") => doc
                 .get("items")
@@ -129,8 +133,13 @@ fn index(text: &str, name: &str) -> Result<BTreeMap<Key, Json>> {
                 .unwrap_or_default(),
             _ => vec![doc],
         };
-        for item in items.into_iter().filter(Json::is_object) {
-            let key = key_of(&item);
+        for item in items {
+            let Some(key) = key_of(&item) else {
+                bail!(
+                    "`{name}`: document {} is not a Kubernetes object (no `kind` and `metadata.name`)",
+                    n + 1
+                );
+            };
             if objects.insert(key.clone(), item).is_some() {
                 bail!("`{name}` holds {key} twice");
             }
@@ -139,7 +148,8 @@ fn index(text: &str, name: &str) -> Result<BTreeMap<Key, Json>> {
     Ok(objects)
 }
 
-fn key_of(object: &Json) -> Key {
+/// The identity of an object; `None` unless it has a `kind` and a `metadata.name`.
+fn key_of(object: &Json) -> Option<Key> {
     let text = |v: Option<&Json>| v.and_then(Json::as_str).unwrap_or_default().to_string();
     let api_version = text(object.get("apiVersion"));
     let group = api_version
@@ -147,12 +157,13 @@ fn key_of(object: &Json) -> Key {
         .map_or("", |(g, _)| g)
         .to_string();
     let metadata = object.get("metadata");
-    Key {
+    let key = Key {
         kind: text(object.get("kind")),
         namespace: text(metadata.and_then(|m| m.get("namespace"))),
         name: text(metadata.and_then(|m| m.get("name"))),
         group,
-    }
+    };
+    (!key.kind.is_empty() && !key.name.is_empty()).then_some(key)
 }
 
 fn compare(old: &Json, new: &Json, path: &mut String, secret: bool, out: &mut Vec<FieldChange>) {
@@ -277,5 +288,34 @@ mod tests {
     fn invalid_yaml_is_an_error_naming_the_input() {
         let err = diff("a: [", OLD, "old.yaml", "new.yaml").expect_err("invalid");
         assert!(format!("{err:#}").contains("old.yaml"));
+    }
+
+    #[test]
+    fn syntax_errors_do_not_quote_the_input() {
+        let text = "kind: Secret\ndata:\n  password: hunter2-secret: [\n";
+        let err = diff(text, OLD, "old.yaml", "new.yaml").expect_err("invalid");
+        assert!(!format!("{err:#}").contains("hunter2"), "{err:#}");
+    }
+
+    #[test]
+    fn documents_that_are_not_objects_are_errors() {
+        for text in [
+            "plain text\n",
+            "replicas: 3\n",
+            "kind: ConfigMap\n",
+            "- a\n",
+        ] {
+            let err = diff(OLD, text, "old.yaml", "new.yaml").expect_err(text);
+            assert!(
+                format!("{err:#}").contains("`new.yaml`: document 1 is not a Kubernetes object"),
+                "{text}: {err:#}"
+            );
+        }
+        let empty_documents = format!("---\n{OLD}---\n");
+        assert!(
+            diff(OLD, &empty_documents, "a", "b")
+                .expect("diff")
+                .is_empty()
+        );
     }
 }

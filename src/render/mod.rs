@@ -110,10 +110,11 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
     objects.extend(backends::objects(&ctx)?);
     object::resolve_checksums(&mut objects)?;
     let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
-        Value::Int(i) => Some(*i),
+        // Kubernetes accepts 0..=i32::MAX seconds.
+        Value::Int(i) if (0..=i64::from(i32::MAX)).contains(i) => Some(*i),
         Value::Null => None,
         other => anyhow::bail!(
-            "`jobs.ttlSecondsAfterFinished`: expected a number of seconds, found `{}`",
+            "`jobs.ttlSecondsAfterFinished`: expected a number of seconds (0 or more), found `{}`",
             other.to_go_string()
         ),
     };

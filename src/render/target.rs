@@ -2,9 +2,12 @@
 //!
 //! The chart's Jobs are Helm hooks. Plain `kubectl apply` knows no hooks, and a Job's pod template
 //! is immutable, so re-applying a changed Job fails: for `kubectl` each Job's name gets a short
-//! hash of its pod template (same pod → same name, changed pod → a new Job), Helm hook annotations
-//! are dropped, and `jobs.ttlSecondsAfterFinished` (st2k8s extension) lets finished Jobs expire.
+//! hash of its pod template and of the rendered ConfigMaps/Secrets it reads (same inputs → same
+//! name, changed inputs → a new Job), Helm hook annotations are dropped, and
+//! `jobs.ttlSecondsAfterFinished` (st2k8s extension) lets finished Jobs expire.
 //! For `argocd` names stay fixed and the Helm hooks become Argo CD hooks with sync waves.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use serde_json::{Map, Value as Json};
@@ -27,7 +30,19 @@ const HOOK_WEIGHT: &str = "helm.sh/hook-weight";
 
 /// Rewrite every Job for `target`. `ttl` is `jobs.ttlSecondsAfterFinished`, if set.
 pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result<()> {
-    for object in objects.iter_mut().filter(|o| o.kind == "Job") {
+    // Hashes first: they read the other objects, which the loop below cannot while it edits Jobs.
+    let suffixes: Vec<Option<String>> = objects
+        .iter()
+        .map(|o| {
+            (target == Target::Kubectl && o.kind == "Job")
+                .then(|| input_hash(o, objects))
+                .transpose()
+        })
+        .collect::<Result<_>>()?;
+    for (object, suffix) in objects.iter_mut().zip(suffixes) {
+        if object.kind != "Job" {
+            continue;
+        }
         let annotations = take_helm_annotations(&mut object.body);
         let hook = annotations
             .get(HOOK)
@@ -47,14 +62,7 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
         }
         match target {
             Target::Kubectl => {
-                let template = object
-                    .body
-                    .get("spec")
-                    .and_then(|s| s.get("template"))
-                    .cloned()
-                    .unwrap_or_default();
-                let digest = Sha256::digest(serde_json::to_vec(&template)?);
-                let suffix: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+                let suffix = suffix.unwrap_or_default();
                 object.name = format!("{}-{suffix}", object.name);
                 if let Some(meta) = metadata(&mut object.body) {
                     meta.insert("name".into(), Json::String(object.name.clone()));
@@ -76,17 +84,91 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
                     *annotations = Json::Object(Map::new());
                 }
                 if let Some(map) = annotations.as_object_mut() {
-                    map.insert("argocd.argoproj.io/hook".into(), phase.into());
-                    map.insert(
-                        "argocd.argoproj.io/hook-delete-policy".into(),
-                        "BeforeHookCreation".into(),
-                    );
-                    map.insert("argocd.argoproj.io/sync-wave".into(), weight.into());
+                    // Argo CD annotations the user set in `jobs.annotations` win, as they do
+                    // over Helm hooks when Argo CD renders the chart itself.
+                    for (key, value) in [
+                        ("argocd.argoproj.io/hook", phase.to_string()),
+                        (
+                            "argocd.argoproj.io/hook-delete-policy",
+                            "BeforeHookCreation".to_string(),
+                        ),
+                        ("argocd.argoproj.io/sync-wave", weight),
+                    ] {
+                        map.entry(key).or_insert(Json::String(value));
+                    }
                 }
             }
         }
     }
     Ok(())
+}
+
+/// 8 hex digits of the sha256 of a Job's inputs: its pod template, then the data of every
+/// rendered ConfigMap and Secret the template refers to (volumes, `envFrom`, `valueFrom`), in
+/// name order. Data matters because Helm re-runs hooks on every upgrade while `kubectl apply`
+/// only runs a new Job: `st2.keyvalue` lives in a Secret the key-load pod mounts, and changing
+/// it must load the keys again. Runs before `--redact-secrets`, so names do not depend on it.
+fn input_hash(job: &Object, objects: &[Object]) -> Result<String> {
+    let template = job
+        .body
+        .get("spec")
+        .and_then(|s| s.get("template"))
+        .cloned()
+        .unwrap_or_default();
+    let mut referenced = BTreeSet::new();
+    collect_references(&template, &mut referenced);
+    let sources: BTreeMap<(&str, &str), &Json> = objects
+        .iter()
+        .filter(|o| o.kind == "ConfigMap" || o.kind == "Secret")
+        .map(|o| ((o.kind.as_str(), o.name.as_str()), &o.body))
+        .collect();
+    let mut hasher = Sha256::new();
+    hasher.update(serde_json::to_vec(&template)?);
+    for (kind, name) in &referenced {
+        let Some(body) = sources.get(&(*kind, name.as_str())) else {
+            // Not rendered here (an existing Secret, say): nothing to hash.
+            continue;
+        };
+        hasher.update(format!("\0{kind}/{name}\0").as_bytes());
+        for field in ["data", "binaryData", "stringData"] {
+            if let Some(value) = body.get(field) {
+                hasher.update(field.as_bytes());
+                hasher.update(serde_json::to_vec(value)?);
+            }
+        }
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Every ConfigMap and Secret a pod template names: `configMap`/`configMapRef`/`configMapKeyRef`
+/// (`name`), `secret` (`secretName`, or `name` in projected sources), `secretRef`/`secretKeyRef`.
+fn collect_references(value: &Json, out: &mut BTreeSet<(&'static str, String)>) {
+    match value {
+        Json::Object(map) => {
+            for (key, child) in map {
+                let kind = match key.as_str() {
+                    "configMap" | "configMapRef" | "configMapKeyRef" => Some("ConfigMap"),
+                    "secret" | "secretRef" | "secretKeyRef" => Some("Secret"),
+                    _ => None,
+                };
+                let name = child
+                    .get("secretName")
+                    .or_else(|| child.get("name"))
+                    .and_then(Json::as_str);
+                if let (Some(kind), Some(name)) = (kind, name) {
+                    out.insert((kind, name.to_string()));
+                }
+                collect_references(child, out);
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|i| collect_references(i, out)),
+        _ => {}
+    }
 }
 
 fn metadata(body: &mut Json) -> Option<&mut Map<String, Json>> {
@@ -168,6 +250,71 @@ mod tests {
         );
     }
 
+    fn secret(name: &str, value: &str) -> Object {
+        Object {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            name: name.into(),
+            body: serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": name}, "data": {"kv.yaml": value}}),
+            pending_checksums: Vec::new(),
+        }
+    }
+
+    /// The Job's name after `apply` when it mounts Secret `kv` and `objects` are rendered too.
+    fn name_with(objects: Vec<Object>) -> String {
+        let mut job = job("img:1");
+        job.body["spec"]["template"]["spec"]["volumes"] =
+            serde_json::json!([{"name": "kv", "secret": {"secretName": "kv"}}]);
+        let mut all = vec![job];
+        all.extend(objects);
+        apply(Target::Kubectl, &mut all, None).expect("apply");
+        all[0].name.clone()
+    }
+
+    #[test]
+    fn kubectl_names_follow_the_data_the_pod_reads() {
+        let base = name_with(vec![secret("kv", "YQ==")]);
+        assert_eq!(base, name_with(vec![secret("kv", "YQ==")]));
+        assert_ne!(base, name_with(vec![secret("kv", "Yg==")]), "changed data");
+        assert_eq!(
+            base,
+            name_with(vec![secret("kv", "YQ=="), secret("other", "Yg==")]),
+            "a Secret the pod does not read"
+        );
+        assert_ne!(base, name_with(Vec::new()), "the Secret's data is hashed");
+    }
+
+    #[test]
+    fn references_cover_volumes_projections_and_env() {
+        let template = serde_json::json!({"spec": {
+            "volumes": [
+                {"name": "a", "configMap": {"name": "cm-vol"}},
+                {"name": "b", "secret": {"secretName": "s-vol"}},
+                {"name": "c", "projected": {"sources": [
+                    {"configMap": {"name": "cm-proj"}}, {"secret": {"name": "s-proj"}}]}}],
+            "containers": [{"name": "x",
+                "envFrom": [{"configMapRef": {"name": "cm-from"}}, {"secretRef": {"name": "s-from"}}],
+                "env": [{"name": "E", "valueFrom": {"secretKeyRef": {"name": "s-key", "key": "k"}}},
+                        {"name": "F", "valueFrom": {"configMapKeyRef": {"name": "cm-key", "key": "k"}}}]}]}});
+        let mut found = BTreeSet::new();
+        collect_references(&template, &mut found);
+        let names: Vec<String> = found.iter().map(|(k, n)| format!("{k}/{n}")).collect();
+        assert_eq!(
+            names,
+            [
+                "ConfigMap/cm-from",
+                "ConfigMap/cm-key",
+                "ConfigMap/cm-proj",
+                "ConfigMap/cm-vol",
+                "Secret/s-from",
+                "Secret/s-key",
+                "Secret/s-proj",
+                "Secret/s-vol"
+            ]
+        );
+    }
+
     #[test]
     fn argocd_keeps_names_and_maps_hooks() {
         let mut objs = [job("img:1")];
@@ -188,5 +335,19 @@ mod tests {
                 .is_none()
         );
         assert_eq!(body["spec"]["ttlSecondsAfterFinished"], 600);
+    }
+
+    #[test]
+    fn argocd_keeps_the_users_own_argocd_annotations() {
+        let mut objs = [job("img:1")];
+        objs[0].body["metadata"]["annotations"]["argocd.argoproj.io/hook"] = "Sync".into();
+        apply(Target::Argocd, &mut objs, None).expect("apply");
+        let annotations = &objs[0].body["metadata"]["annotations"];
+        assert_eq!(annotations["argocd.argoproj.io/hook"], "Sync");
+        assert_eq!(annotations["argocd.argoproj.io/sync-wave"], "6");
+        assert_eq!(
+            annotations["argocd.argoproj.io/hook-delete-policy"],
+            "BeforeHookCreation"
+        );
     }
 }
