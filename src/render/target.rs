@@ -47,14 +47,15 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
         }
         match target {
             Target::Kubectl => {
+                // Serialized in place (no clone of the pod template); a missing template hashes
+                // as `null`, as before.
                 let template = object
                     .body
                     .get("spec")
                     .and_then(|s| s.get("template"))
-                    .cloned()
-                    .unwrap_or_default();
-                let digest = Sha256::digest(serde_json::to_vec(&template)?);
-                let suffix: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+                    .unwrap_or(&Json::Null);
+                let digest = Sha256::digest(serde_json::to_vec(template)?);
+                let suffix = crate::hex::hex(digest.get(..4).unwrap_or_default());
                 object.name = format!("{}-{suffix}", object.name);
                 if let Some(meta) = metadata(&mut object.body) {
                     meta.insert("name".into(), Json::String(object.name.clone()));

@@ -203,10 +203,7 @@ pub fn init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
             printf_s(img.key("repository")),
             printf_s(img.key("name"))
         );
-        let hash: String = Sha1::digest(id.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = crate::hex::hex(&Sha1::digest(id.as_bytes()));
         let own = (
             img.key("securityContext"),
             format!("st2.packs.images[{i}].securityContext"),
