@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 
 pub use go_yaml::to_go_yaml;
 pub use load::{Origins, parse_document};
+use load::parse_builtin;
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{SetKind, apply_set};
 
@@ -417,15 +418,14 @@ fn parsed_defaults() -> Result<&'static ParsedDefaults, ValuesError> {
     static PARSED: OnceLock<Result<ParsedDefaults, String>> = OnceLock::new();
     PARSED
         .get_or_init(|| {
-            let (chart, _) = parse_document(DEFAULTS, "values.yaml (built-in)")
+            let chart = parse_builtin(DEFAULTS, "values.yaml (built-in)")
                 .map_err(|e| e.to_string())?;
             let mut subcharts = Vec::new();
             for (name, text) in SUBCHART_DEFAULTS {
                 subcharts.push((
                     name,
-                    parse_document(text, &format!("{name} defaults (built-in)"))
-                        .map_err(|e| e.to_string())?
-                        .0,
+                    parse_builtin(text, &format!("{name} defaults (built-in)"))
+                        .map_err(|e| e.to_string())?,
                 ));
             }
             Ok(ParsedDefaults { chart, subcharts })
