@@ -12,12 +12,12 @@ mod merge;
 mod set;
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 pub use go_yaml::to_go_yaml;
-pub use load::{Origins, parse_document};
 use load::parse_builtin;
+pub use load::{Origins, parse_document};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{SetKind, apply_set};
 
@@ -418,8 +418,8 @@ fn parsed_defaults() -> Result<&'static ParsedDefaults, ValuesError> {
     static PARSED: OnceLock<Result<ParsedDefaults, String>> = OnceLock::new();
     PARSED
         .get_or_init(|| {
-            let chart = parse_builtin(DEFAULTS, "values.yaml (built-in)")
-                .map_err(|e| e.to_string())?;
+            let chart =
+                parse_builtin(DEFAULTS, "values.yaml (built-in)").map_err(|e| e.to_string())?;
             let mut subcharts = Vec::new();
             for (name, text) in SUBCHART_DEFAULTS {
                 subcharts.push((
@@ -449,7 +449,11 @@ fn builtin_error(message: &str) -> ValuesError {
 pub fn builtin() -> Result<&'static Value, ValuesError> {
     static BUILTIN: OnceLock<Result<Value, String>> = OnceLock::new();
     BUILTIN
-        .get_or_init(|| load(&[]).map(|loaded| loaded.values).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            load(&[])
+                .map(|loaded| loaded.values)
+                .map_err(|e| e.to_string())
+        })
         .as_ref()
         .map_err(|e| builtin_error(e))
 }
