@@ -111,6 +111,7 @@ fn pod_annotations(body: &mut Json) -> Option<&mut serde_json::Map<String, Json>
 pub fn resolve_checksums(objects: &mut [Object]) -> Result<()> {
     use sha2::{Digest, Sha256};
     use std::collections::HashMap;
+    use std::collections::hash_map::Entry;
     // Reverse order so the first object of a kind/name wins, as a linear search would find it.
     let index: HashMap<(&str, &str), &Object> = objects
         .iter()
@@ -131,12 +132,11 @@ pub fn resolve_checksums(objects: &mut [Object]) -> Result<()> {
                         let Some(source) = index.get(&id) else {
                             continue;
                         };
-                        if !yaml.contains_key(&id) {
-                            yaml.insert(id, crate::output::to_yaml(source)?);
-                        }
-                        if let Some(text) = yaml.get(&id) {
-                            hasher.update(text.as_bytes());
-                        }
+                        let text = match yaml.entry(id) {
+                            Entry::Occupied(e) => e.into_mut(),
+                            Entry::Vacant(e) => e.insert(crate::output::to_yaml(source)?),
+                        };
+                        hasher.update(text.as_bytes());
                     }
                     let digest = crate::hex::hex(&hasher.finalize());
                     digests.insert(sources, digest.clone());
