@@ -106,22 +106,43 @@ fn pod_annotations(body: &mut Json) -> Option<&mut serde_json::Map<String, Json>
 }
 
 /// Fill every pending checksum annotation with the sha256 of the YAML of the objects it names.
+/// Many pods name the same sources (every st2 pod hashes the st2 config), so objects are found
+/// through an index, each source is serialized once and each list of sources hashed once.
 pub fn resolve_checksums(objects: &mut [Object]) -> Result<()> {
     use sha2::{Digest, Sha256};
+    use std::collections::HashMap;
+    use std::collections::hash_map::Entry;
+    // Reverse order so the first object of a kind/name wins, as a linear search would find it.
+    let index: HashMap<(&str, &str), &Object> = objects
+        .iter()
+        .rev()
+        .map(|o| ((o.kind.as_str(), o.name.as_str()), o))
+        .collect();
+    let mut yaml: HashMap<(&str, &str), String> = HashMap::new();
+    let mut digests: HashMap<&[(String, String)], String> = HashMap::new();
     let mut resolved: Vec<(usize, String, String)> = Vec::new();
     for (i, object) in objects.iter().enumerate() {
         for (key, sources) in &object.pending_checksums {
-            let mut hasher = Sha256::new();
-            for (kind, name) in sources {
-                if let Some(source) = objects.iter().find(|o| &o.kind == kind && &o.name == name) {
-                    hasher.update(crate::output::to_yaml(source)?.as_bytes());
+            let digest = match digests.get(sources.as_slice()) {
+                Some(digest) => digest.clone(),
+                None => {
+                    let mut hasher = Sha256::new();
+                    for (kind, name) in sources {
+                        let id = (kind.as_str(), name.as_str());
+                        let Some(source) = index.get(&id) else {
+                            continue;
+                        };
+                        let text = match yaml.entry(id) {
+                            Entry::Occupied(e) => e.into_mut(),
+                            Entry::Vacant(e) => e.insert(crate::output::to_yaml(source)?),
+                        };
+                        hasher.update(text.as_bytes());
+                    }
+                    let digest = crate::hex::hex(&hasher.finalize());
+                    digests.insert(sources, digest.clone());
+                    digest
                 }
-            }
-            let digest: String = hasher
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            };
             resolved.push((i, key.clone(), digest));
         }
     }

@@ -113,17 +113,16 @@ fn input_hash(job: &Object, objects: &[Object]) -> Result<String> {
         .body
         .get("spec")
         .and_then(|s| s.get("template"))
-        .cloned()
-        .unwrap_or_default();
+        .unwrap_or(&Json::Null);
     let mut referenced = BTreeSet::new();
-    collect_references(&template, &mut referenced);
+    collect_references(template, &mut referenced);
     let sources: BTreeMap<(&str, &str), &Json> = objects
         .iter()
         .filter(|o| o.kind == "ConfigMap" || o.kind == "Secret")
         .map(|o| ((o.kind.as_str(), o.name.as_str()), &o.body))
         .collect();
     let mut hasher = Sha256::new();
-    hasher.update(serde_json::to_vec(&template)?);
+    hasher.update(serde_json::to_vec(template)?);
     for (kind, name) in &referenced {
         let Some(body) = sources.get(&(*kind, name.as_str())) else {
             // Not rendered here (an existing Secret, say): nothing to hash.
@@ -137,12 +136,9 @@ fn input_hash(job: &Object, objects: &[Object]) -> Result<String> {
             }
         }
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::hex::hex(
+        hasher.finalize().get(..4).unwrap_or_default(),
+    ))
 }
 
 /// Every ConfigMap and Secret a pod template names: `configMap`/`configMapRef`/`configMapKeyRef`

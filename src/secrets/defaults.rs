@@ -17,14 +17,14 @@ const PUBLISHED_DEFAULTS: &[(&str, &str)] = &[
 pub fn default_password_warnings(merged: &Value) -> Vec<String> {
     // The built-in defaults alone; loading them cannot fail (they are tested), and if it ever
     // did there would be nothing to compare against, so no warning is the honest answer.
-    let Ok(builtin) = values::load(&[]) else {
+    let Ok(builtin) = values::builtin() else {
         return Vec::new();
     };
     PUBLISHED_DEFAULTS
         .iter()
         .filter(|(backend, _)| merged.key(backend).key("enabled").truthy())
         .filter(|(_, key)| {
-            let default = builtin.values.at(key);
+            let default = builtin.at(key);
             !default.is_null() && merged.at(key) == default
         })
         .map(|(_, key)| {

@@ -19,7 +19,7 @@ const MIN_QUOTED_LEN: usize = 4;
 /// `redacted:sha256:` and the first 12 hex digits of the value's sha256.
 pub fn fingerprint(value: &[u8]) -> String {
     let digest = Sha256::digest(value);
-    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::hex(digest.get(..6).unwrap_or_default());
     format!("redacted:sha256:{hex}")
 }
 

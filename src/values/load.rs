@@ -45,8 +45,19 @@ impl Origins {
 /// Parse the text of a values file. Every document must be a map (or empty); documents are
 /// merged in order, as Helm's `LoadValues` does. An empty file is an empty map.
 pub fn parse_document(text: &str, file: &str) -> Result<(Map, Origins), ValuesError> {
+    parse(text, file, true)
+}
+
+/// [`parse_document`] for the embedded defaults: nobody asks where a default was written, so
+/// key locations are not recorded (a third of the parse's cost).
+pub fn parse_builtin(text: &str, file: &str) -> Result<Map, ValuesError> {
+    parse(text, file, false).map(|(map, _)| map)
+}
+
+fn parse(text: &str, file: &str, track: bool) -> Result<(Map, Origins), ValuesError> {
     let mut builder = Builder {
         file,
+        track,
         origins: Origins::default(),
         anchors: HashMap::new(),
         nodes: 0,
@@ -85,6 +96,8 @@ pub fn parse_document(text: &str, file: &str) -> Result<(Map, Origins), ValuesEr
 
 struct Builder<'f> {
     file: &'f str,
+    /// Record key locations in `origins`.
+    track: bool,
     origins: Origins,
     anchors: HashMap<usize, Value>,
     nodes: usize,
@@ -240,7 +253,9 @@ impl Builder<'_> {
                         break;
                     }
                     let item_path = format!("{path}[{}]", items.len());
-                    self.origins.insert(item_path.clone(), self.location(span));
+                    if self.track {
+                        self.origins.insert(item_path.clone(), self.location(span));
+                    }
                     items.push(self.node(parser, event, span, &item_path, depth + 1)?);
                 }
                 let value = Value::List(items);
@@ -274,7 +289,9 @@ impl Builder<'_> {
                     if !explicit.insert(key.clone()) {
                         return Err(self.error(key_span, format!("duplicate key `{key_path}`")));
                     }
-                    self.origins.insert(key_path, self.location(key_span));
+                    if self.track {
+                        self.origins.insert(key_path, self.location(key_span));
+                    }
                     map.insert(key, value);
                 }
                 let value = Value::Map(map);

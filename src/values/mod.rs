@@ -13,8 +13,10 @@ mod set;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 pub use go_yaml::to_go_yaml;
+use load::parse_builtin;
 pub use load::{Origins, parse_document};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{SetKind, apply_set};
@@ -404,6 +406,58 @@ pub struct Loaded {
     pub unknown: Vec<check::Finding>,
 }
 
+/// The embedded defaults, parsed: the chart's and each bundled backend's.
+struct ParsedDefaults {
+    chart: Map,
+    subcharts: Vec<(&'static str, Map)>,
+}
+
+/// The embedded defaults, parsed once per process: every [`load`] (and [`builtin`]) shares them,
+/// so a render parses the 45 KB of default YAML once, not once per caller.
+fn parsed_defaults() -> Result<&'static ParsedDefaults, ValuesError> {
+    static PARSED: OnceLock<Result<ParsedDefaults, String>> = OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            let chart =
+                parse_builtin(DEFAULTS, "values.yaml (built-in)").map_err(|e| e.to_string())?;
+            let mut subcharts = Vec::new();
+            for (name, text) in SUBCHART_DEFAULTS {
+                subcharts.push((
+                    name,
+                    parse_builtin(text, &format!("{name} defaults (built-in)"))
+                        .map_err(|e| e.to_string())?,
+                ));
+            }
+            Ok(ParsedDefaults { chart, subcharts })
+        })
+        .as_ref()
+        .map_err(|e| builtin_error(e))
+}
+
+/// A failure of the built-in defaults, kept as text: the cached error is reported again to every
+/// caller (it cannot happen with the tested embedded files, but must not panic either).
+fn builtin_error(message: &str) -> ValuesError {
+    ValuesError::Invalid {
+        path: "(built-in defaults)".into(),
+        location: None,
+        message: message.to_string(),
+    }
+}
+
+/// The built-in defaults alone, merged as [`load`] without user layers would: computed once per
+/// process, for callers that compare user values against the defaults.
+pub fn builtin() -> Result<&'static Value, ValuesError> {
+    static BUILTIN: OnceLock<Result<Value, String>> = OnceLock::new();
+    BUILTIN
+        .get_or_init(|| {
+            load(&[])
+                .map(|loaded| loaded.values)
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| builtin_error(e))
+}
+
 /// Load the defaults, stack the user layers over them and merge enabled backends' defaults.
 pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
     let mut user = Map::new();
@@ -418,26 +472,21 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
             Layer::Set { kind, arg } => apply_set(&mut user, *kind, arg)?,
         }
     }
-    let (defaults, _) = parse_document(DEFAULTS, "values.yaml (built-in)")?;
-    let unknown = check::unknown_keys(&user, &defaults, &origins);
-    let mut subcharts = Vec::new();
-    for (name, text) in SUBCHART_DEFAULTS {
-        subcharts.push((
-            name,
-            parse_document(text, &format!("{name} defaults (built-in)"))?.0,
-        ));
-    }
+    let builtin = parsed_defaults()?;
+    let defaults = &builtin.chart;
+    let unknown = check::unknown_keys(&user, defaults, &origins);
+    let mut subcharts: Vec<(&str, &Map)> = builtin.subcharts.iter().map(|(n, m)| (*n, m)).collect();
     // Helm decides which subcharts are enabled on values coalesced with every subchart, then
     // coalesces again with the enabled ones only (`processDependencyEnabled`, then
     // `ToRenderValues`). A subchart is dropped only when `<name>.enabled` is exactly `false`.
-    let all = coalesce_chart(user.clone(), &defaults, &subcharts, &origins)?;
+    let all = coalesce_chart(user.clone(), defaults, &subcharts, &origins)?;
     subcharts.retain(|(name, _)| {
         !matches!(
             all.get(*name).map(|v| v.key("enabled")),
             Some(Value::Bool(false))
         )
     });
-    let merged = coalesce_chart(user, &defaults, &subcharts, &origins)?;
+    let merged = coalesce_chart(user, defaults, &subcharts, &origins)?;
     Ok(Loaded {
         values: Value::Map(merged),
         origins,
@@ -451,7 +500,7 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
 fn coalesce_chart(
     user: Map,
     defaults: &Map,
-    subcharts: &[(&str, Map)],
+    subcharts: &[(&str, &Map)],
     origins: &Origins,
 ) -> Result<Map, ValuesError> {
     let names: Vec<&str> = subcharts.iter().map(|(name, _)| *name).collect();

@@ -123,9 +123,10 @@ impl PodPlan {
     pub fn hash_post_start_script(&mut self, script: &Value) {
         if let Some(text) = script.non_empty() {
             let digest = Sha256::digest(text.to_go_string().as_bytes());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            self.annotations
-                .insert("checksum/post-start-script".into(), hex);
+            self.annotations.insert(
+                "checksum/post-start-script".into(),
+                crate::hex::hex(&digest),
+            );
         }
     }
 

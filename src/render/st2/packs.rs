@@ -196,23 +196,26 @@ fn field(value: &Value) -> String {
 /// `PACK_INITS` (SPEC §2.5): one copy container per pack image, the system packs of the
 /// st2actionrunner image, and the copy of pack configs into the shared configs volume.
 pub fn init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
-    let mut out = Vec::new();
-    for (i, img) in ctx.v("st2.packs.images").as_list().iter().enumerate() {
+    let images = ctx.v("st2.packs.images").as_list();
+    let mut out = Vec::with_capacity(images.len() + 2);
+    // Built once and cloned per image: large releases copy dozens of images into every pod.
+    let runner_chain = chain(ctx, &["st2actionrunner.securityContext"]);
+    let mounts = copy_mounts();
+    let command: Vec<String> = vec!["sh".into(), "-ec".into(), COPY_PACKS.into()];
+    for (i, img) in images.iter().enumerate() {
         let id = format!(
             "{}-{}",
             printf_s(img.key("repository")),
             printf_s(img.key("name"))
         );
-        let hash: String = Sha1::digest(id.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = crate::hex::hex(&Sha1::digest(id.as_bytes()));
         let own = (
             img.key("securityContext"),
             format!("st2.packs.images[{i}].securityContext"),
         );
-        let mut sc_chain = vec![own];
-        sc_chain.extend(chain(ctx, &["st2actionrunner.securityContext"]));
+        let mut sc_chain = Vec::with_capacity(runner_chain.len() + 2);
+        sc_chain.push(own);
+        sc_chain.extend(runner_chain.iter().cloned());
         out.push(Container {
             name: format!("st2-custom-pack-{hash}"),
             image: Some(format!(
@@ -223,8 +226,8 @@ pub fn init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
             )),
             // Used as given: a missing pullPolicy stays null, as in the chart.
             image_pull_policy: img.key("pullPolicy").non_empty().map(Value::to_go_string),
-            volume_mounts: Some(copy_mounts()),
-            command: Some(vec!["sh".into(), "-ec".into(), COPY_PACKS.into()]),
+            volume_mounts: Some(mounts.clone()),
+            command: Some(command.clone()),
             security_context: security_context(ctx, sc_chain)?,
             ..Default::default()
         });
@@ -235,8 +238,8 @@ pub fn init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
             name: "st2-system-packs".into(),
             image: Some(system_image()?),
             image_pull_policy: images::pull_policy(ctx),
-            volume_mounts: Some(copy_mounts()),
-            command: Some(vec!["sh".into(), "-ec".into(), COPY_PACKS.into()]),
+            volume_mounts: Some(mounts),
+            command: Some(command),
             security_context: runner_security_context(ctx)?,
             ..Default::default()
         });

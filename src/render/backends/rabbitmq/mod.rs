@@ -13,7 +13,6 @@ mod network;
 mod statefulset;
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -415,12 +414,8 @@ const READ_KEYS: &[&str] = &[
 
 /// The built-in defaults of the `rabbitmq` section (chart values over the subchart's own).
 fn default_section() -> &'static Value {
-    static DEFAULTS: OnceLock<Value> = OnceLock::new();
-    DEFAULTS.get_or_init(|| {
-        crate::values::load(&[])
-            .map(|loaded| loaded.values.key("rabbitmq").clone())
-            .unwrap_or_default()
-    })
+    static NONE: Value = Value::Null;
+    crate::values::builtin().map_or(&NONE, |values| values.key("rabbitmq"))
 }
 
 /// `rabbitmq.` key paths the user set to a non-default value that the built-in RabbitMQ does not
