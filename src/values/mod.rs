@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub use go_yaml::to_go_yaml;
-pub use load::{Origins, parse_document};
+pub use load::{Origins, parse_document, read_text};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{SetKind, apply_set};
 
