@@ -4,6 +4,8 @@
 
 #[path = "integration/cli_errors.rs"]
 mod cli_errors;
+#[path = "integration/hostile_input.rs"]
+mod hostile_input;
 #[path = "integration/immutable_fields.rs"]
 mod immutable_fields;
 #[path = "integration/values_input.rs"]
