@@ -28,7 +28,11 @@ fn rejects(name: &str, bytes: &[u8], needles: &[&str]) {
 #[test]
 fn yaml_syntax_errors_point_at_the_mistake() {
     let rows: &[(&str, &str, &[&str])] = &[
-        ("quote.yaml", "a: 'open\nb: 1\n", &["quote.yaml:1:4", "quoted scalar"]),
+        (
+            "quote.yaml",
+            "a: 'open\nb: 1\n",
+            &["quote.yaml:1:4", "quoted scalar"],
+        ),
         ("indent.yaml", "a:\n  b: 1\n c: 2\n", &["indent.yaml:3:"]),
         ("flow.yaml", "a: {b: 1\n", &["flow.yaml:2:1"]),
         ("colon.yaml", "a: b: c\n", &["colon.yaml:1:5"]),
