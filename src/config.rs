@@ -1,10 +1,9 @@
 //! Resolved settings for each subcommand: the command line checked and turned into what the
 //! engine needs (validated names, values layers read from disk).
 
-use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::cli::{RenderArgs, ValuesArgs};
 use crate::render::target::Target;
@@ -150,16 +149,14 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
                 bail!("`-f -` (stdin) can only be given once");
             }
             stdin_used = true;
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("cannot read values from stdin")?;
-            text
+            values::read_text(std::io::stdin().lock(), "<stdin>")?
         } else {
-            std::fs::read_to_string(file).map_err(|source| crate::error::ValuesError::Read {
-                file: file.clone(),
-                source,
-            })?
+            let opened =
+                std::fs::File::open(file).map_err(|source| crate::error::ValuesError::Read {
+                    file: file.clone(),
+                    source,
+                })?;
+            values::read_text(opened, file)?
         };
         let name = if file == "-" {
             "<stdin>".to_string()

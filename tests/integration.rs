@@ -6,6 +6,8 @@
 mod cli_errors;
 #[path = "integration/gitops.rs"]
 mod gitops;
+#[path = "integration/hostile_input.rs"]
+mod hostile_input;
 #[path = "integration/immutable_fields.rs"]
 mod immutable_fields;
 #[path = "integration/readme.rs"]

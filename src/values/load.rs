@@ -9,6 +9,7 @@
 //! was written ([`Origins`]) and stops alias bombs and deep nesting early.
 
 use std::collections::HashMap;
+use std::io::Read;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -19,6 +20,43 @@ use crate::error::{Location, ValuesError};
 const MAX_DEPTH: usize = 128;
 /// Upper bound on nodes produced by one document, counting every alias expansion.
 const MAX_NODES: usize = 1_000_000;
+/// Largest values file (or `--set-file` file, or stdin) read: real ones are a few kilobytes, and
+/// Kubernetes stores no object above ~1.5 MiB, so this only stops junk before it is parsed.
+const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read a values file, stdin or `--set-file` file as text: at most [`MAX_FILE_BYTES`] (larger
+/// input is an error, not a memory hog), and UTF-8 (else an error at the first bad byte).
+pub fn read_text(source: impl std::io::Read, file: &str) -> Result<String, ValuesError> {
+    let read_error = |source| ValuesError::Read {
+        file: file.to_string(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    source
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(read_error(std::io::Error::other(format!(
+            "larger than {} MiB; a values file is YAML text of a few kilobytes",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ))));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+        let byte = e.as_bytes().get(good.len()).copied().unwrap_or_default();
+        ValuesError::Syntax {
+            location: Location {
+                file: file.to_string(),
+                line: good.iter().filter(|b| **b == b'\n').count() + 1,
+                column,
+            },
+            message: format!("not UTF-8 text (byte 0x{byte:02X}); values files must be UTF-8"),
+        }
+    })
+}
 
 /// Where each key path of a values layer was written: `st2web.replicas` → `custom.yaml:12:3`.
 #[derive(Debug, Default, Clone)]
@@ -147,7 +185,10 @@ impl Builder<'_> {
     fn count(&mut self, span: Span, n: usize) -> Result<(), ValuesError> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > MAX_NODES {
-            return Err(self.error(span, "the document expands to too many nodes (alias bomb?)"));
+            return Err(self.error(
+                span,
+                format!("the document holds more than {MAX_NODES} values, counting every alias expansion"),
+            ));
         }
         Ok(())
     }
@@ -758,6 +799,28 @@ mod tests {
             doc.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
         }
         assert!(parse_document(&doc, "bomb.yaml").is_err());
+    }
+
+    #[test]
+    fn read_text_rejects_non_utf8_at_its_position_and_oversized_input() {
+        let text = read_text(&b"a: 1\nb: caf\xE9\n"[..], "l.yaml");
+        let err = text.expect_err("latin-1").to_string();
+        assert_eq!(
+            err,
+            "l.yaml:2:7: not UTF-8 text (byte 0xE9); values files must be UTF-8"
+        );
+        let big = std::io::repeat(b'a').take(MAX_FILE_BYTES + 10);
+        let err = read_text(big, "big.yaml")
+            .expect_err("too large")
+            .to_string();
+        assert!(
+            err.starts_with("cannot read `big.yaml`: larger than 16 MiB"),
+            "{err}"
+        );
+        assert_eq!(
+            read_text(&b"a: 1\n"[..], "ok.yaml").ok().as_deref(),
+            Some("a: 1\n")
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 pub use go_yaml::to_go_yaml;
 use load::parse_builtin;
-pub use load::{Origins, parse_document};
+pub use load::{Origins, parse_document, read_text};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{SetKind, apply_set};
 

@@ -424,9 +424,15 @@ impl Parser {
     fn read(&self, text: String, at: usize) -> Result<Value, Failure> {
         match self.kind {
             SetKind::Set => Ok(typed(text)),
-            SetKind::File => match std::fs::read_to_string(&text) {
+            SetKind::File => match std::fs::File::open(&text)
+                .map_err(|source| ValuesError::Read {
+                    file: text.clone(),
+                    source,
+                })
+                .and_then(|file| super::read_text(file, &text))
+            {
                 Ok(contents) => Ok(Value::String(contents)),
-                Err(e) => fail(at, format!("cannot read `{text}`: {e}")),
+                Err(e) => fail(at, e.to_string()),
             },
             _ => Ok(Value::String(text)),
         }
