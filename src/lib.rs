@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod findings;
 pub mod output;
 pub mod render;
 pub mod secrets;

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod go_yaml;
+pub mod types;
 mod load;
 mod merge;
 mod set;
@@ -400,8 +401,8 @@ pub enum Layer {
 pub struct Loaded {
     pub values: Value,
     pub origins: Origins,
-    /// Keys the user set that st2k8s does not know (typos, unsupported keys).
-    pub unknown: Vec<check::Finding>,
+    /// Problems in the user's values: unknown keys (typos) and values of the wrong type.
+    pub findings: Vec<check::Finding>,
 }
 
 /// Load the defaults, stack the user layers over them and merge enabled backends' defaults.
@@ -419,7 +420,8 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
         }
     }
     let (defaults, _) = parse_document(DEFAULTS, "values.yaml (built-in)")?;
-    let unknown = check::unknown_keys(&user, &defaults, &origins);
+    let mut findings = check::unknown_keys(&user, &defaults, &origins);
+    findings.extend(types::wrong_types(&user, &defaults, &origins));
     let mut subcharts = Vec::new();
     for (name, text) in SUBCHART_DEFAULTS {
         subcharts.push((
@@ -441,7 +443,7 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
     Ok(Loaded {
         values: Value::Map(merged),
         origins,
-        unknown,
+        findings,
     })
 }
 
