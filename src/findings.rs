@@ -68,10 +68,7 @@ pub fn report(findings: &[Finding]) -> Result<()> {
         (1, [only]) => bail!("{only}"),
         _ => {
             let list: Vec<String> = findings.iter().map(line).collect();
-            bail!(
-                "{errors} error(s) in the values:\n  {}",
-                list.join("\n  ")
-            )
+            bail!("{errors} error(s) in the values:\n  {}", list.join("\n  "))
         }
     }
 }
@@ -136,12 +133,16 @@ rabbitmq:
         let checked = check(&loaded, &release, &Options::default(), false);
         assert_eq!(
             checked.findings.iter().map(line).collect::<Vec<_>>(),
-            ["error: custom.yaml:2:3: `st2web.replicas`: expected a whole number, found the string \"three\""]
+            [
+                "error: custom.yaml:2:3: `st2web.replicas`: expected a whole number, found the string \"three\""
+            ]
         );
         let err = report(&checked.findings).err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("custom.yaml:2:3: `st2web.replicas`: expected a whole number, found the string \"three\"")
+            Some(
+                "custom.yaml:2:3: `st2web.replicas`: expected a whole number, found the string \"three\""
+            )
         );
     }
 
@@ -149,7 +150,9 @@ rabbitmq:
     fn strict_makes_every_finding_an_error() {
         assert_eq!(
             checked("st2web:\n  replica: 3\n", true),
-            ["error: custom.yaml:2:3: `st2web.replica`: unknown key; did you mean `st2web.replicas`?"]
+            [
+                "error: custom.yaml:2:3: `st2web.replica`: unknown key; did you mean `st2web.replicas`?"
+            ]
         );
     }
 
@@ -158,7 +161,9 @@ rabbitmq:
         let yaml = "st2web:\n  tolerations:\n    - key: k\n      efect: NoSchedule\n";
         assert_eq!(
             checked(yaml, false),
-            ["warning: custom.yaml:4:7: `st2web.tolerations[0].efect`: unknown field of a Kubernetes Toleration; Kubernetes would drop it"]
+            [
+                "warning: custom.yaml:4:7: `st2web.tolerations[0].efect`: unknown field of a Kubernetes Toleration; Kubernetes would drop it"
+            ]
         );
     }
 }

@@ -6,6 +6,8 @@
 mod cli_errors;
 #[path = "integration/immutable_fields.rs"]
 mod immutable_fields;
+#[path = "integration/validation.rs"]
+mod validation;
 #[path = "integration/values_input.rs"]
 mod values_input;
 
@@ -35,6 +37,14 @@ impl St2k8s {
             args: vec!["render".into()],
             stdin: None,
             dir: TempDir::new(),
+        }
+    }
+
+    /// `st2k8s lint` with no other arguments yet.
+    pub fn lint() -> Self {
+        Self {
+            args: vec!["lint".into()],
+            ..Self::render()
         }
     }
 

@@ -7,10 +7,10 @@
 
 pub mod check;
 pub mod go_yaml;
-pub mod types;
 mod load;
 mod merge;
 mod set;
+pub mod types;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

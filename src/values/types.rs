@@ -101,7 +101,13 @@ impl Walk<'_> {
                 continue;
             }
             match value {
-                Value::Map(m) => self.map(m, default.and_then(Value::as_map), &child, &child_shown, out),
+                Value::Map(m) => self.map(
+                    m,
+                    default.and_then(Value::as_map),
+                    &child,
+                    &child_shown,
+                    out,
+                ),
                 Value::List(items) => self.items(items, &child, &child_shown, out),
                 _ => {}
             }
@@ -141,7 +147,10 @@ fn mismatch(shape: Shape, value: &Value, path: &str) -> Option<(Severity, String
     match (shape, value) {
         (_, Value::Null) | (Shape::Any, _) => None,
         (Shape::Map, Value::Map(_)) | (Shape::List, Value::List(_)) => None,
-        (Shape::Map, _) => Some((Error, format!("expected a map (key: value), found {}", found()))),
+        (Shape::Map, _) => Some((
+            Error,
+            format!("expected a map (key: value), found {}", found()),
+        )),
         (Shape::List, _) => Some((Error, format!("expected a list, found {}", found()))),
         (Shape::Int, Value::Int(_)) => None,
         (Shape::Int, Value::Float(f)) if f.fract() == 0.0 => None,

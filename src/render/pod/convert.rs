@@ -110,9 +110,9 @@ fn suffix(path: &serde_ignored::Path) -> String {
         Path::Root => String::new(),
         Path::Seq { parent, index } => format!("{}[{index}]", suffix(parent)),
         Path::Map { parent, key } => format!("{}.{key}", suffix(parent)),
-        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
-            suffix(parent)
-        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => suffix(parent),
     }
 }
 

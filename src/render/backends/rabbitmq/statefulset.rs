@@ -168,8 +168,11 @@ fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>
     if !rabbit.v(path).truthy() {
         return Ok(None);
     }
-    crate::render::pod::convert::resources_json(rabbit.v(path).to_json(), &format!("rabbitmq.{path}"))
-        .map(Some)
+    crate::render::pod::convert::resources_json(
+        rabbit.v(path).to_json(),
+        &format!("rabbitmq.{path}"),
+    )
+    .map(Some)
 }
 
 fn env(name: &str, value: impl Into<String>) -> EnvVar {
