@@ -30,6 +30,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Values => output::write_stdout(values::DEFAULTS.as_bytes())
             .map(|()| true)
             .map_err(Into::into),
+        Command::Schema => output::write_stdout(values::schema::values_schema().as_bytes())
+            .map(|()| true)
+            .map_err(Into::into),
         Command::Lint(args) => config::lint(args),
         Command::Diff(args) => run_diff(&args),
         Command::Argocd(cli::ArgocdCommand::Generate) => std::env::current_dir()

@@ -9,6 +9,7 @@ pub mod check;
 pub mod go_yaml;
 mod load;
 mod merge;
+pub mod schema;
 mod set;
 pub mod types;
 
