@@ -24,6 +24,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Print the built-in default values (the chart's values.yaml)
     Values,
+    /// Print a JSON Schema of the values (for editors: yaml-language-server)
+    Schema,
     /// Check values without printing objects: every problem listed at once (exit 1 on errors)
     Lint(LintArgs),
     /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)

@@ -60,17 +60,18 @@ impl RenderConfig {
     /// Load values, render, and write — nothing is written unless the whole render succeeded.
     pub fn execute(self) -> Result<()> {
         let loaded = values::load(&self.layers)?;
-        report_unknown_keys(&loaded.unknown, self.strict)?;
-        for warning in crate::secrets::default_password_warnings(&loaded.values) {
-            eprintln!("warning: {warning}");
-        }
         let options = render::Options {
             include_tests: self.include_tests,
             target: self.target,
             secret_seed: self.secret_seed,
             redact_secrets: self.redact_secrets,
         };
-        let rendered = render::render_report(&loaded.values, &self.release, &options)?;
+        let checked = crate::findings::check(&loaded, &self.release, &options, self.strict);
+        crate::findings::report(&checked.findings)?;
+        for warning in crate::secrets::default_password_warnings(&loaded.values) {
+            eprintln!("warning: {warning}");
+        }
+        let rendered = checked.rendered?;
         if rendered.random_secrets {
             eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
         }
@@ -94,18 +95,6 @@ impl RenderConfig {
     }
 }
 
-/// Print unknown-key warnings on stderr, or fail with all of them under `--strict`.
-fn report_unknown_keys(findings: &[values::check::Finding], strict: bool) -> Result<()> {
-    if strict && !findings.is_empty() {
-        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
-        bail!("unknown keys (--strict):\n  {}", list.join("\n  "));
-    }
-    for finding in findings {
-        eprintln!("warning: {finding}");
-    }
-    Ok(())
-}
-
 /// `st2k8s lint`: load and render without output, listing every problem. `Ok(true)` when clean.
 pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
     let crate::cli::LintArgs {
@@ -117,20 +106,20 @@ pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
     validate_dns_label("release name", &release_name, 53)?;
     validate_dns_label("namespace", &namespace, 63)?;
     let loaded = values::load(&read_layers(&values)?)?;
-    let mut errors = 0;
-    for finding in &loaded.unknown {
-        let level = if strict { "error" } else { "warning" };
-        errors += usize::from(strict);
-        println!("{level}: {finding}");
-    }
-    for warning in crate::secrets::default_password_warnings(&loaded.values) {
-        println!("warning: {warning}");
-    }
     let release = Release {
         name: release_name,
         namespace,
     };
-    if let Err(err) = render::render(&loaded.values, &release, &render::Options::default()) {
+    let checked = crate::findings::check(&loaded, &release, &render::Options::default(), strict);
+    let mut errors = 0;
+    for finding in &checked.findings {
+        errors += usize::from(finding.severity == values::check::Severity::Error);
+        println!("{}", crate::findings::line(finding));
+    }
+    for warning in crate::secrets::default_password_warnings(&loaded.values) {
+        println!("warning: {warning}");
+    }
+    if let Err(err) = checked.rendered {
         errors += 1;
         println!("error: {err:#}");
     }

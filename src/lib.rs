@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod findings;
 pub mod hex;
 pub mod output;
 pub mod render;
@@ -28,6 +29,9 @@ pub fn run(cli: Cli) -> ExitCode {
             .and_then(|c| c.execute())
             .map(|()| true),
         Command::Values => output::write_stdout(values::DEFAULTS.as_bytes())
+            .map(|()| true)
+            .map_err(Into::into),
+        Command::Schema => output::write_stdout(values::schema::values_schema().as_bytes())
             .map(|()| true)
             .map_err(Into::into),
         Command::Lint(args) => config::lint(args),

@@ -14,6 +14,8 @@ mod immutable_fields;
 mod readme;
 #[path = "integration/snapshots.rs"]
 mod snapshots;
+#[path = "integration/validation.rs"]
+mod validation;
 #[path = "integration/values_input.rs"]
 mod values_input;
 
@@ -79,6 +81,14 @@ impl St2k8s {
     /// The private temp dir, removed when the builder is dropped.
     pub fn dir(&self) -> &Path {
         &self.dir.0
+    }
+
+    /// `st2k8s lint` with no other arguments yet.
+    pub fn lint() -> Self {
+        Self {
+            args: vec!["lint".into()],
+            ..Self::render()
+        }
     }
 
     /// Add command-line arguments as typed.

@@ -11,7 +11,7 @@
 use super::{Map, Origins, Value};
 
 /// Keys read by the chart (or st2k8s) that have no default. `*` matches one key.
-const OPTIONAL: &[&str] = &[
+pub(super) const OPTIONAL: &[&str] = &[
     "nameOverride",
     "dnsPolicy",
     "image.pullSecret",
@@ -43,7 +43,7 @@ const OPTIONAL: &[&str] = &[
 ];
 
 /// Subtrees whose keys are the user's own (maps of names, Kubernetes objects, file contents).
-const FREE_FORM: &[&str] = &[
+pub(super) const FREE_FORM: &[&str] = &[
     "*.env",
     "*.annotations",
     "*.nodeSelector",
@@ -85,7 +85,7 @@ const FREE_FORM: &[&str] = &[
 ];
 
 /// Fields of list items the chart reads: (list path, fields). Item paths use `[]`.
-const ITEM_FIELDS: &[(&str, &[&str])] = &[
+pub(super) const ITEM_FIELDS: &[(&str, &[&str])] = &[
     (
         "st2.packs.images",
         &[
@@ -112,9 +112,17 @@ const ITEM_FIELDS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// How serious a [`Finding`] is: warnings become errors under `--strict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
 /// One problem found in user values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    pub severity: Severity,
     /// Dotted key path (`st2web.replica`, list items as `[N]`).
     pub path: String,
     /// `file:line:col` where the user wrote it, when known.
@@ -132,7 +140,7 @@ impl std::fmt::Display for Finding {
 }
 
 /// Does `path` match `pattern` (dot-separated, `*` = any one key)?
-fn matches(pattern: &str, path: &str) -> bool {
+pub(super) fn matches(pattern: &str, path: &str) -> bool {
     let mut p = pattern.split('.');
     let mut k = path.split('.');
     loop {
@@ -144,7 +152,7 @@ fn matches(pattern: &str, path: &str) -> bool {
     }
 }
 
-fn any_match(patterns: &[&str], path: &str) -> bool {
+pub(super) fn any_match(patterns: &[&str], path: &str) -> bool {
     patterns.iter().any(|p| matches(p, path))
 }
 
@@ -192,6 +200,7 @@ impl Walk<'_> {
                     continue;
                 }
                 out.push(Finding {
+                    severity: Severity::Warning,
                     location: self.origins.get(&child_shown).map(ToString::to_string),
                     message: match suggestion {
                         Some(s) => format!("unknown key; did you mean `{}`?", join(shown, s)),
@@ -247,7 +256,7 @@ impl Walk<'_> {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
+pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {
@@ -256,7 +265,7 @@ fn join(path: &str, key: &str) -> String {
 }
 
 /// The known key closest to `key`, if it is close enough to be a likely typo.
-fn closest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub fn closest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| {

@@ -9,7 +9,9 @@ pub mod check;
 pub mod go_yaml;
 mod load;
 mod merge;
+pub mod schema;
 mod set;
+pub mod types;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -402,8 +404,8 @@ pub enum Layer {
 pub struct Loaded {
     pub values: Value,
     pub origins: Origins,
-    /// Keys the user set that st2k8s does not know (typos, unsupported keys).
-    pub unknown: Vec<check::Finding>,
+    /// Problems in the user's values: unknown keys (typos) and values of the wrong type.
+    pub findings: Vec<check::Finding>,
 }
 
 /// The embedded defaults, parsed: the chart's and each bundled backend's.
@@ -474,7 +476,8 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
     }
     let builtin = parsed_defaults()?;
     let defaults = &builtin.chart;
-    let unknown = check::unknown_keys(&user, defaults, &origins);
+    let mut findings = check::unknown_keys(&user, defaults, &origins);
+    findings.extend(types::wrong_types(&user, defaults, &origins));
     let mut subcharts: Vec<(&str, &Map)> = builtin.subcharts.iter().map(|(n, m)| (*n, m)).collect();
     // Helm decides which subcharts are enabled on values coalesced with every subchart, then
     // coalesces again with the enabled ones only (`processDependencyEnabled`, then
@@ -490,7 +493,7 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
     Ok(Loaded {
         values: Value::Map(merged),
         origins,
-        unknown,
+        findings,
     })
 }
 

@@ -10,9 +10,11 @@ use anyhow::{Context, Result, bail};
 
 use super::{Ctx, Object};
 use crate::values::Value;
+use crate::values::check::{Finding, Severity};
 
 /// All backend objects for the release.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    report_unsupported_keys(ctx);
     let mut out = Vec::new();
     if ctx.v("mongodb.enabled").truthy() {
         out.extend(mongodb::objects(ctx)?);
@@ -27,6 +29,24 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         out.extend(external_dns::objects(ctx)?);
     }
     Ok(out)
+}
+
+/// Warn about each backend key the user changed that the built-in backends do not implement.
+fn report_unsupported_keys(ctx: &Ctx) {
+    for path in unsupported_keys(ctx) {
+        let backend = match path.split('.').next() {
+            Some("mongodb") => "MongoDB",
+            Some("rabbitmq") => "RabbitMQ",
+            Some("redis") => "Redis",
+            _ => "external-dns",
+        };
+        crate::render::pod::convert::report(Finding {
+            severity: Severity::Warning,
+            path,
+            location: None,
+            message: format!("not implemented by st2k8s's built-in {backend}; ignored"),
+        });
+    }
 }
 
 /// Images bitnami still publishes under `bitnami/` (everything else moved to `bitnamilegacy/`).

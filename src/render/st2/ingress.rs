@@ -45,10 +45,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             .collect::<Result<_>>()?
     };
     let tls: Option<Vec<IngressTLS>> = match tls.non_empty() {
-        Some(tls) => Some(
-            serde_json::from_value(tls.to_json())
-                .context("`ingress.tls`: not a list of Ingress TLS entries")?,
-        ),
+        Some(tls) => Some(crate::render::pod::convert::typed(tls, "ingress.tls")?),
         None => None,
     };
     let mut object = Object::new(&Ingress {

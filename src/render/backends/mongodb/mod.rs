@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use super::go_text as text;
+use crate::render::pod::convert::{resources_json, typed_json};
 use crate::render::{Ctx, Object};
 use crate::tpl;
 use crate::values::Value;
@@ -250,26 +251,10 @@ impl<'a> Mongo<'a> {
     /// A `resources` block. Quantities are strings in the Kubernetes API, so numbers given in
     /// values (`cpu: 1`) are written as strings.
     fn resources(&self, path: &str) -> Result<Option<ResourceRequirements>> {
-        let Some(value) = self.v(path).non_empty() else {
-            return Ok(None);
-        };
-        let mut json = value.to_json();
-        for section in json
-            .as_object_mut()
-            .into_iter()
-            .flat_map(|m| m.values_mut())
-        {
-            for quantity in section
-                .as_object_mut()
-                .into_iter()
-                .flat_map(|m| m.values_mut())
-            {
-                if let Json::Number(n) = quantity {
-                    *quantity = Json::String(n.to_string());
-                }
-            }
-        }
-        typed(json, path).map(Some)
+        self.v(path)
+            .non_empty()
+            .map(|value| resources_json(value.to_json(), &format!("mongodb.{path}")))
+            .transpose()
     }
 
     /// A map of strings (labels, annotations) from a user block, templates evaluated.
@@ -388,10 +373,9 @@ fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
     (!items.is_empty()).then_some(items)
 }
 
-/// Convert JSON into a typed field, naming the values key on failure.
+/// Convert JSON into a typed field ([`typed_json`]), naming the values key on failure.
 fn typed<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
-    serde_json::from_value(json)
-        .with_context(|| format!("`mongodb.{path}`: not a valid Kubernetes value here"))
+    typed_json(json, &format!("mongodb.{path}"))
 }
 
 #[cfg(test)]

@@ -247,8 +247,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
 
 /// Deserialize a user block into its typed field; the error names the values key.
 fn from_json<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
-    serde_json::from_value(json)
-        .with_context(|| format!("`rabbitmq.{path}` is not a valid value for this field"))
+    crate::render::pod::convert::typed_json(json, &format!("rabbitmq.{path}"))
 }
 
 /// Key paths (below `rabbitmq.`) the built-in RabbitMQ reads; a user key outside these is not

@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde_json::Value as Json;
 
-use super::{Rabbit, from_json};
+use super::Rabbit;
 use crate::render::Object;
 use crate::render::backends::bitnami_image;
 use crate::values::Value;
@@ -168,17 +168,11 @@ fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>
     if !rabbit.v(path).truthy() {
         return Ok(None);
     }
-    let mut json = rabbit.v(path).to_json();
-    for section in ["limits", "requests"] {
-        if let Some(Json::Object(map)) = json.get_mut(section) {
-            for quantity in map.values_mut() {
-                if let Json::Number(n) = quantity {
-                    *quantity = Json::String(n.to_string());
-                }
-            }
-        }
-    }
-    Ok(Some(from_json(json, path)?))
+    crate::render::pod::convert::resources_json(
+        rabbit.v(path).to_json(),
+        &format!("rabbitmq.{path}"),
+    )
+    .map(Some)
 }
 
 fn env(name: &str, value: impl Into<String>) -> EnvVar {

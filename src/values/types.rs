@@ -1,0 +1,298 @@
+//! Checking the type of each user value against the built-in default at the same key.
+//!
+//! The expected type is the default's: a map default wants a map, a list default a list, an
+//! integer default a whole number, a boolean default `true`/`false`. Only what the chart would
+//! render wrongly is an error (`replicas: three`, a map where a list belongs, the string `"false"`
+//! where a boolean is tested); what the chart reads fine anyway (`replicas: "3"`, the number `1`
+//! for a boolean) passes or warns. Null always passes: Helm drops the key. Free-form subtrees
+//! ([`super::check::FREE_FORM`]) are checked at their root only.
+
+use super::check::{FREE_FORM, Finding, ITEM_FIELDS, Severity, any_match, join, matches};
+use super::{Map, Origins, Value};
+
+/// Keys without a default whose type is known anyway: (pattern, shape of the default).
+const OPTIONAL_SHAPES: &[(&str, Shape)] = &[
+    ("*.podSecurityContext", Shape::Map),
+    ("*.securityContext", Shape::Map),
+    ("*.envFromSecrets", Shape::List),
+    ("*.terminationGracePeriodSeconds", Shape::Int),
+    ("jobs.ttlSecondsAfterFinished", Shape::Int),
+    ("*.image.tag", Shape::Text),
+    ("*.image.repository", Shape::Text),
+    ("*.image.name", Shape::Text),
+    ("*.image.pullPolicy", Shape::Text),
+];
+
+/// What a default value says about the values allowed at its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Map,
+    List,
+    Int,
+    Float,
+    Bool,
+    Text,
+    Any,
+}
+
+impl Shape {
+    fn of(default: &Value) -> Self {
+        match default {
+            Value::Map(_) => Shape::Map,
+            Value::List(_) => Shape::List,
+            Value::Int(_) => Shape::Int,
+            Value::Float(_) => Shape::Float,
+            Value::Bool(_) => Shape::Bool,
+            Value::String(_) => Shape::Text,
+            Value::Null => Shape::Any,
+        }
+    }
+}
+
+/// Report every user value whose type does not fit its key. `defaults` is the built-in defaults
+/// tree; list items named in [`ITEM_FIELDS`] must be maps, and one-sensor-per-pod entries
+/// (`st2.packs.sensors[]`) are checked against the st2sensorcontainer defaults.
+pub fn wrong_types(user: &Map, defaults: &Map, origins: &Origins) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let walk = Walk {
+        root: defaults,
+        origins,
+    };
+    walk.map(user, Some(defaults), "", "", &mut out);
+    out
+}
+
+struct Walk<'a> {
+    root: &'a Map,
+    origins: &'a Origins,
+}
+
+impl Walk<'_> {
+    /// `path` is the schema path (items as `[]`), `shown` the user-facing one (items as `[N]`).
+    fn map(
+        &self,
+        user: &Map,
+        defaults: Option<&Map>,
+        path: &str,
+        shown: &str,
+        out: &mut Vec<Finding>,
+    ) {
+        for (key, value) in user {
+            let child = join(path, key);
+            let child_shown = join(shown, key);
+            let default = defaults.and_then(|m| m.get(key));
+            let shape = match default {
+                Some(d) => Shape::of(d),
+                None => match OPTIONAL_SHAPES.iter().find(|(p, _)| matches(p, &child)) {
+                    Some((_, shape)) => *shape,
+                    None => continue,
+                },
+            };
+            if let Some((severity, message)) = mismatch(shape, value, &child_shown) {
+                out.push(Finding {
+                    severity,
+                    location: self.origins.get(&child_shown).map(ToString::to_string),
+                    path: child_shown,
+                    message,
+                });
+                continue;
+            }
+            if any_match(FREE_FORM, &child) {
+                continue;
+            }
+            match value {
+                Value::Map(m) => self.map(
+                    m,
+                    default.and_then(Value::as_map),
+                    &child,
+                    &child_shown,
+                    out,
+                ),
+                Value::List(items) => self.items(items, &child, &child_shown, out),
+                _ => {}
+            }
+        }
+    }
+
+    /// List items that must be maps: `st2.packs.images`, `extra_volumes`, hooks, sensors.
+    fn items(&self, items: &[Value], path: &str, shown: &str, out: &mut Vec<Finding>) {
+        let sensor = path == "st2.packs.sensors";
+        if !sensor && !ITEM_FIELDS.iter().any(|(p, _)| matches(p, path)) {
+            return;
+        }
+        for (i, item) in items.iter().enumerate() {
+            let item_shown = format!("{shown}[{i}]");
+            match item {
+                Value::Map(m) if sensor => {
+                    let defaults = self.root.get("st2sensorcontainer").and_then(Value::as_map);
+                    self.map(m, defaults, "st2sensorcontainer", &item_shown, out);
+                }
+                Value::Map(_) => {}
+                other => out.push(Finding {
+                    severity: Severity::Error,
+                    location: self.origins.get(&item_shown).map(ToString::to_string),
+                    message: format!("each item must be a map of fields, found {}", kind(other)),
+                    path: item_shown,
+                }),
+            }
+        }
+    }
+}
+
+/// Why `value` does not fit `shape`, if it doesn't: an error where the chart would fail or
+/// silently misbehave, a warning where it reads the value anyway.
+fn mismatch(shape: Shape, value: &Value, path: &str) -> Option<(Severity, String)> {
+    use Severity::{Error, Warning};
+    let found = || shown(value, path);
+    match (shape, value) {
+        (_, Value::Null) | (Shape::Any, _) => None,
+        (Shape::Map, Value::Map(_)) | (Shape::List, Value::List(_)) => None,
+        (Shape::Map, _) => Some((
+            Error,
+            format!("expected a map (key: value), found {}", found()),
+        )),
+        (Shape::List, _) => Some((Error, format!("expected a list, found {}", found()))),
+        (Shape::Int, Value::Int(_)) => None,
+        (Shape::Int, Value::Float(f)) if f.fract() == 0.0 => None,
+        // The chart prints the value unquoted, so a quoted whole number still reads as one.
+        (Shape::Int, Value::String(s)) if s.trim().parse::<i64>().is_ok() => None,
+        (Shape::Int, _) => Some((Error, format!("expected a whole number, found {}", found()))),
+        (Shape::Float, Value::Int(_) | Value::Float(_)) => None,
+        (Shape::Float, Value::String(s)) if s.trim().parse::<f64>().is_ok() => None,
+        (Shape::Float, _) => Some((Error, format!("expected a number, found {}", found()))),
+        (Shape::Bool, Value::Bool(_)) => None,
+        (Shape::Bool, Value::String(s)) if s == "true" => Some((
+            Warning,
+            "expected true or false, found the string \"true\"; write it unquoted".to_string(),
+        )),
+        // Go templates test truthiness: any non-empty string, even "false", is true.
+        (Shape::Bool, Value::String(_)) => Some((
+            Error,
+            format!(
+                "expected true or false, found {}; the chart treats any non-empty string as true",
+                found()
+            ),
+        )),
+        (Shape::Bool, Value::Int(_) | Value::Float(_)) => Some((
+            Warning,
+            format!(
+                "expected true or false, found {}; the chart reads 0 as false, other numbers as true",
+                found()
+            ),
+        )),
+        (Shape::Bool, _) => Some((Error, format!("expected true or false, found {}", found()))),
+        // A string key accepts any scalar (the chart prints it); a map or list prints as Go junk.
+        (Shape::Text, Value::Map(_) | Value::List(_)) => {
+            Some((Error, format!("expected a string, found {}", found())))
+        }
+        (Shape::Text, _) => None,
+    }
+}
+
+/// `value` described for a message: its kind, and the scalar itself unless the key looks secret.
+fn shown(value: &Value, path: &str) -> String {
+    let secret = ["password", "secret", "key", "token", "cookie", "cert"]
+        .iter()
+        .any(|w| path.to_ascii_lowercase().contains(w));
+    match value {
+        Value::String(s) if !secret && s.chars().count() <= 40 => format!("the string \"{s}\""),
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) if !secret => {
+            format!("{} `{}`", kind(value), value.to_go_string())
+        }
+        other => kind(other).to_string(),
+    }
+}
+
+/// The kind of a value, as a noun phrase.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Map(_) => "a map",
+        Value::List(_) => "a list",
+        Value::String(_) => "a string",
+        Value::Int(_) | Value::Float(_) => "the number",
+        Value::Bool(_) => "the boolean",
+        Value::Null => "null",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::parse_document;
+
+    fn found(text: &str) -> Vec<(Severity, String)> {
+        let (user, origins) = parse_document(text, "custom.yaml").expect("parses");
+        let (defaults, _) = parse_document(crate::values::DEFAULTS, "defaults").expect("defaults");
+        wrong_types(&user, &defaults, &origins)
+            .into_iter()
+            .map(|f| (f.severity, f.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn wrong_types_are_errors_with_position() {
+        use Severity::Error;
+        for (text, want) in [
+            (
+                "st2web:\n  replicas: three\n",
+                "custom.yaml:2:3: `st2web.replicas`: expected a whole number, found the string \"three\"",
+            ),
+            (
+                "st2:\n  packs:\n    images: {a: 1}\n",
+                "custom.yaml:3:5: `st2.packs.images`: expected a list, found a map",
+            ),
+            (
+                "st2web:\n  env: [a]\n",
+                "custom.yaml:2:3: `st2web.env`: expected a map (key: value), found a list",
+            ),
+            (
+                "st2:\n  packs:\n    images:\n      - just-a-name\n",
+                "custom.yaml:4:9: `st2.packs.images[0]`: each item must be a map of fields, found a string",
+            ),
+            (
+                "st2:\n  rbac:\n    enabled: \"false\"\n",
+                "custom.yaml:3:5: `st2.rbac.enabled`: expected true or false, found the string \"false\"; the chart treats any non-empty string as true",
+            ),
+            (
+                "st2web:\n  image:\n    tag: [1]\n",
+                "custom.yaml:3:5: `st2web.image.tag`: expected a string, found a list",
+            ),
+            (
+                "st2:\n  packs:\n    sensors:\n      - name: a\n        resources: [x]\n",
+                "custom.yaml:5:9: `st2.packs.sensors[0].resources`: expected a map (key: value), found a list",
+            ),
+            (
+                "st2web:\n  securityContext: [a]\n",
+                "custom.yaml:2:3: `st2web.securityContext`: expected a map (key: value), found a list",
+            ),
+        ] {
+            assert_eq!(found(text), [(Error, want.to_string())], "{text}");
+        }
+    }
+
+    #[test]
+    fn what_the_chart_reads_fine_passes_or_warns() {
+        for text in [
+            "st2web:\n  replicas: \"3\"\n",
+            "st2web:\n  replicas: 3.0\n",
+            "st2web:\n  replicas: null\n",
+            "st2web:\n  image:\n    tag: 3.8\n",
+            "st2web:\n  env:\n    A: [free, form]\n",
+            "mongodb:\n  whatever: {x: 1}\n",
+            "unknown: [1]\n",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
+        let warned = found("st2:\n  rbac:\n    enabled: 1\n");
+        assert!(
+            matches!(warned.as_slice(), [(Severity::Warning, m)] if m.contains("`st2.rbac.enabled`")),
+            "{warned:?}"
+        );
+    }
+
+    #[test]
+    fn secret_values_are_not_shown() {
+        let got = found("mongodb:\n  auth:\n    enabled: s3cr3t\n");
+        assert!(got.iter().all(|(_, m)| !m.contains("s3cr3t")), "{got:?}");
+    }
+}
