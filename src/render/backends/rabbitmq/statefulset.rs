@@ -61,14 +61,7 @@ pub(super) fn stateful_set(rabbit: &Rabbit) -> Result<Object> {
         }),
         ..Default::default()
     })?;
-    // Claim templates are embedded objects: the chart writes them without `apiVersion`/`kind`,
-    // and they must stay byte-for-byte what a live StatefulSet already holds.
-    if let Some(Json::Array(claims)) = object.body.pointer_mut("/spec/volumeClaimTemplates") {
-        for claim in claims.iter_mut().filter_map(Json::as_object_mut) {
-            claim.remove("apiVersion");
-            claim.remove("kind");
-        }
-    }
+    object.untype_claim_templates();
     if update_strategy == "OnDelete" {
         object.set_null("spec.updateStrategy.rollingUpdate");
     }
