@@ -81,32 +81,58 @@ pub fn described_meta(ctx: &Ctx, name: String, n: &str, description: &str) -> Re
 /// trailing `-`. `chart` is the values key (`mongodb`, `rabbitmq`, `redis`, `external-dns`).
 /// Every host name st2 uses for a backend derives from this, so overrides keep them connected.
 pub fn subchart_fullname(ctx: &Ctx, chart: &str) -> String {
-    let sub = ctx.values.key(chart);
-    let full = match sub.key("fullnameOverride").non_empty() {
+    bitnami_fullname(&ctx.release.name, chart, ctx.values.key(chart))
+}
+
+/// Bitnami common's `common.names.fullname` for chart `chart` whose `.Values` is `values`
+/// (SPEC-chart.md §1.2); [`subchart_fullname`] applies it to a section of the parent's values.
+pub fn bitnami_fullname(release: &str, chart: &str, values: &Value) -> String {
+    let full = match values.key("fullnameOverride").non_empty() {
         Some(name) => name.to_go_string(),
         None => {
-            let name = sub
-                .key("nameOverride")
-                .non_empty()
-                .map_or_else(|| chart.to_string(), Value::to_go_string);
-            if ctx.release.name.contains(&name) {
-                ctx.release.name.clone()
+            // The containment test uses the name before truncation, as the template does.
+            let name = raw_chart_name(chart, values);
+            if release.contains(&name) {
+                release.to_string()
             } else {
-                format!("{}-{name}", ctx.release.name)
+                format!("{release}-{name}")
             }
         }
     };
-    full.chars()
-        .take(63)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_string()
+    dns_trunc(&full)
+}
+
+/// The `<chart>.name` helper of bitnami common and of the parent chart:
+/// `nameOverride ‖ <chart>`, cut like a fullname.
+pub fn bitnami_name(chart: &str, values: &Value) -> String {
+    dns_trunc(&raw_chart_name(chart, values))
+}
+
+/// `nameOverride ‖ <chart>` before truncation.
+fn raw_chart_name(chart: &str, values: &Value) -> String {
+    values
+        .key("nameOverride")
+        .non_empty()
+        .map_or_else(|| chart.to_string(), Value::to_go_string)
+}
+
+/// Helm's `trunc 63 | trimSuffix "-"` (one trailing `-` only, like Go's `strings.TrimSuffix`).
+fn dns_trunc(name: &str) -> String {
+    let cut: String = name.chars().take(63).collect();
+    cut.strip_suffix('-')
+        .map_or_else(|| cut.clone(), str::to_string)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::with_release;
+    use crate::render::test_support::{values, with_release};
+
+    /// A values document as written, without the chart defaults (a subchart's own section).
+    fn plain(yaml: &str) -> Value {
+        let (map, _) = crate::values::parse_document(yaml, "test").expect("test values parse");
+        Value::Map(map)
+    }
 
     #[test]
     fn subchart_fullname_follows_bitnami() -> anyhow::Result<()> {
@@ -132,5 +158,58 @@ mod tests {
             assert_eq!(name, want, "{values}");
         }
         Ok(())
+    }
+
+    #[test]
+    fn redis_fullname_follows_the_bitnami_rule() {
+        let long = "a".repeat(70);
+        let cases = [
+            ("st2", "{}", "st2-redis"),
+            ("my-redis", "{}", "my-redis"),
+            ("st2", "nameOverride: cache", "st2-cache"),
+            ("cache-prod", "nameOverride: cache", "cache-prod"),
+            ("st2", "fullnameOverride: shared-redis", "shared-redis"),
+            ("redis", "fullnameOverride: ''", "redis"),
+            ("st2", "fullnameOverride: x-", "x"),
+        ];
+        for (release, yaml, want) in cases {
+            assert_eq!(
+                bitnami_fullname(release, "redis", &plain(yaml)),
+                want,
+                "{release} {yaml}"
+            );
+        }
+        let cut = bitnami_fullname(&long, "redis", &plain("{}"));
+        assert_eq!(cut.len(), 63);
+        assert_eq!(
+            bitnami_fullname(
+                "st2",
+                "redis",
+                &plain(&format!("fullnameOverride: {}-b", "a".repeat(62)))
+            )
+            .len(),
+            62
+        );
+        assert_eq!(bitnami_name("redis", &plain("nameOverride: kv")), "kv");
+    }
+
+    #[test]
+    fn rabbitmq_fullname_follows_bitnami_rule() {
+        for (release, yaml, want) in [
+            ("st2", "{}", "st2-rabbitmq"),
+            ("my-rabbitmq-prod", "{}", "my-rabbitmq-prod"),
+            ("st2", "{nameOverride: mq}", "st2-mq"),
+            ("st2", "{fullnameOverride: queue-}", "queue"),
+            ("st2", "{fullnameOverride: ''}", "st2-rabbitmq"),
+        ] {
+            let v = values(&format!("rabbitmq: {yaml}"));
+            assert_eq!(
+                bitnami_fullname(release, "rabbitmq", v.key("rabbitmq")),
+                want,
+                "{release} {yaml}"
+            );
+        }
+        let long = "r".repeat(60);
+        assert_eq!(bitnami_fullname(&long, "rabbitmq", &Value::Null).len(), 63);
     }
 }

@@ -53,6 +53,25 @@ impl Object {
         self
     }
 
+    /// Drop `apiVersion`/`kind` from every StatefulSet `spec.volumeClaimTemplates` entry:
+    /// k8s-openapi serializes each as a whole PersistentVolumeClaim, the charts write them
+    /// without, and they are part of the immutable StatefulSet spec, so they must stay
+    /// byte-for-byte what a live StatefulSet already holds.
+    pub fn untype_claim_templates(&mut self) {
+        let templates = self
+            .body
+            .pointer_mut("/spec/volumeClaimTemplates")
+            .and_then(Json::as_array_mut);
+        for template in templates
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_object_mut)
+        {
+            template.remove("apiVersion");
+            template.remove("kind");
+        }
+    }
+
     /// Put an explicit `null` at a path (`spec.ports[0].nodePort`), creating the last key.
     /// Paths that do not lead to a map are left alone.
     pub fn set_null(&mut self, path: &str) {

@@ -20,16 +20,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         return Ok(Vec::new());
     }
     // The `app.kubernetes.io/name` label is the chart name (or `nameOverride`), trimmed like Helm's.
-    let chart_name = ctx
-        .v("nameOverride")
-        .non_empty()
-        .map_or_else(|| "stackstorm-ha".into(), Value::to_go_string);
-    let label_name: String = chart_name
-        .chars()
-        .take(63)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_string();
+    let label_name = meta::bitnami_name("stackstorm-ha", ctx.values);
     let mut metadata = meta::object_meta(ctx, name(ctx), &label_name)?;
     if let Some(labels) = metadata.labels.as_mut() {
         for (k, v) in ctx.v("serviceAccount.serviceAccountLabels").entries() {

@@ -21,7 +21,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
-use super::redis::{bitnami_fullname, bitnami_name};
 use super::{SubValues, custom_object, string_map, unread_keys};
 use crate::render::{Ctx, Object, meta};
 use crate::values::Value;
@@ -155,8 +154,8 @@ impl<'c, 'a> ExternalDns<'c, 'a> {
         Self {
             ctx,
             v,
-            fullname: bitnami_fullname(&ctx.release.name, CHART_NAME, v.values),
-            app: bitnami_name(CHART_NAME, v.values),
+            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, v.values),
+            app: meta::bitnami_name(CHART_NAME, v.values),
             provider: v
                 .at("provider")
                 .non_empty()

@@ -21,7 +21,7 @@ use serde_json::Value as Json;
 
 use super::go_text as text;
 use crate::render::pod::convert::{resources_json, typed_json};
-use crate::render::{Ctx, Object};
+use crate::render::{Ctx, Object, meta};
 use crate::tpl;
 use crate::values::Value;
 
@@ -41,43 +41,9 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 }
 
 /// `mongodb.fullname`: bitnami's `common.names.fullname` rule (SPEC-chart.md §1.2) applied to the
-/// `mongodb` values: `fullnameOverride`, else `R` when the release name contains
-/// `nameOverride ‖ mongodb`, else `R-<name>`; truncated to 63 characters, trailing `-` removed.
-/// The parent's MongoDB connection string uses the same rule.
+/// `mongodb` values. The parent's MongoDB connection string uses the same rule.
 pub fn fullname(ctx: &Ctx) -> String {
-    let values = ctx.v("mongodb");
-    let full = match values.key("fullnameOverride").non_empty() {
-        Some(name) => name.to_go_string(),
-        None => {
-            let name = raw_chart_name(values);
-            if ctx.release.name.contains(&name) {
-                ctx.release.name.clone()
-            } else {
-                format!("{}-{name}", ctx.release.name)
-            }
-        }
-    };
-    dns_trunc(&full)
-}
-
-/// `common.names.name`: `nameOverride ‖ mongodb`, truncated like every bitnami name.
-fn chart_name(values: &Value) -> String {
-    dns_trunc(&raw_chart_name(values))
-}
-
-/// `nameOverride ‖ mongodb` before truncation (what the fullname rule looks for in `R`).
-fn raw_chart_name(values: &Value) -> String {
-    values
-        .key("nameOverride")
-        .non_empty()
-        .map_or_else(|| CHART_NAME.to_string(), Value::to_go_string)
-}
-
-/// Helm's `trunc 63 | trimSuffix "-"`.
-fn dns_trunc(name: &str) -> String {
-    let cut: String = name.chars().take(63).collect();
-    cut.strip_suffix('-')
-        .map_or_else(|| cut.clone(), str::to_string)
+    meta::bitnami_fullname(&ctx.release.name, CHART_NAME, ctx.v("mongodb"))
 }
 
 /// What the subchart templates see: its values (`.Values` = the parent's `mongodb` section), the
@@ -104,7 +70,7 @@ impl<'a> Mongo<'a> {
             ctx,
             values,
             fullname: fullname(ctx),
-            name: chart_name(values),
+            name: meta::bitnami_name(CHART_NAME, values),
             namespace,
         };
         m.validate()?;

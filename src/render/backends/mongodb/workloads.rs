@@ -16,7 +16,6 @@ use k8s_openapi::api::core::v1::{
     PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use serde_json::Value as Json;
 
 use super::{Mongo, containers, non_empty};
 use crate::render::Object;
@@ -116,7 +115,7 @@ fn standalone(m: &Mongo) -> Result<Object> {
 
 /// The explicit nulls and the checksum annotation of the main workload.
 fn finish_main(m: &Mongo, mut object: Object) -> Result<Object> {
-    untyped_claim_templates(&mut object);
+    object.untype_claim_templates();
     if !m.v("persistence.subPath").truthy() {
         object.set_null(DATADIR_SUBPATH);
     }
@@ -127,23 +126,6 @@ fn finish_main(m: &Mongo, mut object: Object) -> Result<Object> {
         object = object.checksum("checksum/configuration", &[("ConfigMap", &m.fullname)]);
     }
     Ok(object)
-}
-
-/// Claim templates are written without `apiVersion`/`kind`, as the chart writes them: they are
-/// part of the immutable StatefulSet spec, so st2k8s keeps them byte-for-byte the chart's.
-fn untyped_claim_templates(object: &mut Object) {
-    let templates = object
-        .body
-        .pointer_mut("/spec/volumeClaimTemplates")
-        .and_then(Json::as_array_mut);
-    for template in templates
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_object_mut)
-    {
-        template.remove("apiVersion");
-        template.remove("kind");
-    }
 }
 
 /// StatefulSet `MF-arbiter`: a voting member without data, governed by `MF-arbiter-headless`.

@@ -38,40 +38,6 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
-/// The subchart fullname (bitnami common's rule, SPEC-chart.md §1.2): `fullnameOverride`, else
-/// the release name if it already contains `nameOverride ‖ rabbitmq`, else `<release>-<name>`;
-/// truncated to 63 characters without a trailing `-`.
-pub fn rabbitmq_fullname(release: &str, values: &Value) -> String {
-    let full = match values.key("fullnameOverride").non_empty() {
-        Some(full) => full.to_go_string(),
-        None => {
-            let name = chart_name(values);
-            if release.contains(&name) {
-                release.to_string()
-            } else {
-                format!("{release}-{name}")
-            }
-        }
-    };
-    dns_trunc(&full)
-}
-
-/// `nameOverride ‖ rabbitmq`, truncated like every bitnami name.
-fn chart_name(values: &Value) -> String {
-    dns_trunc(
-        &values
-            .key("nameOverride")
-            .non_empty()
-            .map_or_else(|| CHART_NAME.to_string(), Value::to_go_string),
-    )
-}
-
-/// Helm's `trunc 63 | trimSuffix "-"`.
-fn dns_trunc(name: &str) -> String {
-    let cut: String = name.chars().take(63).collect();
-    cut.strip_suffix('-').map_or(cut.clone(), str::to_string)
-}
-
 /// The subchart's view of a render: its values, names and labels.
 pub(super) struct Rabbit<'c, 'a> {
     ctx: &'c Ctx<'a>,
@@ -89,8 +55,8 @@ impl<'c, 'a> Rabbit<'c, 'a> {
         let values = ctx.v("rabbitmq").clone();
         Self {
             ctx,
-            fullname: rabbitmq_fullname(&ctx.release.name, &values),
-            name: chart_name(&values),
+            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &values),
+            name: meta::bitnami_name(CHART_NAME, &values),
             values,
         }
     }
@@ -456,31 +422,11 @@ fn collect_unread(user: &Map, defaults: &Value, prefix: &str, out: &mut Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::{values, with_release};
+    use crate::render::test_support::with_release;
 
     /// Run `f` on the subchart view of `yaml` (release `st2`, namespace `ns`).
     pub(super) fn with_rabbit<T>(yaml: &str, f: impl FnOnce(&Rabbit) -> T) -> T {
         with_release("st2", yaml, |ctx| f(&Rabbit::new(ctx)))
-    }
-
-    #[test]
-    fn fullname_follows_bitnami_rule() {
-        for (release, yaml, want) in [
-            ("st2", "{}", "st2-rabbitmq"),
-            ("my-rabbitmq-prod", "{}", "my-rabbitmq-prod"),
-            ("st2", "{nameOverride: mq}", "st2-mq"),
-            ("st2", "{fullnameOverride: queue-}", "queue"),
-            ("st2", "{fullnameOverride: ''}", "st2-rabbitmq"),
-        ] {
-            let v = values(&format!("rabbitmq: {yaml}"));
-            assert_eq!(
-                rabbitmq_fullname(release, v.key("rabbitmq")),
-                want,
-                "{release} {yaml}"
-            );
-        }
-        let long = "r".repeat(60);
-        assert_eq!(rabbitmq_fullname(&long, &Value::Null).len(), 63);
     }
 
     #[test]

@@ -18,7 +18,6 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use serde_json::Value as Json;
 
 use super::Rabbit;
 use crate::render::Object;
@@ -61,14 +60,7 @@ pub(super) fn stateful_set(rabbit: &Rabbit) -> Result<Object> {
         }),
         ..Default::default()
     })?;
-    // Claim templates are embedded objects: the chart writes them without `apiVersion`/`kind`,
-    // and they must stay byte-for-byte what a live StatefulSet already holds.
-    if let Some(Json::Array(claims)) = object.body.pointer_mut("/spec/volumeClaimTemplates") {
-        for claim in claims.iter_mut().filter_map(Json::as_object_mut) {
-            claim.remove("apiVersion");
-            claim.remove("kind");
-        }
-    }
+    object.untype_claim_templates();
     if update_strategy == "OnDelete" {
         object.set_null("spec.updateStrategy.rollingUpdate");
     }

@@ -16,7 +16,7 @@ use anyhow::{Result, bail};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{SubValues, bitnami_image, unread_keys};
-use crate::render::{Ctx, Object};
+use crate::render::{Ctx, Object, meta};
 use crate::values::Value;
 
 /// The subchart's name, the default of `nameOverride` and of the `app` label.
@@ -119,45 +119,6 @@ const SUPPORTED: &[&str] = &[
     "podDisruptionBudget",
 ];
 
-/// The bitnami fullname rule (SPEC-chart.md §1.2), shared by every bitnami subchart: a
-/// `fullnameOverride`, else the release name when it already contains the chart's name
-/// (`nameOverride` or `chart`), else `<release>-<name>`; cut to 63 characters and one
-/// trailing `-` removed, as Helm's `trunc 63 | trimSuffix "-"`.
-pub(super) fn bitnami_fullname(release: &str, chart: &str, values: &Value) -> String {
-    let full = match values.key("fullnameOverride").non_empty() {
-        Some(name) => name.to_go_string(),
-        None => {
-            let name = values
-                .key("nameOverride")
-                .non_empty()
-                .map_or_else(|| chart.to_string(), Value::to_go_string);
-            if release.contains(&name) {
-                release.to_string()
-            } else {
-                format!("{release}-{name}")
-            }
-        }
-    };
-    dns_trunc(&full)
-}
-
-/// The bitnami `<chart>.name` helper: `nameOverride` or the chart name, cut like a fullname.
-pub(super) fn bitnami_name(chart: &str, values: &Value) -> String {
-    dns_trunc(
-        &values
-            .key("nameOverride")
-            .non_empty()
-            .map_or_else(|| chart.to_string(), Value::to_go_string),
-    )
-}
-
-/// Helm's `trunc 63 | trimSuffix "-"`.
-fn dns_trunc(name: &str) -> String {
-    let cut: String = name.chars().take(63).collect();
-    cut.strip_suffix('-')
-        .map_or_else(|| cut.clone(), str::to_string)
-}
-
 /// What every Redis builder needs: the values and the names derived from them.
 pub(super) struct Redis<'c, 'a> {
     pub ctx: &'c Ctx<'a>,
@@ -183,8 +144,8 @@ impl<'c, 'a> Redis<'c, 'a> {
         Ok(Self {
             ctx,
             v,
-            fullname: bitnami_fullname(&ctx.release.name, CHART_NAME, v.values),
-            app: bitnami_name(CHART_NAME, v.values),
+            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, v.values),
+            app: meta::bitnami_name(CHART_NAME, v.values),
         })
     }
 
@@ -270,44 +231,6 @@ impl<'c, 'a> Redis<'c, 'a> {
 mod tests {
     use super::*;
     use crate::render::test_support::with_ctx;
-
-    fn values(yaml: &str) -> Value {
-        let (map, _) = crate::values::parse_document(yaml, "test").expect("test values parse");
-        Value::Map(map)
-    }
-
-    #[test]
-    fn fullname_follows_the_bitnami_rule() {
-        let long = "a".repeat(70);
-        let cases = [
-            ("st2", "{}", "st2-redis"),
-            ("my-redis", "{}", "my-redis"),
-            ("st2", "nameOverride: cache", "st2-cache"),
-            ("cache-prod", "nameOverride: cache", "cache-prod"),
-            ("st2", "fullnameOverride: shared-redis", "shared-redis"),
-            ("redis", "fullnameOverride: ''", "redis"),
-            ("st2", "fullnameOverride: x-", "x"),
-        ];
-        for (release, yaml, want) in cases {
-            assert_eq!(
-                bitnami_fullname(release, "redis", &values(yaml)),
-                want,
-                "{release} {yaml}"
-            );
-        }
-        let cut = bitnami_fullname(&long, "redis", &values("{}"));
-        assert_eq!(cut.len(), 63);
-        assert_eq!(
-            bitnami_fullname(
-                "st2",
-                "redis",
-                &values(&format!("fullnameOverride: {}-b", "a".repeat(62)))
-            )
-            .len(),
-            62
-        );
-        assert_eq!(bitnami_name("redis", &values("nameOverride: kv")), "kv");
-    }
 
     #[test]
     fn unsupported_keys_name_changed_keys_nothing_reads() {

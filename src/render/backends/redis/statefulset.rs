@@ -167,16 +167,7 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
     for path in nulls {
         object.set_null(&path);
     }
-    // k8s-openapi serializes a claim template as a whole PersistentVolumeClaim; the template
-    // has no `apiVersion`/`kind` of its own.
-    if let Some(claim) = object
-        .body
-        .pointer_mut("/spec/volumeClaimTemplates/0")
-        .and_then(|c| c.as_object_mut())
-    {
-        claim.remove("apiVersion");
-        claim.remove("kind");
-    }
+    object.untype_claim_templates();
     Ok(object)
 }
 
