@@ -223,15 +223,17 @@ pub fn datastore_key(ctx: &Ctx) -> Piece {
 /// `SSH_MOUNT` / `SSH_VOL`: the private key from `R-st2-ssh`, mounted next to the user's home
 /// so the post-start script can copy it into place with the right owner (SPEC §4.3).
 pub fn ssh_key(ctx: &Ctx) -> Result<Piece> {
-    let key_file = ctx.tpl_value("st2.system_user.ssh_key_file")?;
-    let home = go_dir(&go_dir(&key_file));
+    let paths = crate::render::st2::ssh_key::paths(ctx)?;
     let items = vec![KeyToPath {
         key: "private_key".into(),
-        path: go_base(&key_file),
+        path: paths.base,
         mode: Some(256),
     }];
     Ok(Piece::one(
-        mount("st2-ssh-key-vol", &format!("{home}/.ssh-key-vol/")),
+        mount(
+            "st2-ssh-key-vol",
+            &format!("{}/.ssh-key-vol/", paths.parent),
+        ),
         secret_volume("st2-ssh-key-vol", ctx.name("st2-ssh"), Some(items)),
     ))
 }
@@ -338,51 +340,6 @@ pub fn post_start(ctx: &Ctx, component: &str, on: bool) -> Piece {
     )
 }
 
-/// Go's `path.Dir`: everything before the last `/`, cleaned; `.` when there is none.
-pub fn go_dir(path: &str) -> String {
-    match path.rfind('/') {
-        Some(i) => go_clean(&path[..=i]),
-        None => ".".into(),
-    }
-}
-
-/// Go's `path.Base`: the last element, ignoring trailing slashes.
-pub fn go_base(path: &str) -> String {
-    if path.is_empty() {
-        return ".".into();
-    }
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() {
-        return "/".into();
-    }
-    trimmed.rsplit('/').next().unwrap_or(trimmed).to_string()
-}
-
-/// Go's `path.Clean` (lexical: repeated slashes, `.` and `..` elements).
-fn go_clean(path: &str) -> String {
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|p| *p != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            p => parts.push(p),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,29 +366,6 @@ mod tests {
                 vec!["a".into(), "b".into(), "c".into()],
                 vec!["b".into(), "a".into(), "c".into()]
             )
-        );
-    }
-
-    #[test]
-    fn go_path_helpers_match_go() {
-        for (path, dir, base) in [
-            (
-                "/home/stanley/.ssh/stanley_rsa",
-                "/home/stanley/.ssh",
-                "stanley_rsa",
-            ),
-            ("/root/id_rsa", "/root", "id_rsa"),
-            ("/id_rsa", "/", "id_rsa"),
-            ("id_rsa", ".", "id_rsa"),
-            ("/a//b/../c/key", "/a/c", "key"),
-            ("/a/b/", "/a/b", "b"),
-        ] {
-            assert_eq!(go_dir(path), dir, "dir {path}");
-            assert_eq!(go_base(path), base, "base {path}");
-        }
-        assert_eq!(
-            go_dir(&go_dir("/home/stanley/.ssh/stanley_rsa")),
-            "/home/stanley"
         );
     }
 }
