@@ -77,6 +77,17 @@ pub fn bitnami_image(image: &Value, global: &Value, path: &str) -> Result<String
     Ok(format!("{registry}/{repository}:{tag}"))
 }
 
+/// A whole number as a subchart template printing it unquoted would read it: integers, integral
+/// floats and numeric strings; `None` for anything else or outside `i32`.
+pub fn whole_number(value: &Value) -> Option<i32> {
+    match value {
+        Value::Int(i) => i32::try_from(*i).ok(),
+        Value::Float(f) if f.fract() == 0.0 => Some(*f as i32),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 /// A value as the subchart templates print it: Go `%v`, null as the empty string (what `quote`
 /// and `toString` give for a missing key).
 pub fn go_text(value: &Value) -> String {
@@ -139,13 +150,7 @@ impl<'a> SubValues<'a> {
     /// template printing them unquoted would.
     pub fn int(&self, path: &str) -> Result<i32> {
         let value = self.at(path);
-        let parsed = match value {
-            Value::Int(i) => i32::try_from(*i).ok(),
-            Value::Float(f) if f.fract() == 0.0 => Some(*f as i32),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        parsed.with_context(|| {
+        whole_number(value).with_context(|| {
             format!(
                 "`{}`: expected an integer, found `{}`",
                 self.key(path),

@@ -141,13 +141,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
     /// An integer field the chart prints unquoted (`replicas`, probe timings, ports).
     fn int(&self, path: &str) -> Result<i32> {
         let value = self.v(path);
-        let parsed = match value {
-            Value::Int(i) => i32::try_from(*i).ok(),
-            Value::Float(f) if f.fract() == 0.0 => Some(*f as i32),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        parsed.with_context(|| {
+        super::whole_number(value).with_context(|| {
             format!(
                 "`rabbitmq.{path}` must be a whole number, found `{}`",
                 value.to_go_string()
