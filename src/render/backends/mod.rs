@@ -103,12 +103,8 @@ pub fn go_text(value: &Value) -> String {
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
     let mut out = mongodb::unsupported_keys(ctx);
     out.extend(rabbitmq::unsupported_keys(ctx));
-    if ctx.v("redis.enabled").truthy() {
-        out.extend(redis::unsupported_keys(ctx));
-    }
-    if ctx.values.key("external-dns").key("enabled").truthy() {
-        out.extend(external_dns::unsupported_keys(ctx));
-    }
+    out.extend(redis::unsupported_keys(ctx));
+    out.extend(external_dns::unsupported_keys(ctx));
     out
 }
 
@@ -240,39 +236,68 @@ pub fn custom_object(
 /// Values keys below `sub` that the user set to something other than the default but that no
 /// builder reads: every leaf that differs from the built-in defaults (subchart defaults
 /// included) and lies outside `supported` (key paths relative to `sub`; a path covers
-/// everything below it).
+/// everything below it). Empty when the backend is disabled: then nothing reads the section.
 pub fn unread_keys(sub: &SubValues, supported: &[&str]) -> Vec<String> {
-    fn walk(path: &str, value: &Value, default: &Value, supported: &[&str], out: &mut Vec<String>) {
-        let covered = supported
-            .iter()
-            .any(|s| path == *s || path.strip_prefix(s).is_some_and(|r| r.starts_with('.')));
+    fn walk(
+        path: &mut String,
+        value: &Value,
+        default: &Value,
+        supported: &[&str],
+        out: &mut Vec<String>,
+    ) {
+        let covered = supported.iter().any(|s| {
+            path.strip_prefix(s)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        });
         if covered || value == default {
             return;
         }
         match value.as_map() {
             Some(map) if !map.is_empty() => {
-                for (k, v) in map {
-                    let child = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    walk(&child, v, default.key(k), supported, out);
+                for (key, child) in map {
+                    let len = path.len();
+                    if len > 0 {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    walk(path, child, default.key(key), supported, out);
+                    path.truncate(len);
                 }
             }
-            _ => out.push(path.to_string()),
+            _ => out.push(path.clone()),
         }
     }
-    // The built-in values with this backend enabled, so that its subchart defaults are merged in.
-    let layer = crate::values::Layer::File {
-        name: format!("{} defaults", sub.name),
-        text: format!("{}:\n  enabled: true\n", sub.name),
-    };
-    // The built-in values always load; should they not, every changed key gets reported.
-    let defaults = crate::values::load(&[layer])
-        .map(|l| l.values)
-        .unwrap_or_default();
+    if !sub.at("enabled").truthy() {
+        return Vec::new();
+    }
     let mut out = Vec::new();
-    walk("", sub.values, defaults.key(sub.name), supported, &mut out);
-    out.into_iter().map(|p| sub.key(&p)).collect()
+    walk(
+        &mut String::new(),
+        sub.values,
+        default_section(sub.name),
+        supported,
+        &mut out,
+    );
+    out.into_iter().map(|path| sub.key(&path)).collect()
+}
+
+/// The built-in values of backend `name` (chart values over the subchart's own defaults).
+pub fn default_section(name: &str) -> &'static Value {
+    enabled_defaults().key(name)
+}
+
+/// The built-in values with every backend enabled, so that each one's subchart defaults are
+/// merged under its key: loaded once per process.
+fn enabled_defaults() -> &'static Value {
+    static DEFAULTS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(|| {
+        let layer = crate::values::Layer::File {
+            name: "backend defaults".into(),
+            text: "mongodb: {enabled: true}\nrabbitmq: {enabled: true}\nredis: {enabled: true}\nexternal-dns: {enabled: true}\n".into(),
+        };
+        // The built-in values always load; should they not, every changed key gets reported.
+        crate::values::load(&[layer])
+            .map(|loaded| loaded.values)
+            .unwrap_or_default()
+    })
 }

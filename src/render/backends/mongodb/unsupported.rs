@@ -3,7 +3,7 @@
 //! listed key; any other key whose value differs from the built-in default is reported.
 
 use crate::render::Ctx;
-use crate::values::{self, Layer, Value};
+use crate::render::backends::{SubValues, unread_keys};
 
 /// Keys below `mongodb.` that st2k8s reads (a listed key covers everything below it). Not listed,
 /// hence reported: `tls.*` (needs per-render CA generation), `externalAccess.*`,
@@ -148,51 +148,5 @@ const SUPPORTED: &[&str] = &[
 /// The `mongodb.*` key paths whose value differs from the built-in default and that st2k8s does
 /// not implement, in key order. Empty when MongoDB is disabled.
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    if !ctx.v("mongodb.enabled").truthy() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    walk(ctx.v("mongodb"), defaults().at("mongodb"), "", &mut out);
-    out
-}
-
-/// The built-in values with MongoDB enabled (the subchart defaults merged in).
-fn defaults() -> Value {
-    let layer = Layer::File {
-        name: "mongodb defaults".into(),
-        text: "mongodb:\n  enabled: true\n".into(),
-    };
-    // The built-in values always load; should they not, every changed key gets reported.
-    values::load(&[layer])
-        .map(|loaded| loaded.values)
-        .unwrap_or_default()
-}
-
-fn walk(user: &Value, default: &Value, path: &str, out: &mut Vec<String>) {
-    for (key, value) in user.entries() {
-        let child = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
-        };
-        let default = default.key(key);
-        if supported(&child) || value == default {
-            continue;
-        }
-        if matches!(value, Value::Map(m) if !m.is_empty()) {
-            walk(value, default, &child, out);
-        } else {
-            out.push(format!("mongodb.{child}"));
-        }
-    }
-}
-
-/// Is `path` a supported key or below one?
-fn supported(path: &str) -> bool {
-    SUPPORTED.iter().any(|s| {
-        path == *s
-            || path
-                .strip_prefix(s)
-                .is_some_and(|rest| rest.starts_with('.'))
-    })
+    unread_keys(&SubValues::new(ctx, "mongodb"), SUPPORTED)
 }

@@ -10,8 +10,9 @@ use anyhow::{Context, Result, bail};
 use k8s_openapi::api::core::v1::ConfigMap;
 use serde::Serialize;
 
-use super::{Rabbit, default_section};
+use super::Rabbit;
 use crate::render::Object;
+use crate::render::backends::default_section;
 use crate::templates;
 
 /// What the `rabbitmq.conf` template needs.
@@ -73,7 +74,7 @@ fn block_text(text: &str) -> String {
 
 /// The text of `rabbitmq.conf`.
 fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
-    if rabbit.v("configuration") != default_section().key("configuration") {
+    if rabbit.v("configuration") != default_section("rabbitmq").key("configuration") {
         return rabbit.tpl_value("configuration");
     }
     let conf = Conf {

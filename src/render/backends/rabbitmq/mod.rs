@@ -21,7 +21,7 @@ use serde_json::Value as Json;
 
 use crate::render::{Ctx, Object, meta};
 use crate::tpl;
-use crate::values::{Map, Value};
+use crate::values::Value;
 
 /// The chart name, used for the default fullname and the `app.kubernetes.io/name` label.
 const CHART_NAME: &str = "rabbitmq";
@@ -371,46 +371,11 @@ const READ_KEYS: &[&str] = &[
     "volumePermissions.resources",
 ];
 
-/// The built-in defaults of the `rabbitmq` section (chart values over the subchart's own).
-fn default_section() -> &'static Value {
-    static NONE: Value = Value::Null;
-    crate::values::builtin().map_or(&NONE, |values| values.key("rabbitmq"))
-}
-
 /// `rabbitmq.` key paths the user set to a non-default value that the built-in RabbitMQ does not
 /// read (unknown or unimplemented subchart keys), in key order, for a warning. Empty when the
 /// built-in RabbitMQ is disabled: then nothing reads the section.
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    let mut out = Vec::new();
-    if !ctx.v("rabbitmq.enabled").truthy() {
-        return out;
-    }
-    if let Some(section) = ctx.v("rabbitmq").as_map() {
-        collect_unread(section, default_section(), "", &mut out);
-    }
-    out
-}
-
-/// Walk `user` against `defaults`, recording differing leaves not covered by [`READ_KEYS`].
-fn collect_unread(user: &Map, defaults: &Value, prefix: &str, out: &mut Vec<String>) {
-    for (key, value) in user {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
-        let covered = READ_KEYS
-            .iter()
-            .any(|k| path == *k || path.starts_with(&format!("{k}.")));
-        let default = defaults.key(key);
-        if covered || value == default {
-            continue;
-        }
-        match value {
-            Value::Map(map) if !map.is_empty() => collect_unread(map, default, &path, out),
-            _ => out.push(format!("rabbitmq.{path}")),
-        }
-    }
+    super::unread_keys(&super::SubValues::new(ctx, "rabbitmq"), READ_KEYS)
 }
 
 #[cfg(test)]
