@@ -46,9 +46,33 @@ pub struct Ctx<'a> {
     pub release: &'a Release,
     pub options: &'a Options,
     pub secrets: SecretGenerator,
+    /// Pieces many objects share, built on first use.
+    pub shared: Shared,
+}
+
+/// Pieces many objects of one render share: built once, cloned into each object.
+#[derive(Default)]
+pub struct Shared {
+    /// The pack copy init containers ([`st2::packs::init_containers`]): the same in every pod.
+    pub pack_inits: std::cell::OnceCell<Vec<k8s_openapi::api::core::v1::Container>>,
 }
 
 impl<'a> Ctx<'a> {
+    pub fn new(
+        values: &'a Value,
+        release: &'a Release,
+        options: &'a Options,
+        secrets: SecretGenerator,
+    ) -> Self {
+        Self {
+            values,
+            release,
+            options,
+            secrets,
+            shared: Shared::default(),
+        }
+    }
+
     /// The value at a dotted path (null when missing).
     pub fn v(&self, path: &str) -> &'a Value {
         self.values.at(path)
@@ -96,16 +120,16 @@ pub struct Rendered {
 
 /// [`render`], also reporting whether random secrets were generated.
 pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
-    let ctx = Ctx {
+    let ctx = Ctx::new(
         values,
         release,
         options,
-        secrets: SecretGenerator::new(
+        SecretGenerator::new(
             release,
             options.secret_seed.as_ref(),
             SshKeyType::from_values(values)?,
         ),
-    };
+    );
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
     object::resolve_checksums(&mut objects)?;
@@ -162,12 +186,12 @@ pub mod test_support {
             namespace: "ns".into(),
         };
         let options = Options::default();
-        let ctx = Ctx {
-            values: &values,
-            release: &release,
-            options: &options,
-            secrets: SecretGenerator::new(&release, None, SshKeyType::default()),
-        };
+        let ctx = Ctx::new(
+            &values,
+            &release,
+            &options,
+            SecretGenerator::new(&release, None, SshKeyType::default()),
+        );
         f(&ctx)
     }
 

@@ -31,14 +31,20 @@ const HOOK_WEIGHT: &str = "helm.sh/hook-weight";
 /// Rewrite every Job for `target`. `ttl` is `jobs.ttlSecondsAfterFinished`, if set.
 pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result<()> {
     // Hashes first: they read the other objects, which the loop below cannot while it edits Jobs.
+    let sources: BTreeMap<(&str, &str), &Json> = objects
+        .iter()
+        .filter(|o| o.kind == "ConfigMap" || o.kind == "Secret")
+        .map(|o| ((o.kind.as_str(), o.name.as_str()), &o.body))
+        .collect();
     let suffixes: Vec<Option<String>> = objects
         .iter()
         .map(|o| {
             (target == Target::Kubectl && o.kind == "Job")
-                .then(|| input_hash(o, objects))
+                .then(|| input_hash(o, &sources))
                 .transpose()
         })
         .collect::<Result<_>>()?;
+    drop(sources);
     for (object, suffix) in objects.iter_mut().zip(suffixes) {
         if object.kind != "Job" {
             continue;
@@ -108,7 +114,8 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
 /// name order. Data matters because Helm re-runs hooks on every upgrade while `kubectl apply`
 /// only runs a new Job: `st2.keyvalue` lives in a Secret the key-load pod mounts, and changing
 /// it must load the keys again. Runs before `--redact-secrets`, so names do not depend on it.
-fn input_hash(job: &Object, objects: &[Object]) -> Result<String> {
+/// `sources` holds the body of every rendered ConfigMap and Secret by kind and name.
+fn input_hash(job: &Object, sources: &BTreeMap<(&str, &str), &Json>) -> Result<String> {
     let template = job
         .body
         .get("spec")
@@ -116,29 +123,40 @@ fn input_hash(job: &Object, objects: &[Object]) -> Result<String> {
         .unwrap_or(&Json::Null);
     let mut referenced = BTreeSet::new();
     collect_references(template, &mut referenced);
-    let sources: BTreeMap<(&str, &str), &Json> = objects
-        .iter()
-        .filter(|o| o.kind == "ConfigMap" || o.kind == "Secret")
-        .map(|o| ((o.kind.as_str(), o.name.as_str()), &o.body))
-        .collect();
-    let mut hasher = Sha256::new();
-    hasher.update(serde_json::to_vec(template)?);
+    let mut hasher = HashWriter(Sha256::new());
+    serde_json::to_writer(&mut hasher, template)?;
     for (kind, name) in &referenced {
         let Some(body) = sources.get(&(*kind, name.as_str())) else {
             // Not rendered here (an existing Secret, say): nothing to hash.
             continue;
         };
-        hasher.update(format!("\0{kind}/{name}\0").as_bytes());
+        for part in ["\0", kind, "/", name, "\0"] {
+            hasher.0.update(part.as_bytes());
+        }
         for field in ["data", "binaryData", "stringData"] {
             if let Some(value) = body.get(field) {
-                hasher.update(field.as_bytes());
-                hasher.update(serde_json::to_vec(value)?);
+                hasher.0.update(field.as_bytes());
+                serde_json::to_writer(&mut hasher, value)?;
             }
         }
     }
     Ok(crate::hex::hex(
-        hasher.finalize().get(..4).unwrap_or_default(),
+        hasher.0.finalize().get(..4).unwrap_or_default(),
     ))
+}
+
+/// Feeds serialized JSON straight into the hash, without an intermediate buffer.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Every ConfigMap and Secret a pod template names: `configMap`/`configMapRef`/`configMapKeyRef`

@@ -194,11 +194,19 @@ fn field(value: &Value) -> String {
 }
 
 /// `PACK_INITS` (SPEC §2.5): one copy container per pack image, the system packs of the
-/// st2actionrunner image, and the copy of pack configs into the shared configs volume.
+/// st2actionrunner image, and the copy of pack configs into the shared configs volume. The same
+/// in every pod, so built once per render.
 pub fn init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
+    if let Some(built) = ctx.shared.pack_inits.get() {
+        return Ok(built.clone());
+    }
+    let built = build_init_containers(ctx)?;
+    Ok(ctx.shared.pack_inits.get_or_init(|| built).clone())
+}
+
+fn build_init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
     let images = ctx.v("st2.packs.images").as_list();
     let mut out = Vec::with_capacity(images.len() + 2);
-    // Built once and cloned per image: large releases copy dozens of images into every pod.
     let runner_chain = chain(ctx, &["st2actionrunner.securityContext"]);
     let mounts = copy_mounts();
     let command: Vec<String> = vec!["sh".into(), "-ec".into(), COPY_PACKS.into()];

@@ -194,15 +194,12 @@ mod unit {
                     include_tests: true,
                     ..Options::default()
                 };
-                let ctx = Ctx {
-                    options: &options,
-                    secrets: crate::secrets::SecretGenerator::new(
-                        ctx.release,
-                        None,
-                        Default::default(),
-                    ),
-                    ..*ctx
-                };
+                let ctx = Ctx::new(
+                    ctx.values,
+                    ctx.release,
+                    &options,
+                    crate::secrets::SecretGenerator::new(ctx.release, None, Default::default()),
+                );
                 let objects = super::objects(&ctx)?;
                 let pod = body(&objects, "Pod", "st2-st2tests")?;
                 let container = &pod["spec"]["containers"][0];
