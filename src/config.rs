@@ -85,13 +85,20 @@ impl RenderConfig {
                 );
             }
         }
-        match &self.output_dir {
+        let written = match &self.output_dir {
             Some(dir) => crate::output::write_dir(dir, &objects),
             None => {
-                crate::output::write_stdout(crate::output::to_yaml_stream(&objects)?.as_bytes())
-                    .map_err(Into::into)
+                let text = crate::output::to_yaml_stream(&objects)?;
+                let written = crate::output::write_stdout(text.as_bytes());
+                std::mem::forget(text);
+                written.map_err(Into::into)
             }
-        }
+        };
+        // The process exits next: freeing the values and objects node by node would only cost
+        // time (a tenth of a large render), the operating system takes the memory back at once.
+        std::mem::forget(objects);
+        std::mem::forget(loaded.values);
+        written
     }
 }
 
