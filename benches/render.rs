@@ -1,36 +1,13 @@
 //! Render benchmarks, split by stage so a regression shows where it happened: loading and merging
 //! values, building objects, and serializing them. Two inputs: the built-in defaults, and a large
-//! release (100 sensor partitions, 50 pack images, 50 extra hooks, an ingress with 20 hosts).
+//! release (`bench/large.yaml`: 100 sensor partitions, 50 pack images, 50 extra hooks, an
+//! ingress with 20 hosts).
 //! The embedded defaults are parsed once per process, so after the first iteration "load+merge"
 //! measures the user layers and the merge; the one-time parse shows in a whole-process run.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use st2k8s::render::{self, Options, Release};
 use st2k8s::values::{self, Layer};
-
-/// The large release as a values file.
-fn large_values() -> String {
-    let mut text =
-        String::from("st2sensorcontainer:\n  deployments: 100\nst2:\n  packs:\n    images:\n");
-    for i in 0..50 {
-        text.push_str(&format!(
-            "      - repository: registry.example.com/packs\n        name: pack{i}\n        tag: \"1.{i}\"\n        pullPolicy: IfNotPresent\n"
-        ));
-    }
-    text.push_str("jobs:\n  extra_hooks:\n");
-    for i in 0..50 {
-        text.push_str(&format!(
-            "    - name: hook{i}\n      hook: post-install\n      hook_weight: {i}\n      command: [\"st2\", \"run\", \"core.echo\", \"message=hook{i}\"]\n"
-        ));
-    }
-    text.push_str("ingress:\n  enabled: true\n  hosts:\n");
-    for i in 0..20 {
-        text.push_str(&format!(
-            "    - host: st2-{i}.example.com\n      paths:\n        - path: /\n          serviceName: st2-st2web\n          servicePort: 80\n"
-        ));
-    }
-    text
-}
 
 fn bench_case(c: &mut Criterion, name: &str, layers: &[Layer]) {
     let release = Release {
@@ -56,8 +33,8 @@ fn bench_case(c: &mut Criterion, name: &str, layers: &[Layer]) {
 fn benches(c: &mut Criterion) {
     bench_case(c, "default", &[]);
     let large = [Layer::File {
-        name: "large.yaml".into(),
-        text: large_values(),
+        name: "bench/large.yaml".into(),
+        text: include_str!("../bench/large.yaml").into(),
     }];
     bench_case(c, "large", &large);
 }
