@@ -477,7 +477,8 @@ mod tests {
     }
 }
 
-/// The built-in defaults: the chart's `values.yaml`.
+/// The built-in defaults: the chart's `values.yaml`. Loading reads its pre-parsed form
+/// ([`prebuilt`]); the text serves `st2k8s values`, the schema and the staleness check.
 pub const DEFAULTS: &str = include_str!("../../values.yaml");
 
 /// Defaults of the bundled backends, merged under their key only when that backend is enabled
@@ -518,6 +519,7 @@ struct Builtin {
     switches: prebuilt::Defaults,
 }
 
+/// The embedded defaults and their switches, built on first use.
 fn parsed_defaults() -> Result<&'static Builtin, ValuesError> {
     static PARSED: OnceLock<Result<Builtin, String>> = OnceLock::new();
     PARSED
