@@ -11,8 +11,9 @@
 //! YAML files and the loader's source text), computed for the embedded ones at compile time; on
 //! a mismatch the YAML is parsed instead (slow, never wrong), and the test
 //! `committed_defaults_are_current` fails until the artifact is regenerated with
-//! `ST2K8S_UPDATE_DEFAULTS=1 cargo test --release --lib prebuilt`. The loader's other inputs
-//! (saphyr-parser, `merge_user_layer`, `go_float32`) are not hashed: that test alone covers them.
+//! `ST2K8S_UPDATE_DEFAULTS=1 cargo test --release --lib committed_defaults_are_current`. The
+//! loader's other inputs (saphyr-parser, `merge_user_layer`, `go_float32`) are not hashed: that
+//! test alone covers them.
 
 use std::fmt;
 
@@ -233,7 +234,7 @@ mod tests {
         assert!(
             ARTIFACT == fresh,
             "src/values/defaults.json is stale: run \
-             `ST2K8S_UPDATE_DEFAULTS=1 cargo test --release --lib prebuilt`"
+             `ST2K8S_UPDATE_DEFAULTS=1 cargo test --release --lib committed_defaults_are_current`"
         );
     }
 
