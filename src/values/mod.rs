@@ -9,6 +9,7 @@ pub mod check;
 pub mod go_yaml;
 mod load;
 mod merge;
+mod prebuilt;
 pub mod schema;
 mod set;
 pub mod types;
@@ -18,7 +19,6 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 pub use go_yaml::to_go_yaml;
-use load::parse_builtin;
 pub use load::{Origins, parse_document, read_text};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{SetKind, apply_set};
@@ -364,6 +364,108 @@ mod tests {
         }
     }
 
+    /// [`load`] as Helm spells it out: the first coalescing over all the values, with every
+    /// subchart, to decide which are enabled.
+    fn load_by_full_coalescing(layers: &[Layer]) -> Result<Value, String> {
+        let (user, origins) = user_values(layers).map_err(|e| e.to_string())?;
+        let builtin = parsed_defaults().map_err(|e| e.to_string())?;
+        let defaults = &builtin.defaults.chart;
+        let mut subcharts: Vec<(&str, &Map)> = builtin
+            .defaults
+            .subcharts
+            .iter()
+            .map(|(n, m)| (*n, m))
+            .collect();
+        let all = coalesce_chart(user.clone(), defaults, &subcharts, &origins)
+            .map_err(|e| e.to_string())?;
+        subcharts.retain(|(name, _)| {
+            !matches!(
+                all.get(*name).map(|v| v.key("enabled")),
+                Some(Value::Bool(false))
+            )
+        });
+        coalesce_chart(user, defaults, &subcharts, &origins)
+            .map(Value::Map)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Deciding on the `enabled` switches alone ([`enabled_subcharts`]) enables what coalescing
+    /// everything enables, so the values and errors are the same. `(layers, enabled subcharts)`.
+    #[test]
+    fn subcharts_enabled_as_full_coalescing_decides() {
+        use SetKind::{Json, Set, String as Str};
+        const DEFAULT: &[&str] = &["mongodb", "rabbitmq", "redis"];
+        const ALL: &[&str] = &["mongodb", "rabbitmq", "redis", "external-dns"];
+        let rows: Vec<(Vec<Layer>, &[&str])> = vec![
+            (vec![], DEFAULT),
+            (
+                vec![set(Set, "mongodb.enabled=false")],
+                &["rabbitmq", "redis"],
+            ),
+            (vec![set(Set, "mongodb.enabled=null")], DEFAULT),
+            (vec![set(Set, "mongodb=null")], DEFAULT),
+            (vec![set(Str, "redis.enabled=false")], DEFAULT),
+            (vec![set(Set, "redis.enabled=0")], DEFAULT),
+            (vec![set(Json, "mongodb.enabled={\"a\":false}")], DEFAULT),
+            (vec![set(Set, "external-dns.enabled=true")], ALL),
+            (vec![set(Set, "external-dns.enabled=null")], ALL),
+            (vec![set(Set, "external-dns=null")], ALL),
+            (vec![file("external-dns: {provider: google}\n")], DEFAULT),
+            (
+                vec![file(
+                    "rabbitmq: {enabled: no, replicaCount: 3}\nglobal: {enabled: false}\n",
+                )],
+                &["mongodb", "redis"],
+            ),
+            (
+                vec![file("redis:\n  enabled: ~\n  global: {x: 1}\n")],
+                DEFAULT,
+            ),
+            (
+                vec![
+                    file("mongodb: {enabled: false}\n"),
+                    set(Set, "mongodb.enabled=true,redis.enabled=false"),
+                ],
+                &["mongodb", "rabbitmq"],
+            ),
+            (
+                vec![set(
+                    Set,
+                    "mongodb.enabled=false,rabbitmq.enabled=false,redis.enabled=false",
+                )],
+                &[],
+            ),
+        ];
+        for (layers, want) in rows {
+            let loaded = load(&layers).unwrap_or_else(|e| panic!("{layers:?}: {e}"));
+            assert_eq!(
+                Ok(&loaded.values),
+                load_by_full_coalescing(&layers).as_ref(),
+                "{layers:?}"
+            );
+            let builtin = parsed_defaults().unwrap_or_else(|e| panic!("{e}"));
+            let (user, origins) = user_values(&layers).unwrap_or_else(|e| panic!("{e}"));
+            let enabled = enabled_subcharts(&user, builtin, &origins)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>();
+            assert_eq!(enabled, want, "{layers:?}");
+        }
+        for layers in [
+            vec![file("mongodb: [1]\n")],
+            vec![file("external-dns: off\n")],
+            vec![file("redis: {enabled: false}\nexternal-dns: x\n")],
+        ] {
+            let err = load(&layers).expect_err("a subchart section must be a map");
+            assert_eq!(
+                Err(err.to_string()),
+                load_by_full_coalescing(&layers),
+                "{layers:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_subchart_section_must_be_a_map() {
         let err =
@@ -375,7 +477,8 @@ mod tests {
     }
 }
 
-/// The built-in defaults: the chart's `values.yaml`.
+/// The built-in defaults: the chart's `values.yaml`. Loading reads its pre-parsed form
+/// ([`prebuilt`]); the text serves `st2k8s values`, the schema and the staleness check.
 pub const DEFAULTS: &str = include_str!("../../values.yaml");
 
 /// Defaults of the bundled backends, merged under their key only when that backend is enabled
@@ -408,32 +511,56 @@ pub struct Loaded {
     pub findings: Vec<check::Finding>,
 }
 
-/// The embedded defaults, parsed: the chart's and each bundled backend's.
-struct ParsedDefaults {
-    chart: Map,
-    subcharts: Vec<(&'static str, Map)>,
+/// The embedded defaults, parsed once per process: every [`load`] (and [`builtin`]) shares them.
+struct Builtin {
+    defaults: prebuilt::Defaults,
+    /// The same defaults cut down to the subcharts' `enabled` switches: all that decides which
+    /// subcharts are enabled ([`enabled_subcharts`]).
+    switches: prebuilt::Defaults,
 }
 
-/// The embedded defaults, parsed once per process: every [`load`] (and [`builtin`]) shares them,
-/// so a render parses the 45 KB of default YAML once, not once per caller.
-fn parsed_defaults() -> Result<&'static ParsedDefaults, ValuesError> {
-    static PARSED: OnceLock<Result<ParsedDefaults, String>> = OnceLock::new();
+/// The embedded defaults and their switches, built on first use.
+fn parsed_defaults() -> Result<&'static Builtin, ValuesError> {
+    static PARSED: OnceLock<Result<Builtin, String>> = OnceLock::new();
     PARSED
         .get_or_init(|| {
-            let chart =
-                parse_builtin(DEFAULTS, "values.yaml (built-in)").map_err(|e| e.to_string())?;
-            let mut subcharts = Vec::new();
-            for (name, text) in SUBCHART_DEFAULTS {
-                subcharts.push((
-                    name,
-                    parse_builtin(text, &format!("{name} defaults (built-in)"))
-                        .map_err(|e| e.to_string())?,
-                ));
-            }
-            Ok(ParsedDefaults { chart, subcharts })
+            let defaults = prebuilt::defaults().map_err(|e| e.to_string())?;
+            let chart = switches(&defaults.chart, &defaults.subcharts);
+            let subcharts = defaults
+                .subcharts
+                .iter()
+                .map(|(name, m)| (*name, only_enabled(m)))
+                .collect();
+            Ok(Builtin {
+                switches: prebuilt::Defaults { chart, subcharts },
+                defaults,
+            })
         })
         .as_ref()
         .map_err(|e| builtin_error(e))
+}
+
+/// The subchart sections of `values` cut down to their `enabled` entries; a section that is not
+/// a map is kept whole (coalescing reports it).
+fn switches(values: &Map, subcharts: &[(&'static str, Map)]) -> Map {
+    subcharts
+        .iter()
+        .filter_map(|(name, _)| {
+            let section = match values.get(*name)? {
+                Value::Map(m) => Value::Map(only_enabled(m)),
+                other => other.clone(),
+            };
+            Some((name.to_string(), section))
+        })
+        .collect()
+}
+
+/// A map's `enabled` entry alone.
+fn only_enabled(map: &Map) -> Map {
+    map.get("enabled")
+        .map(|enabled| ("enabled".to_string(), enabled.clone()))
+        .into_iter()
+        .collect()
 }
 
 /// A failure of the built-in defaults, kept as text: the cached error is reported again to every
@@ -462,6 +589,22 @@ pub fn builtin() -> Result<&'static Value, ValuesError> {
 
 /// Load the defaults, stack the user layers over them and merge enabled backends' defaults.
 pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
+    let (user, origins) = user_values(layers)?;
+    let builtin = parsed_defaults()?;
+    let defaults = &builtin.defaults.chart;
+    let mut findings = check::unknown_keys(&user, defaults, &origins);
+    findings.extend(types::wrong_types(&user, defaults, &origins));
+    let subcharts = enabled_subcharts(&user, builtin, &origins)?;
+    let merged = coalesce_chart(user, defaults, &subcharts, &origins)?;
+    Ok(Loaded {
+        values: Value::Map(merged),
+        origins,
+        findings,
+    })
+}
+
+/// The user layers stacked in order (Helm's `MergeMaps`), and where their keys were written.
+fn user_values(layers: &[Layer]) -> Result<(Map, Origins), ValuesError> {
     let mut user = Map::new();
     let mut origins = Origins::default();
     for layer in layers {
@@ -474,27 +617,43 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
             Layer::Set { kind, arg } => apply_set(&mut user, *kind, arg)?,
         }
     }
-    let builtin = parsed_defaults()?;
-    let defaults = &builtin.chart;
-    let mut findings = check::unknown_keys(&user, defaults, &origins);
-    findings.extend(types::wrong_types(&user, defaults, &origins));
-    let mut subcharts: Vec<(&str, &Map)> = builtin.subcharts.iter().map(|(n, m)| (*n, m)).collect();
-    // Helm decides which subcharts are enabled on values coalesced with every subchart, then
-    // coalesces again with the enabled ones only (`processDependencyEnabled`, then
-    // `ToRenderValues`). A subchart is dropped only when `<name>.enabled` is exactly `false`.
-    let all = coalesce_chart(user.clone(), defaults, &subcharts, &origins)?;
-    subcharts.retain(|(name, _)| {
-        !matches!(
-            all.get(*name).map(|v| v.key("enabled")),
-            Some(Value::Bool(false))
-        )
-    });
-    let merged = coalesce_chart(user, defaults, &subcharts, &origins)?;
-    Ok(Loaded {
-        values: Value::Map(merged),
-        origins,
-        findings,
-    })
+    Ok((user, origins))
+}
+
+/// The bundled subcharts Helm enables for these user values, with their defaults.
+///
+/// Helm decides which subcharts are enabled on values coalesced with every subchart, then
+/// coalesces again with the enabled ones only (`processDependencyEnabled`, then
+/// `ToRenderValues`). A subchart is dropped only when `<name>.enabled` is exactly `false`. That
+/// coalesced `<name>.enabled` depends on nothing but the `enabled` entries of the user's, the
+/// chart's and the subchart's `<name>` maps (and on the user's `<name>` being a map at all, else
+/// coalescing fails), so the first coalescing runs on those entries alone: the same code, on a
+/// few keys instead of two full copies of the values.
+fn enabled_subcharts<'a>(
+    user: &Map,
+    builtin: &'a Builtin,
+    origins: &Origins,
+) -> Result<Vec<(&'static str, &'a Map)>, ValuesError> {
+    let probe = switches(user, &builtin.defaults.subcharts);
+    let all_subcharts: Vec<(&str, &Map)> = builtin
+        .switches
+        .subcharts
+        .iter()
+        .map(|(n, m)| (*n, m))
+        .collect();
+    let all = coalesce_chart(probe, &builtin.switches.chart, &all_subcharts, origins)?;
+    Ok(builtin
+        .defaults
+        .subcharts
+        .iter()
+        .filter(|(name, _)| {
+            !matches!(
+                all.get(*name).map(|v| v.key("enabled")),
+                Some(Value::Bool(false))
+            )
+        })
+        .map(|(name, m)| (*name, m))
+        .collect())
 }
 
 /// Helm's `CoalesceValues` for the parent chart and the given subcharts: the user values over the
