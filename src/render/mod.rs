@@ -54,7 +54,7 @@ pub struct Ctx<'a> {
 #[derive(Default)]
 pub struct Shared {
     /// The pack copy init containers ([`st2::packs::init_containers`]): the same in every pod.
-    pub pack_inits: std::cell::OnceCell<Vec<k8s_openapi::api::core::v1::Container>>,
+    pub pack_inits: std::cell::OnceCell<pod::SharedInits>,
 }
 
 impl<'a> Ctx<'a> {

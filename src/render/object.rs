@@ -75,26 +75,7 @@ impl Object {
     /// Put an explicit `null` at a path (`spec.ports[0].nodePort`), creating the last key.
     /// Paths that do not lead to a map are left alone.
     pub fn set_null(&mut self, path: &str) {
-        let mut node = &mut self.body;
-        let mut parts = path_parts(path).peekable();
-        while let Some(part) = parts.next() {
-            let last = parts.peek().is_none();
-            node = match (part, node) {
-                (Part::Key(k), Json::Object(map)) if last => {
-                    map.insert(k.to_string(), Json::Null);
-                    return;
-                }
-                (Part::Key(k), Json::Object(map)) => match map.get_mut(k) {
-                    Some(next) => next,
-                    None => return,
-                },
-                (Part::Index(i), Json::Array(items)) if !last => match items.get_mut(i) {
-                    Some(next) => next,
-                    None => return,
-                },
-                _ => return,
-            };
-        }
+        set_null(&mut self.body, path);
     }
 
     /// Does this object match a `--show-only` selector (`Kind/name`, case-insensitive kind)?
@@ -103,6 +84,30 @@ impl Object {
             Some((kind, name)) => kind.eq_ignore_ascii_case(&self.kind) && name == self.name,
             None => selector == self.name,
         }
+    }
+}
+
+/// [`Object::set_null`] on any JSON tree.
+pub fn set_null(json: &mut Json, path: &str) {
+    let mut node = json;
+    let mut parts = path_parts(path).peekable();
+    while let Some(part) = parts.next() {
+        let last = parts.peek().is_none();
+        node = match (part, node) {
+            (Part::Key(k), Json::Object(map)) if last => {
+                map.insert(k.to_string(), Json::Null);
+                return;
+            }
+            (Part::Key(k), Json::Object(map)) => match map.get_mut(k) {
+                Some(next) => next,
+                None => return,
+            },
+            (Part::Index(i), Json::Array(items)) if !last => match items.get_mut(i) {
+                Some(next) => next,
+                None => return,
+            },
+            _ => return,
+        };
     }
 }
 

@@ -11,6 +11,7 @@ pub mod convert;
 pub mod volumes;
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
@@ -20,12 +21,18 @@ use k8s_openapi::api::core::v1::{
     PodSpec, PodTemplateSpec, Toleration, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use self::convert::{Setting, first_set, typed_if_set};
 use super::st2::service_account_name;
 use super::{Ctx, Object, meta};
 use crate::values::Value;
+
+/// Init containers many pods share (the pack copies), converted to JSON once per render: large
+/// releases copy dozens of pack images into every pod, and converting the same typed containers
+/// for each pod was most of their cost.
+pub type SharedInits = Rc<Vec<Json>>;
 
 /// A checksum annotation and the objects (kind, name) it hashes (SPEC §1.5).
 pub type Checksum = (&'static str, Vec<(&'static str, String)>);
@@ -78,6 +85,8 @@ pub struct PodPlan {
     pub pull_secrets: Vec<String>,
     pub host_aliases: Option<Vec<HostAlias>>,
     pub init_containers: InitContainers,
+    /// Shared init containers, placed after the first `.0` of [`PodPlan::init_containers`].
+    pub shared_inits: Option<(usize, SharedInits)>,
     pub termination_grace_period_seconds: Option<i64>,
     pub containers: Vec<Container>,
     /// Attach the pods to `SA_NAME` (`<component>.serviceAccount.attach`).
@@ -130,19 +139,26 @@ impl PodPlan {
         }
     }
 
+    /// Place `shared` after the init containers listed so far (`at` of them).
+    pub fn share_inits(&mut self, at: usize, shared: SharedInits) {
+        self.shared_inits = Some((at, shared));
+    }
+
     /// Build the pod template. Returns it with the paths (below `spec.template`) the chart prints
-    /// as explicit nulls.
-    fn build(self, ctx: &Ctx) -> Result<(PodTemplateSpec, Vec<String>, Vec<Checksum>)> {
+    /// as explicit nulls, and the shared init containers still to splice in.
+    fn build(self, ctx: &Ctx) -> Result<Built> {
         let mut nulls = Vec::new();
         if self.annotations.is_empty() && self.checksums.is_empty() {
             nulls.push("metadata.annotations".to_string());
         }
+        let shared = self.shared_inits.filter(|(_, inits)| !inits.is_empty());
         let init_containers = match self.init_containers {
             InitContainers::Absent => None,
-            InitContainers::Listed(list) if list.is_empty() => {
+            InitContainers::Listed(list) if list.is_empty() && shared.is_none() => {
                 nulls.push("spec.initContainers".into());
                 None
             }
+            InitContainers::Listed(list) if list.is_empty() => None,
             InitContainers::Listed(list) => Some(list),
             InitContainers::EmptyList => Some(Vec::new()),
         };
@@ -155,16 +171,11 @@ impl PodPlan {
         ];
         for (list, containers) in all {
             for (i, c) in containers.iter().enumerate() {
-                // The chart writes `imagePullPolicy` on every container; an empty policy reads as null.
-                if c.image_pull_policy.is_none() {
-                    nulls.push(format!("spec.{list}[{i}].imagePullPolicy"));
-                }
-                // Every variable the chart writes has a `value`; `quote nil` leaves it null.
-                for (j, var) in c.env.iter().flatten().enumerate() {
-                    if var.value.is_none() && var.value_from.is_none() {
-                        nulls.push(format!("spec.{list}[{i}].env[{j}].value"));
-                    }
-                }
+                nulls.extend(
+                    container_nulls(c)
+                        .into_iter()
+                        .map(|path| format!("spec.{list}[{i}].{path}")),
+                );
             }
         }
         let pull_secrets: Vec<LocalObjectReference> = self
@@ -197,7 +208,12 @@ impl PodPlan {
                 ..Default::default()
             }),
         };
-        Ok((template, nulls, self.checksums))
+        Ok(Built {
+            template,
+            nulls,
+            checksums: self.checksums,
+            shared_inits: shared,
+        })
     }
 
     /// The Deployment `R-<name>`: `replicas` pods, object annotations `annotations` (iff set).
@@ -210,9 +226,9 @@ impl PodPlan {
             .containers
             .first()
             .is_some_and(|c| c.resources.is_none());
-        let (template, mut nulls, checksums) = self.build(ctx)?;
+        let mut built = self.build(ctx)?;
         if resources_null {
-            nulls.push("spec.containers[0].resources".into());
+            built.nulls.push("spec.containers[0].resources".into());
         }
         let mut metadata = meta::object_meta(ctx, ctx.name(&name), &name)?;
         metadata.annotations = annotations.non_empty().map(string_map);
@@ -227,12 +243,12 @@ impl PodPlan {
                     i32::try_from(replicas)
                         .with_context(|| format!("`{name}.replicas` is out of range"))?,
                 ),
-                template,
+                template: std::mem::take(&mut built.template),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        finish(Object::new(&deployment)?, &nulls, checksums)
+        built.finish(Object::new(&deployment)?)
     }
 
     /// The Job `name` with object annotations `annotations` (hook annotations, then `jobs.annotations`).
@@ -243,31 +259,93 @@ impl PodPlan {
         annotations: BTreeMap<String, String>,
     ) -> Result<Object> {
         let n = self.name.clone();
-        let (template, nulls, checksums) = self.build(ctx)?;
+        let mut built = self.build(ctx)?;
         let mut metadata = meta::object_meta(ctx, name, &n)?;
         metadata.annotations = Some(annotations);
         let job = Job {
             metadata,
             spec: Some(JobSpec {
-                template,
+                template: std::mem::take(&mut built.template),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        finish(Object::new(&job)?, &nulls, checksums)
+        built.finish(Object::new(&job)?)
     }
 }
 
-/// Apply explicit nulls and checksum requests to a built object.
-fn finish(mut object: Object, nulls: &[String], checksums: Vec<Checksum>) -> Result<Object> {
-    for path in nulls {
-        object.set_null(&format!("spec.template.{path}"));
+/// A pod template and what is left to do once its object is serialized.
+struct Built {
+    template: PodTemplateSpec,
+    /// Paths below `spec.template` the chart prints as explicit nulls.
+    nulls: Vec<String>,
+    checksums: Vec<Checksum>,
+    /// Shared init containers and the index in `initContainers` they go to.
+    shared_inits: Option<(usize, SharedInits)>,
+}
+
+impl Built {
+    /// Apply explicit nulls, splice in the shared init containers and request the checksums.
+    fn finish(self, mut object: Object) -> Result<Object> {
+        for path in &self.nulls {
+            object.set_null(&format!("spec.template.{path}"));
+        }
+        if let Some((at, shared)) = self.shared_inits {
+            splice_inits(&mut object.body, at, &shared);
+        }
+        for (key, sources) in self.checksums {
+            let sources: Vec<(&str, &str)> =
+                sources.iter().map(|(k, n)| (*k, n.as_str())).collect();
+            object = object.checksum(key, &sources);
+        }
+        Ok(object)
     }
-    for (key, sources) in checksums {
-        let sources: Vec<(&str, &str)> = sources.iter().map(|(k, n)| (*k, n.as_str())).collect();
-        object = object.checksum(key, &sources);
+}
+
+/// Insert `shared` into the pod spec's `initContainers` at index `at`, creating the list when
+/// the pod has no other init container. k8s-openapi writes a PodSpec's fields in name order, so
+/// a new list goes where serialization would have put it.
+fn splice_inits(body: &mut Json, at: usize, shared: &[Json]) {
+    let Some(spec) = body
+        .pointer_mut("/spec/template/spec")
+        .and_then(Json::as_object_mut)
+    else {
+        return;
+    };
+    const KEY: &str = "initContainers";
+    if !spec.contains_key(KEY) {
+        let index = spec.keys().take_while(|k| k.as_str() < KEY).count();
+        spec.shift_insert(index, KEY.into(), Json::Array(Vec::new()));
     }
-    Ok(object)
+    if let Some(list) = spec.get_mut(KEY).and_then(Json::as_array_mut) {
+        let at = at.min(list.len());
+        list.splice(at..at, shared.iter().cloned());
+    }
+}
+
+/// Paths (relative to a container) the chart prints as explicit nulls: `imagePullPolicy` (the
+/// chart writes it on every container; an empty policy reads as null) and the `value` of every
+/// variable without one (`quote nil` leaves it null).
+fn container_nulls(container: &Container) -> Vec<String> {
+    let mut nulls = Vec::new();
+    if container.image_pull_policy.is_none() {
+        nulls.push("imagePullPolicy".to_string());
+    }
+    for (j, var) in container.env.iter().flatten().enumerate() {
+        if var.value.is_none() && var.value_from.is_none() {
+            nulls.push(format!("env[{j}].value"));
+        }
+    }
+    nulls
+}
+
+/// A container as JSON, with the explicit nulls a pod template would give it.
+pub fn container_json(container: &Container) -> Result<Json> {
+    let mut json = serde_json::to_value(container).context("serializing an init container")?;
+    for path in container_nulls(container) {
+        super::object::set_null(&mut json, &path);
+    }
+    Ok(json)
 }
 
 /// A values map printed as strings (annotations, labels).

@@ -2,16 +2,18 @@
 //! (SPEC-chart.md §2.2 `PK_*`/`PC_*`, §2.5): the packs/virtualenvs volumes, the pack configs
 //! volume, the init containers copying packs out of `st2.packs.images`, and their pull secrets.
 
+use std::rc::Rc;
+
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::{Container, VolumeMount};
 use sha1::{Digest, Sha1};
 
 use crate::render::pod::containers::{runner_security_context, security_context};
 use crate::render::pod::convert::chain;
-use crate::render::pod::global_pull_secret;
 use crate::render::pod::volumes::{
     Piece, config_map_volume, empty_dir, mount, mount_ro, user_volume,
 };
+use crate::render::pod::{SharedInits, container_json, global_pull_secret};
 use crate::render::{Ctx, images};
 use crate::values::Value;
 
@@ -193,18 +195,23 @@ fn field(value: &Value) -> String {
     }
 }
 
-/// `PACK_INITS` (SPEC §2.5): one copy container per pack image, the system packs of the
-/// st2actionrunner image, and the copy of pack configs into the shared configs volume. The same
-/// in every pod, so built once per render.
-pub fn init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
+/// [`copy_containers`], the same in every pod: built and converted once per render.
+pub fn init_containers(ctx: &Ctx) -> Result<SharedInits> {
     if let Some(built) = ctx.shared.pack_inits.get() {
-        return Ok(built.clone());
+        return Ok(Rc::clone(built));
     }
-    let built = build_init_containers(ctx)?;
-    Ok(ctx.shared.pack_inits.get_or_init(|| built).clone())
+    let json = copy_containers(ctx)?
+        .iter()
+        .map(container_json)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Rc::clone(
+        ctx.shared.pack_inits.get_or_init(|| Rc::new(json)),
+    ))
 }
 
-fn build_init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
+/// `PACK_INITS` (SPEC §2.5): one copy container per pack image, the system packs of the
+/// st2actionrunner image, and the copy of pack configs into the shared configs volume.
+fn copy_containers(ctx: &Ctx) -> Result<Vec<Container>> {
     let images = ctx.v("st2.packs.images").as_list();
     let mut out = Vec::with_capacity(images.len() + 2);
     let runner_chain = chain(ctx, &["st2actionrunner.securityContext"]);
@@ -274,11 +281,11 @@ fn build_init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
 }
 
 /// [`init_containers`] for a Deployment: only when packs are copied into each pod.
-pub fn deployment_init_containers(ctx: &Ctx) -> Result<Vec<Container>> {
+pub fn deployment_init_containers(ctx: &Ctx) -> Result<SharedInits> {
     if copy_in_pods(ctx) {
         init_containers(ctx)
     } else {
-        Ok(Vec::new())
+        Ok(SharedInits::default())
     }
 }
 
@@ -321,7 +328,7 @@ mod tests {
         let inits = with_release(
             "r",
             "st2: {packs: {images: [{repository: reg/x, name: packs, tag: '1'}]}}\n",
-            init_containers,
+            copy_containers,
         )?;
         let names: Vec<&str> = inits.iter().map(|c| c.name.as_str()).collect();
         // sha1("reg/x-packs")
@@ -348,7 +355,7 @@ mod tests {
     fn pack_names_hash_go_printf_of_non_strings() -> Result<()> {
         // `name: n` is YAML 1.1 `false`: Go prints `r-%!s(bool=false)` (hash checked against Helm).
         let yaml = "st2: {packs: {images: [{repository: r, name: n, tag: t}]}}\n";
-        let first = with_release("r", yaml, init_containers)?.into_iter().next();
+        let first = with_release("r", yaml, copy_containers)?.into_iter().next();
         assert_eq!(
             first.map(|c| (c.name, c.image)),
             Some((

@@ -224,7 +224,7 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
     plan.annotations
         .extend(crate::render::pod::string_map(sensor.get("annotations")));
     init.extend(wait_for_backends(ctx)?);
-    init.extend(packs::deployment_init_containers(ctx)?);
+    plan.share_inits(init.len(), packs::deployment_init_containers(ctx)?);
     plan.init_containers = InitContainers::Listed(init);
 
     let datastore = volumes::datastore_key(ctx);

@@ -178,7 +178,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
         });
     }
     if s.packs {
-        init.extend(packs::deployment_init_containers(ctx)?);
+        plan.share_inits(init.len(), packs::deployment_init_containers(ctx)?);
         plan.pull_secrets = packs::pull_secrets(ctx);
     }
     plan.init_containers = InitContainers::Listed(init);

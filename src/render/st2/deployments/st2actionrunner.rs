@@ -37,8 +37,8 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
             .non_empty()
             .map(Value::to_go_string),
     );
-    let mut init = wait_for_backends(ctx)?;
-    init.extend(packs::deployment_init_containers(ctx)?);
+    let init = wait_for_backends(ctx)?;
+    plan.share_inits(init.len(), packs::deployment_init_containers(ctx)?);
     plan.init_containers = InitContainers::Listed(init);
     plan.termination_grace_period_seconds = Some(count(
         settings.key("terminationGracePeriodSeconds"),

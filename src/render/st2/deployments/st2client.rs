@@ -53,8 +53,8 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     plan.hash_post_start_script(settings.key("postStartScript"));
     plan.pull_secrets = packs::pull_secrets(ctx);
 
-    let mut init = packs::deployment_init_containers(ctx)?;
-    init.push(client_config_init(
+    plan.share_inits(0, packs::deployment_init_containers(ctx)?);
+    let client_config = client_config_init(
         ctx,
         ClientConfigInit {
             image: images::st2(
@@ -66,8 +66,8 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
             config_path: "st2client.st2clientConfig",
             env_from_secrets: settings.key("envFromSecrets"),
         },
-    )?);
-    plan.init_containers = InitContainers::Listed(init);
+    )?;
+    plan.init_containers = InitContainers::Listed(vec![client_config]);
 
     let datastore = volumes::datastore_key(ctx);
     let rbac = if rbac_on {

@@ -73,7 +73,7 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
     plan.security_context = pod_security_context(ctx, pod_chain)?;
 
     let mut init = wait_for_db(ctx)?;
-    init.extend(packs::init_containers(ctx)?);
+    plan.share_inits(init.len(), packs::init_containers(ctx)?);
     init.push(client_config(ctx, runner_security_context(ctx)?)?);
     plan.init_containers = InitContainers::Listed(init);
 

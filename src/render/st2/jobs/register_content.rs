@@ -31,7 +31,7 @@ pub fn job(ctx: &Ctx) -> Result<Object> {
 
     let sc = runner_security_context(ctx)?;
     let mut init = wait_for_db(ctx)?;
-    init.extend(packs::init_containers(ctx)?);
+    plan.share_inits(init.len(), packs::init_containers(ctx)?);
     let custom = ctx.v("jobs.preRegisterContentCommand");
     if custom.truthy() {
         init.push(Container {
