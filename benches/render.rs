@@ -8,30 +8,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use st2k8s::render::{self, Options, Release};
 use st2k8s::values::{self, Layer};
 
-/// The large release as a values file.
-fn large_values() -> String {
-    let mut text =
-        String::from("st2sensorcontainer:\n  deployments: 100\nst2:\n  packs:\n    images:\n");
-    for i in 0..50 {
-        text.push_str(&format!(
-            "      - repository: registry.example.com/packs\n        name: pack{i}\n        tag: \"1.{i}\"\n        pullPolicy: IfNotPresent\n"
-        ));
-    }
-    text.push_str("jobs:\n  extra_hooks:\n");
-    for i in 0..50 {
-        text.push_str(&format!(
-            "    - name: hook{i}\n      hook: post-install\n      hook_weight: {i}\n      command: [\"st2\", \"run\", \"core.echo\", \"message=hook{i}\"]\n"
-        ));
-    }
-    text.push_str("ingress:\n  enabled: true\n  hosts:\n");
-    for i in 0..20 {
-        text.push_str(&format!(
-            "    - host: st2-{i}.example.com\n      paths:\n        - path: /\n          serviceName: st2-st2web\n          servicePort: 80\n"
-        ));
-    }
-    text
-}
-
 fn bench_case(c: &mut Criterion, name: &str, layers: &[Layer]) {
     let release = Release {
         name: "st2".into(),
@@ -57,7 +33,7 @@ fn benches(c: &mut Criterion) {
     bench_case(c, "default", &[]);
     let large = [Layer::File {
         name: "large.yaml".into(),
-        text: large_values(),
+        text: st2k8s::output::sample::large_values(),
     }];
     bench_case(c, "large", &large);
 }

@@ -8,6 +8,7 @@
 //! on every scenario render, tricky strings and random trees. Output is only written after the
 //! whole render succeeded, so a failure never leaves partial output.
 
+pub mod sample;
 mod yaml;
 
 use std::io::Write;

@@ -155,7 +155,8 @@ impl Writer<'_> {
     fn literal(&mut self, s: &str, pos: Pos, col: usize) {
         let content = s.trim_end_matches('\n');
         let trailing = s.len() - content.len();
-        self.out.push_str(if pos == Pos::Value { " |" } else { "|" });
+        self.out
+            .push_str(if pos == Pos::Value { " |" } else { "|" });
         // A first line starting with spaces would be read as the body's indentation.
         let first = content.split('\n').find(|line| !line.is_empty());
         // The indicator is the body's indentation relative to its parent: one `STEP`.
@@ -349,4 +350,508 @@ fn itoa(mut n: u64, negative: bool, buf: &mut [u8; 21]) -> &str {
     }
     // Only ASCII digits and `-` were written.
     std::str::from_utf8(&buf[i..]).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use rand_chacha::ChaCha8Rng;
+    use rand_chacha::rand_core::{RngCore, SeedableRng};
+    use serde_json::json;
+
+    use super::*;
+    use crate::render::{self, Object, Options, Release};
+    use crate::values::{self, Layer};
+
+    /// Our document for `value`, and serde-saphyr's.
+    fn both(value: &Value) -> (String, String) {
+        let mut ours = String::from("previous document\n");
+        push_document(&mut ours, value).expect("our writer");
+        let ours = ours["previous document\n".len()..].to_string();
+        (ours, serde_saphyr::to_string(value).expect("serde-saphyr"))
+    }
+
+    fn assert_same(value: &Value) {
+        let (ours, theirs) = both(value);
+        assert_eq!(ours, theirs, "for {value}");
+    }
+
+    fn render_file(text: String, release: &str, namespace: &str) -> Vec<Object> {
+        let layers = [Layer::File {
+            name: "values.yaml".into(),
+            text,
+        }];
+        let loaded = values::load(&layers).expect("values load");
+        let release = Release {
+            name: release.into(),
+            namespace: namespace.into(),
+        };
+        render::render(&loaded.values, &release, &Options::default()).expect("render")
+    }
+
+    fn assert_objects_same(objects: &[Object]) {
+        assert!(!objects.is_empty());
+        for object in objects {
+            let (ours, theirs) = both(&object.body);
+            assert!(
+                ours == theirs,
+                "{}/{} differs from serde-saphyr",
+                object.kind,
+                object.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_scenario_render_is_written_as_serde_saphyr_writes_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&root).expect("tests/scenarios") {
+            let dir = entry.expect("scenario dir").path();
+            let Ok(text) = std::fs::read_to_string(dir.join("values.yaml")) else {
+                continue;
+            };
+            let meta = std::fs::read_to_string(dir.join("scenario.yaml")).unwrap_or_default();
+            let meta: Value = serde_saphyr::from_str(&meta).expect("scenario.yaml");
+            let field = |key: &str, default: &str| {
+                meta.get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or(default)
+                    .to_string()
+            };
+            let objects = render_file(
+                text,
+                &field("release", "st2"),
+                &field("namespace", "default"),
+            );
+            assert_objects_same(&objects);
+            seen += 1;
+        }
+        assert!(seen >= 17, "only {seen} scenarios found");
+    }
+
+    #[test]
+    fn the_large_render_is_written_as_serde_saphyr_writes_it() {
+        let objects = render_file(super::super::sample::large_values(), "st2", "default");
+        assert!(objects.len() > 150);
+        assert_objects_same(&objects);
+        // The stream is the documents, each after `---`.
+        let stream = super::super::to_yaml_stream(&objects).expect("stream");
+        let expected: String = objects
+            .iter()
+            .map(|o| {
+                format!(
+                    "---\n{}",
+                    serde_saphyr::to_string(&o.body).expect("serde-saphyr")
+                )
+            })
+            .collect();
+        assert!(stream == expected);
+    }
+
+    /// Strings YAML readers could take for something else, or that need a block or quotes.
+    const TRICKY: &[&str] = &[
+        "",
+        " ",
+        "  ",
+        "a",
+        "A",
+        "ab",
+        "yes",
+        "Yes",
+        "YES",
+        "no",
+        "No",
+        "on",
+        "On",
+        "off",
+        "OFF",
+        "y",
+        "Y",
+        "n",
+        "N",
+        "true",
+        "True",
+        "FALSE",
+        "null",
+        "Null",
+        "NULL",
+        "~",
+        "nan",
+        "NaN",
+        ".nan",
+        "inf",
+        "-inf",
+        "+inf",
+        ".inf",
+        "-.inf",
+        "+.Inf",
+        "<<",
+        "=",
+        "0",
+        "00",
+        "0777",
+        "0o17",
+        "0x1F",
+        "0b101",
+        "1e3",
+        "1E3",
+        "1.5e-3",
+        "1_000",
+        "_1",
+        "1_",
+        "1.",
+        ".5",
+        "+1",
+        "-1",
+        "-",
+        "--",
+        "---",
+        "--- x",
+        "---x",
+        "...",
+        "... x",
+        "....",
+        "-x",
+        "--x",
+        "-1x",
+        "- x",
+        "-\tx",
+        "?",
+        "? x",
+        "?x",
+        "-inf-x",
+        "12:30",
+        "1:20:30",
+        "190:20:30.15",
+        "2001-12-14",
+        "2001-12-14t21:59:43.10-05:00",
+        "2001-1-1 1:2:3",
+        "3.8",
+        "3.8.1",
+        "1.2.3.4",
+        "1..2",
+        "a: b",
+        "a:b",
+        "a:",
+        "a :",
+        ":a",
+        "a #b",
+        "a#b",
+        "#a",
+        "a # b",
+        "a\t#b",
+        "& a",
+        "&a",
+        "*a",
+        "!a",
+        "!!str",
+        "|",
+        "|a",
+        ">",
+        ">a",
+        "'a'",
+        "\"a\"",
+        "a'b",
+        "a\"b",
+        "%a",
+        "@a",
+        "`a",
+        ",a",
+        "a,b",
+        "[a]",
+        "a[0]",
+        "{a}",
+        "a{b}",
+        "a}",
+        "a]",
+        "a\\b",
+        "\\",
+        "a b",
+        " a",
+        "a ",
+        "a  b",
+        "\ta",
+        "a\t",
+        "a\tb",
+        "a\nb",
+        "a\n",
+        "a\n\n",
+        "\n",
+        "\n\n",
+        "\na",
+        " a\nb",
+        "  a\n b\n",
+        "a\r\nb",
+        "a\rb",
+        "\r",
+        "a\u{0}b",
+        "\u{7}",
+        "\u{1b}[0m",
+        "a\u{7f}b",
+        "a\u{85}b",
+        "a\u{a0}b",
+        "a\u{2028}b",
+        "a\u{2029}b",
+        "\u{feff}a",
+        "a\u{fffe}",
+        "é",
+        "éa",
+        "aé",
+        "é\nx",
+        "日本語",
+        "emoji 😀",
+        "😀\n😀\n",
+        "/path/to/x",
+        "/",
+        "//a",
+        "http://x.example/a?b=c#d",
+        "$(cat /x)",
+        "${VAR}",
+        "a=b",
+        "--flag=value",
+        "-Xmx512m",
+        "k8s.io/name",
+        "app.kubernetes.io/name",
+        "st2-st2api",
+        "a-b_c.d",
+        "CamelCase",
+        "trailing colon:",
+        "key::value",
+        "a:\u{a0}",
+        "a\u{a0}:",
+        "x\u{2000}#y",
+        "a very long line that goes on and on well past the eighty character folding limit of serde-saphyr",
+        "averylongwordwithoutanyspacesthatkeepsgoingpasttheeightycharacterlimitofthefoldedstyle1234",
+        "a very long line that goes on and on well past the eighty character folding limit:",
+        "a very long line that goes on and on well past the eighty character folding limit   ",
+        "a very long line that goes on and on well past the eighty character folding limit\n",
+        "    indented line of a script that goes on and on well past the eighty character limit",
+        "trailing spaces in a block  \nsecond line\t\n",
+        "line one\n\n\nline four after blank lines\n\n",
+        "#!/bin/sh\nset -e\necho 'hi' # comment\n",
+        "ééééééééééééééééééééééééééééééééééééééééééééééééé ééééééééééééééééééééééééééééééééééé",
+    ];
+
+    /// `s` as a value and as a key, at the root, in maps, in sequences, in sequences of
+    /// sequences, and beside empty collections.
+    fn shapes(s: &str) -> Vec<Value> {
+        let mut key = Map::new();
+        key.insert(s.to_string(), json!("v"));
+        let mut deep = Map::new();
+        deep.insert(s.to_string(), json!({ "a": [s, [s, { s: s }]], "b": {} }));
+        vec![
+            json!(s),
+            json!({ "k": s }),
+            json!({ "a": { "k": s, "l": [] }, "z": s }),
+            json!([s]),
+            json!([s, s]),
+            json!([[s], [[s, s]]]),
+            json!([{ "k": s, "m": [s, {}] }, [{ "k": s }]]),
+            json!({ "k": [s, [s, { "x": s }], [], {}] }),
+            Value::Object(key.clone()),
+            json!([key.clone(), [key.clone()]]),
+            json!({ "a": [key.clone(), { "b": key }] }),
+            Value::Object(deep),
+        ]
+    }
+
+    #[test]
+    fn tricky_strings_as_values_and_keys_match_serde_saphyr() {
+        for s in TRICKY {
+            for value in shapes(s) {
+                assert_same(&value);
+            }
+        }
+    }
+
+    #[test]
+    fn structure_and_non_string_scalars_match_serde_saphyr() {
+        let cases = [
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(-1),
+            json!(i64::MIN),
+            json!(u64::MAX),
+            json!(1.5),
+            json!(-0.0),
+            json!(1e300),
+            json!(1e-7),
+            json!(100.0),
+            json!({}),
+            json!([]),
+            json!([[]]),
+            json!([{}]),
+            json!([[[]], [{}], {}]),
+            json!([[[1, 2], [3]], [[], [[4]]]]),
+            json!({ "a": {}, "b": [], "c": [{}], "d": [[]], "e": { "f": {} } }),
+            json!({ "a": [{ "b": [{ "c": [[1, { "d": null }]] }] }] }),
+            json!([{ "a": 1, "b": { "c": [true, false, 1.25] } }, { "z": [] }]),
+            json!({ "a": [1, 2], "b": { "c": 3 }, "d": [[{ "e": "x\ny" }]] }),
+        ];
+        for value in &cases {
+            assert_same(value);
+        }
+    }
+
+    #[test]
+    fn a_key_too_long_for_a_simple_key_falls_back_to_serde_saphyr_for_the_document() {
+        let long = "k".repeat(1100);
+        let quoted_long = format!("{}:", "k".repeat(1020)); // quoting makes it too long
+        for key in [long, quoted_long] {
+            let mut map = Map::new();
+            map.insert(key, json!({ "a": [1] }));
+            assert_same(&json!([Value::Object(map.clone()), { "b": Value::Object(map) }]));
+        }
+    }
+
+    #[test]
+    fn the_fast_path_is_taken_for_common_strings_only() {
+        let plain_value = |s: &str| {
+            s.len() <= FOLD_BYTES
+                && is_plain(s.as_bytes(), classes(s.as_bytes()) & (NOT_PLAIN | SPACE))
+        };
+        let plain_key = |s: &str| is_plain(s.as_bytes(), classes(s.as_bytes()) & (NOT_KEY | SPACE));
+        for s in [
+            "st2-st2api",
+            "app.kubernetes.io/name",
+            "-Xmx1g",
+            "--flag=a:b",
+            "/opt/x",
+            "a #b",
+        ] {
+            assert!(plain_value(s) || s.contains(" #"), "{s:?}");
+        }
+        for s in [
+            "3.8", "yes", "Off", "-inf", "---", "- x", "a: b", "a ", "é", "a\tb", "", "-1",
+        ] {
+            assert!(!plain_value(s), "{s:?}");
+        }
+        assert!(plain_key("app.kubernetes.io/name"));
+        for s in ["a:b", "a,b", "a[0]", "a{b}", "y", "80"] {
+            assert!(!plain_key(s), "{s:?}");
+        }
+    }
+
+    /// Characters that matter to YAML, one per entry (some are several bytes).
+    const ALPHABET: &[&str] = &[
+        "a", "b", "Z", "x", "y", "n", "e", "E", "0", "1", "7", "9", " ", " ", "\t", "\n", "\n",
+        "\r", ":", ":", "#", "-", "-", "?", "'", "\"", "\\", "{", "}", "[", "]", ",", "&", "*",
+        "!", "|", ">", "%", "@", "`", ".", ".", "~", "_", "+", "/", "=", "<", "é", "\u{7f}",
+        "\u{85}", "\u{a0}", "\u{feff}", "\u{2028}", "😀", "\u{0}", "\u{1b}",
+    ];
+
+    const WORDS: &[&str] = &[
+        "yes",
+        "No",
+        "ON",
+        "off",
+        "y",
+        "N",
+        "true",
+        "False",
+        "null",
+        "~",
+        "NaN",
+        ".inf",
+        "-Inf",
+        "<<",
+        "=",
+        "0777",
+        "0x1f",
+        "0o7",
+        "1e3",
+        "1_000",
+        "3.8",
+        "12:30:45",
+        "2001-12-14",
+        "---",
+        "...",
+        "- ",
+        "? ",
+        ": ",
+        " #",
+        "",
+        "name",
+        "app.kubernetes.io/name",
+        "-Xmx",
+        "--flag",
+        "/etc/st2",
+        "a very long sentence that needs to be long enough to pass eighty",
+        "characters when it is repeated a couple of times in one generated string",
+    ];
+
+    struct Gen(ChaCha8Rng);
+
+    impl Gen {
+        fn below(&mut self, n: u32) -> u32 {
+            self.0.next_u32() % n
+        }
+
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.below(from.len() as u32) as usize]
+        }
+
+        fn string(&mut self) -> String {
+            let mut s = String::new();
+            for _ in 0..=self.below(4) {
+                if self.below(3) == 0 {
+                    s.push_str(self.pick(WORDS));
+                } else {
+                    for _ in 0..self.below(6) {
+                        s.push_str(self.pick(ALPHABET));
+                    }
+                }
+            }
+            s
+        }
+
+        fn scalar(&mut self) -> Value {
+            match self.below(12) {
+                0 => Value::Null,
+                1 => Value::Bool(self.below(2) == 0),
+                2 => json!(self.0.next_u64() >> self.below(64)),
+                3 => json!(-((self.0.next_u64() >> (1 + self.below(63))) as i64)),
+                4 => {
+                    let bits = self.0.next_u64();
+                    let f = match self.below(3) {
+                        0 => f64::from_bits(bits),
+                        1 => (bits >> 40) as f64 / 1024.0,
+                        _ => (bits >> 50) as f64,
+                    };
+                    Number::from_f64(f).map_or(Value::Null, Value::Number)
+                }
+                _ => Value::String(self.string()),
+            }
+        }
+
+        fn value(&mut self, depth: u32) -> Value {
+            if depth == 0 || self.below(3) == 0 {
+                return self.scalar();
+            }
+            let len = self.below(5);
+            if self.below(2) == 0 {
+                Value::Array((0..len).map(|_| self.value(depth - 1)).collect())
+            } else {
+                let mut map = Map::new();
+                for _ in 0..len {
+                    let key = self.string();
+                    let value = self.value(depth - 1);
+                    map.insert(key, value);
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    #[test]
+    fn random_trees_match_serde_saphyr() {
+        let mut trees = Gen(ChaCha8Rng::seed_from_u64(0x5eed_0f_7a11));
+        for _ in 0..4000 {
+            let value = trees.value(4);
+            assert_same(&value);
+        }
+    }
 }
