@@ -5,8 +5,6 @@
 //! strings and keys, integers, ASCII literal block scalars). Every other scalar or key is handed
 //! to serde-saphyr itself and re-indented, so rare spellings are correct by construction.
 
-use std::fmt;
-
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Number, Value};
 
@@ -55,12 +53,6 @@ const SPACES: &str = "                                                          
 /// keys over 1024 characters); the caller serializes the whole document with serde-saphyr.
 #[derive(Debug)]
 struct Unsupported;
-
-impl From<fmt::Error> for Unsupported {
-    fn from(_: fmt::Error) -> Self {
-        Unsupported
-    }
-}
 
 impl From<serde_saphyr::ser::Error> for Unsupported {
     fn from(_: serde_saphyr::ser::Error) -> Self {
@@ -313,7 +305,7 @@ fn is_plain(s: &[u8], classes: u8) -> bool {
     starts_ok
         && classes & !SPACE == 0
         && !matches!(s.last(), Some(b' ' | b':'))
-        && !(s.len() <= 5 && is_keyword(s))
+        && !is_keyword(s)
         // With no space at either end, these pairs are the only places a space matters.
         && (classes & SPACE == 0 || s.windows(2).all(|w| w != b": " && w != b" #"))
 }
@@ -324,7 +316,7 @@ fn is_keyword(s: &[u8]) -> bool {
         b"null", b"true", b"false", b"yes", b"no", b"on", b"off", b"y", b"n", b"nan", b"inf",
         b"+inf", b"-inf",
     ];
-    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(s))
+    s.len() <= 5 && KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(s))
 }
 
 fn push_newlines(out: &mut String, n: usize) {
@@ -848,7 +840,7 @@ mod tests {
 
     #[test]
     fn random_trees_match_serde_saphyr() {
-        let mut trees = Gen(ChaCha8Rng::seed_from_u64(0x5eed_0f_7a11));
+        let mut trees = Gen(ChaCha8Rng::seed_from_u64(0x5eed_7a11));
         for _ in 0..4000 {
             let value = trees.value(4);
             assert_same(&value);
