@@ -149,10 +149,9 @@ impl Writer<'_> {
         let trailing = s.len() - content.len();
         self.out
             .push_str(if pos == Pos::Value { " |" } else { "|" });
-        // A first line starting with spaces would be read as the body's indentation.
-        let first = content.split('\n').find(|line| !line.is_empty());
-        // The indicator is the body's indentation relative to its parent: one `STEP`.
-        if first.is_some_and(|line| line.starts_with(' ')) {
+        // A first non-empty line starting with spaces would be read as the body's indentation,
+        // so the header states it: relative to the parent, one `STEP`.
+        if content.trim_start_matches('\n').starts_with(' ') {
             self.out.push('2');
         }
         match trailing {
