@@ -3,7 +3,9 @@
 //! The layout (block maps and sequences, compact lists, indentation) is done here; scalars take a
 //! fast path only when they are provably written the way serde-saphyr writes them (plain ASCII
 //! strings and keys, integers, ASCII literal block scalars). Every other scalar or key is handed
-//! to serde-saphyr itself and re-indented, so rare spellings are correct by construction.
+//! to serde-saphyr itself and re-indented, so rare spellings are correct by construction. The
+//! fast-path rules mirror serde-saphyr 2.1.1 with default options; after an upgrade the oracle
+//! tests below (scenario renders, tricky strings, random trees) tell whether they still agree.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Number, Value};
@@ -50,7 +52,8 @@ fn classes(s: &[u8]) -> u8 {
 const SPACES: &str = "                                                                ";
 
 /// A document needs a layout this writer does not reproduce (an explicit `? key` entry, only for
-/// keys over 1024 characters); the caller serializes the whole document with serde-saphyr.
+/// keys over 1024 characters), or serde-saphyr failed on a scalar: the caller serializes the
+/// whole document with serde-saphyr, which then writes it or reports the error.
 #[derive(Debug)]
 struct Unsupported;
 
