@@ -58,6 +58,7 @@ pub struct Shared {
 }
 
 impl<'a> Ctx<'a> {
+    /// A context with nothing shared built yet.
     pub fn new(
         values: &'a Value,
         release: &'a Release,
