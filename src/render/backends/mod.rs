@@ -281,13 +281,18 @@ pub fn unread_keys(sub: &SubValues, supported: &[&str]) -> Vec<String> {
     out.into_iter().map(|path| sub.key(&path)).collect()
 }
 
-/// The built-in values of backend `name` (chart values over the subchart's own defaults).
+/// The built-in values of backend `name` (chart values over the subchart's own defaults). The
+/// built-in values already hold them for a backend enabled by default (MongoDB, RabbitMQ, Redis);
+/// only for the others are the defaults loaded again, with every backend enabled.
 pub fn default_section(name: &str) -> &'static Value {
-    enabled_defaults().key(name)
+    match crate::values::builtin().map(|values| values.key(name)) {
+        Ok(section) if section.key("enabled").truthy() => section,
+        _ => enabled_defaults().key(name),
+    }
 }
 
 /// The built-in values with every backend enabled, so that each one's subchart defaults are
-/// merged under its key: loaded once per process.
+/// merged under its key: loaded once per process, and only when needed.
 fn enabled_defaults() -> &'static Value {
     static DEFAULTS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     DEFAULTS.get_or_init(|| {
@@ -300,4 +305,19 @@ fn enabled_defaults() -> &'static Value {
             .map(|loaded| loaded.values)
             .unwrap_or_default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_sections_are_those_of_an_enabled_backend() {
+        for name in ["mongodb", "rabbitmq", "redis", "external-dns"] {
+            let section = default_section(name);
+            assert_eq!(section, enabled_defaults().key(name), "{name}");
+            // The subchart's own defaults are merged in (bitnami images are theirs, not the chart's).
+            assert!(section.at("image.repository").truthy(), "{name}");
+        }
+    }
 }
