@@ -146,7 +146,7 @@ impl PodPlan {
 
     /// Build the pod template. Returns it with the paths (below `spec.template`) the chart prints
     /// as explicit nulls, and the shared init containers still to splice in.
-    fn build(self, ctx: &Ctx) -> Result<Built> {
+    fn build(self, ctx: &Ctx) -> Result<(PodTemplateSpec, Finish)> {
         let mut nulls = Vec::new();
         if self.annotations.is_empty() && self.checksums.is_empty() {
             nulls.push("metadata.annotations".to_string());
@@ -208,12 +208,14 @@ impl PodPlan {
                 ..Default::default()
             }),
         };
-        Ok(Built {
+        Ok((
             template,
-            nulls,
-            checksums: self.checksums,
-            shared_inits: shared,
-        })
+            Finish {
+                nulls,
+                checksums: self.checksums,
+                shared_inits: shared,
+            },
+        ))
     }
 
     /// The Deployment `R-<name>`: `replicas` pods, object annotations `annotations` (iff set).
@@ -226,9 +228,9 @@ impl PodPlan {
             .containers
             .first()
             .is_some_and(|c| c.resources.is_none());
-        let mut built = self.build(ctx)?;
+        let (template, mut finish) = self.build(ctx)?;
         if resources_null {
-            built.nulls.push("spec.containers[0].resources".into());
+            finish.nulls.push("spec.containers[0].resources".into());
         }
         let mut metadata = meta::object_meta(ctx, ctx.name(&name), &name)?;
         metadata.annotations = annotations.non_empty().map(string_map);
@@ -243,12 +245,12 @@ impl PodPlan {
                     i32::try_from(replicas)
                         .with_context(|| format!("`{name}.replicas` is out of range"))?,
                 ),
-                template: std::mem::take(&mut built.template),
+                template,
                 ..Default::default()
             }),
             ..Default::default()
         };
-        built.finish(Object::new(&deployment)?)
+        finish.apply(Object::new(&deployment)?)
     }
 
     /// The Job `name` with object annotations `annotations` (hook annotations, then `jobs.annotations`).
@@ -259,24 +261,23 @@ impl PodPlan {
         annotations: BTreeMap<String, String>,
     ) -> Result<Object> {
         let n = self.name.clone();
-        let mut built = self.build(ctx)?;
+        let (template, finish) = self.build(ctx)?;
         let mut metadata = meta::object_meta(ctx, name, &n)?;
         metadata.annotations = Some(annotations);
         let job = Job {
             metadata,
             spec: Some(JobSpec {
-                template: std::mem::take(&mut built.template),
+                template,
                 ..Default::default()
             }),
             ..Default::default()
         };
-        built.finish(Object::new(&job)?)
+        finish.apply(Object::new(&job)?)
     }
 }
 
-/// A pod template and what is left to do once its object is serialized.
-struct Built {
-    template: PodTemplateSpec,
+/// What is left to do to a pod's object once it is serialized.
+struct Finish {
     /// Paths below `spec.template` the chart prints as explicit nulls.
     nulls: Vec<String>,
     checksums: Vec<Checksum>,
@@ -284,9 +285,9 @@ struct Built {
     shared_inits: Option<(usize, SharedInits)>,
 }
 
-impl Built {
+impl Finish {
     /// Apply explicit nulls, splice in the shared init containers and request the checksums.
-    fn finish(self, mut object: Object) -> Result<Object> {
+    fn apply(self, mut object: Object) -> Result<Object> {
         for path in &self.nulls {
             object.set_null(&format!("spec.template.{path}"));
         }
