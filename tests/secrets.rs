@@ -175,13 +175,12 @@ fn redacted_output_holds_no_secret_value() {
 #[test]
 fn secret_files_are_private() {
     let dir = scratch("outdir");
-    let secret = Object {
-        api_version: "v1".into(),
-        kind: "Secret".into(),
-        name: "s".into(),
-        body: serde_json::json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "dg=="}}),
-        pending_checksums: Vec::new(),
-    };
+    let secret = Object::from_json(
+        "v1",
+        "Secret",
+        "s".into(),
+        serde_json::json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "dg=="}}),
+    );
     let config = Object {
         kind: "ConfigMap".into(),
         name: "c".into(),

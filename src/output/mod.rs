@@ -10,6 +10,8 @@
 
 mod yaml;
 
+use yaml::SharedText;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -20,13 +22,13 @@ use crate::render::Object;
 /// Serialize one object as a YAML document body (no leading `---`).
 pub fn to_yaml(object: &Object) -> Result<String> {
     let mut out = String::with_capacity(4096);
-    push_yaml(&mut out, object)?;
+    push_yaml(&mut out, object, &mut SharedText::default())?;
     Ok(out)
 }
 
 /// Append one object's YAML document body (no leading `---`) to `out`.
-pub fn push_yaml(out: &mut String, object: &Object) -> Result<()> {
-    yaml::push_document(out, &object.body)
+fn push_yaml(out: &mut String, object: &Object, shared: &mut SharedText) -> Result<()> {
+    yaml::push_document(out, object, shared)
         .with_context(|| format!("serializing {}/{}", object.kind, object.name))
 }
 
@@ -34,9 +36,10 @@ pub fn push_yaml(out: &mut String, object: &Object) -> Result<()> {
 pub fn to_yaml_stream(objects: &[Object]) -> Result<String> {
     // Rendered objects average a few KiB of YAML; growing beyond this doubles a few times at most.
     let mut out = String::with_capacity(objects.len() * 4096);
+    let mut shared = SharedText::default();
     for object in objects {
         out.push_str("---\n");
-        push_yaml(&mut out, object)?;
+        push_yaml(&mut out, object, &mut shared)?;
     }
     Ok(out)
 }
@@ -57,9 +60,14 @@ pub fn file_name(object: &Object) -> String {
 /// Write one file per object into `dir` (created if missing). Files holding a Secret are
 /// private to the owner (mode 0600), also when they replace an existing file.
 pub fn write_dir(dir: &Path, objects: &[Object]) -> Result<()> {
+    let mut shared = SharedText::default();
     let rendered: Vec<(String, String, bool)> = objects
         .iter()
-        .map(|o| Ok((file_name(o), to_yaml(o)?, o.kind == "Secret")))
+        .map(|o| {
+            let mut text = String::with_capacity(4096);
+            push_yaml(&mut text, o, &mut shared)?;
+            Ok((file_name(o), text, o.kind == "Secret"))
+        })
         .collect::<Result<_>>()?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     for (name, text, secret) in &rendered {

@@ -7,8 +7,13 @@
 //! fast-path rules mirror serde-saphyr 2.1.1 with default options; after an upgrade the oracle
 //! tests below (scenario renders, tricky strings, random trees) tell whether they still agree.
 
+use std::collections::HashMap;
+
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Number, Value};
+
+use crate::render::Object;
+use crate::render::object::Spliced;
 
 /// serde-saphyr writes a plain scalar longer than this (in bytes) as a folded block (`>-`).
 const FOLD_BYTES: usize = 80;
@@ -63,16 +68,29 @@ impl From<serde_saphyr::ser::Error> for Unsupported {
     }
 }
 
-/// Append the YAML document for `value` to `out`, exactly as `serde_saphyr::to_string` writes it.
-pub fn push_document(out: &mut String, value: &Value) -> Result<(), serde_saphyr::ser::Error> {
+/// Append the YAML document of `object` to `out`, exactly as `serde_saphyr::to_string` writes
+/// its [full body](Object::full_body). `shared` keeps the text of shared items between calls.
+pub fn push_document(
+    out: &mut String,
+    object: &Object,
+    shared: &mut SharedText,
+) -> Result<(), serde_saphyr::ser::Error> {
     let start = out.len();
-    let written = Writer { out }.node(value, Pos::Top, 0);
-    if written.is_err() {
+    let mut writer = Writer {
+        out,
+        splice: object.spliced().map(|spliced| (spliced, shared)),
+    };
+    if writer.node(&object.body, Pos::Top, 0).is_err() {
         out.truncate(start);
-        serde_saphyr::to_fmt_writer(out, value)?;
+        serde_saphyr::to_fmt_writer(out, &*object.full_body())?;
     }
     Ok(())
 }
+
+/// The YAML of shared items ([`crate::render::object::Splice`]) by list and dash column: a list
+/// shared by a hundred pods is laid out once and copied into each.
+#[derive(Default)]
+pub struct SharedText(HashMap<(*const Value, usize), Option<String>>);
 
 /// Where a node starts: what was written just before it on its line.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -87,6 +105,8 @@ enum Pos {
 
 struct Writer<'a> {
     out: &'a mut String,
+    /// The document's shared items, and where their text is kept.
+    splice: Option<(Spliced<'a>, &'a mut SharedText)>,
 }
 
 impl Writer<'_> {
@@ -98,7 +118,12 @@ impl Writer<'_> {
             Value::Bool(b) => self.token(pos, if *b { "true" } else { "false" }),
             Value::Number(n) => self.number(n, pos)?,
             Value::String(s) => self.string(s, pos, col)?,
-            Value::Array(items) => self.seq(items, pos, col)?,
+            Value::Array(items) => {
+                let shared = self.splice.as_ref().and_then(|(spliced, _)| {
+                    (spliced.is(value) && !spliced.items.is_empty()).then_some(*spliced)
+                });
+                self.seq(items, shared, pos, col)?;
+            }
             Value::Object(map) => self.map(map, pos, col)?,
         }
         Ok(())
@@ -233,8 +258,15 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn seq(&mut self, items: &[Value], pos: Pos, col: usize) -> Result<(), Unsupported> {
-        if items.is_empty() {
+    /// A sequence; `shared` items go into it when it is the document's spliced list.
+    fn seq(
+        &mut self,
+        items: &[Value],
+        shared: Option<Spliced>,
+        pos: Pos,
+        col: usize,
+    ) -> Result<(), Unsupported> {
+        if items.is_empty() && shared.is_none() {
             self.token(pos, "[]");
             return Ok(());
         }
@@ -249,6 +281,30 @@ impl Writer<'_> {
         if pos == Pos::Value {
             self.out.push('\n');
         }
+        let Some(shared) = shared else {
+            return self.items(items, at_line_start, dash_col);
+        };
+        let (before, after) = items.split_at(shared.at);
+        if !before.is_empty() {
+            self.items(before, at_line_start, dash_col)?;
+            at_line_start = true;
+        }
+        if at_line_start {
+            self.shared_items(shared.items, dash_col)?;
+        } else {
+            self.items(shared.items, at_line_start, dash_col)?;
+        }
+        self.items(after, true, dash_col)
+    }
+
+    /// The items of a block sequence whose dashes are at `dash_col`; the first one's dash is
+    /// indented when `at_line_start`.
+    fn items(
+        &mut self,
+        items: &[Value],
+        mut at_line_start: bool,
+        dash_col: usize,
+    ) -> Result<(), Unsupported> {
         for item in items {
             if at_line_start {
                 self.indent(dash_col);
@@ -257,6 +313,23 @@ impl Writer<'_> {
             self.out.push_str("- ");
             self.node(item, Pos::Item, dash_col)?;
         }
+        Ok(())
+    }
+
+    /// [`Writer::items`] of shared items starting a line, laid out once per dash column.
+    fn shared_items(&mut self, items: &[Value], dash_col: usize) -> Result<(), Unsupported> {
+        let Some((_, SharedText(texts))) = &mut self.splice else {
+            return self.items(items, true, dash_col);
+        };
+        let text = texts.entry((items.as_ptr(), dash_col)).or_insert_with(|| {
+            let mut text = String::new();
+            let mut writer = Writer {
+                out: &mut text,
+                splice: None,
+            };
+            writer.items(items, true, dash_col).ok().map(|()| text)
+        });
+        self.out.push_str(text.as_deref().ok_or(Unsupported)?);
         Ok(())
     }
 
@@ -360,10 +433,16 @@ mod tests {
 
     /// Our document for `value`, and serde-saphyr's.
     fn both(value: &Value) -> (String, String) {
+        both_of(&Object::from_json("v1", "Test", "x".into(), value.clone()))
+    }
+
+    /// Our document for `object`, and serde-saphyr's for its full body.
+    fn both_of(object: &Object) -> (String, String) {
         let mut ours = String::from("previous document\n");
-        push_document(&mut ours, value).expect("our writer");
+        push_document(&mut ours, object, &mut SharedText::default()).expect("our writer");
         let ours = ours["previous document\n".len()..].to_string();
-        (ours, serde_saphyr::to_string(value).expect("serde-saphyr"))
+        let theirs = serde_saphyr::to_string(&*object.full_body()).expect("serde-saphyr");
+        (ours, theirs)
     }
 
     fn assert_same(value: &Value) {
@@ -387,7 +466,7 @@ mod tests {
     fn assert_objects_same(objects: &[Object]) {
         assert!(!objects.is_empty());
         for object in objects {
-            let (ours, theirs) = both(&object.body);
+            let (ours, theirs) = both_of(object);
             assert!(
                 ours == theirs,
                 "{}/{} differs from serde-saphyr",
@@ -441,7 +520,7 @@ mod tests {
             .map(|o| {
                 format!(
                     "---\n{}",
-                    serde_saphyr::to_string(&o.body).expect("serde-saphyr")
+                    serde_saphyr::to_string(&*o.full_body()).expect("serde-saphyr")
                 )
             })
             .collect();

@@ -196,12 +196,16 @@ pub mod test_support {
         f(&ctx)
     }
 
-    /// The body of the object `kind/name`.
-    pub fn body<'a>(objects: &'a [Object], kind: &str, name: &str) -> Result<&'a Json> {
+    /// The whole body of the object `kind/name`.
+    pub fn body<'a>(
+        objects: &'a [Object],
+        kind: &str,
+        name: &str,
+    ) -> Result<std::borrow::Cow<'a, Json>> {
         objects
             .iter()
             .find(|o| o.kind == kind && o.name == name)
-            .map(|o| &o.body)
+            .map(Object::full_body)
             .with_context(|| {
                 let names: Vec<&String> = objects.iter().map(|o| &o.name).collect();
                 format!("no {kind}/{name} among {names:?}")

@@ -4,6 +4,13 @@
 //! JSON tree (fields in the struct's order, `apiVersion`, `kind`, `metadata` first). The only edit
 //! made to that tree afterwards is [`Object::set_null`], for the few places where the chart
 //! prints an explicit `null` (e.g. `nodePort: null`) that typed structs would omit.
+//!
+//! Items many objects hold alike (the pack-copy init containers of every pod) are not copied
+//! into each body: a [`Splice`] names them and where they go, and whoever reads a whole body
+//! (the YAML writer, Job hashes, [`Object::full_body`]) puts them in place as it reads.
+
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -15,7 +22,10 @@ pub struct Object {
     pub api_version: String,
     pub kind: String,
     pub name: String,
+    /// The body, without the items of [`Object::splice`].
     pub body: Json,
+    /// Shared items that belong in a list of the body.
+    pub splice: Option<Splice>,
     /// Pod-template checksum annotations still to fill in: (annotation key, objects it hashes).
     /// Resolved by [`resolve_checksums`] once every object exists.
     pub pending_checksums: Vec<(String, Vec<(String, String)>)>,
@@ -32,13 +42,50 @@ impl Object {
         let name = resource.metadata().name.clone().unwrap_or_default();
         let body = serde_json::to_value(resource)
             .with_context(|| format!("serializing {}/{name}", K::KIND))?;
-        Ok(Self {
-            api_version: K::API_VERSION.to_string(),
-            kind: K::KIND.to_string(),
+        Ok(Self::from_json(K::API_VERSION, K::KIND, name, body))
+    }
+
+    /// An object from its JSON body (kinds k8s-openapi has no type for, tests).
+    pub fn from_json(api_version: &str, kind: &str, name: String, body: Json) -> Self {
+        Self {
+            api_version: api_version.into(),
+            kind: kind.into(),
             name,
             body,
+            splice: None,
             pending_checksums: Vec::new(),
+        }
+    }
+
+    /// The list the shared items go into, the index they go before, and the items; `None` when
+    /// nothing is shared or the list is missing from the body.
+    pub fn spliced(&self) -> Option<Spliced<'_>> {
+        let splice = self.splice.as_ref()?;
+        let list = self.body.pointer(splice.pointer)?;
+        Some(Spliced {
+            list,
+            at: splice.at.min(list.as_array()?.len()),
+            items: &splice.items,
         })
+    }
+
+    /// The whole body, shared items in place: a copy when there are any.
+    pub fn full_body(&self) -> Cow<'_, Json> {
+        match &self.splice {
+            None => Cow::Borrowed(&self.body),
+            Some(splice) => {
+                let mut body = self.body.clone();
+                splice.insert_into(&mut body);
+                Cow::Owned(body)
+            }
+        }
+    }
+
+    /// Copy the shared items into the body, so that it can be edited as a whole.
+    pub fn materialize(&mut self) {
+        if let Some(splice) = self.splice.take() {
+            splice.insert_into(&mut self.body);
+        }
     }
 
     /// Request a pod-template annotation `key` holding the sha256 of the rendered objects
@@ -84,6 +131,44 @@ impl Object {
             Some((kind, name)) => kind.eq_ignore_ascii_case(&self.kind) && name == self.name,
             None => selector == self.name,
         }
+    }
+}
+
+/// Items stored once per render and shared by many objects.
+pub type SharedItems = Arc<Vec<Json>>;
+
+/// Shared items that belong in a list of an object's body.
+#[derive(Debug, Clone)]
+pub struct Splice {
+    /// JSON pointer of the list in the body.
+    pub pointer: &'static str,
+    /// How many of the list's own items come before the shared ones.
+    pub at: usize,
+    pub items: SharedItems,
+}
+
+impl Splice {
+    fn insert_into(&self, body: &mut Json) {
+        if let Some(list) = body.pointer_mut(self.pointer).and_then(Json::as_array_mut) {
+            let at = self.at.min(list.len());
+            list.splice(at..at, self.items.iter().cloned());
+        }
+    }
+}
+
+/// A [`Splice`] located in a body: `items` go into the array `list` before its item `at`.
+/// Readers recognize the list by address as they walk the body (another list may be equal).
+#[derive(Debug, Clone, Copy)]
+pub struct Spliced<'a> {
+    list: &'a Json,
+    pub at: usize,
+    pub items: &'a [Json],
+}
+
+impl Spliced<'_> {
+    /// Whether `node` is the list the items go into.
+    pub fn is(&self, node: &Json) -> bool {
+        std::ptr::eq(self.list, node)
     }
 }
 
@@ -269,13 +354,12 @@ mod tests {
 
     #[test]
     fn set_null_reaches_list_items() {
-        let mut o = Object {
-            api_version: "v1".into(),
-            kind: "Service".into(),
-            name: "x".into(),
-            body: serde_json::json!({"spec": {"ports": [{"port": 1}, {"port": 2}]}}),
-            pending_checksums: Vec::new(),
-        };
+        let mut o = Object::from_json(
+            "v1",
+            "Service",
+            "x".into(),
+            serde_json::json!({"spec": {"ports": [{"port": 1}, {"port": 2}]}}),
+        );
         o.set_null("spec.ports[1].nodePort");
         o.set_null("spec.missing.deeper");
         assert_eq!(

@@ -7,13 +7,15 @@
 //! `jobs.ttlSecondsAfterFinished` (st2k8s extension) lets finished Jobs expire.
 //! For `argocd` names stay fixed and the Helm hooks become Argo CD hooks with sync waves.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Result;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
 use super::Object;
+use super::object::Spliced;
 
 /// Where the rendered manifests are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -36,11 +38,12 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
         .filter(|o| o.kind == "ConfigMap" || o.kind == "Secret")
         .map(|o| ((o.kind.as_str(), o.name.as_str()), &o.body))
         .collect();
+    let mut shared = SharedJson::default();
     let suffixes: Vec<Option<String>> = objects
         .iter()
         .map(|o| {
             (target == Target::Kubectl && o.kind == "Job")
-                .then(|| input_hash(o, &sources))
+                .then(|| input_hash(o, &sources, &mut shared))
                 .transpose()
         })
         .collect::<Result<_>>()?;
@@ -115,16 +118,33 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
 /// only runs a new Job: `st2.keyvalue` lives in a Secret the key-load pod mounts, and changing
 /// it must load the keys again. Runs before `--redact-secrets`, so names do not depend on it.
 /// `sources` holds the body of every rendered ConfigMap and Secret by kind and name.
-fn input_hash(job: &Object, sources: &BTreeMap<(&str, &str), &Json>) -> Result<String> {
+fn input_hash(
+    job: &Object,
+    sources: &BTreeMap<(&str, &str), &Json>,
+    shared: &mut SharedJson,
+) -> Result<String> {
     let template = job
         .body
         .get("spec")
         .and_then(|s| s.get("template"))
         .unwrap_or(&Json::Null);
+    let spliced = job.spliced();
     let mut referenced = BTreeSet::new();
     collect_references(template, &mut referenced);
     let mut hasher = HashWriter(Sha256::new());
-    serde_json::to_writer(&mut hasher, template)?;
+    match spliced {
+        Some(spliced) => {
+            for item in spliced.items {
+                collect_references(item, &mut referenced);
+            }
+            let items = match shared.0.entry(spliced.items.as_ptr()) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(joined_json(spliced.items)?),
+            };
+            write_json(&mut hasher, template, Some((spliced, items)))?;
+        }
+        None => serde_json::to_writer(&mut hasher, template)?,
+    }
     for (kind, name) in &referenced {
         let Some(body) = sources.get(&(*kind, name.as_str())) else {
             // Not rendered here (an existing Secret, say): nothing to hash.
@@ -143,6 +163,63 @@ fn input_hash(job: &Object, sources: &BTreeMap<(&str, &str), &Json>) -> Result<S
     Ok(crate::hex::hex(
         hasher.0.finalize().get(..4).unwrap_or_default(),
     ))
+}
+
+/// The compact JSON of shared items, comma-separated, by list: written once per render.
+#[derive(Default)]
+struct SharedJson(HashMap<*const Json, Vec<u8>>);
+
+fn joined_json(items: &[Json]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, item)?;
+    }
+    Ok(out)
+}
+
+/// Exactly `serde_json::to_writer(out, node)` of the node with the spliced items in their list;
+/// `spliced.1` is their [`joined_json`].
+fn write_json(out: &mut HashWriter, node: &Json, spliced: Option<(Spliced, &[u8])>) -> Result<()> {
+    match node {
+        Json::Object(map) => {
+            out.0.update(b"{");
+            for (i, (key, value)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.0.update(b",");
+                }
+                serde_json::to_writer(&mut *out, key)?;
+                out.0.update(b":");
+                write_json(out, value, spliced)?;
+            }
+            out.0.update(b"}");
+        }
+        Json::Array(items) => {
+            let shared = spliced.filter(|(s, json)| s.is(node) && !json.is_empty());
+            let (before, after) = items.split_at(shared.map_or(0, |(s, _)| s.at));
+            let parts = before
+                .iter()
+                .map(Some)
+                .chain(shared.map(|_| None))
+                .chain(after.iter().map(Some));
+            out.0.update(b"[");
+            for (i, part) in parts.enumerate() {
+                if i > 0 {
+                    out.0.update(b",");
+                }
+                match (part, shared) {
+                    (Some(item), _) => write_json(out, item, spliced)?,
+                    (None, Some((_, json))) => out.0.update(json),
+                    (None, None) => {}
+                }
+            }
+            out.0.update(b"]");
+        }
+        leaf => serde_json::to_writer(&mut *out, leaf)?,
+    }
+    Ok(())
 }
 
 /// Feeds serialized JSON straight into the hash, without an intermediate buffer.
@@ -225,19 +302,18 @@ mod tests {
     use super::*;
 
     fn job(replicas_marker: &str) -> Object {
-        Object {
-            api_version: "batch/v1".into(),
-            kind: "Job".into(),
-            name: "st2-job-st2-key-load".into(),
-            body: serde_json::json!({
+        Object::from_json(
+            "batch/v1",
+            "Job",
+            "st2-job-st2-key-load".into(),
+            serde_json::json!({
                 "apiVersion": "batch/v1", "kind": "Job",
                 "metadata": {"name": "st2-job-st2-key-load", "annotations": {
                     "helm.sh/hook": "post-install, post-upgrade, post-rollback",
                     "helm.sh/hook-weight": "6", "helm.sh/hook-delete-policy": "before-hook-creation"}},
                 "spec": {"template": {"spec": {"containers": [{"name": "x", "image": replicas_marker}]}}}
             }),
-            pending_checksums: Vec::new(),
-        }
+        )
     }
 
     #[test]
@@ -264,15 +340,54 @@ mod tests {
         );
     }
 
-    fn secret(name: &str, value: &str) -> Object {
-        Object {
-            api_version: "v1".into(),
-            kind: "Secret".into(),
-            name: name.into(),
-            body: serde_json::json!({"apiVersion": "v1", "kind": "Secret",
-                "metadata": {"name": name}, "data": {"kv.yaml": value}}),
-            pending_checksums: Vec::new(),
+    /// The sha256 of a Job template written by [`write_json`] with shared items `at` an index
+    /// of a list of `own` items, and of serde_json's writing of the same template in full.
+    fn both_digests(own: usize, at: usize, shared: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut job = job("img:1");
+        let container = |n: usize| serde_json::json!({"name": format!("c{n}"), "args": []});
+        job.body["spec"]["template"]["spec"]["initContainers"] =
+            Json::Array((0..own).map(container).collect());
+        job.splice = Some(crate::render::object::Splice {
+            pointer: "/spec/template/spec/initContainers",
+            at,
+            items: std::sync::Arc::new((100..100 + shared).map(container).collect()),
+        });
+        let spliced = job.spliced().expect("spliced");
+        let template = &job.body["spec"]["template"];
+        let joined = joined_json(spliced.items).expect("json");
+        let mut ours = HashWriter(Sha256::new());
+        write_json(&mut ours, template, Some((spliced, &joined))).expect("write");
+        let mut theirs = HashWriter(Sha256::new());
+        serde_json::to_writer(&mut theirs, &job.full_body()["spec"]["template"]).expect("json");
+        (ours.0.finalize().to_vec(), theirs.0.finalize().to_vec())
+    }
+
+    #[test]
+    fn shared_items_hash_as_if_they_were_in_the_list() {
+        for (own, at, shared) in [
+            (0, 0, 3),
+            (2, 0, 1),
+            (2, 1, 2),
+            (2, 2, 2),
+            (2, 5, 1),
+            (1, 0, 0),
+        ] {
+            let (ours, theirs) = both_digests(own, at, shared);
+            assert_eq!(
+                ours, theirs,
+                "{own} own items, shared at {at}, {shared} shared"
+            );
         }
+    }
+
+    fn secret(name: &str, value: &str) -> Object {
+        Object::from_json(
+            "v1",
+            "Secret",
+            name.into(),
+            serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": name}, "data": {"kv.yaml": value}}),
+        )
     }
 
     /// The Job's name after `apply` when it mounts Secret `kv` and `objects` are rendered too.

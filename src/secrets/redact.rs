@@ -5,12 +5,16 @@
 //! hashing the real values). Credentials also quoted inside other objects (the MongoDB and
 //! RabbitMQ passwords in st2.conf, SPEC-chart.md §4.8) are replaced there too.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::render::Object;
+use crate::render::object::SharedItems;
 
 /// Credentials shorter than this are not searched for inside other objects: replacing every
 /// `abc` in a ConfigMap would wreck the diff more than it protects.
@@ -58,7 +62,21 @@ pub fn redact(objects: &mut [Object]) {
     if quoted.is_empty() {
         return;
     }
+    // Shared items are redacted once per list, and the objects holding it get the redacted copy.
+    let mut redacted: HashMap<*const Vec<Json>, (SharedItems, SharedItems)> = HashMap::new();
     for object in objects.iter_mut().filter(|o| o.kind != "Secret") {
+        if let Some(splice) = &mut object.splice {
+            let (_, items) = redacted
+                .entry(Arc::as_ptr(&splice.items))
+                .or_insert_with(|| {
+                    let mut items = Vec::clone(&splice.items);
+                    for item in &mut items {
+                        replace_quoted(item, &quoted);
+                    }
+                    (Arc::clone(&splice.items), Arc::new(items))
+                });
+            splice.items = Arc::clone(items);
+        }
         replace_quoted(&mut object.body, &quoted);
     }
 }
@@ -99,13 +117,7 @@ mod tests {
     use super::*;
 
     fn object(kind: &str, name: &str, body: Json) -> Object {
-        Object {
-            api_version: "v1".into(),
-            kind: kind.into(),
-            name: name.into(),
-            body,
-            pending_checksums: Vec::new(),
-        }
+        Object::from_json("v1", kind, name.into(), body)
     }
 
     #[test]

@@ -224,13 +224,7 @@ pub fn custom_object(
     name: String,
     body: serde_json::Value,
 ) -> Object {
-    Object {
-        api_version: api_version.into(),
-        kind: kind.into(),
-        name,
-        body,
-        pending_checksums: Vec::new(),
-    }
+    Object::from_json(api_version, kind, name, body)
 }
 
 /// Values keys below `sub` that the user set to something other than the default but that no

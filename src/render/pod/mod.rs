@@ -11,7 +11,6 @@ pub mod convert;
 pub mod volumes;
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
@@ -25,14 +24,15 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use self::convert::{Setting, first_set, typed_if_set};
+use super::object::{SharedItems, Splice};
 use super::st2::service_account_name;
 use super::{Ctx, Object, meta};
 use crate::values::Value;
 
-/// Init containers many pods share (the pack copies), converted to JSON once per render: large
-/// releases copy dozens of pack images into every pod, and converting the same typed containers
-/// for each pod was most of their cost.
-pub type SharedInits = Rc<Vec<Json>>;
+/// Init containers many pods share (the pack copies), converted to JSON once per render and
+/// spliced into each pod's list by reference ([`super::object::Splice`]): large releases copy
+/// dozens of pack images into every pod.
+pub type SharedInits = SharedItems;
 
 /// A checksum annotation and the objects (kind, name) it hashes (SPEC §1.5).
 pub type Checksum = (&'static str, Vec<(&'static str, String)>);
@@ -286,13 +286,18 @@ struct Finish {
 }
 
 impl Finish {
-    /// Apply explicit nulls, splice in the shared init containers and request the checksums.
+    /// Apply explicit nulls, attach the shared init containers and request the checksums.
     fn apply(self, mut object: Object) -> Result<Object> {
         for path in &self.nulls {
             object.set_null(&format!("spec.template.{path}"));
         }
-        if let Some((at, shared)) = self.shared_inits {
-            splice_inits(&mut object.body, at, &shared);
+        if let Some((at, items)) = self.shared_inits {
+            init_containers_list(&mut object.body);
+            object.splice = Some(Splice {
+                pointer: INIT_CONTAINERS,
+                at,
+                items,
+            });
         }
         for (key, sources) in self.checksums {
             let sources: Vec<(&str, &str)> =
@@ -303,10 +308,13 @@ impl Finish {
     }
 }
 
-/// Insert `shared` into the pod spec's `initContainers` at index `at`, creating the list when
-/// the pod has no other init container. k8s-openapi writes a PodSpec's fields in name order, so
-/// a new list goes where serialization would have put it.
-fn splice_inits(body: &mut Json, at: usize, shared: &[Json]) {
+/// Where a pod's init containers are in a Deployment or Job body.
+const INIT_CONTAINERS: &str = "/spec/template/spec/initContainers";
+
+/// Give the pod spec an `initContainers` list when it has none, for shared init containers to
+/// go into. k8s-openapi writes a PodSpec's fields in name order, so a new list goes where
+/// serialization would have put it.
+fn init_containers_list(body: &mut Json) {
     let Some(spec) = body
         .pointer_mut("/spec/template/spec")
         .and_then(Json::as_object_mut)
@@ -317,10 +325,6 @@ fn splice_inits(body: &mut Json, at: usize, shared: &[Json]) {
     if !spec.contains_key(KEY) {
         let index = spec.keys().take_while(|k| k.as_str() < KEY).count();
         spec.shift_insert(index, KEY.into(), Json::Array(Vec::new()));
-    }
-    if let Some(list) = spec.get_mut(KEY).and_then(Json::as_array_mut) {
-        let at = at.min(list.len());
-        list.splice(at..at, shared.iter().cloned());
     }
 }
 

@@ -150,7 +150,7 @@ mod tests {
 
     fn ingress(values: &str) -> Result<serde_json::Value> {
         with_ctx(values, |ctx| {
-            Ok(body(&objects(ctx)?, "Ingress", "st2-st2web-ingress")?.clone())
+            Ok(body(&objects(ctx)?, "Ingress", "st2-st2web-ingress")?.into_owned())
         })
     }
 

@@ -2,7 +2,7 @@
 //! (SPEC-chart.md §2.2 `PK_*`/`PC_*`, §2.5): the packs/virtualenvs volumes, the pack configs
 //! volume, the init containers copying packs out of `st2.packs.images`, and their pull secrets.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::{Container, VolumeMount};
@@ -198,14 +198,14 @@ fn field(value: &Value) -> String {
 /// [`copy_containers`], the same in every pod: built and converted once per render.
 pub fn init_containers(ctx: &Ctx) -> Result<SharedInits> {
     if let Some(built) = ctx.shared.pack_inits.get() {
-        return Ok(Rc::clone(built));
+        return Ok(Arc::clone(built));
     }
     let json = copy_containers(ctx)?
         .iter()
         .map(container_json)
         .collect::<Result<Vec<_>>>()?;
-    Ok(Rc::clone(
-        ctx.shared.pack_inits.get_or_init(|| Rc::new(json)),
+    Ok(Arc::clone(
+        ctx.shared.pack_inits.get_or_init(|| Arc::new(json)),
     ))
 }
 

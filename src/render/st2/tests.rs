@@ -185,9 +185,8 @@ mod unit {
             |ctx| {
                 let objects = objects(ctx)?;
                 assert!(names(&objects, "Pod").is_empty());
-                let script = body(&objects, "ConfigMap", "st2-st2tests")?["data"]["st2tests.sh"]
-                    .as_str()
-                    .unwrap_or_default();
+                let config = body(&objects, "ConfigMap", "st2-st2tests")?;
+                let script = config["data"]["st2tests.sh"].as_str().unwrap_or_default();
                 assert!(script.starts_with("#!/usr/bin/env bats\n"));
                 assert!(script.contains("'/home/stanley/.ssh/stanley_rsa 400 stanley'"));
                 let options = Options {

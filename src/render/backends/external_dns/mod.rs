@@ -592,8 +592,10 @@ mod tests {
     }
 
     /// The body of this release's `kind` object (every external-dns object is `st2-external-dns`).
-    fn find<'o>(objects: &'o [Object], kind: &str) -> &'o serde_json::Value {
-        body(objects, kind, "st2-external-dns").expect("object rendered")
+    fn find(objects: &[Object], kind: &str) -> serde_json::Value {
+        body(objects, kind, "st2-external-dns")
+            .expect("object rendered")
+            .into_owned()
     }
 
     #[test]
