@@ -25,7 +25,7 @@ fn bench_case(c: &mut Criterion, name: &str, layers: &[Layer]) {
     });
     let objects = render::render(&loaded.values, &release, &options).expect("render");
     group.bench_function("serialize", |b| {
-        b.iter(|| st2k8s::output::to_yaml_stream(&objects).expect("serialize"))
+        b.iter(|| st2k8s::output::write_stream(&objects, &mut std::io::sink()).expect("serialize"))
     });
     group.finish();
 }

@@ -87,12 +87,7 @@ impl RenderConfig {
         }
         let written = match &self.output_dir {
             Some(dir) => crate::output::write_dir(dir, &objects),
-            None => {
-                let text = crate::output::to_yaml_stream(&objects)?;
-                let written = crate::output::write_stdout(text.as_bytes());
-                std::mem::forget(text);
-                written.map_err(Into::into)
-            }
+            None => crate::output::write_stream(&objects, &mut std::io::stdout().lock()),
         };
         // The process exits next: freeing the values and objects node by node would only cost
         // time (a tenth of a large render), the operating system takes the memory back at once.

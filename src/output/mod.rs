@@ -6,7 +6,8 @@
 //! emitter only fast-paths what it can prove serde-saphyr writes the same way and delegates every
 //! other scalar to serde-saphyr; its tests compare it byte for byte with `serde_saphyr::to_string`
 //! on every scenario render, tricky strings and random trees. Output is only written after the
-//! whole render succeeded, so a failure never leaves partial output.
+//! whole render succeeded, so a failure never leaves partial output; it is then written in
+//! chunks as it is serialized, never held whole.
 
 mod yaml;
 
@@ -34,14 +35,33 @@ fn push_yaml(out: &mut String, object: &Object, shared: &mut SharedText) -> Resu
 
 /// All objects as one multi-document stream, each document led by `---`.
 pub fn to_yaml_stream(objects: &[Object]) -> Result<String> {
-    // Rendered objects average a few KiB of YAML; growing beyond this doubles a few times at most.
-    let mut out = String::with_capacity(objects.len() * 4096);
+    let mut out = Vec::with_capacity(objects.len() * 4096);
+    write_stream(objects, &mut out)?;
+    // Only whole `str`s were written.
+    String::from_utf8(out).context("the YAML stream is not UTF-8")
+}
+
+/// Bytes of YAML gathered before they are handed to the writer: small enough to stay in cache
+/// (a large render writes megabytes), large enough for few system calls.
+const CHUNK: usize = 128 * 1024;
+
+/// Write all objects as one multi-document stream, each document led by `---`, in chunks.
+/// Serializing a rendered object cannot fail (its body is plain JSON), so once the render
+/// succeeded only `out` can stop the stream.
+pub fn write_stream(objects: &[Object], out: &mut impl Write) -> Result<()> {
+    let mut chunk = String::with_capacity(2 * CHUNK);
     let mut shared = SharedText::default();
     for object in objects {
-        out.push_str("---\n");
-        push_yaml(&mut out, object, &mut shared)?;
+        chunk.push_str("---\n");
+        push_yaml(&mut chunk, object, &mut shared)?;
+        if chunk.len() >= CHUNK {
+            out.write_all(chunk.as_bytes())?;
+            chunk.clear();
+        }
     }
-    Ok(out)
+    out.write_all(chunk.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
 
 /// Write bytes to stdout in one go.

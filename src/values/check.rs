@@ -8,6 +8,8 @@
 //! top-level key that resembles no known key is the user's own data (values files often carry
 //! settings that `tpl` strings reference, e.g. `{{ .Values.acme.certs_dir }}`) and passes.
 
+use std::borrow::Cow;
+
 use super::{Map, Origins, Value};
 
 /// Keys read by the chart (or st2k8s) that have no default. `*` matches one key.
@@ -163,6 +165,7 @@ pub fn unknown_keys(user: &Map, defaults: &Map, origins: &Origins) -> Vec<Findin
     let ctx = Walk {
         root: defaults,
         origins,
+        sensor_schema: std::cell::OnceCell::new(),
     };
     ctx.walk(user, Some(defaults), "", "", &mut findings);
     findings
@@ -172,6 +175,8 @@ pub fn unknown_keys(user: &Map, defaults: &Map, origins: &Origins) -> Vec<Findin
 struct Walk<'a> {
     root: &'a Map,
     origins: &'a Origins,
+    /// The keys of a one-sensor-per-pod entry, built at the first one.
+    sensor_schema: std::cell::OnceCell<Map>,
 }
 
 impl Walk<'_> {
@@ -222,19 +227,21 @@ impl Walk<'_> {
                         .iter()
                         .find(|(p, _)| matches(p, &child))
                         .map(|(_, f)| *f);
-                    let sensor = child == "st2.packs.sensors";
+                    let (schema, schema_path) = if child == "st2.packs.sensors" {
+                        (self.sensor_schema(), "st2sensorcontainer".to_string())
+                    } else if let Some(fields) = fields {
+                        let schema = fields
+                            .iter()
+                            .map(|f| (f.to_string(), Value::Null))
+                            .collect();
+                        (Cow::Owned(schema), format!("{child}[]"))
+                    } else {
+                        continue;
+                    };
                     for (i, item) in items.iter().enumerate() {
                         let Value::Map(m) = item else { continue };
                         let item_shown = format!("{child_shown}[{i}]");
-                        if sensor {
-                            self.walk_sensor(m, &item_shown, out);
-                        } else if let Some(fields) = fields {
-                            let schema: Map = fields
-                                .iter()
-                                .map(|f| (f.to_string(), Value::Null))
-                                .collect();
-                            self.walk(m, Some(&schema), &format!("{child}[]"), &item_shown, out);
-                        }
+                        self.walk(m, Some(&schema), &schema_path, &item_shown, out);
                     }
                 }
                 _ => {}
@@ -242,17 +249,19 @@ impl Walk<'_> {
         }
     }
 
-    /// A one-sensor-per-pod entry: `name`, `ref`, plus any st2sensorcontainer key.
-    fn walk_sensor(&self, item: &Map, shown: &str, out: &mut Vec<Finding>) {
-        let mut schema = self
-            .root
-            .get("st2sensorcontainer")
-            .and_then(Value::as_map)
-            .cloned()
-            .unwrap_or_default();
-        schema.insert("name".into(), Value::Null);
-        schema.insert("ref".into(), Value::Null);
-        self.walk(item, Some(&schema), "st2sensorcontainer", shown, out);
+    /// The keys of a one-sensor-per-pod entry: `name`, `ref`, plus any st2sensorcontainer key.
+    fn sensor_schema(&self) -> Cow<'_, Map> {
+        Cow::Borrowed(self.sensor_schema.get_or_init(|| {
+            let mut schema = self
+                .root
+                .get("st2sensorcontainer")
+                .and_then(Value::as_map)
+                .cloned()
+                .unwrap_or_default();
+            schema.insert("name".into(), Value::Null);
+            schema.insert("ref".into(), Value::Null);
+            schema
+        }))
     }
 }
 
