@@ -143,12 +143,22 @@ impl std::fmt::Display for Finding {
 
 /// Does `path` match `pattern` (dot-separated, `*` = any one key)?
 pub(super) fn matches(pattern: &str, path: &str) -> bool {
-    let mut p = pattern.split('.');
-    let mut k = path.split('.');
+    // Called for every user key against every pattern, so it works on bytes and most patterns
+    // are rejected at their first byte.
+    let (mut p, mut k) = (pattern.as_bytes(), path.as_bytes());
     loop {
-        match (p.next(), k.next()) {
+        if p.first() != Some(&b'*') && p.first() != k.first() {
+            return false;
+        }
+        let p_end = p.iter().position(|&b| b == b'.').unwrap_or(p.len());
+        let k_end = k.iter().position(|&b| b == b'.').unwrap_or(k.len());
+        let (segment, key) = (&p[..p_end], &k[..k_end]);
+        if segment != b"*" && segment != key {
+            return false;
+        }
+        match (p.get(p_end + 1..), k.get(k_end + 1..)) {
             (None, None) => return true,
-            (Some(a), Some(b)) if a == "*" || a == b => {}
+            (Some(p_rest), Some(k_rest)) => (p, k) = (p_rest, k_rest),
             _ => return false,
         }
     }
@@ -300,6 +310,25 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect()
+    }
+
+    #[test]
+    fn patterns_match_whole_segments() {
+        for (pattern, path, want) in [
+            ("*.image.tag", "st2web.image.tag", true),
+            ("*.image.tag", "st2web.image", false),
+            ("*.image.tag", "st2web.image.tag.x", false),
+            ("*.env", "st2.packs.env", false),
+            ("st2.keyvalue", "st2.keyvalue", true),
+            ("st2.keyvalue", "st2.keyvalues", false),
+            ("*", "anything", true),
+            ("a.*.c", "a.b.c", true),
+            ("a.*.c", "a.b", false),
+            ("a.b", "", false),
+            ("", "", true),
+        ] {
+            assert_eq!(matches(pattern, path), want, "{pattern} vs {path}");
+        }
     }
 
     #[test]
