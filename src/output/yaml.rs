@@ -774,6 +774,40 @@ mod tests {
     }
 
     #[test]
+    fn shared_items_are_written_where_they_belong() {
+        let shared = std::sync::Arc::new(vec![json!({"name": "s1", "args": ["x"]}), json!([1])]);
+        let cases: [(&'static str, Value); 5] = [
+            ("/a", json!({"a": [], "b": 1})),
+            ("/a", json!({"a": [{"name": "own"}, 2], "b": [3]})),
+            ("/a/0", json!({"a": [[], [4]]})),
+            ("/a/1", json!({"a": [[], [{"c": 5}]]})),
+            ("", json!(["top"])),
+        ];
+        for (pointer, body) in cases {
+            let len = body
+                .pointer(pointer)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            for at in 0..=len + 1 {
+                let mut object = Object::from_json("v1", "Test", "x".into(), body.clone());
+                object.splice = Some(crate::render::object::Splice {
+                    pointer,
+                    at,
+                    items: std::sync::Arc::clone(&shared),
+                });
+                // Twice with one cache: the second document copies the laid-out items.
+                let mut cache = SharedText::default();
+                for _ in 0..2 {
+                    let mut ours = String::new();
+                    push_document(&mut ours, &object, &mut cache).expect("our writer");
+                    let theirs = serde_saphyr::to_string(&*object.full_body()).expect("saphyr");
+                    assert_eq!(ours, theirs, "{pointer} at {at} in {body}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_key_too_long_for_a_simple_key_falls_back_to_serde_saphyr_for_the_document() {
         let long = "k".repeat(1100);
         let quoted_long = format!("{}:", "k".repeat(1020)); // quoting makes it too long

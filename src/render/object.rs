@@ -81,13 +81,6 @@ impl Object {
         }
     }
 
-    /// Copy the shared items into the body, so that it can be edited as a whole.
-    pub fn materialize(&mut self) {
-        if let Some(splice) = self.splice.take() {
-            splice.insert_into(&mut self.body);
-        }
-    }
-
     /// Request a pod-template annotation `key` holding the sha256 of the rendered objects
     /// `(kind, name)` (a missing object hashes as empty text), so that a change to them rolls
     /// the pods. Filled in by [`resolve_checksums`].

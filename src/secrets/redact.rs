@@ -181,6 +181,43 @@ mod tests {
     }
 
     #[test]
+    fn shared_items_are_redacted_once_for_every_object() {
+        let shared: SharedItems = Arc::new(vec![json!({"args": ["--password=abcdef"]})]);
+        let pod = |name: &str| {
+            let mut pod = object(
+                "Deployment",
+                name,
+                json!({"spec": {"template": {"spec": {"initContainers": []}}}}),
+            );
+            pod.splice = Some(crate::render::object::Splice {
+                pointer: "/spec/template/spec/initContainers",
+                at: 0,
+                items: Arc::clone(&shared),
+            });
+            pod
+        };
+        let mut objects = vec![
+            object("Secret", "a", json!({"stringData": {"password": "abcdef"}})),
+            pod("p1"),
+            pod("p2"),
+        ];
+        redact(&mut objects);
+        let want = json!([{"args": [format!("--password={}", fingerprint(b"abcdef"))]}]);
+        for pod in &objects[1..] {
+            assert_eq!(
+                pod.full_body()["spec"]["template"]["spec"]["initContainers"],
+                want
+            );
+        }
+        let items = |o: &Object| o.splice.as_ref().map(|s| Arc::as_ptr(&s.items));
+        assert_eq!(items(&objects[1]), items(&objects[2]), "still one list");
+        assert_eq!(
+            shared[0]["args"][0], "--password=abcdef",
+            "the original is untouched"
+        );
+    }
+
+    #[test]
     fn credential_names() {
         for (key, want) in [
             ("ST2_AUTH_PASSWORD", true),
