@@ -13,6 +13,7 @@ use serde_json::{Value as Json, json};
 
 use crate::cli::{RenderArgs, ValuesArgs};
 use crate::config::RenderConfig;
+use crate::render::Release;
 use crate::render::target::Target;
 use crate::values::Value;
 
@@ -42,7 +43,7 @@ fn env(name: &str) -> Option<String> {
 pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
     let release_name = env("ARGOCD_APP_NAME")
         .context("ARGOCD_APP_NAME is not set (run by Argo CD's repo server)")?;
-    let namespace = env("ARGOCD_APP_NAMESPACE").unwrap_or_else(|| "default".into());
+    let namespace = app_namespace();
     let mut values = Vec::new();
     let default_file = dir.join("values.yaml");
     if default_file.is_file() {
@@ -114,8 +115,27 @@ fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace(',', "\\,")
 }
 
-/// The parameter announcement for the Argo CD UI, with current defaults from `values`.
-pub fn parameters(values: &Value) -> Json {
+/// The release the announcement evaluates `tpl` values for when the application's own settings
+/// cannot be read: Argo CD's application name and namespace when set, else the README's.
+pub fn default_release() -> Release {
+    Release {
+        name: env("ARGOCD_APP_NAME").unwrap_or_else(|| "st2".into()),
+        namespace: app_namespace(),
+    }
+}
+
+/// The application's destination namespace, `default` when Argo CD does not say.
+fn app_namespace() -> String {
+    env("ARGOCD_APP_NAMESPACE").unwrap_or_else(|| "default".into())
+}
+
+/// The parameter announcement for the Argo CD UI, with current defaults from `values`. The
+/// image tag is shown as the render uses it (`tpl` evaluated: `3.8`, not `{{ .Chart.AppVersion }}`),
+/// or as written when it does not evaluate.
+pub fn parameters(values: &Value, release: &Release) -> Json {
+    let tag = values.at("image.tag").to_go_string();
+    let tag = crate::tpl::render(&tag, &crate::tpl::Scope::new(values, release), "image.tag")
+        .unwrap_or(tag);
     let replicas: serde_json::Map<String, Json> = REPLICA_COMPONENTS
         .iter()
         .map(|c| {
@@ -127,7 +147,7 @@ pub fn parameters(values: &Value) -> Json {
         .collect();
     let mut announce = vec![
         json!({"name": "replicas", "title": "Replicas per component", "collectionType": "map", "map": replicas}),
-        json!({"name": "image.tag", "title": "StackStorm image tag", "string": values.at("image.tag").to_go_string()}),
+        json!({"name": "image.tag", "title": "StackStorm image tag", "string": tag}),
         json!({"name": "ingress.enabled", "title": "Expose st2web through an Ingress", "string": values.at("ingress.enabled").to_go_string()}),
     ];
     for backend in BACKENDS {
@@ -156,7 +176,7 @@ mod tests {
     #[test]
     fn announcement_lists_the_main_knobs() {
         let values = crate::values::load(&[]).expect("defaults").values;
-        let json = parameters(&values);
+        let json = parameters(&values, &default_release());
         let names: Vec<&str> = json
             .as_array()
             .into_iter()
@@ -175,5 +195,6 @@ mod tests {
             ]
         );
         assert_eq!(json[0]["map"]["st2actionrunner"], "5");
+        assert_eq!(json[1]["string"], "3.8", "the tag as rendered");
     }
 }

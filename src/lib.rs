@@ -75,10 +75,12 @@ fn run_diff(args: &cli::DiffArgs) -> anyhow::Result<bool> {
 /// `st2k8s argocd parameters`: the UI announcement, with defaults from the app's values.
 fn run_argocd_parameters() -> anyhow::Result<bool> {
     let dir = std::env::current_dir()?;
-    let values = argocd::generate_config(&dir)
-        .and_then(|config| Ok(values::load(&config.layers)?.values))
-        .or_else(|_| values::load(&[]).map(|l| l.values))?;
-    let text = serde_json::to_string(&argocd::parameters(&values))?;
+    let (values, release) = argocd::generate_config(&dir)
+        .and_then(|config| Ok((values::load(&config.layers)?.values, config.release)))
+        .or_else(|_| -> anyhow::Result<_> {
+            Ok((values::load(&[])?.values, argocd::default_release()))
+        })?;
+    let text = serde_json::to_string(&argocd::parameters(&values, &release))?;
     output::write_stdout(format!("{text}\n").as_bytes())?;
     Ok(true)
 }
