@@ -252,6 +252,9 @@ mod tests {
             (s("2023-02-30"), "2023-02-30"),
             (s("2023-02-29"), "2023-02-29"),
             (s("0xfffffffffffffffff"), "0xfffffffffffffffff"),
+            (s("+0xFFFFFFFFFFFFFFFF"), "+0xFFFFFFFFFFFFFFFF"), // ParseUint takes no sign
+            (s("0x+5"), "0x+5"),
+            (s("-0x8000000000000000"), "\"-0x8000000000000000\""), // the least int64
             (s("1.2.3"), "1.2.3"),
             (s("tRUE"), "tRUE"),
             // Escapes, and characters go-yaml does not consider printable.

@@ -425,6 +425,11 @@ fn resolve(
     }
 }
 
+/// Whether go-yaml v2 reads the plain scalar `text` as a string (not a bool, null or number).
+pub(super) fn plain_reads_as_string(text: &str) -> bool {
+    matches!(resolve_plain(text), Scalar::Value(Value::String(_)))
+}
+
 /// A plain (unquoted) scalar under go-yaml v2's YAML 1.1 rules: the first char decides what it
 /// may be; `y`/`n`/`yes`/`on`/`off`/`true`… (three spellings each) are booleans; `~`, `null` and
 /// the empty scalar are null; integers are Go literals (`0x`, `0o`, `0b`, leading-zero octal,
