@@ -82,7 +82,11 @@ pub fn bitnami_image(image: &Value, global: &Value, path: &str) -> Result<String
 pub fn whole_number(value: &Value) -> Option<i32> {
     match value {
         Value::Int(i) => i32::try_from(*i).ok(),
-        Value::Float(f) if f.fract() == 0.0 => Some(*f as i32),
+        Value::Float(f)
+            if f.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(f) =>
+        {
+            Some(*f as i32)
+        }
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -312,6 +316,23 @@ mod tests {
             assert_eq!(section, enabled_defaults().key(name), "{name}");
             // The subchart's own defaults are merged in (bitnami images are theirs, not the chart's).
             assert!(section.at("image.repository").truthy(), "{name}");
+        }
+    }
+
+    #[test]
+    fn whole_numbers_fit_an_i32() {
+        for (value, want) in [
+            (Value::Int(3), Some(3)),
+            (Value::Int(1 << 40), None),
+            (Value::Float(3.0), Some(3)),
+            (Value::Float(-2147483648.0), Some(i32::MIN)),
+            (Value::Float(1e10), None),
+            (Value::Float(2.5), None),
+            (Value::String(" 7 ".into()), Some(7)),
+            (Value::String("7x".into()), None),
+            (Value::Bool(true), None),
+        ] {
+            assert_eq!(whole_number(&value), want, "{value:?}");
         }
     }
 }

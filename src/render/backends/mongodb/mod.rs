@@ -106,13 +106,7 @@ impl<'a> Mongo<'a> {
     /// An integer the chart interpolates unquoted (`replicas: {{ .Values.replicaCount }}`).
     fn int(&self, path: &str) -> Result<i32> {
         let value = self.v(path);
-        let parsed = match value {
-            Value::Int(i) => i32::try_from(*i).ok(),
-            Value::Float(f) if f.fract() == 0.0 => format!("{f}").parse().ok(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        parsed.with_context(|| {
+        super::whole_number(value).with_context(|| {
             format!(
                 "`mongodb.{path}`: expected an integer, found `{}`",
                 value.to_go_string()
