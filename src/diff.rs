@@ -173,15 +173,7 @@ fn compare(old: &Json, new: &Json, path: &mut String, secret: bool, out: &mut Ve
             for key in keys {
                 let len = path.len();
                 push_key(path, key);
-                let missing = Json::Null;
-                match (a.get(key), b.get(key)) {
-                    (Some(x), Some(y)) => compare(x, y, path, secret, out),
-                    (x, y) => out.push((
-                        path.clone(),
-                        shown(x.unwrap_or(&missing), x.is_some(), path, secret),
-                        shown(y.unwrap_or(&missing), y.is_some(), path, secret),
-                    )),
-                }
+                compare_entry(a.get(key), b.get(key), path, secret, out);
                 path.truncate(len);
             }
         }
@@ -189,15 +181,7 @@ fn compare(old: &Json, new: &Json, path: &mut String, secret: bool, out: &mut Ve
             for i in 0..a.len().max(b.len()) {
                 let len = path.len();
                 let _ = write!(path, "[{i}]");
-                let missing = Json::Null;
-                match (a.get(i), b.get(i)) {
-                    (Some(x), Some(y)) => compare(x, y, path, secret, out),
-                    (x, y) => out.push((
-                        path.clone(),
-                        shown(x.unwrap_or(&missing), x.is_some(), path, secret),
-                        shown(y.unwrap_or(&missing), y.is_some(), path, secret),
-                    )),
-                }
+                compare_entry(a.get(i), b.get(i), path, secret, out);
                 path.truncate(len);
             }
         }
@@ -207,6 +191,28 @@ fn compare(old: &Json, new: &Json, path: &mut String, secret: bool, out: &mut Ve
             shown(b, true, path, secret),
         )),
         _ => {}
+    }
+}
+
+/// One map entry or list item, on either side or both: compared when on both, else one change
+/// with `<absent>` on the side that lacks it.
+fn compare_entry(
+    old: Option<&Json>,
+    new: Option<&Json>,
+    path: &mut String,
+    secret: bool,
+    out: &mut Vec<FieldChange>,
+) {
+    match (old, new) {
+        (Some(x), Some(y)) => compare(x, y, path, secret, out),
+        (x, y) => {
+            let missing = Json::Null;
+            out.push((
+                path.clone(),
+                shown(x.unwrap_or(&missing), x.is_some(), path, secret),
+                shown(y.unwrap_or(&missing), y.is_some(), path, secret),
+            ));
+        }
     }
 }
 
