@@ -7,13 +7,13 @@
 //! fast-path rules mirror serde-saphyr 2.1.1 with default options; after an upgrade the oracle
 //! tests below (scenario renders, tricky strings, random trees) tell whether they still agree.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Number, Value};
 
 use crate::render::Object;
-use crate::render::object::Spliced;
+use crate::render::object::{SharedItems, Spliced};
 
 /// serde-saphyr writes a plain scalar longer than this (in bytes) as a folded block (`>-`).
 const FOLD_BYTES: usize = 80;
@@ -88,9 +88,10 @@ pub fn push_document(
 }
 
 /// The YAML of shared items ([`crate::render::object::Splice`]) by list and dash column: a list
-/// shared by a hundred pods is laid out once and copied into each.
+/// shared by a hundred pods is laid out once and copied into each. A render shares one or two
+/// lists, so they are looked up in order. `None`: a layout only serde-saphyr writes.
 #[derive(Default)]
-pub struct SharedText(HashMap<(*const Value, usize), Option<String>>);
+pub struct SharedText(Vec<(SharedItems, usize, Option<String>)>);
 
 /// Where a node starts: what was written just before it on its line.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -317,19 +318,25 @@ impl Writer<'_> {
     }
 
     /// [`Writer::items`] of shared items starting a line, laid out once per dash column.
-    fn shared_items(&mut self, items: &[Value], dash_col: usize) -> Result<(), Unsupported> {
+    fn shared_items(&mut self, items: &SharedItems, dash_col: usize) -> Result<(), Unsupported> {
         let Some((_, SharedText(texts))) = &mut self.splice else {
             return self.items(items, true, dash_col);
         };
-        let text = texts.entry((items.as_ptr(), dash_col)).or_insert_with(|| {
+        let known = texts
+            .iter()
+            .position(|(list, col, _)| Arc::ptr_eq(list, items) && *col == dash_col);
+        let index = known.unwrap_or_else(|| {
             let mut text = String::new();
             let mut writer = Writer {
                 out: &mut text,
                 splice: None,
             };
-            writer.items(items, true, dash_col).ok().map(|()| text)
+            let text = writer.items(items, true, dash_col).ok().map(|()| text);
+            texts.push((Arc::clone(items), dash_col, text));
+            texts.len() - 1
         });
-        self.out.push_str(text.as_deref().ok_or(Unsupported)?);
+        self.out
+            .push_str(texts[index].2.as_deref().ok_or(Unsupported)?);
         Ok(())
     }
 

@@ -155,7 +155,7 @@ impl Splice {
 pub struct Spliced<'a> {
     list: &'a Json,
     pub at: usize,
-    pub items: &'a [Json],
+    pub items: &'a SharedItems,
 }
 
 impl Spliced<'_> {

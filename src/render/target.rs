@@ -7,15 +7,15 @@
 //! `jobs.ttlSecondsAfterFinished` (st2k8s extension) lets finished Jobs expire.
 //! For `argocd` names stay fixed and the Helm hooks become Argo CD hooks with sync waves.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use anyhow::Result;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
 use super::Object;
-use super::object::Spliced;
+use super::object::{SharedItems, Spliced};
 
 /// Where the rendered manifests are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -134,14 +134,14 @@ fn input_hash(
     let mut hasher = HashWriter(Sha256::new());
     match spliced {
         Some(spliced) => {
-            for item in spliced.items {
+            for item in spliced.items.iter() {
                 collect_references(item, &mut referenced);
             }
-            let items = match shared.0.entry(spliced.items.as_ptr()) {
-                Entry::Occupied(e) => e.into_mut(),
-                Entry::Vacant(e) => e.insert(joined_json(spliced.items)?),
-            };
-            write_json(&mut hasher, template, Some((spliced, items)))?;
+            write_json(
+                &mut hasher,
+                template,
+                Some((spliced, shared.of(spliced.items)?)),
+            )?;
         }
         None => serde_json::to_writer(&mut hasher, template)?,
     }
@@ -165,9 +165,24 @@ fn input_hash(
     ))
 }
 
-/// The compact JSON of shared items, comma-separated, by list: written once per render.
+/// The compact JSON of shared items, comma-separated, by list: written once per render (a
+/// render shares one or two lists, looked up in order).
 #[derive(Default)]
-struct SharedJson(HashMap<*const Json, Vec<u8>>);
+struct SharedJson(Vec<(SharedItems, Vec<u8>)>);
+
+impl SharedJson {
+    /// The [`joined_json`] of `items`, written at the first call for them.
+    fn of(&mut self, items: &SharedItems) -> Result<&[u8]> {
+        let index = match self.0.iter().position(|(list, _)| Arc::ptr_eq(list, items)) {
+            Some(index) => index,
+            None => {
+                self.0.push((Arc::clone(items), joined_json(items)?));
+                self.0.len() - 1
+            }
+        };
+        Ok(&self.0[index].1)
+    }
+}
 
 fn joined_json(items: &[Json]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
