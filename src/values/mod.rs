@@ -116,6 +116,15 @@ impl Value {
         self.as_map().into_iter().flat_map(|m| m.iter())
     }
 
+    /// The value as a template interpolates it (`{{ .Values.x }}`, `quote`, `toString` of a
+    /// missing key): [`Value::to_go_string`], except that null prints nothing.
+    pub fn to_go_text(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            other => other.to_go_string(),
+        }
+    }
+
     /// The value as Go's `%v` / `toString` prints it, except that integers always print in full
     /// (Helm would print `1e+06`; st2k8s keeps integers readable). Fractions follow [`go_float`],
     /// null prints as `<nil>`, booleans as `true`/`false`.

@@ -60,9 +60,12 @@ const STILL_PUBLISHED: &[&str] = &["bitnami/minideb"];
 /// `bitnami/<name>` repository on `docker.io` becomes `bitnamilegacy/<name>` (same tag). Other
 /// repositories, and any repository on another registry (a user's mirror), stay as given.
 pub fn bitnami_image(image: &Value, global: &Value, path: &str) -> Result<String> {
-    let registry = go_text(global.key("imageRegistry").or(image.key("registry")));
-    let repository = go_text(image.key("repository"));
-    let tag = go_text(image.key("tag"));
+    let registry = global
+        .key("imageRegistry")
+        .or(image.key("registry"))
+        .to_go_text();
+    let repository = image.key("repository").to_go_text();
+    let tag = image.key("tag").to_go_text();
     if repository.is_empty() || tag.is_empty() {
         bail!("`{path}.repository` and `{path}.tag` must both be set");
     }
@@ -89,16 +92,6 @@ pub fn whole_number(value: &Value) -> Option<i32> {
         }
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
-    }
-}
-
-/// A value as the subchart templates print it: Go `%v`, null as the empty string (what `quote`
-/// and `toString` give for a missing key).
-pub fn go_text(value: &Value) -> String {
-    if value.is_null() {
-        String::new()
-    } else {
-        value.to_go_string()
     }
 }
 

@@ -12,7 +12,7 @@ use k8s_openapi::api::networking::v1::{
     IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
 
-use super::{services, text};
+use super::services;
 use crate::render::{Ctx, Object, meta};
 use crate::values::Value;
 
@@ -29,7 +29,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         );
     }
     for (key, value) in ctx.v("ingress.annotations").entries() {
-        annotations.insert(key.clone(), text::interp(value));
+        annotations.insert(key.clone(), value.to_go_text());
     }
     let mut metadata = meta::object_meta(ctx, ctx.name("st2web-ingress"), "ingress")?;
     let no_annotations = annotations.is_empty();
@@ -54,7 +54,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             ingress_class_name: ctx
                 .v("ingress.ingressClassName")
                 .non_empty()
-                .map(text::interp),
+                .map(Value::to_go_text),
             rules: Some(rules),
             tls,
             ..Default::default()
@@ -78,7 +78,7 @@ fn default_rule(ctx: &Ctx) -> Result<IngressRule> {
         ..Default::default()
     };
     Ok(rule(
-        Some(text::interp(hostname)),
+        Some(hostname.to_go_text()),
         vec![path("/".into(), ctx.name("st2web"), port)],
     ))
 }
@@ -94,18 +94,21 @@ fn host_rule(host: &Value, i: usize) -> Result<IngressRule> {
             let path_text = p
                 .key("path")
                 .non_empty()
-                .map_or_else(|| "/*".to_string(), text::interp);
+                .map_or_else(|| "/*".to_string(), Value::to_go_text);
             let port = backend_port(p.key("servicePort"))
                 .with_context(|| format!("`ingress.hosts[{i}].paths[{j}].servicePort`"))?;
-            Ok(path(path_text, text::interp(p.key("serviceName")), port))
+            Ok(path(path_text, p.key("serviceName").to_go_text(), port))
         })
         .collect::<Result<_>>()?;
-    Ok(rule(host.key("host").non_empty().map(text::interp), paths))
+    Ok(rule(
+        host.key("host").non_empty().map(Value::to_go_text),
+        paths,
+    ))
 }
 
 /// A port number, or a named port for a non-numeric string.
 fn backend_port(port: &Value) -> Result<ServiceBackendPort> {
-    let text = text::interp(port);
+    let text = port.to_go_text();
     Ok(match text.parse::<i32>() {
         Ok(number) => ServiceBackendPort {
             number: Some(number),

@@ -186,15 +186,6 @@ fn printf_s(value: &Value) -> String {
     }
 }
 
-/// A pack image field as the chart interpolates it (missing prints nothing).
-fn field(value: &Value) -> String {
-    if value.is_null() {
-        String::new()
-    } else {
-        value.to_go_string()
-    }
-}
-
 /// [`copy_containers`], the same in every pod: built and converted once per render.
 pub fn init_containers(ctx: &Ctx) -> Result<SharedInits> {
     if let Some(built) = ctx.shared.pack_inits.get() {
@@ -235,9 +226,9 @@ fn copy_containers(ctx: &Ctx) -> Result<Vec<Container>> {
             name: format!("st2-custom-pack-{hash}"),
             image: Some(format!(
                 "{}/{}:{}",
-                field(img.key("repository")),
-                field(img.key("name")),
-                field(img.key("tag"))
+                img.key("repository").to_go_text(),
+                img.key("name").to_go_text(),
+                img.key("tag").to_go_text()
             )),
             // Used as given: a missing pullPolicy stays null, as in the chart.
             image_pull_policy: img.key("pullPolicy").non_empty().map(Value::to_go_string),

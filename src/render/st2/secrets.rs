@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::configmaps::datastore_encryption_on;
 use super::text;
 use crate::render::{Ctx, Object, meta};
-use crate::values::to_go_yaml;
+use crate::values::{Value, to_go_yaml};
 
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     check_legacy_keys(ctx)?;
@@ -85,7 +85,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 pub fn auth_secret_name(ctx: &Ctx) -> String {
     ctx.v("st2.existingAuthSecret")
         .non_empty()
-        .map_or_else(|| ctx.name("st2-auth"), text::interp)
+        .map_or_else(|| ctx.name("st2-auth"), Value::to_go_text)
 }
 
 /// Values moved from `secrets.st2.*` to `st2.*` in chart 0.x; the chart refuses to render them.
@@ -164,7 +164,7 @@ fn rabbitmq_definitions(ctx: &Ctx) -> Result<String> {
         password: String,
         vhost: String,
     }
-    let quoted = |path: &str| text::go_quote(&text::interp(ctx.v(path)));
+    let quoted = |path: &str| text::go_quote(&ctx.v(path).to_go_text());
     crate::templates::render(
         "st2/rabbitmq-definitions.json",
         Definitions {

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 
-use super::text;
 use crate::render::{Ctx, Object, meta};
+use crate::values::Value;
 
 /// The user-facing services: (component, port, description).
 const SERVICES: [(&str, i32, &str); 4] = [
@@ -39,7 +39,7 @@ const SERVICES: [(&str, i32, &str); 4] = [
 /// HTTPS mode of st2web: `st2web.env.ST2WEB_HTTPS` prints as `1` (SPEC §2.2). The st2web image
 /// then serves TLS on 443 only.
 pub fn st2web_https(ctx: &Ctx) -> bool {
-    text::interp(ctx.v("st2web.env").key("ST2WEB_HTTPS")) == "1"
+    ctx.v("st2web.env").key("ST2WEB_HTTPS").to_go_text() == "1"
 }
 
 /// The port st2web's Service (and container) listens on.
@@ -82,7 +82,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 /// A Service configured by `<component>.service.{type, hostname, annotations}`.
 fn exposed(ctx: &Ctx, component: &str, port: i32, description: &str) -> Result<Object> {
     let service = ctx.values.key(component).key("service");
-    let hostname = service.key("hostname").non_empty().map(text::interp);
+    let hostname = service.key("hostname").non_empty().map(Value::to_go_text);
     let mut metadata = meta::described_meta(ctx, ctx.name(component), component, description)?;
     let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
     if let Some(hostname) = &hostname {
@@ -92,9 +92,9 @@ fn exposed(ctx: &Ctx, component: &str, port: i32, description: &str) -> Result<O
         );
     }
     for (key, value) in service.key("annotations").entries() {
-        annotations.insert(key.clone(), text::interp(value));
+        annotations.insert(key.clone(), value.to_go_text());
     }
-    let type_ = text::interp(service.key("type"));
+    let type_ = service.key("type").to_go_text();
     let external_name = hostname.filter(|_| type_.contains("ExternalName"));
     let mut object = Object::new(&Service {
         metadata,

@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{
 
 use serde::Serialize;
 
-use super::{configmaps::config_map, secrets, ssh_key, text};
+use super::{configmaps::config_map, secrets, ssh_key};
 use crate::render::{Ctx, Object, images, meta};
 
 /// The bats helper libraries the script loads: (name, tag) on github.com/ztombol.
@@ -37,7 +37,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let script = crate::templates::render(
         "st2tests/st2tests.sh",
         ScriptContext {
-            system_user: text::interp(ctx.v("st2.system_user.user")),
+            system_user: ctx.v("st2.system_user.user").to_go_text(),
             ssh_key_file: ssh.file,
             ssh_key_dir: ssh.dir,
         },
@@ -125,7 +125,7 @@ fn pod(ctx: &Ctx) -> Result<Object> {
         env: Some(vec![
             env("BATS_HELPERS_DIR", "/tools".into()),
             env("ST2_VERSION", meta::APP_VERSION.into()),
-            env("ST2_RBAC_ENABLED", text::interp(ctx.v("st2.rbac.enabled"))),
+            env("ST2_RBAC_ENABLED", ctx.v("st2.rbac.enabled").to_go_text()),
         ]),
         volume_mounts: Some(vec![tools(), mount("tests", "/tests")]),
         command: Some(vec![

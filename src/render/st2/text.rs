@@ -1,18 +1,9 @@
-//! How the chart turns values into text: direct interpolation, `required`, `int`, and the
-//! `|` block scalars its ConfigMaps use for file contents.
+//! How the chart turns values into text: `required`, `int`, and the `|` block scalars its
+//! ConfigMaps use for file contents (direct interpolation is [`Value::to_go_text`]).
 
 use anyhow::{Result, bail};
 
 use crate::values::Value;
-
-/// `{{ .Values.x }}`: Go `%v`, with a missing or null value printing as nothing (Helm removes
-/// the `<no value>` marker).
-pub fn interp(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        other => other.to_go_string(),
-    }
-}
 
 /// Helm `required`: a missing, null or empty-string value fails with the chart's `message`.
 pub fn required(v: &Value, message: &str) -> Result<String> {
@@ -110,8 +101,8 @@ mod tests {
 
     #[test]
     fn interpolation_and_required_follow_helm() {
-        assert_eq!(interp(&Value::Null), "");
-        assert_eq!(interp(&Value::Float(26379.0)), "26379");
+        assert_eq!(Value::Null.to_go_text(), "");
+        assert_eq!(Value::Float(26379.0).to_go_text(), "26379");
         assert_eq!(
             required(&Value::String("x".into()), "m").ok(),
             Some("x".into())

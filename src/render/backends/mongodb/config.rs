@@ -85,7 +85,7 @@ fn secret(m: &Mongo) -> Result<Object> {
         .into_iter()
         .map(|(key, path)| {
             let value = match m.v(path).non_empty() {
-                Some(v) => super::text(v),
+                Some(v) => v.to_go_text(),
                 None => m.ctx.secrets.alphanumeric(&m.fullname, key, 10),
             };
             (key.to_string(), ByteString(value.into_bytes()))

@@ -180,8 +180,12 @@ fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
     let flags = m.v(&format!("{prefix}extraFlags"));
     if flags.truthy() {
         let joined = match flags {
-            Value::List(items) => items.iter().map(super::text).collect::<Vec<_>>().join(" "),
-            other => super::text(other),
+            Value::List(items) => items
+                .iter()
+                .map(Value::to_go_text)
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_go_text(),
         };
         env.push(plain("MONGODB_EXTRA_FLAGS", joined));
     }
@@ -225,7 +229,10 @@ fn mongodb_mounts(m: &Mongo, replicaset: bool) -> Result<Vec<VolumeMount>> {
         name: "datadir".into(),
         mount_path: m.text("persistence.mountPath"),
         // An empty subPath is written as `null` afterwards (see `finish_main`).
-        sub_path: m.v("persistence.subPath").non_empty().map(super::text),
+        sub_path: m
+            .v("persistence.subPath")
+            .non_empty()
+            .map(Value::to_go_text),
         ..Default::default()
     }];
     if m.v("initdbScriptsConfigMap").truthy() || m.v("initdbScripts").truthy() {

@@ -19,7 +19,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
-use super::go_text as text;
 use crate::render::pod::convert::{resources_json, typed_json};
 use crate::render::{Ctx, Object, meta};
 use crate::tpl;
@@ -100,7 +99,7 @@ impl<'a> Mongo<'a> {
 
     /// A value as the chart's templates print it: Go `%v`, null as the empty string.
     fn text(&self, path: &str) -> String {
-        text(self.v(path))
+        self.v(path).to_go_text()
     }
 
     /// An integer the chart interpolates unquoted (`replicas: {{ .Values.replicaCount }}`).
@@ -321,7 +320,7 @@ impl<'a> Mongo<'a> {
             .ctx
             .v("global.storageClass")
             .or(self.v("persistence.storageClass"));
-        class.non_empty().map(|c| match text(c).as_str() {
+        class.non_empty().map(|c| match c.to_go_text().as_str() {
             "-" => String::new(),
             other => other.to_string(),
         })

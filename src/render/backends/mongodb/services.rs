@@ -58,7 +58,7 @@ pub(super) fn claim_spec(m: &Mongo) -> PersistentVolumeClaimSpec {
             m.v("persistence.accessModes")
                 .as_list()
                 .iter()
-                .map(super::text)
+                .map(Value::to_go_text)
                 .collect(),
         ),
         resources: Some(VolumeResourceRequirements {
@@ -131,7 +131,7 @@ fn standalone(m: &Mongo) -> Result<Object> {
     let when = |cond: bool, path: &str| {
         cond.then(|| m.v(path))
             .and_then(Value::non_empty)
-            .map(super::text)
+            .map(Value::to_go_text)
     };
     let mut object = Object::new(&Service {
         metadata: m.annotated_meta(m.fullname.clone(), Some("mongodb"), "service.annotations")?,
@@ -186,7 +186,7 @@ fn pdb(m: &Mongo, name: String, component: &str, path: &str) -> Result<Object> {
         Ok(match m.v(&key) {
             v if !v.truthy() => None,
             Value::Int(_) | Value::Float(_) => Some(IntOrString::Int(m.int(&key)?)),
-            v => Some(IntOrString::String(super::text(v))),
+            v => Some(IntOrString::String(v.to_go_text())),
         })
     };
     Object::new(&PodDisruptionBudget {

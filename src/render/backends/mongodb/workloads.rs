@@ -19,6 +19,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::{Mongo, containers, non_empty};
 use crate::render::Object;
+use crate::values::Value;
 
 /// Path of the main container's data mount in the rendered workload (first container, first mount).
 const DATADIR_SUBPATH: &str = "spec.template.spec.containers[0].volumeMounts[0].subPath";
@@ -147,7 +148,7 @@ fn arbiter(m: &Mongo) -> Result<Object> {
         )?),
         spec: Some(PodSpec {
             image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(super::text),
+            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
             service_account_name: Some(m.service_account_name()),
             affinity: m.typed_block("arbiter.affinity")?,
             node_selector: m.typed_block("arbiter.nodeSelector")?,
@@ -155,7 +156,7 @@ fn arbiter(m: &Mongo) -> Result<Object> {
             priority_class_name: m
                 .v("arbiter.priorityClassName")
                 .non_empty()
-                .map(super::text),
+                .map(Value::to_go_text),
             security_context: m.security_context("arbiter.podSecurityContext")?,
             init_containers: init_containers.clone(),
             containers,
@@ -263,12 +264,12 @@ fn pod_template(m: &Mongo, replicaset: bool) -> Result<PodTemplateSpec> {
         metadata: Some(pod_meta(m, "mongodb", "podLabels", "podAnnotations")?),
         spec: Some(PodSpec {
             image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(super::text),
+            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
             service_account_name: Some(m.service_account_name()),
             affinity: m.typed_block("affinity")?,
             node_selector: m.typed_block("nodeSelector")?,
             tolerations: m.typed_block("tolerations")?,
-            priority_class_name: m.v("priorityClassName").non_empty().map(super::text),
+            priority_class_name: m.v("priorityClassName").non_empty().map(Value::to_go_text),
             security_context: m.security_context("podSecurityContext")?,
             init_containers: non_empty(init_containers),
             containers,
@@ -289,7 +290,7 @@ fn image_pull_secrets(m: &Mongo) -> Option<Vec<LocalObjectReference>> {
     non_empty(
         names
             .map(|name| LocalObjectReference {
-                name: super::text(name),
+                name: name.to_go_text(),
             })
             .collect(),
     )
@@ -302,12 +303,12 @@ fn volumes(m: &Mongo, replicaset: bool) -> Result<Vec<Volume>> {
         let name = m
             .v("initdbScriptsConfigMap")
             .non_empty()
-            .map_or_else(|| m.name("init-scripts"), super::text);
+            .map_or_else(|| m.name("init-scripts"), Value::to_go_text);
         volumes.push(config_map_volume("custom-init-scripts", name, None));
     }
     if m.v("configuration").truthy() || m.v("existingConfigmap").truthy() {
         let name = match m.v("existingConfigmap").non_empty() {
-            Some(name) => m.tpl(&super::text(name), "existingConfigmap")?,
+            Some(name) => m.tpl(&name.to_go_text(), "existingConfigmap")?,
             None => m.fullname.clone(),
         };
         volumes.push(config_map_volume("config", name, None));
@@ -327,7 +328,7 @@ fn volumes(m: &Mongo, replicaset: bool) -> Result<Vec<Volume>> {
         None
     } else if existing_claim.truthy() {
         Some(claim_volume(m.tpl(
-            &super::text(existing_claim),
+            &existing_claim.to_go_text(),
             "persistence.existingClaim",
         )?))
     } else if !m.v("useStatefulSet").truthy() {
@@ -343,7 +344,7 @@ fn arbiter_volumes(m: &Mongo) -> Result<Vec<Volume>> {
     let mut volumes = Vec::new();
     if m.v("arbiter.configuration").truthy() || m.v("arbiter.existingConfigmap").truthy() {
         let name = match m.v("arbiter.existingConfigmap").non_empty() {
-            Some(name) => m.tpl(&super::text(name), "arbiter.existingConfigmap")?,
+            Some(name) => m.tpl(&name.to_go_text(), "arbiter.existingConfigmap")?,
             None => m.name("arbiter"),
         };
         volumes.push(config_map_volume("config", name, None));

@@ -39,7 +39,7 @@ fn installs_ssh_key(component: &str) -> bool {
 
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let ssh = ssh_key::paths(ctx)?;
-    let user = text::interp(ctx.v("st2.system_user.user"));
+    let user = ctx.v("st2.system_user.user").to_go_text();
     let mut out = Vec::new();
     for component in COMPONENTS {
         let custom = ctx.values.key(component).key("postStartScript");
@@ -49,7 +49,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         let key_install = installs_ssh_key(component).then_some((&ssh, user.as_str()));
         let data = BTreeMap::from([(
             "post-start.sh".to_string(),
-            script(key_install, &text::interp(custom)),
+            script(key_install, &custom.to_go_text()),
         )]);
         out.push(config_map(
             ctx,

@@ -44,7 +44,7 @@ struct DatabaseAuth {
 pub fn object(ctx: &Ctx) -> Result<Object> {
     let docker = DockerConf {
         api_url: format!("http://{}:9101/", ctx.name("st2api")),
-        system_user: text::interp(ctx.v("st2.system_user.user")),
+        system_user: ctx.v("st2.system_user.user").to_go_text(),
         ssh_key_file: ssh_key::paths(ctx)?.file,
         coordination_url: ctx
             .v("redis.enabled")
@@ -100,9 +100,9 @@ fn redis_url(ctx: &Ctx) -> Result<String> {
     let domain = format!(
         "{}.svc.{}",
         ctx.release.namespace,
-        text::interp(ctx.v("clusterDomain"))
+        ctx.v("clusterDomain").to_go_text()
     );
-    let port = text::interp(ctx.v("redis.sentinel.port"));
+    let port = ctx.v("redis.sentinel.port").to_go_text();
     let mut url = String::from("redis://");
     if let Some(password) = ctx.v("redis.password").non_empty() {
         url.push_str(&format!(":{}@", password.to_go_string()));
@@ -112,7 +112,7 @@ fn redis_url(ctx: &Ctx) -> Result<String> {
         if i == 0 {
             url.push_str(&format!(
                 "{node}?sentinel={}",
-                text::interp(ctx.v("redis.sentinel.masterSet"))
+                ctx.v("redis.sentinel.masterSet").to_go_text()
             ));
         } else {
             url.push_str(&format!("&sentinel_fallback={node}"));
@@ -148,10 +148,10 @@ fn database(ctx: &Ctx) -> Result<Database> {
     let domain = format!(
         "{}.svc.{}",
         ctx.release.namespace,
-        text::interp(ctx.v("clusterDomain"))
+        ctx.v("clusterDomain").to_go_text()
     );
-    let replica_set = (text::interp(ctx.v("mongodb.architecture")) == "replicaset")
-        .then(|| text::interp(ctx.v("mongodb.replicaSetName")));
+    let replica_set = (ctx.v("mongodb.architecture").to_go_text() == "replicaset")
+        .then(|| ctx.v("mongodb.replicaSetName").to_go_text());
     let hosts = match replica_set {
         Some(_) => (0..text::go_int(ctx.v("mongodb.replicaCount")))
             .map(|i| format!("{full}-{i}.{full}-headless.{domain}"))
@@ -191,7 +191,7 @@ fn database(ctx: &Ctx) -> Result<Database> {
     Ok(Database {
         host,
         auth,
-        port: text::interp(ctx.v("mongodb.service.port")),
+        port: ctx.v("mongodb.service.port").to_go_text(),
     })
 }
 
