@@ -53,7 +53,7 @@ pub struct Ctx<'a> {
 /// Pieces many objects of one render share: built once, cloned into each object.
 #[derive(Default)]
 pub struct Shared {
-    /// The pack copy init containers ([`st2::packs::init_containers`]): the same in every pod.
+    /// The pack copy init containers (`st2::packs::init_containers`): the same in every pod.
     pub pack_inits: std::cell::OnceCell<pod::SharedInits>,
 }
 
