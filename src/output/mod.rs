@@ -11,14 +11,13 @@
 
 mod yaml;
 
-use yaml::SharedText;
-
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use self::yaml::SharedText;
 use crate::render::Object;
 
 /// Serialize one object as a YAML document body (no leading `---`).
