@@ -50,7 +50,7 @@ pub struct Ctx<'a> {
     pub shared: Shared,
 }
 
-/// Pieces many objects of one render share: built once, cloned into each object.
+/// Pieces many objects of one render share: built once, referred to by each object.
 #[derive(Default)]
 pub struct Shared {
     /// The pack copy init containers (`st2::packs::init_containers`): the same in every pod.

@@ -38,7 +38,7 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
         .filter(|o| o.kind == "ConfigMap" || o.kind == "Secret")
         .map(|o| ((o.kind.as_str(), o.name.as_str()), &o.body))
         .collect();
-    let mut shared = SharedJson::default();
+    let mut shared = SharedInputs::default();
     let suffixes: Vec<Option<String>> = objects
         .iter()
         .map(|o| {
@@ -121,7 +121,7 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
 fn input_hash(
     job: &Object,
     sources: &BTreeMap<(&str, &str), &Json>,
-    shared: &mut SharedJson,
+    shared: &mut SharedInputs,
 ) -> Result<String> {
     let template = job
         .body
@@ -134,14 +134,9 @@ fn input_hash(
     let mut hasher = HashWriter(Sha256::new());
     match spliced {
         Some(spliced) => {
-            for item in spliced.items.iter() {
-                collect_references(item, &mut referenced);
-            }
-            write_json(
-                &mut hasher,
-                template,
-                Some((spliced, shared.of(spliced.items)?)),
-            )?;
+            let (json, references) = shared.of(spliced.items)?;
+            referenced.extend(references.iter().cloned());
+            write_json(&mut hasher, template, Some((spliced, json)))?;
         }
         None => serde_json::to_writer(&mut hasher, template)?,
     }
@@ -165,22 +160,36 @@ fn input_hash(
     ))
 }
 
-/// The compact JSON of shared items, comma-separated, by list: written once per render (a
-/// render shares one or two lists, looked up in order).
+/// What a list of shared items puts into a Job's hash, by list, worked out once per render (a
+/// render shares one or two lists, looked up in order): its compact JSON, items comma-separated,
+/// and the ConfigMaps and Secrets its items name.
 #[derive(Default)]
-struct SharedJson(Vec<(SharedItems, Vec<u8>)>);
+struct SharedInputs(Vec<(SharedItems, Vec<u8>, References)>);
 
-impl SharedJson {
-    /// The [`joined_json`] of `items`, written at the first call for them.
-    fn of(&mut self, items: &SharedItems) -> Result<&[u8]> {
-        let index = match self.0.iter().position(|(list, _)| Arc::ptr_eq(list, items)) {
+/// ConfigMaps and Secrets named by a pod template, as (kind, name).
+type References = BTreeSet<(&'static str, String)>;
+
+impl SharedInputs {
+    /// The [`joined_json`] of `items` and their references, worked out at the first call for them.
+    fn of(&mut self, items: &SharedItems) -> Result<(&[u8], &References)> {
+        let index = match self
+            .0
+            .iter()
+            .position(|(list, ..)| Arc::ptr_eq(list, items))
+        {
             Some(index) => index,
             None => {
-                self.0.push((Arc::clone(items), joined_json(items)?));
+                let mut references = References::new();
+                for item in items.iter() {
+                    collect_references(item, &mut references);
+                }
+                self.0
+                    .push((Arc::clone(items), joined_json(items)?, references));
                 self.0.len() - 1
             }
         };
-        Ok(&self.0[index].1)
+        let (_, json, references) = &self.0[index];
+        Ok((json, references))
     }
 }
 
@@ -253,7 +262,7 @@ impl std::io::Write for HashWriter {
 
 /// Every ConfigMap and Secret a pod template names: `configMap`/`configMapRef`/`configMapKeyRef`
 /// (`name`), `secret` (`secretName`, or `name` in projected sources), `secretRef`/`secretKeyRef`.
-fn collect_references(value: &Json, out: &mut BTreeSet<(&'static str, String)>) {
+fn collect_references(value: &Json, out: &mut References) {
     match value {
         Json::Object(map) => {
             for (key, child) in map {

@@ -315,16 +315,15 @@ const INIT_CONTAINERS: &str = "/spec/template/spec/initContainers";
 /// go into. k8s-openapi writes a PodSpec's fields in name order, so a new list goes where
 /// serialization would have put it.
 fn init_containers_list(body: &mut Json) {
-    let Some(spec) = body
-        .pointer_mut("/spec/template/spec")
-        .and_then(Json::as_object_mut)
-    else {
+    let Some((spec, key)) = INIT_CONTAINERS.rsplit_once('/') else {
         return;
     };
-    const KEY: &str = "initContainers";
-    if !spec.contains_key(KEY) {
-        let index = spec.keys().take_while(|k| k.as_str() < KEY).count();
-        spec.shift_insert(index, KEY.into(), Json::Array(Vec::new()));
+    let Some(spec) = body.pointer_mut(spec).and_then(Json::as_object_mut) else {
+        return;
+    };
+    if !spec.contains_key(key) {
+        let index = spec.keys().take_while(|k| k.as_str() < key).count();
+        spec.shift_insert(index, key.into(), Json::Array(Vec::new()));
     }
 }
 
