@@ -2,12 +2,28 @@
 
 use crate::St2k8s;
 
+/// The `spec.replicas` line of the Deployment `name` in a render.
+fn replicas_of(stdout: &str, name: &str) -> Option<String> {
+    let doc = stdout.split("---\n").find(|d| {
+        d.starts_with("apiVersion: apps/v1\nkind: Deployment\n")
+            && d.contains(&format!("\n  name: {name}\n"))
+    })?;
+    doc.lines()
+        .find(|l| l.starts_with("  replicas: "))
+        .map(|l| l.trim_start_matches("  replicas: ").to_string())
+}
+
 #[test]
-fn render_with_set_succeeds() {
-    St2k8s::render()
-        .args(&["--set", "st2web.replicas=3"])
-        .run()
-        .assert_success();
+fn set_changes_the_rendered_object() {
+    let default = St2k8s::render().run();
+    default.assert_success();
+    assert_eq!(
+        replicas_of(&default.stdout, "st2-st2web").as_deref(),
+        Some("2")
+    );
+    let run = St2k8s::render().args(&["--set", "st2web.replicas=3"]).run();
+    run.assert_success();
+    assert_eq!(replicas_of(&run.stdout, "st2-st2web").as_deref(), Some("3"));
 }
 
 #[test]
@@ -21,15 +37,21 @@ fn values_from_stdin() {
 }
 
 #[test]
-fn empty_and_comment_only_values_files() {
-    St2k8s::render()
-        .values("empty.yaml", "")
-        .run()
-        .assert_success();
-    St2k8s::render()
-        .values("comments.yaml", "# nothing here\n---\n")
-        .run()
-        .assert_success();
+fn empty_and_comment_only_values_files_render_the_defaults() {
+    let default = St2k8s::render().seeded().run();
+    default.assert_success();
+    for (name, text) in [
+        ("empty.yaml", ""),
+        ("comments.yaml", "# nothing here\n---\n"),
+    ] {
+        let run = St2k8s::render().seeded().values(name, text).run();
+        run.assert_success();
+        assert!(
+            run.stdout == default.stdout,
+            "{name}: render differs from the defaults"
+        );
+        assert_eq!(run.stderr, default.stderr, "{name}");
+    }
 }
 
 #[test]
