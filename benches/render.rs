@@ -6,7 +6,8 @@
 //! measures the user layers and the merge; the one-time parse shows in a whole-process run.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use st2k8s::render::{self, Options, Release};
+use st2k8s::release::Release;
+use st2k8s::render::{self, Options};
 use st2k8s::values::{self, Layer};
 
 fn bench_case(c: &mut Criterion, name: &str, layers: &[Layer]) {

@@ -13,7 +13,7 @@ use serde_json::{Value as Json, json};
 
 use crate::cli::{RenderArgs, ValuesArgs};
 use crate::config::RenderConfig;
-use crate::render::Release;
+use crate::release::Release;
 use crate::render::target::Target;
 use crate::values::Value;
 

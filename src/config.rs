@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use crate::cli::{RenderArgs, ValuesArgs};
+use crate::release::Release;
+use crate::render;
 use crate::render::target::Target;
-use crate::render::{self, Release};
 use crate::secrets::Seed;
 use crate::values::{self, Layer, SetKind};
 

@@ -8,7 +8,10 @@
 
 use anyhow::{Result, bail};
 
-use crate::render::{self, Options, Release, Rendered};
+use crate::release::Release;
+use crate::render;
+use crate::render::ctx::Options;
+use crate::render::pipeline::Rendered;
 use crate::values::Loaded;
 use crate::values::check::{Finding, Severity};
 

@@ -10,7 +10,8 @@ use std::process::{Command, Output};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use st2k8s::render::{self, Object, Options, Release};
+use st2k8s::release::Release;
+use st2k8s::render::{self, Object, Options};
 use st2k8s::secrets::{NOT_REPRODUCIBLE, SEED_ENV, Seed};
 use st2k8s::values::{self, Layer, SetKind};
 
@@ -57,7 +58,7 @@ fn secret_values(objects: &[Object]) -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
     for o in objects.iter().filter(|o| o.kind == "Secret") {
         for (field, encoded) in [("data", true), ("stringData", false)] {
-            let Some(map) = o.body.get(field).and_then(|m| m.as_object()) else {
+            let Some(map) = o.body().get(field).and_then(|m| m.as_object()) else {
                 continue;
             };
             for (key, value) in map {
@@ -146,7 +147,7 @@ fn redacted_output_holds_no_secret_value() {
     for o in redacted.iter().filter(|o| o.kind == "Secret") {
         for field in ["data", "stringData"] {
             for (key, v) in o
-                .body
+                .body()
                 .get(field)
                 .and_then(|m| m.as_object())
                 .into_iter()
@@ -165,7 +166,7 @@ fn redacted_output_holds_no_secret_value() {
     let annotations = |objects: &[Object]| -> Vec<String> {
         objects
             .iter()
-            .filter_map(|o| o.body.pointer("/spec/template/metadata/annotations"))
+            .filter_map(|o| o.body().pointer("/spec/template/metadata/annotations"))
             .map(|a| a.to_string())
             .collect()
     };
@@ -181,11 +182,12 @@ fn secret_files_are_private() {
         "s".into(),
         serde_json::json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "dg=="}}),
     );
-    let config = Object {
-        kind: "ConfigMap".into(),
-        name: "c".into(),
-        ..secret.clone()
-    };
+    let config = Object::from_json(
+        "v1",
+        "ConfigMap",
+        "c".into(),
+        serde_json::json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "dg=="}}),
+    );
     // A pre-existing world-readable file is narrowed too.
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.join("secret-s.yaml"), "old").unwrap_or_else(|e| panic!("{e}"));

@@ -18,7 +18,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use self::yaml::SharedText;
-use crate::render::Object;
+use crate::object::Object;
 
 /// Serialize one object as a YAML document body (no leading `---`).
 pub fn to_yaml(object: &Object) -> Result<String> {

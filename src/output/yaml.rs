@@ -12,8 +12,8 @@ use std::sync::Arc;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Number, Value};
 
-use crate::render::Object;
-use crate::render::object::{SharedItems, Spliced};
+use crate::object::Object;
+use crate::object::{SharedItems, Spliced};
 
 /// serde-saphyr writes a plain scalar longer than this (in bytes) as a folded block (`>-`).
 const FOLD_BYTES: usize = 80;
@@ -80,14 +80,14 @@ pub fn push_document(
         out,
         splice: object.spliced().map(|spliced| (spliced, shared)),
     };
-    if writer.node(&object.body, Pos::Top, 0).is_err() {
+    if writer.node(object.body(), Pos::Top, 0).is_err() {
         out.truncate(start);
         serde_saphyr::to_fmt_writer(out, &*object.full_body())?;
     }
     Ok(())
 }
 
-/// The YAML of shared items ([`crate::render::object::Splice`]) by list and dash column: a list
+/// The YAML of shared items ([`crate::object::Splice`]) by list and dash column: a list
 /// shared by a hundred pods is laid out once and copied into each. A render shares one or two
 /// lists, so they are looked up in order. `None`: a layout only serde-saphyr writes.
 #[derive(Default)]
@@ -435,7 +435,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::render::{self, Object, Options, Release};
+    use crate::object::Object;
+    use crate::release::Release;
+    use crate::render;
+    use crate::render::ctx::Options;
     use crate::values::{self, Layer};
 
     /// Our document for `value`, and serde-saphyr's.
@@ -797,7 +800,7 @@ mod tests {
                 .map_or(0, Vec::len);
             for at in 0..=len + 1 {
                 let mut object = Object::from_json("v1", "Test", "x".into(), body.clone());
-                object.splice = Some(crate::render::object::Splice {
+                object.splice = Some(crate::object::Splice {
                     pointer,
                     at,
                     items: std::sync::Arc::clone(&shared),

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::values::Value;
 
 /// Registry/namespace prefix of st2 images: `image.repository`, else `stackstorm`.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::values::Value;
 
 /// `app.kubernetes.io/managed-by` on every object st2k8s renders.

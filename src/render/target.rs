@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
 use super::Object;
-use super::object::{SharedItems, Spliced};
+use crate::object::{SharedItems, Spliced};
 
 /// Where the rendered manifests are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -36,7 +36,7 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
     let sources: BTreeMap<(&str, &str), &Json> = objects
         .iter()
         .filter(|o| o.kind == "ConfigMap" || o.kind == "Secret")
-        .map(|o| ((o.kind.as_str(), o.name.as_str()), &o.body))
+        .map(|o| ((o.kind.as_str(), o.name.as_str()), o.body()))
         .collect();
     let mut shared = SharedInputs::default();
     let suffixes: Vec<Option<String>> = objects
@@ -52,7 +52,7 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
         if object.kind != "Job" {
             continue;
         }
-        let annotations = take_helm_annotations(&mut object.body);
+        let annotations = take_helm_annotations(object.body_mut());
         let hook = annotations
             .get(HOOK)
             .and_then(Json::as_str)
@@ -65,17 +65,18 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
             .to_string();
         if let (Some(ttl), Some(spec)) = (
             ttl,
-            object.body.get_mut("spec").and_then(Json::as_object_mut),
+            object
+                .body_mut()
+                .get_mut("spec")
+                .and_then(Json::as_object_mut),
         ) {
             spec.insert("ttlSecondsAfterFinished".into(), Json::from(ttl));
         }
         match target {
             Target::Kubectl => {
                 let suffix = suffix.unwrap_or_default();
-                object.name = format!("{}-{suffix}", object.name);
-                if let Some(meta) = metadata(&mut object.body) {
-                    meta.insert("name".into(), Json::String(object.name.clone()));
-                }
+                let name = format!("{}-{suffix}", object.name);
+                object.rename(name);
             }
             Target::Argocd => {
                 let phase = if hook.contains("pre-") {
@@ -83,7 +84,7 @@ pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result
                 } else {
                     "PostSync"
                 };
-                let Some(meta) = metadata(&mut object.body) else {
+                let Some(meta) = metadata(object.body_mut()) else {
                     continue;
                 };
                 let annotations = meta
@@ -124,7 +125,7 @@ fn input_hash(
     shared: &mut SharedInputs,
 ) -> Result<String> {
     let template = job
-        .body
+        .body()
         .get("spec")
         .and_then(|s| s.get("template"))
         .unwrap_or(&Json::Null);
@@ -355,11 +356,11 @@ mod tests {
                 && a[0].name.len() == "st2-job-st2-key-load-".len() + 8
         );
         assert_eq!(
-            a[0].body["metadata"]["name"],
+            a[0].body()["metadata"]["name"],
             Json::String(a[0].name.clone())
         );
         assert!(
-            a[0].body["metadata"].get("annotations").is_none(),
+            a[0].body()["metadata"].get("annotations").is_none(),
             "helm hooks dropped"
         );
     }
@@ -369,15 +370,15 @@ mod tests {
     fn both_digests(own: usize, at: usize, shared: usize) -> (Vec<u8>, Vec<u8>) {
         let mut job = job("img:1");
         let container = |n: usize| serde_json::json!({"name": format!("c{n}"), "args": []});
-        job.body["spec"]["template"]["spec"]["initContainers"] =
+        job.body_mut()["spec"]["template"]["spec"]["initContainers"] =
             Json::Array((0..own).map(container).collect());
-        job.splice = Some(crate::render::object::Splice {
+        job.splice = Some(crate::object::Splice {
             pointer: "/spec/template/spec/initContainers",
             at,
             items: std::sync::Arc::new((100..100 + shared).map(container).collect()),
         });
         let spliced = job.spliced().expect("spliced");
-        let template = &job.body["spec"]["template"];
+        let template = &job.body()["spec"]["template"];
         let joined = joined_json(spliced.items).expect("json");
         let mut ours = HashWriter(Sha256::new());
         write_json(&mut ours, template, Some((spliced, &joined))).expect("write");
@@ -417,7 +418,7 @@ mod tests {
     /// The Job's name after `apply` when it mounts Secret `kv` and `objects` are rendered too.
     fn name_with(objects: Vec<Object>) -> String {
         let mut job = job("img:1");
-        job.body["spec"]["template"]["spec"]["volumes"] =
+        job.body_mut()["spec"]["template"]["spec"]["volumes"] =
             serde_json::json!([{"name": "kv", "secret": {"secretName": "kv"}}]);
         let mut all = vec![job];
         all.extend(objects);
@@ -472,7 +473,7 @@ mod tests {
     fn argocd_keeps_names_and_maps_hooks() {
         let mut objs = [job("img:1")];
         apply(Target::Argocd, &mut objs, Some(600)).expect("apply");
-        let body = &objs[0].body;
+        let body = objs[0].body();
         assert_eq!(objs[0].name, "st2-job-st2-key-load");
         assert_eq!(
             body["metadata"]["annotations"]["argocd.argoproj.io/hook"],
@@ -493,9 +494,9 @@ mod tests {
     #[test]
     fn argocd_keeps_the_users_own_argocd_annotations() {
         let mut objs = [job("img:1")];
-        objs[0].body["metadata"]["annotations"]["argocd.argoproj.io/hook"] = "Sync".into();
+        objs[0].body_mut()["metadata"]["annotations"]["argocd.argoproj.io/hook"] = "Sync".into();
         apply(Target::Argocd, &mut objs, None).expect("apply");
-        let annotations = &objs[0].body["metadata"]["annotations"];
+        let annotations = &objs[0].body()["metadata"]["annotations"];
         assert_eq!(annotations["argocd.argoproj.io/hook"], "Sync");
         assert_eq!(annotations["argocd.argoproj.io/sync-wave"], "6");
         assert_eq!(

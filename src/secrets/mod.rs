@@ -26,7 +26,7 @@ use sha2::Sha256;
 
 pub use defaults::default_password_warnings;
 
-use crate::render::Release;
+use crate::release::Release;
 use crate::values::Value;
 
 /// Environment variable holding the seed text (`--secret-seed-file` wins over it).

@@ -13,8 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use crate::render::Object;
-use crate::render::object::SharedItems;
+use crate::object::Object;
+use crate::object::SharedItems;
 
 /// Credentials shorter than this are not searched for inside other objects: replacing every
 /// `abc` in a ConfigMap would wreck the diff more than it protects.
@@ -33,7 +33,11 @@ pub fn redact(objects: &mut [Object]) {
     let mut quoted: Vec<(String, String)> = Vec::new();
     for object in objects.iter_mut().filter(|o| o.kind == "Secret") {
         for (field, encoded) in [("data", true), ("stringData", false)] {
-            let Some(map) = object.body.get_mut(field).and_then(Json::as_object_mut) else {
+            let Some(map) = object
+                .body_mut()
+                .get_mut(field)
+                .and_then(Json::as_object_mut)
+            else {
                 continue;
             };
             for (key, value) in map.iter_mut() {
@@ -77,7 +81,7 @@ pub fn redact(objects: &mut [Object]) {
                 });
             splice.items = Arc::clone(items);
         }
-        replace_quoted(&mut object.body, &quoted);
+        replace_quoted(object.body_mut(), &quoted);
     }
 }
 
@@ -147,14 +151,14 @@ mod tests {
         redact(&mut objects);
         let print = fingerprint(password.as_bytes());
         assert_eq!(
-            objects[0].body,
+            *objects[0].body(),
             json!({
                 "data": {"mongodb-password": print, "username": fingerprint(b"admin-user")},
                 "stringData": {"extra": fingerprint(b"plain text value")},
             })
         );
         assert_eq!(
-            objects[1].body["data"]["st2.docker.conf"],
+            objects[1].body()["data"]["st2.docker.conf"],
             json!(format!(
                 "[database]\nusername = admin-user\npassword = {print}\n"
             ))
@@ -177,7 +181,7 @@ mod tests {
         ];
         redact(&mut objects);
         let want = format!("{} {}", fingerprint(b"abcdefgh"), fingerprint(b"abcdef"));
-        assert_eq!(objects[1].body, json!({"data": {"x": [want]}}));
+        assert_eq!(*objects[1].body(), json!({"data": {"x": [want]}}));
     }
 
     #[test]
@@ -189,7 +193,7 @@ mod tests {
                 name,
                 json!({"spec": {"template": {"spec": {"initContainers": []}}}}),
             );
-            pod.splice = Some(crate::render::object::Splice {
+            pod.splice = Some(crate::object::Splice {
                 pointer: "/spec/template/spec/initContainers",
                 at: 0,
                 items: Arc::clone(&shared),

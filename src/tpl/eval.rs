@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use super::Scope;
 use super::funcs;
 use super::parser::{Base, Command, Operand, Pipeline};
-use crate::render::Release;
+use crate::release::Release;
 use crate::values::{Map, Value};
 
 /// A Go value during evaluation.

@@ -12,7 +12,7 @@ mod parser;
 
 use std::ops::Range;
 
-use crate::render::Release;
+use crate::release::Release;
 use crate::values::Value;
 
 /// What a template can see: `.Values`, `.Release`, `.Chart`.

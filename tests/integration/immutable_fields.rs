@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
-use st2k8s::render::{self, Options, Release};
+use st2k8s::release::Release;
+use st2k8s::render::{self, Options};
 use st2k8s::values::{self, Layer};
 
 /// The immutable spec fields compared, as JSON pointers below the StatefulSet.
@@ -139,7 +140,7 @@ fn rendered_statefulsets(scenario: &Path) -> anyhow::Result<BTreeMap<String, Jso
         objects
             .into_iter()
             .filter(|o| o.kind == "StatefulSet")
-            .map(|o| o.body)
+            .map(|o| o.body().clone())
             .collect(),
     ))
 }

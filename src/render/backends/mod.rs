@@ -8,7 +8,8 @@ mod redis;
 
 use anyhow::{Context, Result, bail};
 
-use super::{Ctx, Object};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
 use crate::values::Value;
 use crate::values::check::{Finding, Severity};
 

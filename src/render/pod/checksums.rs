@@ -4,7 +4,7 @@
 
 use super::Checksum;
 use super::volumes::datastore_key_rendered;
-use crate::render::Ctx;
+use crate::render::ctx::Ctx;
 
 fn one(key: &'static str, kind: &'static str, name: String) -> Checksum {
     (key, vec![(kind, name)])

@@ -10,7 +10,8 @@ use k8s_openapi::api::core::v1::{
 
 use super::convert::{Setting, first_set};
 use super::volumes::{self, CLIENT_CONFIG_VOL, mount};
-use crate::render::{Ctx, images};
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::values::Value;
 
 /// The container security context `chain ‖ SC` (SPEC §2.6): the first set block, the global

@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::ResourceRequirements;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
-use crate::render::Ctx;
+use crate::render::ctx::Ctx;
 use crate::values::check::{Finding, Severity, closest};
 use crate::values::{Map, Value};
 

@@ -24,9 +24,11 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use self::convert::{Setting, first_set, typed_if_set};
-use super::object::{SharedItems, Splice};
+use super::meta;
 use super::st2::service_account_name;
-use super::{Ctx, Object, meta};
+use crate::object::Object;
+use crate::object::{SharedItems, Splice};
+use crate::render::ctx::Ctx;
 use crate::values::Value;
 
 /// Init containers many pods share (the pack copies), converted to JSON once per render and
@@ -292,7 +294,7 @@ impl Finish {
             object.set_null(&format!("spec.template.{path}"));
         }
         if let Some((at, items)) = self.shared_inits {
-            init_containers_list(&mut object.body);
+            init_containers_list(object.body_mut());
             object.splice = Some(Splice {
                 pointer: INIT_CONTAINERS,
                 at,
@@ -347,7 +349,7 @@ fn container_nulls(container: &Container) -> Vec<String> {
 pub fn container_json(container: &Container) -> Result<Json> {
     let mut json = serde_json::to_value(container).context("serializing an init container")?;
     for path in container_nulls(container) {
-        super::object::set_null(&mut json, &path);
+        crate::object::set_null(&mut json, &path);
     }
     Ok(json)
 }

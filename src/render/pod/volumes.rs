@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::convert::{required, tpl_tree, typed};
-use crate::render::Ctx;
+use crate::render::ctx::Ctx;
 use crate::values::{Map, Value};
 
 /// The mounts and volumes one fragment contributes.

@@ -13,7 +13,9 @@ use k8s_openapi::api::networking::v1::{
 };
 
 use super::services;
-use crate::render::{Ctx, Object, meta};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::meta;
 use crate::values::Value;
 
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {

@@ -17,7 +17,8 @@ use anyhow::Result;
 
 pub(crate) use service_account::name as service_account_name;
 
-use super::{Ctx, Object};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
 
 /// All st2 objects for the release.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {

@@ -6,13 +6,15 @@ use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::Container;
 
 use super::packs::{self, Access};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::render::pod::containers::{
     env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
 };
 use crate::render::pod::convert::{Setting, required, resources, typed_if_set};
 use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file_ro};
 use crate::render::pod::{InitContainers, Placement, PodPlan, checksums, pod_security_context};
-use crate::render::{Ctx, Object, images};
 use crate::values::{Map, Value};
 
 /// Upper end of the sensor hash space (the chart's `max_hash`).

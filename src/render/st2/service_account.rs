@@ -5,7 +5,11 @@
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{LocalObjectReference, ServiceAccount};
 
-use crate::render::{Ctx, Object, meta};
+use crate::render::meta;
+
+use crate::render::ctx::Ctx;
+
+use crate::object::Object;
 use crate::values::Value;
 
 /// `SA_NAME`: the ServiceAccount pods attach to with `<component>.serviceAccount.attach`.

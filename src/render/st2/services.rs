@@ -9,7 +9,11 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 
-use crate::render::{Ctx, Object, meta};
+use crate::render::meta;
+
+use crate::render::ctx::Ctx;
+
+use crate::object::Object;
 use crate::values::Value;
 
 /// The user-facing services: (component, port, description).

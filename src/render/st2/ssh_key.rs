@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use crate::render::Ctx;
+use crate::render::ctx::Ctx;
 
 /// The key file and the directories derived from it.
 #[derive(Debug, Clone, PartialEq, Eq)]

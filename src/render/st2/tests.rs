@@ -15,7 +15,9 @@ use k8s_openapi::api::core::v1::{
 use serde::Serialize;
 
 use super::{configmaps::config_map, secrets, ssh_key};
-use crate::render::{Ctx, Object, images, meta};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::{images, meta};
 
 /// The bats helper libraries the script loads: (name, tag) on github.com/ztombol.
 const BATS_LIBRARIES: [(&str, &str); 3] = [
@@ -175,7 +177,7 @@ mod unit {
     use anyhow::Result;
 
     use super::*;
-    use crate::render::Options;
+    use crate::render::ctx::Options;
     use crate::render::test_support::{body, names, with_ctx};
 
     #[test]

@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::ExternalDns;
 use super::secret::{creates_secret, custom_ca, secret_name};
-use crate::render::Object;
+use crate::object::Object;
 use crate::render::backends::{bitnami_image, string_map, tpl_typed};
 use crate::values::Value;
 

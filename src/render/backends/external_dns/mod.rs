@@ -22,7 +22,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
 use super::{SubValues, custom_object, string_map, unread_keys};
-use crate::render::{Ctx, Object, meta};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::meta;
 use crate::values::Value;
 
 /// The subchart's name.

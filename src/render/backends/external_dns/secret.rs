@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use serde::Serialize;
 
 use super::ExternalDns;
-use crate::render::Object;
+use crate::object::Object;
 use crate::templates;
 
 /// The Secret (iff the provider's credentials are given as values) and the designate CA ConfigMap.

@@ -11,7 +11,7 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject
 use serde_json::Value as Json;
 
 use super::Mongo;
-use crate::render::Object;
+use crate::object::Object;
 
 /// The replica-set start script's key in `MF-scripts`, mounted as `/scripts/setup.sh`.
 pub(super) const SETUP_SCRIPT: &str = "setup.sh";

@@ -19,8 +19,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::meta;
 use crate::render::pod::convert::{resources_json, typed_json};
-use crate::render::{Ctx, Object, meta};
 use crate::tpl;
 use crate::values::Value;
 

@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Mongo;
-use crate::render::Object;
+use crate::object::Object;
 use crate::values::Value;
 
 pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {

@@ -11,7 +11,7 @@ use crate::render::test_support::with_release;
 fn render(yaml: &str) -> Vec<(String, String, Json)> {
     with_release("st2", yaml, |ctx| objects(ctx).expect("mongodb renders"))
         .into_iter()
-        .map(|o| (o.kind, o.name, o.body))
+        .map(|o| (o.kind.clone(), o.name.clone(), o.body().clone()))
         .collect()
 }
 

@@ -2,8 +2,8 @@
 //! subchart key silently). A key is supported when it is listed in [`SUPPORTED`] or lies below a
 //! listed key; any other key whose value differs from the built-in default is reported.
 
-use crate::render::Ctx;
 use crate::render::backends::{SubValues, unread_keys};
+use crate::render::ctx::Ctx;
 
 /// Keys below `mongodb.` that st2k8s reads (a listed key covers everything below it). Not listed,
 /// hence reported: `tls.*` (needs per-render CA generation), `externalAccess.*`,

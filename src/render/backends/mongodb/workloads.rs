@@ -18,7 +18,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::{Mongo, containers, non_empty};
-use crate::render::Object;
+use crate::object::Object;
 use crate::values::Value;
 
 /// Path of the main container's data mount in the rendered workload (first container, first mount).

@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::{ObjectReference, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
 use super::Rabbit;
-use crate::render::Object;
+use crate::object::Object;
 use crate::values::Value;
 
 /// Lengths of the values the chart generates when none is given (`randAlphaNum`).

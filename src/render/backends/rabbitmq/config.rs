@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use serde::Serialize;
 
 use super::Rabbit;
-use crate::render::Object;
+use crate::object::Object;
 use crate::render::backends::default_section;
 use crate::templates;
 

@@ -19,7 +19,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
-use crate::render::{Ctx, Object, meta};
+use crate::render::meta;
+
+use crate::render::ctx::Ctx;
+
+use crate::object::Object;
 use crate::tpl;
 use crate::values::Value;
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::Rabbit;
-use crate::render::Object;
+use crate::object::Object;
 use crate::values::Value;
 
 const MONITORING_API: &str = "monitoring.coreos.com/v1";

@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Rabbit;
-use crate::render::Object;
+use crate::object::Object;
 use crate::values::Value;
 
 /// The Erlang port mapper's fixed port.

@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::Rabbit;
-use crate::render::Object;
+use crate::object::Object;
 use crate::render::backends::bitnami_image;
 use crate::values::Value;
 
@@ -65,7 +65,7 @@ pub(super) fn stateful_set(rabbit: &Rabbit) -> Result<Object> {
         object.set_null("spec.updateStrategy.rollingUpdate");
     }
     let annotated = object
-        .body
+        .body()
         .pointer("/spec/template/metadata/annotations")
         .is_some();
     let cert_checksum =

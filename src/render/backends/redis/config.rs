@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use serde::Serialize;
 
 use super::Redis;
-use crate::render::Object;
+use crate::object::Object;
 use crate::templates;
 use crate::values::Value;
 

@@ -22,7 +22,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
 use super::Redis;
-use crate::render::Object;
+use crate::object::Object;
 use crate::render::backends::{custom_object, string_map, tpl_block};
 use crate::values::Value;
 

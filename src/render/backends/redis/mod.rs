@@ -16,7 +16,9 @@ use anyhow::{Result, bail};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{SubValues, bitnami_image, unread_keys};
-use crate::render::{Ctx, Object, meta};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::meta;
 use crate::values::Value;
 
 /// The subchart's name, the default of `nameOverride` and of the `app` label.

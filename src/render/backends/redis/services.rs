@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Redis;
-use crate::render::Object;
+use crate::object::Object;
 use crate::render::backends::string_map;
 use crate::values::Value;
 

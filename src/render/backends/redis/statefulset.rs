@@ -21,7 +21,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::Redis;
-use crate::render::Object;
+use crate::object::Object;
 use crate::render::backends::{string_map, tpl_typed};
 use crate::values::Value;
 
@@ -800,7 +800,8 @@ mod tests {
         with_ctx(values, |ctx| {
             object(&Redis::new(ctx).expect("redis values"))
                 .expect("statefulset")
-                .body
+                .body()
+                .clone()
         })
     }
 

@@ -14,7 +14,9 @@ use k8s_openapi::api::core::v1::ConfigMap;
 pub use st2_conf::datastore_encryption_on;
 
 use super::text;
-use crate::render::{Ctx, Object, meta};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::meta;
 
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let mut out = Vec::new();

@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 
 use super::config_map;
+use crate::object::Object;
+use crate::render::ctx::Ctx;
 use crate::render::st2::ssh_key::{self, SshKeyPaths};
 use crate::render::st2::text;
-use crate::render::{Ctx, Object};
 
 /// Components that may carry a post-start script, in the chart's order.
 const COMPONENTS: [&str; 14] = [

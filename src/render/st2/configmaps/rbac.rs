@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 
 use super::config_map;
+use crate::object::Object;
+use crate::render::ctx::Ctx;
 use crate::render::st2::text;
-use crate::render::{Ctx, Object};
 
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     if !ctx.v("st2.rbac.enabled").truthy() {

@@ -11,8 +11,10 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::config_map;
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::meta;
 use crate::render::st2::{ssh_key, text};
-use crate::render::{Ctx, Object, meta};
 
 /// Text sections of `st2.docker.conf`; `None` leaves a section out.
 #[derive(Debug, Serialize)]
@@ -205,7 +207,7 @@ mod tests {
     fn conf(values: &str, key: &str) -> Result<String> {
         with_ctx(values, |ctx| {
             let object = object(ctx)?;
-            Ok(object.body["data"][key]
+            Ok(object.body()["data"][key]
                 .as_str()
                 .unwrap_or_default()
                 .to_string())

@@ -11,7 +11,9 @@ mod st2web;
 use anyhow::Result;
 
 use super::packs;
-use crate::render::{Ctx, Object, images};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::values::Value;
 
 /// All st2 Deployments except the sensors, in the chart's order.

@@ -5,6 +5,9 @@
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, ContainerPort};
 
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::render::pod::containers::{
     env, global_security_context, post_start_lifecycle, secret_ref, st2_command, urls,
     wait_for_backends,
@@ -13,7 +16,6 @@ use crate::render::pod::convert::resources;
 use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file_ro};
 use crate::render::pod::{InitContainers, PodPlan, checksums, count};
 use crate::render::st2::packs::{self, Access};
-use crate::render::{Ctx, Object, images};
 
 /// Where a service's pod lists the datastore key volume, if it uses the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,8 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::Container;
 
 use super::{own_image, own_pull_policy};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
 use crate::render::pod::containers::{
     env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
 };
@@ -13,7 +15,6 @@ use crate::render::pod::convert::{chain, resources, typed_if_set};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, count, pod_security_context};
 use crate::render::st2::packs::{self, Access};
-use crate::render::{Ctx, Object};
 use crate::values::Value;
 
 pub fn deployment(ctx: &Ctx) -> Result<Object> {

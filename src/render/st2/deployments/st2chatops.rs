@@ -7,13 +7,14 @@ use k8s_openapi::api::core::v1::{Container, ContainerPort, Probe, TCPSocketActio
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{own_image, own_pull_policy};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
 use crate::render::pod::containers::{
     global_security_context, post_start_lifecycle, secret_ref, urls,
 };
 use crate::render::pod::convert::resources;
 use crate::render::pod::volumes::{self, Piece, mount, user_volume};
 use crate::render::pod::{PodPlan, checksums};
-use crate::render::{Ctx, Object};
 
 /// hubot's HTTP port.
 const PORT: i32 = 8081;

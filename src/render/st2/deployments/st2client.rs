@@ -5,6 +5,9 @@
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, EnvVar};
 
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::render::pod::containers::{
     ClientConfigInit, client_config_init, entrypoint, env_vars, post_start_lifecycle,
     security_context, urls_and_secrets,
@@ -13,7 +16,6 @@ use crate::render::pod::convert::{chain, resources};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, pod_security_context};
 use crate::render::st2::packs::{self, Access};
-use crate::render::{Ctx, Object, images};
 
 pub fn deployment(ctx: &Ctx) -> Result<Object> {
     let key = "st2client";

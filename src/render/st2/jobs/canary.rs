@@ -8,11 +8,13 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::Container;
 
 use super::hook_annotations;
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::render::pod::containers::global_security_context;
 use crate::render::pod::volumes::Piece;
 use crate::render::pod::{InitContainers, PodPlan};
 use crate::render::st2::packs::{self, Access};
-use crate::render::{Ctx, Object, images};
 
 /// The check: write and remove a probe file in each shared directory; on failure explain what
 /// the volumes need. (st2k8s's own script; `dirs` are the directories below /opt/stackstorm.)

@@ -5,6 +5,9 @@ use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::Container;
 
 use super::{client_config, extra, hook_annotations, image, job_env, skipped};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::render::pod::containers::{
     runner_security_context, security_context, urls_and_secrets, wait_for_db,
 };
@@ -12,7 +15,6 @@ use crate::render::pod::convert::{chain, required, resources};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, pod_security_context};
 use crate::render::st2::packs::{self, Access};
-use crate::render::{Ctx, Object, images};
 use crate::values::Value;
 
 pub fn jobs(ctx: &Ctx) -> Result<Vec<Object>> {

@@ -6,10 +6,12 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::Container;
 
 use super::{SetupJob, client_config, extra, image, job_env, secrets_only};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::render::pod::containers::{global_security_context, urls_and_secrets, wait_for_db};
 use crate::render::pod::volumes::{self, Piece, mount_file, secret_volume};
 use crate::render::pod::{InitContainers, checksums};
-use crate::render::{Ctx, Object, images};
 
 /// A loader's main container: job image, global security context, `ENV(jobs)`.
 fn loader(ctx: &Ctx, name: &str, command: Vec<String>) -> Result<Container> {

@@ -14,10 +14,12 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, EnvFromSource, EnvVar, SecurityContext};
 
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::render::pod::PodPlan;
 use crate::render::pod::containers::{ClientConfigInit, client_config_init, env, secret_refs};
 use crate::render::pod::volumes::{self, Piece};
-use crate::render::{Ctx, Object, images};
 
 /// All Jobs, in the chart's order.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {

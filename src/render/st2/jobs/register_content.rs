@@ -5,12 +5,14 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::Container;
 
 use super::{SetupJob, extra, image, job_env, secrets_only};
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::render::pod::containers::{runner_security_context, wait_for_db};
 use crate::render::pod::convert::{chain, typed};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, checksums, pod_security_context};
 use crate::render::st2::packs::{self, Access};
-use crate::render::{Ctx, Object, images};
 
 pub fn job(ctx: &Ctx) -> Result<Object> {
     let job = SetupJob::new("st2-register-content", "7");

@@ -22,13 +22,14 @@ pub struct Object {
     pub api_version: String,
     pub kind: String,
     pub name: String,
-    /// The body, without the items of [`Object::splice`].
-    pub body: Json,
+    /// The body, without the items of [`Object::splice`]: read with [`Object::body`], edited
+    /// with [`Object::body_mut`] (the shared items stay out of it either way).
+    body: Json,
     /// Shared items that belong in a list of the body.
     pub splice: Option<Splice>,
     /// Pod-template checksum annotations still to fill in: (annotation key, objects it hashes).
-    /// Resolved by [`resolve_checksums`] once every object exists.
-    pub pending_checksums: Vec<(String, Vec<(String, String)>)>,
+    /// Resolved once every object exists (the render pipeline's checksum step).
+    pending_checksums: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl Object {
@@ -57,6 +58,35 @@ impl Object {
         }
     }
 
+    /// The body as built, without the shared items of [`Object::splice`]
+    /// ([`Object::full_body`] has them in place).
+    pub fn body(&self) -> &Json {
+        &self.body
+    }
+
+    /// The body for an edit in place; the shared items are not in it.
+    pub fn body_mut(&mut self) -> &mut Json {
+        &mut self.body
+    }
+
+    /// Give the object a new name, in its identity and its `metadata.name` alike.
+    pub fn rename(&mut self, name: String) {
+        if let Some(meta) = self.body.get_mut("metadata").and_then(Json::as_object_mut) {
+            meta.insert("name".into(), Json::String(name.clone()));
+        }
+        self.name = name;
+    }
+
+    /// The checksum annotations requested with [`Object::checksum`] and not yet filled in.
+    pub fn pending_checksums(&self) -> &[(String, Vec<(String, String)>)] {
+        &self.pending_checksums
+    }
+
+    /// Forget the requested checksums once they are filled in.
+    pub fn clear_pending_checksums(&mut self) {
+        self.pending_checksums.clear();
+    }
+
     /// The list the shared items go into, the index they go before, and the items; `None` when
     /// nothing is shared or the list is missing from the body.
     pub fn spliced(&self) -> Option<Spliced<'_>> {
@@ -83,7 +113,7 @@ impl Object {
 
     /// Request a pod-template annotation `key` holding the sha256 of the rendered objects
     /// `(kind, name)` (a missing object hashes as empty text), so that a change to them rolls
-    /// the pods. Filled in by [`resolve_checksums`].
+    /// the pods. Filled in once every object exists (the render pipeline's checksum step).
     pub fn checksum(mut self, key: &str, sources: &[(&str, &str)]) -> Self {
         let sources = sources
             .iter()
@@ -187,81 +217,6 @@ pub fn set_null(json: &mut Json, path: &str) {
             _ => return,
         };
     }
-}
-
-/// The pod template's annotations map of a workload body (`spec.template` or, for CronJobs,
-/// `spec.jobTemplate.spec.template`), created if missing.
-fn pod_annotations(body: &mut Json) -> Option<&mut serde_json::Map<String, Json>> {
-    let template = body.get_mut("spec")?.get_mut("template")?;
-    let metadata = template
-        .as_object_mut()?
-        .entry("metadata")
-        .or_insert_with(|| Json::Object(Default::default()));
-    let annotations = metadata
-        .as_object_mut()?
-        .entry("annotations")
-        .or_insert_with(|| Json::Object(Default::default()));
-    if annotations.is_null() {
-        *annotations = Json::Object(Default::default());
-    }
-    annotations.as_object_mut()
-}
-
-/// Fill every pending checksum annotation with the sha256 of the YAML of the objects it names.
-/// Many pods name the same sources (every st2 pod hashes the st2 config), so objects are found
-/// through an index, each source is serialized once and each list of sources hashed once.
-pub fn resolve_checksums(objects: &mut [Object]) -> Result<()> {
-    use sha2::{Digest, Sha256};
-    use std::collections::HashMap;
-    use std::collections::hash_map::Entry;
-    // Reverse order so the first object of a kind/name wins, as a linear search would find it.
-    let index: HashMap<(&str, &str), &Object> = objects
-        .iter()
-        .rev()
-        .map(|o| ((o.kind.as_str(), o.name.as_str()), o))
-        .collect();
-    let mut yaml: HashMap<(&str, &str), String> = HashMap::new();
-    let mut digests: HashMap<&[(String, String)], String> = HashMap::new();
-    let mut resolved: Vec<(usize, String, String)> = Vec::new();
-    for (i, object) in objects.iter().enumerate() {
-        for (key, sources) in &object.pending_checksums {
-            let digest = match digests.get(sources.as_slice()) {
-                Some(digest) => digest.clone(),
-                None => {
-                    let mut hasher = Sha256::new();
-                    for (kind, name) in sources {
-                        let id = (kind.as_str(), name.as_str());
-                        let Some(source) = index.get(&id) else {
-                            continue;
-                        };
-                        let text = match yaml.entry(id) {
-                            Entry::Occupied(e) => e.into_mut(),
-                            Entry::Vacant(e) => e.insert(crate::output::to_yaml(source)?),
-                        };
-                        hasher.update(text.as_bytes());
-                    }
-                    let digest = crate::hex::hex(&hasher.finalize());
-                    digests.insert(sources, digest.clone());
-                    digest
-                }
-            };
-            resolved.push((i, key.clone(), digest));
-        }
-    }
-    // Checksums are inserted before any user annotation the builder already wrote; order within
-    // a map does not matter to Kubernetes.
-    for (i, key, digest) in resolved {
-        if let Some(annotations) = objects
-            .get_mut(i)
-            .and_then(|o| pod_annotations(&mut o.body))
-        {
-            annotations.insert(key, Json::String(digest));
-        }
-    }
-    for object in objects.iter_mut() {
-        object.pending_checksums.clear();
-    }
-    Ok(())
 }
 
 enum Part<'a> {

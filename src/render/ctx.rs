@@ -1,0 +1,91 @@
+//! [`Ctx`]: what every builder reads (merged values, release, options, the secret generator and
+//! the pieces many objects share), and [`Options`], the render switches that are not values.
+
+use anyhow::Result;
+
+use super::pod;
+use super::target;
+use crate::release::Release;
+use crate::secrets::{SecretGenerator, Seed};
+use crate::tpl;
+use crate::values::Value;
+
+/// Render switches that are not values.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Also render the `helm test` Pod.
+    pub include_tests: bool,
+    /// How setup Jobs are applied (names and hook annotations).
+    pub target: target::Target,
+    /// Derive generated secrets from this seed (reproducible output); `None` = random.
+    pub secret_seed: Option<Seed>,
+    /// Replace Secret values by fingerprints (`--redact-secrets`), after checksums are computed.
+    pub redact_secrets: bool,
+}
+
+/// What every builder reads: merged values, release, options and the secret generator.
+pub struct Ctx<'a> {
+    pub values: &'a Value,
+    pub release: &'a Release,
+    pub options: &'a Options,
+    pub secrets: SecretGenerator,
+    /// Pieces many objects share, built on first use.
+    pub shared: Shared,
+}
+
+/// Pieces many objects of one render share: built once, referred to by each object.
+#[derive(Default)]
+pub struct Shared {
+    /// The pack copy init containers (`st2::packs::init_containers`): the same in every pod.
+    pub pack_inits: std::cell::OnceCell<pod::SharedInits>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context with nothing shared built yet.
+    pub fn new(
+        values: &'a Value,
+        release: &'a Release,
+        options: &'a Options,
+        secrets: SecretGenerator,
+    ) -> Self {
+        Self {
+            values,
+            release,
+            options,
+            secrets,
+            shared: Shared::default(),
+        }
+    }
+
+    /// The value at a dotted path (null when missing).
+    pub fn v(&self, path: &str) -> &'a Value {
+        self.values.at(path)
+    }
+
+    /// A parent-chart object name: `<release>-<suffix>`.
+    pub fn name(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.release.name)
+    }
+
+    /// Evaluate a values string as a Helm template (`tpl`); `key` names the values key for errors.
+    pub fn tpl(&self, text: &str, key: &str) -> Result<String> {
+        Ok(tpl::render(
+            text,
+            &tpl::Scope::new(self.values, self.release),
+            key,
+        )?)
+    }
+
+    /// `tpl` of the string at a values path; a non-string there is an error, as in Helm.
+    pub fn tpl_value(&self, path: &str) -> Result<String> {
+        match self.v(path) {
+            Value::String(s) => self.tpl(s, path),
+            Value::Null => Ok(String::new()),
+            other => Err(tpl::TplError::NotAString {
+                key: path.to_string(),
+                found: other.to_go_string(),
+            }
+            .into()),
+        }
+    }
+}

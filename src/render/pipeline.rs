@@ -1,0 +1,59 @@
+//! The render pipeline: build every object (st2 services, then bundled backends), fill in the
+//! checksum annotations, apply the target's Job handling, redact Secret values when asked, and
+//! sort into install order. Each step reads what the one before produced; nothing is written.
+
+use anyhow::Result;
+
+use super::ctx::{Ctx, Options};
+use super::{backends, checksums, st2, target};
+use crate::object::{self, Object};
+use crate::release::Release;
+use crate::secrets::{SecretGenerator, SshKeyType};
+use crate::values::Value;
+
+/// Render every object for the release, in output order.
+pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Vec<Object>> {
+    render_report(values, release, options).map(|r| r.objects)
+}
+
+/// A render's objects and what the caller should tell the user about them.
+pub struct Rendered {
+    pub objects: Vec<Object>,
+    /// Some secret was generated at random (no seed): the output is not reproducible.
+    pub random_secrets: bool,
+}
+
+/// [`render`], also reporting whether random secrets were generated.
+pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
+    let ctx = Ctx::new(
+        values,
+        release,
+        options,
+        SecretGenerator::new(
+            release,
+            options.secret_seed.as_ref(),
+            SshKeyType::from_values(values)?,
+        ),
+    );
+    let mut objects = st2::objects(&ctx)?;
+    objects.extend(backends::objects(&ctx)?);
+    checksums::resolve(&mut objects)?;
+    let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
+        // Kubernetes accepts 0..=i32::MAX seconds.
+        Value::Int(i) if (0..=i64::from(i32::MAX)).contains(i) => Some(*i),
+        Value::Null => None,
+        other => anyhow::bail!(
+            "`jobs.ttlSecondsAfterFinished`: expected a number of seconds (0 or more), found `{}`",
+            other.to_go_string()
+        ),
+    };
+    target::apply(options.target, &mut objects, ttl)?;
+    if options.redact_secrets {
+        crate::secrets::redact::redact(&mut objects);
+    }
+    object::sort(&mut objects);
+    Ok(Rendered {
+        objects,
+        random_secrets: ctx.secrets.generated_random(),
+    })
+}
