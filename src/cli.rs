@@ -1,5 +1,5 @@
 //! The command line, as clap types only: what the user typed, with help text. No logic here;
-//! [`crate::config`] turns it into resolved settings.
+//! the `config` module turns it into resolved settings.
 
 use std::path::PathBuf;
 

@@ -3,8 +3,8 @@
 
 use anyhow::Result;
 
-use super::pod;
 use super::target;
+use crate::object::SharedItems;
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, Seed};
 use crate::tpl;
@@ -37,7 +37,7 @@ pub struct Ctx<'a> {
 #[derive(Default)]
 pub struct Shared {
     /// The pack copy init containers (`st2::packs::init_containers`): the same in every pod.
-    pub pack_inits: std::cell::OnceCell<pod::SharedInits>,
+    pub pack_inits: std::cell::OnceCell<SharedItems>,
 }
 
 impl<'a> Ctx<'a> {
