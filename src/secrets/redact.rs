@@ -231,7 +231,10 @@ mod tests {
         };
         // Two credentials sharing "cd": neither part stays visible.
         let two = quoted(&[("cdefgh", "<2>"), ("abcd", "<1>")]);
-        assert_eq!(replace_all("x abcdefgh y", &two).as_deref(), Some("x <1><2> y"));
+        assert_eq!(
+            replace_all("x abcdefgh y", &two).as_deref(),
+            Some("x <1><2> y")
+        );
         // Overlapping occurrences of one credential are all hidden.
         let one = quoted(&[("abab", "<p>")]);
         assert_eq!(replace_all("ababab.", &one).as_deref(), Some("<p><p>."));
