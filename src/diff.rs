@@ -494,12 +494,13 @@ fn split_lines(text: &str) -> Vec<&str> {
 /// Unified-diff hunks (`@@ -l,n +l,n @@` then ` `/`-`/`+` lines) from `old` to `new`.
 fn line_diff(old: &str, new: &str) -> Vec<String> {
     let (a, b) = (split_lines(old), split_lines(new));
-    let Some(edits) = edit_script(&a, &b) else {
-        return vec![format!(
-            "({} lines -> {} lines: too many changes to compare line by line)",
-            a.len(),
-            b.len()
-        )];
+    let edits = match edit_script(&a, &b) {
+        Ok(edits) => edits,
+        Err((removed, added)) => {
+            return vec![format!(
+                "(too many changes to show line by line: {removed} lines out, {added} in)"
+            )];
+        }
     };
     let changed: Vec<usize> = (0..edits.len())
         .filter(|&k| edits[k] != Edit::Same)
@@ -557,8 +558,9 @@ fn line_diff(old: &str, new: &str) -> Vec<String> {
 }
 
 /// The shortest edit script from `a` to `b`: common first and last lines are kept, the middle
-/// is aligned by a longest common subsequence. `None` when the middles are too large to align.
-fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Option<Vec<Edit>> {
+/// is aligned by a longest common subsequence. When the middles are too large to align, their
+/// line counts instead.
+fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Result<Vec<Edit>, (usize, usize)> {
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let suffix = a[prefix..]
         .iter()
@@ -568,7 +570,7 @@ fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Option<Vec<Edit>> {
         .count();
     let (a, b) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
     if a.len().saturating_mul(b.len()) > MAX_LINE_PAIRS {
-        return None;
+        return Err((a.len(), b.len()));
     }
     // Lines as numbers, so the table compares integers. Its cells fit in u16: a common
     // subsequence is no longer than the shorter side, at most sqrt(MAX_LINE_PAIRS) lines.
@@ -611,7 +613,7 @@ fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Option<Vec<Edit>> {
         }
     }
     edits.extend(std::iter::repeat_n(Edit::Same, suffix));
-    Some(edits)
+    Ok(edits)
 }
 
 /// A diff line safe to print: control characters other than tab escaped (a `\r` or an escape
@@ -900,9 +902,14 @@ mod tests {
     fn huge_line_diffs_fall_back_to_line_counts() {
         let old: String = (0..3000).map(|n| format!("{n}\n")).collect();
         let new: String = (0..3000).map(|n| format!("x{n}\n")).collect();
+        // Counted between the common first and last lines.
+        let (old, new) = (
+            format!("head\n{old}tail\n"),
+            format!("head\n{new}x\ntail\n"),
+        );
         assert_eq!(
             line_diff(&old, &new),
-            ["(3000 lines -> 3000 lines: too many changes to compare line by line)"]
+            ["(too many changes to show line by line: 3000 lines out, 3001 in)"]
         );
         // A small change in a long text is still compared line by line.
         let long: String = (0..100_000).map(|n| format!("{n}\n")).collect();

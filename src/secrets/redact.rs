@@ -3,7 +3,7 @@
 //!
 //! Runs once over the rendered objects after checksum annotations were computed (they keep
 //! hashing the real values). Credentials also quoted inside other objects (the MongoDB and
-//! RabbitMQ passwords in st2.conf, SPEC-chart.md §4.8) are replaced there too.
+//! RabbitMQ passwords in st2.conf) are replaced there too.
 
 use std::collections::HashMap;
 use std::sync::Arc;

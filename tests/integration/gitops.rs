@@ -1,4 +1,4 @@
-//! The three ways users apply st2k8s output (issue 6), end to end through the binary:
+//! The three ways users apply st2k8s output, end to end through the binary:
 //! `--target kubectl` (content-hashed Job names), `--target argocd` and the Argo CD plugin
 //! commands, `--output-dir` read back by the real `kubectl kustomize` (skipped with a note when
 //! no kubectl is found), `st2k8s diff` exit codes and report (never a secret), and
