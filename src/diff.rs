@@ -282,7 +282,11 @@ impl<'a> Walk<'a, '_> {
             };
             let lines = line_diff(a.as_deref().unwrap_or(""), b.as_deref().unwrap_or(""))
                 .into_iter()
-                .map(|line| printable(&self.secrets.hide(&line)))
+                .map(|line| {
+                    // A line that is a short secret whole is hidden too (after its mark).
+                    let (mark, rest) = line.split_at_checked(1).unwrap_or(("", &line));
+                    printable(&format!("{mark}{}", self.secrets.hide(rest)))
+                })
                 .collect();
             self.out.push(FieldChange {
                 path,
@@ -771,7 +775,7 @@ mod tests {
         let new = format!(
             "{secret}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  \
              labels: {{tok3n-value: x}}\ndata:\n  a: ab\n  b: cab\n  c: 7391\n  \
-             d: [\"--token=tok3n-value\"]\n---\napiVersion: v1\nkind: ConfigMap\n\
+             d: [\"--token=tok3n-value\"]\n  e: \"x\\nab\\n\"\n---\napiVersion: v1\nkind: ConfigMap\n\
              metadata:\n  name: cfg-tok3n-value\n"
         );
         let text = diff(&old, &new, "a", "b").expect("diff").render();
@@ -789,6 +793,7 @@ mod tests {
                  data.b: <absent> -> \"cab\"\n    \
                  data.c: <absent> -> \"{pin}\"\n    \
                  data.d: <absent> -> [\"--token={token}\"]\n    \
+                 data.e: <absent> -> 2 lines\n      @@ -0,0 +1,2 @@\n      +x\n      +{short}\n    \
                  metadata.labels: <absent> -> {{\"{token}\":\"x\"}}\n\
                  1 added, 0 removed, 1 changed\n"
             )
