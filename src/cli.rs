@@ -29,6 +29,10 @@ pub enum Command {
     /// Check values without printing objects: every problem listed at once (exit 1 on errors)
     Lint(LintArgs),
     /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)
+    ///
+    /// Every value of a Secret in either manifest is shown only as its `redacted:sha256:<12 hex>`
+    /// fingerprint, wherever it appears (st2.conf URLs, env values, map keys); a changed
+    /// multi-line string is shown as a line diff.
     Diff(DiffArgs),
     /// Argo CD config-management plugin commands
     #[command(subcommand)]

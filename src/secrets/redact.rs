@@ -3,7 +3,7 @@
 //!
 //! Runs once over the rendered objects after checksum annotations were computed (they keep
 //! hashing the real values). Credentials also quoted inside other objects (the MongoDB and
-//! RabbitMQ passwords in st2.conf, SPEC-chart.md §4.8) are replaced there too.
+//! RabbitMQ passwords in st2.conf) are replaced there too.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use crate::object::SharedItems;
 
 /// Credentials shorter than this are not searched for inside other objects: replacing every
 /// `abc` in a ConfigMap would wreck the diff more than it protects.
-const MIN_QUOTED_LEN: usize = 4;
+pub(crate) const MIN_QUOTED_LEN: usize = 4;
 
 /// `redacted:sha256:` and the first 12 hex digits of the value's sha256.
 pub fn fingerprint(value: &[u8]) -> String {
@@ -43,9 +43,7 @@ pub fn redact(objects: &mut [Object]) {
             for (key, value) in map.iter_mut() {
                 let Some(text) = value.as_str() else { continue };
                 let raw = if encoded {
-                    STANDARD
-                        .decode(text)
-                        .unwrap_or_else(|_| text.as_bytes().to_vec())
+                    decode_data(text)
                 } else {
                     text.as_bytes().to_vec()
                 };
@@ -85,6 +83,51 @@ pub fn redact(objects: &mut [Object]) {
     }
 }
 
+/// The bytes of a Secret `data` value: base64-decoded, or the text itself when it is not base64
+/// (a hand-written manifest, an already redacted one).
+pub(crate) fn decode_data(text: &str) -> Vec<u8> {
+    STANDARD
+        .decode(text)
+        .unwrap_or_else(|_| text.as_bytes().to_vec())
+}
+
+/// `text` with every occurrence of each `(plain, print)` credential replaced by its print, or
+/// `None` when none occurs. All occurrences are found in the original text first (overlapping
+/// ones too), so a print never takes part in a later match, and text covered by any
+/// occurrence is never shown: a credential inside a longer one is replaced with it, and two
+/// overlapping credentials become both prints side by side.
+pub(crate) fn replace_all(text: &str, quoted: &[(String, String)]) -> Option<String> {
+    let mut found: Vec<(usize, usize, &str)> = Vec::new();
+    for (plain, print) in quoted {
+        let Some(step) = plain.chars().next().map(char::len_utf8) else {
+            continue;
+        };
+        let mut from = 0;
+        while let Some(at) = text.get(from..).and_then(|rest| rest.find(plain.as_str())) {
+            found.push((from + at, from + at + plain.len(), print));
+            from += at + step;
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    // By start, the longest first: a match starting inside the hidden region only extends it.
+    found.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
+    let mut out = String::with_capacity(text.len());
+    let mut shown_to = 0;
+    for (start, end, print) in found {
+        if start >= shown_to {
+            out.push_str(text.get(shown_to..start).unwrap_or_default());
+        } else if end <= shown_to {
+            continue;
+        }
+        out.push_str(print);
+        shown_to = end;
+    }
+    out.push_str(text.get(shown_to..).unwrap_or_default());
+    Some(out)
+}
+
 /// Does a Secret data key name a credential (password, key, token, cookie, secret)? Usernames,
 /// ports and adapter names also live in Secrets but are not worth hiding elsewhere.
 fn is_credential(key: &str) -> bool {
@@ -98,10 +141,8 @@ fn is_credential(key: &str) -> bool {
 fn replace_quoted(node: &mut Json, quoted: &[(String, String)]) {
     match node {
         Json::String(s) => {
-            for (plain, print) in quoted {
-                if s.contains(plain.as_str()) {
-                    *s = s.replace(plain.as_str(), print);
-                }
+            if let Some(replaced) = replace_all(s, quoted) {
+                *s = replaced;
             }
         }
         Json::Array(items) => items
@@ -182,6 +223,29 @@ mod tests {
         redact(&mut objects);
         let want = format!("{} {}", fingerprint(b"abcdefgh"), fingerprint(b"abcdef"));
         assert_eq!(*objects[1].body(), json!({"data": {"x": [want]}}));
+    }
+
+    #[test]
+    fn overlapping_credentials_are_hidden_whole() {
+        let quoted = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        // Two credentials sharing "cd": neither part stays visible.
+        let two = quoted(&[("cdefgh", "<2>"), ("abcd", "<1>")]);
+        assert_eq!(
+            replace_all("x abcdefgh y", &two).as_deref(),
+            Some("x <1><2> y")
+        );
+        // Overlapping occurrences of one credential are all hidden.
+        let one = quoted(&[("abab", "<p>")]);
+        assert_eq!(replace_all("ababab.", &one).as_deref(), Some("<p><p>."));
+        // A print is never matched again.
+        let print = quoted(&[("secret", "<s:x>"), ("s:x", "LEAK")]);
+        assert_eq!(replace_all("secret", &print).as_deref(), Some("<s:x>"));
+        assert_eq!(replace_all("nothing here", &two), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The three ways users apply st2k8s output (issue 6), end to end through the binary:
+//! The three ways users apply st2k8s output, end to end through the binary:
 //! `--target kubectl` (content-hashed Job names), `--target argocd` and the Argo CD plugin
 //! commands, `--output-dir` read back by the real `kubectl kustomize` (skipped with a note when
-//! no kubectl is found), `st2k8s diff` exit codes and report, and `render | head` exiting 0.
+//! no kubectl is found), `st2k8s diff` exit codes and report (never a secret), and
+//! `render | head` exiting 0.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, BufReader};
@@ -667,6 +668,76 @@ fn diff_shows_secret_values_only_as_fingerprints() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn diff_of_changed_backend_passwords_never_prints_them() {
+    let render = |suffix: &str| {
+        St2k8s::render().seeded().args(&[
+            "--set",
+            "redis.usePassword=true",
+            "--set-string",
+            &format!("mongodb.auth.password=mongo-pw-{suffix}"),
+            "--set-string",
+            &format!("rabbitmq.auth.password=rabbit-pw-{suffix}"),
+            "--set-string",
+            &format!("redis.password=redis-pw-{suffix}"),
+        ])
+    };
+    let (_dir, old, new, old_run, _) = two_renders(render("old"), render("new"));
+    assert!(
+        old_run.stdout.contains("amqp://admin:rabbit-pw-old@"),
+        "st2.conf quotes the password, or this test tests nothing"
+    );
+    let run = diff(&old, &new);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    for backend in ["mongo", "rabbit", "redis"] {
+        for suffix in ["old", "new"] {
+            let password = format!("{backend}-pw-{suffix}");
+            assert!(
+                !run.stdout.contains(&password) && !run.stderr.contains(&password),
+                "{password} leaked:\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
+    let print = st2k8s::diff::fingerprint;
+    for line in [
+        format!(
+            "~ Secret/st2-mongodb (namespace default)\n    data.mongodb-password: {} -> {}\n",
+            print("mongo-pw-old"),
+            print("mongo-pw-new")
+        ),
+        "    data[\"st2.docker.conf\"]: 17 lines -> 17 lines\n".to_string(),
+        format!(
+            "      -url = redis://:{}@st2-redis-node-0.",
+            print("redis-pw-old")
+        ),
+        format!(
+            "      +url = redis://:{}@st2-redis-node-0.",
+            print("redis-pw-new")
+        ),
+        format!(
+            "      -url = amqp://admin:{}@st2-rabbitmq:5672/\n",
+            print("rabbit-pw-old")
+        ),
+        format!(
+            "      +url = amqp://admin:{}@st2-rabbitmq:5672/\n",
+            print("rabbit-pw-new")
+        ),
+        format!(
+            "      -password = {}\n      +password = {}\n",
+            print("mongo-pw-old"),
+            print("mongo-pw-new")
+        ),
+    ] {
+        assert!(
+            run.stdout.contains(&line),
+            "no `{line}` in:\n{}",
+            run.stdout
+        );
     }
 }
 
