@@ -787,6 +787,18 @@ mod tests {
         );
         assert!(fs::symlink_metadata(&outside).is_err(), "nothing outside");
         assert_eq!(dir.names(), [".st2k8s.lock", "kustomization.yaml"]);
+        // The lock file is opened without following a link too.
+        fs::remove_file(dir.out(LOCK)).expect("remove lock");
+        std::os::unix::fs::symlink(&outside, dir.out(LOCK)).expect("link");
+        assert_eq!(
+            error(write_dir(&dir.out, &[config_map("a")])),
+            format!(
+                "`{}` is a symbolic link; st2k8s does not follow links in the output directory, \
+                 replace it with a regular file",
+                dir.out(LOCK).display()
+            )
+        );
+        assert!(fs::symlink_metadata(&outside).is_err(), "nothing outside");
     }
 
     #[cfg(unix)]
