@@ -125,6 +125,7 @@ fn render_files(objects: &[Object]) -> Result<Vec<Rendered>> {
     Ok(files)
 }
 
+/// [`write_dir`] with the lock timeout and the byte writer as parameters, for tests.
 fn write_files(
     dir: &Path,
     files: &[Rendered],
@@ -222,7 +223,8 @@ fn write_files(
 }
 
 /// Check that `dir` is a directory and not a link, creating it when missing. Returns it without
-/// a trailing `/` (with one, the system would follow a link while checking it).
+/// a trailing `/` (with one, the system would follow a link while checking it). Links among
+/// the parents are the user's path to DIR (`/tmp` is one on macOS) and are followed.
 fn prepare_dir(dir: &Path) -> Result<PathBuf> {
     let dir: PathBuf = dir.components().collect();
     if dir.as_os_str().is_empty() {

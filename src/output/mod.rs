@@ -7,7 +7,8 @@
 //! other scalar to serde-saphyr; its tests compare it byte for byte with `serde_saphyr::to_string`
 //! on every scenario render, tricky strings and random trees. Output is only written after the
 //! whole render succeeded, so a failure never leaves partial output; it is then written in
-//! chunks as it is serialized, never held whole.
+//! chunks as it is serialized, never held whole. The directory writer of `--output-dir`, which
+//! must also stay safe next to the user's files, is `dir`.
 
 mod dir;
 mod yaml;
