@@ -1128,6 +1128,33 @@ mod tests {
     }
 
     #[test]
+    fn stale_files_stay_recorded_until_they_are_removed() {
+        let dir = Scratch::new("interim");
+        write_dir(&dir.out, &[config_map("a"), config_map("b")]).expect("first render");
+        fs::remove_file(dir.out("configmap-b.yaml")).expect("remove");
+        fs::create_dir(dir.out("configmap-b.yaml")).expect("cannot be removed as a file");
+        let result = error(write_dir(&dir.out, &[config_map("c")]));
+        assert!(
+            result.starts_with(&format!(
+                "cannot remove `{}`: ",
+                dir.out("configmap-b.yaml").display()
+            )),
+            "{result}"
+        );
+        assert_eq!(
+            dir.read(RECORD),
+            format!("{RECORD_HEADER}configmap-c.yaml\nconfigmap-a.yaml\nconfigmap-b.yaml\n")
+        );
+        fs::remove_dir(dir.out("configmap-b.yaml")).expect("rmdir");
+        write_dir(&dir.out, &[config_map("c")]).expect("next render");
+        assert_eq!(
+            dir.read(RECORD),
+            format!("{RECORD_HEADER}configmap-c.yaml\n")
+        );
+        assert!(!dir.out("configmap-a.yaml").exists());
+    }
+
+    #[test]
     fn temp_files_of_a_killed_render_are_removed() {
         let dir = Scratch::new("leftover");
         fs::create_dir_all(&dir.out).expect("out");
