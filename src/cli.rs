@@ -114,7 +114,11 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
 
-    /// Write one file per object into DIR instead of printing to stdout
+    /// Write one file per object into DIR, plus a kustomization.yaml, instead of printing to stdout
+    ///
+    /// Files are replaced atomically under a lock (DIR/.st2k8s.lock), links are never followed,
+    /// and only files st2k8s wrote before (recorded in DIR/.st2k8s-files) are removed; your own
+    /// files and kustomization.yaml entries are kept.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 

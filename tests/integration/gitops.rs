@@ -501,6 +501,15 @@ fn output_dir_builds_the_rendered_objects_with_kustomize() {
             if name == "kustomization.yaml" {
                 continue;
             }
+            if name.starts_with('.') {
+                // st2k8s's bookkeeping: neither kustomize nor `kubectl apply -f` reads them.
+                assert!(
+                    name == ".st2k8s-files" || name == ".st2k8s.lock",
+                    "{}: {name}",
+                    scenario.name
+                );
+                continue;
+            }
             let text = std::fs::read_to_string(&path).expect("read object file");
             let docs = documents(&text);
             assert_eq!(docs.len(), 1, "{name}: one object per file");
@@ -546,6 +555,129 @@ fn output_dir_builds_the_rendered_objects_with_kustomize() {
             );
         }
     }
+}
+
+#[test]
+fn output_dir_keeps_the_users_kustomize_overlay() {
+    let dir = TempDir::new();
+    let out = dir.0.join("out");
+    let out_arg = out.display().to_string();
+    let render = |args: &[&str]| {
+        let run = St2k8s::render()
+            .seeded()
+            .args(&["--output-dir", &out_arg])
+            .args(args)
+            .run();
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+    };
+    render(&[]);
+    // The user adds an object of their own and a patch, and sets a namespace.
+    let ours = std::fs::read_to_string(out.join("kustomization.yaml")).expect("kustomization");
+    let listed = ours.lines().filter(|l| l.starts_with("  - ")).count();
+    std::fs::write(
+        out.join("extra.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  k: v\n",
+    )
+    .expect("extra");
+    std::fs::write(
+        out.join("patch.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: st2-st2web\nspec:\n  replicas: 5\n",
+    )
+    .expect("patch");
+    std::fs::write(
+        out.join("kustomization.yaml"),
+        format!("{ours}  - extra.yaml\nnamespace: ops\npatches:\n  - path: patch.yaml\n"),
+    )
+    .expect("user kustomization");
+    // Rendering again with one component fewer keeps all of it and drops only its files.
+    render(&[
+        "--set",
+        "st2chatops.enabled=false",
+        "--set",
+        "st2web.replicas=2",
+    ]);
+    let text = std::fs::read_to_string(out.join("kustomization.yaml")).expect("kustomization");
+    let doc = &documents(&text)[0];
+    assert_eq!(doc["namespace"], "ops");
+    assert_eq!(doc["patches"][0]["path"], "patch.yaml");
+    let resources: Vec<&str> = doc["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    assert_eq!(resources.last(), Some(&"extra.yaml"));
+    assert!(resources.len() <= listed + 1);
+    for resource in &resources {
+        assert!(
+            out.join(resource).is_file(),
+            "{resource} listed and present"
+        );
+    }
+    assert!(
+        out.join("patch.yaml").is_file(),
+        "the user's unlisted file stays"
+    );
+
+    if let Some(kubectl) = kubectl() {
+        let built = std::process::Command::new(kubectl)
+            .args(["kustomize", &out_arg])
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            built.status.success(),
+            "kubectl kustomize: {}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let objects = documents(&String::from_utf8_lossy(&built.stdout));
+        let web = objects
+            .iter()
+            .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "st2-st2web")
+            .expect("st2web");
+        assert_eq!(web["spec"]["replicas"], 5, "the user's patch applies");
+        assert_eq!(web["metadata"]["namespace"], "ops");
+        assert!(objects.iter().any(|o| o["metadata"]["name"] == "extra"));
+        assert_eq!(objects.len(), resources.len());
+    } else {
+        eprintln!("note: no kubectl (set KUBECTL or put it on PATH): kustomize build not checked");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn output_dir_never_writes_through_a_link() {
+    let dir = TempDir::new();
+    let out = dir.0.join("out");
+    std::fs::create_dir(&out).expect("out");
+    let outside = dir.0.join("outside.yaml");
+    std::fs::write(&outside, "not st2k8s's\n").expect("outside");
+    std::os::unix::fs::symlink(&outside, out.join("configmap-st2-st2-config.yaml")).expect("link");
+    std::os::unix::fs::symlink(dir.0.join("dangling"), out.join("kustomization.yaml"))
+        .expect("link");
+    let out_arg = out.display().to_string();
+    let run = St2k8s::render().args(&["--output-dir", &out_arg]).run();
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert_eq!(
+        run.stderr.lines().last(),
+        Some(
+            format!(
+                "error: `{out_arg}/kustomization.yaml` is a symbolic link; st2k8s does not follow \
+                 links in the output directory, replace it with a regular file"
+            )
+            .as_str()
+        )
+    );
+    assert!(!dir.0.join("dangling").exists());
+    std::fs::remove_file(out.join("kustomization.yaml")).expect("remove link");
+    let run = St2k8s::render().args(&["--output-dir", &out_arg]).run();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&outside).expect("outside"),
+        "not st2k8s's\n"
+    );
+    let config = std::fs::read_to_string(out.join("configmap-st2-st2-config.yaml")).expect("file");
+    assert!(config.contains("kind: ConfigMap"));
 }
 
 /// Write two renders into a temp dir; returns the dir and the two paths.
