@@ -993,14 +993,14 @@ mod tests {
         let missing = dir.join("missing.txt").display().to_string();
         let err = apply(SetKind::File, "", &format!("a={one},st2.ssh_key={missing}"))
             .expect_err("missing file");
-        let column = one.chars().count() + 16;
-        assert!(
-            err.starts_with(&format!(
-                "--set-file `a={one},st2.ssh_key={missing}`: cannot read `{missing}`: "
-            )),
-            "{err}"
+        let byte = one.len() + 16;
+        assert_eq!(
+            err,
+            format!(
+                "argument 1 of --set-file, at byte {byte}: cannot read `{missing}`: {}",
+                std::fs::File::open(&missing).expect_err("missing")
+            )
         );
-        assert!(err.ends_with(&format!(" at column {column}")), "{err}");
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 
@@ -1011,265 +1011,265 @@ mod tests {
             Set,
             "",
             "name1=value1,,,,name2=value2,",
-            "--set `name1=value1,,,,name2=value2,`: unexpected `,`: expected a key at column 14",
+            "argument 1 of --set, at byte 14: unexpected `,`: expected a key",
         ),
         (
             Set,
             "",
             "name1,name2=",
-            "--set `name1,name2=`: key `name1` has no value: expected `=` before `,` at column 6",
+            "argument 1 of --set, at byte 6: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             "name1,name2=value2",
-            "--set `name1,name2=value2`: key `name1` has no value: expected `=` before `,` at column 6",
+            "argument 1 of --set, at byte 6: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             r"name1,name2=value2\",
-            r"--set `name1,name2=value2\`: key `name1` has no value: expected `=` before `,` at column 6",
+            r"argument 1 of --set, at byte 6: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             "name1,name2",
-            "--set `name1,name2`: key `name1` has no value: expected `=` before `,` at column 6",
+            "argument 1 of --set, at byte 6: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             "name1.name2",
-            "--set `name1.name2`: key `name1.name2` has no value: expected `=` at column 12",
+            "argument 1 of --set, at byte 12: key without a value: expected `=`",
         ),
         (
             Set,
             "",
             "name1.name2,name1.name3",
-            "--set `name1.name2,name1.name3`: key `name1.name2` has no value: expected `=` before `,` at column 12",
+            "argument 1 of --set, at byte 12: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             "name1.=name2",
-            "--set `name1.=name2`: empty key name before `=` at column 7",
+            "argument 1 of --set, at byte 7: empty key name before `=`",
         ),
         (
             Set,
             "",
             "name1.,name2",
-            "--set `name1.,name2`: unexpected `,`: expected a key at column 7",
+            "argument 1 of --set, at byte 7: unexpected `,`: expected a key",
         ),
         (
             Set,
             "",
             "name1={1021,902",
-            "--set `name1={1021,902`: list `{` without a closing `}` at column 7",
+            "argument 1 of --set, at byte 7: list `{` without a closing `}`",
         ),
         (
             Set,
             "",
             "list[0].foo=bar,list[-30].hello=world",
-            "--set `list[0].foo=bar,list[-30].hello=world`: negative index `-30` at column 22",
+            "argument 1 of --set, at byte 22: negative index",
         ),
         (
             Set,
             "",
             "list[0]=foo,list[-20]=bar",
-            "--set `list[0]=foo,list[-20]=bar`: negative index `-20` at column 18",
+            "argument 1 of --set, at byte 18: negative index",
         ),
         (
             Set,
             "",
             "illegal[0]name.foo=bar",
-            "--set `illegal[0]name.foo=bar`: unexpected `name` after `illegal[0]`: expected `.`, `[` or `=` at column 11",
+            "argument 1 of --set, at byte 11: unexpected text after `illegal[0]`: expected `.`, `[` or `=`",
         ),
         (
             Set,
             "",
             "]={}].",
-            "--set `]={}].`: `].` ends the argument: expected a key after `.` at column 7",
+            "argument 1 of --set, at byte 7: `].` ends the argument: expected a key after `.`",
         ),
         (
             Set,
             "",
             "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1",
-            "--set `a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1`: key nested more than 30 levels deep (Helm's limit) at column 62",
+            "argument 1 of --set, at byte 62: key nested more than 30 levels deep (Helm's limit)",
         ),
         (
             Set,
             "",
             "l[65537]=x",
-            "--set `l[65537]=x`: index 65537 is greater than the maximum of 65536 (Helm's limit) at column 3",
+            "argument 1 of --set, at byte 3: index 65537 is greater than the maximum of 65536 (Helm's limit)",
         ),
         (
             Json,
             "",
             r#"outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]"#,
-            r#"--set-json `outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]`: key `]` has no value: expected `=` at column 53"#,
+            r#"argument 1 of --set-json, at byte 53: key without a value: expected `=`"#,
         ),
         // indexes
         (
             Set,
             "",
             "a.b[x]=1",
-            "--set `a.b[x]=1`: invalid index `x`: expected a number at column 5",
+            "argument 1 of --set, at byte 5: invalid index: expected a number",
         ),
         (
             Set,
             "",
             "a[]=1",
-            "--set `a[]=1`: invalid index ``: expected a number at column 3",
+            "argument 1 of --set, at byte 3: invalid index: expected a number",
         ),
         (
             Set,
             "",
             "a[1=1",
-            "--set `a[1=1`: `[` without a closing `]` at column 2",
+            "argument 1 of --set, at byte 2: `[` without a closing `]`",
         ),
         (
             Set,
             "",
             "a[99999999999999999999]=1",
-            "--set `a[99999999999999999999]=1`: index `99999999999999999999` is out of range (at most 65536) at column 3",
+            "argument 1 of --set, at byte 3: index out of range (at most 65536)",
         ),
         (
             Set,
             "",
             "a[0]x=1",
-            "--set `a[0]x=1`: unexpected `x` after `a[0]`: expected `.`, `[` or `=` at column 5",
+            "argument 1 of --set, at byte 5: unexpected text after `a[0]`: expected `.`, `[` or `=`",
         ),
         // type conflicts, within one argument and against earlier values
         (
             Set,
             "",
             "a=1,a.b=2",
-            "--set `a=1,a.b=2`: cannot use `a` as a map: it already holds a number (from a values file or an earlier flag) at column 6",
+            "argument 1 of --set, at byte 6: cannot use `a` as a map: it already holds a number (from a values file or an earlier flag)",
         ),
         (
             Set,
             "",
             "a[0]=1,a.b=2",
-            "--set `a[0]=1,a.b=2`: cannot use `a` as a map: it already holds a list (from a values file or an earlier flag) at column 9",
+            "argument 1 of --set, at byte 9: cannot use `a` as a map: it already holds a list (from a values file or an earlier flag)",
         ),
         (
             Set,
             "",
             "a.b=1,a[0]=2",
-            "--set `a.b=1,a[0]=2`: cannot use `a` as a list: it already holds a map (from a values file or an earlier flag) at column 8",
+            "argument 1 of --set, at byte 8: cannot use `a` as a list: it already holds a map (from a values file or an earlier flag)",
         ),
         (
             Set,
             "",
             "a.b=1,a.b.c=2",
-            "--set `a.b=1,a.b.c=2`: cannot use `a.b` as a map: it already holds a number (from a values file or an earlier flag) at column 10",
+            "argument 1 of --set, at byte 10: cannot use `a.b` as a map: it already holds a number (from a values file or an earlier flag)",
         ),
         (
             Set,
             "a: null",
             "a.b=1",
-            "--set `a.b=1`: cannot use `a` as a map: it already holds null (from a values file or an earlier flag) at column 2",
+            "argument 1 of --set, at byte 2: cannot use `a` as a map: it already holds null (from a values file or an earlier flag)",
         ),
         (
             Set,
             "a: x",
             "a[0]=1",
-            "--set `a[0]=1`: cannot use `a` as a list: it already holds a string (from a values file or an earlier flag) at column 2",
+            "argument 1 of --set, at byte 2: cannot use `a` as a list: it already holds a string (from a values file or an earlier flag)",
         ),
         (
             Set,
             "a: [x]",
             "a[0][0]=1",
-            "--set `a[0][0]=1`: cannot use `a[0]` as a list: it already holds a string (from a values file or an earlier flag) at column 5",
+            "argument 1 of --set, at byte 5: cannot use `a[0]` as a list: it already holds a string (from a values file or an earlier flag)",
         ),
         // empty keys and dangling separators (Helm ignores these silently)
         (
             Set,
             "",
             "=x",
-            "--set `=x`: empty key name before `=` at column 1",
+            "argument 1 of --set, at byte 1: empty key name before `=`",
         ),
         (
             Set,
             "",
             "a.",
-            "--set `a.`: `a.` ends the argument: expected a key after `.` at column 3",
+            "argument 1 of --set, at byte 3: `a.` ends the argument: expected a key after `.`",
         ),
         (
             Set,
             "",
             "[0]=x",
-            "--set `[0]=x`: empty key name before `[` at column 1",
+            "argument 1 of --set, at byte 1: empty key name before `[`",
         ),
         (
             Set,
             "",
             "a[0].",
-            "--set `a[0].`: `a[0].` ends the argument: expected a key after `.` at column 6",
+            "argument 1 of --set, at byte 6: `a[0].` ends the argument: expected a key after `.`",
         ),
         (
             Set,
             "",
             "a={x}y",
-            "--set `a={x}y`: key `y` has no value: expected `=` at column 7",
+            "argument 1 of --set, at byte 7: key without a value: expected `=`",
         ),
         (
             Set,
             "",
             ",a=1",
-            "--set `,a=1`: unexpected `,`: expected a key at column 1",
+            "argument 1 of --set, at byte 1: unexpected `,`: expected a key",
         ),
         // --set-json
         (
             Json,
             "",
             "a=hello",
-            "--set-json `a=hello`: invalid JSON: expected value at column 3",
+            "argument 1 of --set-json, at byte 3: invalid JSON: expected value",
         ),
         (
             Json,
             "",
             "a=[1,2",
-            "--set-json `a=[1,2`: invalid JSON: EOF while parsing a list at column 6",
+            "argument 1 of --set-json, at byte 6: invalid JSON: EOF while parsing a list",
         ),
         (
             Json,
             "",
             "a=1x",
-            "--set-json `a=1x`: invalid JSON: trailing characters at column 4",
+            "argument 1 of --set-json, at byte 4: invalid JSON: trailing characters",
         ),
         (
             Json,
             "",
             r#"{"a":1}x"#,
-            r#"--set-json `{"a":1}x`: invalid JSON: trailing characters at column 8"#,
+            r#"argument 1 of --set-json, at byte 8: invalid JSON: trailing characters"#,
         ),
         (
             Json,
             "",
             r#"{"password":"hunter2""#,
-            "--set-json `{…}`: invalid JSON: EOF while parsing an object at column 21",
+            "argument 1 of --set-json, at byte 21: invalid JSON: EOF while parsing an object",
         ),
         // --set-literal
         (
             Literal,
             "",
             "a.b",
-            "--set-literal `a.b`: key `a.b` has no value: expected `=` at column 4",
+            "argument 1 of --set-literal, at byte 4: key without a value: expected `=`",
         ),
-        // secrets are masked, columns still line up
+        // values are never echoed, whatever the key
         (
             Set,
             "",
             "st2.password=hunter2,st2.x[y]=1",
-            "--set `st2.password=*******,st2.x[y]=1`: invalid index `y`: expected a number at column 28",
+            "argument 1 of --set, at byte 28: invalid index: expected a number",
         ),
         (
             Set,
             "",
             "redis.auth.password={a,b},x.",
-            "--set `redis.auth.password=*****,x.`: `x.` ends the argument: expected a key after `.` at column 29",
+            "argument 1 of --set, at byte 29: `x.` ends the argument: expected a key after `.`",
         ),
     ];
 
@@ -1289,5 +1289,60 @@ mod tests {
             )
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// No error of any flag echoes a value: `S3CRET-SENTINEL` sits in a value (or where a value
+    /// with an unescaped `,` spills into key position) in each broken argument.
+    #[test]
+    fn errors_never_echo_values() {
+        const SENTINEL: &str = "S3CRET-SENTINEL";
+        let rows: &[(SetKind, &str)] = &[
+            (Set, "st2.keyvalue[0].value=S3CRET-SENTINEL,zz[=1"),
+            (Set, "mongodb.auth.passwords[0]=S3CRET-SENTINEL,zz"),
+            (Set, "st2.password=ab,S3CRET-SENTINEL"),
+            (Set, "st2.password=ab,S3CRET-SENTINEL,x=1"),
+            (Set, "a=ab,S3CRET-SENTINEL[x]=1"),
+            (Set, "a=ab,x[S3CRET-SENTINEL]=1"),
+            (Set, "a=ab,x[99999999999999999999S3CRET-SENTINEL]=1"),
+            (Set, "a=ab,x[0]S3CRET-SENTINEL=1"),
+            (Set, "a={S3CRET-SENTINEL,b"),
+            (Set, "a=S3CRET-SENTINEL,a.b=1"),
+            (Str, "a=S3CRET-SENTINEL,b"),
+            (Json, "a=\"S3CRET-SENTINEL"),
+            (Json, "a=S3CRET-SENTINEL"),
+            (Json, "a=[\"S3CRET-SENTINEL\",x]"),
+            (Json, "{\"a\":\"S3CRET-SENTINEL\"}x"),
+            (Json, "{\"a\":\"S3CRET-SENTINEL\""),
+            (Json, "[\"S3CRET-SENTINEL\"]"),
+            (Literal, "S3CRET-SENTINEL"),
+            (SetKind::File, "a=/nonexistent,S3CRET-SENTINEL"),
+        ];
+        for (kind, arg) in rows {
+            let err = apply(*kind, "", arg).expect_err(arg);
+            assert!(err.starts_with("argument 1 of --"), "{err}");
+            assert!(!err.contains(SENTINEL), "{} `{arg}`: {err}", kind.flag());
+        }
+    }
+
+    #[test]
+    fn padding_is_capped_across_arguments() {
+        let mut dst = Map::new();
+        let mut created = 0;
+        let mut last = Ok(());
+        for n in 1..=20 {
+            let text = format!("k{n}[65536]=x");
+            let arg = SetArg { kind: Set, number: n, text: &text };
+            last = apply_set(&mut dst, arg, &mut created);
+            if last.is_err() {
+                break;
+            }
+        }
+        assert_eq!(
+            last.map_err(|e| e.to_string()),
+            Err("argument 16 of --set, at byte 5: `k16[65536]` pads its list past 1000000 list items created by all `--set` flags together".to_string())
+        );
+        let arg = SetArg { kind: Json, number: 1, text: "j[65536]=1" };
+        let err = apply_set(&mut dst, arg, &mut created).expect_err("over budget").to_string();
+        assert!(err.contains("pads its list past 1000000"), "{err}");
     }
 }
