@@ -10,47 +10,92 @@ mod funcs;
 mod lexer;
 mod parser;
 
-use std::ops::Range;
+use std::cell::Cell;
 
+use crate::error::printable;
 use crate::render::Release;
 use crate::values::Value;
 
-/// What a template can see: `.Values`, `.Release`, `.Chart`.
+/// Most text one `tpl` call may make, counting the result of every function in it: a few
+/// bytes of template must not turn into gigabytes (`replace ""` multiplies its input).
+pub const MAX_CALL_OUTPUT: usize = 16 * 1024 * 1024;
+/// Most text all the `tpl` calls sharing one [`Budget`] (one render) may make together.
+pub const MAX_RENDER_OUTPUT: usize = 32 * 1024 * 1024;
+
+/// What is left of [`MAX_RENDER_OUTPUT`] for the `tpl` calls of one render.
+#[derive(Debug)]
+pub struct Budget {
+    left: Cell<usize>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            left: Cell::new(MAX_RENDER_OUTPUT),
+        }
+    }
+}
+
+/// What a template can see: `.Values`, `.Release`, `.Chart`; and the output budget it draws on.
 pub struct Scope<'a> {
     values: &'a Value,
     release: &'a Release,
+    budget: &'a Budget,
 }
 
 impl<'a> Scope<'a> {
     /// The parent chart's view: `.Values` is the merged values tree, `.Chart` is stackstorm-ha.
-    pub fn new(values: &'a Value, release: &'a Release) -> Self {
-        Self { values, release }
+    pub fn new(values: &'a Value, release: &'a Release, budget: &'a Budget) -> Self {
+        Self {
+            values,
+            release,
+            budget,
+        }
     }
 }
 
-/// A values string that st2k8s cannot evaluate as a template. Syntax and action errors name the
-/// values key and the position, and show only the action at fault (never the rest of the string).
+/// A values string that st2k8s cannot evaluate as a template. Errors name the values key and
+/// the line and column in its string, never any of its text: the string may hold a secret (a
+/// password that happens to contain `{{`, or all of `st2.keyvalue`). Messages quote only words
+/// st2k8s itself defines (supported functions, keywords) and field names, which are keys.
 #[derive(Debug, thiserror::Error)]
 pub enum TplError {
-    #[error("`{key}`: expected a string to evaluate as a template, found `{found}`")]
-    NotAString { key: String, found: String },
+    /// `found` is the kind of value (`a list`), never the value.
+    #[error("`{}`: expected a string to evaluate as a template, found {found}", printable(key))]
+    NotAString { key: String, found: &'static str },
     /// The text is not a well-formed template (unclosed action, bad literal…).
-    #[error("`{key}`: template syntax error at line {line}, column {column}: {message}")]
+    #[error("`{}`: template syntax error at line {line}, column {column}: {}", printable(key), printable(message))]
     Syntax {
         key: String,
         line: usize,
         column: usize,
         message: String,
     },
-    /// An action that is unsupported, or fails as it would in Helm.
-    #[error("`{key}`: {message} in `{expr}` (line {line}, column {column})")]
+    /// An action that is unsupported, or fails as it would in Helm, or makes too much output.
+    #[error("`{}`: {} (line {line}, column {column})", printable(key), printable(message))]
     Action {
         key: String,
-        expr: String,
         line: usize,
         column: usize,
         message: String,
     },
+}
+
+impl TplError {
+    /// [`TplError::NotAString`] for the value found at `key`.
+    pub fn not_a_string(key: &str, found: &Value) -> TplError {
+        TplError::NotAString {
+            key: key.to_string(),
+            found: match found {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Int(_) | Value::Float(_) => "a number",
+                Value::String(_) => "a string",
+                Value::List(_) => "a list",
+                Value::Map(_) => "a map",
+            },
+        }
+    }
 }
 
 /// Evaluate `text` as a template; `key` names the values key in errors.
@@ -65,15 +110,22 @@ pub fn render(text: &str, scope: &Scope, key: &str) -> Result<String, TplError> 
         }
     })?;
     let nodes = parser::parse(text, &items)
-        .map_err(|e| action_error(text, key, e.action, e.pos, e.message))?;
-    let eval = eval::Eval { scope };
+        .map_err(|e| action_error(text, key, e.pos, e.message))?;
+    let eval = eval::Eval::new(scope);
     let mut out = String::with_capacity(text.len());
     for node in &nodes {
         match node {
-            parser::Node::Text(t) => out.push_str(t),
+            parser::Node::Text(t) => {
+                let at = (t.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                eval.charge(t.len())
+                    .map_err(|m| action_error(text, key, at, m))?;
+                out.push_str(t);
+            }
             parser::Node::Action { pipe, span } => {
+                let before = out.len();
                 eval.print(&mut out, pipe)
-                    .map_err(|m| action_error(text, key, span.clone(), span.start, m))?;
+                    .and_then(|()| eval.charge(out.len() - before))
+                    .map_err(|m| action_error(text, key, span.start, m))?;
             }
         }
     }
@@ -88,14 +140,12 @@ pub fn render(text: &str, scope: &Scope, key: &str) -> Result<String, TplError> 
 fn action_error(
     text: &str,
     key: &str,
-    action: Range<usize>,
     pos: usize,
     message: String,
 ) -> TplError {
     let (line, column) = line_column(text, pos);
     TplError::Action {
         key: key.into(),
-        expr: text.get(action).unwrap_or_default().to_string(),
         line,
         column,
         message,
@@ -142,7 +192,11 @@ str: "hello"
             name: "st2".into(),
             namespace: "ns1".into(),
         };
-        render(text, &Scope::new(&values, &release), "st2.config")
+        render(
+            text,
+            &Scope::new(&values, &release, &Budget::default()),
+            "st2.config",
+        )
     }
 
     /// Every row is `helm template`'s output for the same string (except `big`, see `ValuesInt`).
@@ -696,7 +750,11 @@ str: "hello"
                 name: release.into(),
                 namespace: "default".into(),
             };
-            let got = render(text, &Scope::new(&loaded.values, &release), "key");
+            let got = render(
+                text,
+                &Scope::new(&loaded.values, &release, &Budget::default()),
+                "key",
+            );
             assert_eq!(
                 got.map_err(|e| e.to_string()).as_deref(),
                 Ok(want),
