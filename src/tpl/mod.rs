@@ -435,27 +435,27 @@ str: "hello"
         }
     }
 
-    /// st2k8s fails on every row, naming the key and showing the action: Helm fails too, except
+    /// st2k8s fails on every row, naming the key and the position, never quoting the template: Helm fails too, except
     /// for constructs st2k8s does not support (control structures, variables, other functions…).
     const ERROR_ROWS: &[(&str, &str)] = &[
         // Unsupported constructs.
         (
             "{{ include \"x\" . }}",
-            "`st2.config`: unsupported template function `include` (supported: default, lower, printf, quote, replace, squote, title, toString, trim, trimPrefix, trimSuffix, upper) in `{{ include \"x\" . }}` (line 1, column 4)",
+            "`st2.config`: unsupported template function (supported: default, lower, printf, quote, replace, squote, title, toString, trim, trimPrefix, trimSuffix, upper) (line 1, column 4)",
         ),
         (
             "a\n  {{ if true }}y{{ end }}",
-            "`st2.config`: unsupported control structure `if` (only expressions are evaluated) in `{{ if true }}` (line 2, column 6)",
+            "`st2.config`: unsupported control structure `if` (only expressions are evaluated) (line 2, column 6)",
         ),
         (
             "{{ $x := 1 }}{{ $x }}",
-            "unsupported variable `$x` (only `$` is available) in `{{ $x := 1 }}`",
+            "unsupported variable (only `$` is available) (line 1, column 4)",
         ),
-        ("{{ foo }}", "unsupported template function `foo`"),
-        ("{{ print \"a\" }}", "unsupported template function `print`"),
+        ("{{ foo }}", "unsupported template function (supported:"),
+        ("{{ print \"a\" }}", "unsupported template function (supported:"),
         (
             "{{ . }}",
-            "printing the whole template root (`.` or `$`) is not supported in `{{ . }}`",
+            "printing the whole template root (`.` or `$`) is not supported (line 1, column 1)",
         ),
         ("{{ $ | quote }}", "printing the whole template root"),
         (
@@ -473,15 +473,15 @@ str: "hello"
         ("{{ .Files }}", "`.Files` is not available"),
         (
             "{{ printf \"%5s\" \"a\" }}",
-            "unsupported printf directive `%5`",
+            "unsupported printf directive (supported:",
         ),
-        ("{{ printf \"%x\" 1 }}", "unsupported printf directive `%x`"),
+        ("{{ printf \"%x\" 1 }}", "unsupported printf directive (supported:"),
         ("{{ \"a\".b }}", "unexpected field `.b`"),
         (
             "{{ 0x1p-2 }}",
-            "hexadecimal floating-point constant `0x1p-2` is not supported",
+            "hexadecimal floating-point constants are not supported",
         ),
-        ("{{ 1i }}", "complex number `1i` is not supported"),
+        ("{{ 1i }}", "complex numbers are not supported"),
         ("{{ \"\\xff\" }}", "escapes produce invalid UTF-8"),
         // Syntax errors.
         (
@@ -494,19 +494,19 @@ str: "hello"
         ),
         (
             "{{ \"a\\q\" }}",
-            "syntax error at line 1, column 4: invalid escape `\\q`",
+            "syntax error at line 1, column 4: invalid escape",
         ),
-        ("{{ \"\\'\" }}", "invalid escape `\\'`"),
+        ("{{ \"\\'\" }}", "invalid escape"),
         ("{{/* c */ }}", "comment ends before closing delimiter"),
         ("{{/* c */-}}", "comment ends before closing delimiter"),
         ("{{/* unclosed", "unclosed comment"),
-        ("a  {{-.Release.Name}}  b", "bad number syntax: `-.R`"),
-        ("{{ 3-}}", "bad number syntax: `3-`"),
-        ("{{ 1__0 }}", "illegal number syntax: `1__0`"),
-        ("{{ 1e }}", "illegal number syntax: `1e`"),
-        ("{{ 08 }}", "integer overflow: `08`"),
+        ("a  {{-.Release.Name}}  b", "bad number syntax"),
+        ("{{ 3-}}", "bad number syntax"),
+        ("{{ 1__0 }}", "illegal number syntax"),
+        ("{{ 1e }}", "illegal number syntax"),
+        ("{{ 08 }}", "integer overflow"),
         ("{{ 99999999999999999999 }}", "integer overflow"),
-        ("{{ }}", "missing value for command in `{{ }}`"),
+        ("{{ }}", "missing value for command (line 1, column 4)"),
         ("{{ ( ) }}", "missing value for parenthesized pipeline"),
         ("{{ | upper }}", "unexpected `|` in command"),
         ("{{ ( \"a\" }}", "unclosed left paren"),
@@ -518,7 +518,7 @@ str: "hello"
         // Evaluation errors.
         (
             "{{ .Values.missing.x }}",
-            "cannot read field `x` of `.Values.missing`: it is not set (nil) in `{{ .Values.missing.x }}`",
+            "cannot read field `x` of `.Values.missing`: it is not set (nil) (line 1, column 1)",
         ),
         (
             "{{ .Values.image.tag.x }}",
@@ -596,6 +596,83 @@ str: "hello"
             "wrong number of arguments for `toString`: want 1, got 2",
         ),
     ];
+
+    /// A value that happens to hold `{{` fails without any of its text in the message.
+    #[test]
+    fn errors_never_quote_the_template() {
+        for text in [
+            "S3CRET-SENTINEL{{",
+            "{{ S3CRET-SENTINEL }}",
+            "{{ S3CRETSENTINEL }}",
+            "{{ \"S3CRET-SENTINEL\" \"x\" }}",
+            "{{ \"x\"\"S3CRET-SENTINEL\" }}",
+            "{{ \"S3CRET-SENTINEL\\q\" }}",
+            "{{ 'S3CRET-SENTINEL' }}",
+            "{{ 3S3CRETSENTINEL }}",
+            "{{ 0x1pS3CRETSENTINEL }}",
+            "{{ $S3CRETSENTINEL }}",
+            "{{ printf \"S3CRET-SENTINEL%z\" }}",
+            "{{ \"S3CRET-SENTINEL\" | upper 1 }}",
+            "{{ .Values.missing.x }}S3CRET-SENTINEL",
+            "{{ \"S3CRET-SENTINEL\" .Values.num }}",
+        ] {
+            let err = fixture_render(text).expect_err(text).to_string();
+            assert!(err.starts_with("`st2.config`: "), "{text}: {err}");
+            assert!(!err.contains("S3CRET"), "{text}: {err}");
+        }
+        let err = TplError::not_a_string("st2.keyvalue", &Value::List(vec![Value::String("S3CRET-SENTINEL".into())]));
+        assert_eq!(
+            err.to_string(),
+            "`st2.keyvalue`: expected a string to evaluate as a template, found a list"
+        );
+    }
+
+    /// A few bytes of template cannot make unbounded text: each `tpl` call and all calls sharing
+    /// a budget stop with an error at the action that goes over.
+    #[test]
+    fn output_is_bounded() {
+        let mut bomb = format!("\"{}\"", "a".repeat(2000));
+        for _ in 0..6 {
+            bomb = format!("({bomb} | replace \"\" \"bbbbbbbb\")");
+        }
+        let err = fixture_render(&format!("x\n  {{{{ {bomb} }}}}")).expect_err("bomb");
+        assert_eq!(
+            err.to_string(),
+            "`st2.config`: the template would make more than 16 MiB of text (line 2, column 3)"
+        );
+        let (map, _) = parse_document(&format!("big: {}\n", "x".repeat(1 << 20)), "f").expect("parses");
+        let values = Value::Map(map);
+        let release = Release {
+            name: "st2".into(),
+            namespace: "ns1".into(),
+        };
+        let budget = Budget::default();
+        let scope = Scope::new(&values, &release, &budget);
+        let refs = "{{ .Values.big }}".repeat(17);
+        let err = render(&refs, &scope, "k").expect_err("per call");
+        assert_eq!(
+            err.to_string(),
+            "`k`: the template would make more than 16 MiB of text (line 1, column 273)"
+        );
+        // The failed call spent 16 MiB of the render's 32: one more call of 10 fits, the next
+        // stops at its seventh action, and every later call at its first.
+        let ten = "{{ .Values.big }}".repeat(10);
+        let mut errors = Vec::new();
+        for _ in 0..4 {
+            if let Err(e) = render(&ten, &scope, "k") {
+                errors.push(e.to_string());
+            }
+        }
+        let over = "`k`: the templates in values would make more than 32 MiB of text in all";
+        assert_eq!(
+            errors,
+            [
+                format!("{over} (line 1, column 103)"),
+                format!("{over} (line 1, column 1)"),
+                format!("{over} (line 1, column 1)"),
+            ]
+        );
+    }
 
     #[test]
     fn fails_like_helm() {
