@@ -139,11 +139,9 @@ mod tests {
         // A context that already quotes its cause does not get it twice.
         let inner = std::io::Error::other("disk on fire");
         let outer = anyhow::Error::new(inner).context("cannot write `x`: disk on fire");
-        assert_eq!(
-            report(outer.as_ref()),
-            "cannot write `x`: disk on fire"
-        );
-        let chained = anyhow::Error::new(std::io::Error::other("disk on fire")).context("cannot write `x`");
+        assert_eq!(report(outer.as_ref()), "cannot write `x`: disk on fire");
+        let chained =
+            anyhow::Error::new(std::io::Error::other("disk on fire")).context("cannot write `x`");
         assert_eq!(report(chained.as_ref()), "cannot write `x`: disk on fire");
         let evil = ValuesError::Read {
             file: "a\u{1b}]0;pwned\u{7}".into(),

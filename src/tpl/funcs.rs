@@ -95,7 +95,8 @@ pub(super) fn call<'a>(f: Func, args: Vec<TVal<'a>>, room: Room) -> Result<TVal<
             } else {
                 s.matches(&*old).count()
             };
-            let size = (s.len() - matches * old.len()).saturating_add(matches.saturating_mul(new.len()));
+            let size =
+                (s.len() - matches * old.len()).saturating_add(matches.saturating_mul(new.len()));
             if size > room.bytes {
                 return Err(room.refuse());
             }
@@ -283,7 +284,11 @@ mod tests {
                 "a-3-1.5-\"q\"-%",
             ),
         ] {
-            assert_eq!(sprintf(format, &args, UNBOUNDED).as_deref(), Ok(want), "{format}");
+            assert_eq!(
+                sprintf(format, &args, UNBOUNDED).as_deref(),
+                Ok(want),
+                "{format}"
+            );
         }
         assert!(sprintf("%5s", &[], UNBOUNDED).is_err());
         assert!(sprintf("%x", &[], UNBOUNDED).is_err());
@@ -313,7 +318,12 @@ mod tests {
         ];
         for (f, args) in rows {
             let err = call(f, args, room).map(|_| ()).expect_err(f.name());
-            assert_eq!(err, "the template would make more than 16 MiB of text", "{}", f.name());
+            assert_eq!(
+                err,
+                "the template would make more than 16 MiB of text",
+                "{}",
+                f.name()
+            );
         }
         let fits = call(Func::Replace, vec![s("a"), s("b"), s(&big)], room);
         assert!(fits.is_ok());

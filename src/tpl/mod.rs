@@ -61,10 +61,17 @@ impl<'a> Scope<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum TplError {
     /// `found` is the kind of value (`a list`), never the value.
-    #[error("`{}`: expected a string to evaluate as a template, found {found}", printable(key))]
+    #[error(
+        "`{}`: expected a string to evaluate as a template, found {found}",
+        printable(key)
+    )]
     NotAString { key: String, found: &'static str },
     /// The text is not a well-formed template (unclosed action, bad literal…).
-    #[error("`{}`: template syntax error at line {line}, column {column}: {}", printable(key), printable(message))]
+    #[error(
+        "`{}`: template syntax error at line {line}, column {column}: {}",
+        printable(key),
+        printable(message)
+    )]
     Syntax {
         key: String,
         line: usize,
@@ -72,7 +79,11 @@ pub enum TplError {
         message: String,
     },
     /// An action that is unsupported, or fails as it would in Helm, or makes too much output.
-    #[error("`{}`: {} (line {line}, column {column})", printable(key), printable(message))]
+    #[error(
+        "`{}`: {} (line {line}, column {column})",
+        printable(key),
+        printable(message)
+    )]
     Action {
         key: String,
         line: usize,
@@ -109,8 +120,8 @@ pub fn render(text: &str, scope: &Scope, key: &str) -> Result<String, TplError> 
             message: e.message,
         }
     })?;
-    let nodes = parser::parse(text, &items)
-        .map_err(|e| action_error(text, key, e.pos, e.message))?;
+    let nodes =
+        parser::parse(text, &items).map_err(|e| action_error(text, key, e.pos, e.message))?;
     let eval = eval::Eval::new(scope);
     let mut out = String::with_capacity(text.len());
     for node in &nodes {
@@ -137,12 +148,7 @@ pub fn render(text: &str, scope: &Scope, key: &str) -> Result<String, TplError> 
     })
 }
 
-fn action_error(
-    text: &str,
-    key: &str,
-    pos: usize,
-    message: String,
-) -> TplError {
+fn action_error(text: &str, key: &str, pos: usize, message: String) -> TplError {
     let (line, column) = line_column(text, pos);
     TplError::Action {
         key: key.into(),
@@ -452,7 +458,10 @@ str: "hello"
             "unsupported variable (only `$` is available) (line 1, column 4)",
         ),
         ("{{ foo }}", "unsupported template function (supported:"),
-        ("{{ print \"a\" }}", "unsupported template function (supported:"),
+        (
+            "{{ print \"a\" }}",
+            "unsupported template function (supported:",
+        ),
         (
             "{{ . }}",
             "printing the whole template root (`.` or `$`) is not supported (line 1, column 1)",
@@ -475,7 +484,10 @@ str: "hello"
             "{{ printf \"%5s\" \"a\" }}",
             "unsupported printf directive (supported:",
         ),
-        ("{{ printf \"%x\" 1 }}", "unsupported printf directive (supported:"),
+        (
+            "{{ printf \"%x\" 1 }}",
+            "unsupported printf directive (supported:",
+        ),
         ("{{ \"a\".b }}", "unexpected field `.b`"),
         (
             "{{ 0x1p-2 }}",
@@ -620,7 +632,10 @@ str: "hello"
             assert!(err.starts_with("`st2.config`: "), "{text}: {err}");
             assert!(!err.contains("S3CRET"), "{text}: {err}");
         }
-        let err = TplError::not_a_string("st2.keyvalue", &Value::List(vec![Value::String("S3CRET-SENTINEL".into())]));
+        let err = TplError::not_a_string(
+            "st2.keyvalue",
+            &Value::List(vec![Value::String("S3CRET-SENTINEL".into())]),
+        );
         assert_eq!(
             err.to_string(),
             "`st2.keyvalue`: expected a string to evaluate as a template, found a list"
@@ -640,7 +655,8 @@ str: "hello"
             err.to_string(),
             "`st2.config`: the template would make more than 16 MiB of text (line 2, column 3)"
         );
-        let (map, _) = parse_document(&format!("big: {}\n", "x".repeat(1 << 20)), "f").expect("parses");
+        let (map, _) =
+            parse_document(&format!("big: {}\n", "x".repeat(1 << 20)), "f").expect("parses");
         let values = Value::Map(map);
         let release = Release {
             name: "st2".into(),

@@ -310,10 +310,7 @@ impl<'t> Parser<'_, 't> {
                 fields: Vec::new(),
             },
             Tok::Variable(_) => {
-                return self.err(
-                    item.start,
-                    "unsupported variable (only `$` is available)",
-                );
+                return self.err(item.start, "unsupported variable (only `$` is available)");
             }
             Tok::LeftParen => {
                 let pipe = self.pipeline(true)?;

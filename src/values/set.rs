@@ -106,11 +106,7 @@ pub fn apply_set(dst: &mut Map, arg: SetArg, created: &mut usize) -> Result<(), 
         created,
     };
     parser.parse(dst).map_err(|f| {
-        let byte = parser
-            .offsets
-            .get(f.at)
-            .copied()
-            .unwrap_or(text.len());
+        let byte = parser.offsets.get(f.at).copied().unwrap_or(text.len());
         error(byte, f.message)
     })
 }
@@ -472,7 +468,11 @@ impl Parser<'_> {
     /// One JSON value starting here; what follows it is left for the next assignment. Only
     /// that value is read (no copy of the rest), so many values in one argument stay linear.
     fn json(&mut self) -> Result<Value, Failure> {
-        let start = self.offsets.get(self.pos).copied().unwrap_or(self.text.len());
+        let start = self
+            .offsets
+            .get(self.pos)
+            .copied()
+            .unwrap_or(self.text.len());
         let rest = &self.text[start..];
         let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
         match stream.next() {
@@ -1331,7 +1331,11 @@ mod tests {
         let mut last = Ok(());
         for n in 1..=20 {
             let text = format!("k{n}[65536]=x");
-            let arg = SetArg { kind: Set, number: n, text: &text };
+            let arg = SetArg {
+                kind: Set,
+                number: n,
+                text: &text,
+            };
             last = apply_set(&mut dst, arg, &mut created);
             if last.is_err() {
                 break;
@@ -1341,8 +1345,14 @@ mod tests {
             last.map_err(|e| e.to_string()),
             Err("argument 16 of --set, at byte 5: `k16[65536]` pads its list past 1000000 list items created by all `--set` flags together".to_string())
         );
-        let arg = SetArg { kind: Json, number: 1, text: "j[65536]=1" };
-        let err = apply_set(&mut dst, arg, &mut created).expect_err("over budget").to_string();
+        let arg = SetArg {
+            kind: Json,
+            number: 1,
+            text: "j[65536]=1",
+        };
+        let err = apply_set(&mut dst, arg, &mut created)
+            .expect_err("over budget")
+            .to_string();
         assert!(err.contains("pads its list past 1000000"), "{err}");
     }
 }

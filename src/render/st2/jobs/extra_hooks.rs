@@ -49,10 +49,11 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
             .enumerate()
             .map(|(j, c)| match c {
                 Value::String(s) => ctx.tpl(s, &format!("{key}.command[{j}]")),
-                other => {
-                    Err(crate::tpl::TplError::not_a_string(&format!("{key}.command[{j}]"), other)
-                        .into())
-                }
+                other => Err(crate::tpl::TplError::not_a_string(
+                    &format!("{key}.command[{j}]"),
+                    other,
+                )
+                .into()),
             })
             .collect::<Result<Vec<_>>>()?,
         _ => bail!("`{key}.command` must be a list of strings"),
