@@ -134,8 +134,9 @@ fn app_namespace() -> String {
 /// or as written when it does not evaluate.
 pub fn parameters(values: &Value, release: &Release) -> Json {
     let tag = values.at("image.tag").to_go_string();
-    let tag = crate::tpl::render(&tag, &crate::tpl::Scope::new(values, release), "image.tag")
-        .unwrap_or(tag);
+    let budget = crate::tpl::Budget::default();
+    let scope = crate::tpl::Scope::new(values, release, &budget);
+    let tag = crate::tpl::render(&tag, &scope, "image.tag").unwrap_or(tag);
     let replicas: serde_json::Map<String, Json> = REPLICA_COMPONENTS
         .iter()
         .map(|c| {

@@ -124,7 +124,7 @@ pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
     }
     if let Err(err) = checked.rendered {
         errors += 1;
-        println!("error: {err:#}");
+        println!("error: {}", crate::error::report(err.as_ref()));
     }
     Ok(errors == 0)
 }

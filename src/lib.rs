@@ -56,7 +56,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error::report(err.as_ref()));
             ExitCode::from(error::EXIT_ERROR)
         }
     }

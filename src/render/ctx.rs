@@ -31,6 +31,8 @@ pub struct Ctx<'a> {
     pub secrets: SecretGenerator,
     /// Pieces many objects share, built on first use.
     pub shared: Shared,
+    /// The text all `tpl` calls of this render may still make.
+    pub tpl_budget: tpl::Budget,
 }
 
 /// Pieces many objects of one render share: built once, referred to by each object.
@@ -54,6 +56,7 @@ impl<'a> Ctx<'a> {
             options,
             secrets,
             shared: Shared::default(),
+            tpl_budget: tpl::Budget::default(),
         }
     }
 
@@ -71,7 +74,7 @@ impl<'a> Ctx<'a> {
     pub fn tpl(&self, text: &str, key: &str) -> Result<String> {
         Ok(tpl::render(
             text,
-            &tpl::Scope::new(self.values, self.release),
+            &tpl::Scope::new(self.values, self.release, &self.tpl_budget),
             key,
         )?)
     }
@@ -81,11 +84,7 @@ impl<'a> Ctx<'a> {
         match self.v(path) {
             Value::String(s) => self.tpl(s, path),
             Value::Null => Ok(String::new()),
-            other => Err(tpl::TplError::NotAString {
-                key: path.to_string(),
-                found: other.to_go_string(),
-            }
-            .into()),
+            other => Err(tpl::TplError::not_a_string(path, other).into()),
         }
     }
 }

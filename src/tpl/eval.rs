@@ -4,6 +4,7 @@
 //! `.Files`, `.Template` and printing the whole root or `.Chart` are rejected: st2k8s cannot reproduce them.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::sync::LazyLock;
 
 use super::Scope;
@@ -136,10 +137,49 @@ static CHART: LazyLock<Value> = LazyLock::new(|| {
 
 /// Evaluates pipelines for one template.
 pub(super) struct Eval<'a> {
-    pub scope: &'a Scope<'a>,
+    scope: &'a Scope<'a>,
+    /// What is left of [`super::MAX_CALL_OUTPUT`] for this template.
+    left: Cell<usize>,
 }
 
 impl<'a> Eval<'a> {
+    pub(super) fn new(scope: &'a Scope<'a>) -> Self {
+        Self {
+            scope,
+            left: Cell::new(super::MAX_CALL_OUTPUT),
+        }
+    }
+
+    /// The most bytes the next piece of text may have.
+    fn room(&self) -> Room {
+        let render_left = self.scope.budget.left.get();
+        Room {
+            bytes: self.left.get().min(render_left),
+            per_render: render_left < self.left.get(),
+        }
+    }
+
+    /// Count `bytes` of text made against this template's and the render's budgets.
+    pub(super) fn charge(&self, bytes: usize) -> Result<(), String> {
+        let room = self.room();
+        if bytes > room.bytes {
+            return Err(room.refuse());
+        }
+        self.left.set(self.left.get() - bytes);
+        let render_left = self.scope.budget.left.get();
+        self.scope.budget.left.set(render_left - bytes);
+        Ok(())
+    }
+
+    /// A function call, its result counted against the budgets.
+    fn call(&self, f: super::parser::Func, args: Vec<TVal<'a>>) -> Result<TVal<'a>, String> {
+        let value = funcs::call(f, args, self.room())?;
+        if let TVal::Str(Cow::Owned(s)) = &value {
+            self.charge(s.len())?;
+        }
+        Ok(value)
+    }
+
     /// Evaluate an action and print its value as Go does (`<no value>` for nil; Helm then strips it).
     pub(super) fn print(&self, out: &mut String, pipe: &'a Pipeline<'a>) -> Result<(), String> {
         match self.pipeline(pipe)? {
@@ -168,7 +208,7 @@ impl<'a> Eval<'a> {
                 .map(|a| self.operand(a))
                 .collect::<Result<Vec<_>, _>>()?;
             args.extend(piped);
-            return funcs::call(*f, args);
+            return self.call(*f, args);
         }
         let has_args = !rest.is_empty() || piped.is_some();
         match first {
@@ -185,7 +225,7 @@ impl<'a> Eval<'a> {
     fn operand(&self, operand: &'a Operand<'a>) -> Result<TVal<'a>, String> {
         Ok(match operand {
             // A function used as an argument is called without arguments, as in Go.
-            Operand::Func(f) => funcs::call(*f, Vec::new())?,
+            Operand::Func(f) => self.call(*f, Vec::new())?,
             Operand::Path { base, fields } => {
                 let mut value = match base {
                     Base::Root => TVal::Root,
@@ -268,4 +308,30 @@ fn path_text(base: &Base, fields: &[&str]) -> String {
         text.push('.');
     }
     text
+}
+
+/// The most bytes of text a template may still make, and which budget sets that.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Room {
+    pub bytes: usize,
+    /// The render's budget is the tighter one.
+    pub per_render: bool,
+}
+
+impl Room {
+    /// The error for text that does not fit.
+    pub(super) fn refuse(self) -> String {
+        let mib = |b: usize| b / (1024 * 1024);
+        if self.per_render {
+            format!(
+                "the templates in values would make more than {} MiB of text in all",
+                mib(super::MAX_RENDER_OUTPUT)
+            )
+        } else {
+            format!(
+                "the template would make more than {} MiB of text",
+                mib(super::MAX_CALL_OUTPUT)
+            )
+        }
+    }
 }

@@ -5,12 +5,13 @@
 
 use std::borrow::Cow;
 
-use super::eval::TVal;
+use super::eval::{Room, TVal};
 use super::format::{self, type_name, write_verb};
 use super::parser::Func;
 
-/// Call `f` with evaluated arguments (a piped value already appended last).
-pub(super) fn call<'a>(f: Func, args: Vec<TVal<'a>>) -> Result<TVal<'a>, String> {
+/// Call `f` with evaluated arguments (a piped value already appended last). `room` is the most
+/// bytes a result may have: results that could grow past it are refused before they are built.
+pub(super) fn call<'a>(f: Func, args: Vec<TVal<'a>>, room: Room) -> Result<TVal<'a>, String> {
     let name = f.name();
     let exactly = |want: usize| -> Result<(), String> {
         if args.len() == want {
@@ -41,6 +42,9 @@ pub(super) fn call<'a>(f: Func, args: Vec<TVal<'a>>) -> Result<TVal<'a>, String>
                     out.push(' ');
                 }
                 let text = strval(arg)?;
+                if out.len() + text.len() > room.bytes {
+                    return Err(room.refuse());
+                }
                 if f == Func::Quote {
                     format::quote(&mut out, &text);
                 } else {
@@ -85,13 +89,24 @@ pub(super) fn call<'a>(f: Func, args: Vec<TVal<'a>>) -> Result<TVal<'a>, String>
         Func::Replace => {
             exactly(3)?;
             let [old, new, s] = strings(name, args)?;
+            // An empty `old` matches before every character and at the end.
+            let matches = if old.is_empty() {
+                s.chars().count() + 1
+            } else {
+                s.matches(&*old).count()
+            };
+            let size =
+                (s.len() - matches * old.len()).saturating_add(matches.saturating_mul(new.len()));
+            if size > room.bytes {
+                return Err(room.refuse());
+            }
             Ok(owned(s.replace(&*old, &new)))
         }
         Func::Printf => {
             at_least_one()?;
             let mut args = args.into_iter();
             let [format] = strings(name, args.next())?;
-            Ok(owned(sprintf(&format, &args.collect::<Vec<_>>())?))
+            Ok(owned(sprintf(&format, &args.collect::<Vec<_>>(), room)?))
         }
     }
 }
@@ -130,8 +145,10 @@ fn strval<'b>(v: &'b TVal) -> Result<Cow<'b, str>, String> {
 }
 
 /// Go's `fmt.Sprintf` for `%s`, `%d`, `%v`, `%q` and `%%`, with Go's reports of missing and
-/// extra arguments. Flags, widths and other verbs are refused rather than approximated.
-fn sprintf(format: &str, args: &[TVal]) -> Result<String, String> {
+/// extra arguments. Flags, widths and other verbs are refused rather than approximated. Stops
+/// with `Err(None)` as soon as the text passes `room` bytes (one format may print a long value
+/// many times).
+fn sprintf(format: &str, args: &[TVal], room: Room) -> Result<String, String> {
     let mut out = String::with_capacity(format.len());
     let mut next_arg = 0;
     let mut rest = format;
@@ -151,11 +168,15 @@ fn sprintf(format: &str, args: &[TVal]) -> Result<String, String> {
                     }
                 }
                 next_arg += 1;
+                if out.len() > room.bytes {
+                    return Err(room.refuse());
+                }
             }
-            Some(other) => {
-                return Err(format!(
-                    "unsupported printf directive `%{other}` (supported: %s, %d, %v, %q, %% without flags or width)"
-                ));
+            Some(_) => {
+                return Err(
+                    "unsupported printf directive (supported: %s, %d, %v, %q, %% without flags or width)"
+                        .to_string(),
+                );
             }
         }
         rest = after.as_str();
@@ -174,6 +195,9 @@ fn sprintf(format: &str, args: &[TVal]) -> Result<String, String> {
             write_verb(&mut out, 'v', arg, 0)?;
         }
         out.push(')');
+    }
+    if out.len() > room.bytes {
+        return Err(room.refuse());
     }
     Ok(out)
 }
@@ -260,9 +284,56 @@ mod tests {
                 "a-3-1.5-\"q\"-%",
             ),
         ] {
-            assert_eq!(sprintf(format, &args).as_deref(), Ok(want), "{format}");
+            assert_eq!(
+                sprintf(format, &args, UNBOUNDED).as_deref(),
+                Ok(want),
+                "{format}"
+            );
         }
-        assert!(sprintf("%5s", &[]).is_err());
-        assert!(sprintf("%x", &[]).is_err());
+        assert!(sprintf("%5s", &[], UNBOUNDED).is_err());
+        assert!(sprintf("%x", &[], UNBOUNDED).is_err());
+    }
+
+    const UNBOUNDED: Room = Room {
+        bytes: usize::MAX,
+        per_render: false,
+    };
+
+    /// Growth is refused before the text is built, naming the budget that ran out.
+    #[test]
+    fn results_past_the_room_are_refused() {
+        let room = Room {
+            bytes: 100,
+            per_render: false,
+        };
+        let s = |t: &str| TVal::Str(Cow::Owned(t.to_string()));
+        let big = "a".repeat(60);
+        let rows = [
+            (Func::Replace, vec![s(""), s("bbbbbbbb"), s("aaaaaaaaaaaa")]),
+            (Func::Replace, vec![s("a"), s("bb"), s(&big)]),
+            (Func::Quote, vec![s(&big), s(&big)]),
+            (Func::Squote, vec![s(&big), s(&big)]),
+            (Func::Printf, vec![s("%s%v"), s(&big), s(&big)]),
+            (Func::Printf, vec![s("x"), s(&big), s(&big)]),
+        ];
+        for (f, args) in rows {
+            let err = call(f, args, room).map(|_| ()).expect_err(f.name());
+            assert_eq!(
+                err,
+                "the template would make more than 16 MiB of text",
+                "{}",
+                f.name()
+            );
+        }
+        let fits = call(Func::Replace, vec![s("a"), s("b"), s(&big)], room);
+        assert!(fits.is_ok());
+        let render = Room {
+            bytes: 10,
+            per_render: true,
+        };
+        assert_eq!(
+            call(Func::Quote, vec![s(&big)], render).map(|_| ()),
+            Err("the templates in values would make more than 32 MiB of text in all".to_string())
+        );
     }
 }

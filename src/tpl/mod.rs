@@ -10,47 +10,103 @@ mod funcs;
 mod lexer;
 mod parser;
 
-use std::ops::Range;
+use std::cell::Cell;
 
+use crate::error::printable;
 use crate::release::Release;
 use crate::values::Value;
 
-/// What a template can see: `.Values`, `.Release`, `.Chart`.
+/// Most text one `tpl` call may make, counting the result of every function in it: a few
+/// bytes of template must not turn into gigabytes (`replace ""` multiplies its input).
+pub const MAX_CALL_OUTPUT: usize = 16 * 1024 * 1024;
+/// Most text all the `tpl` calls sharing one [`Budget`] (one render) may make together.
+pub const MAX_RENDER_OUTPUT: usize = 32 * 1024 * 1024;
+
+/// What is left of [`MAX_RENDER_OUTPUT`] for the `tpl` calls of one render.
+#[derive(Debug)]
+pub struct Budget {
+    left: Cell<usize>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            left: Cell::new(MAX_RENDER_OUTPUT),
+        }
+    }
+}
+
+/// What a template can see: `.Values`, `.Release`, `.Chart`; and the output budget it draws on.
 pub struct Scope<'a> {
     values: &'a Value,
     release: &'a Release,
+    budget: &'a Budget,
 }
 
 impl<'a> Scope<'a> {
     /// The parent chart's view: `.Values` is the merged values tree, `.Chart` is stackstorm-ha.
-    pub fn new(values: &'a Value, release: &'a Release) -> Self {
-        Self { values, release }
+    pub fn new(values: &'a Value, release: &'a Release, budget: &'a Budget) -> Self {
+        Self {
+            values,
+            release,
+            budget,
+        }
     }
 }
 
-/// A values string that st2k8s cannot evaluate as a template. Syntax and action errors name the
-/// values key and the position, and show only the action at fault (never the rest of the string).
+/// A values string that st2k8s cannot evaluate as a template. Errors name the values key and
+/// the line and column in its string, never any of its text: the string may hold a secret (a
+/// password that happens to contain `{{`, or all of `st2.keyvalue`). Messages quote only words
+/// st2k8s itself defines (supported functions, keywords) and field names, which are keys.
 #[derive(Debug, thiserror::Error)]
 pub enum TplError {
-    #[error("`{key}`: expected a string to evaluate as a template, found `{found}`")]
-    NotAString { key: String, found: String },
+    /// `found` is the kind of value (`a list`), never the value.
+    #[error(
+        "`{}`: expected a string to evaluate as a template, found {found}",
+        printable(key)
+    )]
+    NotAString { key: String, found: &'static str },
     /// The text is not a well-formed template (unclosed action, bad literal…).
-    #[error("`{key}`: template syntax error at line {line}, column {column}: {message}")]
+    #[error(
+        "`{}`: template syntax error at line {line}, column {column}: {}",
+        printable(key),
+        printable(message)
+    )]
     Syntax {
         key: String,
         line: usize,
         column: usize,
         message: String,
     },
-    /// An action that is unsupported, or fails as it would in Helm.
-    #[error("`{key}`: {message} in `{expr}` (line {line}, column {column})")]
+    /// An action that is unsupported, or fails as it would in Helm, or makes too much output.
+    #[error(
+        "`{}`: {} (line {line}, column {column})",
+        printable(key),
+        printable(message)
+    )]
     Action {
         key: String,
-        expr: String,
         line: usize,
         column: usize,
         message: String,
     },
+}
+
+impl TplError {
+    /// [`TplError::NotAString`] for the value found at `key`.
+    pub fn not_a_string(key: &str, found: &Value) -> TplError {
+        TplError::NotAString {
+            key: key.to_string(),
+            found: match found {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Int(_) | Value::Float(_) => "a number",
+                Value::String(_) => "a string",
+                Value::List(_) => "a list",
+                Value::Map(_) => "a map",
+            },
+        }
+    }
 }
 
 /// Evaluate `text` as a template; `key` names the values key in errors.
@@ -64,16 +120,23 @@ pub fn render(text: &str, scope: &Scope, key: &str) -> Result<String, TplError> 
             message: e.message,
         }
     })?;
-    let nodes = parser::parse(text, &items)
-        .map_err(|e| action_error(text, key, e.action, e.pos, e.message))?;
-    let eval = eval::Eval { scope };
+    let nodes =
+        parser::parse(text, &items).map_err(|e| action_error(text, key, e.pos, e.message))?;
+    let eval = eval::Eval::new(scope);
     let mut out = String::with_capacity(text.len());
     for node in &nodes {
         match node {
-            parser::Node::Text(t) => out.push_str(t),
+            parser::Node::Text(t) => {
+                let at = (t.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                eval.charge(t.len())
+                    .map_err(|m| action_error(text, key, at, m))?;
+                out.push_str(t);
+            }
             parser::Node::Action { pipe, span } => {
+                let before = out.len();
                 eval.print(&mut out, pipe)
-                    .map_err(|m| action_error(text, key, span.clone(), span.start, m))?;
+                    .and_then(|()| eval.charge(out.len() - before))
+                    .map_err(|m| action_error(text, key, span.start, m))?;
             }
         }
     }
@@ -85,17 +148,10 @@ pub fn render(text: &str, scope: &Scope, key: &str) -> Result<String, TplError> 
     })
 }
 
-fn action_error(
-    text: &str,
-    key: &str,
-    action: Range<usize>,
-    pos: usize,
-    message: String,
-) -> TplError {
+fn action_error(text: &str, key: &str, pos: usize, message: String) -> TplError {
     let (line, column) = line_column(text, pos);
     TplError::Action {
         key: key.into(),
-        expr: text.get(action).unwrap_or_default().to_string(),
         line,
         column,
         message,
@@ -142,7 +198,11 @@ str: "hello"
             name: "st2".into(),
             namespace: "ns1".into(),
         };
-        render(text, &Scope::new(&values, &release), "st2.config")
+        render(
+            text,
+            &Scope::new(&values, &release, &Budget::default()),
+            "st2.config",
+        )
     }
 
     /// Every row is `helm template`'s output for the same string (except `big`, see `ValuesInt`).
@@ -381,27 +441,30 @@ str: "hello"
         }
     }
 
-    /// st2k8s fails on every row, naming the key and showing the action: Helm fails too, except
+    /// st2k8s fails on every row, naming the key and the position, never quoting the template: Helm fails too, except
     /// for constructs st2k8s does not support (control structures, variables, other functions…).
     const ERROR_ROWS: &[(&str, &str)] = &[
         // Unsupported constructs.
         (
             "{{ include \"x\" . }}",
-            "`st2.config`: unsupported template function `include` (supported: default, lower, printf, quote, replace, squote, title, toString, trim, trimPrefix, trimSuffix, upper) in `{{ include \"x\" . }}` (line 1, column 4)",
+            "`st2.config`: unsupported template function (supported: default, lower, printf, quote, replace, squote, title, toString, trim, trimPrefix, trimSuffix, upper) (line 1, column 4)",
         ),
         (
             "a\n  {{ if true }}y{{ end }}",
-            "`st2.config`: unsupported control structure `if` (only expressions are evaluated) in `{{ if true }}` (line 2, column 6)",
+            "`st2.config`: unsupported control structure `if` (only expressions are evaluated) (line 2, column 6)",
         ),
         (
             "{{ $x := 1 }}{{ $x }}",
-            "unsupported variable `$x` (only `$` is available) in `{{ $x := 1 }}`",
+            "unsupported variable (only `$` is available) (line 1, column 4)",
         ),
-        ("{{ foo }}", "unsupported template function `foo`"),
-        ("{{ print \"a\" }}", "unsupported template function `print`"),
+        ("{{ foo }}", "unsupported template function (supported:"),
+        (
+            "{{ print \"a\" }}",
+            "unsupported template function (supported:",
+        ),
         (
             "{{ . }}",
-            "printing the whole template root (`.` or `$`) is not supported in `{{ . }}`",
+            "printing the whole template root (`.` or `$`) is not supported (line 1, column 1)",
         ),
         ("{{ $ | quote }}", "printing the whole template root"),
         (
@@ -419,15 +482,18 @@ str: "hello"
         ("{{ .Files }}", "`.Files` is not available"),
         (
             "{{ printf \"%5s\" \"a\" }}",
-            "unsupported printf directive `%5`",
+            "unsupported printf directive (supported:",
         ),
-        ("{{ printf \"%x\" 1 }}", "unsupported printf directive `%x`"),
+        (
+            "{{ printf \"%x\" 1 }}",
+            "unsupported printf directive (supported:",
+        ),
         ("{{ \"a\".b }}", "unexpected field `.b`"),
         (
             "{{ 0x1p-2 }}",
-            "hexadecimal floating-point constant `0x1p-2` is not supported",
+            "hexadecimal floating-point constants are not supported",
         ),
-        ("{{ 1i }}", "complex number `1i` is not supported"),
+        ("{{ 1i }}", "complex numbers are not supported"),
         ("{{ \"\\xff\" }}", "escapes produce invalid UTF-8"),
         // Syntax errors.
         (
@@ -440,19 +506,19 @@ str: "hello"
         ),
         (
             "{{ \"a\\q\" }}",
-            "syntax error at line 1, column 4: invalid escape `\\q`",
+            "syntax error at line 1, column 4: invalid escape",
         ),
-        ("{{ \"\\'\" }}", "invalid escape `\\'`"),
+        ("{{ \"\\'\" }}", "invalid escape"),
         ("{{/* c */ }}", "comment ends before closing delimiter"),
         ("{{/* c */-}}", "comment ends before closing delimiter"),
         ("{{/* unclosed", "unclosed comment"),
-        ("a  {{-.Release.Name}}  b", "bad number syntax: `-.R`"),
-        ("{{ 3-}}", "bad number syntax: `3-`"),
-        ("{{ 1__0 }}", "illegal number syntax: `1__0`"),
-        ("{{ 1e }}", "illegal number syntax: `1e`"),
-        ("{{ 08 }}", "integer overflow: `08`"),
+        ("a  {{-.Release.Name}}  b", "bad number syntax"),
+        ("{{ 3-}}", "bad number syntax"),
+        ("{{ 1__0 }}", "illegal number syntax"),
+        ("{{ 1e }}", "illegal number syntax"),
+        ("{{ 08 }}", "integer overflow"),
         ("{{ 99999999999999999999 }}", "integer overflow"),
-        ("{{ }}", "missing value for command in `{{ }}`"),
+        ("{{ }}", "missing value for command (line 1, column 4)"),
         ("{{ ( ) }}", "missing value for parenthesized pipeline"),
         ("{{ | upper }}", "unexpected `|` in command"),
         ("{{ ( \"a\" }}", "unclosed left paren"),
@@ -464,7 +530,7 @@ str: "hello"
         // Evaluation errors.
         (
             "{{ .Values.missing.x }}",
-            "cannot read field `x` of `.Values.missing`: it is not set (nil) in `{{ .Values.missing.x }}`",
+            "cannot read field `x` of `.Values.missing`: it is not set (nil) (line 1, column 1)",
         ),
         (
             "{{ .Values.image.tag.x }}",
@@ -542,6 +608,87 @@ str: "hello"
             "wrong number of arguments for `toString`: want 1, got 2",
         ),
     ];
+
+    /// A value that happens to hold `{{` fails without any of its text in the message.
+    #[test]
+    fn errors_never_quote_the_template() {
+        for text in [
+            "S3CRET-SENTINEL{{",
+            "{{ S3CRET-SENTINEL }}",
+            "{{ S3CRETSENTINEL }}",
+            "{{ \"S3CRET-SENTINEL\" \"x\" }}",
+            "{{ \"x\"\"S3CRET-SENTINEL\" }}",
+            "{{ \"S3CRET-SENTINEL\\q\" }}",
+            "{{ 'S3CRET-SENTINEL' }}",
+            "{{ 3S3CRETSENTINEL }}",
+            "{{ 0x1pS3CRETSENTINEL }}",
+            "{{ $S3CRETSENTINEL }}",
+            "{{ printf \"S3CRET-SENTINEL%z\" }}",
+            "{{ \"S3CRET-SENTINEL\" | upper 1 }}",
+            "{{ .Values.missing.x }}S3CRET-SENTINEL",
+            "{{ \"S3CRET-SENTINEL\" .Values.num }}",
+        ] {
+            let err = fixture_render(text).expect_err(text).to_string();
+            assert!(err.starts_with("`st2.config`: "), "{text}: {err}");
+            assert!(!err.contains("S3CRET"), "{text}: {err}");
+        }
+        let err = TplError::not_a_string(
+            "st2.keyvalue",
+            &Value::List(vec![Value::String("S3CRET-SENTINEL".into())]),
+        );
+        assert_eq!(
+            err.to_string(),
+            "`st2.keyvalue`: expected a string to evaluate as a template, found a list"
+        );
+    }
+
+    /// A few bytes of template cannot make unbounded text: each `tpl` call and all calls sharing
+    /// a budget stop with an error at the action that goes over.
+    #[test]
+    fn output_is_bounded() {
+        let mut bomb = format!("\"{}\"", "a".repeat(2000));
+        for _ in 0..6 {
+            bomb = format!("({bomb} | replace \"\" \"bbbbbbbb\")");
+        }
+        let err = fixture_render(&format!("x\n  {{{{ {bomb} }}}}")).expect_err("bomb");
+        assert_eq!(
+            err.to_string(),
+            "`st2.config`: the template would make more than 16 MiB of text (line 2, column 3)"
+        );
+        let (map, _) =
+            parse_document(&format!("big: {}\n", "x".repeat(1 << 20)), "f").expect("parses");
+        let values = Value::Map(map);
+        let release = Release {
+            name: "st2".into(),
+            namespace: "ns1".into(),
+        };
+        let budget = Budget::default();
+        let scope = Scope::new(&values, &release, &budget);
+        let refs = "{{ .Values.big }}".repeat(17);
+        let err = render(&refs, &scope, "k").expect_err("per call");
+        assert_eq!(
+            err.to_string(),
+            "`k`: the template would make more than 16 MiB of text (line 1, column 273)"
+        );
+        // The failed call spent 16 MiB of the render's 32: one more call of 10 fits, the next
+        // stops at its seventh action, and every later call at its first.
+        let ten = "{{ .Values.big }}".repeat(10);
+        let mut errors = Vec::new();
+        for _ in 0..4 {
+            if let Err(e) = render(&ten, &scope, "k") {
+                errors.push(e.to_string());
+            }
+        }
+        let over = "`k`: the templates in values would make more than 32 MiB of text in all";
+        assert_eq!(
+            errors,
+            [
+                format!("{over} (line 1, column 103)"),
+                format!("{over} (line 1, column 1)"),
+                format!("{over} (line 1, column 1)"),
+            ]
+        );
+    }
 
     #[test]
     fn fails_like_helm() {
@@ -696,7 +843,11 @@ str: "hello"
                 name: release.into(),
                 namespace: "default".into(),
             };
-            let got = render(text, &Scope::new(&loaded.values, &release), "key");
+            let got = render(
+                text,
+                &Scope::new(&loaded.values, &release, &Budget::default()),
+                "key",
+            );
             assert_eq!(
                 got.map_err(|e| e.to_string()).as_deref(),
                 Ok(want),

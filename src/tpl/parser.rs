@@ -107,11 +107,10 @@ pub(super) enum Base<'t> {
     Pipe(Box<Pipeline<'t>>),
 }
 
-/// A parse error at a byte offset, inside the action starting at `action`.
+/// A parse error at a byte offset.
 #[derive(Debug, PartialEq)]
 pub(super) struct ParseError {
     pub pos: usize,
-    pub action: Range<usize>,
     pub message: String,
 }
 
@@ -158,15 +157,25 @@ impl<'t> Parser<'_, 't> {
     fn err<T>(&self, pos: usize, message: impl Into<String>) -> Result<T, ParseError> {
         Err(ParseError {
             pos,
-            action: self.action.clone(),
             message: message.into(),
         })
     }
 
-    /// Go's "unexpected X in Y", showing the token as written.
+    /// Go's "unexpected X in Y", naming the kind of token: what is written may be a secret.
     fn unexpected<T>(&self, item: &Item, context: &str) -> Result<T, ParseError> {
-        let written = self.text.get(item.start..item.end).unwrap_or_default();
-        self.err(item.start, format!("unexpected `{written}` in {context}"))
+        let what = match &item.tok {
+            Tok::Str(_) => "string".to_string(),
+            Tok::Int(_) | Tok::Float(_) => "number".to_string(),
+            Tok::Ident(_) | Tok::Bool(_) | Tok::Nil => "word".to_string(),
+            Tok::Field(_) => "field".to_string(),
+            Tok::Variable(_) => "variable".to_string(),
+            // One character of the template's own syntax.
+            _ => {
+                let written = self.text.get(item.start..item.end).unwrap_or_default();
+                format!("`{written}`")
+            }
+        };
+        self.err(item.start, format!("unexpected {what} in {context}"))
     }
 
     fn action(&mut self) -> Result<Node<'t>, ParseError> {
@@ -274,11 +283,12 @@ impl<'t> Parser<'_, 't> {
             Tok::Ident(name) => match Func::by_name(name) {
                 Some(f) => Operand::Func(f),
                 None => {
+                    // The word is not quoted: it may be part of a secret that contains `{{`.
                     let supported: Vec<&str> = Func::ALL.iter().map(|(n, _)| *n).collect();
                     return self.err(
                         item.start,
                         format!(
-                            "unsupported template function `{name}` (supported: {})",
+                            "unsupported template function (supported: {})",
                             supported.join(", ")
                         ),
                     );
@@ -299,11 +309,8 @@ impl<'t> Parser<'_, 't> {
                 base: Base::Root,
                 fields: Vec::new(),
             },
-            Tok::Variable(v) => {
-                return self.err(
-                    item.start,
-                    format!("unsupported variable `{v}` (only `$` is available)"),
-                );
+            Tok::Variable(_) => {
+                return self.err(item.start, "unsupported variable (only `$` is available)");
             }
             Tok::LeftParen => {
                 let pipe = self.pipeline(true)?;
@@ -406,22 +413,22 @@ mod tests {
         for (text, message) in [
             (
                 "{{ include \"x\" . }}",
-                "unsupported template function `include`",
+                "unsupported template function (supported:",
             ),
             (
                 "{{ if .A }}x{{ end }}",
                 "unsupported control structure `if`",
             ),
             ("{{ end }}", "unsupported control structure `end`"),
-            ("{{ $x := 1 }}", "unsupported variable `$x`"),
-            ("{{ $x }}", "unsupported variable `$x`"),
+            ("{{ $x := 1 }}", "unsupported variable"),
+            ("{{ $x }}", "unsupported variable"),
             ("{{ }}", "missing value for command"),
             ("{{ ( ) }}", "missing value for parenthesized pipeline"),
             ("{{ | upper }}", "unexpected `|` in command"),
             ("{{ ( \"a\" }}", "unclosed left paren"),
             ("{{ \"a\" ) }}", "unexpected right paren"),
             ("{{ 1 | 2 }}", "non executable command in pipeline stage 2"),
-            ("{{ \"a\"\"b\" }}", "unexpected `\"b\"` in operand"),
+            ("{{ \"a\"\"b\" }}", "unexpected string in operand"),
             ("{{ \"b\" } }}", "unexpected `}` in operand"),
             ("{{ .. }}", "unexpected `.` in operand"),
             ("{{ \"a\".b }}", "unexpected field"),

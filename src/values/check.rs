@@ -135,9 +135,14 @@ pub struct Finding {
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if let Some(location) = &self.location {
-            write!(f, "{location}: ")?;
+            write!(f, "{}: ", crate::error::printable(location))?;
         }
-        write!(f, "`{}`: {}", self.path, self.message)
+        write!(
+            f,
+            "`{}`: {}",
+            crate::error::printable(&self.path),
+            crate::error::printable(&self.message)
+        )
     }
 }
 

@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 pub use go_yaml::to_go_yaml;
 pub use load::{Origins, parse_document, read_text};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
-pub use set::{SetKind, apply_set};
+pub use set::{MAX_CREATED_ITEMS, SetArg, SetKind, apply_set};
 
 /// A map of values; Go templates iterate maps in key order, so a sorted map is the faithful model.
 pub type Map = BTreeMap<String, Value>;
@@ -616,6 +616,9 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
 fn user_values(layers: &[Layer]) -> Result<(Map, Origins), ValuesError> {
     let mut user = Map::new();
     let mut origins = Origins::default();
+    // Arguments per flag so far, to number them in messages; list items created by padding.
+    let mut numbers: std::collections::HashMap<SetKind, usize> = std::collections::HashMap::new();
+    let mut created = 0;
     for layer in layers {
         match layer {
             Layer::File { name, text } => {
@@ -623,7 +626,16 @@ fn user_values(layers: &[Layer]) -> Result<(Map, Origins), ValuesError> {
                 merge_user_layer(&mut user, map);
                 origins.extend(o);
             }
-            Layer::Set { kind, arg } => apply_set(&mut user, *kind, arg)?,
+            Layer::Set { kind, arg } => {
+                let number = numbers.entry(*kind).or_default();
+                *number += 1;
+                let arg = SetArg {
+                    kind: *kind,
+                    number: *number,
+                    text: arg,
+                };
+                apply_set(&mut user, arg, &mut created)?;
+            }
         }
     }
     Ok((user, origins))

@@ -20,9 +20,9 @@
 //! Helm quirks kept: `a[0]` without `=` leaves the list as it is, `a[0]=1,a[0].b=2` replaces the
 //! item, and setting inside an existing value of another kind (even null) is an error.
 //! Deliberate differences: an empty key (`=x`, `a.`, `[0]=x`) and an unclosed `[` (`a[1=1`) are
-//! errors where Helm silently ignores the assignment, list nesting is bounded, `--set-file` reads
-//! local files only (no `-` for stdin, no URLs), and errors point at the column and mask the
-//! values of secret-looking keys.
+//! errors where Helm silently ignores the assignment, list nesting is bounded, so is the number of
+//! list items padding may create across all flags, `--set-file` reads local files only (no `-`
+//! for stdin, no URLs), and errors name the argument and a byte in it without echoing it.
 
 use super::{Map, Value, merge_user_layer};
 use crate::error::ValuesError;
@@ -33,19 +33,13 @@ const MAX_INDEX: i64 = 65_536;
 const MAX_NESTING: usize = 30;
 /// Bound on `[i][j]…` nesting; Helm has none, this only keeps hostile input from exhausting the stack.
 const MAX_LIST_NESTING: usize = 256;
-/// Key-name fragments whose values are masked when an argument is echoed in an error.
-const SECRET_WORDS: [&str; 7] = [
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "key",
-    "cookie",
-    "credential",
-];
+/// List items all the flags of one command line may create by padding (`a[65536]=x` creates
+/// 65537). Helm has no such bound, so 2000 such flags make it hold 131 million items; real
+/// flags create a handful.
+pub const MAX_CREATED_ITEMS: usize = 1_000_000;
 
 /// Which flag an argument came from; it decides how values are read and typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SetKind {
     /// `--set`: infer bool/int/null.
     Set,
@@ -72,29 +66,54 @@ impl SetKind {
     }
 }
 
+/// One flag argument, for [`apply_set`].
+#[derive(Debug, Clone, Copy)]
+pub struct SetArg<'a> {
+    pub kind: SetKind,
+    /// Its number among the arguments of the same flag (1-based), for messages.
+    pub number: usize,
+    pub text: &'a str,
+}
+
 /// Apply one flag argument (`a.b=c,d=e`) to `dst`, the user values merged so far (Helm parses
-/// straight into them, so a key can extend a list or map from a values file).
-pub fn apply_set(dst: &mut Map, kind: SetKind, arg: &str) -> Result<(), ValuesError> {
-    let trimmed = arg.trim();
-    if kind == SetKind::Json && trimmed.starts_with('{') {
-        return apply_json_object(dst, arg);
-    }
-    let mut parser = Parser {
-        chars: arg.chars().collect(),
-        pos: 0,
-        kind,
-        list_depth: 0,
+/// straight into them, so a key can extend a list or map from a values file). `created` counts
+/// the list items padding has created so far, across all arguments ([`MAX_CREATED_ITEMS`]).
+///
+/// Errors name the argument by flag and number and point at a byte; they never echo the
+/// argument, and quote only key paths the argument spelled out as keys (a value with an
+/// unescaped `,` would otherwise show its tail as a "key").
+pub fn apply_set(dst: &mut Map, arg: SetArg, created: &mut usize) -> Result<(), ValuesError> {
+    let error = |byte: usize, message: String| ValuesError::Set {
+        flag: arg.kind.flag(),
+        number: arg.number,
+        byte: byte + 1,
+        message,
     };
-    parser.parse(dst).map_err(|f| ValuesError::Set {
-        flag: kind.flag(),
-        arg: masked(kind, arg),
-        column: Some(f.at + 1),
-        message: f.message,
+    let trimmed = arg.text.trim();
+    if arg.kind == SetKind::Json && trimmed.starts_with('{') {
+        return apply_json_object(dst, arg.text).map_err(|(message, byte)| error(byte, message));
+    }
+    let text = arg.text;
+    let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    offsets.push(text.len());
+    let mut parser = Parser {
+        text,
+        chars: text.chars().collect(),
+        offsets,
+        pos: 0,
+        kind: arg.kind,
+        list_depth: 0,
+        created,
+    };
+    parser.parse(dst).map_err(|f| {
+        let byte = parser.offsets.get(f.at).copied().unwrap_or(text.len());
+        error(byte, f.message)
     })
 }
 
 /// `--set-json '{"a":{"b":1}}'`: a whole JSON object, merged like a values file (Helm v4).
-fn apply_json_object(dst: &mut Map, arg: &str) -> Result<(), ValuesError> {
+/// An error is its message and 0-based byte.
+fn apply_json_object(dst: &mut Map, arg: &str) -> Result<(), (String, usize)> {
     let lead = arg.len() - arg.trim_start().len();
     let text = arg.trim();
     let object = serde_json::from_str::<serde_json::Value>(text)
@@ -102,23 +121,12 @@ fn apply_json_object(dst: &mut Map, arg: &str) -> Result<(), ValuesError> {
         .and_then(|v| match v {
             serde_json::Value::Object(o) => Ok(o),
             _ => Err(("expected a JSON object".to_string(), lead)),
-        });
-    match object {
-        Ok(o) => {
-            merge_user_layer(dst, o.into_iter().map(|(k, v)| (k, from_json(v))).collect());
-            Ok(())
-        }
-        Err((message, byte)) => Err(ValuesError::Set {
-            flag: SetKind::Json.flag(),
-            arg: if contains_secret_word(arg) {
-                "{…}".into()
-            } else {
-                arg.to_string()
-            },
-            column: Some(arg.get(..byte).map_or(1, |s| s.chars().count() + 1)),
-            message,
-        }),
-    }
+        })?;
+    merge_user_layer(
+        dst,
+        object.into_iter().map(|(k, v)| (k, from_json(v))).collect(),
+    );
+    Ok(())
 }
 
 /// Where parsing stopped and why; `at` is a 0-based char index into the argument.
@@ -148,14 +156,18 @@ enum ListOrNot {
     End,
 }
 
-struct Parser {
+struct Parser<'a> {
+    text: &'a str,
     chars: Vec<char>,
+    /// Byte offset of each char of `text`, and `text.len()` last.
+    offsets: Vec<usize>,
     pos: usize,
     kind: SetKind,
     list_depth: usize,
+    created: &'a mut usize,
 }
 
-impl Parser {
+impl Parser<'_> {
     fn parse(&mut self, data: &mut Map) -> Result<(), Failure> {
         while self.key(data, 0, "")? == Step::More {}
         Ok(())
@@ -202,12 +214,10 @@ impl Parser {
         let path = join(prefix, &name);
         match last {
             None if name.is_empty() => Ok(Step::End),
-            None => fail(self.pos, format!("key `{path}` has no value: expected `=`")),
+            // The text read as a key may be the tail of a value holding an unescaped `,`.
+            None => fail(self.pos, "key without a value: expected `=`"),
             Some(',') if name.is_empty() => fail(sep, "unexpected `,`: expected a key"),
-            Some(',') => fail(
-                sep,
-                format!("key `{path}` has no value: expected `=` before `,`"),
-            ),
+            Some(',') => fail(sep, "key without a value: expected `=` before `,`"),
             Some(c) if name.is_empty() => fail(start, format!("empty key name before `{c}`")),
             Some('[') => {
                 let index = self.index()?;
@@ -276,12 +286,9 @@ impl Parser {
                     std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
                 ) =>
             {
-                fail(
-                    start,
-                    format!("index `{text}` is out of range (at most {MAX_INDEX})"),
-                )
+                fail(start, format!("index out of range (at most {MAX_INDEX})"))
             }
-            Err(_) => fail(start, format!("invalid index `{text}`: expected a number")),
+            Err(_) => fail(start, "invalid index: expected a number"),
         }
     }
 
@@ -294,7 +301,7 @@ impl Parser {
         path: &str,
     ) -> Result<Step, Failure> {
         if i < 0 {
-            return fail(at, format!("negative index `{i}`"));
+            return fail(at, "negative index");
         }
         let item_path = format!("{path}[{i}]");
         let start = self.pos;
@@ -303,7 +310,7 @@ impl Parser {
         if !extra.is_empty() {
             return fail(
                 start,
-                format!("unexpected `{extra}` after `{item_path}`: expected `.`, `[` or `=`"),
+                format!("unexpected text after `{item_path}`: expected `.`, `[` or `=`"),
             );
         }
         let slot = usize::try_from(i).unwrap_or(usize::MAX);
@@ -312,7 +319,7 @@ impl Parser {
             None => Ok(Step::End),
             Some('=') => {
                 let (value, _) = self.value(sep + 1)?;
-                set_index(list, (i, at), value)?;
+                self.set_index(list, (i, at), &item_path, value)?;
                 Ok(Step::More)
             }
             Some('[') => {
@@ -337,7 +344,7 @@ impl Parser {
                     }
                     return Ok(Step::End);
                 }
-                set_index(list, (i, at), Value::List(inner))?;
+                self.set_index(list, (i, at), &item_path, Value::List(inner))?;
                 Ok(Step::More)
             }
             _ => {
@@ -356,7 +363,7 @@ impl Parser {
                     if self.key(&mut inner, level, &item_path)? == Step::End {
                         return Ok(Step::End);
                     }
-                    set_index(list, (i, at), Value::Map(inner))?;
+                    self.set_index(list, (i, at), &item_path, Value::Map(inner))?;
                     Ok(Step::More)
                 }
             }
@@ -432,7 +439,7 @@ impl Parser {
                 .and_then(|file| super::read_text(file, &text))
             {
                 Ok(contents) => Ok(Value::String(contents)),
-                Err(e) => fail(at, e.to_string()),
+                Err(e) => fail(at, crate::error::report(&e)),
             },
             _ => Ok(Value::String(text)),
         }
@@ -453,45 +460,67 @@ impl Parser {
         true
     }
 
-    /// One JSON value starting here; what follows it is left for the next assignment.
+    /// The char index of byte offset `byte` of the text.
+    fn char_at(&self, byte: usize) -> usize {
+        self.offsets.partition_point(|&o| o < byte)
+    }
+
+    /// One JSON value starting here; what follows it is left for the next assignment. Only
+    /// that value is read (no copy of the rest), so many values in one argument stay linear.
     fn json(&mut self) -> Result<Value, Failure> {
-        let rest: String = self.chars[self.pos..].iter().collect();
-        let mut stream = serde_json::Deserializer::from_str(&rest).into_iter::<serde_json::Value>();
+        let start = self
+            .offsets
+            .get(self.pos)
+            .copied()
+            .unwrap_or(self.text.len());
+        let rest = &self.text[start..];
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
         match stream.next() {
             Some(Ok(value)) => {
-                self.pos += rest
-                    .get(..stream.byte_offset())
-                    .map_or(0, |s| s.chars().count());
+                self.pos = self.char_at(start + stream.byte_offset());
                 Ok(from_json(value))
             }
-            Some(Err(e)) => {
-                let byte = byte_of(&rest, e.line(), e.column());
-                fail(
-                    self.pos + rest.get(..byte).map_or(0, |s| s.chars().count()),
-                    json_message(&e),
-                )
-            }
+            Some(Err(e)) => fail(
+                self.char_at(start + byte_of(rest, e.line(), e.column())),
+                json_message(&e),
+            ),
             None => Ok(Value::Null),
         }
     }
-}
 
-/// Helm's `setIndex`: pad with nulls up to `i`, then store.
-fn set_index(list: &mut Vec<Value>, (i, at): (i64, usize), value: Value) -> Result<(), Failure> {
-    if i > MAX_INDEX {
-        return fail(
-            at,
-            format!("index {i} is greater than the maximum of {MAX_INDEX} (Helm's limit)"),
-        );
+    /// Helm's `setIndex`: pad with nulls up to `i`, then store. `path` names the list item.
+    fn set_index(
+        &mut self,
+        list: &mut Vec<Value>,
+        (i, at): (i64, usize),
+        path: &str,
+        value: Value,
+    ) -> Result<(), Failure> {
+        if i > MAX_INDEX {
+            return fail(
+                at,
+                format!("index {i} is greater than the maximum of {MAX_INDEX} (Helm's limit)"),
+            );
+        }
+        let i = usize::try_from(i).unwrap_or(0);
+        if list.len() <= i {
+            let grown = i + 1 - list.len();
+            *self.created = self.created.saturating_add(grown);
+            if *self.created > MAX_CREATED_ITEMS {
+                return fail(
+                    at,
+                    format!(
+                        "`{path}` pads its list past {MAX_CREATED_ITEMS} list items created by all `--set` flags together"
+                    ),
+                );
+            }
+            list.resize(i + 1, Value::Null);
+        }
+        if let Some(slot) = list.get_mut(i) {
+            *slot = value;
+        }
+        Ok(())
     }
-    let i = usize::try_from(i).unwrap_or(0);
-    if list.len() <= i {
-        list.resize(i + 1, Value::Null);
-    }
-    if let Some(slot) = list.get_mut(i) {
-        *slot = value;
-    }
-    Ok(())
 }
 
 /// Helm's `typedVal` for `--set`: bool, null, decimal integer, else string.
@@ -584,63 +613,6 @@ fn conflict(path: &str, existing: &Value, wanted: &str) -> String {
     )
 }
 
-fn contains_secret_word(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    SECRET_WORDS.iter().any(|w| lower.contains(w))
-}
-
-/// The argument as echoed in errors: values of secret-looking keys (`password`, `token`, …)
-/// become `*`, one per char, so columns still line up. A best-effort scan of the grammar:
-/// `{…}`, `[…]` and JSON strings keep their commas.
-fn masked(kind: SetKind, arg: &str) -> String {
-    let mut chars: Vec<char> = arg.chars().collect();
-    if kind == SetKind::File {
-        return arg.to_string();
-    }
-    let escapes = kind != SetKind::Literal;
-    let mut key_start = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' if escapes => i += 1,
-            ',' if kind != SetKind::Literal => key_start = i + 1,
-            '=' => {
-                let key: String = chars[key_start..i].iter().collect();
-                let last = key.rsplit(['.', ']']).next().unwrap_or_default();
-                let end = value_end(&chars, i + 1, kind);
-                if contains_secret_word(last) {
-                    chars[i + 1..end].iter_mut().for_each(|c| *c = '*');
-                }
-                i = end;
-                key_start = end + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    chars.into_iter().collect()
-}
-
-/// Where the value starting at `from` ends: the next `,` outside brackets and quotes.
-fn value_end(chars: &[char], from: usize, kind: SetKind) -> usize {
-    if kind == SetKind::Literal {
-        return chars.len();
-    }
-    let (mut depth, mut quoted, mut i) = (0usize, false, from);
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => i += 1,
-            '"' if kind == SetKind::Json => quoted = !quoted,
-            '{' | '[' if !quoted => depth += 1,
-            '}' | ']' if !quoted => depth = depth.saturating_sub(1),
-            ',' if !quoted && depth == 0 => return i,
-            _ => {}
-        }
-        i += 1;
-    }
-    chars.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,7 +627,12 @@ mod tests {
     /// Apply `arg` over the values `before` (YAML text).
     fn apply(kind: SetKind, before: &str, arg: &str) -> Result<Map, String> {
         let mut dst = yaml(before);
-        apply_set(&mut dst, kind, arg)
+        let arg = SetArg {
+            kind,
+            number: 1,
+            text: arg,
+        };
+        apply_set(&mut dst, arg, &mut 0)
             .map(|()| dst)
             .map_err(|e| e.to_string())
     }
@@ -1016,14 +993,14 @@ mod tests {
         let missing = dir.join("missing.txt").display().to_string();
         let err = apply(SetKind::File, "", &format!("a={one},st2.ssh_key={missing}"))
             .expect_err("missing file");
-        let column = one.chars().count() + 16;
-        assert!(
-            err.starts_with(&format!(
-                "--set-file `a={one},st2.ssh_key={missing}`: cannot read `{missing}`: "
-            )),
-            "{err}"
+        let byte = one.len() + 16;
+        assert_eq!(
+            err,
+            format!(
+                "argument 1 of --set-file, at byte {byte}: cannot read `{missing}`: {}",
+                std::fs::File::open(&missing).expect_err("missing")
+            )
         );
-        assert!(err.ends_with(&format!(" at column {column}")), "{err}");
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 
@@ -1034,265 +1011,265 @@ mod tests {
             Set,
             "",
             "name1=value1,,,,name2=value2,",
-            "--set `name1=value1,,,,name2=value2,`: unexpected `,`: expected a key at column 14",
+            "argument 1 of --set, at byte 14: unexpected `,`: expected a key",
         ),
         (
             Set,
             "",
             "name1,name2=",
-            "--set `name1,name2=`: key `name1` has no value: expected `=` before `,` at column 6",
+            "argument 1 of --set, at byte 6: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             "name1,name2=value2",
-            "--set `name1,name2=value2`: key `name1` has no value: expected `=` before `,` at column 6",
+            "argument 1 of --set, at byte 6: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             r"name1,name2=value2\",
-            r"--set `name1,name2=value2\`: key `name1` has no value: expected `=` before `,` at column 6",
+            r"argument 1 of --set, at byte 6: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             "name1,name2",
-            "--set `name1,name2`: key `name1` has no value: expected `=` before `,` at column 6",
+            "argument 1 of --set, at byte 6: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             "name1.name2",
-            "--set `name1.name2`: key `name1.name2` has no value: expected `=` at column 12",
+            "argument 1 of --set, at byte 12: key without a value: expected `=`",
         ),
         (
             Set,
             "",
             "name1.name2,name1.name3",
-            "--set `name1.name2,name1.name3`: key `name1.name2` has no value: expected `=` before `,` at column 12",
+            "argument 1 of --set, at byte 12: key without a value: expected `=` before `,`",
         ),
         (
             Set,
             "",
             "name1.=name2",
-            "--set `name1.=name2`: empty key name before `=` at column 7",
+            "argument 1 of --set, at byte 7: empty key name before `=`",
         ),
         (
             Set,
             "",
             "name1.,name2",
-            "--set `name1.,name2`: unexpected `,`: expected a key at column 7",
+            "argument 1 of --set, at byte 7: unexpected `,`: expected a key",
         ),
         (
             Set,
             "",
             "name1={1021,902",
-            "--set `name1={1021,902`: list `{` without a closing `}` at column 7",
+            "argument 1 of --set, at byte 7: list `{` without a closing `}`",
         ),
         (
             Set,
             "",
             "list[0].foo=bar,list[-30].hello=world",
-            "--set `list[0].foo=bar,list[-30].hello=world`: negative index `-30` at column 22",
+            "argument 1 of --set, at byte 22: negative index",
         ),
         (
             Set,
             "",
             "list[0]=foo,list[-20]=bar",
-            "--set `list[0]=foo,list[-20]=bar`: negative index `-20` at column 18",
+            "argument 1 of --set, at byte 18: negative index",
         ),
         (
             Set,
             "",
             "illegal[0]name.foo=bar",
-            "--set `illegal[0]name.foo=bar`: unexpected `name` after `illegal[0]`: expected `.`, `[` or `=` at column 11",
+            "argument 1 of --set, at byte 11: unexpected text after `illegal[0]`: expected `.`, `[` or `=`",
         ),
         (
             Set,
             "",
             "]={}].",
-            "--set `]={}].`: `].` ends the argument: expected a key after `.` at column 7",
+            "argument 1 of --set, at byte 7: `].` ends the argument: expected a key after `.`",
         ),
         (
             Set,
             "",
             "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1",
-            "--set `a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b=1`: key nested more than 30 levels deep (Helm's limit) at column 62",
+            "argument 1 of --set, at byte 62: key nested more than 30 levels deep (Helm's limit)",
         ),
         (
             Set,
             "",
             "l[65537]=x",
-            "--set `l[65537]=x`: index 65537 is greater than the maximum of 65536 (Helm's limit) at column 3",
+            "argument 1 of --set, at byte 3: index 65537 is greater than the maximum of 65536 (Helm's limit)",
         ),
         (
             Json,
             "",
             r#"outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]"#,
-            r#"--set-json `outer.inner1={"a":"1"},outer.inner5={"A":"1","B":2}]`: key `]` has no value: expected `=` at column 53"#,
+            r#"argument 1 of --set-json, at byte 53: key without a value: expected `=`"#,
         ),
         // indexes
         (
             Set,
             "",
             "a.b[x]=1",
-            "--set `a.b[x]=1`: invalid index `x`: expected a number at column 5",
+            "argument 1 of --set, at byte 5: invalid index: expected a number",
         ),
         (
             Set,
             "",
             "a[]=1",
-            "--set `a[]=1`: invalid index ``: expected a number at column 3",
+            "argument 1 of --set, at byte 3: invalid index: expected a number",
         ),
         (
             Set,
             "",
             "a[1=1",
-            "--set `a[1=1`: `[` without a closing `]` at column 2",
+            "argument 1 of --set, at byte 2: `[` without a closing `]`",
         ),
         (
             Set,
             "",
             "a[99999999999999999999]=1",
-            "--set `a[99999999999999999999]=1`: index `99999999999999999999` is out of range (at most 65536) at column 3",
+            "argument 1 of --set, at byte 3: index out of range (at most 65536)",
         ),
         (
             Set,
             "",
             "a[0]x=1",
-            "--set `a[0]x=1`: unexpected `x` after `a[0]`: expected `.`, `[` or `=` at column 5",
+            "argument 1 of --set, at byte 5: unexpected text after `a[0]`: expected `.`, `[` or `=`",
         ),
         // type conflicts, within one argument and against earlier values
         (
             Set,
             "",
             "a=1,a.b=2",
-            "--set `a=1,a.b=2`: cannot use `a` as a map: it already holds a number (from a values file or an earlier flag) at column 6",
+            "argument 1 of --set, at byte 6: cannot use `a` as a map: it already holds a number (from a values file or an earlier flag)",
         ),
         (
             Set,
             "",
             "a[0]=1,a.b=2",
-            "--set `a[0]=1,a.b=2`: cannot use `a` as a map: it already holds a list (from a values file or an earlier flag) at column 9",
+            "argument 1 of --set, at byte 9: cannot use `a` as a map: it already holds a list (from a values file or an earlier flag)",
         ),
         (
             Set,
             "",
             "a.b=1,a[0]=2",
-            "--set `a.b=1,a[0]=2`: cannot use `a` as a list: it already holds a map (from a values file or an earlier flag) at column 8",
+            "argument 1 of --set, at byte 8: cannot use `a` as a list: it already holds a map (from a values file or an earlier flag)",
         ),
         (
             Set,
             "",
             "a.b=1,a.b.c=2",
-            "--set `a.b=1,a.b.c=2`: cannot use `a.b` as a map: it already holds a number (from a values file or an earlier flag) at column 10",
+            "argument 1 of --set, at byte 10: cannot use `a.b` as a map: it already holds a number (from a values file or an earlier flag)",
         ),
         (
             Set,
             "a: null",
             "a.b=1",
-            "--set `a.b=1`: cannot use `a` as a map: it already holds null (from a values file or an earlier flag) at column 2",
+            "argument 1 of --set, at byte 2: cannot use `a` as a map: it already holds null (from a values file or an earlier flag)",
         ),
         (
             Set,
             "a: x",
             "a[0]=1",
-            "--set `a[0]=1`: cannot use `a` as a list: it already holds a string (from a values file or an earlier flag) at column 2",
+            "argument 1 of --set, at byte 2: cannot use `a` as a list: it already holds a string (from a values file or an earlier flag)",
         ),
         (
             Set,
             "a: [x]",
             "a[0][0]=1",
-            "--set `a[0][0]=1`: cannot use `a[0]` as a list: it already holds a string (from a values file or an earlier flag) at column 5",
+            "argument 1 of --set, at byte 5: cannot use `a[0]` as a list: it already holds a string (from a values file or an earlier flag)",
         ),
         // empty keys and dangling separators (Helm ignores these silently)
         (
             Set,
             "",
             "=x",
-            "--set `=x`: empty key name before `=` at column 1",
+            "argument 1 of --set, at byte 1: empty key name before `=`",
         ),
         (
             Set,
             "",
             "a.",
-            "--set `a.`: `a.` ends the argument: expected a key after `.` at column 3",
+            "argument 1 of --set, at byte 3: `a.` ends the argument: expected a key after `.`",
         ),
         (
             Set,
             "",
             "[0]=x",
-            "--set `[0]=x`: empty key name before `[` at column 1",
+            "argument 1 of --set, at byte 1: empty key name before `[`",
         ),
         (
             Set,
             "",
             "a[0].",
-            "--set `a[0].`: `a[0].` ends the argument: expected a key after `.` at column 6",
+            "argument 1 of --set, at byte 6: `a[0].` ends the argument: expected a key after `.`",
         ),
         (
             Set,
             "",
             "a={x}y",
-            "--set `a={x}y`: key `y` has no value: expected `=` at column 7",
+            "argument 1 of --set, at byte 7: key without a value: expected `=`",
         ),
         (
             Set,
             "",
             ",a=1",
-            "--set `,a=1`: unexpected `,`: expected a key at column 1",
+            "argument 1 of --set, at byte 1: unexpected `,`: expected a key",
         ),
         // --set-json
         (
             Json,
             "",
             "a=hello",
-            "--set-json `a=hello`: invalid JSON: expected value at column 3",
+            "argument 1 of --set-json, at byte 3: invalid JSON: expected value",
         ),
         (
             Json,
             "",
             "a=[1,2",
-            "--set-json `a=[1,2`: invalid JSON: EOF while parsing a list at column 6",
+            "argument 1 of --set-json, at byte 6: invalid JSON: EOF while parsing a list",
         ),
         (
             Json,
             "",
             "a=1x",
-            "--set-json `a=1x`: invalid JSON: trailing characters at column 4",
+            "argument 1 of --set-json, at byte 4: invalid JSON: trailing characters",
         ),
         (
             Json,
             "",
             r#"{"a":1}x"#,
-            r#"--set-json `{"a":1}x`: invalid JSON: trailing characters at column 8"#,
+            r#"argument 1 of --set-json, at byte 8: invalid JSON: trailing characters"#,
         ),
         (
             Json,
             "",
             r#"{"password":"hunter2""#,
-            "--set-json `{…}`: invalid JSON: EOF while parsing an object at column 21",
+            "argument 1 of --set-json, at byte 21: invalid JSON: EOF while parsing an object",
         ),
         // --set-literal
         (
             Literal,
             "",
             "a.b",
-            "--set-literal `a.b`: key `a.b` has no value: expected `=` at column 4",
+            "argument 1 of --set-literal, at byte 4: key without a value: expected `=`",
         ),
-        // secrets are masked, columns still line up
+        // values are never echoed, whatever the key
         (
             Set,
             "",
             "st2.password=hunter2,st2.x[y]=1",
-            "--set `st2.password=*******,st2.x[y]=1`: invalid index `y`: expected a number at column 28",
+            "argument 1 of --set, at byte 28: invalid index: expected a number",
         ),
         (
             Set,
             "",
             "redis.auth.password={a,b},x.",
-            "--set `redis.auth.password=*****,x.`: `x.` ends the argument: expected a key after `.` at column 29",
+            "argument 1 of --set, at byte 29: `x.` ends the argument: expected a key after `.`",
         ),
     ];
 
@@ -1312,5 +1289,70 @@ mod tests {
             )
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// No error of any flag echoes a value: `S3CRET-SENTINEL` sits in a value (or where a value
+    /// with an unescaped `,` spills into key position) in each broken argument.
+    #[test]
+    fn errors_never_echo_values() {
+        const SENTINEL: &str = "S3CRET-SENTINEL";
+        let rows: &[(SetKind, &str)] = &[
+            (Set, "st2.keyvalue[0].value=S3CRET-SENTINEL,zz[=1"),
+            (Set, "mongodb.auth.passwords[0]=S3CRET-SENTINEL,zz"),
+            (Set, "st2.password=ab,S3CRET-SENTINEL"),
+            (Set, "st2.password=ab,S3CRET-SENTINEL,x=1"),
+            (Set, "a=ab,S3CRET-SENTINEL[x]=1"),
+            (Set, "a=ab,x[S3CRET-SENTINEL]=1"),
+            (Set, "a=ab,x[99999999999999999999S3CRET-SENTINEL]=1"),
+            (Set, "a=ab,x[0]S3CRET-SENTINEL=1"),
+            (Set, "a={S3CRET-SENTINEL,b"),
+            (Set, "a=S3CRET-SENTINEL,a.b=1"),
+            (Str, "a=S3CRET-SENTINEL,b"),
+            (Json, "a=\"S3CRET-SENTINEL"),
+            (Json, "a=S3CRET-SENTINEL"),
+            (Json, "a=[\"S3CRET-SENTINEL\",x]"),
+            (Json, "{\"a\":\"S3CRET-SENTINEL\"}x"),
+            (Json, "{\"a\":\"S3CRET-SENTINEL\""),
+            (Json, "[\"S3CRET-SENTINEL\"]"),
+            (Literal, "S3CRET-SENTINEL"),
+            (SetKind::File, "a=/nonexistent,S3CRET-SENTINEL"),
+        ];
+        for (kind, arg) in rows {
+            let err = apply(*kind, "", arg).expect_err(arg);
+            assert!(err.starts_with("argument 1 of --"), "{err}");
+            assert!(!err.contains(SENTINEL), "{} `{arg}`: {err}", kind.flag());
+        }
+    }
+
+    #[test]
+    fn padding_is_capped_across_arguments() {
+        let mut dst = Map::new();
+        let mut created = 0;
+        let mut last = Ok(());
+        for n in 1..=20 {
+            let text = format!("k{n}[65536]=x");
+            let arg = SetArg {
+                kind: Set,
+                number: n,
+                text: &text,
+            };
+            last = apply_set(&mut dst, arg, &mut created);
+            if last.is_err() {
+                break;
+            }
+        }
+        assert_eq!(
+            last.map_err(|e| e.to_string()),
+            Err("argument 16 of --set, at byte 5: `k16[65536]` pads its list past 1000000 list items created by all `--set` flags together".to_string())
+        );
+        let arg = SetArg {
+            kind: Json,
+            number: 1,
+            text: "j[65536]=1",
+        };
+        let err = apply_set(&mut dst, arg, &mut created)
+            .expect_err("over budget")
+            .to_string();
+        assert!(err.contains("pads its list past 1000000"), "{err}");
     }
 }

@@ -1,4 +1,4 @@
-//! Broken and hostile values files (issue 7, item 4): each gives one error naming the file, line
+//! Broken and hostile values files and flags: each gives one error naming the file, line
 //! and column, exits 2 with an empty stdout, and fails fast (parsing limits: depth, alias
 //! expansion, file size) instead of eating memory or time.
 
@@ -145,4 +145,120 @@ fn set_file_with_non_utf8_content() {
         .args(&["--set-file", &format!("st2.datastore_crypto_key={path}")])
         .run();
     run.assert_user_error(&["--set-file", "key.bin:1:1", "not UTF-8"]);
+}
+
+/// Render `cmd` with `args`; assert a fast user error whose one error line, the last line of
+/// stderr (warnings may come first), is `message`.
+fn rejects_run(cmd: St2k8s, args: &[&str], message: &str) {
+    let started = Instant::now();
+    let run = cmd.args(args).run();
+    assert!(started.elapsed() < FAST, "took {:?}", started.elapsed());
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "stdout: {}", run.stdout);
+    assert_eq!(run.stderr.matches("error: ").count(), 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().last(),
+        Some(format!("error: {message}").as_str())
+    );
+}
+
+fn rejects_args(args: &[&str], message: &str) {
+    rejects_run(St2k8s::render(), args, message);
+}
+
+/// [`rejects_run`] with one values file holding `text`.
+fn rejects_values(text: &str, message: &str) {
+    let cmd = St2k8s::render();
+    let path = cmd.file("values.yaml", text);
+    rejects_run(cmd, &["-f", &path], message);
+}
+
+#[test]
+fn alias_copies_of_a_long_string_fail_fast() {
+    // 400 KB of text, referred to 150 000 times: 60 GB once expanded.
+    let doc = format!(
+        "big: &b \"{}\"\nl: [{}]\n",
+        "x".repeat(400_000),
+        vec!["*b"; 150_000].join(",")
+    );
+    rejects(
+        "alias-text.yaml",
+        doc.as_bytes(),
+        &["alias-text.yaml:2:128: alias expansion copies more than 16 MiB of text"],
+    );
+}
+
+#[test]
+fn template_output_is_bounded() {
+    // 13 KB: six nested `replace ""` multiply 2000 bytes by 9 each time (over 1 GB).
+    let mut bomb = format!("\"{}\"", "a".repeat(2000));
+    for _ in 0..6 {
+        bomb = format!("({bomb} | replace \"\" \"bbbbbbbb\")");
+    }
+    let over = "`image.tag`: the template would make more than 16 MiB of text";
+    rejects_values(
+        &format!("image:\n  tag: '{{{{ {bomb} }}}}'\n"),
+        &format!("{over} (line 1, column 1)"),
+    );
+    // 640 KB: one 400 KB string printed 20 000 times by one printf, then by plain actions.
+    let big = "x".repeat(400_000);
+    let printf = format!(
+        "big: {big}\nimage:\n  tag: '{{{{ printf \"{}\" {} }}}}'\n",
+        "%s".repeat(20_000),
+        vec![".Values.big"; 20_000].join(" ")
+    );
+    rejects_values(&printf, &format!("{over} (line 1, column 1)"));
+    let refs = format!(
+        "big: {big}\nimage:\n  tag: '{}'\n",
+        "{{.Values.big}}".repeat(40_000)
+    );
+    rejects_values(&refs, &format!("{over} (line 1, column 616)"));
+}
+
+#[test]
+fn set_list_padding_is_bounded() {
+    // Helm's largest index, 2000 times: 131 million list items in Helm.
+    let args: Vec<String> = (0..2000).map(|i| format!("k{i}[65536]=x")).collect();
+    let mut argv: Vec<&str> = Vec::new();
+    for arg in &args {
+        argv.extend(["--set", arg]);
+    }
+    rejects_args(
+        &argv,
+        "argument 16 of --set, at byte 5: `k15[65536]` pads its list past 1000000 list items created by all `--set` flags together",
+    );
+    let json: Vec<String> = (0..20).map(|i| format!("j{i}[65536]=1")).collect();
+    let mut argv: Vec<&str> = Vec::new();
+    for arg in &json {
+        argv.extend(["--set-json", arg]);
+    }
+    rejects_args(
+        &argv,
+        "argument 16 of --set-json, at byte 5: `j15[65536]` pads its list past 1000000 list items created by all `--set` flags together",
+    );
+}
+
+#[test]
+fn set_json_with_many_values_stays_linear() {
+    // 120 KB (about the most one argument may hold), 30 000 values: each value is read
+    // without copying the rest of the argument.
+    let arg = vec!["a=1"; 30_000].join(",") + ",b=[";
+    rejects_args(
+        &["--set-json", &arg],
+        "argument 1 of --set-json, at byte 120003: invalid JSON: EOF while parsing a list",
+    );
+}
+
+#[test]
+fn deep_set_and_json_nesting_fail_cleanly() {
+    let lists = format!("a{}=1", "[0]".repeat(300));
+    rejects_args(
+        &["--set", &lists],
+        "argument 1 of --set, at byte 773: lists nested more than 256 levels deep",
+    );
+    let json = format!("a={}{}", "[".repeat(200), "]".repeat(200));
+    rejects_args(
+        &["--set-json", &json],
+        "argument 1 of --set-json, at byte 130: invalid JSON: recursion limit exceeded",
+    );
 }

@@ -247,12 +247,7 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
     let tag = match sensor.get("image").key("tag") {
         Value::String(t) if !t.is_empty() => ctx.tpl(t, &tag_key)?,
         other if other.truthy() => {
-            let found = other.to_go_string();
-            return Err(crate::tpl::TplError::NotAString {
-                key: tag_key,
-                found,
-            }
-            .into());
+            return Err(crate::tpl::TplError::not_a_string(&tag_key, other).into());
         }
         _ => ctx.tpl_value("image.tag")?,
     };

@@ -157,7 +157,7 @@ impl<'a> Mongo<'a> {
 
     /// Evaluate a string as a template with the subchart's scope (`.Values` = `mongodb.*`).
     fn tpl(&self, text: &str, path: &str) -> Result<String> {
-        let scope = tpl::Scope::new(self.values, self.ctx.release);
+        let scope = tpl::Scope::new(self.values, self.ctx.release, &self.ctx.tpl_budget);
         Ok(tpl::render(text, &scope, &format!("mongodb.{path}"))?)
     }
 

@@ -81,7 +81,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
 
     /// Evaluate `text` as a template in the subchart's scope (`tpl … $`); `path` names the key.
     fn tpl(&self, text: &str, path: &str) -> Result<String> {
-        let scope = tpl::Scope::new(&self.values, self.ctx.release);
+        let scope = tpl::Scope::new(&self.values, self.ctx.release, &self.ctx.tpl_budget);
         Ok(tpl::render(text, &scope, &format!("rabbitmq.{path}"))?)
     }
 

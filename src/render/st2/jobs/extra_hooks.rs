@@ -51,10 +51,10 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
             .enumerate()
             .map(|(j, c)| match c {
                 Value::String(s) => ctx.tpl(s, &format!("{key}.command[{j}]")),
-                other => Err(crate::tpl::TplError::NotAString {
-                    key: format!("{key}.command[{j}]"),
-                    found: other.to_go_string(),
-                }
+                other => Err(crate::tpl::TplError::not_a_string(
+                    &format!("{key}.command[{j}]"),
+                    other,
+                )
                 .into()),
             })
             .collect::<Result<Vec<_>>>()?,
