@@ -39,7 +39,7 @@ impl RenderConfig {
             secret_seed_file,
             redact_secrets,
         } = args;
-        validate_dns_label("release name", &release_name, 53)?;
+        render::names::check_release(&release_name)?;
         validate_dns_label("namespace", &namespace, 63)?;
         Ok(Self {
             release: Release {
@@ -105,7 +105,7 @@ pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
         values,
         strict,
     } = args;
-    validate_dns_label("release name", &release_name, 53)?;
+    render::names::check_release(&release_name)?;
     validate_dns_label("namespace", &namespace, 63)?;
     let loaded = values::load(&read_layers(&values)?)?;
     let release = Release {
@@ -230,8 +230,8 @@ mod tests {
 
     #[test]
     fn dns_labels() {
-        assert!(validate_dns_label("release name", "st2", 53).is_ok());
-        assert!(validate_dns_label("release name", "my-st2-2", 53).is_ok());
+        assert!(validate_dns_label("namespace", "st2", 63).is_ok());
+        assert!(validate_dns_label("namespace", "my-st2-2", 63).is_ok());
         for bad in [
             "",
             "St2",
@@ -239,10 +239,10 @@ mod tests {
             "-st2",
             "st_2",
             "st2.prod",
-            &"a".repeat(54),
+            &"a".repeat(64),
         ] {
             assert!(
-                validate_dns_label("release name", bad, 53).is_err(),
+                validate_dns_label("namespace", bad, 63).is_err(),
                 "{bad}"
             );
         }

@@ -7,6 +7,7 @@
 pub mod backends;
 pub mod images;
 pub mod meta;
+pub mod names;
 pub mod object;
 pub mod pod;
 pub mod st2;
@@ -121,6 +122,7 @@ pub struct Rendered {
 
 /// [`render`], also reporting whether random secrets were generated.
 pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
+    names::check_values(values)?;
     let ctx = Ctx::new(
         values,
         release,
@@ -144,10 +146,12 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
         ),
     };
     target::apply(options.target, &mut objects, ttl)?;
+    object::sort(&mut objects);
+    // Before `--redact-secrets` and the writer: nothing is printed for a name Kubernetes rejects.
+    names::check(&objects, &release.name, options.target)?;
     if options.redact_secrets {
         crate::secrets::redact::redact(&mut objects);
     }
-    object::sort(&mut objects);
     Ok(Rendered {
         objects,
         random_secrets: ctx.secrets.generated_random(),

@@ -29,6 +29,8 @@ pub struct Object {
     /// Pod-template checksum annotations still to fill in: (annotation key, objects it hashes).
     /// Resolved by [`resolve_checksums`] once every object exists.
     pub pending_checksums: Vec<(String, Vec<(String, String)>)>,
+    /// The values key and string the name was formed from, if any (see [`Object::named_by`]).
+    pub name_source: Option<super::names::NameSource>,
 }
 
 impl Object {
@@ -54,7 +56,18 @@ impl Object {
             body,
             splice: None,
             pending_checksums: Vec::new(),
+            name_source: None,
         }
+    }
+
+    /// Record that the name holds the string `value` of the values key `key`, so that a name
+    /// Kubernetes would reject is reported with that key ([`super::names::check`]).
+    pub fn named_by(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.name_source = Some(super::names::NameSource {
+            key: key.into(),
+            value: value.into(),
+        });
+        self
     }
 
     /// The list the shared items go into, the index they go before, and the items; `None` when
