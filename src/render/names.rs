@@ -190,73 +190,136 @@ pub fn check_values(values: &Value) -> Result<()> {
 /// it gives. `objects` are rendered for `release` with `target`.
 pub fn check(objects: &[Object], release: &str, target: Target) -> Result<()> {
     check_release_length(objects, release, target)?;
-    let mut problems: Vec<(Option<&str>, String)> = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
     for object in objects {
-        for (key, problem) in object_problems(object) {
-            // One message per values key: a bad hook name breaks its Job's name and labels alike.
-            if key.is_none() || !problems.iter().any(|(k, _)| *k == key) {
-                problems.push((key, problem));
+        let mut own: Vec<Problem> = Vec::new();
+        for problem in object_problems(object, target) {
+            if !own.iter().any(|p| p.same_cause(&problem)) {
+                own.push(problem);
+            }
+        }
+        // One message per values key (a bad hook name breaks its Job's name and labels alike)
+        // and per bad label (a bad image tag is in every object's labels).
+        for problem in own {
+            match problems.iter_mut().find(|p| p.same_cause(&problem)) {
+                Some(first) => first.others += 1,
+                None => problems.push(problem),
             }
         }
     }
-    match problems.as_slice() {
+    let messages: Vec<String> = problems.iter().map(Problem::message).collect();
+    match messages.as_slice() {
         [] => Ok(()),
-        [(_, only)] => bail!("{only}"),
-        all => {
-            let list: Vec<&str> = all.iter().map(|(_, p)| p.as_str()).collect();
-            bail!(
-                "{} invalid names or labels:\n  {}",
-                all.len(),
-                list.join("\n  ")
-            )
+        [only] => bail!("{only}"),
+        all => bail!(
+            "{} invalid names or labels:\n  {}",
+            all.len(),
+            all.join("\n  ")
+        ),
+    }
+}
+
+/// One name or label value Kubernetes would reject.
+struct Problem<'a> {
+    kind: &'a str,
+    /// The object's name as shown (a kubectl Job's hash as `<hash>`).
+    name: String,
+    /// The values key and string that caused it, when known.
+    source: Option<&'a NameSource>,
+    /// `None` for the name, else the label's key and value.
+    label: Option<(&'a str, &'a str)>,
+    reason: String,
+    /// How many more objects have the same problem.
+    others: usize,
+}
+
+impl Problem<'_> {
+    fn same_cause(&self, other: &Problem) -> bool {
+        match (self.source, other.source) {
+            (Some(a), Some(b)) => a.key == b.key,
+            (None, None) => self.label.is_some() && self.label == other.label,
+            _ => false,
+        }
+    }
+
+    fn message(&self) -> String {
+        let Self { kind, name, .. } = self;
+        let others = match self.others {
+            0 => String::new(),
+            1 => " and 1 other object".to_string(),
+            n => format!(" and {n} other objects"),
+        };
+        let reason = &self.reason;
+        match (self.source, self.label) {
+            (Some(s), None) => format!(
+                "`{}`: `{}` gives {kind} name `{name}`, which is not a valid Kubernetes name \
+                 ({reason})",
+                s.key, s.value
+            ),
+            (Some(s), Some((label, value))) => format!(
+                "`{}`: `{}` gives {kind} `{name}`{others} the label `{label}: {value}`, which is \
+                 not a valid Kubernetes label value ({reason})",
+                s.key, s.value
+            ),
+            (None, None) => {
+                format!("the {kind} name `{name}` is not a valid Kubernetes name ({reason})")
+            }
+            (None, Some((label, value))) => format!(
+                "{kind} `{name}`{others}: the label `{label}: {value}` is not a valid Kubernetes \
+                 label value ({reason})"
+            ),
         }
     }
 }
 
-/// The problems of one object, each with the values key it is due to when known.
-fn object_problems(object: &Object) -> Vec<(Option<&str>, String)> {
+/// The problems of one object's name and labels.
+fn object_problems(object: &Object, target: Target) -> Vec<Problem<'_>> {
     let kind = object.kind.as_str();
+    let name = shown_name(object, target);
     let source = object.name_source.as_ref();
     let mut out = Vec::new();
     if let Some(reason) = name_problem(&object.name, kind, rule(kind)) {
-        let message = match source {
-            Some(s) => format!(
-                "`{}`: `{}` gives {kind} name `{}`, which is not a valid Kubernetes name ({reason})",
-                s.key, s.value, object.name
-            ),
-            None => format!(
-                "the {kind} name `{}` is not a valid Kubernetes name ({reason})",
-                object.name
-            ),
-        };
-        out.push((source.map(|s| s.key.as_str()), message));
+        out.push(Problem {
+            kind,
+            name: name.clone(),
+            source,
+            label: None,
+            reason,
+            others: 0,
+        });
     }
     for_each_label(&object.body, &mut |label, value| {
-        let Some(reason) = label_value_problem(value) else {
-            return;
-        };
-        let source = source.filter(|s| value.contains(s.value.as_str()));
-        let message = match source {
-            Some(s) => format!(
-                "`{}`: `{}` gives {kind} `{}` the label `{label}: {value}`, which is not a valid \
-                 Kubernetes label value ({reason})",
-                s.key, s.value, object.name
-            ),
-            None => format!(
-                "{kind} `{}`: the label `{label}: {value}` is not a valid Kubernetes label value \
-                 ({reason})",
-                object.name
-            ),
-        };
-        out.push((source.map(|s| s.key.as_str()), message));
+        if let Some(reason) = label_value_problem(value) {
+            out.push(Problem {
+                kind,
+                name: name.clone(),
+                source: source.filter(|s| value.contains(s.value.as_str())),
+                label: Some((label, value)),
+                reason: reason.to_string(),
+                others: 0,
+            });
+        }
     });
     out
 }
 
+/// An object's name for messages: under `--target kubectl` a Job's name ends in a hash of its
+/// inputs, which changes with them, so the message shows where it goes rather than its value.
+fn shown_name(object: &Object, target: Target) -> String {
+    match object.name.rsplit_once('-') {
+        Some((stem, hash))
+            if target == Target::Kubectl && object.kind == "Job" && hash.len() == 8 =>
+        {
+            format!("{stem}-<hash>")
+        }
+        _ => object.name.clone(),
+    }
+}
+
 /// Call `f` with every label of `body`: `labels` and `matchLabels` maps anywhere (metadata, pod
 /// templates, claim templates, selectors, affinity terms) and a Service's `spec.selector`.
-fn for_each_label(body: &Json, f: &mut impl FnMut(&str, &str)) {
-    fn walk(node: &Json, f: &mut impl FnMut(&str, &str)) {
+fn for_each_label<'a>(body: &'a Json, f: &mut impl FnMut(&'a str, &'a str)) {
+    fn walk<'a>(node: &'a Json, f: &mut impl FnMut(&'a str, &'a str)) {
         match node {
             Json::Object(map) => {
                 for (key, value) in map {
@@ -314,16 +377,7 @@ fn check_release_length(objects: &[Object], release: &str, target: Target) -> Re
     );
     match tightest {
         Some((_, limit, object)) if object.name.len() > limit => {
-            // Under `--target kubectl` a Job's name ends in a hash of its inputs; it changes with
-            // them, so the message shows where it goes rather than today's value.
-            let shown = match object.name.rsplit_once('-') {
-                Some((stem, hash))
-                    if target == Target::Kubectl && object.kind == "Job" && hash.len() == 8 =>
-                {
-                    format!("{stem}-<hash>")
-                }
-                _ => object.name.clone(),
-            };
+            let shown = shown_name(object, target);
             bail!(
                 "{head}: the {} `{shown}` would have {} characters, more than the {limit} \
                  Kubernetes allows; at most {fits} characters fit",
