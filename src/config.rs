@@ -68,10 +68,11 @@ impl RenderConfig {
         };
         let checked = crate::findings::check(&loaded, &self.release, &options, self.strict);
         crate::findings::report(&checked.findings)?;
+        // A failed render says only why it failed.
+        let rendered = checked.rendered?;
         for warning in crate::secrets::default_password_warnings(&loaded.values) {
             eprintln!("warning: {warning}");
         }
-        let rendered = checked.rendered?;
         if rendered.random_secrets {
             eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
         }
@@ -241,10 +242,7 @@ mod tests {
             "st2.prod",
             &"a".repeat(64),
         ] {
-            assert!(
-                validate_dns_label("namespace", bad, 63).is_err(),
-                "{bad}"
-            );
+            assert!(validate_dns_label("namespace", bad, 63).is_err(), "{bad}");
         }
     }
 }

@@ -94,7 +94,10 @@ pub fn name_problem(name: &str, kind: &str, rule: Rule) -> Option<String> {
         return Some("it is empty".into());
     }
     let char_ok = |b: u8| {
-        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (b == b'.' && rule.shape == Shape::Subdomain)
+        b.is_ascii_lowercase()
+            || b.is_ascii_digit()
+            || b == b'-'
+            || (b == b'.' && rule.shape == Shape::Subdomain)
     };
     if !name.bytes().all(char_ok) {
         return Some(allowed.into());
@@ -133,8 +136,14 @@ pub fn label_value_problem(value: &str) -> Option<&'static str> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     let ends_ok = value.is_empty()
-        || (value.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-            && value.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric()));
+        || (value
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+            && value
+                .bytes()
+                .last()
+                .is_some_and(|b| b.is_ascii_alphanumeric()));
     (value.len() > LABEL_MAX || !chars_ok || !ends_ok).then_some(
         "at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit",
     )
@@ -421,7 +430,11 @@ mod tests {
                 "254 characters, at most 253 for ConfigMap names".to_string(),
             ),
         ] {
-            assert_eq!(problem(bad, "ConfigMap").as_deref(), Some(want.as_str()), "{bad}");
+            assert_eq!(
+                problem(bad, "ConfigMap").as_deref(),
+                Some(want.as_str()),
+                "{bad}"
+            );
         }
     }
 
@@ -470,14 +483,7 @@ mod tests {
         for good in ["", "a", "3.8", "St2_x-1.0", &"a".repeat(63)] {
             assert_eq!(label_value_problem(good), None, "{good}");
         }
-        for bad in [
-            &"a".repeat(64),
-            "-a",
-            "a.",
-            "a/b",
-            "3.8@sha256:00",
-            "a b",
-        ] {
+        for bad in [&"a".repeat(64), "-a", "a.", "a/b", "3.8@sha256:00", "a b"] {
             assert!(label_value_problem(bad).is_some(), "{bad}");
         }
     }
@@ -492,7 +498,15 @@ mod tests {
             check_release("1st2").map_err(|e| e.to_string()),
             Err("release name `1st2` starts with a digit: it starts every Service name (`1st2-st2api`), and Service names must start with a letter".into())
         );
-        for bad in ["", "St2", "st2-", "-st2", "st_2", "st2.prod", &format!("{}_", "a".repeat(70))] {
+        for bad in [
+            "",
+            "St2",
+            "st2-",
+            "-st2",
+            "st_2",
+            "st2.prod",
+            &format!("{}_", "a".repeat(70)),
+        ] {
             assert!(check_release(bad).is_err(), "{bad}");
         }
         assert_eq!(
@@ -515,7 +529,10 @@ mod tests {
         let release = "a".repeat(30);
         let objects = [
             object("Service", &format!("{release}-st2api")),
-            object("Job", &format!("{release}-job-st2-register-content-0123abcd")),
+            object(
+                "Job",
+                &format!("{release}-job-st2-register-content-0123abcd"),
+            ),
         ];
         let err = check(&objects, &release, Target::Kubectl).map_err(|e| e.to_string());
         assert_eq!(
@@ -527,21 +544,26 @@ mod tests {
             ))
         );
         let release = "a".repeat(29);
-        let objects = [object("Job", &format!("{release}-job-st2-register-content-0123abcd"))];
+        let objects = [object(
+            "Job",
+            &format!("{release}-job-st2-register-content-0123abcd"),
+        )];
         assert!(check(&objects, &release, Target::Kubectl).is_ok());
     }
 
     #[test]
     fn names_from_values_name_their_key() {
-        let objects = [object("Job", "st2-job-extra-helm-hook-x/y").named_by("jobs.extra_hooks[0].name", "x/y")];
+        let objects = [object("Job", "st2-job-extra-helm-hook-x/y")
+            .named_by("jobs.extra_hooks[0].name", "x/y")];
         assert_eq!(
             check(&objects, "st2", Target::Argocd).map_err(|e| e.to_string()),
             Err("`jobs.extra_hooks[0].name`: `x/y` gives Job name `st2-job-extra-helm-hook-x/y`, which is not a valid Kubernetes name (lowercase letters, digits, `-` and `.`)".into())
         );
         // A long values string is blamed, not the release.
         let long = "h".repeat(60);
-        let objects = [object("Job", &format!("st2-job-{long}"))
-            .named_by("jobs.extra_hooks[0].name", &long)];
+        let objects = [
+            object("Job", &format!("st2-job-{long}")).named_by("jobs.extra_hooks[0].name", &long)
+        ];
         assert_eq!(
             check(&objects, "st2", Target::Argocd).map_err(|e| e.to_string()),
             Err(format!(
