@@ -177,7 +177,7 @@ fn argocd_generate_refuses_a_release_that_is_too_long() {
         run.stderr,
         format!(
             "error: release name `{app}` (40 characters) is too long for these values: the Job \
-             `{app}-job-st2-register-content` would have 66 characters, more than the 63 \
+             `{app}-job-st2-register-content` would have 65 characters, more than the 63 \
              Kubernetes allows; at most 38 characters fit\n"
         )
     );
