@@ -103,7 +103,8 @@ pub struct ValuesArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct RenderArgs {
-    /// Release name: prefixes every object name (DNS-1123 label, at most 53 characters)
+    /// Release name: prefixes every object name (lowercase letters, digits and `-`, starting with
+    /// a letter; too long a name is refused with the longest one these values allow)
     #[arg(long, default_value = "st2", value_name = "NAME")]
     pub release_name: String,
 

@@ -40,7 +40,7 @@ impl RenderConfig {
             secret_seed_file,
             redact_secrets,
         } = args;
-        validate_dns_label("release name", &release_name, 53)?;
+        render::names::check_release(&release_name)?;
         validate_dns_label("namespace", &namespace, 63)?;
         Ok(Self {
             release: Release {
@@ -69,10 +69,11 @@ impl RenderConfig {
         };
         let checked = crate::findings::check(&loaded, &self.release, &options, self.strict);
         crate::findings::report(&checked.findings)?;
+        // A failed render says only why it failed.
+        let rendered = checked.rendered?;
         for warning in crate::secrets::default_password_warnings(&loaded.values) {
             eprintln!("warning: {warning}");
         }
-        let rendered = checked.rendered?;
         if rendered.random_secrets {
             eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
         }
@@ -106,7 +107,7 @@ pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
         values,
         strict,
     } = args;
-    validate_dns_label("release name", &release_name, 53)?;
+    render::names::check_release(&release_name)?;
     validate_dns_label("namespace", &namespace, 63)?;
     let loaded = values::load(&read_layers(&values)?)?;
     let release = Release {
@@ -231,8 +232,8 @@ mod tests {
 
     #[test]
     fn dns_labels() {
-        assert!(validate_dns_label("release name", "st2", 53).is_ok());
-        assert!(validate_dns_label("release name", "my-st2-2", 53).is_ok());
+        assert!(validate_dns_label("namespace", "st2", 63).is_ok());
+        assert!(validate_dns_label("namespace", "my-st2-2", 63).is_ok());
         for bad in [
             "",
             "St2",
@@ -240,12 +241,9 @@ mod tests {
             "-st2",
             "st_2",
             "st2.prod",
-            &"a".repeat(54),
+            &"a".repeat(64),
         ] {
-            assert!(
-                validate_dns_label("release name", bad, 53).is_err(),
-                "{bad}"
-            );
+            assert!(validate_dns_label("namespace", bad, 63).is_err(), "{bad}");
         }
     }
 }

@@ -30,6 +30,18 @@ pub struct Object {
     /// Pod-template checksum annotations still to fill in: (annotation key, objects it hashes).
     /// Resolved once every object exists (the render pipeline's checksum step).
     pending_checksums: Vec<(String, Vec<(String, String)>)>,
+    /// The values key and string the name was formed from, if any (see [`Object::named_by`]).
+    pub name_source: Option<NameSource>,
+}
+
+/// Where an object's name came from: the values key and the string of it the name holds, so a
+/// name Kubernetes would reject is reported with the key the user wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameSource {
+    /// Dotted values key (`jobs.extra_hooks[0].name`).
+    pub key: String,
+    /// The string as it appears in the name.
+    pub value: String,
 }
 
 impl Object {
@@ -55,6 +67,7 @@ impl Object {
             body,
             splice: None,
             pending_checksums: Vec::new(),
+            name_source: None,
         }
     }
 
@@ -85,6 +98,16 @@ impl Object {
     /// Forget the requested checksums once they are filled in.
     pub fn clear_pending_checksums(&mut self) {
         self.pending_checksums.clear();
+    }
+
+    /// Record that the name holds the string `value` of the values key `key`, so that a name
+    /// Kubernetes would reject is reported with that key (the render pipeline's name check).
+    pub fn named_by(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.name_source = Some(NameSource {
+            key: key.into(),
+            value: value.into(),
+        });
+        self
     }
 
     /// The list the shared items go into, the index they go before, and the items; `None` when

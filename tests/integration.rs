@@ -10,6 +10,8 @@ mod gitops;
 mod hostile_input;
 #[path = "integration/immutable_fields.rs"]
 mod immutable_fields;
+#[path = "integration/names.rs"]
+mod names;
 #[path = "integration/readme.rs"]
 mod readme;
 #[path = "integration/snapshots.rs"]

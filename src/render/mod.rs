@@ -10,6 +10,7 @@ pub mod checksums;
 pub mod ctx;
 pub mod images;
 pub mod meta;
+pub mod names;
 pub mod pipeline;
 pub mod pod;
 pub mod st2;

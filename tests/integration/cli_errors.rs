@@ -161,7 +161,11 @@ fn invalid_release_names() {
     St2k8s::render()
         .args(&["--release-name", &long])
         .run()
-        .assert_user_error(&[&long, "54 characters, at most 53"]);
+        .assert_user_error(&[
+            &long,
+            "(54 characters) is too long",
+            "at most 29 characters fit",
+        ]);
     St2k8s::render()
         .args(&["--release-name", "st2-"])
         .run()

@@ -18,18 +18,49 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     report_unsupported_keys(ctx);
     let mut out = Vec::new();
     if ctx.v("mongodb.enabled").truthy() {
-        out.extend(mongodb::objects(ctx)?);
+        out.extend(named_by_overrides(ctx, "mongodb", mongodb::objects(ctx)?));
     }
     if ctx.v("rabbitmq.enabled").truthy() {
-        out.extend(rabbitmq::objects(ctx)?);
+        out.extend(named_by_overrides(ctx, "rabbitmq", rabbitmq::objects(ctx)?));
     }
     if ctx.v("redis.enabled").truthy() {
-        out.extend(redis::objects(ctx)?);
+        out.extend(named_by_overrides(ctx, "redis", redis::objects(ctx)?));
     }
     if ctx.values.key("external-dns").key("enabled").truthy() {
-        out.extend(external_dns::objects(ctx)?);
+        let objects = external_dns::objects(ctx)?;
+        out.extend(named_by_overrides(ctx, "external-dns", objects));
     }
     Ok(out)
+}
+
+/// Record `<chart>.fullnameOverride` (else `<chart>.nameOverride`), when set, as the source of
+/// the names of the chart's objects that hold the chart's fullname, so that a name Kubernetes
+/// would reject is reported with the key.
+fn named_by_overrides(ctx: &Ctx, chart: &str, objects: Vec<Object>) -> Vec<Object> {
+    let section = ctx.values.key(chart);
+    let Some(key) = ["fullnameOverride", "nameOverride"]
+        .into_iter()
+        .find(|key| section.key(key).non_empty().is_some())
+    else {
+        return objects;
+    };
+    let fullname = super::meta::subchart_fullname(ctx, chart);
+    // A full name shows as cut to 63 characters; a name override as written.
+    let value = match key {
+        "fullnameOverride" => fullname.clone(),
+        _ => section.key(key).to_go_string(),
+    };
+    let key = format!("{chart}.{key}");
+    objects
+        .into_iter()
+        .map(|o| {
+            if o.name_source.is_none() && o.name.contains(&fullname) {
+                o.named_by(key.clone(), value.clone())
+            } else {
+                o
+            }
+        })
+        .collect()
 }
 
 /// Warn about each backend key the user changed that the built-in backends do not implement.

@@ -128,7 +128,13 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
                 "You must define `ref` for everything in st2.packs.sensors. This assigns each sensor to a pod.".into()
             })?
             .to_go_string();
-            out.push(deployment(ctx, &sensor, &Mode::OnePerPod { sensor_ref })?);
+            let object = deployment(ctx, &sensor, &Mode::OnePerPod { sensor_ref })?;
+            let name = sensor.get("name");
+            out.push(if name.truthy() {
+                object.named_by(format!("st2.packs.sensors[{i}].name"), name.to_go_string())
+            } else {
+                object
+            });
         }
     } else if n > 1 {
         for i in 0..n {

@@ -47,9 +47,14 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             name: s.to_go_string(),
         }]
     });
-    Ok(vec![Object::new(&ServiceAccount {
+    let object = Object::new(&ServiceAccount {
         metadata,
         image_pull_secrets,
         ..Default::default()
-    })?])
+    })?;
+    // `nameOverride` only shows in the `app.kubernetes.io/name` label.
+    Ok(vec![match ctx.v("nameOverride").non_empty() {
+        Some(name) => object.named_by("nameOverride", name.to_go_string()),
+        None => object,
+    }])
 }

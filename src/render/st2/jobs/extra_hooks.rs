@@ -24,15 +24,19 @@ pub fn jobs(ctx: &Ctx) -> Result<Vec<Object>> {
             "You must name each entry in jobs.extra_hooks.".into()
         })?;
         // `hyphenPrefix`: a falsy name (`false`, `0`) adds no suffix.
-        let name = if name.truthy() {
-            format!("extra-helm-hook-{}", name.to_go_string())
-        } else {
-            "extra-helm-hook".to_string()
+        let given = name.truthy().then(|| name.to_go_string());
+        let name = match &given {
+            Some(given) => format!("extra-helm-hook-{given}"),
+            None => "extra-helm-hook".to_string(),
         };
         if skipped(ctx, &name) {
             continue;
         }
-        out.push(job(ctx, i, hook, name)?);
+        let job = job(ctx, i, hook, name)?;
+        out.push(match given {
+            Some(given) => job.named_by(format!("jobs.extra_hooks[{i}].name"), given),
+            None => job,
+        });
     }
     Ok(out)
 }
