@@ -9,7 +9,7 @@
 use anyhow::{Result, bail};
 
 use crate::render::{self, Options, Release, Rendered};
-use crate::values::Loaded;
+use crate::values::{Loaded, Value};
 use crate::values::check::{Finding, Severity};
 
 /// A render together with every finding about its values.
@@ -28,23 +28,48 @@ pub fn check(loaded: &Loaded, release: &Release, options: &Options, strict: bool
     let mut findings = loaded.findings.clone();
     for mut finding in found {
         if finding.location.is_none() {
-            finding.location = loaded.origins.get(&finding.path).map(ToString::to_string);
+            let inside = finding.within.and_then(|pos| {
+                let text = text_at(&loaded.values, &finding.path)?;
+                loaded.origins.inside(&finding.path, text, pos)
+            });
+            finding.location = inside
+                .as_ref()
+                .or_else(|| loaded.origins.get(&finding.path))
+                .map(ToString::to_string);
         }
         if !findings.contains(&finding) {
             findings.push(finding);
         }
     }
     if strict {
-        for finding in &mut findings {
+        for finding in findings.iter_mut().filter(|f| f.severity == Severity::Warning) {
             finding.severity = Severity::Error;
         }
     }
     Checked { rendered, findings }
 }
 
+/// The string at `path` in the values, where the last key may contain dots (file names such as
+/// `st2.packs.configs.core.yaml`).
+fn text_at<'v>(values: &'v Value, path: &str) -> Option<&'v str> {
+    if let Some(text) = values.get(path).and_then(Value::as_str) {
+        return Some(text);
+    }
+    ["st2.packs.configs.", "st2.overrides."]
+        .iter()
+        .find_map(|prefix| {
+            let name = path.strip_prefix(prefix)?;
+            values
+                .get(prefix.trim_end_matches('.'))
+                .map(|files| files.key(name))
+        })
+        .and_then(Value::as_str)
+}
+
 /// `level: finding`, as printed.
 pub fn line(finding: &Finding) -> String {
     let level = match finding.severity {
+        Severity::Note => "note",
         Severity::Warning => "warning",
         Severity::Error => "error",
     };
@@ -52,22 +77,26 @@ pub fn line(finding: &Finding) -> String {
 }
 
 /// For `render`: fail listing every finding when one is an error; else print the warnings on
-/// stderr.
+/// stderr. Notes are for `lint` only.
 pub fn report(findings: &[Finding]) -> Result<()> {
+    let findings: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity != Severity::Note)
+        .collect();
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    match (errors, findings) {
+    match (errors, findings.as_slice()) {
         (0, _) => {
-            for finding in findings {
+            for finding in &findings {
                 eprintln!("{}", line(finding));
             }
             Ok(())
         }
         (1, [only]) => bail!("{only}"),
         _ => {
-            let list: Vec<String> = findings.iter().map(line).collect();
+            let list: Vec<String> = findings.iter().map(|f| line(f)).collect();
             bail!("{errors} error(s) in the values:\n  {}", list.join("\n  "))
         }
     }

@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::config_map;
-use crate::render::st2::{ssh_key, text};
+use crate::render::st2::{conf_check, ssh_key, text, version};
 use crate::render::{Ctx, Object, meta};
 
 /// Text sections of `st2.docker.conf`; `None` leaves a section out.
@@ -64,6 +64,13 @@ pub fn object(ctx: &Ctx) -> Result<Object> {
         keyvalue: datastore_encryption_on(ctx),
         rbac: ctx.v("st2.rbac.enabled").truthy(),
     };
+    let user_conf = ctx.tpl_value("st2.config")?;
+    conf_check::report_conf(
+        "st2.config",
+        &ctx.v("st2.config").to_go_text(),
+        &user_conf,
+        version::release(ctx),
+    );
     let data = BTreeMap::from([
         (
             "st2.docker.conf".to_string(),
@@ -71,7 +78,7 @@ pub fn object(ctx: &Ctx) -> Result<Object> {
         ),
         (
             "st2.user.conf".to_string(),
-            text::block_text(&ctx.tpl_value("st2.config")?),
+            text::block_text(&user_conf),
         ),
     ]);
     config_map(
