@@ -9,8 +9,8 @@
 use anyhow::{Result, bail};
 
 use crate::render::{self, Options, Release, Rendered};
-use crate::values::{Loaded, Value};
 use crate::values::check::{Finding, Severity};
+use crate::values::{Loaded, Value};
 
 /// A render together with every finding about its values.
 pub struct Checked {
@@ -42,7 +42,10 @@ pub fn check(loaded: &Loaded, release: &Release, options: &Options, strict: bool
         }
     }
     if strict {
-        for finding in findings.iter_mut().filter(|f| f.severity == Severity::Warning) {
+        for finding in findings
+            .iter_mut()
+            .filter(|f| f.severity == Severity::Warning)
+        {
             finding.severity = Severity::Error;
         }
     }

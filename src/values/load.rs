@@ -107,7 +107,12 @@ impl Origins {
 
     /// The file location of `(line, column)` (from 1) inside `text`, the value at `path`, when
     /// that value was written as a literal block holding exactly `text`.
-    pub fn inside(&self, path: &str, text: &str, (line, column): (usize, usize)) -> Option<Location> {
+    pub fn inside(
+        &self,
+        path: &str,
+        text: &str,
+        (line, column): (usize, usize),
+    ) -> Option<Location> {
         let block = self.blocks.get(path).filter(|b| b.text == text)?;
         Some(Location {
             file: block.file.clone(),
@@ -227,8 +232,6 @@ impl Builder<'_> {
 
     /// Record where the lines of the literal block `value` (at `path`, its `|` at `span`) are.
     fn record_block(&mut self, path: &str, value: &str, span: Span) {
-        // The block's first line follows the line of its `|` indicator.
-        let first = span.start.line() + 1;
         let Some((k, value_line)) = value
             .split('\n')
             .enumerate()
@@ -242,12 +245,25 @@ impl Builder<'_> {
                 .chain(text.match_indices('\n').map(|(i, _)| i + 1))
                 .collect()
         });
-        let Some(&start) = starts.get(first + k - 1) else {
+        let file_line = |n: usize| {
+            let start = *starts.get(n.checked_sub(1)?)?;
+            text[start..].split('\n').next()
+        };
+        // The scalar's span starts at its first line with content (or, leading blank lines
+        // included, at its first line): the file line that holds value line `k` decides.
+        let span_line = span.start.line();
+        let Some((first, line)) = [span_line.checked_sub(k), Some(span_line)]
+            .into_iter()
+            .flatten()
+            .find_map(|first| {
+                let line = file_line(first + k)?;
+                (line.trim_end().ends_with(value_line.trim_end())).then_some((first, line))
+            })
+        else {
             return;
         };
-        let file_line = text[start..].split('\n').next().unwrap_or_default();
         let leading = |l: &str| l.len() - l.trim_start_matches(' ').len();
-        let Some(indent) = leading(file_line).checked_sub(leading(value_line)) else {
+        let Some(indent) = leading(line).checked_sub(leading(value_line)) else {
             return;
         };
         self.origins.blocks.insert(
@@ -876,15 +892,40 @@ mod tests {
         let text = "st2:\n  config: |\n    [api]\n\n      allow_orign = x\n  packs:\n    configs:\n      a.yaml: |-\n        k: v\n  overrides:\n    b.yaml: 'k: v'\n";
         let (map, origins) = parse_document(text, "f.yaml").expect("parses");
         let config = Value::Map(map.clone()).at("st2.config").to_go_string();
-        let at = |path: &str, value: &str, pos| origins.inside(path, value, pos).map(|l| l.to_string());
-        assert_eq!(at("st2.config", &config, (1, 1)).as_deref(), Some("f.yaml:3:5"));
-        assert_eq!(at("st2.config", &config, (3, 3)).as_deref(), Some("f.yaml:5:7"));
-        assert_eq!(at("st2.packs.configs.a.yaml", "k: v", (1, 4)).as_deref(), Some("f.yaml:9:12"));
+        let at =
+            |path: &str, value: &str, pos| origins.inside(path, value, pos).map(|l| l.to_string());
+        assert_eq!(
+            at("st2.config", &config, (1, 1)).as_deref(),
+            Some("f.yaml:3:5")
+        );
+        assert_eq!(
+            at("st2.config", &config, (3, 3)).as_deref(),
+            Some("f.yaml:5:7")
+        );
+        assert_eq!(
+            at("st2.packs.configs.a.yaml", "k: v", (1, 4)).as_deref(),
+            Some("f.yaml:9:12")
+        );
         // Not a literal block, a different text, or a key that holds no file: unknown.
         assert_eq!(at("st2.overrides.b.yaml", "k: v", (1, 1)), None);
         assert_eq!(at("st2.config", "[api]\n", (1, 1)), None);
-        let (_, origins) = parse_document("st2:\n  username: |\n    x\n", "f.yaml").expect("parses");
-        assert_eq!(origins.inside("st2.username", "x\n", (1, 1)).map(|l| l.to_string()), None);
+        // Leading blank lines are part of the block.
+        let (_, origins) =
+            parse_document("st2:\n  config: |\n\n\n    [api]\n", "f.yaml").expect("parses");
+        let at = |pos| {
+            origins
+                .inside("st2.config", "\n\n[api]\n", pos)
+                .map(|l| l.to_string())
+        };
+        assert_eq!(at((3, 1)).as_deref(), Some("f.yaml:5:5"));
+        let (_, origins) =
+            parse_document("st2:\n  username: |\n    x\n", "f.yaml").expect("parses");
+        assert_eq!(
+            origins
+                .inside("st2.username", "x\n", (1, 1))
+                .map(|l| l.to_string()),
+            None
+        );
     }
 
     #[test]

@@ -111,11 +111,19 @@ pub fn check(text: &str, version: Version) -> Vec<Problem> {
         in_value = false;
         if line.starts_with('[') {
             let Some(name) = line.strip_suffix(']').map(|l| &l[1..]) else {
-                problem(1, Severity::Error, "st2.conf section header does not end with `]`; st2 stops at it".into());
+                problem(
+                    1,
+                    Severity::Error,
+                    "st2.conf section header does not end with `]`; st2 stops at it".into(),
+                );
                 continue;
             };
             if name.is_empty() {
-                problem(1, Severity::Error, "empty st2.conf section name `[]`; st2 stops at it".into());
+                problem(
+                    1,
+                    Severity::Error,
+                    "empty st2.conf section name `[]`; st2 stops at it".into(),
+                );
                 continue;
             }
             let name = if name == "DEFAULT" {
@@ -143,13 +151,21 @@ pub fn check(text: &str, version: Version) -> Vec<Problem> {
             continue;
         }
         let Some(split) = line.find(['=', ':']) else {
-            problem(1, Severity::Error, "st2.conf line is not `option = value` (no `=` or `:`); st2 stops at it".into());
+            problem(
+                1,
+                Severity::Error,
+                "st2.conf line is not `option = value` (no `=` or `:`); st2 stops at it".into(),
+            );
             continue;
         };
         in_value = true;
         let option = line[..split].trim();
         if option.is_empty() {
-            problem(1, Severity::Error, "st2.conf line has a value but no option name; st2 stops at it".into());
+            problem(
+                1,
+                Severity::Error,
+                "st2.conf line has a value but no option name; st2 stops at it".into(),
+            );
             continue;
         }
         let section = match &section {
@@ -159,7 +175,9 @@ pub fn check(text: &str, version: Version) -> Vec<Problem> {
                 problem(
                     1,
                     Severity::Error,
-                    format!("st2.conf option `{option}` comes before any `[section]`; st2 stops at it"),
+                    format!(
+                        "st2.conf option `{option}` comes before any `[section]`; st2 stops at it"
+                    ),
                 );
                 continue;
             }
@@ -311,12 +329,30 @@ mod tests {
 
     #[test]
     fn the_table_is_sorted_and_has_both_releases() {
-        assert!(OPTIONS.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
-        for section in ["api", "auth", "coordination", "database", "rbac", "ssh_runner", "DEFAULT"] {
+        assert!(
+            OPTIONS
+                .windows(2)
+                .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1))
+        );
+        for section in [
+            "api",
+            "auth",
+            "coordination",
+            "database",
+            "rbac",
+            "ssh_runner",
+            "DEFAULT",
+        ] {
             assert!(known_section(section), "{section}");
         }
-        assert_eq!(lookup("api", "allow_origin"), Some(&[Status::Ok, Status::Ok]));
-        assert_eq!(lookup("database", "tls"), Some(&[Status::Absent, Status::Ok]));
+        assert_eq!(
+            lookup("api", "allow_origin"),
+            Some(&[Status::Ok, Status::Ok])
+        );
+        assert_eq!(
+            lookup("database", "tls"),
+            Some(&[Status::Absent, Status::Ok])
+        );
         assert_eq!(lookup("api", "allow_orign"), None);
     }
 
@@ -330,7 +366,10 @@ mod tests {
     #[test]
     fn unknown_options_and_sections_suggest_the_closest() {
         assert_eq!(
-            found("[api]\nallow_orign = '*'\n[databse]\nhost = x\n[acme]\nfoo = 1\n[default]\n[api]\nmask_secret = True\nzzz = 1\n", Version::V3_8),
+            found(
+                "[api]\nallow_orign = '*'\n[databse]\nhost = x\n[acme]\nfoo = 1\n[default]\n[api]\nmask_secret = True\nzzz = 1\n",
+                Version::V3_8
+            ),
             [
                 "2:1 warning: unknown st2.conf option `[api] allow_orign`: StackStorm 3.8 ignores it; did you mean `allow_origin`?",
                 "3:1 warning: unknown st2.conf section `[databse]`: StackStorm 3.8 ignores it; did you mean `[database]`?",
@@ -373,7 +412,10 @@ mod tests {
     #[test]
     fn lines_st2_cannot_parse_are_errors_without_their_values() {
         assert_eq!(
-            found("password = x\n[api]\n  indented\nallow_origin\n= secret\n[api\n[]\nhost = a\n  continued\n\n  orphan\n", Version::V3_8),
+            found(
+                "password = x\n[api]\n  indented\nallow_origin\n= secret\n[api\n[]\nhost = a\n  continued\n\n  orphan\n",
+                Version::V3_8
+            ),
             [
                 "1:1 error: st2.conf option `password` comes before any `[section]`; st2 stops at it",
                 "3:3 error: indented st2.conf line, but no option above it to continue (a blank line, comment or section ends an option's value); st2 stops at it",
@@ -390,7 +432,9 @@ mod tests {
     fn deprecated_options_without_replacement() {
         assert_eq!(
             found("[content]\nsystem_runners_base_path = /x\n", Version::V3_8),
-            ["2:1 warning: st2.conf option `[content] system_runners_base_path` is deprecated: StackStorm 3.8 does not use it"]
+            [
+                "2:1 warning: st2.conf option `[content] system_runners_base_path` is deprecated: StackStorm 3.8 does not use it"
+            ]
         );
     }
 }

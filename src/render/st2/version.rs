@@ -69,9 +69,7 @@ pub fn parse_tag(tag: &str) -> Option<(u32, u32)> {
     let tag = tag.strip_prefix('v').unwrap_or(tag);
     let (major, rest) = split_number(tag)?;
     let (minor, rest) = split_number(rest.strip_prefix('.')?)?;
-    let ends = rest.is_empty()
-        || rest.starts_with(['.', '-', '+', '_'])
-        || rest.starts_with("dev");
+    let ends = rest.is_empty() || rest.starts_with(['.', '-', '+', '_']) || rest.starts_with("dev");
     ends.then_some((major, minor))
 }
 
@@ -201,7 +199,12 @@ pub fn check(ctx: &Ctx) {
     let mut tag_keys: Vec<String> = TAG_CHAINS
         .iter()
         .filter(|chain| chain[0] != "st2chatops.image.tag" || ctx.v("st2chatops.enabled").truthy())
-        .filter_map(|chain| chain.iter().find(|p| ctx.v(p).truthy()).map(|p| p.to_string()))
+        .filter_map(|chain| {
+            chain
+                .iter()
+                .find(|p| ctx.v(p).truthy())
+                .map(|p| p.to_string())
+        })
         .collect();
     for (i, sensor) in ctx.v("st2.packs.sensors").as_list().iter().enumerate() {
         if sensor.at("image.tag").truthy() {
@@ -253,7 +256,11 @@ fn sensor_tag(ctx: &Ctx, key: &str) -> Option<String> {
         .next()?
         .parse()
         .ok()?;
-    let raw = ctx.v("st2.packs.sensors").as_list().get(index)?.at("image.tag");
+    let raw = ctx
+        .v("st2.packs.sensors")
+        .as_list()
+        .get(index)?
+        .at("image.tag");
     ctx.tpl(&raw.to_go_string(), key).ok()
 }
 

@@ -76,10 +76,7 @@ pub fn object(ctx: &Ctx) -> Result<Object> {
             "st2.docker.conf".to_string(),
             crate::templates::render("st2/st2.docker.conf", &docker)?,
         ),
-        (
-            "st2.user.conf".to_string(),
-            text::block_text(&user_conf),
-        ),
+        ("st2.user.conf".to_string(), text::block_text(&user_conf)),
     ]);
     config_map(
         ctx,
