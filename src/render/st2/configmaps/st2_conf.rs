@@ -386,4 +386,42 @@ mod tests {
         assert_eq!(conf("st2: {config: ''}", "st2.user.conf")?, "");
         Ok(())
     }
+
+    /// st2k8s generates the same st2.docker.conf for StackStorm 3.8 and 3.9: every option it can
+    /// write (no `[database]` TLS options; the bundled MongoDB has no TLS) means the same in both.
+    #[test]
+    fn docker_conf_is_valid_for_both_versions() -> Result<()> {
+        use crate::render::st2::conf_check::check;
+        use crate::render::st2::version::Version;
+        let everything = "st2: {rbac: {enabled: true}}\nredis: {password: pw}\nmongodb: {architecture: standalone}\n";
+        let v38 = conf(everything, "st2.docker.conf")?;
+        let v39 = conf(
+            &format!("{everything}image: {{tag: 3.9.0}}\n"),
+            "st2.docker.conf",
+        )?;
+        assert_eq!(v38, v39);
+        assert_eq!(
+            v38.lines()
+                .filter(|l| l.starts_with('['))
+                .collect::<Vec<_>>(),
+            [
+                "[auth]",
+                "[system_user]",
+                "[coordination]",
+                "[messaging]",
+                "[database]",
+                "[keyvalue]",
+                "[rbac]"
+            ]
+        );
+        for version in [Version::V3_8, Version::V3_9] {
+            assert_eq!(check(&v38, version), [], "{version:?}");
+            assert_eq!(
+                check(&conf("{}", "st2.user.conf")?, version),
+                [],
+                "{version:?}"
+            );
+        }
+        Ok(())
+    }
 }
