@@ -26,7 +26,7 @@ pub enum Command {
     Values,
     /// Print a JSON Schema of the values (for editors: yaml-language-server)
     Schema,
-    /// Check values without printing objects: every problem listed at once (exit 1 on errors)
+    /// Check values (and st2.conf, pack files) without printing objects: every problem and note listed at once (exit 1 on errors)
     Lint(LintArgs),
     /// Compare two rendered manifests object by object (exit 0 equal, 1 different, 2 error)
     ///
@@ -60,7 +60,7 @@ pub struct LintArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
 
-    /// Treat warnings (unknown keys) as errors
+    /// Treat warnings (unknown keys, unknown st2.conf options) as errors
     #[arg(long)]
     pub strict: bool,
 }
@@ -131,7 +131,7 @@ pub struct RenderArgs {
     #[arg(long)]
     pub include_tests: bool,
 
-    /// Treat warnings (unknown keys) as errors
+    /// Treat warnings (unknown keys, unknown st2.conf options) as errors
     #[arg(long)]
     pub strict: bool,
 

@@ -12,8 +12,8 @@ use crate::release::Release;
 use crate::render;
 use crate::render::ctx::Options;
 use crate::render::pipeline::Rendered;
-use crate::values::Loaded;
 use crate::values::check::{Finding, Severity};
+use crate::values::{Loaded, Value};
 
 /// A render together with every finding about its values.
 pub struct Checked {
@@ -31,23 +31,51 @@ pub fn check(loaded: &Loaded, release: &Release, options: &Options, strict: bool
     let mut findings = loaded.findings.clone();
     for mut finding in found {
         if finding.location.is_none() {
-            finding.location = loaded.origins.get(&finding.path).map(ToString::to_string);
+            let inside = finding.within.and_then(|pos| {
+                let text = text_at(&loaded.values, &finding.path)?;
+                loaded.origins.inside(&finding.path, text, pos)
+            });
+            finding.location = inside
+                .as_ref()
+                .or_else(|| loaded.origins.get(&finding.path))
+                .map(ToString::to_string);
         }
         if !findings.contains(&finding) {
             findings.push(finding);
         }
     }
     if strict {
-        for finding in &mut findings {
+        for finding in findings
+            .iter_mut()
+            .filter(|f| f.severity == Severity::Warning)
+        {
             finding.severity = Severity::Error;
         }
     }
     Checked { rendered, findings }
 }
 
+/// The string at `path` in the values, where the last key may contain dots (file names such as
+/// `st2.packs.configs.core.yaml`).
+fn text_at<'v>(values: &'v Value, path: &str) -> Option<&'v str> {
+    if let Some(text) = values.get(path).and_then(Value::as_str) {
+        return Some(text);
+    }
+    ["st2.packs.configs.", "st2.overrides."]
+        .iter()
+        .find_map(|prefix| {
+            let name = path.strip_prefix(prefix)?;
+            values
+                .get(prefix.trim_end_matches('.'))
+                .map(|files| files.key(name))
+        })
+        .and_then(Value::as_str)
+}
+
 /// `level: finding`, as printed.
 pub fn line(finding: &Finding) -> String {
     let level = match finding.severity {
+        Severity::Note => "note",
         Severity::Warning => "warning",
         Severity::Error => "error",
     };
@@ -55,22 +83,26 @@ pub fn line(finding: &Finding) -> String {
 }
 
 /// For `render`: fail listing every finding when one is an error; else print the warnings on
-/// stderr.
+/// stderr. Notes are for `lint` only.
 pub fn report(findings: &[Finding]) -> Result<()> {
+    let findings: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity != Severity::Note)
+        .collect();
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    match (errors, findings) {
+    match (errors, findings.as_slice()) {
         (0, _) => {
-            for finding in findings {
+            for finding in &findings {
                 eprintln!("{}", line(finding));
             }
             Ok(())
         }
         (1, [only]) => bail!("{only}"),
         _ => {
-            let list: Vec<String> = findings.iter().map(line).collect();
+            let list: Vec<String> = findings.iter().map(|f| line(f)).collect();
             bail!("{errors} error(s) in the values:\n  {}", list.join("\n  "))
         }
     }
@@ -167,6 +199,156 @@ rabbitmq:
             [
                 "warning: custom.yaml:4:7: `st2web.tolerations[0].efect`: unknown field of a Kubernetes Toleration; Kubernetes would drop it"
             ]
+        );
+    }
+
+    #[test]
+    fn st2_conf_problems_point_at_their_line_in_the_values_file() {
+        let yaml = "st2:\n  config: |\n    [api]\n    allow_orign = '*'\n    [database]\n    ssl_keyfile = /k.pem\n";
+        assert_eq!(
+            checked(yaml, false),
+            [
+                "warning: custom.yaml:4:5: `st2.config`: unknown st2.conf option `[api] allow_orign`: StackStorm 3.8 ignores it; did you mean `allow_origin`?"
+            ]
+        );
+        assert_eq!(
+            checked(&format!("image:\n  tag: 3.9.0\n{yaml}"), false),
+            [
+                "warning: custom.yaml:6:5: `st2.config`: unknown st2.conf option `[api] allow_orign`: StackStorm 3.9 ignores it; did you mean `allow_origin`?",
+                "error: custom.yaml:8:5: `st2.config`: st2.conf option `[database] ssl_keyfile` was removed in StackStorm 3.9, which ignores it; use `tls_certificate_key_file` (one file holding both the key and the certificate)",
+            ]
+        );
+        assert_eq!(
+            checked(yaml, true),
+            [
+                "error: custom.yaml:4:5: `st2.config`: unknown st2.conf option `[api] allow_orign`: StackStorm 3.8 ignores it; did you mean `allow_origin`?"
+            ]
+        );
+        // A template that changes the number of lines: the key's position.
+        let templated = "st2:\n  config: |\n    {{- \"\" -}}\n    [api]\n    allow_orign = x\n";
+        assert_eq!(
+            checked(templated, false),
+            [
+                "warning: custom.yaml:2:3: `st2.config`: unknown st2.conf option `[api] allow_orign`: StackStorm 3.8 ignores it; did you mean `allow_origin`?"
+            ]
+        );
+    }
+
+    #[test]
+    fn pack_files_must_be_yaml() {
+        let yaml = "st2:\n  packs:\n    configs:\n      mine.yaml: |\n        a: 1\n        b: [2\n  overrides:\n    x.yaml: 'a: b: c'\n";
+        assert_eq!(
+            checked(yaml, false),
+            [
+                "error: custom.yaml:8:5: `st2.overrides.x.yaml`: not valid YAML (mapping values are not allowed in this context); st2 cannot load this file",
+                "error: custom.yaml:7:9: `st2.packs.configs.mine.yaml`: not valid YAML (while parsing a flow sequence, expected ',' or ']'); st2 cannot load this file",
+            ]
+        );
+    }
+
+    #[test]
+    fn version_findings() {
+        assert_eq!(
+            checked("image:\n  tag: latest\n", false),
+            [
+                "warning: custom.yaml:2:3: `image.tag`: cannot tell the StackStorm version from `image.tag` `latest`; st2k8s assumes 3.8 (set `st2.version` to say which)"
+            ]
+        );
+        assert_eq!(
+            checked("image:\n  tag: latest\nst2:\n  version: '3.9'\n", false),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            checked("st2:\n  version: '4.0'\n", false),
+            [
+                "error: custom.yaml:2:3: `st2.version`: st2k8s knows StackStorm 3.8 and 3.9, not `4.0`"
+            ]
+        );
+        assert_eq!(
+            checked(
+                "image:\n  tag: '3.9'\nst2api:\n  image:\n    tag: 3.8.1\nst2chatops:\n  image:\n    tag: '3.8'\n",
+                false
+            ),
+            [
+                "warning: custom.yaml:5:5: `st2api.image.tag`: tag `3.8.1` is StackStorm 3.8 while the release runs 3.9 (`image.tag`); run every component on one StackStorm version"
+            ]
+        );
+        assert_eq!(
+            checked("st2:\n  version: 3.9\n", false),
+            [
+                "warning: `image.tag`: tag `3.8` is StackStorm 3.8 while `st2.version` says 3.9; run every component on one StackStorm version"
+            ]
+        );
+        assert_eq!(
+            checked("image:\n  tag: '3.10'\n", false),
+            [
+                "warning: custom.yaml:2:3: `image.tag`: StackStorm 3.10 (`image.tag` is `3.10`) is not a version st2k8s knows (3.8, 3.9); st2k8s assumes 3.8 (set `st2.version` to say which)"
+            ]
+        );
+    }
+
+    #[test]
+    fn mongodb_must_suit_the_stackstorm_version() {
+        assert_eq!(
+            checked("mongodb:\n  image:\n    tag: 5.0.24\n", false),
+            [
+                "error: custom.yaml:3:5: `mongodb.image.tag`: MongoDB 5.0 (tag `5.0.24`) with StackStorm 3.8: the release runs 3.8 (`image.tag`), and StackStorm 3.8 supports MongoDB up to 4.4; keep `mongodb.image.tag` at 4.4, or move to StackStorm 3.9 (`image.tag`) first"
+            ]
+        );
+        assert_eq!(
+            checked(
+                "image: {tag: '3.9'}\nmongodb:\n  image:\n    tag: '7.0'\n",
+                false
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            checked(
+                "image: {tag: '3.9'}\nmongodb:\n  image:\n    tag: '8.0'\n",
+                false
+            ),
+            [
+                "error: custom.yaml:4:5: `mongodb.image.tag`: MongoDB 8.0 (tag `8.0`) with StackStorm 3.9: the release runs 3.9 (`image.tag`), and StackStorm 3.9 supports MongoDB up to 7.x; use MongoDB 7.0 or older"
+            ]
+        );
+        // No bundled MongoDB, nothing to check.
+        assert_eq!(
+            checked(
+                "mongodb:\n  enabled: false\n  image:\n    tag: '8.0'\nst2:\n  config: '[database]'\n",
+                false
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn pack_images_get_a_note_on_another_version_that_strict_leaves_a_note() {
+        let yaml = "image:\n  tag: 3.9.0\nst2:\n  packs:\n    images:\n      - {repository: r, name: n, tag: '1'}\n";
+        let want = [
+            "note: custom.yaml:5:5: `st2.packs.images`: pack images carry virtualenvs built for one StackStorm version: make sure they were built for StackStorm 3.9 (rebuild them on every StackStorm upgrade)",
+        ];
+        assert_eq!(checked(yaml, false), want);
+        assert_eq!(checked(yaml, true), want);
+        assert_eq!(
+            checked(
+                "st2:\n  packs:\n    images:\n      - {repository: r, name: n, tag: '1'}\n",
+                false
+            ),
+            Vec::<String>::new()
+        );
+        let loaded = load(&[Layer::File {
+            name: "custom.yaml".into(),
+            text: yaml.into(),
+        }])
+        .expect("loads");
+        let release = Release {
+            name: "st2".into(),
+            namespace: "ns".into(),
+        };
+        let found = check(&loaded, &release, &Options::default(), true).findings;
+        assert!(
+            report(&found).is_ok(),
+            "a note alone does not stop a render"
         );
     }
 }

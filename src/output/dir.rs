@@ -33,7 +33,7 @@ use serde_json::Value as Json;
 
 use super::push_yaml;
 use super::yaml::SharedText;
-use crate::render::Object;
+use crate::object::Object;
 
 /// The kustomization st2k8s writes and updates.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";

@@ -26,6 +26,7 @@ pub(super) const OPTIONAL: &[&str] = &[
     "st2.datastore_crypto_key",
     "st2.ssh_key",
     "st2.ssh_key_type",
+    "st2.version",
     "ingress.ingressClassName",
     "st2web.config",
     "*.image.tag",
@@ -114,9 +115,11 @@ pub(super) const ITEM_FIELDS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// How serious a [`Finding`] is: warnings become errors under `--strict`.
+/// How serious a [`Finding`] is: warnings become errors under `--strict`; notes are advice
+/// that only `lint` shows, and stay notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    Note,
     Warning,
     Error,
 }
@@ -129,6 +132,10 @@ pub struct Finding {
     pub path: String,
     /// `file:line:col` where the user wrote it, when known.
     pub location: Option<String>,
+    /// `(line, column)` inside the text of the value at `path` (an st2.conf or YAML file kept in
+    /// a values key), both from 1; turned into `location` in the values file when the loader
+    /// knows where the value's lines are.
+    pub within: Option<(usize, usize)>,
     pub message: String,
 }
 
@@ -222,6 +229,7 @@ impl Walk<'_> {
                 out.push(Finding {
                     severity: Severity::Warning,
                     location: self.origins.get(&child_shown).map(ToString::to_string),
+                    within: None,
                     message: match suggestion {
                         Some(s) => format!("unknown key; did you mean `{}`?", join(shown, s)),
                         None => "unknown key; st2k8s ignores it".to_string(),

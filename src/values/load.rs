@@ -61,10 +61,32 @@ pub fn read_text(source: impl std::io::Read, file: &str) -> Result<String, Value
     })
 }
 
-/// Where each key path of a values layer was written: `st2web.replicas` → `custom.yaml:12:3`.
+/// Where each key path of a values layer was written: `st2web.replicas` → `custom.yaml:12:3`,
+/// and where the lines of the text files kept in values ([`holds_text_file`]) are, when written
+/// as literal blocks (`|`), so a problem on line 3 of `st2.config` is reported on its file line.
 #[derive(Debug, Default, Clone)]
 pub struct Origins {
     paths: HashMap<String, Location>,
+    blocks: HashMap<String, Block>,
+}
+
+/// A literal block scalar: where its first line is and what it holds.
+#[derive(Debug, Clone)]
+struct Block {
+    file: String,
+    /// File line of the value's first line.
+    line: usize,
+    /// Columns of block indentation (file column of the value's column 1, minus one).
+    indent: usize,
+    text: String,
+}
+
+/// Values keys whose strings are files st2 reads (st2.conf, pack configs, pack overrides): the
+/// loader records where their lines are, so checks of those files can point into the values file.
+fn holds_text_file(path: &str) -> bool {
+    path == "st2.config"
+        || path.starts_with("st2.packs.configs.")
+        || path.starts_with("st2.overrides.")
 }
 
 impl Origins {
@@ -79,7 +101,27 @@ impl Origins {
 
     /// Later layers override earlier ones for the same key path.
     pub fn extend(&mut self, other: Origins) {
+        for path in other.paths.keys() {
+            self.blocks.remove(path);
+        }
         self.paths.extend(other.paths);
+        self.blocks.extend(other.blocks);
+    }
+
+    /// The file location of `(line, column)` (from 1) inside `text`, the value at `path`, when
+    /// that value was written as a literal block holding exactly `text`.
+    pub fn inside(
+        &self,
+        path: &str,
+        text: &str,
+        (line, column): (usize, usize),
+    ) -> Option<Location> {
+        let block = self.blocks.get(path).filter(|b| b.text == text)?;
+        Some(Location {
+            file: block.file.clone(),
+            line: block.line + line - 1,
+            column: block.indent + column,
+        })
     }
 }
 
@@ -98,6 +140,8 @@ pub fn parse_builtin(text: &str, file: &str) -> Result<Map, ValuesError> {
 fn parse(text: &str, file: &str, track: bool) -> Result<(Map, Origins), ValuesError> {
     let mut builder = Builder {
         file,
+        text,
+        line_starts: std::cell::OnceCell::new(),
         track,
         origins: Origins::default(),
         anchors: HashMap::new(),
@@ -138,6 +182,10 @@ fn parse(text: &str, file: &str, track: bool) -> Result<(Map, Origins), ValuesEr
 
 struct Builder<'f> {
     file: &'f str,
+    /// The document's text, to find the indentation of literal blocks.
+    text: &'f str,
+    /// Byte offset of each line of `text`, built at the first block that needs it.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
     /// Record key locations in `origins`.
     track: bool,
     origins: Origins,
@@ -186,6 +234,53 @@ impl Builder<'_> {
                 message: "unexpected end of input".into(),
             }),
         }
+    }
+
+    /// Record where the lines of the literal block `value` (at `path`, its `|` at `span`) are.
+    fn record_block(&mut self, path: &str, value: &str, span: Span) {
+        let Some((k, value_line)) = value
+            .split('\n')
+            .enumerate()
+            .find(|(_, l)| !l.trim().is_empty())
+        else {
+            return;
+        };
+        let text = self.text;
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let file_line = |n: usize| {
+            let start = *starts.get(n.checked_sub(1)?)?;
+            text[start..].split('\n').next()
+        };
+        // The scalar's span starts at its first line with content (or, leading blank lines
+        // included, at its first line): the file line that holds value line `k` decides.
+        let span_line = span.start.line();
+        let Some((first, line)) = [span_line.checked_sub(k), Some(span_line)]
+            .into_iter()
+            .flatten()
+            .find_map(|first| {
+                let line = file_line(first + k)?;
+                (line.trim_end().ends_with(value_line.trim_end())).then_some((first, line))
+            })
+        else {
+            return;
+        };
+        let leading = |l: &str| l.len() - l.trim_start_matches(' ').len();
+        let Some(indent) = leading(line).checked_sub(leading(value_line)) else {
+            return;
+        };
+        self.origins.blocks.insert(
+            path.to_string(),
+            Block {
+                file: self.file.to_string(),
+                line: first,
+                indent,
+                text: value.to_string(),
+            },
+        );
     }
 
     fn count(&mut self, span: Span, n: usize) -> Result<(), ValuesError> {
@@ -280,6 +375,9 @@ impl Builder<'_> {
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, value.clone());
+                }
+                if self.track && style == ScalarStyle::Literal && holds_text_file(path) {
+                    self.record_block(path, &text, span);
                 }
                 Ok(value)
             }
@@ -810,6 +908,47 @@ mod tests {
     fn top_level_scalar_is_rejected() {
         assert!(parse_document("just text", "x.yaml").is_err());
         assert!(parse_document("- a\n- b\n", "x.yaml").is_err());
+    }
+
+    #[test]
+    fn literal_blocks_of_text_files_map_their_lines() {
+        let text = "st2:\n  config: |\n    [api]\n\n      allow_orign = x\n  packs:\n    configs:\n      a.yaml: |-\n        k: v\n  overrides:\n    b.yaml: 'k: v'\n";
+        let (map, origins) = parse_document(text, "f.yaml").expect("parses");
+        let config = Value::Map(map.clone()).at("st2.config").to_go_string();
+        let at =
+            |path: &str, value: &str, pos| origins.inside(path, value, pos).map(|l| l.to_string());
+        assert_eq!(
+            at("st2.config", &config, (1, 1)).as_deref(),
+            Some("f.yaml:3:5")
+        );
+        assert_eq!(
+            at("st2.config", &config, (3, 3)).as_deref(),
+            Some("f.yaml:5:7")
+        );
+        assert_eq!(
+            at("st2.packs.configs.a.yaml", "k: v", (1, 4)).as_deref(),
+            Some("f.yaml:9:12")
+        );
+        // Not a literal block, a different text, or a key that holds no file: unknown.
+        assert_eq!(at("st2.overrides.b.yaml", "k: v", (1, 1)), None);
+        assert_eq!(at("st2.config", "[api]\n", (1, 1)), None);
+        // Leading blank lines are part of the block.
+        let (_, origins) =
+            parse_document("st2:\n  config: |\n\n\n    [api]\n", "f.yaml").expect("parses");
+        let at = |pos| {
+            origins
+                .inside("st2.config", "\n\n[api]\n", pos)
+                .map(|l| l.to_string())
+        };
+        assert_eq!(at((3, 1)).as_deref(), Some("f.yaml:5:5"));
+        let (_, origins) =
+            parse_document("st2:\n  username: |\n    x\n", "f.yaml").expect("parses");
+        assert_eq!(
+            origins
+                .inside("st2.username", "x\n", (1, 1))
+                .map(|l| l.to_string()),
+            None
+        );
     }
 
     #[test]

@@ -92,6 +92,7 @@ impl Walk<'_> {
                 out.push(Finding {
                     severity,
                     location: self.origins.get(&child_shown).map(ToString::to_string),
+                    within: None,
                     path: child_shown,
                     message,
                 });
@@ -131,6 +132,7 @@ impl Walk<'_> {
                 other => out.push(Finding {
                     severity: Severity::Error,
                     location: self.origins.get(&item_shown).map(ToString::to_string),
+                    within: None,
                     message: format!("each item must be a map of fields, found {}", kind(other)),
                     path: item_shown,
                 }),

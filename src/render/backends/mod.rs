@@ -76,6 +76,7 @@ fn report_unsupported_keys(ctx: &Ctx) {
             severity: Severity::Warning,
             path,
             location: None,
+            within: None,
             message: format!("not implemented by st2k8s's built-in {backend}; ignored"),
         });
     }

@@ -72,6 +72,7 @@ pub fn typed_json<T: DeserializeOwned>(json: Json, key: &str) -> Result<T> {
             severity: Severity::Warning,
             path: format!("{key}{}", field.path),
             location: None,
+            within: None,
             message: format!(
                 "unknown field of a Kubernetes {type_name}; Kubernetes would drop it{suggestion}"
             ),
@@ -215,6 +216,7 @@ pub fn resources_json(mut json: Json, key: &str) -> Result<ResourceRequirements>
                     severity: Severity::Error,
                     path: format!("{key}.{section}.{name}"),
                     location: None,
+                    within: None,
                     message: format!(
                         "`{s}` is not a Kubernetes quantity (e.g. `500m`, `2`, `1Gi`, `512Mi`, `1e3`)"
                     ),

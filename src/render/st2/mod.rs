@@ -1,5 +1,7 @@
 //! The parent chart's own objects: everything StackStorm itself needs (SPEC-chart.md §2).
 
+mod conf_check;
+mod conf_options;
 mod configmaps;
 mod deployments;
 mod ingress;
@@ -12,6 +14,7 @@ mod services;
 pub mod ssh_key;
 mod tests;
 mod text;
+pub mod version;
 
 use anyhow::Result;
 
@@ -22,6 +25,7 @@ use crate::render::ctx::Ctx;
 
 /// All st2 objects for the release.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    version::check(ctx);
     let mut out = Vec::new();
     out.extend(service_account::objects(ctx)?);
     out.extend(secrets::objects(ctx)?);

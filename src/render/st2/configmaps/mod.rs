@@ -66,15 +66,16 @@ pub(super) fn config_map(
     })
 }
 
-/// A values map of file name → contents, shipped as given (`toYaml` of the map).
+/// A values map of file name → contents, shipped as given (`toYaml` of the map). The files are
+/// YAML st2 loads (pack configs, pack overrides): one that does not parse is reported.
 fn files(ctx: &Ctx, path: &str) -> Result<BTreeMap<String, String>> {
     ctx.v(path)
         .entries()
         .map(|(name, contents)| {
-            Ok((
-                name.clone(),
-                text::file_contents(contents, &format!("{path}.{name}"))?,
-            ))
+            let key = format!("{path}.{name}");
+            let contents = text::file_contents(contents, &key)?;
+            crate::render::st2::conf_check::report_yaml(&key, &contents);
+            Ok((name.clone(), contents))
         })
         .collect()
 }

@@ -14,7 +14,7 @@ use super::config_map;
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::meta;
-use crate::render::st2::{ssh_key, text};
+use crate::render::st2::{conf_check, ssh_key, text, version};
 
 /// Text sections of `st2.docker.conf`; `None` leaves a section out.
 #[derive(Debug, Serialize)]
@@ -66,15 +66,19 @@ pub fn object(ctx: &Ctx) -> Result<Object> {
         keyvalue: datastore_encryption_on(ctx),
         rbac: ctx.v("st2.rbac.enabled").truthy(),
     };
+    let user_conf = ctx.tpl_value("st2.config")?;
+    conf_check::report_conf(
+        "st2.config",
+        &ctx.v("st2.config").to_go_text(),
+        &user_conf,
+        version::release(ctx),
+    );
     let data = BTreeMap::from([
         (
             "st2.docker.conf".to_string(),
             crate::templates::render("st2/st2.docker.conf", &docker)?,
         ),
-        (
-            "st2.user.conf".to_string(),
-            text::block_text(&ctx.tpl_value("st2.config")?),
-        ),
+        ("st2.user.conf".to_string(), text::block_text(&user_conf)),
     ]);
     config_map(
         ctx,
@@ -382,6 +386,44 @@ mod tests {
         );
         assert_eq!(conf("st2: {config: '[log]'}", "st2.user.conf")?, "[log]\n");
         assert_eq!(conf("st2: {config: ''}", "st2.user.conf")?, "");
+        Ok(())
+    }
+
+    /// st2k8s generates the same st2.docker.conf for StackStorm 3.8 and 3.9: every option it can
+    /// write (no `[database]` TLS options; the bundled MongoDB has no TLS) means the same in both.
+    #[test]
+    fn docker_conf_is_valid_for_both_versions() -> Result<()> {
+        use crate::render::st2::conf_check::check;
+        use crate::render::st2::version::Version;
+        let everything = "st2: {rbac: {enabled: true}}\nredis: {password: pw}\nmongodb: {architecture: standalone}\n";
+        let v38 = conf(everything, "st2.docker.conf")?;
+        let v39 = conf(
+            &format!("{everything}image: {{tag: 3.9.0}}\n"),
+            "st2.docker.conf",
+        )?;
+        assert_eq!(v38, v39);
+        assert_eq!(
+            v38.lines()
+                .filter(|l| l.starts_with('['))
+                .collect::<Vec<_>>(),
+            [
+                "[auth]",
+                "[system_user]",
+                "[coordination]",
+                "[messaging]",
+                "[database]",
+                "[keyvalue]",
+                "[rbac]"
+            ]
+        );
+        for version in [Version::V3_8, Version::V3_9] {
+            assert_eq!(check(&v38, version), [], "{version:?}");
+            assert_eq!(
+                check(&conf("{}", "st2.user.conf")?, version),
+                [],
+                "{version:?}"
+            );
+        }
         Ok(())
     }
 }

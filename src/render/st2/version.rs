@@ -1,0 +1,330 @@
+//! Which StackStorm version the release runs, and the checks that depend on it.
+//!
+//! The chart pins StackStorm 3.8 through `image.tag` (`{{ .Chart.AppVersion }}`); users move to
+//! 3.9 by changing the tag. st2.conf options and the MongoDB versions StackStorm accepts differ
+//! between the two, so st2k8s reads the version from the evaluated `image.tag` (`3.9`, `3.9.0`,
+//! `v3.9.0`, `3.9dev`, `3.8.1-custom`, `3.9@sha256:…`) or from the st2k8s key `st2.version`, which
+//! wins. A tag that names no version (`latest`, a bare digest) or an unknown one means 3.8, with
+//! one warning saying so. Components on other versions than the release (per-component tags),
+//! bundled MongoDB releases the version does not support and pack images that may have been
+//! built for another version are reported here, once per render.
+
+use crate::render::ctx::Ctx;
+use crate::render::pod::convert::report;
+use crate::values::Value;
+use crate::values::check::{Finding, Severity};
+
+/// A StackStorm release line st2k8s knows the configuration of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V3_8,
+    V3_9,
+}
+
+impl Version {
+    /// The chart's version (its appVersion), used unless the values say otherwise.
+    pub const DEFAULT: Version = Version::V3_8;
+    const ALL: [Version; 2] = [Version::V3_8, Version::V3_9];
+
+    /// `3.8`, `3.9`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V3_8 => "3.8",
+            Version::V3_9 => "3.9",
+        }
+    }
+
+    /// Position in per-version tables (`conf_options`).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The other known version (for "only in 3.9" messages).
+    pub fn other(self) -> Version {
+        match self {
+            Version::V3_8 => Version::V3_9,
+            Version::V3_9 => Version::V3_8,
+        }
+    }
+
+    fn from_major_minor(major: u32, minor: u32) -> Option<Version> {
+        Version::ALL
+            .into_iter()
+            .find(|v| v.as_str() == format!("{major}.{minor}"))
+    }
+
+    /// Highest MongoDB major version this StackStorm release supports.
+    fn max_mongodb(self) -> u32 {
+        match self {
+            Version::V3_8 => 4,
+            Version::V3_9 => 7,
+        }
+    }
+}
+
+/// `major.minor` of an image tag: `[v]MAJOR.MINOR` followed by nothing, `.PATCH…`, `dev…`,
+/// `-suffix` or `@digest`. `latest`, a bare digest or `3` give `None`.
+pub fn parse_tag(tag: &str) -> Option<(u32, u32)> {
+    let tag = tag.split('@').next().unwrap_or_default();
+    let tag = tag.strip_prefix('v').unwrap_or(tag);
+    let (major, rest) = split_number(tag)?;
+    let (minor, rest) = split_number(rest.strip_prefix('.')?)?;
+    let ends = rest.is_empty() || rest.starts_with(['.', '-', '+', '_']) || rest.starts_with("dev");
+    ends.then_some((major, minor))
+}
+
+/// A leading decimal number (at most 5 digits) and the rest.
+fn split_number(s: &str) -> Option<(u32, &str)> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 5 {
+        return None;
+    }
+    Some((s[..digits].parse().ok()?, &s[digits..]))
+}
+
+/// Where the release's version came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `st2.version`.
+    Stated,
+    /// The evaluated `image.tag`, which names this version.
+    Tag(String),
+    /// Nothing said which (the reason, for the warning); the default applies.
+    Unknown(String),
+}
+
+/// The release's StackStorm version and where it came from. `st2.version` must be `3.8` or
+/// `3.9`; anything else is an error (reported by [`check`]) and the default applies.
+pub fn of_release(ctx: &Ctx) -> (Version, Source) {
+    let stated = ctx.v("st2.version");
+    if stated.truthy() {
+        return match stated_version(stated) {
+            Some(v) => (v, Source::Stated),
+            None => (Version::DEFAULT, Source::Unknown(String::new())),
+        };
+    }
+    let Ok(tag) = ctx.tpl_value("image.tag") else {
+        // The render reports the broken template itself.
+        return (Version::DEFAULT, Source::Unknown(String::new()));
+    };
+    match parse_tag(&tag) {
+        Some((major, minor)) => match Version::from_major_minor(major, minor) {
+            Some(v) => (v, Source::Tag(tag)),
+            None => {
+                let why = format!(
+                    "StackStorm {major}.{minor} (`image.tag` is `{tag}`) is not a version st2k8s knows (3.8, 3.9)"
+                );
+                (Version::DEFAULT, Source::Unknown(why))
+            }
+        },
+        None => {
+            let why = format!("cannot tell the StackStorm version from `image.tag` `{tag}`");
+            (Version::DEFAULT, Source::Unknown(why))
+        }
+    }
+}
+
+/// The version [`of_release`] selects.
+pub fn release(ctx: &Ctx) -> Version {
+    of_release(ctx).0
+}
+
+fn stated_version(value: &Value) -> Option<Version> {
+    let text = value.to_go_string();
+    Version::ALL.into_iter().find(|v| v.as_str() == text)
+}
+
+/// Tag keys of every StackStorm image, as the builders choose them: the first set key of each
+/// chain, else `image.tag`. (`st2chatops` is checked only when enabled.)
+const TAG_CHAINS: &[&[&str]] = &[
+    &["st2auth.image.tag"],
+    &["st2api.image.tag"],
+    &["st2stream.image.tag"],
+    &["st2web.image.tag"],
+    &["st2rulesengine.image.tag"],
+    &["st2timersengine.image.tag"],
+    &["st2workflowengine.image.tag"],
+    &["st2scheduler.image.tag"],
+    &["st2notifier.image.tag"],
+    &["st2garbagecollector.image.tag"],
+    &["st2sensorcontainer.image.tag"],
+    &["st2actionrunner.image.tag"],
+    &["st2client.image.tag", "st2actionrunner.image.tag"],
+    &["jobs.image.tag", "st2actionrunner.image.tag"],
+    &["st2chatops.image.tag"],
+];
+
+fn warn(path: &str, message: String) {
+    report(Finding {
+        severity: Severity::Warning,
+        path: path.to_string(),
+        location: None,
+        within: None,
+        message,
+    });
+}
+
+/// Report what depends on the version: an invalid `st2.version`, a version that could not be
+/// told, components on another version, a bundled MongoDB the version does not support, and
+/// (as a note) pack images that must match the version.
+pub fn check(ctx: &Ctx) {
+    let (version, source) = of_release(ctx);
+    let stated = ctx.v("st2.version");
+    if stated.truthy() && stated_version(stated).is_none() {
+        report(Finding {
+            severity: Severity::Error,
+            path: "st2.version".into(),
+            location: None,
+            within: None,
+            message: format!(
+                "st2k8s knows StackStorm 3.8 and 3.9, not `{}`",
+                stated.to_go_string()
+            ),
+        });
+    }
+    match &source {
+        Source::Unknown(why) if !why.is_empty() => warn(
+            "image.tag",
+            format!(
+                "{why}; st2k8s assumes {} (set `st2.version` to say which)",
+                version.as_str()
+            ),
+        ),
+        _ => {}
+    }
+    let release_named = match &source {
+        Source::Stated => format!("`st2.version` says {}", version.as_str()),
+        _ => format!("the release runs {} (`image.tag`)", version.as_str()),
+    };
+    let mut tag_keys: Vec<String> = TAG_CHAINS
+        .iter()
+        .filter(|chain| chain[0] != "st2chatops.image.tag" || ctx.v("st2chatops.enabled").truthy())
+        .filter_map(|chain| {
+            chain
+                .iter()
+                .find(|p| ctx.v(p).truthy())
+                .map(|p| p.to_string())
+        })
+        .collect();
+    for (i, sensor) in ctx.v("st2.packs.sensors").as_list().iter().enumerate() {
+        if sensor.at("image.tag").truthy() {
+            tag_keys.push(format!("st2.packs.sensors[{i}].image.tag"));
+        }
+    }
+    if source == Source::Stated {
+        tag_keys.insert(0, "image.tag".into());
+    }
+    tag_keys.dedup();
+    for key in &tag_keys {
+        let tag = match key.strip_prefix("st2.packs.sensors[") {
+            Some(_) => sensor_tag(ctx, key),
+            None => ctx.tpl_value(key).ok(),
+        };
+        let Some(tag) = tag else { continue };
+        let Some((major, minor)) = parse_tag(&tag) else {
+            continue;
+        };
+        if format!("{major}.{minor}") != version.as_str() {
+            warn(
+                key,
+                format!(
+                    "tag `{tag}` is StackStorm {major}.{minor} while {release_named}; run every component on one StackStorm version"
+                ),
+            );
+        }
+    }
+    check_mongodb(ctx, version, &release_named);
+    if version != Version::DEFAULT && !ctx.v("st2.packs.images").as_list().is_empty() {
+        report(Finding {
+            severity: Severity::Note,
+            path: "st2.packs.images".into(),
+            location: None,
+            within: None,
+            message: format!(
+                "pack images carry virtualenvs built for one StackStorm version: make sure they were built for StackStorm {} (rebuild them on every StackStorm upgrade)",
+                version.as_str()
+            ),
+        });
+    }
+}
+
+/// The evaluated tag of a one-sensor-per-pod entry (`st2.packs.sensors[i].image.tag`).
+fn sensor_tag(ctx: &Ctx, key: &str) -> Option<String> {
+    let index: usize = key
+        .strip_prefix("st2.packs.sensors[")?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()?;
+    let raw = ctx
+        .v("st2.packs.sensors")
+        .as_list()
+        .get(index)?
+        .at("image.tag");
+    ctx.tpl(&raw.to_go_string(), key).ok()
+}
+
+/// The bundled MongoDB's major version must be one the StackStorm version supports.
+fn check_mongodb(ctx: &Ctx, version: Version, release_named: &str) {
+    if !ctx.v("mongodb.enabled").truthy() {
+        return;
+    }
+    let tag = ctx.v("mongodb.image.tag").to_go_text();
+    let Some((major, minor)) = parse_tag(&tag) else {
+        return;
+    };
+    let max = version.max_mongodb();
+    if major > max {
+        let hint = match version {
+            Version::V3_8 => {
+                "keep `mongodb.image.tag` at 4.4, or move to StackStorm 3.9 (`image.tag`) first"
+            }
+            Version::V3_9 => "use MongoDB 7.0 or older",
+        };
+        report(Finding {
+            severity: Severity::Error,
+            path: "mongodb.image.tag".into(),
+            location: None,
+            within: None,
+            message: format!(
+                "MongoDB {major}.{minor} (tag `{tag}`) with StackStorm {}: {release_named}, and StackStorm {} supports MongoDB up to {}; {hint}",
+                version.as_str(),
+                version.as_str(),
+                match version {
+                    Version::V3_8 => "4.4",
+                    Version::V3_9 => "7.x",
+                },
+            ),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_name_their_version() {
+        for (tag, want) in [
+            ("3.8", Some((3, 8))),
+            ("3.8.1", Some((3, 8))),
+            ("3.9", Some((3, 9))),
+            ("3.9.0", Some((3, 9))),
+            ("v3.9.0", Some((3, 9))),
+            ("3.9dev", Some((3, 9))),
+            ("3.8.1-web.2", Some((3, 8))),
+            ("3.9@sha256:0123abcd", Some((3, 9))),
+            ("4.4.1-debian-10-r61", Some((4, 4))),
+            ("3.10", Some((3, 10))),
+            ("latest", None),
+            ("sha256:0123abcd", None),
+            ("3", None),
+            ("3.", None),
+            ("3.9x", None),
+            ("", None),
+            ("99999999.1", None),
+        ] {
+            assert_eq!(parse_tag(tag), want, "{tag}");
+        }
+    }
+}
