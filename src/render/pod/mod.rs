@@ -100,7 +100,11 @@ pub struct PodPlan {
 impl PodPlan {
     /// A plan with the defaults of a component whose settings live under values key `key`:
     /// pod name `key`, its placement, service account and annotations, the global pull secret
-    /// and the global pod security context.
+    /// and the pod security context `<key>.podSecurityContext ‖ PSC`.
+    ///
+    /// The chart reads the component's own pod security context only for st2web,
+    /// st2actionrunner, st2client and the sensors and silently drops it elsewhere; st2k8s gives
+    /// every component the same fallback.
     pub fn component(ctx: &Ctx, key: &str) -> Result<Self> {
         let settings = ctx.v(key);
         Ok(Self {
@@ -108,7 +112,13 @@ impl PodPlan {
             annotations: string_map(settings.key("annotations")),
             pull_secrets: global_pull_secret(ctx),
             service_account: settings.at("serviceAccount.attach").truthy(),
-            security_context: pod_security_context(ctx, Vec::new())?,
+            security_context: pod_security_context(
+                ctx,
+                vec![(
+                    settings.key("podSecurityContext"),
+                    format!("{key}.podSecurityContext"),
+                )],
+            )?,
             placement: Placement::of(settings, |f| format!("{key}.{f}"))?,
             ..Default::default()
         })

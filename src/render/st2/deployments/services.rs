@@ -6,7 +6,7 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, ContainerPort};
 
 use crate::render::pod::containers::{
-    env, global_security_context, post_start_lifecycle, secret_ref, st2_command, urls,
+    component_security_context, env, post_start_lifecycle, secret_ref, st2_command, urls,
     wait_for_backends,
 };
 use crate::render::pod::convert::resources;
@@ -170,7 +170,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
             name: "generate-htpasswd".into(),
             image: Some(image.clone()),
             image_pull_policy: images::pull_policy(ctx),
-            security_context: global_security_context(ctx)?,
+            security_context: component_security_context(ctx, key)?,
             env_from: Some(vec![secret_ref(volumes::auth_secret(ctx))]),
             volume_mounts: Some(vec![mount("htpasswd-vol", "/tmp/st2")]),
             command: Some(vec!["sh".into(), "-ec".into(), HTPASSWD.into()]),
@@ -197,7 +197,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
         name: key.into(),
         image: Some(image),
         image_pull_policy: images::pull_policy(ctx),
-        security_context: global_security_context(ctx)?,
+        security_context: component_security_context(ctx, key)?,
         ports: s.port.map(|p| {
             vec![ContainerPort {
                 container_port: p,

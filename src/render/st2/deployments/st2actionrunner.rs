@@ -7,11 +7,11 @@ use k8s_openapi::api::core::v1::Container;
 
 use super::{own_image, own_pull_policy};
 use crate::render::pod::containers::{
-    env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
+    component_security_context, env, post_start_lifecycle, st2_command, urls_and_secrets, wait_for_backends,
 };
-use crate::render::pod::convert::{chain, resources, typed_if_set};
+use crate::render::pod::convert::{resources, typed_if_set};
 use crate::render::pod::volumes::{self, Piece};
-use crate::render::pod::{InitContainers, PodPlan, checksums, count, pod_security_context};
+use crate::render::pod::{InitContainers, PodPlan, checksums, count};
 use crate::render::st2::packs::{self, Access};
 use crate::render::{Ctx, Object};
 use crate::values::Value;
@@ -21,8 +21,6 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     let settings = ctx.v(key);
 
     let mut plan = PodPlan::component(ctx, key)?;
-    plan.security_context =
-        pod_security_context(ctx, chain(ctx, &["st2actionrunner.podSecurityContext"]))?;
     plan.checksums.push(checksums::config(ctx));
     plan.checksums.push(checksums::ssh(ctx));
     plan.checksums.extend(checksums::datastore_key(ctx));
@@ -66,7 +64,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         name: key.into(),
         image: Some(own_image(ctx, key, "st2actionrunner")?),
         image_pull_policy: own_pull_policy(ctx, key),
-        security_context: security_context(ctx, chain(ctx, &["st2actionrunner.securityContext"]))?,
+        security_context: component_security_context(ctx, key)?,
         command: Some(st2_command(ctx, key)),
         env: env(settings.key("env")),
         env_from: Some(urls_and_secrets(ctx, settings.key("envFromSecrets"))),

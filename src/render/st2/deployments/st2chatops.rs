@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{own_image, own_pull_policy};
 use crate::render::pod::containers::{
-    global_security_context, post_start_lifecycle, secret_ref, urls,
+    component_security_context, post_start_lifecycle, secret_ref, urls,
 };
 use crate::render::pod::convert::resources;
 use crate::render::pod::volumes::{self, Piece, mount, user_volume};
@@ -69,7 +69,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         name: "st2chatops".into(),
         image: Some(own_image(ctx, "st2chatops", "st2chatops")?),
         image_pull_policy: own_pull_policy(ctx, "st2chatops"),
-        security_context: global_security_context(ctx)?,
+        security_context: component_security_context(ctx, "st2chatops")?,
         env_from: Some(env_from),
         ports: Some(vec![ContainerPort {
             container_port: PORT,

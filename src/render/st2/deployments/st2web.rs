@@ -5,10 +5,10 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, ContainerPort, HTTPGetAction, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::render::pod::containers::{env, post_start_lifecycle, security_context, urls};
-use crate::render::pod::convert::{chain, resources};
+use crate::render::pod::containers::{component_security_context, env, post_start_lifecycle, urls};
+use crate::render::pod::convert::resources;
 use crate::render::pod::volumes::{self, Piece, config_map_volume, mount_file};
-use crate::render::pod::{PodPlan, checksums, count, pod_security_context};
+use crate::render::pod::{PodPlan, checksums, count};
 use crate::render::{Ctx, Object, images};
 
 /// HTTPS mode: `toString(st2web.env.ST2WEB_HTTPS) == "1"` (also decides the Service port).
@@ -27,7 +27,6 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     };
 
     let mut plan = PodPlan::component(ctx, "st2web")?;
-    plan.security_context = pod_security_context(ctx, chain(ctx, &["st2web.podSecurityContext"]))?;
     plan.checksums.push(checksums::web_config(ctx));
     plan.hash_post_start_script(script);
     plan.termination_grace_period_seconds = Some(count(
@@ -57,7 +56,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         name: "st2web".into(),
         image: Some(images::st2(ctx, "st2web", &["st2web.image.tag"])?),
         image_pull_policy: images::pull_policy(ctx),
-        security_context: security_context(ctx, chain(ctx, &["st2web.securityContext"]))?,
+        security_context: component_security_context(ctx, "st2web")?,
         ports: Some(vec![ContainerPort {
             container_port: port,
             ..Default::default()
