@@ -148,6 +148,7 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
         crate::secrets::redact::redact(&mut objects);
     }
     object::sort(&mut objects);
+    object::check_unique(&objects)?;
     Ok(Rendered {
         objects,
         random_secrets: ctx.secrets.generated_random(),

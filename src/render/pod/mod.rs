@@ -228,11 +228,17 @@ impl PodPlan {
         ))
     }
 
-    /// The Deployment `R-<name>`: `replicas` pods, object annotations `annotations` (iff set).
+    /// The Deployment `R-<name>`: `replicas` pods (no `replicas` key when `None`: an autoscaler
+    /// sets it), object annotations `annotations` (iff set).
     ///
     /// Every Deployment's main container prints `resources:`, so a main container without
     /// resources (the user nulled them) gets an explicit `resources: null`.
-    pub fn deployment(self, ctx: &Ctx, replicas: i64, annotations: &Value) -> Result<Object> {
+    pub fn deployment(
+        self,
+        ctx: &Ctx,
+        replicas: Option<i64>,
+        annotations: &Value,
+    ) -> Result<Object> {
         let name = self.name.clone();
         let resources_null = self
             .containers
@@ -251,10 +257,12 @@ impl PodPlan {
                     match_labels: Some(meta::selector_labels(ctx, &name)),
                     ..Default::default()
                 },
-                replicas: Some(
-                    i32::try_from(replicas)
-                        .with_context(|| format!("`{name}.replicas` is out of range"))?,
-                ),
+                replicas: replicas
+                    .map(|r| {
+                        i32::try_from(r)
+                            .with_context(|| format!("`{name}.replicas` is out of range"))
+                    })
+                    .transpose()?,
                 template,
                 ..Default::default()
             }),

@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::Container;
 
 use super::packs::{self, Access};
+use super::scaling;
 use crate::render::pod::containers::{
     env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
 };
@@ -126,7 +127,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
                 "You must define `ref` for everything in st2.packs.sensors. This assigns each sensor to a pod.".into()
             })?
             .to_go_string();
-            out.push(deployment(ctx, &sensor, &Mode::OnePerPod { sensor_ref })?);
+            out.extend(deployment(ctx, &sensor, &Mode::OnePerPod { sensor_ref })?);
         }
     } else if n > 1 {
         for i in 0..n {
@@ -136,7 +137,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
                 settings: Value::Map(settings),
                 entry: None,
             };
-            out.push(deployment(
+            out.extend(deployment(
                 ctx,
                 &sensor,
                 &Mode::Partition {
@@ -149,7 +150,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             settings: Value::Map(base),
             entry: None,
         };
-        out.push(deployment(ctx, &sensor, &Mode::AllInOne)?);
+        out.extend(deployment(ctx, &sensor, &Mode::AllInOne)?);
     }
     Ok(out)
 }
@@ -161,7 +162,7 @@ fn partition_config(name: &str, range: &str) -> String {
     )
 }
 
-fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
+fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Vec<Object>> {
     let suffix = sensor.get("name");
     let name = if suffix.truthy() {
         format!("st2sensorcontainer-{}", suffix.to_go_string())
@@ -274,7 +275,14 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
         resources: resources(sensor.get("resources"), &sensor.key("resources"))?,
         ..Default::default()
     }];
-    plan.deployment(ctx, 1, sensor.get("annotations"))
+    scaling::deployment(
+        ctx,
+        plan,
+        "st2sensorcontainer",
+        sensor.setting("autoscaling"),
+        1,
+        sensor.get("annotations"),
+    )
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ mod st2web;
 
 use anyhow::Result;
 
-use super::packs;
+use super::{packs, scaling};
+use crate::render::pod::PodPlan;
 use crate::render::{Ctx, Object, images};
 use crate::values::Value;
 
@@ -20,14 +21,14 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     for service in &services::SERVICES {
         if service.key == "st2rulesengine" {
-            out.push(st2web::deployment(ctx)?);
+            out.extend(st2web::deployment(ctx)?);
         }
-        out.push(services::deployment(ctx, service)?);
+        out.extend(services::deployment(ctx, service)?);
     }
-    out.push(st2actionrunner::deployment(ctx)?);
-    out.push(st2client::deployment(ctx)?);
+    out.extend(st2actionrunner::deployment(ctx)?);
+    out.extend(st2client::deployment(ctx)?);
     if ctx.v("st2chatops.enabled").truthy() {
-        out.push(st2chatops::deployment(ctx)?);
+        out.extend(st2chatops::deployment(ctx)?);
     }
     Ok(out)
 }
@@ -46,6 +47,21 @@ fn own_image(ctx: &Ctx, key: &str, default_name: &str) -> Result<String> {
         .map_or_else(|| default_name.to_string(), Value::to_go_string);
     let tag = images::tag(ctx, &[&format!("{key}.image.tag")])?;
     Ok(format!("{repository}/{name}:{tag}"))
+}
+
+/// The Deployment of component `key` running `replicas` pods unless autoscaled, with its
+/// PodDisruptionBudget and HorizontalPodAutoscaler where they apply ([`scaling`]).
+fn scaled(ctx: &Ctx, plan: PodPlan, key: &str, replicas: i64) -> Result<Vec<Object>> {
+    let settings = ctx.v(key);
+    let autoscaling = (settings.key("autoscaling"), format!("{key}.autoscaling"));
+    scaling::deployment(
+        ctx,
+        plan,
+        key,
+        autoscaling,
+        replicas,
+        settings.key("annotations"),
+    )
 }
 
 /// `<key>.image.pullPolicy ‖ image.pullPolicy`.

@@ -108,7 +108,7 @@ pub const SERVICES: [Service; 9] = [
 const HTPASSWD: &str = r#"printf "${ST2_AUTH_USERNAME}:$(openssl passwd -apr1 "${ST2_AUTH_PASSWORD}")\n" > /tmp/st2/htpasswd"#;
 
 /// The Deployment of one service.
-pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
+pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
     let key = s.key;
     let settings = ctx.v(key);
     let image = images::st2(ctx, key, &[&format!("{key}.image.tag")])?;
@@ -218,5 +218,5 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
         Some(d) => count(settings.key("replicas"), d, &format!("{key}.replicas"))?,
         None => 1,
     };
-    plan.deployment(ctx, replicas, settings.key("annotations"))
+    super::scaled(ctx, plan, key, replicas)
 }

@@ -16,7 +16,7 @@ use crate::render::st2::packs::{self, Access};
 use crate::render::{Ctx, Object};
 use crate::values::Value;
 
-pub fn deployment(ctx: &Ctx) -> Result<Object> {
+pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     let key = "st2actionrunner";
     let settings = ctx.v(key);
 
@@ -74,5 +74,5 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         ..Default::default()
     }];
     let replicas = count(settings.key("replicas"), 5, "st2actionrunner.replicas")?;
-    plan.deployment(ctx, replicas, settings.key("annotations"))
+    super::scaled(ctx, plan, key, replicas)
 }

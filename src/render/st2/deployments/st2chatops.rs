@@ -31,7 +31,7 @@ fn tcp_probe(initial_delay: i32, period: i32) -> Probe {
     }
 }
 
-pub fn deployment(ctx: &Ctx) -> Result<Object> {
+pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     let settings = ctx.v("st2chatops");
     let script = settings.key("postStartScript");
     let post_start = script.truthy();
@@ -82,7 +82,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
         ..Default::default()
     }];
-    plan.deployment(ctx, 1, settings.key("annotations"))
+    super::scaled(ctx, plan, "st2chatops", 1)
 }
 
 /// `hasKey`: the map has the key, whatever its value.

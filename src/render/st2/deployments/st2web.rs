@@ -16,7 +16,7 @@ pub fn https(ctx: &Ctx) -> bool {
     ctx.v("st2web.env").key("ST2WEB_HTTPS").to_go_string() == "1"
 }
 
-pub fn deployment(ctx: &Ctx) -> Result<Object> {
+pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     let settings = ctx.v("st2web");
     let script = settings.key("postStartScript");
     let post_start = script.truthy();
@@ -79,5 +79,5 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         ..Default::default()
     }];
     let replicas = count(settings.key("replicas"), 2, "st2web.replicas")?;
-    plan.deployment(ctx, replicas, settings.key("annotations"))
+    super::scaled(ctx, plan, "st2web", replicas)
 }
