@@ -380,7 +380,10 @@ mod tests {
         objects.push(object("Service", "st2-st2api"));
         sort(&mut objects);
         assert_eq!(
-            check_unique(&objects).err().map(|e| e.to_string()).as_deref(),
+            check_unique(&objects)
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
             Some(
                 "two objects would be `Service/st2-st2api`, and Kubernetes keeps only one: make the names unique (`st2.packs.sensors[].name`, the backends' `fullnameOverride`/`nameOverride`)"
             )

@@ -289,7 +289,7 @@ impl Walk<'_> {
 
 /// The last segment of every [`OPTIONAL`] key directly below `path`: the optional keys a typo
 /// there may have meant.
-fn optional_children<'p>(path: &'p str) -> impl Iterator<Item = &'p str> {
+fn optional_children(path: &str) -> impl Iterator<Item = &str> {
     OPTIONAL.iter().filter_map(move |pattern| {
         let (parent, last) = match pattern.rsplit_once('.') {
             Some((parent, last)) => (parent, last),
@@ -413,7 +413,9 @@ mod tests {
         );
         assert_eq!(
             findings("st2api:\n  autoscalling: {}\n"),
-            ["custom.yaml:2:3: `st2api.autoscalling`: unknown key; did you mean `st2api.autoscaling`?"]
+            [
+                "custom.yaml:2:3: `st2api.autoscalling`: unknown key; did you mean `st2api.autoscaling`?"
+            ]
         );
     }
 

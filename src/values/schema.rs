@@ -100,12 +100,8 @@ const OWN_SECURITY_CONTEXTS: [&str; 10] = [
 
 /// Schemas of st2k8s's own keys without a default: (path, schema); `[]` is a list's items.
 fn extensions() -> Vec<(String, Json)> {
-    let count = |description: &str| {
-        json!({"type": ["integer", "string", "null"], "description": description})
-    };
-    let count_or_percent = |description: &str| {
-        json!({"type": ["integer", "string", "null"], "pattern": "^([0-9]+|[0-9]{1,3}%)$", "description": description})
-    };
+    let count = |description: &str| json!({"type": ["integer", "string", "null"], "description": description});
+    let count_or_percent = |description: &str| json!({"type": ["integer", "string", "null"], "pattern": "^([0-9]+|[0-9]{1,3}%)$", "description": description});
     let mut out = vec![
         (
             "podDisruptionBudgets".to_string(),
@@ -232,7 +228,9 @@ mod tests {
             serde_json::json!(["integer", "string", "null"])
         );
         assert_eq!(
-            at("/properties/ingress/properties/hosts/items/properties/paths/items/properties/pathType/enum/2"),
+            at(
+                "/properties/ingress/properties/hosts/items/properties/paths/items/properties/pathType/enum/2"
+            ),
             "ImplementationSpecific"
         );
         // The generated parts stay as they were.

@@ -24,7 +24,10 @@ const OPTIONAL_SHAPES: &[(&str, Shape)] = &[
     ("*.autoscaling.minReplicas", Shape::Int),
     ("*.autoscaling.maxReplicas", Shape::Int),
     ("*.autoscaling.targetCPUUtilizationPercentage", Shape::Int),
-    ("*.autoscaling.targetMemoryUtilizationPercentage", Shape::Int),
+    (
+        "*.autoscaling.targetMemoryUtilizationPercentage",
+        Shape::Int,
+    ),
     ("*.image.tag", Shape::Text),
     ("*.image.repository", Shape::Text),
     ("*.image.name", Shape::Text),

@@ -155,7 +155,9 @@ fn disruption_budget_with_both_limits_is_refused() {
             "podDisruptionBudgets.enabled=true,podDisruptionBudgets.maxUnavailable=1,podDisruptionBudgets.minAvailable=1",
         ])
         .run();
-    run.assert_user_error(&["`podDisruptionBudgets`: set `maxUnavailable` or `minAvailable`, not both"]);
+    run.assert_user_error(&[
+        "`podDisruptionBudgets`: set `maxUnavailable` or `minAvailable`, not both",
+    ]);
 }
 
 #[test]
@@ -168,5 +170,7 @@ fn autoscaling_a_single_pod_component_is_refused() {
             "st2timersengine.autoscaling.enabled=true,st2timersengine.autoscaling.maxReplicas=3",
         ])
         .run();
-    run.assert_user_error(&["`st2timersengine.autoscaling.enabled`: st2timersengine cannot be autoscaled"]);
+    run.assert_user_error(&[
+        "`st2timersengine.autoscaling.enabled`: st2timersengine cannot be autoscaled",
+    ]);
 }

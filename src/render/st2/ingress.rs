@@ -241,7 +241,14 @@ mod tests {
             .flatten()
             .map(|p| &p["pathType"])
             .collect();
-        assert_eq!(types, [&json!("ImplementationSpecific"), &json!("Exact"), &json!("Prefix")]);
+        assert_eq!(
+            types,
+            [
+                &json!("ImplementationSpecific"),
+                &json!("Exact"),
+                &json!("Prefix")
+            ]
+        );
         Ok(())
     }
 

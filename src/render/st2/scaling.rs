@@ -12,8 +12,8 @@
 
 use anyhow::{Result, bail};
 use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
-    MetricSpec, MetricTarget, ResourceMetricSource,
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
+    MetricTarget, ResourceMetricSource,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -28,7 +28,9 @@ use crate::values::Value;
 /// runs it active-active.
 fn single_pod_reason(component: &str) -> Option<&'static str> {
     Some(match component {
-        "st2timersengine" => "every st2timersengine pod fires every timer, so it must run as one pod",
+        "st2timersengine" => {
+            "every st2timersengine pod fires every timer, so it must run as one pod"
+        }
         "st2garbagecollector" => {
             "st2garbagecollector only runs periodic clean-ups; more pods repeat the same work"
         }
@@ -99,10 +101,9 @@ fn disruption_budget(ctx: &Ctx) -> Result<Option<Budget>> {
             max,
             "podDisruptionBudgets.maxUnavailable",
         )?),
-        (true, false) => Budget::MinAvailable(count_or_percent(
-            min,
-            "podDisruptionBudgets.minAvailable",
-        )?),
+        (true, false) => {
+            Budget::MinAvailable(count_or_percent(min, "podDisruptionBudgets.minAvailable")?)
+        }
         (false, false) => bail!(
             "`podDisruptionBudgets`: set `maxUnavailable` or `minAvailable`, not both (Kubernetes takes only one)"
         ),
@@ -179,7 +180,12 @@ fn autoscaling_of(
         bail!("`{key}.minReplicas` ({min}) is more than `{key}.maxReplicas` ({max})");
     }
     let cpu = number_in(block, key, "targetCPUUtilizationPercentage", 1..=i32::MAX)?;
-    let memory = number_in(block, key, "targetMemoryUtilizationPercentage", 1..=i32::MAX)?;
+    let memory = number_in(
+        block,
+        key,
+        "targetMemoryUtilizationPercentage",
+        1..=i32::MAX,
+    )?;
     if cpu.is_none() && memory.is_none() {
         bail!(
             "`{key}`: set `targetCPUUtilizationPercentage` or `targetMemoryUtilizationPercentage` (or both): the autoscaler needs a target"
@@ -307,7 +313,10 @@ mod tests {
         let objects = render("{}")?;
         assert!(names(&objects, "PodDisruptionBudget").is_empty());
         assert!(names(&objects, "HorizontalPodAutoscaler").is_empty());
-        assert_eq!(body(&objects, "Deployment", "st2-st2api")?["spec"]["replicas"], 2);
+        assert_eq!(
+            body(&objects, "Deployment", "st2-st2api")?["spec"]["replicas"],
+            2
+        );
         Ok(())
     }
 
@@ -405,7 +414,10 @@ mod tests {
         let one = "podDisruptionBudgets: {enabled: true}\nst2actionrunner:\n  autoscaling: {enabled: true, maxReplicas: 9, targetCPUUtilizationPercentage: 80}\n";
         let objects = render(one)?;
         let budgets = names(&objects, "PodDisruptionBudget");
-        assert!(!budgets.contains(&"st2-st2actionrunner".into()), "{budgets:?}");
+        assert!(
+            !budgets.contains(&"st2-st2actionrunner".into()),
+            "{budgets:?}"
+        );
         let hpa = body(&objects, "HorizontalPodAutoscaler", "st2-st2actionrunner")?;
         assert_eq!(hpa["spec"]["minReplicas"], 1);
         Ok(())

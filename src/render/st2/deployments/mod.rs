@@ -125,7 +125,11 @@ mod tests {
             let d = deployment(&values, component)?;
             let spec = &d["spec"]["template"]["spec"];
             // No deep merge with the global blocks: the component's own replace them whole.
-            assert_eq!(spec["securityContext"], json!({"fsGroup": 3000}), "{component}");
+            assert_eq!(
+                spec["securityContext"],
+                json!({"fsGroup": 3000}),
+                "{component}"
+            );
             assert_eq!(
                 spec["containers"][0]["securityContext"],
                 json!({"runAsNonRoot": true}),
@@ -138,7 +142,11 @@ mod tests {
                 } else {
                     json!({"readOnlyRootFilesystem": true})
                 };
-                assert_eq!(init["securityContext"], want, "{component} {}", init["name"]);
+                assert_eq!(
+                    init["securityContext"], want,
+                    "{component} {}",
+                    init["name"]
+                );
             }
         }
         Ok(())
@@ -150,7 +158,11 @@ mod tests {
             let values = block(component, "  podSecurityContext: {}\n");
             let d = deployment(&values, component)?;
             let spec = &d["spec"]["template"]["spec"];
-            assert_eq!(spec["securityContext"], json!({"runAsUser": 1000}), "{component}");
+            assert_eq!(
+                spec["securityContext"],
+                json!({"runAsUser": 1000}),
+                "{component}"
+            );
             assert_eq!(
                 spec["containers"][0]["securityContext"],
                 json!({"readOnlyRootFilesystem": true}),
@@ -173,12 +185,17 @@ mod tests {
 
     #[test]
     fn a_component_security_context_that_is_not_one_names_its_key() {
-        let err = deployment("st2notifier: {securityContext: {runAsUser: root}}", "st2notifier")
-            .err()
-            .map(|e| format!("{e:#}"))
-            .unwrap_or_default();
+        let err = deployment(
+            "st2notifier: {securityContext: {runAsUser: root}}",
+            "st2notifier",
+        )
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
         assert!(
-            err.starts_with("`st2notifier.securityContext` does not fit a Kubernetes SecurityContext"),
+            err.starts_with(
+                "`st2notifier.securityContext` does not fit a Kubernetes SecurityContext"
+            ),
             "{err}"
         );
     }

@@ -7,7 +7,8 @@ use k8s_openapi::api::core::v1::Container;
 
 use super::{own_image, own_pull_policy};
 use crate::render::pod::containers::{
-    component_security_context, env, post_start_lifecycle, st2_command, urls_and_secrets, wait_for_backends,
+    component_security_context, env, post_start_lifecycle, st2_command, urls_and_secrets,
+    wait_for_backends,
 };
 use crate::render::pod::convert::{resources, typed_if_set};
 use crate::render::pod::volumes::{self, Piece};
