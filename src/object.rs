@@ -319,9 +319,54 @@ pub fn sort(objects: &mut [Object]) {
     });
 }
 
+/// Refuse two objects of one kind with one name in `objects` (sorted by [`sort`]): `kubectl
+/// apply` would keep only the last one, silently. Names the user controls can collide: a bundled
+/// backend's `fullnameOverride` equal to an st2 object's name, two `st2.packs.sensors` entries
+/// with one `name`.
+pub fn check_unique(objects: &[Object]) -> Result<()> {
+    for pair in objects.windows(2) {
+        if let [a, b] = pair
+            && a.kind == b.kind
+            && a.name == b.name
+        {
+            anyhow::bail!(
+                "two objects would be `{}/{}`, and Kubernetes keeps only one: make the names unique (`st2.packs.sensors[].name`, the backends' `fullnameOverride`/`nameOverride`)",
+                a.kind,
+                a.name
+            );
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_objects_of_one_kind_and_name_are_refused() {
+        let object = |kind: &str, name: &str| {
+            Object::from_json("v1", kind, name.into(), serde_json::json!({}))
+        };
+        let mut objects = vec![
+            object("Service", "st2-st2api"),
+            object("Deployment", "st2-st2api"),
+            object("Service", "st2-st2auth"),
+        ];
+        sort(&mut objects);
+        assert!(check_unique(&objects).is_ok());
+        objects.push(object("Service", "st2-st2api"));
+        sort(&mut objects);
+        assert_eq!(
+            check_unique(&objects)
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some(
+                "two objects would be `Service/st2-st2api`, and Kubernetes keeps only one: make the names unique (`st2.packs.sensors[].name`, the backends' `fullnameOverride`/`nameOverride`)"
+            )
+        );
+    }
 
     #[test]
     fn set_null_reaches_list_items() {

@@ -50,6 +50,7 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
     };
     target::apply(options.target, &mut objects, ttl)?;
     object::sort(&mut objects);
+    object::check_unique(&objects)?;
     // Before `--redact-secrets` and the writer: nothing is printed for a name Kubernetes rejects.
     names::check(&objects, &release.name, options.target)?;
     if options.redact_secrets {

@@ -40,6 +40,17 @@ pub(super) const OPTIONAL: &[&str] = &[
     "*.envFromSecrets",
     "*.preStopSleep",
     "jobs.ttlSecondsAfterFinished",
+    // st2k8s extensions, off by default.
+    "podDisruptionBudgets",
+    "podDisruptionBudgets.enabled",
+    "podDisruptionBudgets.maxUnavailable",
+    "podDisruptionBudgets.minAvailable",
+    "*.autoscaling",
+    "*.autoscaling.enabled",
+    "*.autoscaling.minReplicas",
+    "*.autoscaling.maxReplicas",
+    "*.autoscaling.targetCPUUtilizationPercentage",
+    "*.autoscaling.targetMemoryUtilizationPercentage",
     // Legacy keys: recognised so the chart's "moved" errors can fire instead of a typo warning.
     "secrets",
     "st2.packs.image",
@@ -218,10 +229,11 @@ impl Walk<'_> {
             let known =
                 defaults.is_some_and(|m| m.contains_key(key)) || any_match(OPTIONAL, &child);
             if !known {
-                let siblings: Vec<&str> = defaults
+                let mut siblings: Vec<&str> = defaults
                     .into_iter()
                     .flat_map(|m| m.keys().map(String::as_str))
                     .collect();
+                siblings.extend(optional_children(path));
                 let suggestion = closest(key, &siblings);
                 if path.is_empty() && suggestion.is_none() {
                     continue;
@@ -286,6 +298,18 @@ impl Walk<'_> {
             schema
         }))
     }
+}
+
+/// The last segment of every [`OPTIONAL`] key directly below `path`: the optional keys a typo
+/// there may have meant.
+fn optional_children(path: &str) -> impl Iterator<Item = &str> {
+    OPTIONAL.iter().filter_map(move |pattern| {
+        let (parent, last) = match pattern.rsplit_once('.') {
+            Some((parent, last)) => (parent, last),
+            None => ("", *pattern),
+        };
+        matches(parent, path).then_some(last)
+    })
 }
 
 pub(super) fn join(path: &str, key: &str) -> String {
@@ -381,6 +405,30 @@ mod tests {
         assert_eq!(
             findings("st2:\n  packs:\n    sensors:\n      - name: a\n        refs: p.s\n").len(),
             1
+        );
+    }
+
+    #[test]
+    fn extension_keys_pass_and_their_typos_get_suggestions() {
+        let text = "podDisruptionBudgets:\n  enabled: true\n  minAvailable: 1\nst2api:\n  autoscaling:\n    enabled: true\n    minReplicas: 2\n    maxReplicas: 4\n    targetCPUUtilizationPercentage: 80\n    targetMemoryUtilizationPercentage: 80\n";
+        assert_eq!(findings(text), Vec::<String>::new());
+        assert_eq!(
+            findings("podDisruptionBudgets:\n  maxUnavailabel: 1\n"),
+            [
+                "custom.yaml:2:3: `podDisruptionBudgets.maxUnavailabel`: unknown key; did you mean `podDisruptionBudgets.maxUnavailable`?"
+            ]
+        );
+        assert_eq!(
+            findings("st2api:\n  autoscaling:\n    maxReplica: 3\n"),
+            [
+                "custom.yaml:3:5: `st2api.autoscaling.maxReplica`: unknown key; did you mean `st2api.autoscaling.maxReplicas`?"
+            ]
+        );
+        assert_eq!(
+            findings("st2api:\n  autoscalling: {}\n"),
+            [
+                "custom.yaml:2:3: `st2api.autoscalling`: unknown key; did you mean `st2api.autoscaling`?"
+            ]
         );
     }
 

@@ -1,6 +1,10 @@
 //! A JSON Schema (draft-07) of the values, generated from the built-in `values.yaml`: each key's
 //! type from its default, its `description` from the comment lines just above it. Maps are open
 //! (`additionalProperties: true`): unknown keys are warnings, reported by `st2k8s lint`.
+//!
+//! st2k8s's own keys that are off by default have no default to take a type from (values.yaml
+//! only shows them commented out); [`extensions`] gives their schemas, so editors complete and
+//! check them too.
 
 use serde_json::{Map as JsonMap, Value as Json, json};
 
@@ -11,6 +15,9 @@ pub fn values_schema() -> String {
     let (defaults, origins) = parse_document(super::DEFAULTS, "values.yaml").unwrap_or_default();
     let lines: Vec<&str> = super::DEFAULTS.lines().collect();
     let mut root = node(&Value::Map(defaults), "", &origins, &lines);
+    for (path, schema) in extensions() {
+        extend(&mut root, &path, schema);
+    }
     if let Json::Object(m) = &mut root {
         m.insert(
             "$schema".into(),
@@ -64,6 +71,132 @@ fn node(value: &Value, path: &str, origins: &Origins, lines: &[&str]) -> Json {
     Json::Object(schema)
 }
 
+/// The components StackStorm runs active-active, which take `autoscaling`.
+const AUTOSCALED: [&str; 9] = [
+    "st2web",
+    "st2auth",
+    "st2api",
+    "st2stream",
+    "st2rulesengine",
+    "st2workflowengine",
+    "st2scheduler",
+    "st2notifier",
+    "st2actionrunner",
+];
+
+/// The components whose own security contexts the chart drops and st2k8s applies.
+const OWN_SECURITY_CONTEXTS: [&str; 10] = [
+    "st2auth",
+    "st2api",
+    "st2stream",
+    "st2rulesengine",
+    "st2timersengine",
+    "st2workflowengine",
+    "st2scheduler",
+    "st2notifier",
+    "st2garbagecollector",
+    "st2chatops",
+];
+
+/// Schemas of st2k8s's own keys without a default: (path, schema); `[]` is a list's items.
+fn extensions() -> Vec<(String, Json)> {
+    let count = |description: &str| json!({"type": ["integer", "string", "null"], "description": description});
+    let count_or_percent = |description: &str| json!({"type": ["integer", "string", "null"], "pattern": "^([0-9]+|[0-9]{1,3}%)$", "description": description});
+    let mut out = vec![
+        (
+            "podDisruptionBudgets".to_string(),
+            json!({
+                "type": ["object", "null"],
+                "description": "st2k8s: a PodDisruptionBudget (policy/v1) for every st2 Deployment running more than one pod (autoscaled ones: when minReplicas > 1), named like the Deployment and selecting exactly its pods.",
+                "properties": {
+                    "enabled": {"type": ["boolean", "null"], "description": "Render the PodDisruptionBudgets (default false)."},
+                    "maxUnavailable": count_or_percent("Pods a voluntary disruption may take down at once: a count or a percentage (\"25%\"); 1 when neither this nor minAvailable is set."),
+                    "minAvailable": count_or_percent("Pods that must stay up: a count or a percentage; set maxUnavailable or minAvailable, not both."),
+                },
+                "additionalProperties": true,
+            }),
+        ),
+        (
+            "ingress.hosts[].paths[].pathType".to_string(),
+            json!({
+                "enum": ["Prefix", "Exact", "ImplementationSpecific", "", null],
+                "description": "st2k8s: the path's pathType; Prefix (the default, as in the chart), Exact or ImplementationSpecific (regex paths with ingress-nginx).",
+            }),
+        ),
+    ];
+    for component in AUTOSCALED {
+        out.push((
+            format!("{component}.autoscaling"),
+            json!({
+                "type": ["object", "null"],
+                "description": "st2k8s: size the Deployment with a HorizontalPodAutoscaler (autoscaling/v2) instead of `replicas`; the Deployment then has no `replicas`.",
+                "properties": {
+                    "enabled": {"type": ["boolean", "null"], "description": "Render the HorizontalPodAutoscaler (default false)."},
+                    "minReplicas": count("Fewest pods (default 1)."),
+                    "maxReplicas": count("Most pods (required)."),
+                    "targetCPUUtilizationPercentage": count("Average CPU use to keep, in % of the container's CPU request."),
+                    "targetMemoryUtilizationPercentage": count("Average memory use to keep, in % of the container's memory request."),
+                },
+                "additionalProperties": true,
+            }),
+        ));
+    }
+    for component in OWN_SECURITY_CONTEXTS {
+        out.push((
+            format!("{component}.podSecurityContext"),
+            json!({"type": ["object", "null"], "additionalProperties": true, "description": "st2k8s: pod security context; replaces the global `podSecurityContext` when set (the chart ignores it here)."}),
+        ));
+        out.push((
+            format!("{component}.securityContext"),
+            json!({"type": ["object", "null"], "additionalProperties": true, "description": "st2k8s: security context of the containers running this component's image; replaces the global `securityContext` when set (the chart ignores it here)."}),
+        ));
+    }
+    out
+}
+
+/// Merge `schema` into the node at `path` of `root`, creating the nodes on the way.
+fn extend(root: &mut Json, path: &str, schema: Json) {
+    let mut node = root;
+    for segment in path.split('.') {
+        let (key, items) = match segment.strip_suffix("[]") {
+            Some(key) => (key, true),
+            None => (segment, false),
+        };
+        node = child(node, "properties", key);
+        if items {
+            node = child(node, "items", "");
+        }
+    }
+    if let (Json::Object(target), Json::Object(fields)) = (node, schema) {
+        for (k, v) in fields {
+            target.entry(k).or_insert(v);
+        }
+    }
+}
+
+/// The schema below `node` under `field` (`properties` then `key`, or `items` when `key` is
+/// empty), created empty (any value) when missing.
+fn child<'j>(node: &'j mut Json, field: &str, key: &str) -> &'j mut Json {
+    if !node.is_object() {
+        *node = json!({});
+    }
+    let slot = &mut node[field];
+    if key.is_empty() {
+        if slot.is_null() {
+            *slot = json!({});
+        }
+        return slot;
+    }
+    if !slot.is_object() {
+        *slot = json!({});
+    }
+    let entry = &mut slot[key];
+    if entry.is_null() {
+        *entry = json!({});
+    }
+    entry
+}
+
 /// The comment lines directly above line `line` (1-based), without their `#`.
 fn comment_above(lines: &[&str], line: usize) -> String {
     let mut out: Vec<&str> = lines
@@ -80,6 +213,38 @@ fn comment_above(lines: &[&str], line: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value as Json;
+
+    #[test]
+    fn extension_keys_have_typed_schemas() {
+        let schema: Json = serde_json::from_str(&super::values_schema()).unwrap_or_default();
+        let at = |pointer: &str| schema.pointer(pointer).cloned().unwrap_or_default();
+        assert_eq!(
+            at("/properties/podDisruptionBudgets/properties/enabled/type"),
+            serde_json::json!(["boolean", "null"])
+        );
+        assert_eq!(
+            at("/properties/st2actionrunner/properties/autoscaling/properties/maxReplicas/type"),
+            serde_json::json!(["integer", "string", "null"])
+        );
+        assert_eq!(
+            at(
+                "/properties/ingress/properties/hosts/items/properties/paths/items/properties/pathType/enum/2"
+            ),
+            "ImplementationSpecific"
+        );
+        // The generated parts stay as they were.
+        assert_eq!(
+            at("/properties/ingress/properties/hosts/type"),
+            serde_json::json!(["array", "null"])
+        );
+        assert_eq!(
+            at("/properties/st2api/properties/securityContext/type"),
+            serde_json::json!(["object", "null"])
+        );
+        assert!(at("/properties/st2timersengine/properties/autoscaling").is_null());
+    }
+
     #[test]
     fn committed_schema_is_up_to_date() {
         let committed = include_str!("../../values.schema.json");

@@ -17,6 +17,17 @@ const OPTIONAL_SHAPES: &[(&str, Shape)] = &[
     ("*.envFromSecrets", Shape::List),
     ("*.terminationGracePeriodSeconds", Shape::Int),
     ("jobs.ttlSecondsAfterFinished", Shape::Int),
+    ("podDisruptionBudgets", Shape::Map),
+    ("podDisruptionBudgets.enabled", Shape::Bool),
+    ("*.autoscaling", Shape::Map),
+    ("*.autoscaling.enabled", Shape::Bool),
+    ("*.autoscaling.minReplicas", Shape::Int),
+    ("*.autoscaling.maxReplicas", Shape::Int),
+    ("*.autoscaling.targetCPUUtilizationPercentage", Shape::Int),
+    (
+        "*.autoscaling.targetMemoryUtilizationPercentage",
+        Shape::Int,
+    ),
     ("*.image.tag", Shape::Text),
     ("*.image.repository", Shape::Text),
     ("*.image.name", Shape::Text),
@@ -262,6 +273,14 @@ mod tests {
             (
                 "st2:\n  packs:\n    sensors:\n      - name: a\n        resources: [x]\n",
                 "custom.yaml:5:9: `st2.packs.sensors[0].resources`: expected a map (key: value), found a list",
+            ),
+            (
+                "podDisruptionBudgets:\n  enabled: \"false\"\n",
+                "custom.yaml:2:3: `podDisruptionBudgets.enabled`: expected true or false, found the string \"false\"; the chart treats any non-empty string as true",
+            ),
+            (
+                "st2api:\n  autoscaling:\n    maxReplicas: many\n",
+                "custom.yaml:3:5: `st2api.autoscaling.maxReplicas`: expected a whole number, found the string \"many\"",
             ),
             (
                 "st2web:\n  securityContext: [a]\n",

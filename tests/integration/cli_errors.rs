@@ -180,3 +180,48 @@ fn stdin_can_only_be_read_once() {
         .run();
     run.assert_user_error(&["stdin"]);
 }
+
+/// Bundled backends off, so that their default-password warnings do not precede the error.
+const NO_BACKENDS: &str = "mongodb.enabled=false,rabbitmq.enabled=false";
+
+#[test]
+fn duplicate_sensor_names_are_refused() {
+    let run = St2k8s::render()
+        .args(&["--set", NO_BACKENDS])
+        .values(
+            "sensors.yaml",
+            "st2:\n  packs:\n    sensors:\n      - {name: a, ref: p.one}\n      - {name: a, ref: p.two}\n",
+        )
+        .run();
+    run.assert_user_error(&["two objects would be `Deployment/st2-st2sensorcontainer-a`"]);
+}
+
+#[test]
+fn disruption_budget_with_both_limits_is_refused() {
+    let run = St2k8s::render()
+        .args(&[
+            "--set",
+            NO_BACKENDS,
+            "--set",
+            "podDisruptionBudgets.enabled=true,podDisruptionBudgets.maxUnavailable=1,podDisruptionBudgets.minAvailable=1",
+        ])
+        .run();
+    run.assert_user_error(&[
+        "`podDisruptionBudgets`: set `maxUnavailable` or `minAvailable`, not both",
+    ]);
+}
+
+#[test]
+fn autoscaling_a_single_pod_component_is_refused() {
+    let run = St2k8s::render()
+        .args(&[
+            "--set",
+            NO_BACKENDS,
+            "--set",
+            "st2timersengine.autoscaling.enabled=true,st2timersengine.autoscaling.maxReplicas=3",
+        ])
+        .run();
+    run.assert_user_error(&[
+        "`st2timersengine.autoscaling.enabled`: st2timersengine cannot be autoscaled",
+    ]);
+}

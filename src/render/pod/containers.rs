@@ -29,6 +29,19 @@ pub fn global_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {
     security_context(ctx, Vec::new())
 }
 
+/// `<key>.securityContext ‖ SC`: the main container of component `key`, and the init containers
+/// that run the component's own image (st2auth's `generate-htpasswd`). The `wait-for-*`
+/// containers keep `SC` in every pod, as the chart does for the components it reads this key for.
+pub fn component_security_context(ctx: &Ctx, key: &str) -> Result<Option<SecurityContext>> {
+    security_context(
+        ctx,
+        vec![(
+            ctx.v(key).key("securityContext"),
+            format!("{key}.securityContext"),
+        )],
+    )
+}
+
 /// `st2actionrunner.securityContext ‖ SC`: containers that run actionrunner code (pack copies,
 /// content registration), since the runner is the most permissive component.
 pub fn runner_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {

@@ -102,7 +102,11 @@ pub struct PodPlan {
 impl PodPlan {
     /// A plan with the defaults of a component whose settings live under values key `key`:
     /// pod name `key`, its placement, service account and annotations, the global pull secret
-    /// and the global pod security context.
+    /// and the pod security context `<key>.podSecurityContext ‖ PSC`.
+    ///
+    /// The chart reads the component's own pod security context only for st2web,
+    /// st2actionrunner, st2client and the sensors and silently drops it elsewhere; st2k8s gives
+    /// every component the same fallback.
     pub fn component(ctx: &Ctx, key: &str) -> Result<Self> {
         let settings = ctx.v(key);
         Ok(Self {
@@ -110,7 +114,13 @@ impl PodPlan {
             annotations: string_map(settings.key("annotations")),
             pull_secrets: global_pull_secret(ctx),
             service_account: settings.at("serviceAccount.attach").truthy(),
-            security_context: pod_security_context(ctx, Vec::new())?,
+            security_context: pod_security_context(
+                ctx,
+                vec![(
+                    settings.key("podSecurityContext"),
+                    format!("{key}.podSecurityContext"),
+                )],
+            )?,
             placement: Placement::of(settings, |f| format!("{key}.{f}"))?,
             ..Default::default()
         })
@@ -220,11 +230,17 @@ impl PodPlan {
         ))
     }
 
-    /// The Deployment `R-<name>`: `replicas` pods, object annotations `annotations` (iff set).
+    /// The Deployment `R-<name>`: `replicas` pods (no `replicas` key when `None`: an autoscaler
+    /// sets it), object annotations `annotations` (iff set).
     ///
     /// Every Deployment's main container prints `resources:`, so a main container without
     /// resources (the user nulled them) gets an explicit `resources: null`.
-    pub fn deployment(self, ctx: &Ctx, replicas: i64, annotations: &Value) -> Result<Object> {
+    pub fn deployment(
+        self,
+        ctx: &Ctx,
+        replicas: Option<i64>,
+        annotations: &Value,
+    ) -> Result<Object> {
         let name = self.name.clone();
         let resources_null = self
             .containers
@@ -243,10 +259,12 @@ impl PodPlan {
                     match_labels: Some(meta::selector_labels(ctx, &name)),
                     ..Default::default()
                 },
-                replicas: Some(
-                    i32::try_from(replicas)
-                        .with_context(|| format!("`{name}.replicas` is out of range"))?,
-                ),
+                replicas: replicas
+                    .map(|r| {
+                        i32::try_from(r)
+                            .with_context(|| format!("`{name}.replicas` is out of range"))
+                    })
+                    .transpose()?,
                 template,
                 ..Default::default()
             }),

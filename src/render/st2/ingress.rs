@@ -3,6 +3,9 @@
 //! Explicit `ingress.hosts` route to the Services they name; without hosts, one rule sends
 //! `st2web.service.hostname` to st2web. Unlike the chart, that default backend follows st2web's
 //! HTTPS mode (port 443), since the Service then has no port 80 (SPEC §7.1 #10).
+//!
+//! Each path's `pathType` is `Prefix`, as the chart hard-codes it, unless the path sets its own
+//! (an st2k8s extension): regex paths with ingress-nginx need `ImplementationSpecific`.
 
 use std::collections::BTreeMap;
 
@@ -99,13 +102,33 @@ fn host_rule(host: &Value, i: usize) -> Result<IngressRule> {
                 .map_or_else(|| "/*".to_string(), Value::to_go_text);
             let port = backend_port(p.key("servicePort"))
                 .with_context(|| format!("`ingress.hosts[{i}].paths[{j}].servicePort`"))?;
-            Ok(path(path_text, p.key("serviceName").to_go_text(), port))
+            let path_type = path_type(p.key("pathType"), i, j)?;
+            let mut path = path(path_text, p.key("serviceName").to_go_text(), port);
+            path.path_type = path_type.into();
+            Ok(path)
         })
         .collect::<Result<_>>()?;
     Ok(rule(
         host.key("host").non_empty().map(Value::to_go_text),
         paths,
     ))
+}
+
+/// The path types Kubernetes knows; the first is the chart's.
+const PATH_TYPES: [&str; 3] = ["Prefix", "Exact", "ImplementationSpecific"];
+
+/// `ingress.hosts[i].paths[j].pathType`: one of [`PATH_TYPES`], `Prefix` when unset.
+fn path_type(value: &Value, i: usize, j: usize) -> Result<&'static str> {
+    let Some(set) = value.non_empty() else {
+        return Ok(PATH_TYPES[0]);
+    };
+    let text = set.to_go_text();
+    match PATH_TYPES.iter().find(|t| **t == text) {
+        Some(t) => Ok(t),
+        None => bail!(
+            "`ingress.hosts[{i}].paths[{j}].pathType`: expected Exact, Prefix or ImplementationSpecific, found `{text}`"
+        ),
+    }
 }
 
 /// A port number, or a named port for a non-numeric string.
@@ -148,7 +171,7 @@ fn path(path: String, service: String, port: ServiceBackendPort) -> HTTPIngressP
 #[cfg(test)]
 mod tests {
     use anyhow::Result;
-    use serde_json::json;
+    use serde_json::{Value as Json, json};
 
     use super::*;
     use crate::render::test_support::{body, with_ctx};
@@ -205,6 +228,43 @@ mod tests {
             json!([{"hosts": ["x.example.com"], "secretName": "t"}])
         );
         Ok(())
+    }
+
+    #[test]
+    fn paths_take_their_own_path_type() -> Result<()> {
+        let values = "ingress:\n  enabled: true\n  hosts:\n    - host: x\n      paths:\n\
+                      \x20       - {path: '/api(/|$)(.*)', pathType: ImplementationSpecific, serviceName: api, servicePort: 9101}\n\
+                      \x20       - {path: /exact, pathType: Exact, serviceName: web, servicePort: 80}\n\
+                      \x20       - {path: /, pathType: '', serviceName: web, servicePort: 80}\n";
+        let ing = ingress(values)?;
+        let types: Vec<&Json> = ing["spec"]["rules"][0]["http"]["paths"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| &p["pathType"])
+            .collect();
+        assert_eq!(
+            types,
+            [
+                &json!("ImplementationSpecific"),
+                &json!("Exact"),
+                &json!("Prefix")
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_path_types_are_refused_naming_the_path() {
+        let values = "ingress:\n  enabled: true\n  hosts:\n    - host: x\n      paths: [{serviceName: a, servicePort: 1}]\n\
+                      \x20   - host: y\n      paths:\n        - {serviceName: a, servicePort: 1}\n        - {pathType: prefix, serviceName: a, servicePort: 1}\n";
+        let err = ingress(values).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "`ingress.hosts[1].paths[1].pathType`: expected Exact, Prefix or ImplementationSpecific, found `prefix`"
+            )
+        );
     }
 
     #[test]

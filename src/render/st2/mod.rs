@@ -7,6 +7,7 @@ mod deployments;
 mod ingress;
 mod jobs;
 mod packs;
+mod scaling;
 mod secrets;
 mod sensors;
 mod service_account;

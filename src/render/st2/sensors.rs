@@ -9,6 +9,7 @@ use super::packs::{self, Access};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::images;
+use super::scaling;
 use crate::render::pod::containers::{
     env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
 };
@@ -128,13 +129,15 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
                 "You must define `ref` for everything in st2.packs.sensors. This assigns each sensor to a pod.".into()
             })?
             .to_go_string();
-            let object = deployment(ctx, &sensor, &Mode::OnePerPod { sensor_ref })?;
+            let objects = deployment(ctx, &sensor, &Mode::OnePerPod { sensor_ref })?;
             let name = sensor.get("name");
-            out.push(if name.truthy() {
-                object.named_by(format!("st2.packs.sensors[{i}].name"), name.to_go_string())
-            } else {
-                object
-            });
+            out.extend(objects.into_iter().map(|object| {
+                if name.truthy() {
+                    object.named_by(format!("st2.packs.sensors[{i}].name"), name.to_go_string())
+                } else {
+                    object
+                }
+            }));
         }
     } else if n > 1 {
         for i in 0..n {
@@ -144,7 +147,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
                 settings: Value::Map(settings),
                 entry: None,
             };
-            out.push(deployment(
+            out.extend(deployment(
                 ctx,
                 &sensor,
                 &Mode::Partition {
@@ -157,7 +160,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             settings: Value::Map(base),
             entry: None,
         };
-        out.push(deployment(ctx, &sensor, &Mode::AllInOne)?);
+        out.extend(deployment(ctx, &sensor, &Mode::AllInOne)?);
     }
     Ok(out)
 }
@@ -169,7 +172,7 @@ fn partition_config(name: &str, range: &str) -> String {
     )
 }
 
-fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
+fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Vec<Object>> {
     let suffix = sensor.get("name");
     let name = if suffix.truthy() {
         format!("st2sensorcontainer-{}", suffix.to_go_string())
@@ -277,7 +280,14 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Object> {
         resources: resources(sensor.get("resources"), &sensor.key("resources"))?,
         ..Default::default()
     }];
-    plan.deployment(ctx, 1, sensor.get("annotations"))
+    scaling::deployment(
+        ctx,
+        plan,
+        "st2sensorcontainer",
+        sensor.setting("autoscaling"),
+        1,
+        sensor.get("annotations"),
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::images;
 use crate::render::pod::containers::{
-    env, global_security_context, post_start_lifecycle, secret_ref, st2_command, urls,
+    component_security_context, env, post_start_lifecycle, secret_ref, st2_command, urls,
     wait_for_backends,
 };
 use crate::render::pod::convert::resources;
@@ -110,7 +110,7 @@ pub const SERVICES: [Service; 9] = [
 const HTPASSWD: &str = r#"printf "${ST2_AUTH_USERNAME}:$(openssl passwd -apr1 "${ST2_AUTH_PASSWORD}")\n" > /tmp/st2/htpasswd"#;
 
 /// The Deployment of one service.
-pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
+pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
     let key = s.key;
     let settings = ctx.v(key);
     let image = images::st2(ctx, key, &[&format!("{key}.image.tag")])?;
@@ -172,7 +172,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
             name: "generate-htpasswd".into(),
             image: Some(image.clone()),
             image_pull_policy: images::pull_policy(ctx),
-            security_context: global_security_context(ctx)?,
+            security_context: component_security_context(ctx, key)?,
             env_from: Some(vec![secret_ref(volumes::auth_secret(ctx))]),
             volume_mounts: Some(vec![mount("htpasswd-vol", "/tmp/st2")]),
             command: Some(vec!["sh".into(), "-ec".into(), HTPASSWD.into()]),
@@ -199,7 +199,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
         name: key.into(),
         image: Some(image),
         image_pull_policy: images::pull_policy(ctx),
-        security_context: global_security_context(ctx)?,
+        security_context: component_security_context(ctx, key)?,
         ports: s.port.map(|p| {
             vec![ContainerPort {
                 container_port: p,
@@ -220,5 +220,5 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Object> {
         Some(d) => count(settings.key("replicas"), d, &format!("{key}.replicas"))?,
         None => 1,
     };
-    plan.deployment(ctx, replicas, settings.key("annotations"))
+    super::scaled(ctx, plan, key, replicas)
 }

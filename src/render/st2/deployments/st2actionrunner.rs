@@ -9,21 +9,20 @@ use super::{own_image, own_pull_policy};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::pod::containers::{
-    env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
+    component_security_context, env, post_start_lifecycle, st2_command, urls_and_secrets,
+    wait_for_backends,
 };
-use crate::render::pod::convert::{chain, resources, typed_if_set};
+use crate::render::pod::convert::{resources, typed_if_set};
 use crate::render::pod::volumes::{self, Piece};
-use crate::render::pod::{InitContainers, PodPlan, checksums, count, pod_security_context};
+use crate::render::pod::{InitContainers, PodPlan, checksums, count};
 use crate::render::st2::packs::{self, Access};
 use crate::values::Value;
 
-pub fn deployment(ctx: &Ctx) -> Result<Object> {
+pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     let key = "st2actionrunner";
     let settings = ctx.v(key);
 
     let mut plan = PodPlan::component(ctx, key)?;
-    plan.security_context =
-        pod_security_context(ctx, chain(ctx, &["st2actionrunner.podSecurityContext"]))?;
     plan.checksums.push(checksums::config(ctx));
     plan.checksums.push(checksums::ssh(ctx));
     plan.checksums.extend(checksums::datastore_key(ctx));
@@ -67,7 +66,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         name: key.into(),
         image: Some(own_image(ctx, key, "st2actionrunner")?),
         image_pull_policy: own_pull_policy(ctx, key),
-        security_context: security_context(ctx, chain(ctx, &["st2actionrunner.securityContext"]))?,
+        security_context: component_security_context(ctx, key)?,
         command: Some(st2_command(ctx, key)),
         env: env(settings.key("env")),
         env_from: Some(urls_and_secrets(ctx, settings.key("envFromSecrets"))),
@@ -77,5 +76,5 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         ..Default::default()
     }];
     let replicas = count(settings.key("replicas"), 5, "st2actionrunner.replicas")?;
-    plan.deployment(ctx, replicas, settings.key("annotations"))
+    super::scaled(ctx, plan, key, replicas)
 }

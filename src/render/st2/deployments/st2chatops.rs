@@ -10,7 +10,7 @@ use super::{own_image, own_pull_policy};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::pod::containers::{
-    global_security_context, post_start_lifecycle, secret_ref, urls,
+    component_security_context, post_start_lifecycle, secret_ref, urls,
 };
 use crate::render::pod::convert::resources;
 use crate::render::pod::volumes::{self, Piece, mount, user_volume};
@@ -32,7 +32,7 @@ fn tcp_probe(initial_delay: i32, period: i32) -> Probe {
     }
 }
 
-pub fn deployment(ctx: &Ctx) -> Result<Object> {
+pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     let settings = ctx.v("st2chatops");
     let script = settings.key("postStartScript");
     let post_start = script.truthy();
@@ -70,7 +70,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         name: "st2chatops".into(),
         image: Some(own_image(ctx, "st2chatops", "st2chatops")?),
         image_pull_policy: own_pull_policy(ctx, "st2chatops"),
-        security_context: global_security_context(ctx)?,
+        security_context: component_security_context(ctx, "st2chatops")?,
         env_from: Some(env_from),
         ports: Some(vec![ContainerPort {
             container_port: PORT,
@@ -83,7 +83,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
         ..Default::default()
     }];
-    plan.deployment(ctx, 1, settings.key("annotations"))
+    super::scaled(ctx, plan, "st2chatops", 1)
 }
 
 /// `hasKey`: the map has the key, whatever its value.

@@ -17,7 +17,7 @@ use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, pod_security_context};
 use crate::render::st2::packs::{self, Access};
 
-pub fn deployment(ctx: &Ctx) -> Result<Object> {
+pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     let key = "st2client";
     let settings = ctx.v(key);
     let rbac_on = ctx.v("st2.rbac.enabled").truthy();
@@ -120,5 +120,5 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         resources: resources(settings.key("resources"), "st2client.resources")?,
         ..Default::default()
     }];
-    plan.deployment(ctx, 1, settings.key("annotations"))
+    super::scaled(ctx, plan, key, 1)
 }

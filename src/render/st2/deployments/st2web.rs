@@ -5,20 +5,20 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, ContainerPort, HTTPGetAction, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::object::Object;
-use crate::render::ctx::Ctx;
-use crate::render::images;
-use crate::render::pod::containers::{env, post_start_lifecycle, security_context, urls};
-use crate::render::pod::convert::{chain, resources};
+use crate::render::pod::containers::{component_security_context, env, post_start_lifecycle, urls};
+use crate::render::pod::convert::resources;
 use crate::render::pod::volumes::{self, Piece, config_map_volume, mount_file};
-use crate::render::pod::{PodPlan, checksums, count, pod_security_context};
+use crate::render::pod::{PodPlan, checksums, count};
+use crate::render::images;
+use crate::render::ctx::Ctx;
+use crate::object::Object;
 
 /// HTTPS mode: `toString(st2web.env.ST2WEB_HTTPS) == "1"` (also decides the Service port).
 pub fn https(ctx: &Ctx) -> bool {
     ctx.v("st2web.env").key("ST2WEB_HTTPS").to_go_string() == "1"
 }
 
-pub fn deployment(ctx: &Ctx) -> Result<Object> {
+pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     let settings = ctx.v("st2web");
     let script = settings.key("postStartScript");
     let post_start = script.truthy();
@@ -29,7 +29,6 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
     };
 
     let mut plan = PodPlan::component(ctx, "st2web")?;
-    plan.security_context = pod_security_context(ctx, chain(ctx, &["st2web.podSecurityContext"]))?;
     plan.checksums.push(checksums::web_config(ctx));
     plan.hash_post_start_script(script);
     plan.termination_grace_period_seconds = Some(count(
@@ -59,7 +58,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         name: "st2web".into(),
         image: Some(images::st2(ctx, "st2web", &["st2web.image.tag"])?),
         image_pull_policy: images::pull_policy(ctx),
-        security_context: security_context(ctx, chain(ctx, &["st2web.securityContext"]))?,
+        security_context: component_security_context(ctx, "st2web")?,
         ports: Some(vec![ContainerPort {
             container_port: port,
             ..Default::default()
@@ -82,5 +81,5 @@ pub fn deployment(ctx: &Ctx) -> Result<Object> {
         ..Default::default()
     }];
     let replicas = count(settings.key("replicas"), 2, "st2web.replicas")?;
-    plan.deployment(ctx, replicas, settings.key("annotations"))
+    super::scaled(ctx, plan, "st2web", replicas)
 }
