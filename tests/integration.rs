@@ -12,6 +12,8 @@ mod hostile_input;
 mod immutable_fields;
 #[path = "integration/readme.rs"]
 mod readme;
+#[path = "integration/remedies.rs"]
+mod remedies;
 #[path = "integration/snapshots.rs"]
 mod snapshots;
 #[path = "integration/validation.rs"]

@@ -111,7 +111,7 @@ impl<'a> Mongo<'a> {
         }
         if self.v("auth.username").truthy() != self.v("auth.database").truthy() {
             bail!(
-                "`mongodb.auth.username` and `mongodb.auth.database`: set both (or neither) to create a custom user and database"
+                "`mongodb.auth.username` and `mongodb.auth.database`: set both; st2 connects as that user to that database"
             );
         }
         Ok(())
