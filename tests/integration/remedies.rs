@@ -439,6 +439,21 @@ const REMEDIES: &[Remedy] = &[
         ],
     },
     Remedy {
+        says: "`rabbitmq.ingress.secrets[0]` needs a `certificate`",
+        broken: &[
+            "--set",
+            "rabbitmq.ingress.enabled=true",
+            "--set-json",
+            r#"rabbitmq.ingress.secrets=[{"name":"rabbit-tls","key":"KEY"}]"#,
+        ],
+        fixed: &[
+            "--set",
+            "rabbitmq.ingress.enabled=true",
+            "--set-json",
+            r#"rabbitmq.ingress.secrets=[{"name":"rabbit-tls","key":"KEY","certificate":"CERT"}]"#,
+        ],
+    },
+    Remedy {
         says: "`rabbitmq.memoryHighWatermark.enabled` needs a memory limit in `rabbitmq.resources.limits.memory`",
         broken: &["--set", "rabbitmq.memoryHighWatermark.enabled=true"],
         fixed: &[
