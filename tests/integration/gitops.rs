@@ -401,6 +401,10 @@ fn argocd_generate_fails_with_empty_stdout() {
     }
 }
 
+/// Prepares an application directory before a run.
+#[cfg(unix)]
+type Setup = Box<dyn FnOnce(&Path)>;
+
 /// `argocd generate` in an application directory prepared by `setup`, with [`ARGO_ENV`] but
 /// `ARGOCD_ENV_VALUES_FILES` set to `values_files`.
 #[cfg(unix)]
@@ -434,7 +438,7 @@ fn argocd_values_files_stay_inside_the_application_directory() {
             symlink(&secret, dir.join(name)).expect("symlink");
         }
     };
-    let refused: Vec<(&str, String, Box<dyn FnOnce(&Path)>)> = vec![
+    let refused: Vec<(&str, String, Setup)> = vec![
         (
             "../secrets.yaml",
             "ARGOCD_ENV_VALUES_FILES: `../secrets.yaml` leaves the application directory".into(),
