@@ -92,8 +92,8 @@ const VALUES_FILES_VAR: &str = "ARGOCD_ENV_VALUES_FILES";
 ///
 /// The repo server holds every repository it has cloned, and `name` comes from the Application,
 /// which anyone allowed to create one controls: a name that escapes `dir` would read another
-/// application's files into this render (the class of Argo CD's own path-traversal advisory
-/// CVE-2022-24348). So absolute names and `..` components are refused outright, the name is
+/// application's files into this render (the path traversal Argo CD itself once had in its
+/// Helm values files). So absolute names and `..` components are refused outright, the name is
 /// resolved through every symbolic link and must stay under `dir` (itself resolved, compared
 /// component by component), and the result must be a regular file: a FIFO or a device would
 /// block the render forever or stream without end. Returning the resolved path means the loader
