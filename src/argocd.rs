@@ -6,7 +6,7 @@
 //! nothing to stdout unless the whole render succeeded: an empty "successful" output would make
 //! Argo CD prune the application. `st2k8s argocd parameters` announces the main knobs to the UI.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value as Json, json};
@@ -45,24 +45,17 @@ pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
         .context("ARGOCD_APP_NAME is not set (run by Argo CD's repo server)")?;
     let namespace = app_namespace();
     let mut values = Vec::new();
-    let default_file = dir.join("values.yaml");
-    if default_file.is_file() {
-        values.push(default_file.display().to_string());
+    // `values.yaml` is optional, but when present (even as a dangling link) it is checked.
+    if dir.join(DEFAULT_VALUES).symlink_metadata().is_ok() {
+        let path = app_file(dir, DEFAULT_VALUES).context("the application's values file")?;
+        values.push(path.display().to_string());
     }
-    for file in env("ARGOCD_ENV_VALUES_FILES")
-        .iter()
-        .flat_map(|v| v.split(','))
-    {
+    for file in env(VALUES_FILES_VAR).iter().flat_map(|v| v.split(',')) {
         let file = file.trim();
         if file.is_empty() {
             continue;
         }
-        let path = dir.join(file);
-        if !path.is_file() {
-            bail!(
-                "ARGOCD_ENV_VALUES_FILES names `{file}`, which is not a file in the application directory"
-            );
-        }
+        let path = app_file(dir, file).context(VALUES_FILES_VAR)?;
         values.push(path.display().to_string());
     }
     let mut set: Vec<String> = env("ARGOCD_ENV_SET").into_iter().collect();
@@ -87,6 +80,53 @@ pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
         redact_secrets: false,
     };
     RenderConfig::from_args(args)
+}
+
+/// The values file the application directory always contributes when it has one.
+const DEFAULT_VALUES: &str = "values.yaml";
+
+/// The variable naming extra values files, relative to the application directory.
+const VALUES_FILES_VAR: &str = "ARGOCD_ENV_VALUES_FILES";
+
+/// The file `name` of the application directory `dir`, canonical, as the values loader reads it.
+///
+/// The repo server holds every repository it has cloned, and `name` comes from the Application,
+/// which anyone allowed to create one controls: a name that escapes `dir` would read another
+/// application's files into this render (the path traversal Argo CD itself once had in its
+/// Helm values files). So absolute names and `..` components are refused outright, the name is
+/// resolved through every symbolic link and must stay under `dir` (itself resolved, compared
+/// component by component), and the result must be a regular file: a FIFO or a device would
+/// block the render forever or stream without end. Returning the resolved path means the loader
+/// opens the file that was checked, not whatever a link points at by then.
+fn app_file(dir: &Path, name: &str) -> Result<PathBuf> {
+    let relative = Path::new(name);
+    if relative.has_root()
+        || relative
+            .components()
+            .any(|c| matches!(c, Component::Prefix(_)))
+    {
+        bail!("`{name}` is an absolute path; name a file inside the application directory");
+    }
+    if relative.components().any(|c| c == Component::ParentDir) {
+        bail!("`{name}` leaves the application directory");
+    }
+    let root = dir.canonicalize().with_context(|| {
+        format!(
+            "cannot resolve the application directory `{}`",
+            dir.display()
+        )
+    })?;
+    let Ok(path) = dir.join(relative).canonicalize() else {
+        bail!("`{name}` is not a file in the application directory");
+    };
+    if !path.starts_with(&root) {
+        bail!("`{name}` leaves the application directory (a symbolic link points outside it)");
+    }
+    match path.metadata() {
+        Ok(meta) if meta.is_file() => Ok(path),
+        Ok(_) => bail!("`{name}` is not a regular file"),
+        Err(_) => bail!("`{name}` is not a file in the application directory"),
+    }
 }
 
 /// Turn Argo CD's `ARGOCD_APP_PARAMETERS` JSON into `--set` arguments.
@@ -172,6 +212,138 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(set, ["st2api.replicas=3", "image.tag=3.8.1", "x=a\\,b"]);
+    }
+
+    /// A fresh directory tree for one test: `app/` (the application) and `outside/` next to it.
+    struct Tree(PathBuf);
+
+    impl Tree {
+        fn new(test: &str) -> Self {
+            let root =
+                std::env::temp_dir().join(format!("st2k8s-argocd-{test}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            for dir in ["app/sub", "outside"] {
+                std::fs::create_dir_all(root.join(dir)).expect("create test dirs");
+            }
+            for file in [
+                "app/values.yaml",
+                "app/sub/prod.yaml",
+                "outside/secrets.yaml",
+            ] {
+                std::fs::write(root.join(file), "{}\n").expect("write test file");
+            }
+            Self(root)
+        }
+
+        fn app(&self) -> PathBuf {
+            self.0.join("app")
+        }
+
+        /// The error of `app_file` for `name`, as the user sees it.
+        fn refusal(&self, name: &str) -> String {
+            match app_file(&self.app(), name).context(VALUES_FILES_VAR) {
+                Ok(path) => panic!("`{name}` accepted as {}", path.display()),
+                Err(e) => format!("{e:#}"),
+            }
+        }
+    }
+
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn values_files_inside_the_application_are_read() {
+        let tree = Tree::new("inside");
+        let root = tree.app().canonicalize().expect("app dir");
+        for name in ["values.yaml", "./sub/prod.yaml", "sub//prod.yaml"] {
+            let path = app_file(&tree.app(), name).expect(name);
+            assert!(path.starts_with(&root), "{name}: {}", path.display());
+            assert!(path.is_file(), "{name}");
+        }
+    }
+
+    #[test]
+    fn absolute_and_parent_paths_are_refused() {
+        let tree = Tree::new("escape");
+        let outside = tree.0.join("outside/secrets.yaml");
+        let absolute = outside.display().to_string();
+        assert_eq!(
+            tree.refusal(&absolute),
+            format!(
+                "ARGOCD_ENV_VALUES_FILES: `{absolute}` is an absolute path; name a file inside the application directory"
+            )
+        );
+        for name in [
+            "../outside/secrets.yaml",
+            "sub/../../outside/secrets.yaml",
+            "sub/../values.yaml",
+            "..",
+        ] {
+            assert_eq!(
+                tree.refusal(name),
+                format!("ARGOCD_ENV_VALUES_FILES: `{name}` leaves the application directory")
+            );
+        }
+        assert_eq!(
+            tree.refusal("missing.yaml"),
+            "ARGOCD_ENV_VALUES_FILES: `missing.yaml` is not a file in the application directory"
+        );
+        assert_eq!(
+            tree.refusal("sub"),
+            "ARGOCD_ENV_VALUES_FILES: `sub` is not a regular file"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_must_stay_inside_the_application() {
+        use std::os::unix::fs::symlink;
+        let tree = Tree::new("links");
+        let app = tree.app();
+        symlink(tree.0.join("outside/secrets.yaml"), app.join("out.yaml")).expect("link");
+        symlink("../outside", app.join("outdir")).expect("link");
+        symlink("sub/prod.yaml", app.join("in.yaml")).expect("link");
+        for name in ["out.yaml", "outdir/secrets.yaml"] {
+            assert_eq!(
+                tree.refusal(name),
+                format!(
+                    "ARGOCD_ENV_VALUES_FILES: `{name}` leaves the application directory (a symbolic link points outside it)"
+                )
+            );
+        }
+        let inside = app_file(&app, "in.yaml").expect("a link inside the application");
+        assert_eq!(
+            inside,
+            app.join("sub/prod.yaml").canonicalize().expect("target")
+        );
+        // The application's own values.yaml is held to the same rule (the integration test
+        // runs `generate` on such a directory).
+        std::fs::remove_file(app.join("values.yaml")).expect("remove");
+        symlink(tree.0.join("outside/secrets.yaml"), app.join("values.yaml")).expect("link");
+        assert!(tree.refusal("values.yaml").ends_with("points outside it)"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_are_refused_without_blocking() {
+        let tree = Tree::new("fifo");
+        let fifo = tree.app().join("pipe.yaml");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("run mkfifo");
+        assert!(status.success(), "mkfifo");
+        assert_eq!(
+            tree.refusal("pipe.yaml"),
+            "ARGOCD_ENV_VALUES_FILES: `pipe.yaml` is not a regular file"
+        );
+        assert_eq!(
+            tree.refusal("/dev/null"),
+            "ARGOCD_ENV_VALUES_FILES: `/dev/null` is an absolute path; name a file inside the application directory"
+        );
     }
 
     #[test]

@@ -139,8 +139,9 @@ pub struct RenderArgs {
     #[arg(long, value_enum, default_value_t = Target::Kubectl)]
     pub target: Target,
 
-    /// Derive every generated secret from the seed in FILE (mode 0600), so renders are
-    /// reproducible; overrides the ST2K8S_SECRET_SEED environment variable
+    /// Derive every generated secret from the seed in FILE (a regular file you own, mode 0600;
+    /// at least 16 random characters), so renders are reproducible; overrides the
+    /// ST2K8S_SECRET_SEED environment variable
     #[arg(long, value_name = "FILE")]
     pub secret_seed_file: Option<PathBuf>,
 

@@ -14,6 +14,8 @@ mod immutable_fields;
 mod names;
 #[path = "integration/readme.rs"]
 mod readme;
+#[path = "integration/remedies.rs"]
+mod remedies;
 #[path = "integration/snapshots.rs"]
 mod snapshots;
 #[path = "integration/validation.rs"]

@@ -116,6 +116,68 @@ fn explicit_password_wins_over_generation() {
     }
 }
 
+/// `--set-string` flags (an empty value stays an empty string).
+fn set_strings(sets: &[&str]) -> Vec<Layer> {
+    sets.iter()
+        .map(|s| Layer::Set {
+            kind: SetKind::String,
+            arg: (*s).to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn empty_backend_passwords_are_derived_and_used_everywhere() {
+    let sets = [
+        "mongodb.auth.password=",
+        "rabbitmq.auth.password=",
+        "redis.usePassword=true",
+        "redis.password=",
+    ];
+    let render = |seed: &str| {
+        let loaded = values::load(&set_strings(&sets)).unwrap_or_else(|e| panic!("{e}"));
+        render::render(&loaded.values, &release(), &seeded(seed))
+            .unwrap_or_else(|e| panic!("{e:#}"))
+    };
+    let objects = render(SEED);
+    let secret = |name: &str, key: &str| {
+        value(&objects, name, key).unwrap_or_else(|| panic!("Secret {name} key {key}"))
+    };
+    let mongo = secret("st2-mongodb", "mongodb-password");
+    let rabbit = secret("st2-rabbitmq", "rabbitmq-password");
+    let redis = secret("st2-redis", "redis-password");
+    for password in [&mongo, &rabbit, &redis] {
+        assert_eq!(password.len(), 10, "{password}");
+        assert!(password.bytes().all(|b| b.is_ascii_alphanumeric()));
+    }
+    assert_ne!(mongo, rabbit);
+    let conf = objects
+        .iter()
+        .find(|o| o.kind == "ConfigMap" && o.name == "st2-st2-config")
+        .and_then(|o| o.body["data"]["st2.docker.conf"].as_str())
+        .unwrap_or_default();
+    assert!(conf.contains(&format!("\npassword = {mongo}\n")), "{conf}");
+    assert!(conf.contains(&format!("amqp://admin:{rabbit}@")), "{conf}");
+    assert!(conf.contains(&format!("redis://:{redis}@")), "{conf}");
+    let definitions = secret("st2-rabbitmq-definitions", "rabbitmq-definitions.json");
+    assert!(
+        definitions.contains(&format!("\"password\": \"{rabbit}\"")),
+        "{definitions}"
+    );
+    // Stable for one seed, different for another.
+    assert_eq!(yaml(&render(SEED)), yaml(&objects));
+    let other = render(OTHER_SEED);
+    assert_ne!(
+        value(&other, "st2-mongodb", "mongodb-password"),
+        Some(mongo)
+    );
+    assert_ne!(
+        value(&other, "st2-rabbitmq", "rabbitmq-password"),
+        Some(rabbit)
+    );
+    assert_ne!(value(&other, "st2-redis", "redis-password"), Some(redis));
+}
+
 #[test]
 fn redacted_output_holds_no_secret_value() {
     let plain = render_with(&[], &seeded(SEED));

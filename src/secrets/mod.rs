@@ -40,6 +40,9 @@ on every render; pass a seed with `--secret-seed-file FILE` (mode 0600) or the S
 /// secret in it, so a short one is refused rather than silently weakening all values.
 const MIN_SEED_LEN: usize = 16;
 
+/// Largest seed file read: a seed is one line; anything bigger is the wrong file.
+const MAX_SEED_FILE: u64 = 4096;
+
 /// HKDF salt: a fixed domain separator, so st2k8s keys never collide with other uses of a seed.
 const HKDF_SALT: &[u8] = b"st2k8s secret derivation v1";
 
@@ -65,16 +68,46 @@ impl Seed {
         }
     }
 
-    /// Read a seed file: it must be private to its owner (like an SSH key), and one trailing
-    /// newline is dropped so that `echo "$SEED" > file` equals `ST2K8S_SECRET_SEED=$SEED`.
+    /// Read a seed file. Like an SSH key, it must be a regular file owned by the user running
+    /// st2k8s and private to them: a seed others can read or replace would let them compute (or
+    /// choose) every secret of the render. Owner, mode and type are checked on the opened file,
+    /// so what is checked is what is read. Symbolic links are followed (Kubernetes mounts Secret
+    /// files through `..data` links); the file they reach is what counts. The file is opened
+    /// non-blocking, so a FIFO is refused instead of waiting for a writer, and at most
+    /// [`MAX_SEED_FILE`] bytes are read. One trailing newline is dropped so that
+    /// `echo "$SEED" > file` equals `ST2K8S_SECRET_SEED=$SEED`.
     pub fn from_file(path: &Path) -> Result<Self> {
+        use std::io::Read as _;
         let shown = path.display();
-        let metadata = std::fs::metadata(path)
-            .with_context(|| format!("cannot read secret seed file `{shown}`"))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = metadata.permissions().mode() & 0o777;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.custom_flags(libc::O_NONBLOCK);
+        }
+        let file = options
+            .open(path)
+            .with_context(|| format!("cannot read secret seed file `{shown}`"))?;
+        let metadata = file
+            .metadata()
+            .with_context(|| format!("cannot read secret seed file `{shown}`"))?;
+        if !metadata.is_file() {
+            bail!("secret seed file `{shown}` is not a regular file");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            // SAFETY: `geteuid` takes no arguments, touches no memory and cannot fail.
+            let euid = unsafe { libc::geteuid() };
+            if metadata.uid() != euid {
+                bail!(
+                    "secret seed file `{shown}` belongs to another user (uid {}, st2k8s runs as uid \
+                     {euid}); only a seed file of your own is trusted: copy it to a file you own, mode 0600",
+                    metadata.uid()
+                );
+            }
+            let mode = metadata.mode() & 0o777;
             if mode & 0o077 != 0 {
                 bail!(
                     "secret seed file `{shown}` is accessible by group or others (mode {mode:04o}); \
@@ -82,11 +115,16 @@ impl Seed {
                 );
             }
         }
-        if !metadata.is_file() {
-            bail!("secret seed file `{shown}` is not a regular file");
-        }
-        let mut bytes = std::fs::read(path)
+        let mut bytes = Vec::new();
+        file.take(MAX_SEED_FILE + 1)
+            .read_to_end(&mut bytes)
             .with_context(|| format!("cannot read secret seed file `{shown}`"))?;
+        if bytes.len() as u64 > MAX_SEED_FILE {
+            bail!(
+                "secret seed file `{shown}` is larger than {MAX_SEED_FILE} bytes; a seed is one line \
+                 (for example the output of `openssl rand -base64 32`)"
+            );
+        }
         if bytes.last() == Some(&b'\n') {
             bytes.pop();
             if bytes.last() == Some(&b'\r') {
@@ -96,12 +134,25 @@ impl Seed {
         Self::from_bytes(bytes, &format!("secret seed file `{shown}`"))
     }
 
-    /// A seed from its text; `source` names where it came from, for errors.
+    /// A seed from its text; `source` names where it came from, for errors. A seed must carry
+    /// entropy: whitespace around it does not count towards [`MIN_SEED_LEN`], and one character
+    /// repeated is refused however long. The bytes are used as given (whitespace included), so
+    /// a seed derives the same values in every version that accepts it.
     pub fn from_bytes(bytes: Vec<u8>, source: &str) -> Result<Self> {
-        if bytes.len() < MIN_SEED_LEN {
+        const EXAMPLE: &str = "for example the output of `openssl rand -base64 32`";
+        let meaningful = bytes.trim_ascii();
+        if meaningful.is_empty() {
+            bail!("{source}: the secret seed is empty or only whitespace ({EXAMPLE})");
+        }
+        if meaningful.len() < MIN_SEED_LEN {
             bail!(
-                "{source}: the secret seed must be at least {MIN_SEED_LEN} bytes long \
-                 (for example the output of `openssl rand -base64 32`)"
+                "{source}: the secret seed must be at least {MIN_SEED_LEN} bytes long, not counting \
+                 surrounding whitespace ({EXAMPLE})"
+            );
+        }
+        if meaningful.iter().all(|&b| b == meaningful[0]) {
+            bail!(
+                "{source}: the secret seed is one character repeated; use a random one ({EXAMPLE})"
             );
         }
         Ok(Self(bytes))

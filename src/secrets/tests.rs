@@ -378,3 +378,135 @@ fn hkdf_info_is_unambiguous() {
     assert_ne!(hkdf_info(&["ab", "c"]), hkdf_info(&["a", "bc"]));
     assert_ne!(hkdf_info(&["a", ""]), hkdf_info(&["", "a"]));
 }
+
+/// The error of reading the seed file `path`, as the user sees it.
+fn seed_file_error(path: &Path) -> String {
+    match Seed::from_file(path) {
+        Ok(_) => panic!("{} accepted", path.display()),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+#[test]
+fn seeds_without_entropy_are_refused() {
+    let example = "(for example the output of `openssl rand -base64 32`)";
+    for (text, want) in [
+        (
+            "",
+            format!("test: the secret seed is empty or only whitespace {example}"),
+        ),
+        (
+            " \t\r\n   \n                   ",
+            format!("test: the secret seed is empty or only whitespace {example}"),
+        ),
+        (
+            "   fifteen-bytes  \n\n\n\n\n\n",
+            format!(
+                "test: the secret seed must be at least 16 bytes long, not counting surrounding whitespace {example}"
+            ),
+        ),
+        (
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            format!("test: the secret seed is one character repeated; use a random one {example}"),
+        ),
+        (
+            "  0000000000000000  ",
+            format!("test: the secret seed is one character repeated; use a random one {example}"),
+        ),
+    ] {
+        match Seed::from_bytes(text.as_bytes().to_vec(), "test") {
+            Ok(_) => panic!("{text:?} accepted"),
+            Err(e) => assert_eq!(format!("{e:#}"), want, "{text:?}"),
+        }
+    }
+    // Sixteen bytes between whitespace are enough, and the whitespace stays part of the seed.
+    let padded = Seed::from_bytes(b" sixteen-bytes-ok ".to_vec(), "test");
+    assert_eq!(ok(padded), seed(" sixteen-bytes-ok "));
+    assert_ne!(seed(" sixteen-bytes-ok "), seed("sixteen-bytes-ok"));
+}
+
+/// A scratch directory for one seed-file test.
+fn seed_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("st2k8s-seed-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(std::fs::create_dir_all(&dir).map_err(Into::into));
+    dir
+}
+
+#[test]
+fn seed_file_of_another_user_is_refused() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = seed_dir("owner");
+    let file = dir.join("seed");
+    ok(write_private(&file, SEED));
+    // SAFETY: `geteuid` takes no arguments and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    let other = if euid == 0 {
+        // root can give the file away; anyone else reads a file root owns.
+        ok(std::os::unix::fs::chown(&file, Some(65534), None).map_err(Into::into));
+        file.clone()
+    } else {
+        std::path::PathBuf::from("/etc/passwd")
+    };
+    let uid = ok(std::fs::metadata(&other).map_err(Into::into)).uid();
+    assert_ne!(uid, euid);
+    assert_eq!(
+        seed_file_error(&other),
+        format!(
+            "secret seed file `{}` belongs to another user (uid {uid}, st2k8s runs as uid {euid}); \
+             only a seed file of your own is trusted: copy it to a file you own, mode 0600",
+            other.display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn seed_file_must_be_a_small_regular_file_links_are_followed() {
+    let dir = seed_dir("kind");
+    let fifo = dir.join("fifo");
+    let status = std::process::Command::new("mkfifo")
+        .args(["-m", "600"])
+        .arg(&fifo)
+        .status();
+    assert!(ok(status.map_err(Into::into)).success(), "mkfifo");
+    assert_eq!(
+        seed_file_error(&fifo),
+        format!(
+            "secret seed file `{}` is not a regular file",
+            fifo.display()
+        )
+    );
+    assert_eq!(
+        seed_file_error(&dir),
+        format!("secret seed file `{}` is not a regular file", dir.display())
+    );
+
+    let big = dir.join("big");
+    ok(write_private(&big, &"x1".repeat(4000)));
+    assert_eq!(
+        seed_file_error(&big),
+        format!(
+            "secret seed file `{}` is larger than 4096 bytes; a seed is one line (for example the \
+             output of `openssl rand -base64 32`)",
+            big.display()
+        )
+    );
+
+    // Kubernetes mounts Secret files as `key -> ..data/key`; the file reached is what counts.
+    let real = dir.join("..data");
+    ok(std::fs::create_dir_all(&real).map_err(Into::into));
+    ok(write_private(&real.join("seed"), &format!("{SEED}\n")));
+    let link = dir.join("seed");
+    ok(std::os::unix::fs::symlink("..data/seed", &link).map_err(Into::into));
+    assert_eq!(ok(Seed::from_file(&link)), seed(SEED));
+
+    let repeated = dir.join("repeated");
+    ok(write_private(&repeated, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\n"));
+    let err = seed_file_error(&repeated);
+    assert!(
+        err.contains("one character repeated") && !err.contains("zzzz"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, BufReader};
+use std::path::Path;
 
 use serde_json::Value as Json;
 
@@ -399,6 +400,89 @@ fn argocd_generate_fails_with_empty_stdout() {
         assert!(run.stderr.contains("error: "), "{what}: {}", run.stderr);
         assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
     }
+}
+
+/// Prepares an application directory before a run.
+#[cfg(unix)]
+type Setup = Box<dyn FnOnce(&Path)>;
+
+/// `argocd generate` in an application directory prepared by `setup`, with [`ARGO_ENV`] but
+/// `ARGOCD_ENV_VALUES_FILES` set to `values_files`.
+#[cfg(unix)]
+fn generate_in(values_files: &str, setup: impl FnOnce(&Path)) -> Run {
+    let mut cmd = St2k8s::command(&["argocd", "generate"]).in_dir();
+    cmd.file("values.yaml", "st2web:\n  replicas: 4\n");
+    cmd.file("prod.yaml", "st2auth:\n  replicas: 6\n");
+    setup(cmd.dir());
+    for (key, value) in ARGO_ENV {
+        let value = if *key == "ARGOCD_ENV_VALUES_FILES" {
+            values_files
+        } else {
+            value
+        };
+        cmd = cmd.env(key, value);
+    }
+    cmd.run()
+}
+
+#[cfg(unix)]
+#[test]
+fn argocd_values_files_stay_inside_the_application_directory() {
+    use std::os::unix::fs::symlink;
+    // A file of another application on the same repo server.
+    let other = St2k8s::command(&[]);
+    let secret = other.file("secrets.yaml", "st2auth:\n  replicas: 9\n");
+    let link_out = |name: &'static str| {
+        let secret = secret.clone();
+        move |dir: &Path| {
+            let _ = std::fs::remove_file(dir.join(name));
+            symlink(&secret, dir.join(name)).expect("symlink");
+        }
+    };
+    let refused: Vec<(&str, String, Setup)> = vec![
+        (
+            "../secrets.yaml",
+            "ARGOCD_ENV_VALUES_FILES: `../secrets.yaml` leaves the application directory".into(),
+            Box::new(|_: &Path| {}),
+        ),
+        (
+            "prod.yaml, a/../../secrets.yaml",
+            "ARGOCD_ENV_VALUES_FILES: `a/../../secrets.yaml` leaves the application directory".into(),
+            Box::new(|_: &Path| {}),
+        ),
+        (
+            &secret,
+            format!(
+                "ARGOCD_ENV_VALUES_FILES: `{secret}` is an absolute path; name a file inside the application directory"
+            ),
+            Box::new(|_: &Path| {}),
+        ),
+        (
+            "out.yaml",
+            "ARGOCD_ENV_VALUES_FILES: `out.yaml` leaves the application directory (a symbolic link points outside it)".into(),
+            Box::new(link_out("out.yaml")),
+        ),
+        (
+            "prod.yaml",
+            "the application's values file: `values.yaml` leaves the application directory (a symbolic link points outside it)".into(),
+            Box::new(link_out("values.yaml")),
+        ),
+    ];
+    for (files, message, setup) in refused {
+        let run = generate_in(files, setup);
+        run.assert_user_error(&[]);
+        assert_eq!(run.stderr, format!("error: {message}\n"), "{files}");
+    }
+    // A link that stays inside the application is an ordinary values file.
+    let run = generate_in("linked.yaml", |dir| {
+        symlink("prod.yaml", dir.join("linked.yaml")).expect("symlink");
+    });
+    run.assert_success();
+    let auth = documents(&run.stdout)
+        .into_iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "chat-st2auth")
+        .map(|o| o["spec"]["replicas"].clone());
+    assert_eq!(auth, Some(Json::from(6)));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod external_dns;
 pub mod mongodb;
 pub mod rabbitmq;
-mod redis;
+pub mod redis;
 
 use anyhow::{Context, Result, bail};
 

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::configmaps::datastore_encryption_on;
 use super::text;
-use crate::object::Object;
+use crate::render::{backends, meta};
 use crate::render::ctx::Ctx;
-use crate::render::meta;
+use crate::object::Object;
 use crate::values::{Value, to_go_yaml};
 
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
@@ -158,7 +158,8 @@ fn chatops(ctx: &Ctx) -> Result<Object> {
     Ok(object)
 }
 
-/// The user and permissions RabbitMQ loads at boot, with HA mirroring for every queue.
+/// The user and permissions RabbitMQ loads at boot, with HA mirroring for every queue; the
+/// password is the RabbitMQ Secret's (generated when `rabbitmq.auth.password` is empty).
 fn rabbitmq_definitions(ctx: &Ctx) -> Result<String> {
     #[derive(Serialize)]
     struct Definitions {
@@ -171,7 +172,7 @@ fn rabbitmq_definitions(ctx: &Ctx) -> Result<String> {
         "st2/rabbitmq-definitions.json",
         Definitions {
             user: quoted("rabbitmq.auth.username"),
-            password: quoted("rabbitmq.auth.password"),
+            password: text::go_quote(&backends::rabbitmq::password(ctx)?),
             vhost: quoted("rabbitmq.ingress.path"),
         },
     )

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference, Secret, ServiceAcco
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use serde_json::Value as Json;
 
-use super::Mongo;
+use super::{GENERATED_LEN, Mongo, USER_PASSWORD_KEY};
 use crate::object::Object;
 
 /// The replica-set start script's key in `MF-scripts`, mounted as `/scripts/setup.sh`.
@@ -71,26 +71,29 @@ fn service_account(m: &Mongo) -> Result<Object> {
 }
 
 /// Secret `MF`: root password, the application user's password (when a user and database are
-/// set) and the replica-set key (replica set only). Explicit values win; otherwise a 10-character
-/// generated value, as the chart's `randAlphaNum 10`.
+/// set; [`super::user_password`], shared with st2.conf) and the replica-set key (replica set
+/// only). Explicit values win; otherwise a 10-character generated value, as the chart's
+/// `randAlphaNum 10`.
 fn secret(m: &Mongo) -> Result<Object> {
-    let mut entries = vec![("mongodb-root-password", "auth.rootPassword")];
-    if m.v("auth.username").truthy() && m.v("auth.database").truthy() {
-        entries.push(("mongodb-password", "auth.password"));
-    }
+    let mut data = BTreeMap::new();
+    let mut generated = |key: &str, path: &str| {
+        let value = m
+            .ctx
+            .secrets
+            .given_or_alphanumeric(m.v(path), &m.fullname, key, GENERATED_LEN);
+        data.insert(key.to_string(), ByteString(value.into_bytes()));
+    };
+    generated("mongodb-root-password", "auth.rootPassword");
     if m.replicaset() {
-        entries.push(("mongodb-replica-set-key", "auth.replicaSetKey"));
+        generated("mongodb-replica-set-key", "auth.replicaSetKey");
     }
-    let data = entries
-        .into_iter()
-        .map(|(key, path)| {
-            let value = match m.v(path).non_empty() {
-                Some(v) => v.to_go_text(),
-                None => m.ctx.secrets.alphanumeric(&m.fullname, key, 10),
-            };
-            (key.to_string(), ByteString(value.into_bytes()))
-        })
-        .collect::<BTreeMap<_, _>>();
+    if m.v("auth.username").truthy() && m.v("auth.database").truthy() {
+        let password = super::user_password(m.ctx)?;
+        data.insert(
+            USER_PASSWORD_KEY.to_string(),
+            ByteString(password.into_bytes()),
+        );
+    }
     Object::new(&Secret {
         metadata: m.meta(m.fullname.clone(), Some("mongodb")),
         type_: Some("Opaque".into()),

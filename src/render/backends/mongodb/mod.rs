@@ -47,6 +47,31 @@ pub fn fullname(ctx: &Ctx) -> String {
     meta::bitnami_fullname(&ctx.release.name, CHART_NAME, ctx.v("mongodb"))
 }
 
+/// Data key of the application user's password in Secret `MF`.
+const USER_PASSWORD_KEY: &str = "mongodb-password";
+
+/// Length of the passwords the chart generates (`randAlphaNum 10`).
+const GENERATED_LEN: usize = 10;
+
+/// The application user's password (`mongodb.auth.password`) as everything that uses it sees it:
+/// Secret `MF` (what the server sets) and the parent's st2.conf (what st2 connects with). When
+/// empty it is generated for Secret `MF` key `mongodb-password` (from the seed when there is
+/// one), and both get the same value. The chart instead fails (`required`) on an empty password,
+/// so its published default stays the only working choice. With `auth.existingSecret` the server
+/// reads a Secret st2k8s does not know, so the password must be given.
+pub fn user_password(ctx: &Ctx) -> Result<String> {
+    let given = ctx.v("mongodb.auth.password");
+    if given.non_empty().is_none() && ctx.v("mongodb.auth.existingSecret").truthy() {
+        bail!(
+            "mongodb.auth.password is required! `mongodb.auth.existingSecret` is set, so st2k8s cannot \
+             generate it: set the password that Secret holds"
+        );
+    }
+    Ok(ctx
+        .secrets
+        .given_or_alphanumeric(given, &fullname(ctx), USER_PASSWORD_KEY, GENERATED_LEN))
+}
+
 /// What the subchart templates see: its values (`.Values` = the parent's `mongodb` section), the
 /// derived names, and the release.
 pub(super) struct Mongo<'a> {
@@ -88,7 +113,7 @@ impl<'a> Mongo<'a> {
         }
         if self.v("auth.username").truthy() != self.v("auth.database").truthy() {
             bail!(
-                "`mongodb.auth.username` and `mongodb.auth.database`: set both (or neither) to create a custom user and database"
+                "`mongodb.auth.username` and `mongodb.auth.database`: set both; st2 connects as that user to that database"
             );
         }
         Ok(())

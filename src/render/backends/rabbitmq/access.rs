@@ -11,13 +11,39 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{ObjectReference, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
-use super::Rabbit;
+use super::{CHART_NAME, Rabbit};
+use crate::render::meta;
+use crate::render::ctx::Ctx;
 use crate::object::Object;
 use crate::values::Value;
 
 /// Lengths of the values the chart generates when none is given (`randAlphaNum`).
 const PASSWORD_LEN: usize = 10;
 const ERLANG_COOKIE_LEN: usize = 32;
+
+/// Data key of the password in Secret `RF`.
+const PASSWORD_KEY: &str = "rabbitmq-password";
+
+/// The st2 user's password (`rabbitmq.auth.password`) as everything that uses it sees it: Secret
+/// `RF` (the server's `RABBITMQ_PASSWORD`), the parent's definitions Secret and its st2.conf
+/// connection URL. When empty it is generated for Secret `RF` key `rabbitmq-password` (from the
+/// seed when there is one), and all three get the same value. The chart instead fails
+/// (`required`) on an empty password, so its published default stays the only working choice.
+/// With `auth.existingPasswordSecret` the server reads a Secret st2k8s does not know, so the
+/// password must be given.
+pub fn password(ctx: &Ctx) -> Result<String> {
+    let given = ctx.v("rabbitmq.auth.password");
+    if given.non_empty().is_none() && ctx.v("rabbitmq.auth.existingPasswordSecret").truthy() {
+        bail!(
+            "rabbitmq.auth.password is required! `rabbitmq.auth.existingPasswordSecret` is set, so \
+             st2k8s cannot generate it: set the password that Secret holds"
+        );
+    }
+    let fullname = meta::bitnami_fullname(&ctx.release.name, CHART_NAME, ctx.v("rabbitmq"));
+    Ok(ctx
+        .secrets
+        .given_or_alphanumeric(given, &fullname, PASSWORD_KEY, PASSWORD_LEN))
+}
 
 pub(super) fn objects(rabbit: &Rabbit) -> Result<Vec<Object>> {
     let mut out = Vec::new();
@@ -92,27 +118,24 @@ fn role_binding(rabbit: &Rabbit) -> Result<Object> {
     })
 }
 
-/// Secret `RF`: `rabbitmq-password` and `rabbitmq-erlang-cookie`, each unless an existing
-/// Secret provides it.
+/// Secret `RF`: `rabbitmq-password` ([`password`]) and `rabbitmq-erlang-cookie`, each unless an
+/// existing Secret provides it.
 fn credentials(rabbit: &Rabbit) -> Result<Object> {
     let name = rabbit.fullname.clone();
     let mut data = BTreeMap::new();
-    let mut put = |key: &str, path: &str, len: usize| {
-        let value = rabbit.v(path).non_empty().map_or_else(
-            || rabbit.ctx.secrets.alphanumeric(&name, key, len),
-            Value::to_go_string,
-        );
-        data.insert(key.to_string(), ByteString(value.into_bytes()));
-    };
     if !rabbit.v("auth.existingPasswordSecret").truthy() {
-        put("rabbitmq-password", "auth.password", PASSWORD_LEN);
+        let password = password(rabbit.ctx)?;
+        data.insert(PASSWORD_KEY.to_string(), ByteString(password.into_bytes()));
     }
     if !rabbit.v("auth.existingErlangSecret").truthy() {
-        put(
-            "rabbitmq-erlang-cookie",
-            "auth.erlangCookie",
+        let key = "rabbitmq-erlang-cookie";
+        let cookie = rabbit.ctx.secrets.given_or_alphanumeric(
+            rabbit.v("auth.erlangCookie"),
+            &name,
+            key,
             ERLANG_COOKIE_LEN,
         );
+        data.insert(key.to_string(), ByteString(cookie.into_bytes()));
     }
     Object::new(&Secret {
         metadata: rabbit.meta(name.clone()),

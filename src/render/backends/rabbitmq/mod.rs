@@ -12,6 +12,8 @@ mod monitoring;
 mod network;
 mod statefulset;
 
+pub use access::password;
+
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};

@@ -21,32 +21,44 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
-use super::Redis;
+use super::{CHART_NAME, Redis};
+use crate::render::backends::{SubValues, custom_object, string_map, tpl_block};
+use crate::render::meta;
+use crate::render::ctx::Ctx;
 use crate::object::Object;
-use crate::render::backends::{custom_object, string_map, tpl_block};
 use crate::values::Value;
+
+/// Data key of the password in Secret `DF`.
+const PASSWORD_KEY: &str = "redis-password";
+
+/// The password of Secret `DF`, when st2k8s renders that Secret (`usePassword` and no
+/// `existingSecret`): `global.redis.password`, then `password`, generated (from the seed when
+/// there is one) only when neither is set. The parent's st2.conf connects with it when
+/// `redis.password` is empty, so a generated password reaches st2 too (the chart leaves st2
+/// without one, and it cannot connect).
+pub fn secret_password(ctx: &Ctx) -> Option<String> {
+    let v = SubValues::new(ctx, "redis");
+    if !v.at("usePassword").truthy() || v.at("existingSecret").truthy() {
+        return None;
+    }
+    let given = v.global(ctx, "redis").key("password").or(v.at("password"));
+    let fullname = meta::bitnami_fullname(&ctx.release.name, CHART_NAME, v.values);
+    Some(
+        ctx.secrets
+            .given_or_alphanumeric(given, &fullname, PASSWORD_KEY, 10),
+    )
+}
 
 /// The Secret `DF` with `redis-password`, iff `usePassword` and no `existingSecret`.
 pub(super) fn secret(redis: &Redis) -> Result<Option<Object>> {
-    let v = &redis.v;
-    if !v.at("usePassword").truthy() || v.at("existingSecret").truthy() {
+    let Some(password) = secret_password(redis.ctx) else {
         return Ok(None);
-    }
-    // `global.redis.password`, then `password`; generated only when neither is set.
-    let given = v
-        .global(redis.ctx, "redis")
-        .key("password")
-        .or(v.at("password"));
-    let password =
-        redis
-            .ctx
-            .secrets
-            .given_or_alphanumeric(given, &redis.fullname, "redis-password", 10);
+    };
     Ok(Some(Object::new(&Secret {
         metadata: redis.meta(redis.fullname.clone()),
         type_: Some("Opaque".into()),
         data: Some(BTreeMap::from([(
-            "redis-password".to_string(),
+            PASSWORD_KEY.to_string(),
             ByteString(password.into_bytes()),
         )])),
         ..Default::default()

@@ -10,6 +10,8 @@ mod extras;
 mod services;
 mod statefulset;
 
+pub use extras::secret_password;
+
 use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};

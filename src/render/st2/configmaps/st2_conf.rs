@@ -11,10 +11,10 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::config_map;
-use crate::object::Object;
-use crate::render::ctx::Ctx;
-use crate::render::meta;
 use crate::render::st2::{conf_check, ssh_key, text, version};
+use crate::render::{backends, meta};
+use crate::render::ctx::Ctx;
+use crate::object::Object;
 
 /// Text sections of `st2.docker.conf`; `None` leaves a section out.
 #[derive(Debug, Serialize)]
@@ -110,8 +110,14 @@ fn redis_url(ctx: &Ctx) -> Result<String> {
     );
     let port = ctx.v("redis.sentinel.port").to_go_text();
     let mut url = String::from("redis://");
-    if let Some(password) = ctx.v("redis.password").non_empty() {
-        url.push_str(&format!(":{}@", password.to_go_string()));
+    // `redis.password` whenever set, as the chart; else the password of the Redis Secret, so a
+    // generated one reaches st2 too.
+    let password = match ctx.v("redis.password").non_empty() {
+        Some(password) => Some(password.to_go_string()),
+        None => backends::redis::secret_password(ctx),
+    };
+    if let Some(password) = password {
+        url.push_str(&format!(":{password}@"));
     }
     for i in 0..text::go_int(ctx.v("redis.cluster.slaveCount")) {
         let node = format!("{full}-node-{i}.{full}-headless.{domain}:{port}");
@@ -127,16 +133,14 @@ fn redis_url(ctx: &Ctx) -> Result<String> {
     Ok(url)
 }
 
-/// `amqp://<user>:<password>@<rabbitmq>:5672<vhost>`; the vhost is `rabbitmq.ingress.path`.
+/// `amqp://<user>:<password>@<rabbitmq>:5672<vhost>`; the vhost is `rabbitmq.ingress.path`, the
+/// password the RabbitMQ Secret's (generated when `rabbitmq.auth.password` is empty).
 fn amqp_url(ctx: &Ctx) -> Result<String> {
     let user = text::required(
         ctx.v("rabbitmq.auth.username"),
         "rabbitmq.auth.username is required!",
     )?;
-    let password = text::required(
-        ctx.v("rabbitmq.auth.password"),
-        "rabbitmq.auth.password is required!",
-    )?;
+    let password = backends::rabbitmq::password(ctx)?;
     let vhost = text::required(
         ctx.v("rabbitmq.ingress.path"),
         "rabbitmq.ingress.path is required!",
@@ -175,10 +179,7 @@ fn database(ctx: &Ctx) -> Result<Database> {
                 ctx.v("mongodb.auth.username"),
                 "mongodb.auth.username is required!",
             )?,
-            password: text::required(
-                ctx.v("mongodb.auth.password"),
-                "mongodb.auth.password is required!",
-            )?,
+            password: backends::mongodb::user_password(ctx)?,
             db_name: db.clone(),
         };
         let rs = replica_set
@@ -352,8 +353,9 @@ mod tests {
                 "rabbitmq.auth.username is required!",
             ),
             (
-                "rabbitmq: {auth: {password: null}}",
-                "rabbitmq.auth.password is required!",
+                "rabbitmq: {auth: {password: null, existingPasswordSecret: mine}}",
+                "rabbitmq.auth.password is required! `rabbitmq.auth.existingPasswordSecret` is set, \
+                 so st2k8s cannot generate it: set the password that Secret holds",
             ),
             (
                 "rabbitmq: {ingress: {path: ''}}",
@@ -368,13 +370,47 @@ mod tests {
                 "mongodb.auth.username is required!",
             ),
             (
-                "mongodb: {auth: {password: ''}}",
-                "mongodb.auth.password is required!",
+                "mongodb: {auth: {password: '', existingSecret: mine}}",
+                "mongodb.auth.password is required! `mongodb.auth.existingSecret` is set, so st2k8s \
+                 cannot generate it: set the password that Secret holds",
             ),
         ] {
             let err = conf(values, "st2.docker.conf").err().map(|e| e.to_string());
             assert_eq!(err.as_deref(), Some(message), "{values}");
         }
+    }
+
+    /// The `password` of a `scheme://user:password@` or `redis://:password@` URL line.
+    fn url_password(line: &str) -> &str {
+        let credentials = line.split("://").nth(1).and_then(|r| r.split('@').next());
+        credentials
+            .and_then(|c| c.split(':').nth(1))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn empty_backend_passwords_are_generated() -> Result<()> {
+        let values = "mongodb: {auth: {password: ''}}\nrabbitmq: {auth: {password: null}}\n\
+                      redis: {usePassword: true, password: ''}";
+        let text = conf(values, "st2.docker.conf")?;
+        let line = |prefix: &str| {
+            text.lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let alphanumeric = |s: &str| s.len() == 10 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        let mongo = line("password = ");
+        let mongo = mongo.trim_start_matches("password = ");
+        assert!(alphanumeric(mongo), "{mongo}");
+        let amqp = line("url = amqp://");
+        assert!(alphanumeric(url_password(&amqp)), "{amqp}");
+        let redis = line("url = redis://");
+        assert!(alphanumeric(url_password(&redis)), "{redis}");
+        // Without `usePassword` Redis has no password and st2 connects without one, as before.
+        let plain = conf("redis: {password: ''}", "st2.docker.conf")?;
+        assert!(plain.contains("url = redis://st2-redis-node-0."), "{plain}");
+        Ok(())
     }
 
     #[test]
