@@ -32,6 +32,8 @@ pub struct Release {
 pub struct Options {
     /// Also render the `helm test` Pod.
     pub include_tests: bool,
+    /// Leave out the setup Jobs (the chart's Helm hooks), like `helm template --no-hooks`.
+    pub no_hooks: bool,
     /// How setup Jobs are applied (names and hook annotations).
     pub target: target::Target,
     /// Derive generated secrets from this seed (reproducible output); `None` = random.
@@ -133,6 +135,9 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
     );
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
+    if options.no_hooks {
+        objects.retain(|o| !target::is_setup_hook(o));
+    }
     object::resolve_checksums(&mut objects)?;
     let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
         // Kubernetes accepts 0..=i32::MAX seconds.
