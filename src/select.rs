@@ -27,9 +27,14 @@ pub fn show_only(mut objects: Vec<Object>, selectors: &[String]) -> Result<Vec<O
 
 /// The message for a selector that matches no object.
 fn no_match(objects: &[Object], selector: &str) -> String {
+    // An example from this render, so that it carries the release name in use.
+    let example = objects.iter().find(|o| o.kind == "Deployment").map_or_else(
+        || "Deployment/st2-st2api".into(),
+        |o| format!("Deployment/{}", o.name),
+    );
     if let Some(stem) = template_file_stem(selector) {
         let mut message = format!(
-            "--show-only `{selector}`: st2k8s selects rendered objects, not template files: use KIND/NAME or NAME (e.g. `Deployment/st2-st2api`)"
+            "--show-only `{selector}`: st2k8s selects rendered objects, not template files: use KIND/NAME or NAME (e.g. `{example}`)"
         );
         let listed = list(of_kind_in(objects, &stem));
         if !listed.is_empty() {
@@ -54,7 +59,7 @@ fn no_match(objects: &[Object], selector: &str) -> String {
             format!("--show-only `{selector}` matches no object; did you mean `{close}`?")
         }
         None => format!(
-            "--show-only `{selector}` matches no object (use KIND/NAME or NAME, e.g. `Deployment/st2-st2api`)"
+            "--show-only `{selector}` matches no object (use KIND/NAME or NAME, e.g. `{example}`)"
         ),
     }
 }
@@ -148,6 +153,20 @@ mod tests {
         assert_eq!(
             error(&["nothing-like-it-at-all"]),
             "--show-only `nothing-like-it-at-all` matches no object (use KIND/NAME or NAME, e.g. `Deployment/st2-st2api`)"
+        );
+    }
+
+    #[test]
+    fn the_example_names_an_object_of_this_render() {
+        let objects = vec![object("Deployment", "prod-st2web")];
+        let err = show_only(objects, &["x".into()])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "--show-only `x` matches no object (use KIND/NAME or NAME, e.g. `Deployment/prod-st2web`)"
+            )
         );
     }
 
