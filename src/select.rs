@@ -28,10 +28,14 @@ pub fn show_only(mut objects: Vec<Object>, selectors: &[String]) -> Result<Vec<O
 /// The message for a selector that matches no object.
 fn no_match(objects: &[Object], selector: &str) -> String {
     // An example from this render, so that it carries the release name in use.
-    let example = objects.iter().find(|o| o.kind == "Deployment").map_or_else(
-        || "Deployment/st2-st2api".into(),
-        |o| format!("Deployment/{}", o.name),
-    );
+    let deployments = || objects.iter().filter(|o| o.kind == "Deployment");
+    let example = deployments()
+        .find(|o| o.name.ends_with("-st2api"))
+        .or_else(|| deployments().next())
+        .map_or_else(
+            || "Deployment/st2-st2api".into(),
+            |o| format!("Deployment/{}", o.name),
+        );
     if let Some(stem) = template_file_stem(selector) {
         let mut message = format!(
             "--show-only `{selector}`: st2k8s selects rendered objects, not template files: use KIND/NAME or NAME (e.g. `{example}`)"

@@ -978,3 +978,25 @@ fn no_hooks_leaves_out_the_setup_jobs_only() {
     tests.assert_success();
     assert!(object_names(&tests).contains(&"Pod/st2-st2tests".to_string()));
 }
+
+#[test]
+fn help_lists_the_plugin_environment_and_no_hooks() {
+    let run = St2k8s::command(&["argocd", "generate", "--help"]).run();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for var in [
+        "ARGOCD_ENV_RELEASE_NAME",
+        "ARGOCD_APP_NAME",
+        "ARGOCD_APP_NAMESPACE",
+        "ARGOCD_ENV_VALUES_FILES",
+        "ARGOCD_ENV_SET",
+        "ARGOCD_ENV_STRICT",
+        "ARGOCD_APP_PARAMETERS",
+        "ST2K8S_SECRET_SEED",
+        "<release>-st2k8s-warnings",
+    ] {
+        assert!(run.stdout.contains(var), "{var} missing:\n{}", run.stdout);
+    }
+    let run = St2k8s::command(&["render", "--help"]).run();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("--no-hooks"), "{}", run.stdout);
+}
