@@ -1,21 +1,37 @@
 //! The Argo CD config-management plugin (CMP v2) commands.
 //!
 //! `st2k8s argocd generate` renders the application in the current directory from Argo CD's
-//! environment (`ARGOCD_APP_NAME`, `ARGOCD_APP_NAMESPACE`, `ARGOCD_ENV_VALUES_FILES`,
-//! `ARGOCD_ENV_SET`, `ARGOCD_APP_PARAMETERS`) with `--target argocd`. Like `render`, it writes
-//! nothing to stdout unless the whole render succeeded: an empty "successful" output would make
-//! Argo CD prune the application. `st2k8s argocd parameters` announces the main knobs to the UI.
+//! environment (`ARGOCD_APP_NAME`, `ARGOCD_APP_NAMESPACE`, and the plugin env of the
+//! Application, which Argo CD prefixes with `ARGOCD_ENV_`: `RELEASE_NAME`, `VALUES_FILES`, `SET`,
+//! `STRICT`; UI parameters in `ARGOCD_APP_PARAMETERS`) with `--target argocd`. Like `render`, it
+//! writes nothing to stdout unless the whole render succeeded: an empty "successful" output would
+//! make Argo CD prune the application.
+//!
+//! Argo CD shows nothing of a successful plugin's stderr, so the warnings `render` prints there
+//! would go unseen: `generate` also lists them in a ConfigMap `<release>-st2k8s-warnings`
+//! ([`warnings_config_map`]), which appears in the Application's resource tree. Its content is
+//! the warning text only (key paths, never values) with file names relative to the application
+//! directory, so the same input gives the same object and Argo CD sees no drift.
+//!
+//! `st2k8s argocd parameters` announces the main knobs to the UI, with the application's current
+//! values; when they cannot be read it fails like `generate`, rather than showing defaults the
+//! application does not use.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value as Json, json};
 
 use crate::cli::{RenderArgs, ValuesArgs};
 use crate::config::RenderConfig;
 use crate::release::Release;
 use crate::render::target::Target;
-use crate::values::Value;
+
+use crate::object::Object;
+use crate::values::{Layer, Value};
 
 /// Components whose replica count the UI may set (`<component>.replicas`).
 const REPLICA_COMPONENTS: &[&str] = &[
@@ -39,10 +55,51 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// Build the render settings from Argo CD's environment, with `dir` as the application directory.
+/// Build the render settings of `argocd generate` from Argo CD's environment, with `dir` as the
+/// application directory.
 pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
-    let release_name = env("ARGOCD_APP_NAME")
-        .context("ARGOCD_APP_NAME is not set (run by Argo CD's repo server)")?;
+    let release_name = release_name().context(
+        "neither ARGOCD_ENV_RELEASE_NAME nor ARGOCD_APP_NAME is set (`st2k8s argocd generate` is run by Argo CD's repo server)",
+    )?;
+    let mut config = app_config(dir, release_name)?;
+    config.warnings_config_map = true;
+    Ok(config)
+}
+
+/// The settings `argocd parameters` reads the application's values with: as for `generate`, but
+/// the release name defaults to `st2` while Argo CD gives none (an Application being created in
+/// the UI has no name yet); it only matters for `tpl` values.
+pub fn parameters_config(dir: &Path) -> Result<RenderConfig> {
+    app_config(dir, release_name().unwrap_or_else(|| "st2".into()))
+}
+
+/// The release name: the plugin env `RELEASE_NAME` when set (to keep a Helm release's name that
+/// differs from the Application's), else the Application's name. With applications in any
+/// namespace, Argo CD sets `ARGOCD_APP_NAME` to `<app namespace>_<name>`; Kubernetes names cannot
+/// contain `_`, so the name is what follows the first `_`.
+fn release_name() -> Option<String> {
+    env("ARGOCD_ENV_RELEASE_NAME").or_else(|| {
+        env("ARGOCD_APP_NAME").map(|app| match app.split_once('_') {
+            Some((_, name)) => name.to_string(),
+            None => app,
+        })
+    })
+}
+
+/// The plugin env `STRICT` (`ARGOCD_ENV_STRICT`): `--strict` when true.
+fn strict() -> Result<bool> {
+    let Some(value) = env("ARGOCD_ENV_STRICT") else {
+        return Ok(false);
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => bail!("ARGOCD_ENV_STRICT (plugin env STRICT) is `{value}`: use true, false, 1 or 0"),
+    }
+}
+
+/// The settings for the application in `dir`, rendered as release `release_name`.
+fn app_config(dir: &Path, release_name: String) -> Result<RenderConfig> {
     let namespace = app_namespace();
     let mut values = Vec::new();
     // `values.yaml` is optional, but when present (even as a dangling link) it is checked.
@@ -73,13 +130,66 @@ pub fn generate_config(dir: &Path) -> Result<RenderConfig> {
         output_dir: None,
         show_only: Vec::new(),
         include_tests: false,
-        strict: false,
+        no_hooks: false,
+        strict: strict()?,
         target: Target::Argocd,
         // The seed comes from ST2K8S_SECRET_SEED on the plugin sidecar (`Seed::resolve`).
         secret_seed_file: None,
         redact_secrets: false,
     };
-    RenderConfig::from_args(args)
+    let mut config = RenderConfig::from_args(args)?;
+    relative_file_names(&mut config.layers, dir);
+    Ok(config)
+}
+
+/// Name the values files relative to the application directory in messages: Argo CD checks the
+/// repository out into a fresh temporary directory for every run, which would make every warning
+/// (and the warnings ConfigMap) differ from the last.
+fn relative_file_names(layers: &mut [Layer], dir: &Path) {
+    let canonical = dir.canonicalize().ok();
+    for layer in layers {
+        if let Layer::File { name, .. } = layer {
+            let path = Path::new(name.as_str());
+            let relative = path
+                .strip_prefix(dir)
+                .ok()
+                .or_else(|| path.strip_prefix(canonical.as_deref()?).ok());
+            if let Some(relative) = relative {
+                *name = relative.display().to_string();
+            }
+        }
+    }
+}
+
+/// The ConfigMap `<release>-st2k8s-warnings` listing a render's warnings, one a line, for Argo CD
+/// users (who never see the plugin's stderr). The warnings name keys and files, never values.
+pub fn warnings_config_map(release: &Release, warnings: &[String]) -> Result<Object> {
+    let text: String = warnings
+        .iter()
+        .map(|w| format!("{}\n", w.strip_prefix("warning: ").unwrap_or(w)))
+        .collect();
+    let config_map = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(format!("{}-st2k8s-warnings", release.name)),
+            labels: Some(BTreeMap::from([
+                ("app.kubernetes.io/name".into(), "st2k8s-warnings".into()),
+                ("app.kubernetes.io/instance".into(), release.name.clone()),
+                ("app.kubernetes.io/part-of".into(), "stackstorm".into()),
+                (
+                    "app.kubernetes.io/managed-by".into(),
+                    crate::render::meta::MANAGED_BY.into(),
+                ),
+            ])),
+            annotations: Some(BTreeMap::from([(
+                "description".into(),
+                "Warnings of the st2k8s render (argocd generate); rendered only while there are any".into(),
+            )])),
+            ..ObjectMeta::default()
+        },
+        data: Some(BTreeMap::from([("warnings".into(), text)])),
+        ..ConfigMap::default()
+    };
+    Object::new(&config_map)
 }
 
 /// The values file the application directory always contributes when it has one.
@@ -143,6 +253,17 @@ fn parameters_to_set(json: &str) -> Result<Vec<String>> {
                     set.push(format!("{}.{name}={}", escape(component), escape(count)));
                 }
             }
+        } else if let Some(items) = param.get("array").and_then(Json::as_array) {
+            // A list in `--set` syntax, `name={a,b}`: each item escaped so that `,` and `}`
+            // stay inside it.
+            let items = items
+                .iter()
+                .map(|item| item.as_str().map(|s| escape(s).replace('}', "\\}")))
+                .collect::<Option<Vec<String>>>()
+                .with_context(|| {
+                    format!("ARGOCD_APP_PARAMETERS: `{name}`: array items must be strings")
+                })?;
+            set.push(format!("{name}={{{}}}", items.join(",")));
         } else if let Some(value) = param.get("string").and_then(Json::as_str) {
             set.push(format!("{name}={}", escape(value)));
         }
@@ -153,15 +274,6 @@ fn parameters_to_set(json: &str) -> Result<Vec<String>> {
 /// Escape `--set` separators in a parameter value.
 fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace(',', "\\,")
-}
-
-/// The release the announcement evaluates `tpl` values for when the application's own settings
-/// cannot be read: Argo CD's application name and namespace when set, else the README's.
-pub fn default_release() -> Release {
-    Release {
-        name: env("ARGOCD_APP_NAME").unwrap_or_else(|| "st2".into()),
-        namespace: app_namespace(),
-    }
 }
 
 /// The application's destination namespace, `default` when Argo CD does not say.
@@ -347,9 +459,39 @@ mod tests {
     }
 
     #[test]
+    fn array_parameters_become_set_lists_with_escaped_items() {
+        let set = parameters_to_set(
+            r#"[{"name":"jobs.skip","array":["key_load","a,b}c\\d"]},{"name":"e","array":[]}]"#,
+        )
+        .expect("valid");
+        assert_eq!(set, [r"jobs.skip={key_load,a\,b\}c\\d}", "e={}"]);
+        // The list reads back as the items Argo CD sent.
+        let loaded = crate::values::load(&[crate::values::Layer::Set {
+            kind: crate::values::SetKind::Set,
+            arg: set[0].clone(),
+        }])
+        .expect("loads");
+        assert_eq!(
+            loaded.values.at("jobs.skip").to_go_string(),
+            r"[key_load a,b}c\d]"
+        );
+        let err = parameters_to_set(r#"[{"name":"jobs.skip","array":[1]}]"#)
+            .err()
+            .map(|e| format!("{e:#}"));
+        assert_eq!(
+            err.as_deref(),
+            Some("ARGOCD_APP_PARAMETERS: `jobs.skip`: array items must be strings")
+        );
+    }
+
+    #[test]
     fn announcement_lists_the_main_knobs() {
         let values = crate::values::load(&[]).expect("defaults").values;
-        let json = parameters(&values, &default_release());
+        let release = Release {
+            name: "st2".into(),
+            namespace: "default".into(),
+        };
+        let json = parameters(&values, &release);
         let names: Vec<&str> = json
             .as_array()
             .into_iter()

@@ -42,10 +42,25 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ArgocdCommand {
     /// Render the application in the current directory from Argo CD's environment
+    #[command(after_help = GENERATE_ENV)]
     Generate,
     /// Print the parameter announcement (JSON) for the Argo CD UI
     Parameters,
 }
+
+/// The environment `argocd generate` reads, for its `--help`.
+const GENERATE_ENV: &str = "\
+Environment (set by Argo CD; the Application's `spec.source.plugin.env` entries arrive prefixed
+with ARGOCD_ENV_):
+  ARGOCD_ENV_RELEASE_NAME  release name; wins over the Application's name
+  ARGOCD_APP_NAME          the Application's name (`<app namespace>_<name>`: the part after `_`)
+  ARGOCD_APP_NAMESPACE     namespace (default `default`)
+  ARGOCD_ENV_VALUES_FILES  extra values files in the directory, comma-separated, after values.yaml
+  ARGOCD_ENV_SET           extra --set pairs
+  ARGOCD_ENV_STRICT        true/1: warnings are errors (as --strict); false/0 (default)
+  ARGOCD_APP_PARAMETERS    the UI's parameters (JSON): strings, maps and arrays become --set
+  ST2K8S_SECRET_SEED       the secret seed (set on the plugin sidecar, never in the Application)
+Warnings are also listed in a ConfigMap `<release>-st2k8s-warnings` (Argo CD hides stderr).";
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
@@ -130,6 +145,11 @@ pub struct RenderArgs {
     /// Also render the `helm test` Pod (st2tests), which is not a deployable object
     #[arg(long)]
     pub include_tests: bool,
+
+    /// Leave out the setup Jobs (the chart's Helm hooks: register-content, key and API key
+    /// loading, RBAC, pack volume checks, `jobs.extra_hooks`), as `helm template --no-hooks` does
+    #[arg(long)]
+    pub no_hooks: bool,
 
     /// Treat warnings (unknown keys, unknown st2.conf options) as errors
     #[arg(long)]

@@ -20,10 +20,14 @@ pub struct RenderConfig {
     pub output_dir: Option<PathBuf>,
     pub show_only: Vec<String>,
     pub include_tests: bool,
+    pub no_hooks: bool,
     pub target: Target,
     pub strict: bool,
     pub secret_seed: Option<Seed>,
     pub redact_secrets: bool,
+    /// Also list the warnings in a ConfigMap `<release>-st2k8s-warnings` (`argocd generate`:
+    /// Argo CD shows nothing of a successful plugin's stderr).
+    pub warnings_config_map: bool,
 }
 
 impl RenderConfig {
@@ -35,6 +39,7 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            no_hooks,
             strict,
             target,
             secret_seed_file,
@@ -51,10 +56,12 @@ impl RenderConfig {
             output_dir,
             show_only,
             include_tests,
+            no_hooks,
             target,
             strict,
             secret_seed: Seed::resolve(secret_seed_file.as_deref())?,
             redact_secrets,
+            warnings_config_map: false,
         })
     }
 
@@ -63,6 +70,7 @@ impl RenderConfig {
         let loaded = values::load(&self.layers)?;
         let options = render::Options {
             include_tests: self.include_tests,
+            no_hooks: self.no_hooks,
             target: self.target,
             secret_seed: self.secret_seed,
             redact_secrets: self.redact_secrets,
@@ -71,21 +79,27 @@ impl RenderConfig {
         crate::findings::report(&checked.findings)?;
         // A failed render says only why it failed.
         let rendered = checked.rendered?;
+        // Past `report`, every finding is a warning.
+        let mut warnings: Vec<String> =
+            checked.findings.iter().map(crate::findings::line).collect();
         for warning in crate::secrets::default_password_warnings(&loaded.values) {
             eprintln!("warning: {warning}");
+            warnings.push(format!("warning: {warning}"));
         }
         if rendered.random_secrets {
             eprintln!("{}", crate::secrets::NOT_REPRODUCIBLE);
+            warnings.push(crate::secrets::NOT_REPRODUCIBLE.to_string());
         }
         let mut objects = rendered.objects;
+        if self.warnings_config_map && !warnings.is_empty() {
+            objects.push(crate::argocd::warnings_config_map(
+                &self.release,
+                &warnings,
+            )?);
+            crate::object::sort(&mut objects);
+        }
         if !self.show_only.is_empty() {
-            objects.retain(|o| self.show_only.iter().any(|s| o.matches(s)));
-            if objects.is_empty() {
-                bail!(
-                    "no object matches --show-only {}",
-                    self.show_only.join(", ")
-                );
-            }
+            objects = crate::select::show_only(objects, &self.show_only)?;
         }
         let written = match &self.output_dir {
             Some(dir) => crate::output::write_dir(dir, &objects),
@@ -137,6 +151,17 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
     let mut layers = Vec::new();
     let mut stdin_used = false;
     for file in &args.values {
+        if let Some((scheme, _)) = file.split_once("://")
+            && !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
+        {
+            // Only the scheme: a URL may carry a token (`https://user:token@…`, `?token=…`).
+            bail!(
+                "-f `{scheme}://…`: URLs are not fetched; download the file first (e.g. `curl -fsSLo values.yaml URL`) and pass its path"
+            );
+        }
         let text = if file == "-" {
             if stdin_used {
                 bail!("`-f -` (stdin) can only be given once");

@@ -11,18 +11,47 @@ pub mod diff;
 pub mod error;
 pub mod findings;
 pub mod hex;
+pub mod hints;
 pub mod object;
 pub mod output;
 pub mod release;
 pub mod render;
 pub mod secrets;
+pub mod select;
 pub mod templates;
 pub mod tpl;
 pub mod values;
 
 use std::process::ExitCode;
 
+use clap::Parser as _;
 use cli::{Cli, Command};
+
+/// Parse the process's command line and run it; a command line that does not parse gets clap's
+/// message, or a [`hints`] line when it was typed as for Helm.
+pub fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => run(cli),
+        Err(err) => {
+            let text: Vec<String> = args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            match hints::hint(&err, &text) {
+                Some(hint) => {
+                    eprintln!("error: {hint}");
+                    ExitCode::from(error::EXIT_ERROR)
+                }
+                None => {
+                    // `--help` and `--version` print to stdout and exit 0; errors go to stderr.
+                    let _ = err.print();
+                    ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(error::EXIT_ERROR))
+                }
+            }
+        }
+    }
+}
 
 /// Run a parsed command line and decide the exit code in one place.
 pub fn run(cli: Cli) -> ExitCode {
@@ -74,15 +103,14 @@ fn run_diff(args: &cli::DiffArgs) -> anyhow::Result<bool> {
     Ok(report.is_empty())
 }
 
-/// `st2k8s argocd parameters`: the UI announcement, with defaults from the app's values.
+/// `st2k8s argocd parameters`: the UI announcement, with the current values of the app. Values
+/// that cannot be read are an error, as for `generate`: showing the built-in defaults instead
+/// would present values the application does not use.
 fn run_argocd_parameters() -> anyhow::Result<bool> {
     let dir = std::env::current_dir()?;
-    let (values, release) = argocd::generate_config(&dir)
-        .and_then(|config| Ok((values::load(&config.layers)?.values, config.release)))
-        .or_else(|_| -> anyhow::Result<_> {
-            Ok((values::load(&[])?.values, argocd::default_release()))
-        })?;
-    let text = serde_json::to_string(&argocd::parameters(&values, &release))?;
+    let config = argocd::parameters_config(&dir)?;
+    let values = values::load(&config.layers)?.values;
+    let text = serde_json::to_string(&argocd::parameters(&values, &config.release))?;
     output::write_stdout(format!("{text}\n").as_bytes())?;
     Ok(true)
 }

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    st2k8s::run(st2k8s::cli::Cli::parse())
+    st2k8s::main()
 }

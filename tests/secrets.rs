@@ -154,7 +154,7 @@ fn empty_backend_passwords_are_derived_and_used_everywhere() {
     let conf = objects
         .iter()
         .find(|o| o.kind == "ConfigMap" && o.name == "st2-st2-config")
-        .and_then(|o| o.body["data"]["st2.docker.conf"].as_str())
+        .and_then(|o| o.body()["data"]["st2.docker.conf"].as_str())
         .unwrap_or_default();
     assert!(conf.contains(&format!("\npassword = {mongo}\n")), "{conf}");
     assert!(conf.contains(&format!("amqp://admin:{rabbit}@")), "{conf}");

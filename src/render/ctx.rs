@@ -15,6 +15,8 @@ use crate::values::Value;
 pub struct Options {
     /// Also render the `helm test` Pod.
     pub include_tests: bool,
+    /// Leave out the setup Jobs (the chart's Helm hooks), like `helm template --no-hooks`.
+    pub no_hooks: bool,
     /// How setup Jobs are applied (names and hook annotations).
     pub target: target::Target,
     /// Derive generated secrets from this seed (reproducible output); `None` = random.

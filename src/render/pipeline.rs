@@ -38,6 +38,9 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
     );
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
+    if options.no_hooks {
+        objects.retain(|o| !target::is_setup_hook(o));
+    }
     checksums::resolve(&mut objects)?;
     let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
         // Kubernetes accepts 0..=i32::MAX seconds.

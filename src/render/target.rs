@@ -30,6 +30,17 @@ pub enum Target {
 const HOOK: &str = "helm.sh/hook";
 const HOOK_WEIGHT: &str = "helm.sh/hook-weight";
 
+/// A setup Job: a Job the chart makes a Helm hook (every Job it renders). The `helm test` Pod is
+/// a hook too, but has its own switch (`--include-tests`).
+pub fn is_setup_hook(object: &Object) -> bool {
+    object.kind == "Job"
+        && object
+            .body()
+            .pointer("/metadata/annotations")
+            .and_then(Json::as_object)
+            .is_some_and(|a| a.contains_key(HOOK))
+}
+
 /// Rewrite every Job for `target`. `ttl` is `jobs.ttlSecondsAfterFinished`, if set.
 pub fn apply(target: Target, objects: &mut [Object], ttl: Option<i64>) -> Result<()> {
     // Hashes first: they read the other objects, which the loop below cannot while it edits Jobs.

@@ -1032,3 +1032,258 @@ fn render_into_a_closed_pipe_exits_0() {
         "{stderr}"
     );
 }
+
+/// The names of a render's objects, as `Kind/name`.
+fn object_names(run: &Run) -> Vec<String> {
+    documents(&run.stdout)
+        .iter()
+        .map(|o| {
+            format!(
+                "{}/{}",
+                o["kind"].as_str().unwrap_or_default(),
+                o["metadata"]["name"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn argocd_release_name_from_apps_in_any_namespace_and_from_release_name_env() {
+    let files = [("values.yaml", "")];
+    let seed = ("ST2K8S_SECRET_SEED", SEED);
+    // Applications in any namespace: `<app namespace>_<name>`.
+    let run = argocd(
+        "generate",
+        &files,
+        &[("ARGOCD_APP_NAME", "team-a_stackstorm"), seed],
+    );
+    run.assert_success();
+    assert!(
+        object_names(&run).contains(&"StatefulSet/stackstorm-mongodb".to_string()),
+        "{:?}",
+        object_names(&run)
+    );
+    // The plugin env RELEASE_NAME keeps a Helm release's name that differs from the app's.
+    let run = argocd(
+        "generate",
+        &files,
+        &[
+            ("ARGOCD_APP_NAME", "team-a_stackstorm"),
+            ("ARGOCD_ENV_RELEASE_NAME", "st2"),
+            seed,
+        ],
+    );
+    run.assert_success();
+    let names = object_names(&run);
+    assert!(
+        names.contains(&"StatefulSet/st2-mongodb".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"StatefulSet/stackstorm-mongodb".to_string()),
+        "{names:?}"
+    );
+    // The same for the UI announcement, which evaluates `tpl` values for the release.
+    let run = argocd(
+        "parameters",
+        &[("values.yaml", "image:\n  tag: '{{ .Release.Name }}'\n")],
+        &[("ARGOCD_APP_NAME", "team-a_stackstorm"), seed],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout.contains(r#""string":"stackstorm""#),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn argocd_strict_env_turns_warnings_into_errors() {
+    let files = [("values.yaml", "st2web:\n  replica: 3\n")];
+    let env = |strict: &'static str| {
+        [
+            ("ARGOCD_APP_NAME", "chat"),
+            ("ST2K8S_SECRET_SEED", SEED),
+            ("ARGOCD_ENV_STRICT", strict),
+        ]
+    };
+    for strict in ["true", "1", "TRUE"] {
+        let run = argocd("generate", &files, &env(strict));
+        assert_eq!(run.code, Some(2), "{strict}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+        assert_eq!(
+            run.stderr,
+            "error: values.yaml:2:3: `st2web.replica`: unknown key; did you mean `st2web.replicas`?\n",
+            "{strict}"
+        );
+    }
+    for strict in ["false", "0"] {
+        argocd("generate", &files, &env(strict)).assert_success();
+    }
+    let run = argocd("generate", &files, &env("yes"));
+    assert_eq!(run.code, Some(2));
+    assert!(run.stdout.is_empty());
+    assert_eq!(
+        run.stderr,
+        "error: ARGOCD_ENV_STRICT (plugin env STRICT) is `yes`: use true, false, 1 or 0\n"
+    );
+}
+
+#[test]
+fn argocd_generate_lists_warnings_in_a_configmap_render_does_not() {
+    let files = [
+        ("values.yaml", "st2web:\n  replica: 3\n"),
+        ("prod.yaml", "st2api:\n  replcas: 2\n"),
+    ];
+    let env = [
+        ("ARGOCD_APP_NAME", "chat"),
+        ("ARGOCD_ENV_VALUES_FILES", "prod.yaml"),
+        ("ST2K8S_SECRET_SEED", SEED),
+        ("ARGOCD_ENV_SET", "mongodb.auth.rootPassword=hunter2-root"),
+    ];
+    let run = argocd("generate", &files, &env);
+    run.assert_success();
+    let objects = documents(&run.stdout);
+    let warnings: Vec<&Json> = objects
+        .iter()
+        .filter(|o| o["metadata"]["name"] == "chat-st2k8s-warnings")
+        .collect();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0]["kind"], "ConfigMap");
+    assert_eq!(
+        warnings[0]["metadata"]["labels"]["app.kubernetes.io/instance"],
+        "chat"
+    );
+    let text = warnings[0]["data"]["warnings"].as_str().unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "prod.yaml:2:3: `st2api.replcas`: unknown key; did you mean `st2api.replicas`?",
+            "values.yaml:2:3: `st2web.replica`: unknown key; did you mean `st2web.replicas`?",
+        ],
+        "file names relative to the application directory: {text}"
+    );
+    assert!(
+        lines[2..]
+            .iter()
+            .all(|l| l.contains("still holds the chart's published default")),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(
+        !text.contains("mongodb.auth.rootPassword`"),
+        "set by the app: {text}"
+    );
+    // Deterministic: the same application renders the same ConfigMap (no drift in Argo CD).
+    assert_eq!(argocd("generate", &files, &env).stdout, run.stdout);
+    // No warnings, no ConfigMap.
+    let quiet = argocd(
+        "generate",
+        &[(
+            "values.yaml",
+            "mongodb:\n  auth:\n    rootPassword: own-1\n    password: own-2\n    replicaSetKey: own-3\nrabbitmq:\n  auth:\n    password: not-the-default\n    erlangCookie: not-the-default-either\n",
+        )],
+        &[("ARGOCD_APP_NAME", "chat"), ("ST2K8S_SECRET_SEED", SEED)],
+    );
+    quiet.assert_success();
+    assert_eq!(quiet.stderr, "");
+    assert!(!quiet.stdout.contains("st2k8s-warnings"));
+    // Plain `render` keeps the chart's objects only.
+    let render = St2k8s::render()
+        .seeded()
+        .values("v.yaml", "st2web:\n  replica: 3\n")
+        .run();
+    render.assert_success();
+    assert!(render.stderr.contains("`st2web.replica`"));
+    assert!(!render.stdout.contains("st2k8s-warnings"));
+}
+
+#[test]
+fn argocd_parameters_fail_on_broken_values() {
+    for (files, needle) in [
+        (&[("values.yaml", "st2web: [\n")][..], "values.yaml:2:1"),
+        (&[("values.yaml", "a: 1\na: 2\n")][..], "duplicate key `a`"),
+    ] {
+        let run = argocd("parameters", files, &[("ARGOCD_APP_NAME", "chat")]);
+        assert_eq!(run.code, Some(2), "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert!(
+            run.stderr.starts_with("error: ") && run.stderr.contains(needle),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = argocd(
+        "parameters",
+        &[("values.yaml", "")],
+        &[
+            ("ARGOCD_APP_NAME", "chat"),
+            ("ARGOCD_ENV_VALUES_FILES", "missing.yaml"),
+        ],
+    );
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn argocd_array_parameters_become_lists() {
+    let env = [
+        ("ARGOCD_APP_NAME", "chat"),
+        ("ST2K8S_SECRET_SEED", SEED),
+        (
+            "ARGOCD_APP_PARAMETERS",
+            r#"[{"name":"jobs.skip","array":["key_load","apikey_load"]}]"#,
+        ),
+    ];
+    let run = argocd("generate", &[("values.yaml", "")], &env);
+    run.assert_success();
+    let jobs: Vec<String> = object_names(&run)
+        .into_iter()
+        .filter(|n| n.starts_with("Job/"))
+        .collect();
+    assert_eq!(jobs, ["Job/chat-job-st2-register-content"]);
+}
+
+#[test]
+fn no_hooks_leaves_out_the_setup_jobs_only() {
+    let scenario = Scenario::named("packs-volumes");
+    let all = scenario.render().run();
+    let without = scenario.render().args(&["--no-hooks"]).run();
+    all.assert_success();
+    without.assert_success();
+    let expected: Vec<String> = object_names(&all)
+        .into_iter()
+        .filter(|n| !n.starts_with("Job/"))
+        .collect();
+    assert!(object_names(&all).len() > expected.len() + 3);
+    assert_eq!(object_names(&without), expected);
+    let tests = St2k8s::render()
+        .seeded()
+        .args(&["--no-hooks", "--include-tests"])
+        .run();
+    tests.assert_success();
+    assert!(object_names(&tests).contains(&"Pod/st2-st2tests".to_string()));
+}
+
+#[test]
+fn help_lists_the_plugin_environment_and_no_hooks() {
+    let run = St2k8s::command(&["argocd", "generate", "--help"]).run();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for var in [
+        "ARGOCD_ENV_RELEASE_NAME",
+        "ARGOCD_APP_NAME",
+        "ARGOCD_APP_NAMESPACE",
+        "ARGOCD_ENV_VALUES_FILES",
+        "ARGOCD_ENV_SET",
+        "ARGOCD_ENV_STRICT",
+        "ARGOCD_APP_PARAMETERS",
+        "ST2K8S_SECRET_SEED",
+        "<release>-st2k8s-warnings",
+    ] {
+        assert!(run.stdout.contains(var), "{var} missing:\n{}", run.stdout);
+    }
+    let run = St2k8s::command(&["render", "--help"]).run();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("--no-hooks"), "{}", run.stdout);
+}

@@ -19,11 +19,11 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::meta;
 use crate::render::pod::PodPlan;
 use crate::render::pod::convert::Setting;
-use crate::render::meta;
-use crate::render::ctx::Ctx;
-use crate::object::Object;
 use crate::values::Value;
 
 /// Why a component must run as one pod (and so refuses `autoscaling`); `None` when StackStorm

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::configmaps::datastore_encryption_on;
 use super::text;
-use crate::render::{backends, meta};
-use crate::render::ctx::Ctx;
 use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::{backends, meta};
 use crate::values::{Value, to_go_yaml};
 
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {

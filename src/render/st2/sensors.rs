@@ -6,10 +6,10 @@ use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::Container;
 
 use super::packs::{self, Access};
+use super::scaling;
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::images;
-use super::scaling;
 use crate::render::pod::containers::{
     env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
 };

@@ -12,9 +12,9 @@ use k8s_openapi::api::core::v1::{ObjectReference, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
 use super::{CHART_NAME, Rabbit};
-use crate::render::meta;
-use crate::render::ctx::Ctx;
 use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::meta;
 use crate::values::Value;
 
 /// Lengths of the values the chart generates when none is given (`randAlphaNum`).

@@ -22,10 +22,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
 use super::{CHART_NAME, Redis};
-use crate::render::backends::{SubValues, custom_object, string_map, tpl_block};
-use crate::render::meta;
-use crate::render::ctx::Ctx;
 use crate::object::Object;
+use crate::render::backends::{SubValues, custom_object, string_map, tpl_block};
+use crate::render::ctx::Ctx;
+use crate::render::meta;
 use crate::values::Value;
 
 /// Data key of the password in Secret `DF`.

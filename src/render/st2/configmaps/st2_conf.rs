@@ -11,10 +11,10 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::config_map;
+use crate::object::Object;
+use crate::render::ctx::Ctx;
 use crate::render::st2::{conf_check, ssh_key, text, version};
 use crate::render::{backends, meta};
-use crate::render::ctx::Ctx;
-use crate::object::Object;
 
 /// Text sections of `st2.docker.conf`; `None` leaves a section out.
 #[derive(Debug, Serialize)]

@@ -11,10 +11,10 @@ mod st2web;
 use anyhow::Result;
 
 use super::{packs, scaling};
-use crate::render::pod::PodPlan;
-use crate::render::images;
-use crate::render::ctx::Ctx;
 use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
+use crate::render::pod::PodPlan;
 use crate::values::Value;
 
 /// All st2 Deployments except the sensors, in the chart's order.

@@ -5,13 +5,13 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, ContainerPort, HTTPGetAction, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::object::Object;
+use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::render::pod::containers::{component_security_context, env, post_start_lifecycle, urls};
 use crate::render::pod::convert::resources;
 use crate::render::pod::volumes::{self, Piece, config_map_volume, mount_file};
 use crate::render::pod::{PodPlan, checksums, count};
-use crate::render::images;
-use crate::render::ctx::Ctx;
-use crate::object::Object;
 
 /// HTTPS mode: `toString(st2web.env.ST2WEB_HTTPS) == "1"` (also decides the Service port).
 pub fn https(ctx: &Ctx) -> bool {
