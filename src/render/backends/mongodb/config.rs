@@ -1,6 +1,6 @@
 //! MongoDB's non-workload objects: ServiceAccount, credentials Secret, the ConfigMaps (replica-set
 //! start script, `mongodb.conf` for members and arbiter, init scripts) and the optional Role and
-//! RoleBinding (SPEC-chart.md §6.1).
+//! RoleBinding.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use super::Mongo;
 use crate::object::Object;
 
-/// The replica-set start script's key in `MF-scripts`, mounted as `/scripts/setup.sh`.
+/// The replica-set start script's key in `<fullname>-scripts`, mounted as `/scripts/setup.sh`.
 pub(super) const SETUP_SCRIPT: &str = "setup.sh";
 
 pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
@@ -70,9 +70,9 @@ fn service_account(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// Secret `MF`: root password, the application user's password (when a user and database are
-/// set) and the replica-set key (replica set only). Explicit values win; otherwise a 10-character
-/// generated value, as the chart's `randAlphaNum 10`.
+/// Secret `<fullname>`: root password, the application user's password (when a user and database
+/// are set) and the replica-set key (replica set only). Explicit values win; otherwise a
+/// 10-character generated value, as the chart's `randAlphaNum 10`.
 fn secret(m: &Mongo) -> Result<Object> {
     let mut entries = vec![("mongodb-root-password", "auth.rootPassword")];
     if m.v("auth.username").truthy() && m.v("auth.database").truthy() {
@@ -99,7 +99,8 @@ fn secret(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// ConfigMap `MF-scripts` with st2k8s's own replica-set start script (`templates/mongodb/setup.sh`).
+/// ConfigMap `<fullname>-scripts` with st2k8s's own replica-set start script
+/// (`templates/mongodb/setup.sh`).
 fn scripts(m: &Mongo) -> Result<Object> {
     let script = crate::templates::render("mongodb/setup.sh", ())?;
     Object::new(&ConfigMap {
@@ -126,7 +127,8 @@ fn configuration(m: &Mongo, path: &str, name: String, component: &str) -> Result
     })
 }
 
-/// ConfigMap `MF-init-scripts`: the `initdbScripts` map (file name → script), templates evaluated.
+/// ConfigMap `<fullname>-init-scripts`: the `initdbScripts` map (file name → script), templates
+/// evaluated.
 fn init_scripts(m: &Mongo) -> Result<Object> {
     let Some(Json::Object(scripts)) = m.block("initdbScripts")? else {
         bail!("`mongodb.initdbScripts`: expected a map of file names to scripts");
@@ -145,7 +147,7 @@ fn init_scripts(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// Role `MF`: read Services (what the chart's external-access auto-discovery needs).
+/// Role `<fullname>`: read Services (what the chart's external-access auto-discovery needs).
 fn role(m: &Mongo) -> Result<Object> {
     Object::new(&Role {
         metadata: m.meta(m.fullname.clone(), None),
@@ -158,7 +160,7 @@ fn role(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// RoleBinding `MF`: the Role to the MongoDB ServiceAccount.
+/// RoleBinding `<fullname>`: the Role to the MongoDB ServiceAccount.
 fn role_binding(m: &Mongo) -> Result<Object> {
     Object::new(&RoleBinding {
         metadata: m.meta(m.fullname.clone(), None),

@@ -1,4 +1,4 @@
-//! The optional Redis objects (SPEC-chart.md §6.3): the password Secret, NetworkPolicy,
+//! The optional Redis objects: the password Secret, NetworkPolicy,
 //! PodDisruptionBudget, ServiceAccount, Role/RoleBinding and the Prometheus operator's
 //! ServiceMonitor and PrometheusRule.
 //!
@@ -26,7 +26,7 @@ use crate::object::Object;
 use crate::render::backends::{custom_object, string_map, tpl_block};
 use crate::values::Value;
 
-/// The Secret `DF` with `redis-password`, iff `usePassword` and no `existingSecret`.
+/// The Secret `<fullname>` with `redis-password`, iff `usePassword` and no `existingSecret`.
 pub(super) fn secret(redis: &Redis) -> Result<Option<Object>> {
     let v = &redis.v;
     if !v.at("usePassword").truthy() || v.at("existingSecret").truthy() {
@@ -122,7 +122,7 @@ fn pods(labels: BTreeMap<String, String>) -> NetworkPolicyPeer {
     }
 }
 
-/// Redis pods talk to each other and to DNS; clients need the `DF-client: "true"` label
+/// Redis pods talk to each other and to DNS; clients need the `<fullname>-client: "true"` label
 /// unless `networkPolicy.allowExternal`.
 fn network_policy(redis: &Redis) -> Result<Object> {
     let v = &redis.v;

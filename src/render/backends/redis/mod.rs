@@ -1,5 +1,8 @@
 //! Built-in equivalent of the bitnami redis 12.3.2 subchart as stackstorm-ha renders it: Redis
-//! with Sentinel, one StatefulSet of nodes each running a server and a sentinel (SPEC-chart.md §6.3).
+//! with Sentinel, one StatefulSet of nodes each running a server and a sentinel.
+//!
+//! Objects are named after `<fullname>`, bitnami's fullname of the chart (`<release>-redis`
+//! unless overridden, see [`meta::bitnami_fullname`]).
 //!
 //! Only sentinel mode exists here (the parent chart requires it). Object names, selectors and
 //! volume claim templates are exactly the chart's so that a live Helm release can be taken over.
@@ -36,7 +39,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
-/// Values keys under `redis` that the user changed but st2k8s does not render (SPEC-chart.md §6.5).
+/// Values keys under `redis` that the user changed but st2k8s does not render.
 /// Most are keys the chart itself ignores in sentinel mode (the `master.*` StatefulSet settings,
 /// `slave.extraEnvVars`…); the rest are features st2k8s leaves out (PodSecurityPolicy).
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
@@ -125,7 +128,7 @@ const SUPPORTED: &[&str] = &[
 pub(super) struct Redis<'c, 'a> {
     pub ctx: &'c Ctx<'a>,
     pub v: SubValues<'a>,
-    /// `DF`: the prefix of every object name.
+    /// `<fullname>`: the prefix of every object name.
     pub fullname: String,
     /// The `app` label and the redis container's name.
     pub app: String,
@@ -151,7 +154,7 @@ impl<'c, 'a> Redis<'c, 'a> {
         })
     }
 
-    /// `DF<suffix>`.
+    /// `<fullname><suffix>`.
     pub fn name(&self, suffix: &str) -> String {
         format!("{}{suffix}", self.fullname)
     }
@@ -183,7 +186,7 @@ impl<'c, 'a> Redis<'c, 'a> {
         )
     }
 
-    /// The Secret holding the password: `existingSecret`, else `DF`.
+    /// The Secret holding the password: `existingSecret`, else `<fullname>`.
     pub fn secret_name(&self) -> String {
         self.v
             .at("existingSecret")
