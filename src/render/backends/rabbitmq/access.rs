@@ -1,6 +1,6 @@
 //! RabbitMQ identity and credentials: ServiceAccount, the endpoint-reader Role and RoleBinding
-//! (peer discovery reads Endpoints), Secret `RF` (password, Erlang cookie), the TLS Secret
-//! `RF-certs`, `extraSecrets`, and the Ingress TLS Secrets of `ingress.secrets`.
+//! (peer discovery reads Endpoints), Secret `<fullname>` (password, Erlang cookie), the TLS
+//! Secret `<fullname>-certs`, `extraSecrets`, and the Ingress TLS Secrets of `ingress.secrets`.
 //!
 //! Generated values come from the release's secret generator; explicit values always win.
 
@@ -92,7 +92,7 @@ fn role_binding(rabbit: &Rabbit) -> Result<Object> {
     })
 }
 
-/// Secret `RF`: `rabbitmq-password` and `rabbitmq-erlang-cookie`, each unless an existing
+/// Secret `<fullname>`: `rabbitmq-password` and `rabbitmq-erlang-cookie`, each unless an existing
 /// Secret provides it.
 fn credentials(rabbit: &Rabbit) -> Result<Object> {
     let name = rabbit.fullname.clone();
@@ -122,7 +122,7 @@ fn credentials(rabbit: &Rabbit) -> Result<Object> {
     })
 }
 
-/// Secret `RF-certs` (`kubernetes.io/tls`) from the PEM values under `auth.tls`.
+/// Secret `<fullname>-certs` (`kubernetes.io/tls`) from the PEM values under `auth.tls`.
 fn certificates(rabbit: &Rabbit) -> Result<Object> {
     let mut data = BTreeMap::new();
     for (key, path) in [
