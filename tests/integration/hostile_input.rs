@@ -1,6 +1,6 @@
-//! Broken and hostile values files (issue 7, item 4): each gives one error naming the file, line
-//! and column, exits 2 with an empty stdout, and fails fast (parsing limits: depth, alias
-//! expansion, file size) instead of eating memory or time.
+//! Broken and hostile values files: each gives one error naming the file, line and column, exits
+//! 2 with an empty stdout, and fails fast (parsing limits: depth, alias expansion, file size)
+//! instead of eating memory or time.
 
 use std::time::{Duration, Instant};
 

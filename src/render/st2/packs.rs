@@ -153,7 +153,7 @@ pub fn configs_if_shared(ctx: &Ctx) -> Result<Piece> {
 /// The shared configs volume alone (iff `st2.packs.volumes.configs`), for the writability check.
 ///
 /// The chart mounts `st2-pack-configs-vol` there even without that volume, which the API server
-/// rejects; st2k8s leaves the mount out (golden/README.md, "Corrections").
+/// rejects (the volume is not found); st2k8s leaves the mount out.
 pub fn shared_configs_volume(ctx: &Ctx) -> Result<Piece> {
     let source = ctx.v("st2.packs.volumes.configs");
     if !source.truthy() {
