@@ -123,7 +123,7 @@ fn client_config(ctx: &Ctx, security_context: Option<SecurityContext>) -> Result
     )
 }
 
-/// The variables of `jobs.env` (see [`env`]).
+/// The variables of `jobs.env` (see [`env()`]).
 fn job_env(ctx: &Ctx) -> Option<Vec<EnvVar>> {
     env(ctx.v("jobs.env"))
 }
