@@ -6,10 +6,9 @@
 # Usage: bench/compare-helm.sh [CHART_DIR]
 #   CHART_DIR   the unpacked stackstorm-ha 1.1.0 chart with its subcharts under charts/
 #               (default: $CHART_DIR, else ../ref/chart relative to the repository root).
-#               Scripts cannot download it: assemble it once as ../shared/golden/README.md,
-#               "Where the reference chart comes from", describes (StackStorm/stackstorm-k8s at
+#               Scripts cannot download it: assemble it once from StackStorm/stackstorm-k8s at
 #               f0f21e5, plus the bitnami mongodb/rabbitmq/redis/external-dns subcharts and
-#               bitnami common unpacked into charts/).
+#               bitnami common unpacked into charts/.
 # Environment:
 #   HELM        helm binary (default: helm on PATH, else /work/tools/helm, else installed with
 #               ../shared/tools/install-helm into ~/.cache/st2k8s-ref/bin)

@@ -1,4 +1,4 @@
-//! Image references and pull policy for st2 containers (SPEC-chart.md §1.6).
+//! Image references and pull policy for st2 containers.
 
 use anyhow::Result;
 

@@ -1,4 +1,4 @@
-//! Names, labels and metadata shared by every parent-chart object (SPEC-chart.md §1.2–§1.4).
+//! Names, labels and metadata shared by every parent-chart object.
 //!
 //! Labels follow the chart's scheme except that `app.kubernetes.io/managed-by` is `st2k8s` and
 //! there is no `helm.sh/chart` label. The version label is the image tag the chart would show.
@@ -28,7 +28,7 @@ pub fn selector_labels(ctx: &Ctx, n: &str) -> BTreeMap<String, String> {
     ])
 }
 
-/// The full label set of component `n` (SPEC §1.3).
+/// The full label set of component `n`: selector labels, component role, version.
 pub fn labels(ctx: &Ctx, n: &str) -> Result<BTreeMap<String, String>> {
     let mut labels = selector_labels(ctx, n);
     let component = match n {
@@ -43,8 +43,8 @@ pub fn labels(ctx: &Ctx, n: &str) -> Result<BTreeMap<String, String>> {
     Ok(labels)
 }
 
-/// `VER(n)`: the `<key>.image.tag` of the values key named by `n` up to its first `-`
-/// (present even if empty), else the global `image.tag`; then `tpl`.
+/// The version label of component `n`: the `<key>.image.tag` of the values key named by `n` up
+/// to its first `-` (present even if empty), else the global `image.tag`; then `tpl`.
 pub fn version(ctx: &Ctx, n: &str) -> Result<String> {
     let key = n.split('-').next().unwrap_or(n);
     let path = format!("{key}.image.tag");
@@ -75,17 +75,18 @@ pub fn described_meta(ctx: &Ctx, name: String, n: &str, description: &str) -> Re
     Ok(meta)
 }
 
-/// The fullname a bundled backend gives its objects (bitnami rule, SPEC-chart.md §1.2):
-/// `<chart>.fullnameOverride`, else the release name when it already contains
-/// `<chart>.nameOverride ‖ <chart>`, else `<release>-<name>`; cut to 63 characters without a
-/// trailing `-`. `chart` is the values key (`mongodb`, `rabbitmq`, `redis`, `external-dns`).
+/// The fullname a bundled backend gives its objects (bitnami's rule):
+/// `<chart>.fullnameOverride`, else the release name when it already contains the name
+/// (`<chart>.nameOverride`, else `<chart>`), else `<release>-<name>`; cut to 63 characters
+/// without a trailing `-`. `chart` is the values key (`mongodb`, `rabbitmq`, `redis`,
+/// `external-dns`).
 /// Every host name st2 uses for a backend derives from this, so overrides keep them connected.
 pub fn subchart_fullname(ctx: &Ctx, chart: &str) -> String {
     bitnami_fullname(&ctx.release.name, chart, ctx.values.key(chart))
 }
 
-/// Bitnami common's `common.names.fullname` for chart `chart` whose `.Values` is `values`
-/// (SPEC-chart.md §1.2); [`subchart_fullname`] applies it to a section of the parent's values.
+/// Bitnami common's `common.names.fullname` for chart `chart` whose `.Values` is `values`;
+/// [`subchart_fullname`] applies it to a section of the parent's values.
 pub fn bitnami_fullname(release: &str, chart: &str, values: &Value) -> String {
     let full = match values.key("fullnameOverride").non_empty() {
         Some(name) => name.to_go_string(),
@@ -103,12 +104,12 @@ pub fn bitnami_fullname(release: &str, chart: &str, values: &Value) -> String {
 }
 
 /// The `<chart>.name` helper of bitnami common and of the parent chart:
-/// `nameOverride ‖ <chart>`, cut like a fullname.
+/// `nameOverride`, else `<chart>`, cut like a fullname.
 pub fn bitnami_name(chart: &str, values: &Value) -> String {
     dns_trunc(&raw_chart_name(chart, values))
 }
 
-/// `nameOverride ‖ <chart>` before truncation.
+/// `nameOverride`, else `<chart>`, before truncation.
 fn raw_chart_name(chart: &str, values: &Value) -> String {
     values
         .key("nameOverride")

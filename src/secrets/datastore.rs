@@ -1,5 +1,5 @@
-//! The st2 datastore crypto key (SPEC-chart.md §4.4): the keyczar-style AES key JSON that st2's
-//! `read_crypto_key` loads, both 256-bit keys in URL-safe base64 without padding. The chart swaps the wrong
+//! The st2 datastore crypto key: the keyczar-style AES key JSON that st2's `read_crypto_key`
+//! loads, both 256-bit keys in URL-safe base64 without padding. The chart swaps the wrong
 //! characters (`_`→`/`); st2k8s writes the alphabet st2 decodes with `urlsafe_b64decode`.
 
 use base64::Engine as _;

@@ -1,5 +1,5 @@
-//! Secret values the chart would generate at random (SPEC-chart.md §4.4, §4.10): the st2
-//! password, the SSH key, the datastore crypto key, and backend passwords the user left empty.
+//! Secret values the chart would generate at random: the st2 password, the SSH key, the
+//! datastore crypto key, and backend passwords the user left empty.
 //!
 //! With a [`Seed`] every value is derived with HKDF-SHA256 from the seed, bound to release,
 //! namespace, Secret name and data key, so renders are reproducible and values never repeat
@@ -159,7 +159,7 @@ impl Seed {
     }
 }
 
-/// Which SSH key the chart's `R-st2-ssh` Secret gets when `st2.ssh_key` is unset.
+/// Which SSH key the chart's `<release>-st2-ssh` Secret gets when `st2.ssh_key` is unset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SshKeyType {
     /// OpenSSH-format ed25519 key (st2k8s default: fast and fully reproducible).

@@ -1,4 +1,4 @@
-//! SSH private keys for the `R-st2-ssh` Secret (SPEC-chart.md §4.4): ed25519 in OpenSSH format
+//! SSH private keys for the `<release>-st2-ssh` Secret: ed25519 in OpenSSH format
 //! (st2k8s default) or 4096-bit RSA in PKCS#1 PEM (the chart's `genPrivateKey "rsa"`).
 //! Both are pure functions of their input bytes, so a seeded render yields the same key text
 //! (for RSA, given the `rsa` crate version pinned in Cargo.lock: its prime search defines the key).

@@ -1,8 +1,9 @@
-//! `tpl`: evaluating values strings as Go templates, as the chart does with Helm's `tpl`
-//! (SPEC-chart.md §4.7). Supported: text, `{{ }}` actions with `{{-`/`-}}` trim markers, comments,
-//! `.Values`/`.Release`/`.Chart` field chains (also from `$`), literals, parentheses, pipelines and
-//! the functions listed in [`parser::Func`]. Everything else (control structures, variables,
-//! `include` and other functions) is an error naming the values key, never passed through.
+//! `tpl`: evaluating values strings as Go templates, as the chart does with Helm's `tpl` (image
+//! tags, `st2.config`, `extra_volumes`, …). Supported: text, `{{ }}` actions with `{{-`/`-}}`
+//! trim markers, comments, `.Values`/`.Release`/`.Chart` field chains (also from `$`), literals,
+//! parentheses, pipelines and the functions listed in [`parser::Func`]. Everything else (control
+//! structures, variables, `include` and other functions) is an error naming the values key,
+//! never passed through.
 
 mod eval;
 mod format;

@@ -114,7 +114,7 @@ mod tests {
     }
 
     /// `(chart defaults, user values, enabled subchart keys, result)` — Helm's coalescing rules
-    /// (SPEC-chart.md §0.1 item 2), one row per rule.
+    /// (maps deep-merge, lists and scalars replace, a user `null` deletes), one row per rule.
     const COALESCE: &[(&str, &str, &[&str], &str)] = &[
         // maps deep-merge, lists and scalars replace
         (

@@ -1,6 +1,6 @@
-//! Data safety for releases moved from Helm (issue 4, item 9): for every golden scenario, the
-//! StatefulSet fields Kubernetes refuses to change — `serviceName`, `selector`,
-//! `podManagementPolicy`, `volumeClaimTemplates` — must be exactly what the chart renders, so
+//! Data safety for releases moved from Helm: for every golden scenario, the StatefulSet fields
+//! Kubernetes refuses to change — `serviceName`, `selector`, `podManagementPolicy`,
+//! `volumeClaimTemplates` — must be exactly what the chart renders, so
 //! `kubectl apply` patches the running StatefulSets and every PVC is kept.
 //!
 //! The golden renders live outside the repository (`shared/golden` next to a parent directory,

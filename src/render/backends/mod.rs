@@ -1,5 +1,5 @@
 //! Built-in equivalents of the chart's bitnami subcharts: MongoDB, RabbitMQ, Redis and
-//! external-dns (SPEC-chart.md §6). Each renders only when `<name>.enabled`.
+//! external-dns. Each renders only when `<name>.enabled`.
 
 mod external_dns;
 pub mod mongodb;
@@ -87,7 +87,7 @@ const STILL_PUBLISHED: &[&str] = &["bitnami/minideb"];
 
 /// A bitnami subchart image, `<registry>/<repository>:<tag>` (bitnami common's image helper):
 /// `image` is the image block at values path `path` (for errors), `global` the subchart's
-/// `global`, whose `imageRegistry` wins over `image.registry` (SPEC-chart.md §6.0).
+/// `global`, whose `imageRegistry` wins over `image.registry`.
 ///
 /// Bitnami removed its old images from Docker Hub and kept them under `bitnamilegacy/`, so a
 /// `bitnami/<name>` repository on `docker.io` becomes `bitnamilegacy/<name>` (same tag). Other

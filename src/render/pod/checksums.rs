@@ -1,6 +1,6 @@
-//! The checksum annotations of st2 pods (SPEC-chart.md §1.5): each names the objects whose
-//! rendered text it hashes, so a change to them rolls the pods. Conditional ones return `None`
-//! when the chart leaves them out.
+//! The checksum annotations of st2 pods: each names the objects whose rendered text it hashes,
+//! so a change to them rolls the pods. Conditional ones return `None` when the chart leaves them
+//! out.
 
 use super::Checksum;
 use super::volumes::datastore_key_rendered;
@@ -26,7 +26,7 @@ pub fn auth(ctx: &Ctx) -> Option<Checksum> {
         .then(|| one("checksum/auth", "Secret", ctx.name("st2-auth")))
 }
 
-/// `checksum/datastore-key`, iff st2k8s renders the datastore key Secret (`DS_RENDER`).
+/// `checksum/datastore-key`, iff st2k8s renders the datastore key Secret.
 pub fn datastore_key(ctx: &Ctx) -> Option<Checksum> {
     datastore_key_rendered(ctx).then(|| {
         one(

@@ -1,6 +1,5 @@
-//! Container fragments shared by Deployments and Jobs (SPEC-chart.md §2.2, §2.7): the st2 command
-//! line, env/envFrom, lifecycle hooks, the `wait-for-*` init containers and
-//! `generate-st2client-config`.
+//! Container fragments shared by Deployments and Jobs: the st2 command line, env/envFrom,
+//! lifecycle hooks, the `wait-for-*` init containers and `generate-st2client-config`.
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{
@@ -14,8 +13,8 @@ use crate::render::ctx::Ctx;
 use crate::render::images;
 use crate::values::Value;
 
-/// The container security context `chain ‖ SC` (SPEC §2.6): the first set block, the global
-/// `securityContext` last.
+/// The container security context: the first set block of `chain`, the top-level
+/// `securityContext` last. A set block replaces the later ones whole; nothing is merged.
 pub fn security_context<'v>(
     ctx: &Ctx<'v>,
     mut chain: Vec<Setting<'v>>,
@@ -24,14 +23,15 @@ pub fn security_context<'v>(
     first_set(&chain)
 }
 
-/// The global container security context `SC` (iff set).
+/// The top-level container `securityContext` (iff set).
 pub fn global_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {
     security_context(ctx, Vec::new())
 }
 
-/// `<key>.securityContext ‖ SC`: the main container of component `key`, and the init containers
-/// that run the component's own image (st2auth's `generate-htpasswd`). The `wait-for-*`
-/// containers keep `SC` in every pod, as the chart does for the components it reads this key for.
+/// `<key>.securityContext`, else the top-level one: the main container of component `key`, and
+/// the init containers that run the component's own image (st2auth's `generate-htpasswd`). The
+/// `wait-for-*` containers keep the top-level one in every pod, as the chart does for the
+/// components it reads this key for.
 pub fn component_security_context(ctx: &Ctx, key: &str) -> Result<Option<SecurityContext>> {
     security_context(
         ctx,
@@ -42,8 +42,8 @@ pub fn component_security_context(ctx: &Ctx, key: &str) -> Result<Option<Securit
     )
 }
 
-/// `st2actionrunner.securityContext ‖ SC`: containers that run actionrunner code (pack copies,
-/// content registration), since the runner is the most permissive component.
+/// `st2actionrunner.securityContext`, else the top-level one: containers that run actionrunner
+/// code (pack copies, content registration), since the runner is the most permissive component.
 pub fn runner_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {
     security_context(
         ctx,
@@ -51,7 +51,7 @@ pub fn runner_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {
     )
 }
 
-/// `ENTRY`: `image.entrypoint`, prepended to the st2 services' commands.
+/// `image.entrypoint`, prepended to the st2 services' commands.
 pub fn entrypoint(ctx: &Ctx) -> Vec<String> {
     ctx.v("image.entrypoint")
         .as_list()
@@ -60,7 +60,8 @@ pub fn entrypoint(ctx: &Ctx) -> Vec<String> {
         .collect()
 }
 
-/// `ENTRY + [/opt/stackstorm/st2/bin/<binary>] + CFG_ARGS`: how every st2 python service starts.
+/// `image.entrypoint`, `/opt/stackstorm/st2/bin/<binary>`, then the `--config-file` arguments:
+/// how every st2 python service starts.
 pub fn st2_command(ctx: &Ctx, binary: &str) -> Vec<String> {
     let mut command = entrypoint(ctx);
     command.push(format!("/opt/stackstorm/st2/bin/{binary}"));
@@ -68,7 +69,7 @@ pub fn st2_command(ctx: &Ctx, binary: &str) -> Vec<String> {
     command
 }
 
-/// `ENV(c)`: one variable per key of `env` (sorted, as Go iterates maps), values printed as Go's
+/// A component's `env`: one variable per key (sorted, as Go iterates maps), values printed as Go's
 /// `%v` and quoted; `None` when `env` is empty (the chart then omits the key).
 pub fn env(env: &Value) -> Option<Vec<EnvVar>> {
     env.non_empty().map(|_| env_vars(env))
@@ -86,7 +87,7 @@ pub fn env_vars(env: &Value) -> Vec<EnvVar> {
         .collect()
 }
 
-/// `URLS`: the st2 service URLs ConfigMap as environment.
+/// The st2 service URLs ConfigMap (`<release>-st2-urls`) as environment.
 pub fn urls(ctx: &Ctx) -> EnvFromSource {
     EnvFromSource {
         config_map_ref: Some(ConfigMapEnvSource {
@@ -116,7 +117,8 @@ pub fn secret_refs(list: &Value) -> Vec<EnvFromSource> {
         .collect()
 }
 
-/// `[URLS] + envFromSecrets`: what the st2 services read their environment from.
+/// The service URLs, then each of `envFromSecrets`: what the st2 services read their
+/// environment from.
 pub fn urls_and_secrets(ctx: &Ctx, secrets: &Value) -> Vec<EnvFromSource> {
     let mut sources = vec![urls(ctx)];
     sources.extend(secret_refs(secrets));
@@ -133,8 +135,9 @@ fn exec(command: &[&str]) -> LifecycleHandler {
     }
 }
 
-/// `POST_L`: run the mounted post-start script; with `pre_stop` (`preStopSleep` as printed by
-/// `toString`) also sleep before stopping, unless it is `"0"` (SPEC §2.2 `PRESTOP`).
+/// Run the mounted post-start script; with `pre_stop` (`preStopSleep` as printed by `toString`)
+/// also sleep before stopping, unless it is `"0"`, so that kube-proxy stops routing to the pod
+/// before it goes away (the chart adds the sleep only to pods with a post-start script).
 pub fn post_start_lifecycle(pre_stop: Option<&Value>) -> Lifecycle {
     let sleep = pre_stop.map(Value::to_go_string).filter(|s| s != "0");
     Lifecycle {
@@ -174,11 +177,10 @@ fn port(ctx: &Ctx, path: &str) -> String {
     }
 }
 
-/// `WAIT_DB` (iff the bundled MongoDB is enabled).
+/// `wait-for-db` (iff the bundled MongoDB is enabled).
 ///
-/// The chart always waits on `R-mongodb-headless`, which only exists in replica-set mode; for
-/// other architectures st2k8s waits on the `R-mongodb` Service instead (golden/README.md,
-/// "Corrections").
+/// The chart always waits on `<release>-mongodb-headless`, which only exists in replica-set
+/// mode; for other architectures st2k8s waits on the `<release>-mongodb` Service instead.
 pub fn wait_for_db(ctx: &Ctx) -> Result<Vec<Container>> {
     if !ctx.v("mongodb.enabled").truthy() {
         return Ok(Vec::new());
@@ -198,7 +200,7 @@ pub fn wait_for_db(ctx: &Ctx) -> Result<Vec<Container>> {
     )?])
 }
 
-/// `WAIT_MQ` (iff the bundled RabbitMQ is enabled).
+/// `wait-for-queue` (iff the bundled RabbitMQ is enabled).
 pub fn wait_for_queue(ctx: &Ctx) -> Result<Vec<Container>> {
     if !ctx.v("rabbitmq.enabled").truthy() {
         return Ok(Vec::new());
@@ -214,7 +216,7 @@ pub fn wait_for_queue(ctx: &Ctx) -> Result<Vec<Container>> {
     )?])
 }
 
-/// `WAIT_DB` then `WAIT_MQ`: the init containers every st2 service starts with.
+/// `wait-for-db` then `wait-for-queue`: the init containers every st2 service starts with.
 pub fn wait_for_backends(ctx: &Ctx) -> Result<Vec<Container>> {
     let mut containers = wait_for_db(ctx)?;
     containers.extend(wait_for_queue(ctx)?);

@@ -3,8 +3,9 @@
 //! Every conversion goes through [`typed_json`], which names the values key it read, so a block
 //! that does not fit the Kubernetes type is reported where the user wrote it, and reports the
 //! fields Kubernetes would drop (k8s-openapi ignores unknown fields) and malformed resource
-//! quantities as findings ([`collecting`]). Also holds the chart's `a ‖ b ‖ …` fallback chains
-//! (SPEC-chart.md §2.6) and `tplyaml` for `extra_volumes` (SPEC §0).
+//! quantities as findings ([`collecting`]). Also holds the chart's fallback chains (the first
+//! set block of several, as Go's `default` picks; used for security contexts) and the template
+//! evaluation of whole blocks for `extra_volumes`.
 
 use std::cell::RefCell;
 
@@ -179,7 +180,8 @@ pub fn chain<'v>(ctx: &Ctx<'v>, paths: &[&str]) -> Vec<Setting<'v>> {
     paths.iter().map(|p| (ctx.v(p), (*p).to_string())).collect()
 }
 
-/// `a ‖ b ‖ …`: the first set block of the chain, typed; `None` when none is set.
+/// The first set block of the chain (Go's `default`: empty blocks fall through), typed; `None`
+/// when none is set.
 pub fn first_set<T: DeserializeOwned>(chain: &[Setting]) -> Result<Option<T>> {
     match chain.iter().find(|(v, _)| v.truthy()) {
         Some((v, key)) => typed(v, key).map(Some),

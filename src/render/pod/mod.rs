@@ -1,4 +1,4 @@
-//! Shared pod plumbing for every st2 Deployment and Job (SPEC-chart.md §2.2, §2.6, §2.7).
+//! Shared pod plumbing for every st2 Deployment and Job.
 //!
 //! Each workload describes its pod as a [`PodPlan`] — containers, volumes, annotations, checksum
 //! sources, placement — and [`PodPlan::deployment`] / [`PodPlan::job`] turn it into the typed
@@ -36,7 +36,7 @@ use crate::values::Value;
 /// dozens of pack images into every pod.
 pub type SharedInits = SharedItems;
 
-/// A checksum annotation and the objects (kind, name) it hashes (SPEC §1.5).
+/// A checksum annotation and the objects (kind, name) it hashes.
 pub type Checksum = (&'static str, Vec<(&'static str, String)>);
 
 /// Where a pod is scheduled: `nodeSelector`, `affinity`, `tolerations` of one values block.
@@ -74,7 +74,7 @@ pub enum InitContainers {
 /// Everything that differs between the chart's pods; the rest is filled in by [`PodPlan::build`].
 #[derive(Debug, Clone, Default)]
 pub struct PodPlan {
-    /// `n`: the pod's labels and selector (SPEC §1.3).
+    /// The name the pod's labels and selector carry as `app.kubernetes.io/name`.
     pub name: String,
     /// Pod template `metadata.name` (Jobs only).
     pub template_name: Option<String>,
@@ -91,7 +91,7 @@ pub struct PodPlan {
     pub shared_inits: Option<(usize, SharedInits)>,
     pub termination_grace_period_seconds: Option<i64>,
     pub containers: Vec<Container>,
-    /// Attach the pods to `SA_NAME` (`<component>.serviceAccount.attach`).
+    /// Attach the pods to the chart's ServiceAccount (`<component>.serviceAccount.attach`).
     pub service_account: bool,
     pub volumes: Vec<Volume>,
     pub restart_policy: Option<String>,
@@ -102,7 +102,7 @@ pub struct PodPlan {
 impl PodPlan {
     /// A plan with the defaults of a component whose settings live under values key `key`:
     /// pod name `key`, its placement, service account and annotations, the global pull secret
-    /// and the pod security context `<key>.podSecurityContext ‖ PSC`.
+    /// and the pod security context `<key>.podSecurityContext`, else the top-level one.
     ///
     /// The chart reads the component's own pod security context only for st2web,
     /// st2actionrunner, st2client and the sensors and silently drops it elsewhere; st2k8s gives
@@ -230,8 +230,8 @@ impl PodPlan {
         ))
     }
 
-    /// The Deployment `R-<name>`: `replicas` pods (no `replicas` key when `None`: an autoscaler
-    /// sets it), object annotations `annotations` (iff set).
+    /// The Deployment `<release>-<name>`: `replicas` pods (no `replicas` key when `None`: an
+    /// autoscaler sets it), object annotations `annotations` (iff set).
     ///
     /// Every Deployment's main container prints `resources:`, so a main container without
     /// resources (the user nulled them) gets an explicit `resources: null`.
@@ -380,7 +380,7 @@ pub fn string_map(value: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `[image.pullSecret]` iff set (SPEC §1.7).
+/// `[image.pullSecret]` iff set: every Deployment and Job pulls with it.
 pub fn global_pull_secret(ctx: &Ctx) -> Vec<String> {
     ctx.v("image.pullSecret")
         .non_empty()
@@ -389,8 +389,8 @@ pub fn global_pull_secret(ctx: &Ctx) -> Vec<String> {
         .collect()
 }
 
-/// The pod security context `chain ‖ PSC` (SPEC §2.6): the first set block, the global
-/// `podSecurityContext` last.
+/// The pod security context: the first set block of `chain`, the top-level `podSecurityContext`
+/// last. A set block replaces the later ones whole; nothing is merged.
 pub fn pod_security_context<'v>(
     ctx: &Ctx<'v>,
     mut chain: Vec<Setting<'v>>,

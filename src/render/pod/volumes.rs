@@ -1,6 +1,7 @@
-//! Volume fragments: each [`Piece`] is one chart fragment (SPEC-chart.md §2.2) — the pod volumes
-//! it needs and the main container's mounts of them. Components list their pieces once, in the
-//! chart's order, and [`Piece::join`] them into the container's mounts and the pod's volumes.
+//! Volume fragments: each [`Piece`] is one block the chart's templates repeat across pods — the
+//! pod volumes it needs and the main container's mounts of them. Components list their pieces
+//! once, in the chart's order, and [`Piece::join`] them into the container's mounts and the pod's
+//! volumes.
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{
@@ -141,8 +142,8 @@ fn config_secret(ctx: &Ctx) -> Option<String> {
         .map(Value::to_go_string)
 }
 
-/// `CFG_MOUNTS` / `CFG_VOLS`: st2.docker.conf and st2.user.conf from `R-st2-config`, plus
-/// st2.secrets.conf from `st2.existingConfigSecret`.
+/// The st2 configuration files: st2.docker.conf and st2.user.conf from `<release>-st2-config`,
+/// plus st2.secrets.conf from `st2.existingConfigSecret`.
 pub fn config(ctx: &Ctx) -> Piece {
     let mut piece = Piece {
         mounts: vec![
@@ -168,7 +169,7 @@ pub fn config(ctx: &Ctx) -> Piece {
     piece
 }
 
-/// `CFG_ARGS`: the `--config-file` arguments matching [`config`].
+/// The `--config-file` arguments matching [`config`], the image's own st2.conf first.
 pub fn config_args(ctx: &Ctx) -> Vec<String> {
     let mut files = vec!["st2.conf", "st2.docker.conf", "st2.user.conf"];
     if config_secret(ctx).is_some() {
@@ -180,31 +181,34 @@ pub fn config_args(ctx: &Ctx) -> Vec<String> {
         .collect()
 }
 
-/// `DSKEY_ON`: the datastore key is used unless `st2.datastore_crypto_key` is `disable`.
+/// Whether st2 encrypts its datastore: unless `st2.datastore_crypto_key` is `disable`.
 pub fn datastore_key_on(ctx: &Ctx) -> bool {
     ctx.v("st2.datastore_crypto_key").to_go_string() != "disable"
 }
 
-/// `DS_RENDER`: the chart renders the datastore key Secret (and pods hash it).
+/// Whether the chart renders the datastore key Secret (and pods hash it): encryption is on and
+/// no `st2.existingDatastoreSecret` is given.
 pub fn datastore_key_rendered(ctx: &Ctx) -> bool {
     datastore_key_on(ctx) && !ctx.v("st2.existingDatastoreSecret").truthy()
 }
 
-/// `DS_SECRET`: the Secret holding the datastore key.
+/// The Secret holding the datastore key: `st2.existingDatastoreSecret`, else
+/// `<release>-st2-datastore-crypto-key`.
 pub fn datastore_secret(ctx: &Ctx) -> String {
     ctx.v("st2.existingDatastoreSecret")
         .non_empty()
         .map_or_else(|| ctx.name("st2-datastore-crypto-key"), Value::to_go_string)
 }
 
-/// `AUTH_SECRET`: the Secret holding the st2 admin credentials.
+/// The Secret holding the st2 admin credentials: `st2.existingAuthSecret`, else
+/// `<release>-st2-auth`.
 pub fn auth_secret(ctx: &Ctx) -> String {
     ctx.v("st2.existingAuthSecret")
         .non_empty()
         .map_or_else(|| ctx.name("st2-auth"), Value::to_go_string)
 }
 
-/// `DS_MOUNT` / `DS_VOL` (iff `DSKEY_ON`).
+/// The datastore key at /etc/st2/keys/datastore_key.json, iff [`datastore_key_on`].
 pub fn datastore_key(ctx: &Ctx) -> Piece {
     if !datastore_key_on(ctx) {
         return Piece::default();
@@ -220,8 +224,9 @@ pub fn datastore_key(ctx: &Ctx) -> Piece {
     )
 }
 
-/// `SSH_MOUNT` / `SSH_VOL`: the private key from `R-st2-ssh`, mounted next to the user's home
-/// so the post-start script can copy it into place with the right owner (SPEC §4.3).
+/// The private key from `<release>-st2-ssh`, mounted next to the user's `.ssh` directory so the
+/// post-start script can copy it into place with the right owner (a Secret volume can set a
+/// file's mode but not its owner).
 pub fn ssh_key(ctx: &Ctx) -> Result<Piece> {
     let paths = crate::render::st2::ssh_key::paths(ctx)?;
     let items = vec![KeyToPath {
@@ -285,8 +290,8 @@ pub fn client_config() -> Piece {
     )
 }
 
-/// `EXTRA_M(c)` / `EXTRA_V(c)`: the user's `<key>.extra_volumes` (`list`), each `{name} ∪
-/// tpl(mount)` and `{name} ∪ tpl(volume)`. `label` is how the chart's messages name the list.
+/// The user's `<key>.extra_volumes` (`list`): each entry's `mount` and `volume`, evaluated as
+/// templates, with its `name` added. `label` is how the chart's messages name the list.
 pub fn extra(ctx: &Ctx, list: &Value, label: &str) -> Result<Piece> {
     let mut piece = Piece::default();
     for (i, entry) in list.as_list().iter().enumerate() {
@@ -322,7 +327,7 @@ fn named(name: &Value, block: &Value) -> Value {
     Value::Map(map)
 }
 
-/// `POST_M` / `POST_V`: the component's post-start script ConfigMap, iff `on`.
+/// The component's post-start script ConfigMap at /post-start.sh, iff `on`.
 pub fn post_start(ctx: &Ctx, component: &str, on: bool) -> Piece {
     if !on {
         return Piece::default();

@@ -1,8 +1,8 @@
-//! The Ingress `R-st2web-ingress` (SPEC-chart.md §2.4), iff `ingress.enabled`.
+//! The Ingress `<release>-st2web-ingress`, iff `ingress.enabled`.
 //!
 //! Explicit `ingress.hosts` route to the Services they name; without hosts, one rule sends
 //! `st2web.service.hostname` to st2web. Unlike the chart, that default backend follows st2web's
-//! HTTPS mode (port 443), since the Service then has no port 80 (SPEC §7.1 #10).
+//! HTTPS mode (port 443), since the Service then has no port 80.
 //!
 //! Each path's `pathType` is `Prefix`, as the chart hard-codes it, unless the path sets its own
 //! (an st2k8s extension): regex paths with ingress-nginx need `ImplementationSpecific`.

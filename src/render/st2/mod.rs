@@ -1,4 +1,4 @@
-//! The parent chart's own objects: everything StackStorm itself needs (SPEC-chart.md §2).
+//! The parent chart's own objects: everything StackStorm itself needs.
 
 mod conf_check;
 mod conf_options;

@@ -1,6 +1,6 @@
-//! Packs plumbing shared by st2api, sensors, st2actionrunner, st2client and the content Jobs
-//! (SPEC-chart.md §2.2 `PK_*`/`PC_*`, §2.5): the packs/virtualenvs volumes, the pack configs
-//! volume, the init containers copying packs out of `st2.packs.images`, and their pull secrets.
+//! Packs plumbing shared by st2api, sensors, st2actionrunner, st2client and the content Jobs:
+//! the packs/virtualenvs volumes, the pack configs volume, the init containers copying packs out
+//! of `st2.packs.images`, and their pull secrets.
 
 use std::sync::Arc;
 
@@ -18,12 +18,12 @@ use crate::render::pod::volumes::{
 use crate::render::pod::{SharedInits, container_json, global_pull_secret};
 use crate::values::Value;
 
-/// `P_IMG`: pack images are copied into emptyDir volumes.
+/// Whether `st2.packs.images` is set: pack images are copied into emptyDir volumes.
 pub fn images_set(ctx: &Ctx) -> bool {
     ctx.v("st2.packs.images").truthy()
 }
 
-/// `P_VOL`: packs live on user-supplied shared volumes.
+/// Whether `st2.packs.volumes.enabled`: packs live on user-supplied shared volumes.
 pub fn shared_volumes(ctx: &Ctx) -> bool {
     ctx.v("st2.packs.volumes.enabled").truthy()
 }
@@ -34,7 +34,8 @@ pub fn copy_in_pods(ctx: &Ctx) -> bool {
     images_set(ctx) && !shared_volumes(ctx)
 }
 
-/// The chart's render-time checks on `st2.packs` (SPEC §7.2).
+/// The chart's render-time checks on `st2.packs`: the renamed `st2.packs.image` and shared
+/// volumes without both `packs` and `virtualenvs` fail with the chart's messages.
 pub fn check(ctx: &Ctx) -> Result<()> {
     if ctx.v("st2.packs.image").truthy() {
         bail!("Value st2.packs.image was renamed to st2.packs.images and is now a list of images");
@@ -58,8 +59,8 @@ pub enum Access {
     Job,
 }
 
-/// `PK_MOUNTS` / `PK_MOUNTS_RW` and `PK_VOLS`: packs and virtualenvs, from the user's shared
-/// volumes or as emptyDirs the image copies land in.
+/// Packs and virtualenvs, from the user's shared volumes or as emptyDirs the image copies land
+/// in; Deployments mount the emptyDirs read-only, Jobs (which fill them) read-write.
 pub fn volumes(ctx: &Ctx, access: Access) -> Result<Piece> {
     let read_only = access == Access::Deployment && !shared_volumes(ctx);
     let mounts = vec![
@@ -110,7 +111,7 @@ fn configs_mount() -> VolumeMount {
     mount_ro("st2-pack-configs-vol", "/opt/stackstorm/configs/", false)
 }
 
-/// `PC_MOUNTS` / `PC_VOLS`: pack configs, from the `R-st2-pack-configs` ConfigMap, or from the
+/// Pack configs, from the `<release>-st2-pack-configs` ConfigMap, or from the
 /// shared configs volume with the ConfigMap mounted beside it for the copy.
 pub fn configs(ctx: &Ctx) -> Result<Piece> {
     if !configs_copied(ctx) {
@@ -152,7 +153,7 @@ pub fn configs_if_shared(ctx: &Ctx) -> Result<Piece> {
 /// The shared configs volume alone (iff `st2.packs.volumes.configs`), for the writability check.
 ///
 /// The chart mounts `st2-pack-configs-vol` there even without that volume, which the API server
-/// rejects; st2k8s leaves the mount out (golden/README.md, "Corrections").
+/// rejects (the volume is not found); st2k8s leaves the mount out.
 pub fn shared_configs_volume(ctx: &Ctx) -> Result<Piece> {
     let source = ctx.v("st2.packs.volumes.configs");
     if !source.truthy() {
@@ -201,7 +202,7 @@ pub fn init_containers(ctx: &Ctx) -> Result<SharedInits> {
     ))
 }
 
-/// `PACK_INITS` (SPEC §2.5): one copy container per pack image, the system packs of the
+/// The pack copy init containers: one per pack image, the system packs of the
 /// st2actionrunner image, and the copy of pack configs into the shared configs volume.
 fn copy_containers(ctx: &Ctx) -> Result<Vec<Container>> {
     let images = ctx.v("st2.packs.images").as_list();
@@ -283,7 +284,7 @@ pub fn deployment_init_containers(ctx: &Ctx) -> Result<SharedInits> {
 
 /// `imagePullSecrets` of pods that pull pack images: `image.pullSecret`, then each pack image's
 /// `pullSecret`. (The chart emits the pack items outside any list and fails to render; this is
-/// its intended result, SPEC §1.7.)
+/// what its templates mean to produce.)
 pub fn pull_secrets(ctx: &Ctx) -> Vec<String> {
     let mut secrets = global_pull_secret(ctx);
     secrets.extend(

@@ -218,7 +218,7 @@ fn autoscaling_of(
     }))
 }
 
-/// The HorizontalPodAutoscaler `R-<n>` of the Deployment `R-<n>`.
+/// The HorizontalPodAutoscaler `<release>-<n>` of the Deployment `<release>-<n>`.
 fn autoscaler(ctx: &Ctx, n: &str, scaling: &Autoscaling) -> Result<Object> {
     let name = ctx.name(n);
     let metric = |resource: &str, utilization: i32| MetricSpec {
@@ -254,7 +254,7 @@ fn autoscaler(ctx: &Ctx, n: &str, scaling: &Autoscaling) -> Result<Object> {
     })
 }
 
-/// The PodDisruptionBudget `R-<n>`, selecting the pods of the Deployment `R-<n>`.
+/// The PodDisruptionBudget `<release>-<n>`, selecting the pods of the Deployment `<release>-<n>`.
 fn pod_disruption_budget(ctx: &Ctx, n: &str, budget: Budget) -> Result<Object> {
     let (max_unavailable, min_available) = match budget {
         Budget::MaxUnavailable(v) => (Some(v), None),

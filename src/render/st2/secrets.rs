@@ -1,9 +1,10 @@
-//! The parent chart's Secrets (SPEC-chart.md §2.1 #2–#8, §4.4): datastore crypto key,
-//! RabbitMQ definitions, SSH key, API keys, auth credentials, chatops environment, key/value
-//! pairs. Explicit values always win; generated ones come from [`crate::secrets`].
+//! The parent chart's Secrets: datastore crypto key, RabbitMQ definitions, SSH key, API keys,
+//! auth credentials, chatops environment, key/value pairs. Explicit values always win;
+//! generated ones come from [`crate::secrets`].
 //!
-//! Also the chart's guard against the legacy `secrets.st2.*` keys (SPEC §7.2), including the
-//! `secrets.st2.password` key the chart misses because of a typo (SPEC §7.1 #18).
+//! Also the chart's guard against the legacy `secrets.st2.*` keys, which fails the render,
+//! including the `secrets.st2.password` key the chart misses because its template checks a
+//! misspelt `pasword`.
 
 use std::collections::BTreeMap;
 
@@ -83,7 +84,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
-/// `AUTH_SECRET`: the Secret holding the st2 credentials, `st2.existingAuthSecret` or `R-st2-auth`.
+/// The Secret holding the st2 credentials: `st2.existingAuthSecret`, else `<release>-st2-auth`.
 pub fn auth_secret_name(ctx: &Ctx) -> String {
     ctx.v("st2.existingAuthSecret")
         .non_empty()
@@ -109,7 +110,7 @@ fn check_legacy_keys(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// `R-st2-auth`: the st2 admin credentials; a password is generated unless given.
+/// `<release>-st2-auth`: the st2 admin credentials; a password is generated unless given.
 fn auth(ctx: &Ctx) -> Result<Object> {
     let name = auth_secret_name(ctx);
     let username = text::required(
@@ -132,7 +133,8 @@ fn auth(ctx: &Ctx) -> Result<Object> {
     )
 }
 
-/// `R-st2chatops`: every `st2chatops.env` entry, its value printed and evaluated with `tpl`.
+/// `<release>-st2chatops`: every `st2chatops.env` entry, its value printed and evaluated with
+/// `tpl`.
 fn chatops(ctx: &Ctx) -> Result<Object> {
     let env = ctx.v("st2chatops.env");
     let data = env

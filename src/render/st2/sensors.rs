@@ -1,6 +1,6 @@
-//! The st2sensorcontainer Deployments (SPEC-chart.md §5): one for all sensors, `N` hash-range
-//! partitions (`st2sensorcontainer.deployments: N`), or one per `st2.packs.sensors` entry, each
-//! entry overriding `st2sensorcontainer` settings key by key (a shallow merge, as in the chart).
+//! The st2sensorcontainer Deployments: one for all sensors, `N` hash-range partitions
+//! (`st2sensorcontainer.deployments: N`), or one per `st2.packs.sensors` entry, each entry
+//! overriding `st2sensorcontainer` settings key by key (a shallow merge, as in the chart).
 
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::Container;
@@ -69,7 +69,7 @@ fn partitions(ctx: &Ctx) -> i64 {
     n.max(1)
 }
 
-/// One sensor Deployment's settings `S`: `st2sensorcontainer` minus the keys that do not apply
+/// One sensor Deployment's settings: `st2sensorcontainer` minus the keys that do not apply
 /// per pod, with the sensor entry's keys replacing whole values.
 struct Sensor<'v> {
     settings: Value,

@@ -1,4 +1,4 @@
-//! The ServiceAccount `serviceAccount.serviceAccountName ‖ stackstorm-ha` (SPEC-chart.md §2.1 #1).
+//! The ServiceAccount `serviceAccount.serviceAccountName`, else `stackstorm-ha`.
 //!
 //! Its name is not release-scoped, as in the chart, so existing pods keep their account.
 
@@ -12,7 +12,7 @@ use crate::render::ctx::Ctx;
 use crate::object::Object;
 use crate::values::Value;
 
-/// `SA_NAME`: the ServiceAccount pods attach to with `<component>.serviceAccount.attach`.
+/// The ServiceAccount's name, which pods attach to with `<component>.serviceAccount.attach`.
 pub fn name(ctx: &Ctx) -> String {
     ctx.v("serviceAccount.serviceAccountName")
         .non_empty()

@@ -1,4 +1,4 @@
-//! Services in front of st2auth, st2api, st2stream, st2web and st2chatops (SPEC-chart.md §2.3).
+//! Services in front of st2auth, st2api, st2stream, st2web and st2chatops.
 //!
 //! Each has one TCP port and selects its component's pods. A `service.hostname` becomes an
 //! external-dns annotation (and the `externalName` of an ExternalName Service); user
@@ -40,8 +40,8 @@ const SERVICES: [(&str, i32, &str); 4] = [
     ),
 ];
 
-/// HTTPS mode of st2web: `st2web.env.ST2WEB_HTTPS` prints as `1` (SPEC §2.2). The st2web image
-/// then serves TLS on 443 only.
+/// HTTPS mode of st2web: `st2web.env.ST2WEB_HTTPS` prints as `1` (so `1` and `"1"` alike). The
+/// st2web image then serves TLS on 443 only.
 pub fn st2web_https(ctx: &Ctx) -> bool {
     ctx.v("st2web.env").key("ST2WEB_HTTPS").to_go_text() == "1"
 }

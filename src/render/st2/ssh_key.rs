@@ -1,7 +1,8 @@
-//! Where the system user's SSH key lives (SPEC-chart.md §0: `F`, `D`, `DD`, `B`).
+//! Where the system user's SSH key lives.
 //!
-//! `F = tpl(st2.system_user.ssh_key_file)`; the Secret is mounted at `DD/.ssh-key-vol/B` and
-//! the post-start script copies it to `F`. Paths follow Go's `path.Dir`/`path.Base`.
+//! The key file is `st2.system_user.ssh_key_file`, evaluated as a template; the Secret is
+//! mounted at `<parent>/.ssh-key-vol/<base>` and the post-start script copies it to the key
+//! file. Paths follow Go's `path.Dir`/`path.Base`.
 
 use anyhow::Result;
 
@@ -10,13 +11,13 @@ use crate::render::ctx::Ctx;
 /// The key file and the directories derived from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshKeyPaths {
-    /// `F`: the key file st2 reads (`[system_user] ssh_key_file`).
+    /// The key file st2 reads (`[system_user] ssh_key_file`).
     pub file: String,
-    /// `D`: the directory holding it (`~/.ssh`).
+    /// The directory holding it (`~/.ssh`).
     pub dir: String,
-    /// `DD`: the directory above, where the Secret volume is mounted (`~/.ssh-key-vol`).
+    /// The directory above (`~`), where the Secret volume is mounted as `.ssh-key-vol/`.
     pub parent: String,
-    /// `B`: the key's file name.
+    /// The key's file name.
     pub base: String,
 }
 

@@ -1,6 +1,6 @@
-//! The release smoke tests (SPEC-chart.md §2.1 #16, #27, §2.8): ConfigMap `R-st2tests` holding
-//! a bats script (always rendered, as in the chart) and the Pod `R-st2tests` that runs it, only
-//! with `--include-tests` because it is a one-shot check, not part of the deployment.
+//! The release smoke tests: ConfigMap `<release>-st2tests` holding a bats script (always
+//! rendered, as in the chart) and the Pod `<release>-st2tests` that runs it, only with
+//! `--include-tests` because it is a one-shot check, not part of the deployment.
 //!
 //! The Pod copies bats from its image and clones the bats helper libraries from GitHub.
 

@@ -1,5 +1,5 @@
-//! The Deployment `R-external-dns` (SPEC-chart.md §6.4): one container whose arguments,
-//! environment and credential mounts depend on the DNS provider, in the chart's order.
+//! The Deployment `<release>-external-dns`: one container whose arguments, environment and
+//! credential mounts depend on the DNS provider, in the chart's order.
 //!
 //! One fix: the chart's TransIP volume sets `secret.name`, a field Kubernetes does not have;
 //! st2k8s mounts the Secret by `secretName`.

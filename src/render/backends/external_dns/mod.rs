@@ -1,7 +1,7 @@
-//! Built-in equivalent of the bitnami external-dns 4.0.0 subchart as stackstorm-ha renders it
-//! (SPEC-chart.md §6.4): ServiceAccount, RBAC, Service, Deployment, and per DNS provider the
-//! credentials Secret; it publishes the `external-dns.alpha.kubernetes.io/hostname` annotations
-//! the parent puts on Services.
+//! Built-in equivalent of the bitnami external-dns 4.0.0 subchart as stackstorm-ha renders it:
+//! ServiceAccount, RBAC, Service, Deployment, and per DNS provider the credentials Secret; it
+//! publishes the `external-dns.alpha.kubernetes.io/hostname` annotations the parent puts on
+//! Services.
 //!
 //! RBAC objects are `rbac.authorization.k8s.io/v1` whatever `rbac.apiVersion` says (the chart's
 //! default `v1beta1` is gone since Kubernetes 1.22). Not rendered: the `apiextensions/v1beta1`
@@ -142,7 +142,7 @@ const SUPPORTED: &[&str] = &[
 pub(super) struct ExternalDns<'c, 'a> {
     pub ctx: &'c Ctx<'a>,
     pub v: SubValues<'a>,
-    /// The name of every object (`R-external-dns` by default).
+    /// The name of every object (`<release>-external-dns` by default).
     pub fullname: String,
     /// `app.kubernetes.io/name`.
     pub app: String,

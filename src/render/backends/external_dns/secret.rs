@@ -1,6 +1,6 @@
-//! The provider credentials external-dns reads (SPEC-chart.md §6.4): the Secret `R-external-dns`
-//! built from the provider's values, the name of the Secret the pod uses (a user's existing
-//! one wins), and the designate CA ConfigMap.
+//! The provider credentials external-dns reads: the Secret `<release>-external-dns` built from
+//! the provider's values, the name of the Secret the pod uses (a user's existing one wins), and
+//! the designate CA ConfigMap.
 
 use std::collections::BTreeMap;
 
@@ -105,7 +105,7 @@ pub(super) fn creates_secret(dns: &ExternalDns) -> bool {
 }
 
 /// The Secret the pod reads credentials from: the provider's existing-secret key if set,
-/// else `R-external-dns`.
+/// else the chart's own (`<release>-external-dns` by default).
 pub(super) fn secret_name(dns: &ExternalDns) -> String {
     let existing = match dns.provider.as_str() {
         "alibabacloud" => "alibabacloud.secretName",

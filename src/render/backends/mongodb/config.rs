@@ -1,6 +1,6 @@
 //! MongoDB's non-workload objects: ServiceAccount, credentials Secret, the ConfigMaps (replica-set
 //! start script, `mongodb.conf` for members and arbiter, init scripts) and the optional Role and
-//! RoleBinding (SPEC-chart.md §6.1).
+//! RoleBinding.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use super::{GENERATED_LEN, Mongo, USER_PASSWORD_KEY};
 use crate::object::Object;
 
-/// The replica-set start script's key in `MF-scripts`, mounted as `/scripts/setup.sh`.
+/// The replica-set start script's key in `<fullname>-scripts`, mounted as `/scripts/setup.sh`.
 pub(super) const SETUP_SCRIPT: &str = "setup.sh";
 
 pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
@@ -70,8 +70,8 @@ fn service_account(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// Secret `MF`: root password, the application user's password (when a user and database are
-/// set; [`super::user_password`], shared with st2.conf) and the replica-set key (replica set
+/// Secret `<fullname>`: root password, the application user's password (when a user and database
+/// are set; [`super::user_password`], shared with st2.conf) and the replica-set key (replica set
 /// only). Explicit values win; otherwise a 10-character generated value, as the chart's
 /// `randAlphaNum 10`.
 fn secret(m: &Mongo) -> Result<Object> {
@@ -102,7 +102,8 @@ fn secret(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// ConfigMap `MF-scripts` with st2k8s's own replica-set start script (`templates/mongodb/setup.sh`).
+/// ConfigMap `<fullname>-scripts` with st2k8s's own replica-set start script
+/// (`templates/mongodb/setup.sh`).
 fn scripts(m: &Mongo) -> Result<Object> {
     let script = crate::templates::render("mongodb/setup.sh", ())?;
     Object::new(&ConfigMap {
@@ -129,7 +130,8 @@ fn configuration(m: &Mongo, path: &str, name: String, component: &str) -> Result
     })
 }
 
-/// ConfigMap `MF-init-scripts`: the `initdbScripts` map (file name → script), templates evaluated.
+/// ConfigMap `<fullname>-init-scripts`: the `initdbScripts` map (file name → script), templates
+/// evaluated.
 fn init_scripts(m: &Mongo) -> Result<Object> {
     let Some(Json::Object(scripts)) = m.block("initdbScripts")? else {
         bail!("`mongodb.initdbScripts`: expected a map of file names to scripts");
@@ -148,7 +150,7 @@ fn init_scripts(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// Role `MF`: read Services (what the chart's external-access auto-discovery needs).
+/// Role `<fullname>`: read Services (what the chart's external-access auto-discovery needs).
 fn role(m: &Mongo) -> Result<Object> {
     Object::new(&Role {
         metadata: m.meta(m.fullname.clone(), None),
@@ -161,7 +163,7 @@ fn role(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// RoleBinding `MF`: the Role to the MongoDB ServiceAccount.
+/// RoleBinding `<fullname>`: the Role to the MongoDB ServiceAccount.
 fn role_binding(m: &Mongo) -> Result<Object> {
     Object::new(&RoleBinding {
         metadata: m.meta(m.fullname.clone(), None),

@@ -1,4 +1,4 @@
-//! MongoDB's containers (SPEC-chart.md §6.1): the `mongodb` server, the `mongodb-arbiter`, the
+//! MongoDB's containers: the `mongodb` server, the `mongodb-arbiter`, the
 //! `metrics` exporter sidecar and the `volume-permissions` init container, with their
 //! environment, probes and mounts in the chart's order.
 

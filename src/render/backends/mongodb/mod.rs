@@ -1,5 +1,8 @@
-//! Built-in equivalent of the bitnami `mongodb` 10.0.1 subchart as stackstorm-ha configures it
-//! (SPEC-chart.md §6.0, §6.1, §6.5): replica set or standalone, arbiter, metrics, PDB, RBAC.
+//! Built-in equivalent of the bitnami `mongodb` 10.0.1 subchart as stackstorm-ha configures it:
+//! replica set or standalone, arbiter, metrics, PDB, RBAC.
+//!
+//! Objects are named after `<fullname>`, bitnami's fullname of the chart (`<release>-mongodb`
+//! unless overridden, see [`fullname`]).
 //!
 //! Names, selectors and StatefulSet identity fields are exactly the chart's, so a live Helm
 //! release can be taken over without recreating StatefulSets or losing PVCs. TLS, external
@@ -41,21 +44,21 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
-/// `mongodb.fullname`: bitnami's `common.names.fullname` rule (SPEC-chart.md §1.2) applied to the
-/// `mongodb` values. The parent's MongoDB connection string uses the same rule.
+/// `mongodb.fullname`: bitnami's `common.names.fullname` rule ([`meta::bitnami_fullname`])
+/// applied to the `mongodb` values. The parent's MongoDB connection string uses the same rule.
 pub fn fullname(ctx: &Ctx) -> String {
     meta::bitnami_fullname(&ctx.release.name, CHART_NAME, ctx.v("mongodb"))
 }
 
-/// Data key of the application user's password in Secret `MF`.
+/// Data key of the application user's password in Secret `<fullname>`.
 const USER_PASSWORD_KEY: &str = "mongodb-password";
 
 /// Length of the passwords the chart generates (`randAlphaNum 10`).
 const GENERATED_LEN: usize = 10;
 
 /// The application user's password (`mongodb.auth.password`) as everything that uses it sees it:
-/// Secret `MF` (what the server sets) and the parent's st2.conf (what st2 connects with). When
-/// empty it is generated for Secret `MF` key `mongodb-password` (from the seed when there is
+/// Secret `<fullname>` (what the server sets) and the parent's st2.conf (what st2 connects with). When
+/// empty it is generated for Secret `<fullname>` key `mongodb-password` (from the seed when there is
 /// one), and both get the same value. The chart instead fails (`required`) on an empty password,
 /// so its published default stays the only working choice. With `auth.existingSecret` the server
 /// reads a Secret st2k8s does not know, so the password must be given.
@@ -77,11 +80,12 @@ pub fn user_password(ctx: &Ctx) -> Result<String> {
 pub(super) struct Mongo<'a> {
     ctx: &'a Ctx<'a>,
     values: &'a Value,
-    /// `MF`: the base name of every object.
+    /// `<fullname>`: the base name of every object.
     fullname: String,
     /// `app.kubernetes.io/name` label value.
     name: String,
-    /// `metadata.namespace` of every object (`global.namespaceOverride ‖ NS`).
+    /// `metadata.namespace` of every object (`global.namespaceOverride`, else the release
+    /// namespace).
     namespace: String,
 }
 
@@ -154,14 +158,15 @@ impl<'a> Mongo<'a> {
         self.v("auth.enabled").truthy()
     }
 
-    /// `mongodb.secretName`: `auth.existingSecret ‖ MF`.
+    /// `mongodb.secretName`: `auth.existingSecret`, else `<fullname>`.
     fn secret_name(&self) -> String {
         self.v("auth.existingSecret")
             .non_empty()
             .map_or_else(|| self.fullname.clone(), Value::to_go_string)
     }
 
-    /// `mongodb.serviceAccountName`: `serviceAccount.name`, else `MF` when created, else `default`.
+    /// `mongodb.serviceAccountName`: `serviceAccount.name`, else `<fullname>` when created, else
+    /// `default`.
     fn service_account_name(&self) -> String {
         match self.v("serviceAccount.name").non_empty() {
             Some(name) => name.to_go_string(),
@@ -175,7 +180,7 @@ impl<'a> Mongo<'a> {
         self.v("configuration").truthy() && !self.v("existingConfigmap").truthy()
     }
 
-    /// `MF-<suffix>`.
+    /// `<fullname>-<suffix>`.
     fn name(&self, suffix: &str) -> String {
         format!("{}-{suffix}", self.fullname)
     }
@@ -290,7 +295,7 @@ impl<'a> Mongo<'a> {
         })
     }
 
-    /// `common.labels.standard` (minus `helm.sh/chart`, SPEC-chart.md §6.0) plus
+    /// `common.labels.standard` (minus `helm.sh/chart`, which st2k8s puts on no object) plus
     /// `app.kubernetes.io/component` when given.
     fn labels(&self, component: Option<&str>) -> BTreeMap<String, String> {
         let mut labels = self.match_labels(component);
@@ -340,8 +345,8 @@ impl<'a> Mongo<'a> {
         })
     }
 
-    /// `common.storage.class`: `global.storageClass ‖ persistence.storageClass`; `-` means the
-    /// empty class (no dynamic provisioning).
+    /// `common.storage.class`: `global.storageClass`, else `persistence.storageClass`; `-` means
+    /// the empty class (no dynamic provisioning).
     fn storage_class(&self) -> Option<String> {
         let class = self
             .ctx

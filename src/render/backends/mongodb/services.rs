@@ -1,7 +1,6 @@
 //! MongoDB's Services (headless for the replica set and the arbiter, client Service for
-//! standalone, metrics), PodDisruptionBudgets and the standalone PersistentVolumeClaim
-//! (SPEC-chart.md §6.1). PDBs are `policy/v1`: the chart's `policy/v1beta1` is gone from
-//! Kubernetes since 1.25 (SPEC §7.1 #19).
+//! standalone, metrics), PodDisruptionBudgets and the standalone PersistentVolumeClaim. PDBs are
+//! `policy/v1`: the chart's `policy/v1beta1` is gone from Kubernetes since 1.25.
 
 use std::collections::BTreeMap;
 
@@ -51,7 +50,7 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
     Ok(out)
 }
 
-/// The claim of the data volume: standalone PVC `MF` and the `datadir` claim template.
+/// The claim of the data volume: standalone PVC `<fullname>` and the `datadir` claim template.
 pub(super) fn claim_spec(m: &Mongo) -> PersistentVolumeClaimSpec {
     PersistentVolumeClaimSpec {
         access_modes: Some(
@@ -83,8 +82,8 @@ fn mongodb_port(m: &Mongo, name: String) -> Result<ServicePort> {
     })
 }
 
-/// Service `MF-headless`: stable per-pod DNS names of the replica-set members, also for pods
-/// that are not ready yet (members must find each other while starting).
+/// Service `<fullname>-headless`: stable per-pod DNS names of the replica-set members, also for
+/// pods that are not ready yet (members must find each other while starting).
 fn headless(m: &Mongo) -> Result<Object> {
     Object::new(&Service {
         metadata: m.annotated_meta(m.name("headless"), Some("mongodb"), "service.annotations")?,
@@ -100,7 +99,7 @@ fn headless(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// Service `MF-arbiter-headless`: the arbiter's governing Service.
+/// Service `<fullname>-arbiter-headless`: the arbiter's governing Service.
 fn arbiter_headless(m: &Mongo) -> Result<Object> {
     Object::new(&Service {
         metadata: m.annotated_meta(
@@ -119,7 +118,7 @@ fn arbiter_headless(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// Service `MF` of the standalone server, `service.type` with its type-specific settings.
+/// Service `<fullname>` of the standalone server, `service.type` with its type-specific settings.
 fn standalone(m: &Mongo) -> Result<Object> {
     let service_type = m.text("service.type");
     let mut port = mongodb_port(m, m.text("service.portName"))?;
@@ -154,7 +153,7 @@ fn standalone(m: &Mongo) -> Result<Object> {
     Ok(object)
 }
 
-/// Service `MF-metrics`: the exporter sidecar's port.
+/// Service `<fullname>-metrics`: the exporter sidecar's port.
 fn metrics(m: &Mongo) -> Result<Object> {
     Object::new(&Service {
         metadata: m.annotated_meta(

@@ -1,5 +1,5 @@
-//! Which `mongodb.*` keys the user changed that st2k8s does not implement (issue: never ignore a
-//! subchart key silently). A key is supported when it is listed in [`SUPPORTED`] or lies below a
+//! Which `mongodb.*` keys the user changed that st2k8s does not implement (a subchart key is
+//! never ignored silently). A key is supported when it is listed in [`SUPPORTED`] or lies below a
 //! listed key; any other key whose value differs from the built-in default is reported.
 
 use crate::render::backends::{SubValues, unread_keys};

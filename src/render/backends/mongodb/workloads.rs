@@ -1,6 +1,7 @@
-//! MongoDB's workloads (SPEC-chart.md §6.1): the replica-set StatefulSet `MF`, the standalone
-//! Deployment (or StatefulSet with `useStatefulSet`) `MF`, and the arbiter StatefulSet
-//! `MF-arbiter`: metadata, pod templates and volumes (the containers are in `containers.rs`).
+//! MongoDB's workloads: the replica-set StatefulSet `<fullname>`, the standalone Deployment (or
+//! StatefulSet with `useStatefulSet`) `<fullname>`, and the arbiter StatefulSet
+//! `<fullname>-arbiter`: metadata, pod templates and volumes (the containers are in
+//! `containers.rs`).
 //!
 //! StatefulSet `serviceName`, selector, `podManagementPolicy` and `volumeClaimTemplates` are
 //! immutable in Kubernetes; they are built exactly as the chart builds them so that a release
@@ -38,7 +39,7 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
     Ok(out)
 }
 
-/// StatefulSet `MF` of the replica set, governed by `MF-headless`.
+/// StatefulSet `<fullname>` of the replica set, governed by `<fullname>-headless`.
 fn replicaset(m: &Mongo) -> Result<Object> {
     let strategy = m.text("strategyType");
     let mut object = Object::new(&StatefulSet {
@@ -64,8 +65,8 @@ fn replicaset(m: &Mongo) -> Result<Object> {
     finish_main(m, object)
 }
 
-/// The standalone server: a Deployment `MF` with the PVC `MF`, or with `useStatefulSet` a
-/// StatefulSet `MF` with a claim template.
+/// The standalone server: a Deployment `<fullname>` with the PVC `<fullname>`, or with
+/// `useStatefulSet` a StatefulSet `<fullname>` with a claim template.
 fn standalone(m: &Mongo) -> Result<Object> {
     let strategy = m.text("strategyType");
     let metadata = workload_meta(m, m.fullname.clone(), "mongodb", "labels", "annotations")?;
@@ -129,7 +130,8 @@ fn finish_main(m: &Mongo, mut object: Object) -> Result<Object> {
     Ok(object)
 }
 
-/// StatefulSet `MF-arbiter`: a voting member without data, governed by `MF-arbiter-headless`.
+/// StatefulSet `<fullname>-arbiter`: a voting member without data, governed by
+/// `<fullname>-arbiter-headless`.
 fn arbiter(m: &Mongo) -> Result<Object> {
     let mut containers = vec![containers::arbiter(m)?];
     containers.extend(

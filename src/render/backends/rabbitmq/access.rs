@@ -1,6 +1,6 @@
 //! RabbitMQ identity and credentials: ServiceAccount, the endpoint-reader Role and RoleBinding
-//! (peer discovery reads Endpoints), Secret `RF` (password, Erlang cookie), the TLS Secret
-//! `RF-certs`, `extraSecrets`, and the Ingress TLS Secrets of `ingress.secrets`.
+//! (peer discovery reads Endpoints), Secret `<fullname>` (password, Erlang cookie), the TLS
+//! Secret `<fullname>-certs`, `extraSecrets`, and the Ingress TLS Secrets of `ingress.secrets`.
 //!
 //! Generated values come from the release's secret generator; explicit values always win.
 
@@ -21,12 +21,12 @@ use crate::values::Value;
 const PASSWORD_LEN: usize = 10;
 const ERLANG_COOKIE_LEN: usize = 32;
 
-/// Data key of the password in Secret `RF`.
+/// Data key of the password in Secret `<fullname>`.
 const PASSWORD_KEY: &str = "rabbitmq-password";
 
 /// The st2 user's password (`rabbitmq.auth.password`) as everything that uses it sees it: Secret
-/// `RF` (the server's `RABBITMQ_PASSWORD`), the parent's definitions Secret and its st2.conf
-/// connection URL. When empty it is generated for Secret `RF` key `rabbitmq-password` (from the
+/// `<fullname>` (the server's `RABBITMQ_PASSWORD`), the parent's definitions Secret and its st2.conf
+/// connection URL. When empty it is generated for Secret `<fullname>` key `rabbitmq-password` (from the
 /// seed when there is one), and all three get the same value. The chart instead fails
 /// (`required`) on an empty password, so its published default stays the only working choice.
 /// With `auth.existingPasswordSecret` the server reads a Secret st2k8s does not know, so the
@@ -118,8 +118,8 @@ fn role_binding(rabbit: &Rabbit) -> Result<Object> {
     })
 }
 
-/// Secret `RF`: `rabbitmq-password` ([`password`]) and `rabbitmq-erlang-cookie`, each unless an
-/// existing Secret provides it.
+/// Secret `<fullname>`: `rabbitmq-password` ([`password`]) and `rabbitmq-erlang-cookie`, each unless
+/// an existing Secret provides it.
 fn credentials(rabbit: &Rabbit) -> Result<Object> {
     let name = rabbit.fullname.clone();
     let mut data = BTreeMap::new();
@@ -145,7 +145,7 @@ fn credentials(rabbit: &Rabbit) -> Result<Object> {
     })
 }
 
-/// Secret `RF-certs` (`kubernetes.io/tls`) from the PEM values under `auth.tls`.
+/// Secret `<fullname>-certs` (`kubernetes.io/tls`) from the PEM values under `auth.tls`.
 fn certificates(rabbit: &Rabbit) -> Result<Object> {
     let mut data = BTreeMap::new();
     for (key, path) in [

@@ -1,4 +1,4 @@
-//! ConfigMap `RF-config`: `rabbitmq.conf` (and `advanced.config` when given).
+//! ConfigMap `<fullname>-config`: `rabbitmq.conf` (and `advanced.config` when given).
 //!
 //! With the chart's default `configuration`, `rabbitmq.conf` comes from the embedded template
 //! `rabbitmq/rabbitmq.conf` (credentials, k8s peer discovery, `extraConfiguration`, TLS, LDAP,

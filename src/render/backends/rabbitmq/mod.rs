@@ -1,5 +1,6 @@
-//! The built-in RabbitMQ: what the bitnami rabbitmq 8.0.2 subchart renders under stackstorm-ha
-//! (SPEC-chart.md §6.2, §6.5), built from the `rabbitmq:` values section.
+//! The built-in RabbitMQ: what the bitnami rabbitmq 8.0.2 subchart renders under stackstorm-ha,
+//! built from the `rabbitmq:` values section. Objects are named after `<fullname>`, bitnami's
+//! fullname of the chart (`<release>-rabbitmq` unless overridden).
 //!
 //! [`Rabbit`] is the subchart's view of the values (`.Values` = the `rabbitmq` section plus
 //! `global`), its names and labels; one submodule per object family builds on it. Labels follow
@@ -49,7 +50,7 @@ pub(super) struct Rabbit<'c, 'a> {
     ctx: &'c Ctx<'a>,
     /// `.Values` as the subchart sees it: the `rabbitmq` section with `global` merged in.
     values: Value,
-    /// `RF`, the prefix of every object name.
+    /// `<fullname>`, the prefix of every object name.
     fullname: String,
     /// The `app.kubernetes.io/name` label value.
     name: String,
@@ -198,8 +199,8 @@ impl<'c, 'a> Rabbit<'c, 'a> {
             .map_or(fallback, Value::to_go_string)
     }
 
-    /// Whether the chart renders Secret `RF` (unless both the password and the Erlang cookie come
-    /// from existing Secrets).
+    /// Whether the chart renders Secret `<fullname>` (unless both the password and the Erlang
+    /// cookie come from existing Secrets).
     fn owns_secret(&self) -> bool {
         !self.v("auth.existingErlangSecret").truthy()
             || !self.v("auth.existingPasswordSecret").truthy()

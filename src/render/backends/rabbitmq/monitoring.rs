@@ -1,5 +1,5 @@
 //! Prometheus Operator objects for the RabbitMQ metrics endpoint (`metrics.enabled`):
-//! ServiceMonitor `RF` (`metrics.serviceMonitor.enabled`) and PrometheusRule `RF`
+//! ServiceMonitor `<fullname>` (`metrics.serviceMonitor.enabled`) and PrometheusRule `<fullname>`
 //! (`metrics.prometheusRule.enabled`).
 //!
 //! These are custom resources, absent from `k8s-openapi`, so they are typed here.

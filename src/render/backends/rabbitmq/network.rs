@@ -1,6 +1,6 @@
-//! How RabbitMQ is reached: the client Service `RF`, the headless Service `RF-headless` (pod
-//! DNS for clustering), and the optional management Ingress, NetworkPolicy and
-//! PodDisruptionBudget.
+//! How RabbitMQ is reached: the client Service `<fullname>`, the headless Service
+//! `<fullname>-headless` (pod DNS for clustering), and the optional management Ingress,
+//! NetworkPolicy and PodDisruptionBudget.
 //!
 //! The chart's Ingress is `networking.k8s.io/v1beta1` and its PDB `policy/v1beta1`, both removed
 //! from Kubernetes; they are rendered as `networking.k8s.io/v1` (path type
@@ -49,7 +49,7 @@ fn port(name: String, port: i32, target: &str) -> ServicePort {
     }
 }
 
-/// `RF-headless`: gives every pod a stable DNS name for peer discovery.
+/// `<fullname>-headless`: gives every pod a stable DNS name for peer discovery.
 fn headless_service(rabbit: &Rabbit) -> Result<Object> {
     let mut ports = vec![
         port(
@@ -103,7 +103,7 @@ enum NodePortOn {
     Node,
 }
 
-/// `RF`: the client Service (AMQP, management, metrics).
+/// `<fullname>`: the client Service (AMQP, management, metrics).
 fn service(rabbit: &Rabbit) -> Result<Object> {
     let kind = rabbit.v("service.type").to_go_string();
     let cluster_ip = kind == "ClusterIP";

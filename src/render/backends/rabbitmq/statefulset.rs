@@ -1,4 +1,4 @@
-//! StatefulSet `RF`: the RabbitMQ pods.
+//! StatefulSet `<fullname>`: the RabbitMQ pods.
 //!
 //! The fields Kubernetes never lets a StatefulSet change (`serviceName`, `selector`,
 //! `podManagementPolicy`, `volumeClaimTemplates`) are exactly the chart's, so an existing Helm

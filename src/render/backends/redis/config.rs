@@ -1,6 +1,6 @@
-//! The Redis ConfigMaps (SPEC-chart.md §6.3): `DF` with the server and sentinel configuration
-//! files (compared byte for byte with the chart), `DF-scripts` with the start scripts and
-//! `DF-health` with the probe scripts (st2k8s's own, under `templates/redis/`).
+//! The Redis ConfigMaps: `<fullname>` with the server and sentinel configuration files (compared
+//! byte for byte with the chart), `<fullname>-scripts` with the start scripts and
+//! `<fullname>-health` with the probe scripts (st2k8s's own, under `templates/redis/`).
 
 use std::collections::BTreeMap;
 
@@ -115,7 +115,7 @@ struct Scripts {
     use_password: bool,
     sentinel_password: bool,
     static_id: bool,
-    /// `<DF>-node-`: pod names are this plus an ordinal.
+    /// `<fullname>-node-`: pod names are this plus an ordinal.
     node_prefix: String,
     last_node: i32,
     data_dir: String,
@@ -190,7 +190,8 @@ struct Health {
     sentinel_port_env: &'static str,
 }
 
-/// Script names of `DF-health`, the chart's (the probes and other tooling call them by name).
+/// Script names of `<fullname>-health`, the chart's (the probes and other tooling call them by
+/// name).
 const HEALTH_SCRIPTS: [&str; 8] = [
     "ping_readiness_local.sh",
     "ping_liveness_local.sh",

@@ -1,4 +1,4 @@
-//! The optional Redis objects (SPEC-chart.md §6.3): the password Secret, NetworkPolicy,
+//! The optional Redis objects: the password Secret, NetworkPolicy,
 //! PodDisruptionBudget, ServiceAccount, Role/RoleBinding and the Prometheus operator's
 //! ServiceMonitor and PrometheusRule.
 //!
@@ -28,10 +28,10 @@ use crate::render::ctx::Ctx;
 use crate::render::meta;
 use crate::values::Value;
 
-/// Data key of the password in Secret `DF`.
+/// Data key of the password in Secret `<fullname>`.
 const PASSWORD_KEY: &str = "redis-password";
 
-/// The password of Secret `DF`, when st2k8s renders that Secret (`usePassword` and no
+/// The password of Secret `<fullname>`, when st2k8s renders that Secret (`usePassword` and no
 /// `existingSecret`): `global.redis.password`, then `password`, generated (from the seed when
 /// there is one) only when neither is set. The parent's st2.conf connects with it when
 /// `redis.password` is empty, so a generated password reaches st2 too (the chart leaves st2
@@ -49,7 +49,7 @@ pub fn secret_password(ctx: &Ctx) -> Option<String> {
     )
 }
 
-/// The Secret `DF` with `redis-password`, iff `usePassword` and no `existingSecret`.
+/// The Secret `<fullname>` with `redis-password`, iff `usePassword` and no `existingSecret`.
 pub(super) fn secret(redis: &Redis) -> Result<Option<Object>> {
     let Some(password) = secret_password(redis.ctx) else {
         return Ok(None);
@@ -134,7 +134,7 @@ fn pods(labels: BTreeMap<String, String>) -> NetworkPolicyPeer {
     }
 }
 
-/// Redis pods talk to each other and to DNS; clients need the `DF-client: "true"` label
+/// Redis pods talk to each other and to DNS; clients need the `<fullname>-client: "true"` label
 /// unless `networkPolicy.allowExternal`.
 fn network_policy(redis: &Redis) -> Result<Object> {
     let v = &redis.v;

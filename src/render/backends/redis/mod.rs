@@ -1,5 +1,8 @@
 //! Built-in equivalent of the bitnami redis 12.3.2 subchart as stackstorm-ha renders it: Redis
-//! with Sentinel, one StatefulSet of nodes each running a server and a sentinel (SPEC-chart.md §6.3).
+//! with Sentinel, one StatefulSet of nodes each running a server and a sentinel.
+//!
+//! Objects are named after `<fullname>`, bitnami's fullname of the chart (`<release>-redis`
+//! unless overridden, see [`meta::bitnami_fullname`]).
 //!
 //! Only sentinel mode exists here (the parent chart requires it). Object names, selectors and
 //! volume claim templates are exactly the chart's so that a live Helm release can be taken over.
@@ -38,7 +41,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
-/// Values keys under `redis` that the user changed but st2k8s does not render (SPEC-chart.md §6.5).
+/// Values keys under `redis` that the user changed but st2k8s does not render.
 /// Most are keys the chart itself ignores in sentinel mode (the `master.*` StatefulSet settings,
 /// `slave.extraEnvVars`…); the rest are features st2k8s leaves out (PodSecurityPolicy).
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
@@ -127,7 +130,7 @@ const SUPPORTED: &[&str] = &[
 pub(super) struct Redis<'c, 'a> {
     pub ctx: &'c Ctx<'a>,
     pub v: SubValues<'a>,
-    /// `DF`: the prefix of every object name.
+    /// `<fullname>`: the prefix of every object name.
     pub fullname: String,
     /// The `app` label and the redis container's name.
     pub app: String,
@@ -153,7 +156,7 @@ impl<'c, 'a> Redis<'c, 'a> {
         })
     }
 
-    /// `DF<suffix>`.
+    /// `<fullname><suffix>`.
     pub fn name(&self, suffix: &str) -> String {
         format!("{}{suffix}", self.fullname)
     }
@@ -185,7 +188,7 @@ impl<'c, 'a> Redis<'c, 'a> {
         )
     }
 
-    /// The Secret holding the password: `existingSecret`, else `DF`.
+    /// The Secret holding the password: `existingSecret`, else `<fullname>`.
     pub fn secret_name(&self) -> String {
         self.v
             .at("existingSecret")

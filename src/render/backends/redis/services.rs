@@ -1,6 +1,6 @@
-//! The Redis Services (SPEC-chart.md §6.3): `DF-headless` (stable pod DNS names, published before
-//! pods are ready so that starting nodes find each other), `DF` (clients and sentinels) and
-//! `DF-metrics` (iff `metrics.enabled`).
+//! The Redis Services: `<fullname>-headless` (stable pod DNS names, published before pods are
+//! ready so that starting nodes find each other), `<fullname>` (clients and sentinels) and
+//! `<fullname>-metrics` (iff `metrics.enabled`).
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};

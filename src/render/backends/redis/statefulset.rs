@@ -1,4 +1,4 @@
-//! The StatefulSet `DF-node` (SPEC-chart.md §6.3): per pod a Redis server (`redis`), its
+//! The StatefulSet `<fullname>-node`: per pod a Redis server (`redis`), its
 //! sentinel (`sentinel`) and optionally the exporter (`metrics`).
 //!
 //! Its name, `serviceName`, selector, `podManagementPolicy` (the default, unset as in the chart)
@@ -178,7 +178,8 @@ fn claim_selector_set(redis: &Redis) -> bool {
         || redis.v.at("slave.persistence.matchExpressions").truthy()
 }
 
-/// `volumeClaimTemplates[0]`: `redis-data` (SPEC-chart.md §6.5: `slave.persistence.*`).
+/// `volumeClaimTemplates[0]`: `redis-data`, from `slave.persistence.*` (in sentinel mode the
+/// chart ignores `master.persistence`).
 fn claim_template(redis: &Redis) -> Result<PersistentVolumeClaim> {
     let v = &redis.v;
     let mut labels = redis.labels();

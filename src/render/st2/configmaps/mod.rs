@@ -1,6 +1,6 @@
-//! The parent chart's ConfigMaps (SPEC-chart.md §2.1 #9–#15, §4.1–§4.6): st2 configuration,
-//! service URLs, pack configs and overrides, post-start scripts, RBAC files and the st2web
-//! config. The `R-st2tests` ConfigMap lives with the test Pod in [`super::tests`].
+//! The parent chart's ConfigMaps: st2 configuration, service URLs, pack configs and overrides,
+//! post-start scripts, RBAC files and the st2web config. The `<release>-st2tests` ConfigMap
+//! lives with the test Pod in [`super::tests`].
 
 mod post_start;
 mod rbac;
@@ -80,7 +80,8 @@ fn files(ctx: &Ctx, path: &str) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-/// `R-st2-pack-configs`: `st2.packs.configs` as files (null data when the key was removed).
+/// `<release>-st2-pack-configs`: `st2.packs.configs` as files (null data when the key was
+/// removed).
 fn pack_configs(ctx: &Ctx) -> Result<Object> {
     let mut object = config_map(
         ctx,
@@ -97,7 +98,8 @@ fn pack_configs(ctx: &Ctx) -> Result<Object> {
     Ok(object)
 }
 
-/// `R-st2-urls` (SPEC §4.2): where st2auth, st2api and st2stream listen, for envFrom.
+/// `<release>-st2-urls`: where st2auth, st2api and st2stream listen, for envFrom (the st2web
+/// image also builds its nginx config from them).
 fn urls(ctx: &Ctx) -> Result<Object> {
     let data = BTreeMap::from([
         (

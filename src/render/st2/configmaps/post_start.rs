@@ -1,4 +1,4 @@
-//! `R-<component>-post-start-script` ConfigMaps, key `post-start.sh` (SPEC-chart.md §4.3).
+//! `<release>-<component>-post-start-script` ConfigMaps, key `post-start.sh`.
 //!
 //! st2actionrunner and st2client always get one: their script first installs the SSH key from
 //! the Secret volume with the system user's ownership, which Secret volumes cannot set. Others

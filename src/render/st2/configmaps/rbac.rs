@@ -1,5 +1,4 @@
-//! RBAC ConfigMaps `R-st2-rbac-{roles,assignments,mappings}` (SPEC-chart.md §4.5), iff
-//! `st2.rbac.enabled`.
+//! RBAC ConfigMaps `<release>-st2-rbac-{roles,assignments,mappings}`, iff `st2.rbac.enabled`.
 //!
 //! Role and assignment files set to `""` (or null) are left out, which is how users remove the
 //! default files; mappings are shipped as given.

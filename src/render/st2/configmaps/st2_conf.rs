@@ -1,9 +1,11 @@
-//! `R-st2-config` (SPEC-chart.md §4.1): `st2.docker.conf`, generated from the release (service
+//! `<release>-st2-config`: `st2.docker.conf`, generated from the release (service
 //! URLs, system user, bundled backends' connection strings, keyvalue, rbac), and
 //! `st2.user.conf`, the user's `tpl(st2.config)`.
 //!
 //! Backend host names come from [`meta::subchart_fullname`], so they follow the backends'
-//! name overrides (SPEC §7.1 #4); standalone MongoDB gets a single-host URL (§7.1 #5).
+//! name overrides (the chart hard-codes `<release>-rabbitmq` and the like, which an override or
+//! a release name containing the backend's name breaks); standalone MongoDB gets a single-host
+//! URL without a replica set (the chart lists replica-set members that do not exist).
 
 use std::collections::BTreeMap;
 
@@ -89,7 +91,7 @@ pub fn object(ctx: &Ctx) -> Result<Object> {
     )
 }
 
-/// `DSKEY_ON`: datastore encryption unless `st2.datastore_crypto_key` is `disable`.
+/// Datastore encryption, unless `st2.datastore_crypto_key` is `disable`.
 pub fn datastore_encryption_on(ctx: &Ctx) -> bool {
     ctx.v("st2.datastore_crypto_key")
         .non_empty()

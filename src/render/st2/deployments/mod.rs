@@ -1,6 +1,6 @@
-//! The st2 Deployments (SPEC-chart.md §2.2), one file per component family: the st2 python
-//! services ([`services`]), st2web, st2actionrunner, st2client and st2chatops. The sensor
-//! Deployments are in `st2::sensors`. Every one is a [`PodPlan`](crate::render::pod::PodPlan).
+//! The st2 Deployments, one file per component family: the st2 python services ([`services`]),
+//! st2web, st2actionrunner, st2client and st2chatops. The sensor Deployments are in
+//! `st2::sensors`. Every one is a [`PodPlan`](crate::render::pod::PodPlan).
 
 mod services;
 mod st2actionrunner;
@@ -36,7 +36,9 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 }
 
 /// The image of a component that may replace the whole reference (st2actionrunner, st2chatops):
-/// `(<key>.image.repository ‖ IMGREPO)/(<key>.image.name ‖ default_name):tpl(<key>.image.tag ‖ image.tag)`.
+/// `<repository>/<name>:<tag>`, each part the component's own when set: `<key>.image.repository`
+/// else the st2 repository, `<key>.image.name` else `default_name`, `<key>.image.tag` else
+/// `image.tag` (evaluated as a template).
 fn own_image(ctx: &Ctx, key: &str, default_name: &str) -> Result<String> {
     let image = ctx.v(key).key("image");
     let repository = image
@@ -66,7 +68,7 @@ fn scaled(ctx: &Ctx, plan: PodPlan, key: &str, replicas: i64) -> Result<Vec<Obje
     )
 }
 
-/// `<key>.image.pullPolicy ‖ image.pullPolicy`.
+/// `<key>.image.pullPolicy`, else `image.pullPolicy`.
 fn own_pull_policy(ctx: &Ctx, key: &str) -> Option<String> {
     ctx.v(key)
         .at("image.pullPolicy")

@@ -1,6 +1,6 @@
-//! The st2 python services that differ only in a few traits (SPEC-chart.md §2.2): st2auth,
-//! st2api, st2stream, st2rulesengine, st2timersengine, st2workflowengine, st2scheduler,
-//! st2notifier and st2garbagecollector. One table row per service, one builder for all.
+//! The st2 python services that differ only in a few traits: st2auth, st2api, st2stream,
+//! st2rulesengine, st2timersengine, st2workflowengine, st2scheduler, st2notifier and
+//! st2garbagecollector. One table row per service, one builder for all.
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, ContainerPort};

@@ -1,6 +1,6 @@
-//! `R-st2actionrunner`: runs actions (SPEC-chart.md §2.2). Unlike the other services it honours a
-//! full image override, its own security contexts, `envFromSecrets`, `hostAliases`, the SSH key
-//! for remote actions, and always installs that key with its post-start script.
+//! `<release>-st2actionrunner`: runs actions. Unlike the other services it honours a full image
+//! override, its own security contexts, `envFromSecrets`, `hostAliases`, the SSH key for remote
+//! actions, and always installs that key with its post-start script.
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::Container;
@@ -29,7 +29,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     plan.hash_post_start_script(settings.key("postStartScript"));
     plan.host_aliases = typed_if_set(settings.key("hostAliases"), "st2actionrunner.hostAliases")?;
     // The chart only renders the runner's own pull secret next to `image.pullSecret`; st2k8s
-    // always lists it (SPEC §1.7, intended behaviour).
+    // always lists it, after the pack images' secrets, as the chart means to.
     plan.pull_secrets = packs::pull_secrets(ctx);
     plan.pull_secrets.extend(
         settings

@@ -1,5 +1,5 @@
-//! `R-st2chatops` (iff `st2chatops.enabled`): hubot with the st2 adapter (SPEC-chart.md §2.2).
-//! Its `env` values go to the `R-st2chatops` Secret, read here through `envFrom`; the st2 admin
+//! `<release>-st2chatops` (iff `st2chatops.enabled`): hubot with the st2 adapter. Its `env`
+//! values go to the `<release>-st2chatops` Secret, read here through `envFrom`; the st2 admin
 //! credentials are added unless the user supplies `ST2_API_KEY`.
 
 use anyhow::Result;

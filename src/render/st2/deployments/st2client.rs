@@ -1,6 +1,6 @@
-//! `R-st2client`: an idle pod with the st2 CLI configured, for `kubectl exec` (SPEC-chart.md
-//! §2.2). It mounts everything an operator may need (RBAC files, overrides, SSH and datastore
-//! keys, packs) and falls back to st2actionrunner's image tag and security contexts.
+//! `<release>-st2client`: an idle pod with the st2 CLI configured, for `kubectl exec`. It mounts
+//! everything an operator may need (RBAC files, overrides, SSH and datastore keys, packs) and
+//! falls back to st2actionrunner's image tag and security contexts.
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, EnvVar};

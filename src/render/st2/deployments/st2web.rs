@@ -1,5 +1,5 @@
-//! `R-st2web`: the web UI's nginx (SPEC-chart.md §2.2). It keeps the image's own entrypoint,
-//! waits for nothing, and switches to HTTPS on 443 when `st2web.env.ST2WEB_HTTPS` is `"1"`.
+//! `<release>-st2web`: the web UI's nginx. It keeps the image's own entrypoint, waits for
+//! nothing, and switches to HTTPS on 443 when `st2web.env.ST2WEB_HTTPS` is `"1"`.
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, ContainerPort, HTTPGetAction, Probe};

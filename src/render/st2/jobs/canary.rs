@@ -1,6 +1,6 @@
-//! `R-job-ensure-packs-volumes-are-writable` (iff `st2.packs.volumes.enabled`, SPEC-chart.md
-//! §2.7): before anything else is applied, checks that the shared pack volumes accept writes,
-//! since every st2 pod relies on seeing packs installed by any other.
+//! `<release>-job-ensure-packs-volumes-are-writable` (iff `st2.packs.volumes.enabled`): before
+//! anything else is applied, checks that the shared pack volumes accept writes, since every st2
+//! pod relies on seeing packs installed by any other.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! `jobs.extra_hooks` (SPEC-chart.md §2.7): the user's own Jobs `R-job-extra-helm-hook-<name>`,
-//! run with the st2 CLI configured, packs in place and the hook timing the entry asks for.
+//! `jobs.extra_hooks`: the user's own Jobs `<release>-job-extra-helm-hook-<name>`, run with the
+//! st2 CLI configured, packs in place and the hook timing the entry asks for.
 
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::Container;

@@ -1,6 +1,6 @@
-//! The Jobs that load data into st2 (SPEC-chart.md §2.7): RBAC definitions
-//! (`R-job-st2-apply-rbac-definitions`), API keys (`R-job-st2-apikey-load`) and key/value pairs
-//! (`R-job-st2-key-load`).
+//! The Jobs that load data into st2: RBAC definitions
+//! (`<release>-job-st2-apply-rbac-definitions`), API keys (`<release>-job-st2-apikey-load`) and
+//! key/value pairs (`<release>-job-st2-key-load`).
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::Container;
@@ -13,7 +13,7 @@ use crate::render::pod::containers::{global_security_context, urls_and_secrets, 
 use crate::render::pod::volumes::{self, Piece, mount_file, secret_volume};
 use crate::render::pod::{InitContainers, checksums};
 
-/// A loader's main container: job image, global security context, `ENV(jobs)`.
+/// A loader's main container: job image, top-level `securityContext`, `jobs.env`.
 fn loader(ctx: &Ctx, name: &str, command: Vec<String>) -> Result<Container> {
     Ok(Container {
         name: name.into(),
@@ -26,7 +26,8 @@ fn loader(ctx: &Ctx, name: &str, command: Vec<String>) -> Result<Container> {
     })
 }
 
-/// `R-job-st2-apply-rbac-definitions` (iff `st2.rbac.enabled`): applies roles and assignments.
+/// `<release>-job-st2-apply-rbac-definitions` (iff `st2.rbac.enabled`): applies roles and
+/// assignments.
 pub fn apply_rbac_definitions(ctx: &Ctx) -> Result<Object> {
     let job = SetupJob::new("st2-apply-rbac-definitions", "5");
     let mut plan = job.plan(ctx, "st2-apply-rbac-definitions")?;
@@ -49,7 +50,7 @@ pub fn apply_rbac_definitions(ctx: &Ctx) -> Result<Object> {
     job.build(ctx, plan)
 }
 
-/// `R-job-st2-apikey-load`: loads `st2.apikeys` once st2api answers.
+/// `<release>-job-st2-apikey-load`: loads `st2.apikeys` once st2api answers.
 pub fn apikey_load(ctx: &Ctx) -> Result<Object> {
     let job = SetupJob::new("st2-apikey-load", "6");
     let mut plan = job.plan(ctx, "st2")?;
@@ -89,8 +90,8 @@ pub fn apikey_load(ctx: &Ctx) -> Result<Object> {
     job.build(ctx, plan)
 }
 
-/// `R-job-st2-key-load`: loads `st2.keyvalue` into the datastore (`--convert` stores non-string
-/// values as JSON).
+/// `<release>-job-st2-key-load`: loads `st2.keyvalue` into the datastore (`--convert` stores
+/// non-string values as JSON).
 pub fn key_load(ctx: &Ctx) -> Result<Object> {
     let job = SetupJob::new("st2-key-load", "6");
     let mut plan = job.plan(ctx, "st2")?;

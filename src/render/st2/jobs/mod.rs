@@ -1,5 +1,5 @@
-//! The st2 setup Jobs (SPEC-chart.md §2.7): RBAC definitions, API keys, key/value pairs, content
-//! registration, the packs-volume writability check and the user's `jobs.extra_hooks`.
+//! The st2 setup Jobs: RBAC definitions, API keys, key/value pairs, content registration, the
+//! packs-volume writability check and the user's `jobs.extra_hooks`.
 //!
 //! They keep the chart's `helm.sh/hook*` annotations: they say when each Job runs relative to
 //! the other objects (after them, in ascending weight; the check before them).
@@ -71,9 +71,9 @@ fn hook_annotations(
     annotations
 }
 
-/// A Job run after every change: `R-job-<id>`, ordered among the others by `weight`.
+/// A Job run after every change: `<release>-job-<id>`, ordered among the others by `weight`.
 struct SetupJob {
-    /// `<id>` in `R-job-<id>` and the pod's `job-<id>`.
+    /// `<id>` in `<release>-job-<id>` and the pod's `job-<id>`.
     id: &'static str,
     weight: &'static str,
 }
@@ -100,7 +100,8 @@ impl SetupJob {
     }
 }
 
-/// The st2actionrunner image the Jobs run: tag `jobs.image.tag ‖ st2actionrunner.image.tag ‖ image.tag`.
+/// The st2actionrunner image the Jobs run, its tag the first set of `jobs.image.tag`,
+/// `st2actionrunner.image.tag` and `image.tag`.
 fn image(ctx: &Ctx) -> Result<String> {
     images::st2(
         ctx,
@@ -122,7 +123,7 @@ fn client_config(ctx: &Ctx, security_context: Option<SecurityContext>) -> Result
     )
 }
 
-/// `ENV(jobs)`.
+/// The variables of `jobs.env` (see [`env()`]).
 fn job_env(ctx: &Ctx) -> Option<Vec<EnvVar>> {
     env(ctx.v("jobs.env"))
 }

@@ -1,5 +1,5 @@
-//! `R-job-st2-register-content` (SPEC-chart.md §2.7): copies packs into their volumes (always,
-//! also with shared volumes), runs `jobs.preRegisterContentCommand`, then registers all content.
+//! `<release>-job-st2-register-content`: copies packs into their volumes (always, also with
+//! shared volumes), runs `jobs.preRegisterContentCommand`, then registers all content.
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::Container;
