@@ -512,14 +512,21 @@ fn argocd_parameters_announce_the_main_knobs_as_json() {
     }
 }
 
-/// The `kubectl` to test with: `$KUBECTL`, else `kubectl` on PATH.
-fn kubectl() -> Option<std::path::PathBuf> {
-    if let Some(path) = std::env::var_os("KUBECTL").filter(|p| !p.is_empty()) {
-        return Some(path.into());
+/// The `kubectl` to test with: `$KUBECTL`, else `kubectl` on PATH. CI sets
+/// `ST2K8S_TEST_REQUIRE_KUBECTL=1`, so a missing kubectl fails there instead of skipping checks.
+pub fn kubectl() -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("KUBECTL")
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|dir| dir.join("kubectl"))
+                .find(|p| p.is_file())
+        });
+    if found.is_none() && std::env::var_os("ST2K8S_TEST_REQUIRE_KUBECTL").is_some() {
+        panic!("ST2K8S_TEST_REQUIRE_KUBECTL is set but there is no kubectl (KUBECTL or PATH)");
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join("kubectl"))
-        .find(|p| p.is_file())
+    found
 }
 
 /// A document with its map keys sorted, as text: equal objects give equal strings.
