@@ -111,7 +111,10 @@ const NOT_RUN: &[(&str, &str)] = &[
     ("hyperfine ", "a benchmark: hundreds of release-build runs"),
     ("/usr/bin/time ", "measures the release build"),
     ("valgrind ", "measures the release build"),
-    ("ST2K8S=target/dist/st2k8s bench/compare-helm.sh ", "needs Helm and the chart"),
+    (
+        "ST2K8S=target/dist/st2k8s bench/compare-helm.sh ",
+        "needs Helm and the chart",
+    ),
 ];
 
 /// The commands of README.md's `sh` blocks, continuation lines joined: (block line, commands).
