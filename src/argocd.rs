@@ -33,20 +33,6 @@ use crate::render::target::Target;
 use crate::object::Object;
 use crate::values::{Layer, Value};
 
-/// Components whose replica count the UI may set (`<component>.replicas`).
-const REPLICA_COMPONENTS: &[&str] = &[
-    "st2web",
-    "st2auth",
-    "st2api",
-    "st2stream",
-    "st2rulesengine",
-    "st2workflowengine",
-    "st2scheduler",
-    "st2notifier",
-    "st2actionrunner",
-    "st2garbagecollector",
-];
-
 /// Backends whose `<name>.enabled` the UI may toggle.
 const BACKENDS: &[&str] = &["mongodb", "rabbitmq", "redis"];
 
@@ -289,7 +275,7 @@ pub fn parameters(values: &Value, release: &Release) -> Json {
     let budget = crate::tpl::Budget::default();
     let scope = crate::tpl::Scope::new(values, release, &budget);
     let tag = crate::tpl::render(&tag, &scope, "image.tag").unwrap_or(tag);
-    let replicas: serde_json::Map<String, Json> = REPLICA_COMPONENTS
+    let replicas: serde_json::Map<String, Json> = crate::components::SCALABLE
         .iter()
         .map(|c| {
             (

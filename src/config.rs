@@ -46,7 +46,7 @@ impl RenderConfig {
             redact_secrets,
         } = args;
         render::names::check_release(&release_name)?;
-        validate_dns_label("namespace", &namespace, 63)?;
+        crate::render::names::check_namespace(&namespace)?;
         Ok(Self {
             release: Release {
                 name: release_name,
@@ -122,7 +122,7 @@ pub fn lint(args: crate::cli::LintArgs) -> Result<bool> {
         strict,
     } = args;
     render::names::check_release(&release_name)?;
-    validate_dns_label("namespace", &namespace, 63)?;
+    crate::render::names::check_namespace(&namespace)?;
     let loaded = values::load(&read_layers(&values)?)?;
     let release = Release {
         name: release_name,
@@ -198,36 +198,8 @@ pub fn read_layers(args: &ValuesArgs) -> Result<Vec<Layer>> {
     Ok(layers)
 }
 
-/// A DNS-1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric.
-fn validate_dns_label(what: &str, name: &str, max: usize) -> Result<()> {
-    let valid_chars = name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let valid_ends = name
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphanumeric())
-        && name
-            .bytes()
-            .last()
-            .is_some_and(|b| b.is_ascii_alphanumeric());
-    if name.is_empty() || !valid_chars || !valid_ends {
-        bail!(
-            "invalid {what} `{name}`: use lowercase letters, digits and `-`, starting and ending with a letter or digit"
-        );
-    }
-    if name.len() > max {
-        bail!(
-            "invalid {what} `{name}`: {} characters, at most {max} allowed",
-            name.len()
-        );
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::validate_dns_label;
 
     /// helm v4.1.4 `MergeValues`: files, then --set-json, --set, --set-string, --set-file,
     /// --set-literal, whatever order they were typed in.
@@ -256,19 +228,37 @@ mod tests {
     }
 
     #[test]
-    fn dns_labels() {
-        assert!(validate_dns_label("namespace", "st2", 63).is_ok());
-        assert!(validate_dns_label("namespace", "my-st2-2", 63).is_ok());
-        for bad in [
-            "",
-            "St2",
-            "st2-",
-            "-st2",
-            "st_2",
-            "st2.prod",
-            &"a".repeat(64),
+    fn namespaces_are_dns_labels() {
+        use crate::render::names::check_namespace;
+        assert!(check_namespace("st2").is_ok());
+        assert!(check_namespace("my-st2-2").is_ok());
+        assert!(check_namespace(&"a".repeat(63)).is_ok());
+        for (bad, reason) in [
+            ("", "it is empty"),
+            ("St2", "lowercase letters, digits and `-`"),
+            (
+                "st2-",
+                "lowercase letters, digits and `-`, starting and ending with a letter or digit",
+            ),
+            (
+                "-st2",
+                "lowercase letters, digits and `-`, starting and ending with a letter or digit",
+            ),
+            ("st_2", "lowercase letters, digits and `-`"),
+            ("st2.prod", "lowercase letters, digits and `-`"),
         ] {
-            assert!(validate_dns_label("namespace", bad, 63).is_err(), "{bad}");
+            assert_eq!(
+                check_namespace(bad).map_err(|e| e.to_string()),
+                Err(format!("invalid namespace `{bad}`: {reason}")),
+                "{bad}"
+            );
         }
+        assert_eq!(
+            check_namespace(&"a".repeat(64)).map_err(|e| e.to_string()),
+            Err(format!(
+                "invalid namespace `{}`: 64 characters, at most 63 for Namespace names",
+                "a".repeat(64)
+            ))
+        );
     }
 }

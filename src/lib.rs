@@ -6,6 +6,7 @@
 
 pub mod argocd;
 pub mod cli;
+pub mod components;
 pub mod config;
 pub mod diff;
 pub mod error;

@@ -163,6 +163,18 @@ pub fn check_release(release: &str) -> Result<()> {
     Ok(())
 }
 
+/// The namespace the release runs in: a DNS-1123 label (at most 63 characters).
+pub fn check_namespace(namespace: &str) -> Result<()> {
+    let label = Rule {
+        shape: Shape::Label,
+        max: LABEL_MAX,
+    };
+    if let Some(reason) = name_problem(namespace, "Namespace", label) {
+        bail!("invalid namespace `{namespace}`: {reason}");
+    }
+    Ok(())
+}
+
 /// Values keys whose strings are whole object names or are used as names of objects the pods
 /// refer to (a ServiceAccount that is not created here must still be a valid name).
 const NAME_KEYS: &[&str] = &[

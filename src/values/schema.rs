@@ -71,33 +71,6 @@ fn node(value: &Value, path: &str, origins: &Origins, lines: &[&str]) -> Json {
     Json::Object(schema)
 }
 
-/// The components StackStorm runs active-active, which take `autoscaling`.
-const AUTOSCALED: [&str; 9] = [
-    "st2web",
-    "st2auth",
-    "st2api",
-    "st2stream",
-    "st2rulesengine",
-    "st2workflowengine",
-    "st2scheduler",
-    "st2notifier",
-    "st2actionrunner",
-];
-
-/// The components whose own security contexts the chart drops and st2k8s applies.
-const OWN_SECURITY_CONTEXTS: [&str; 10] = [
-    "st2auth",
-    "st2api",
-    "st2stream",
-    "st2rulesengine",
-    "st2timersengine",
-    "st2workflowengine",
-    "st2scheduler",
-    "st2notifier",
-    "st2garbagecollector",
-    "st2chatops",
-];
-
 /// Schemas of st2k8s's own keys without a default: (path, schema); `[]` is a list's items.
 fn extensions() -> Vec<(String, Json)> {
     let count = |description: &str| json!({"type": ["integer", "string", "null"], "description": description});
@@ -124,7 +97,7 @@ fn extensions() -> Vec<(String, Json)> {
             }),
         ),
     ];
-    for component in AUTOSCALED {
+    for component in crate::components::ACTIVE_ACTIVE {
         out.push((
             format!("{component}.autoscaling"),
             json!({
@@ -141,7 +114,7 @@ fn extensions() -> Vec<(String, Json)> {
             }),
         ));
     }
-    for component in OWN_SECURITY_CONTEXTS {
+    for component in crate::components::OWN_SECURITY_CONTEXTS {
         out.push((
             format!("{component}.podSecurityContext"),
             json!({"type": ["object", "null"], "additionalProperties": true, "description": "st2k8s: pod security context; replaces the global `podSecurityContext` when set (the chart ignores it here)."}),

@@ -15,24 +15,6 @@ use crate::render::ctx::Ctx;
 use crate::render::st2::ssh_key::{self, SshKeyPaths};
 use crate::render::st2::text;
 
-/// Components that may carry a post-start script, in the chart's order.
-const COMPONENTS: [&str; 14] = [
-    "st2auth",
-    "st2api",
-    "st2stream",
-    "st2web",
-    "st2rulesengine",
-    "st2timersengine",
-    "st2workflowengine",
-    "st2scheduler",
-    "st2notifier",
-    "st2sensorcontainer",
-    "st2actionrunner",
-    "st2garbagecollector",
-    "st2client",
-    "st2chatops",
-];
-
 /// Components whose script installs the SSH key.
 fn installs_ssh_key(component: &str) -> bool {
     matches!(component, "st2actionrunner" | "st2client")
@@ -42,7 +24,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let ssh = ssh_key::paths(ctx)?;
     let user = ctx.v("st2.system_user.user").to_go_text();
     let mut out = Vec::new();
-    for component in COMPONENTS {
+    for component in crate::components::ALL {
         let custom = ctx.values.key(component).key("postStartScript");
         if !custom.truthy() && !installs_ssh_key(component) {
             continue;

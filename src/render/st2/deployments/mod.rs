@@ -85,20 +85,6 @@ mod tests {
     use super::objects;
     use crate::render::test_support::{body, with_ctx};
 
-    /// Every component whose own security contexts the chart drops, with its Deployment name.
-    const COMPONENTS: [&str; 10] = [
-        "st2auth",
-        "st2api",
-        "st2stream",
-        "st2rulesengine",
-        "st2timersengine",
-        "st2workflowengine",
-        "st2scheduler",
-        "st2notifier",
-        "st2garbagecollector",
-        "st2chatops",
-    ];
-
     /// The Deployment `st2-<component>` rendered from `values`.
     fn deployment(values: &str, component: &str) -> Result<Json> {
         with_ctx(values, |ctx| {
@@ -121,7 +107,7 @@ mod tests {
 
     #[test]
     fn every_component_takes_its_own_security_contexts() -> Result<()> {
-        for component in COMPONENTS {
+        for component in crate::components::OWN_SECURITY_CONTEXTS {
             let values = block(
                 component,
                 "  podSecurityContext: {fsGroup: 3000}\n  securityContext: {runAsNonRoot: true}\n",
@@ -158,7 +144,7 @@ mod tests {
 
     #[test]
     fn components_fall_back_to_the_global_security_contexts() -> Result<()> {
-        for component in COMPONENTS {
+        for component in crate::components::OWN_SECURITY_CONTEXTS {
             let values = block(component, "  podSecurityContext: {}\n");
             let d = deployment(&values, component)?;
             let spec = &d["spec"]["template"]["spec"];

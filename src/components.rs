@@ -1,0 +1,84 @@
+//! The StackStorm components the chart deploys, and which of them each st2k8s feature applies
+//! to. One list per fact, read by the builders, the values schema and the Argo CD parameter
+//! announcement, so that a component added or reclassified changes everywhere at once.
+
+/// Every st2 component with its own values section, in the chart's order.
+pub const ALL: [&str; 14] = [
+    "st2auth",
+    "st2api",
+    "st2stream",
+    "st2web",
+    "st2rulesengine",
+    "st2timersengine",
+    "st2workflowengine",
+    "st2scheduler",
+    "st2notifier",
+    "st2sensorcontainer",
+    "st2actionrunner",
+    "st2garbagecollector",
+    "st2client",
+    "st2chatops",
+];
+
+/// Components StackStorm runs active-active: any number of pods share the work, so they take a
+/// replica count that matters, an autoscaler and a disruption budget.
+pub const ACTIVE_ACTIVE: [&str; 9] = [
+    "st2web",
+    "st2auth",
+    "st2api",
+    "st2stream",
+    "st2rulesengine",
+    "st2workflowengine",
+    "st2scheduler",
+    "st2notifier",
+    "st2actionrunner",
+];
+
+/// Components whose `replicas` the user sets: the active-active ones, and the garbage
+/// collector, which the chart lets scale although one pod does all the work.
+pub const SCALABLE: [&str; 10] = [
+    "st2web",
+    "st2auth",
+    "st2api",
+    "st2stream",
+    "st2rulesengine",
+    "st2workflowengine",
+    "st2scheduler",
+    "st2notifier",
+    "st2actionrunner",
+    "st2garbagecollector",
+];
+
+/// Components whose own `securityContext` / `podSecurityContext` the chart ignores and st2k8s
+/// applies (the chart reads them only for st2web, st2actionrunner, st2client and the sensors).
+pub const OWN_SECURITY_CONTEXTS: [&str; 10] = [
+    "st2auth",
+    "st2api",
+    "st2stream",
+    "st2rulesengine",
+    "st2timersengine",
+    "st2workflowengine",
+    "st2scheduler",
+    "st2notifier",
+    "st2garbagecollector",
+    "st2chatops",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_names_known_components() {
+        for name in ACTIVE_ACTIVE
+            .iter()
+            .chain(&SCALABLE)
+            .chain(&OWN_SECURITY_CONTEXTS)
+        {
+            assert!(ALL.contains(name), "{name}");
+        }
+        for name in ACTIVE_ACTIVE {
+            assert!(SCALABLE.contains(&name), "{name}");
+        }
+    }
+}
