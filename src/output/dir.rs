@@ -97,6 +97,7 @@ fn render_files(objects: &[Object]) -> Result<Vec<Rendered>> {
     let mut shared = SharedText::default();
     let mut seen = HashSet::with_capacity(objects.len());
     let mut files = Vec::with_capacity(objects.len());
+    let mut total = 0;
     for object in objects {
         let name = file_name(object);
         if !is_object_file(&name) {
@@ -116,6 +117,8 @@ fn render_files(objects: &[Object]) -> Result<Vec<Rendered>> {
         }
         let mut text = String::with_capacity(4096);
         push_yaml(&mut text, object, &mut shared)?;
+        total += text.len();
+        super::check_size(total)?;
         files.push(Rendered {
             name,
             text,

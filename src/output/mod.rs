@@ -6,8 +6,9 @@
 //! emitter only fast-paths what it can prove serde-saphyr writes the same way and delegates every
 //! other scalar to serde-saphyr; its tests compare it byte for byte with `serde_saphyr::to_string`
 //! on every scenario render, tricky strings and random trees. Output is only written after the
-//! whole render succeeded, so a failure never leaves partial output; it is then written in
-//! chunks as it is serialized, never held whole. The directory writer of `--output-dir`, which
+//! whole render succeeded and was serialized, so a failure never leaves partial output; its size
+//! is capped ([`MAX_OUTPUT`]), so a few bytes of values (a sensor partition count, a block copied
+//! into every pod) cannot make gigabytes of YAML. The directory writer of `--output-dir`, which
 //! must also stay safe next to the user's files, is `dir`.
 
 mod dir;
@@ -43,25 +44,35 @@ pub fn to_yaml_stream(objects: &[Object]) -> Result<String> {
     String::from_utf8(out).context("the YAML stream is not UTF-8")
 }
 
-/// Bytes of YAML gathered before they are handed to the writer: small enough to stay in cache
-/// (a large render writes megabytes), large enough for few system calls.
-const CHUNK: usize = 128 * 1024;
+/// The most YAML one render may write: a release with hundreds of objects writes a few MiB
+/// (`bench/large.yaml`, 202 objects, 5.2 MB), so this only stops values that multiply into
+/// gigabytes, before anything is written.
+pub const MAX_OUTPUT: usize = 64 * 1024 * 1024;
 
-/// Write all objects as one multi-document stream, each document led by `---`, in chunks.
-/// Serializing a rendered object cannot fail (its body is plain JSON), so once the render
-/// succeeded only `out` can stop the stream.
+/// Refuse output that has grown past [`MAX_OUTPUT`].
+fn check_size(len: usize) -> Result<()> {
+    if len > MAX_OUTPUT {
+        anyhow::bail!(
+            "the rendered objects would be more than {} MiB of YAML; a count or a list in the values \
+             multiplies objects or what every pod holds (`st2sensorcontainer.deployments`, \
+             `st2.packs.images`, `st2.packs.sensors`, `jobs.extra_hooks`): make it smaller",
+            MAX_OUTPUT / (1024 * 1024)
+        );
+    }
+    Ok(())
+}
+
+/// Write all objects as one multi-document stream, each document led by `---`. The whole stream
+/// is serialized (at most [`MAX_OUTPUT`]) before the first byte goes to `out`.
 pub fn write_stream(objects: &[Object], out: &mut impl Write) -> Result<()> {
-    let mut chunk = String::with_capacity(2 * CHUNK);
+    let mut text = String::with_capacity(objects.len() * 4096);
     let mut shared = SharedText::default();
     for object in objects {
-        chunk.push_str("---\n");
-        push_yaml(&mut chunk, object, &mut shared)?;
-        if chunk.len() >= CHUNK {
-            out.write_all(chunk.as_bytes())?;
-            chunk.clear();
-        }
+        text.push_str("---\n");
+        push_yaml(&mut text, object, &mut shared)?;
+        check_size(text.len())?;
     }
-    out.write_all(chunk.as_bytes())?;
+    out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
 }

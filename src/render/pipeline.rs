@@ -1,11 +1,11 @@
-//! The render pipeline: check the values that form names, build every object (st2 services, then
+//! The render pipeline: check the counts that multiply work and the values that form names, build every object (st2 services, then
 //! bundled backends), fill in the checksum annotations, apply the target's Job handling, sort into
 //! install order, check every name Kubernetes will see, and redact Secret values when asked. Each step reads what the one before produced; nothing is written.
 
 use anyhow::Result;
 
 use super::ctx::{Ctx, Options};
-use super::{backends, checksums, names, st2, target};
+use super::{backends, checksums, limits, names, st2, target};
 use crate::object::{self, Object};
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, SshKeyType};
@@ -25,6 +25,7 @@ pub struct Rendered {
 
 /// [`render`], also reporting whether random secrets were generated.
 pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
+    limits::check(values)?;
     names::check_values(values)?;
     let ctx = Ctx::new(
         values,

@@ -262,3 +262,51 @@ fn deep_set_and_json_nesting_fail_cleanly() {
         "argument 1 of --set-json, at byte 130: invalid JSON: recursion limit exceeded",
     );
 }
+
+#[test]
+fn counts_that_multiply_work_are_capped() {
+    for (set, message) in [
+        (
+            "st2sensorcontainer.deployments=100000",
+            "error: `st2sensorcontainer.deployments` asks for 100000; st2k8s renders at most 256",
+        ),
+        (
+            "mongodb.replicaCount=10000000",
+            "error: `mongodb.replicaCount` asks for 10000000; st2k8s renders at most 50",
+        ),
+        (
+            "redis.cluster.slaveCount=10000000",
+            "error: `redis.cluster.slaveCount` asks for 10000000; st2k8s renders at most 256",
+        ),
+    ] {
+        let run = St2k8s::render().args(&["--set", set]).run();
+        run.assert_user_error(&[message]);
+    }
+}
+
+#[test]
+fn output_is_capped_before_anything_is_written() {
+    // 200 sensor partitions, each carrying a 400 KB environment: 80 MB of YAML from 400 KB of
+    // values. Nothing reaches stdout or the output directory.
+    let env = format!("    BIG: \"{}\"\n", "x".repeat(400 * 1024));
+    let values = format!("st2sensorcontainer:\n  deployments: 200\n  env:\n{env}");
+    let message = "the rendered objects would be more than 64 MiB of YAML";
+    // Seeded and without the bundled backends: no warning precedes the error.
+    let quiet = ["--set", "mongodb.enabled=false,rabbitmq.enabled=false"];
+    St2k8s::render()
+        .seeded()
+        .args(&quiet)
+        .values("big.yaml", &values)
+        .run()
+        .assert_user_error(&[message]);
+    let cmd = St2k8s::render()
+        .seeded()
+        .args(&quiet)
+        .values("big.yaml", &values);
+    let out = cmd.dir().join("out");
+    let run = cmd
+        .args(&["--output-dir", &out.display().to_string()])
+        .run();
+    run.assert_user_error(&[message]);
+    assert!(!out.exists(), "nothing may be written");
+}
