@@ -17,12 +17,9 @@
 //! values; when they cannot be read it fails like `generate`, rather than showing defaults the
 //! application does not use.
 
-use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value as Json, json};
 
 use crate::cli::{RenderArgs, ValuesArgs};
@@ -30,7 +27,6 @@ use crate::config::RenderConfig;
 use crate::release::Release;
 use crate::render::target::Target;
 
-use crate::object::Object;
 use crate::values::{Layer, Value};
 
 /// Backends whose `<name>.enabled` the UI may toggle.
@@ -145,37 +141,6 @@ fn relative_file_names(layers: &mut [Layer], dir: &Path) {
             }
         }
     }
-}
-
-/// The ConfigMap `<release>-st2k8s-warnings` listing a render's warnings, one a line, for Argo CD
-/// users (who never see the plugin's stderr). The warnings name keys and files, never values.
-pub fn warnings_config_map(release: &Release, warnings: &[String]) -> Result<Object> {
-    let text: String = warnings
-        .iter()
-        .map(|w| format!("{}\n", w.strip_prefix("warning: ").unwrap_or(w)))
-        .collect();
-    let config_map = ConfigMap {
-        metadata: ObjectMeta {
-            name: Some(format!("{}-st2k8s-warnings", release.name)),
-            labels: Some(BTreeMap::from([
-                ("app.kubernetes.io/name".into(), "st2k8s-warnings".into()),
-                ("app.kubernetes.io/instance".into(), release.name.clone()),
-                ("app.kubernetes.io/part-of".into(), "stackstorm".into()),
-                (
-                    "app.kubernetes.io/managed-by".into(),
-                    crate::render::meta::MANAGED_BY.into(),
-                ),
-            ])),
-            annotations: Some(BTreeMap::from([(
-                "description".into(),
-                "Warnings of the st2k8s render (argocd generate); rendered only while there are any".into(),
-            )])),
-            ..ObjectMeta::default()
-        },
-        data: Some(BTreeMap::from([("warnings".into(), text)])),
-        ..ConfigMap::default()
-    };
-    Object::new(&config_map)
 }
 
 /// The values file the application directory always contributes when it has one.

@@ -92,7 +92,7 @@ impl RenderConfig {
         }
         let mut objects = rendered.objects;
         if self.warnings_config_map && !warnings.is_empty() {
-            objects.push(crate::argocd::warnings_config_map(
+            objects.push(crate::findings::warnings_config_map(
                 &self.release,
                 &warnings,
             )?);

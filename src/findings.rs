@@ -6,7 +6,13 @@
 //! the user wrote the key when the loader knows it, and reported: warnings on stderr, errors (all
 //! findings under `--strict`) stop the render before anything is printed.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail};
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::object::Object;
 
 use crate::release::Release;
 use crate::render;
@@ -106,6 +112,37 @@ pub fn report(findings: &[Finding]) -> Result<()> {
             bail!("{errors} error(s) in the values:\n  {}", list.join("\n  "))
         }
     }
+}
+
+/// The ConfigMap `<release>-st2k8s-warnings` listing a render's warnings, one a line, for Argo CD
+/// users (who never see the plugin's stderr). The warnings name keys and files, never values.
+pub fn warnings_config_map(release: &Release, warnings: &[String]) -> Result<Object> {
+    let text: String = warnings
+        .iter()
+        .map(|w| format!("{}\n", w.strip_prefix("warning: ").unwrap_or(w)))
+        .collect();
+    let config_map = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(format!("{}-st2k8s-warnings", release.name)),
+            labels: Some(BTreeMap::from([
+                ("app.kubernetes.io/name".into(), "st2k8s-warnings".into()),
+                ("app.kubernetes.io/instance".into(), release.name.clone()),
+                ("app.kubernetes.io/part-of".into(), "stackstorm".into()),
+                (
+                    "app.kubernetes.io/managed-by".into(),
+                    crate::render::meta::MANAGED_BY.into(),
+                ),
+            ])),
+            annotations: Some(BTreeMap::from([(
+                "description".into(),
+                "Warnings of the st2k8s render (argocd generate); rendered only while there are any".into(),
+            )])),
+            ..ObjectMeta::default()
+        },
+        data: Some(BTreeMap::from([("warnings".into(), text)])),
+        ..ConfigMap::default()
+    };
+    Object::new(&config_map)
 }
 
 #[cfg(test)]

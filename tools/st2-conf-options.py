@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Regenerate src/render/st2/conf_options.rs: the st2.conf sections and options of each
+"""Regenerate src/render/st2/conf_check/options.rs: the st2.conf sections and options of each
 StackStorm release st2k8s supports, taken from the StackStorm/st2 sources at the release tags.
 
 Usage:
     git clone https://github.com/StackStorm/st2 /tmp/st2      # or any clone with the tags
-    tools/st2-conf-options.py /tmp/st2 > src/render/st2/conf_options.rs
+    tools/st2-conf-options.py /tmp/st2 > src/render/st2/conf_check/options.rs
     cargo fmt
 
 Facts, per release tag (RELEASES below):
@@ -127,7 +127,7 @@ def main():
     print("//! option groups the sample leaves out. Regenerate with `tools/st2-conf-options.py`")
     print("//! (its header says how).")
     print()
-    print("use super::conf_check::Status as S;")
+    print("use super::Status as S;")
     print()
     print("/// `(section, option, [status in 3.8, status in 3.9])`, sorted by section, then option.")
     print("pub const OPTIONS: &[(&str, &str, [S; 2])] = &[")

@@ -8,6 +8,7 @@
 pub mod checksums;
 pub mod containers;
 pub mod convert;
+pub mod ssh_key;
 pub mod volumes;
 
 use std::collections::BTreeMap;
@@ -25,7 +26,6 @@ use sha2::{Digest, Sha256};
 
 use self::convert::{Setting, first_set, typed_if_set};
 use super::meta;
-use super::st2::service_account_name;
 use crate::object::Object;
 use crate::object::{SharedItems, Splice};
 use crate::render::ctx::Ctx;
@@ -378,6 +378,15 @@ pub fn string_map(value: &Value) -> BTreeMap<String, String> {
         .entries()
         .map(|(k, v)| (k.clone(), v.to_go_string()))
         .collect()
+}
+
+/// The st2 ServiceAccount's name (`serviceAccount.serviceAccountName`, else `stackstorm-ha`),
+/// which pods attach to with `<component>.serviceAccount.attach`. Not release-scoped, as in the
+/// chart, so existing pods keep their account.
+pub fn service_account_name(ctx: &Ctx) -> String {
+    ctx.v("serviceAccount.serviceAccountName")
+        .non_empty()
+        .map_or_else(|| "stackstorm-ha".to_string(), Value::to_go_string)
 }
 
 /// `[image.pullSecret]` iff set: every Deployment and Job pulls with it.

@@ -228,7 +228,7 @@ pub fn datastore_key(ctx: &Ctx) -> Piece {
 /// post-start script can copy it into place with the right owner (a Secret volume can set a
 /// file's mode but not its owner).
 pub fn ssh_key(ctx: &Ctx) -> Result<Piece> {
-    let paths = crate::render::st2::ssh_key::paths(ctx)?;
+    let paths = crate::render::pod::ssh_key::paths(ctx)?;
     let items = vec![KeyToPath {
         key: "private_key".into(),
         path: paths.base,

@@ -1,7 +1,6 @@
 //! The parent chart's own objects: everything StackStorm itself needs.
 
 mod conf_check;
-mod conf_options;
 mod configmaps;
 mod deployments;
 mod ingress;
@@ -12,14 +11,11 @@ mod secrets;
 mod sensors;
 mod service_account;
 mod services;
-pub mod ssh_key;
 mod tests;
 mod text;
 pub mod version;
 
 use anyhow::Result;
-
-pub(crate) use service_account::name as service_account_name;
 
 use crate::object::Object;
 use crate::render::ctx::Ctx;

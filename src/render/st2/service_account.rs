@@ -10,14 +10,8 @@ use crate::render::meta;
 use crate::render::ctx::Ctx;
 
 use crate::object::Object;
-use crate::values::Value;
 
-/// The ServiceAccount's name, which pods attach to with `<component>.serviceAccount.attach`.
-pub fn name(ctx: &Ctx) -> String {
-    ctx.v("serviceAccount.serviceAccountName")
-        .non_empty()
-        .map_or_else(|| "stackstorm-ha".to_string(), Value::to_go_string)
-}
+pub use crate::render::pod::service_account_name as name;
 
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     if !ctx.v("serviceAccount.create").truthy() {

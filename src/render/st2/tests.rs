@@ -14,9 +14,10 @@ use k8s_openapi::api::core::v1::{
 
 use serde::Serialize;
 
-use super::{configmaps::config_map, secrets, ssh_key};
+use super::{configmaps::config_map, secrets};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
+use crate::render::pod::ssh_key;
 use crate::render::{images, meta};
 
 /// The bats helper libraries the script loads: (name, tag) on github.com/ztombol.

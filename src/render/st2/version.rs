@@ -34,7 +34,7 @@ impl Version {
         }
     }
 
-    /// Position in per-version tables (`conf_options`).
+    /// Position in per-version tables (`conf_check::options`).
     pub fn index(self) -> usize {
         self as usize
     }

@@ -12,7 +12,7 @@ use anyhow::Result;
 use super::config_map;
 use crate::object::Object;
 use crate::render::ctx::Ctx;
-use crate::render::st2::ssh_key::{self, SshKeyPaths};
+use crate::render::pod::ssh_key::{self, SshKeyPaths};
 use crate::render::st2::text;
 
 /// Components whose script installs the SSH key.

@@ -15,7 +15,8 @@ use serde::Serialize;
 use super::config_map;
 use crate::object::Object;
 use crate::render::ctx::Ctx;
-use crate::render::st2::{conf_check, ssh_key, text, version};
+use crate::render::pod::ssh_key;
+use crate::render::st2::{conf_check, text, version};
 use crate::render::{backends, meta};
 
 /// Text sections of `st2.docker.conf`; `None` leaves a section out.

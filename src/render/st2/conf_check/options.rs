@@ -4,7 +4,7 @@
 //! option groups the sample leaves out. Regenerate with `tools/st2-conf-options.py`
 //! (its header says how).
 
-use super::conf_check::Status as S;
+use super::Status as S;
 
 /// `(section, option, [status in 3.8, status in 3.9])`, sorted by section, then option.
 pub const OPTIONS: &[(&str, &str, [S; 2])] = &[

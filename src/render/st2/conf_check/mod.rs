@@ -2,16 +2,18 @@
 //!
 //! st2 reads its configuration with oslo.config, which ignores sections and options it does not
 //! know: `[api] allow_orign = …` in `st2.config` changes nothing and nobody is told. st2k8s knows
-//! every section and option of each StackStorm release it supports ([`super::conf_options`],
+//! every section and option of each StackStorm release it supports ([`options`],
 //! generated from st2's own sources) and reports, for the release's version: unknown sections and
 //! options (warnings, with the closest known name), options renamed or deprecated in that
 //! version (warnings naming the new option), options of the other version only, and options the
 //! version accepts but ignores (errors naming the replacement). The table is sorted, so each
 //! option costs one binary search; only a problem allocates (its message).
 
+mod options;
+
 use saphyr_parser::{Event, Parser};
 
-use super::conf_options::OPTIONS;
+use self::options::OPTIONS;
 use super::version::Version;
 use crate::render::pod::convert::report;
 use crate::values::check::{Finding, Severity, closest};
