@@ -13,6 +13,7 @@ pub mod meta;
 pub mod names;
 pub mod pipeline;
 pub mod pod;
+pub mod pod_security;
 pub mod st2;
 pub mod target;
 
