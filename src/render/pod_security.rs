@@ -108,7 +108,10 @@ pub fn check_values(ctx: &Ctx) -> Result<()> {
         if !ctx.v(&format!("{backend}.enabled")).truthy() {
             continue;
         }
-        if ctx.v(&format!("{backend}.volumePermissions.enabled")).truthy() {
+        if ctx
+            .v(&format!("{backend}.volumePermissions.enabled"))
+            .truthy()
+        {
             problems.push(format!(
                 "`{backend}.volumePermissions.enabled`: its init container runs as root; set it to false (the pod's fsGroup makes the volume writable)"
             ));
@@ -143,7 +146,7 @@ pub fn check_values(ctx: &Ctx) -> Result<()> {
 }
 
 /// Every `securityContext` / `podSecurityContext` / `containerSecurityContext` block in the
-/// values that contradicts the profile. The bitnami `volumePermissions` / `sysctlImage` blocks
+/// values that contradicts the profile, and every `extra_volumes` item of a type it forbids. The bitnami `volumePermissions` / `sysctlImage` blocks
 /// are left to [`check_values`] (they only matter when enabled).
 fn security_blocks(value: &Value, path: &str, problems: &mut Vec<String>) {
     for (key, child) in value.entries() {
@@ -155,7 +158,17 @@ fn security_blocks(value: &Value, path: &str, problems: &mut Vec<String>) {
         if matches!(key.as_str(), "volumePermissions" | "sysctlImage") {
             continue;
         }
-        if matches!(
+        if key == "extra_volumes" {
+            for (i, item) in child.as_list().iter().enumerate() {
+                for (kind, _) in item.key("volume").entries() {
+                    if !ALLOWED_VOLUME_TYPES.contains(&kind.as_str()) {
+                        problems.push(format!(
+                            "`{here}[{i}].volume.{kind}`: {kind} volumes are not allowed; use a persistentVolumeClaim, configMap, secret or emptyDir"
+                        ));
+                    }
+                }
+            }
+        } else if matches!(
             key.as_str(),
             "securityContext" | "podSecurityContext" | "containerSecurityContext"
         ) && child.as_map().is_some()
@@ -163,6 +176,10 @@ fn security_blocks(value: &Value, path: &str, problems: &mut Vec<String>) {
             problems.extend(contradictions(&child.to_json(), &here));
         } else if child.as_map().is_some() {
             security_blocks(child, &here, problems);
+        } else {
+            for (i, item) in child.as_list().iter().enumerate() {
+                security_blocks(item, &format!("{here}[{i}]"), problems);
+            }
         }
     }
 }
@@ -182,9 +199,7 @@ fn contradictions(sc: &Json, at: &str) -> Vec<String> {
         ));
     }
     if sc.get("privileged") == Some(&Json::Bool(true)) {
-        out.push(format!(
-            "`{at}.privileged`: true is not allowed; remove it"
-        ));
+        out.push(format!("`{at}.privileged`: true is not allowed; remove it"));
     }
     if sc.get("allowPrivilegeEscalation") == Some(&Json::Bool(true)) {
         out.push(format!(
@@ -422,7 +437,9 @@ fn restrict_container(c: &mut Json, read_only: bool, what: &str) -> Result<()> {
     };
     for port in list(c, "ports") {
         if port.get("hostPort").and_then(Json::as_i64).unwrap_or(0) != 0 {
-            bail!("{what}: container `{name}` uses a hostPort, not allowed with `{KEY}: restricted`");
+            bail!(
+                "{what}: container `{name}` uses a hostPort, not allowed with `{KEY}: restricted`"
+            );
         }
     }
     let sc = object_at(c, "securityContext");

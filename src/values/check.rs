@@ -45,6 +45,7 @@ pub(super) const OPTIONAL: &[&str] = &[
     "podDisruptionBudgets.enabled",
     "podDisruptionBudgets.maxUnavailable",
     "podDisruptionBudgets.minAvailable",
+    "podSecurity",
     "*.autoscaling",
     "*.autoscaling.enabled",
     "*.autoscaling.minReplicas",
