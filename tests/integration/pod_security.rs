@@ -123,7 +123,7 @@ fn violations(spec: &Json) -> Vec<String> {
         }
         // A named image user cannot be checked for non-root by the kubelet: a UID must be set.
         let uid = sc.get("runAsUser").unwrap_or(&psc["runAsUser"]);
-        if !uid.as_i64().is_some_and(|u| u > 0) {
+        if uid.as_i64().is_none_or(|u| u <= 0) {
             v.push(format!("{n}: no non-root runAsUser"));
         }
         let seccomp = sc
@@ -252,9 +252,9 @@ fn st2web_gets_writable_nginx_dirs_and_binds_port_80_unprivileged() {
     assert_eq!(init["image"], "stackstorm/st2web:3.8");
     let mounts: Vec<&str> = spec["containers"][0]["volumeMounts"]
         .as_array()
-        .unwrap()
+        .expect("volumeMounts")
         .iter()
-        .map(|m| m["mountPath"].as_str().unwrap())
+        .map(|m| m["mountPath"].as_str().expect("a mountPath"))
         .collect();
     assert_eq!(
         mounts,
@@ -283,7 +283,7 @@ fn st2_services_get_tmp_ssh_and_client_config_in_place() {
     assert!(
         main["volumeMounts"]
             .as_array()
-            .unwrap()
+            .expect("a list")
             .contains(&serde_json::json!({"name": "st2k8s-tmp", "mountPath": "/tmp"}))
     );
     let runner = &object(&docs, "Deployment", "st2-st2actionrunner")["spec"]["template"]["spec"];
@@ -291,15 +291,18 @@ fn st2_services_get_tmp_ssh_and_client_config_in_place() {
     // Actions write anywhere: the runner keeps a writable root filesystem.
     assert_eq!(main["securityContext"].get("readOnlyRootFilesystem"), None);
     assert!(
-        main["volumeMounts"].as_array().unwrap().contains(
+        main["volumeMounts"].as_array().expect("a list").contains(
             &serde_json::json!({"name": "st2k8s-ssh", "mountPath": "/home/stanley/.ssh"})
         )
     );
     let client = &object(&docs, "Deployment", "st2-st2client")["spec"]["template"]["spec"];
     assert!(
-        client["containers"][0]["env"].as_array().unwrap().contains(
-            &serde_json::json!({"name": "ST2_CONFIG_FILE", "value": "/root/.st2/config"})
-        )
+        client["containers"][0]["env"]
+            .as_array()
+            .expect("a list")
+            .contains(
+                &serde_json::json!({"name": "ST2_CONFIG_FILE", "value": "/root/.st2/config"})
+            )
     );
     let mongodb = &object(&docs, "StatefulSet", "st2-mongodb")["spec"]["template"]["spec"];
     assert_eq!(mongodb["securityContext"]["runAsUser"], 1001);
