@@ -231,6 +231,10 @@ mod tests {
             serde_json::json!(["boolean", "null"])
         );
         assert_eq!(
+            at("/properties/podSecurity/enum"),
+            serde_json::json!(["restricted", null])
+        );
+        assert_eq!(
             at("/properties/st2actionrunner/properties/autoscaling/properties/maxReplicas/type"),
             serde_json::json!(["integer", "string", "null"])
         );
