@@ -126,7 +126,7 @@ pub fn check_values(ctx: &Ctx) -> Result<()> {
         for which in ["packs", "virtualenvs", "configs"] {
             let key = format!("st2.packs.volumes.{which}");
             for (kind, _) in ctx.v(&key).entries() {
-                if !ALLOWED_VOLUME_TYPES.contains(&kind.as_str()) {
+                if !allowed_volume_key(kind) {
                     problems.push(format!(
                         "`{key}.{kind}`: {kind} volumes are not allowed; use a persistentVolumeClaim (a PersistentVolume may be backed by {kind})"
                     ));
@@ -145,6 +145,12 @@ pub fn check_values(ctx: &Ctx) -> Result<()> {
     }
 }
 
+/// Whether a volume source key in the values may stay: an allowed type, or a key still to be
+/// templated (`tpl` decides its type; the rendered pod is checked in [`apply`]).
+fn allowed_volume_key(kind: &str) -> bool {
+    ALLOWED_VOLUME_TYPES.contains(&kind) || kind.contains("{{")
+}
+
 /// Every `securityContext` / `podSecurityContext` / `containerSecurityContext` block in the
 /// values that contradicts the profile, and every `extra_volumes` item of a type it forbids. The bitnami `volumePermissions` / `sysctlImage` blocks
 /// are left to [`check_values`] (they only matter when enabled).
@@ -161,7 +167,7 @@ fn security_blocks(value: &Value, path: &str, problems: &mut Vec<String>) {
         if key == "extra_volumes" {
             for (i, item) in child.as_list().iter().enumerate() {
                 for (kind, _) in item.key("volume").entries() {
-                    if !ALLOWED_VOLUME_TYPES.contains(&kind.as_str()) {
+                    if !allowed_volume_key(kind) {
                         problems.push(format!(
                             "`{here}[{i}].volume.{kind}`: {kind} volumes are not allowed; use a persistentVolumeClaim, configMap, secret or emptyDir"
                         ));
@@ -539,5 +545,72 @@ fn add_empty_dir(spec: &mut Map<String, Json>, name: &str) {
             .any(|v| v.get("name").and_then(Json::as_str) == Some(name))
     {
         volumes.push(json!({"name": name, "emptyDir": {}}));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::Splice;
+
+    fn deployment(name: &str, items: &SharedItems) -> Object {
+        let body = json!({"spec": {"template": {"spec": {
+            "initContainers": [],
+            "containers": [{"name": "st2api", "image": "stackstorm/st2api:3.8"}],
+        }}}});
+        let mut object = Object::from_json("apps/v1", "Deployment", name.into(), body);
+        object.splice = Some(Splice {
+            pointer: "/spec/template/spec/initContainers",
+            at: 0,
+            items: items.clone(),
+        });
+        object
+    }
+
+    #[test]
+    fn shared_init_containers_are_restricted_once_and_stay_shared() {
+        let items: SharedItems = Arc::new(vec![json!({"name": "st2-copy-packs", "image": "p"})]);
+        let mut objects = vec![deployment("a", &items), deployment("b", &items)];
+        apply(&mut objects).expect("restricted");
+        let a = &objects[0].splice.as_ref().expect("splice").items;
+        let b = &objects[1].splice.as_ref().expect("splice").items;
+        assert!(Arc::ptr_eq(a, b), "one restricted copy for every pod");
+        assert!(!Arc::ptr_eq(a, &items));
+        assert_eq!(
+            a[0]["securityContext"],
+            json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})
+        );
+        let body = objects[0].full_body();
+        let spec = &body["spec"]["template"]["spec"];
+        assert_eq!(spec["initContainers"][0]["name"], "st2-copy-packs");
+        assert_eq!(
+            spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
+            true
+        );
+    }
+
+    #[test]
+    fn a_contradicting_container_context_names_object_and_container() {
+        let body = json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "x", "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}},
+        ]}}}});
+        let mut objects = vec![Object::from_json("apps/v1", "Deployment", "d".into(), body)];
+        assert_eq!(
+            apply(&mut objects).expect_err("contradiction").to_string(),
+            "Deployment/d: container `x` `securityContext.capabilities.add`: SYS_ADMIN not allowed; only NET_BIND_SERVICE may be added (`podSecurity: restricted`)"
+        );
+    }
+
+    #[test]
+    fn only_restricted_or_unset_selects_the_profile() {
+        let parse = |text: &str| restricted(&crate::render::test_support::values(text));
+        assert!(!parse("{}").expect("unset"));
+        assert!(parse("podSecurity: restricted").expect("restricted"));
+        assert_eq!(
+            parse("podSecurity: baseline")
+                .expect_err("unknown profile")
+                .to_string(),
+            "`podSecurity`: expected `restricted` (or no value for the chart's security contexts), found `baseline`"
+        );
     }
 }

@@ -362,6 +362,10 @@ fn values_that_cannot_be_restricted_are_errors_naming_the_key() {
             "podSecurity: restricted\nst2:\n  packs:\n    volumes:\n      enabled: true\n      packs:\n        hostPath:\n          path: /srv/packs\n",
             "error: `st2.packs.volumes.packs.hostPath`: hostPath volumes are not allowed; use a persistentVolumeClaim (a PersistentVolume may be backed by hostPath) (`podSecurity: restricted`)\n",
         ),
+        (
+            "podSecurity: restricted\nst2api:\n  extra_volumes:\n    - name: srv\n      mount: {mountPath: /srv}\n      volume:\n        '{{ \"hostPath\" }}': {path: /srv}\n",
+            "error: Deployment/st2-st2api: volume `srv` is of type hostPath, not allowed with `podSecurity: restricted` (allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret)\n",
+        ),
     ];
     for (values, message) in cases {
         let run = St2k8s::render()
