@@ -12,6 +12,8 @@ mod hostile_input;
 mod immutable_fields;
 #[path = "integration/names.rs"]
 mod names;
+#[path = "integration/pod_security.rs"]
+mod pod_security;
 #[path = "integration/readme.rs"]
 mod readme;
 #[path = "integration/remedies.rs"]

@@ -14,6 +14,7 @@ pub mod meta;
 pub mod names;
 pub mod pipeline;
 pub mod pod;
+pub mod pod_security;
 pub mod st2;
 pub mod target;
 

@@ -1,11 +1,12 @@
-//! The render pipeline: check the counts that multiply work and the values that form names, build every object (st2 services, then
-//! bundled backends), fill in the checksum annotations, apply the target's Job handling, sort into
+//! The render pipeline: check the counts that multiply work and the values that form names,
+//! build every object (st2 services, then bundled backends), apply the `podSecurity` profile, fill
+//! in the checksum annotations, apply the target's Job handling, sort into
 //! install order, check every name Kubernetes will see, and redact Secret values when asked. Each step reads what the one before produced; nothing is written.
 
 use anyhow::Result;
 
 use super::ctx::{Ctx, Options};
-use super::{backends, checksums, limits, names, st2, target};
+use super::{backends, checksums, limits, names, pod_security, st2, target};
 use crate::object::{self, Object};
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, SshKeyType};
@@ -27,6 +28,7 @@ pub struct Rendered {
 pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
     limits::check(values)?;
     names::check_values(values)?;
+    let restricted = pod_security::restricted(values)?;
     let ctx = Ctx::new(
         values,
         release,
@@ -37,10 +39,16 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
             SshKeyType::from_values(values)?,
         ),
     );
+    if restricted {
+        pod_security::check_values(&ctx)?;
+    }
     let mut objects = st2::objects(&ctx)?;
     objects.extend(backends::objects(&ctx)?);
     if options.no_hooks {
         objects.retain(|o| !target::is_setup_hook(o));
+    }
+    if restricted {
+        pod_security::apply(&mut objects)?;
     }
     checksums::resolve(&mut objects)?;
     let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {

@@ -45,6 +45,7 @@ pub(super) const OPTIONAL: &[&str] = &[
     "podDisruptionBudgets.enabled",
     "podDisruptionBudgets.maxUnavailable",
     "podDisruptionBudgets.minAvailable",
+    "podSecurity",
     "*.autoscaling",
     "*.autoscaling.enabled",
     "*.autoscaling.minReplicas",
@@ -410,8 +411,12 @@ mod tests {
 
     #[test]
     fn extension_keys_pass_and_their_typos_get_suggestions() {
-        let text = "podDisruptionBudgets:\n  enabled: true\n  minAvailable: 1\nst2api:\n  autoscaling:\n    enabled: true\n    minReplicas: 2\n    maxReplicas: 4\n    targetCPUUtilizationPercentage: 80\n    targetMemoryUtilizationPercentage: 80\n";
+        let text = "podSecurity: restricted\npodDisruptionBudgets:\n  enabled: true\n  minAvailable: 1\nst2api:\n  autoscaling:\n    enabled: true\n    minReplicas: 2\n    maxReplicas: 4\n    targetCPUUtilizationPercentage: 80\n    targetMemoryUtilizationPercentage: 80\n";
         assert_eq!(findings(text), Vec::<String>::new());
+        assert_eq!(
+            findings("podSecurty: restricted\n"),
+            ["custom.yaml:1:1: `podSecurty`: unknown key; did you mean `podSecurity`?"]
+        );
         assert_eq!(
             findings("podDisruptionBudgets:\n  maxUnavailabel: 1\n"),
             [

@@ -90,6 +90,13 @@ fn extensions() -> Vec<(String, Json)> {
             }),
         ),
         (
+            "podSecurity".to_string(),
+            json!({
+                "enum": ["restricted", null],
+                "description": "st2k8s: `restricted` makes every pod meet the Kubernetes Pod Security Standards \"restricted\" level (non-root UIDs, fsGroup, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped, writable emptyDirs where the images write); values that cannot be restricted are an error. Unset: the chart's security contexts.",
+            }),
+        ),
+        (
             "ingress.hosts[].paths[].pathType".to_string(),
             json!({
                 "enum": ["Prefix", "Exact", "ImplementationSpecific", "", null],
@@ -195,6 +202,10 @@ mod tests {
         assert_eq!(
             at("/properties/podDisruptionBudgets/properties/enabled/type"),
             serde_json::json!(["boolean", "null"])
+        );
+        assert_eq!(
+            at("/properties/podSecurity/enum"),
+            serde_json::json!(["restricted", null])
         );
         assert_eq!(
             at("/properties/st2actionrunner/properties/autoscaling/properties/maxReplicas/type"),

@@ -19,6 +19,7 @@ const OPTIONAL_SHAPES: &[(&str, Shape)] = &[
     ("jobs.ttlSecondsAfterFinished", Shape::Int),
     ("podDisruptionBudgets", Shape::Map),
     ("podDisruptionBudgets.enabled", Shape::Bool),
+    ("podSecurity", Shape::Text),
     ("*.autoscaling", Shape::Map),
     ("*.autoscaling.enabled", Shape::Bool),
     ("*.autoscaling.minReplicas", Shape::Int),
