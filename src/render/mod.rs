@@ -11,6 +11,7 @@ pub mod ctx;
 pub mod images;
 pub mod meta;
 pub mod names;
+pub mod network_policy;
 pub mod pipeline;
 pub mod pod;
 pub mod st2;

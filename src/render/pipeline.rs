@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use super::ctx::{Ctx, Options};
-use super::{backends, checksums, names, st2, target};
+use super::{backends, checksums, names, network_policy, st2, target};
 use crate::object::{self, Object};
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, SshKeyType};
@@ -41,6 +41,8 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
     if options.no_hooks {
         objects.retain(|o| !target::is_setup_hook(o));
     }
+    let policies = network_policy::objects(&ctx, &objects)?;
+    objects.extend(policies);
     checksums::resolve(&mut objects)?;
     let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
         // Kubernetes accepts 0..=i32::MAX seconds.
