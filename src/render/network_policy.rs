@@ -258,3 +258,364 @@ fn warn_open_subchart_policies(ctx: &Ctx) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Result;
+    use serde_json::{Value as Json, json};
+
+    use crate::object::Object;
+    use crate::release::Release;
+    use crate::render::Options;
+    use crate::render::pod::convert::collecting;
+    use crate::render::test_support::{body, names, values};
+
+    /// Every feature that adds pods: chatops, sensor partitions, RBAC, an extra hook, the
+    /// MongoDB arbiter, metrics, external-dns, the test Pod.
+    const EVERYTHING: &str = "networkPolicy: {enabled: true}
+st2chatops: {enabled: true}
+st2:
+  rbac: {enabled: true}
+  packs:
+    sensors:
+      - name: github-watcher
+        ref: github.GithubRepositorySensor
+      - name: file-watch
+        ref: linux.FileWatchSensor
+jobs:
+  extra_hooks:
+    - name: upgrade-warning
+      hook: pre-upgrade
+      command: [st2, run, core.local, cmd=date]
+mongodb: {architecture: replicaset, arbiter: {enabled: true}, metrics: {enabled: true}}
+rabbitmq: {metrics: {enabled: true}}
+redis: {metrics: {enabled: true}}
+external-dns: {enabled: true}
+";
+
+    fn render(yaml: &str) -> Result<Vec<Object>> {
+        let release = Release {
+            name: "st2".into(),
+            namespace: "ns".into(),
+        };
+        let options = Options {
+            include_tests: true,
+            ..Options::default()
+        };
+        crate::render::render(&values(yaml), &release, &options)
+    }
+
+    fn error(yaml: &str) -> String {
+        render(yaml)
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default()
+    }
+
+    /// `(name, podSelector.matchLabels, spec)` of every NetworkPolicy.
+    fn policies(objects: &[Object]) -> Vec<(String, Json, Json)> {
+        objects
+            .iter()
+            .filter(|o| o.kind == "NetworkPolicy")
+            .map(|o| {
+                let spec = o.full_body()["spec"].clone();
+                (
+                    o.name.clone(),
+                    spec["podSelector"]["matchLabels"].clone(),
+                    spec,
+                )
+            })
+            .collect()
+    }
+
+    /// `(kind/name, selector.matchLabels or None, pod template labels)` of every pod template.
+    fn pod_templates(objects: &[Object]) -> Vec<(String, Option<Json>, Json)> {
+        objects
+            .iter()
+            .filter_map(|o| {
+                let body = o.full_body();
+                let (selector, labels) = match o.kind.as_str() {
+                    "Deployment" | "StatefulSet" => (
+                        Some(body["spec"]["selector"]["matchLabels"].clone()),
+                        body["spec"]["template"]["metadata"]["labels"].clone(),
+                    ),
+                    "Job" => (None, body["spec"]["template"]["metadata"]["labels"].clone()),
+                    "Pod" => (None, body["metadata"]["labels"].clone()),
+                    _ => return None,
+                };
+                Some((format!("{}/{}", o.kind, o.name), selector, labels))
+            })
+            .collect()
+    }
+
+    /// Does `selector` (matchLabels) select pods labelled `labels`?
+    fn selects(selector: &Json, labels: &Json) -> bool {
+        selector
+            .as_object()
+            .is_some_and(|s| s.iter().all(|(k, v)| labels.get(k) == Some(v)))
+    }
+
+    #[test]
+    fn off_by_default() -> Result<()> {
+        assert!(policies(&render("{}")?).is_empty());
+        assert!(policies(&render("networkPolicy: {enabled: false}")?).is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn each_workload_has_a_policy_with_its_own_selector() -> Result<()> {
+        let objects = render(EVERYTHING)?;
+        let policies = policies(&objects);
+        let workloads = pod_templates(&objects);
+        let mut protected = 0;
+        for (workload, selector, _) in &workloads {
+            let Some(selector) = selector else { continue };
+            let name = workload.split_once('/').map_or("", |(_, n)| n);
+            let own: Vec<_> = policies
+                .iter()
+                .filter(|(policy, ..)| *policy == name || *policy == format!("{name}-ingress"))
+                .collect();
+            assert_eq!(own.len(), 1, "{workload}: policies {own:?}");
+            assert_eq!(&own[0].1, selector, "{workload}");
+            protected += 1;
+        }
+        // 15 st2 Deployments (chatops and two sensor Deployments among them), MongoDB and
+        // its arbiter, RabbitMQ, Redis, external-dns.
+        assert_eq!(protected, 20, "{workloads:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn every_pod_is_selected_by_a_policy() -> Result<()> {
+        for yaml in [EVERYTHING, "networkPolicy: {enabled: true}"] {
+            let objects = render(yaml)?;
+            let policies = policies(&objects);
+            let pods = pod_templates(&objects);
+            assert!(pods.iter().any(|(w, ..)| w.starts_with("Job/")));
+            assert!(pods.iter().any(|(w, ..)| w == "Pod/st2-st2tests"));
+            for (workload, _, labels) in pods {
+                assert!(
+                    policies.iter().any(|(_, s, _)| selects(s, &labels)),
+                    "{workload} ({labels}) is selected by no policy"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The `app.kubernetes.io/name` of each pod a rule lets in.
+    fn peer_names(rule: &Json) -> Vec<String> {
+        rule["from"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let labels = &p["podSelector"]["matchLabels"];
+                labels["app.kubernetes.io/name"]
+                    .as_str()
+                    .or(labels["app"].as_str())
+                    .unwrap_or("?")
+                    .to_string()
+            })
+            .collect()
+    }
+
+    fn spec(objects: &[Object], name: &str) -> Result<Json> {
+        Ok(body(objects, "NetworkPolicy", name)?["spec"].clone())
+    }
+
+    #[test]
+    fn backends_accept_the_st2_pods_that_read_st2_conf_and_their_peers() -> Result<()> {
+        let objects = render(EVERYTHING)?;
+        let readers = [
+            "extra-helm-hook-upgrade-warning",
+            "st2",
+            "st2-apply-rbac-definitions",
+            "st2-register-content",
+            "st2actionrunner",
+            "st2api",
+            "st2auth",
+            "st2client",
+            "st2garbagecollector",
+            "st2notifier",
+            "st2rulesengine",
+            "st2scheduler",
+            "st2sensorcontainer-file-watch",
+            "st2sensorcontainer-github-watcher",
+            "st2stream",
+            "st2timersengine",
+            "st2workflowengine",
+        ];
+        let mongodb = spec(&objects, "st2-mongodb-ingress")?;
+        assert_eq!(
+            mongodb["ingress"],
+            json!([
+                {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "st2", "app.kubernetes.io/name": "mongodb"}}}],
+                 "ports": [{"port": 27017, "protocol": "TCP"}]},
+                mongodb["ingress"][1].clone(),
+                {"ports": [{"port": 9216, "protocol": "TCP"}]},
+            ])
+        );
+        assert_eq!(peer_names(&mongodb["ingress"][1]), readers);
+        assert_eq!(
+            spec(&objects, "st2-mongodb-arbiter-ingress")?["ingress"][0],
+            mongodb["ingress"][0]
+        );
+
+        let rabbitmq = spec(&objects, "st2-rabbitmq-ingress")?;
+        let ports = |rule: &Json| -> Vec<i64> {
+            rule["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["port"].as_i64())
+                .collect()
+        };
+        assert_eq!(ports(&rabbitmq["ingress"][0]), [5672, 25672, 4369, 15672]);
+        assert_eq!(peer_names(&rabbitmq["ingress"][0]), ["rabbitmq"]);
+        assert_eq!(ports(&rabbitmq["ingress"][1]), [5672]);
+        assert_eq!(peer_names(&rabbitmq["ingress"][1]), readers);
+        assert_eq!(ports(&rabbitmq["ingress"][2]), [9419]);
+        assert!(rabbitmq["ingress"][2].get("from").is_none());
+
+        let redis = spec(&objects, "st2-redis-node-ingress")?;
+        assert_eq!(ports(&redis["ingress"][0]), [6379, 26379]);
+        assert_eq!(peer_names(&redis["ingress"][0]), ["redis"]);
+        assert_eq!(peer_names(&redis["ingress"][1]), readers);
+        assert_eq!(ports(&redis["ingress"][2]), [9121]);
+
+        let dns = spec(&objects, "st2-external-dns-ingress")?;
+        assert_eq!(
+            dns["ingress"],
+            json!([{"ports": [{"port": 7979, "protocol": "TCP"}]}])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_api_accepts_its_clients_and_st2web_anyone() -> Result<()> {
+        let objects = render(&EVERYTHING.replacen(
+            "networkPolicy: {enabled: true}\n",
+            "networkPolicy:\n  enabled: true\n  apiClients:\n    - namespaceSelector: {matchLabels: {team: ops}}\n",
+            1,
+        ))?;
+        let clients = [
+            "extra-helm-hook-upgrade-warning",
+            "st2",
+            "st2actionrunner",
+            "st2api",
+            "st2auth",
+            "st2chatops",
+            "st2client",
+            "st2sensorcontainer-file-watch",
+            "st2sensorcontainer-github-watcher",
+            "st2stream",
+            "st2tests",
+            "st2web",
+            "?",
+        ];
+        for (name, port) in [
+            ("st2-st2api", 9101),
+            ("st2-st2auth", 9100),
+            ("st2-st2stream", 9102),
+            ("st2-st2chatops", 8081),
+        ] {
+            let rules = &spec(&objects, name)?["ingress"];
+            assert_eq!(
+                rules[0]["ports"],
+                json!([{"port": port, "protocol": "TCP"}])
+            );
+            assert_eq!(peer_names(&rules[0]), clients, "{name}");
+            assert_eq!(
+                rules[0]["from"][12],
+                json!({"namespaceSelector": {"matchLabels": {"team": "ops"}}})
+            );
+        }
+        assert_eq!(
+            spec(&objects, "st2-st2web")?["ingress"],
+            json!([{"ports": [{"port": 80, "protocol": "TCP"}]}])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn st2web_clients_narrow_st2web() -> Result<()> {
+        let objects = render(
+            "networkPolicy:\n  enabled: true\n  st2webClients:\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}\n",
+        )?;
+        assert_eq!(
+            spec(&objects, "st2-st2web")?["ingress"],
+            json!([{
+                "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+                "ports": [{"port": 80, "protocol": "TCP"}],
+            }])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn pods_without_a_port_accept_nothing() -> Result<()> {
+        let objects = render(EVERYTHING)?;
+        for name in [
+            "st2-st2rulesengine",
+            "st2-st2scheduler",
+            "st2-st2workflowengine",
+            "st2-st2notifier",
+            "st2-st2timersengine",
+            "st2-st2garbagecollector",
+            "st2-st2actionrunner",
+            "st2-st2sensorcontainer-file-watch",
+            "st2-st2client",
+            "st2-st2-register-content",
+            "st2-st2tests",
+        ] {
+            let spec = spec(&objects, name)?;
+            assert_eq!(spec["policyTypes"], json!(["Ingress"]), "{name}");
+            assert!(spec.get("ingress").is_none(), "{name}: {spec}");
+            assert!(spec.get("egress").is_none(), "{name}: {spec}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn external_backends_get_no_policy() -> Result<()> {
+        let objects = render(
+            "networkPolicy: {enabled: true}\nmongodb: {enabled: false}\nrabbitmq: {enabled: false}\nredis: {enabled: false}\n",
+        )?;
+        let names = names(&objects, "NetworkPolicy");
+        assert!(names.iter().all(|n| n.starts_with("st2-st2")), "{names:?}");
+        assert!(names.contains(&"st2-st2api".to_string()));
+        Ok(())
+    }
+
+    #[test]
+    fn peers_that_are_not_peers_name_their_key() {
+        assert_eq!(
+            error("networkPolicy:\n  enabled: true\n  apiClients: [{podSelector: nope}]\n"),
+            "`networkPolicy.apiClients` does not fit a Kubernetes NetworkPolicyPeer: invalid type: string \"nope\", expected LabelSelector"
+        );
+    }
+
+    #[test]
+    fn an_open_bitnami_policy_is_reported() -> Result<()> {
+        let (objects, findings) = collecting(|| {
+            render("networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true}}\n")
+        });
+        assert!(!names(&objects?, "NetworkPolicy").is_empty());
+        let messages: Vec<String> = findings
+            .iter()
+            .map(|f| format!("{}: {}", f.path, f.message))
+            .collect();
+        assert!(
+            messages.contains(&"rabbitmq.networkPolicy.allowExternal: lets every pod connect to rabbitmq, so `networkPolicy.enabled` cannot restrict it (NetworkPolicies add up); set it to false".to_string()),
+            "{messages:?}"
+        );
+        let (_, findings) = collecting(|| {
+            render(
+                "networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true, allowExternal: false}}\n",
+            )
+        });
+        assert!(findings.iter().all(|f| !f.path.contains("networkPolicy")));
+        Ok(())
+    }
+}
