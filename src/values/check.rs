@@ -424,6 +424,14 @@ mod tests {
                 "custom.yaml:2:3: `podDisruptionBudgets.maxUnavailabel`: unknown key; did you mean `podDisruptionBudgets.maxUnavailable`?"
             ]
         );
+        let text = "networkPolicy:\n  enabled: true\n  apiClients:\n    - podSelector: {matchLabels: {a: b}}\n  st2webClients:\n    - ipBlock: {cidr: 10.0.0.0/8}\n";
+        assert_eq!(findings(text), Vec::<String>::new());
+        assert_eq!(
+            findings("networkPolicy:\n  apiClient: []\n"),
+            [
+                "custom.yaml:2:3: `networkPolicy.apiClient`: unknown key; did you mean `networkPolicy.apiClients`?"
+            ]
+        );
         assert_eq!(
             findings("st2api:\n  autoscaling:\n    maxReplica: 3\n"),
             [

@@ -283,6 +283,14 @@ mod tests {
                 "custom.yaml:2:3: `podDisruptionBudgets.enabled`: expected true or false, found the string \"false\"; the chart treats any non-empty string as true",
             ),
             (
+                "networkPolicy:\n  enabled: \"yes\"\n",
+                "custom.yaml:2:3: `networkPolicy.enabled`: expected true or false, found the string \"yes\"; the chart treats any non-empty string as true",
+            ),
+            (
+                "networkPolicy:\n  apiClients: {podSelector: {}}\n",
+                "custom.yaml:2:3: `networkPolicy.apiClients`: expected a list, found a map",
+            ),
+            (
                 "st2api:\n  autoscaling:\n    maxReplicas: many\n",
                 "custom.yaml:3:5: `st2api.autoscaling.maxReplicas`: expected a whole number, found the string \"many\"",
             ),
