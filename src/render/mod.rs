@@ -12,6 +12,7 @@ pub mod images;
 pub mod limits;
 pub mod meta;
 pub mod names;
+pub mod network_policy;
 pub mod pipeline;
 pub mod pod;
 pub mod pod_security;

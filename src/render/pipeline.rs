@@ -1,12 +1,14 @@
 //! The render pipeline: check the counts that multiply work and the values that form names,
-//! build every object (st2 services, then bundled backends), apply the `podSecurity` profile, fill
-//! in the checksum annotations, apply the target's Job handling, sort into
-//! install order, check every name Kubernetes will see, and redact Secret values when asked. Each step reads what the one before produced; nothing is written.
+//! build every object (st2 services, then bundled backends), apply the `podSecurity` profile, add
+//! the NetworkPolicies that protect what was built, fill in the checksum annotations, apply the
+//! target's Job handling, sort into install order, check every name Kubernetes will see, and
+//! redact Secret values when asked. Each step reads what the one before produced; nothing is
+//! written.
 
 use anyhow::Result;
 
 use super::ctx::{Ctx, Options};
-use super::{backends, checksums, limits, names, pod_security, st2, target};
+use super::{backends, checksums, limits, names, network_policy, pod_security, st2, target};
 use crate::object::{self, Object};
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, SshKeyType};
@@ -50,6 +52,8 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
     if restricted {
         pod_security::apply(&mut objects)?;
     }
+    let policies = network_policy::objects(&ctx, &objects)?;
+    objects.extend(policies);
     checksums::resolve(&mut objects)?;
     let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
         // Kubernetes accepts 0..=i32::MAX seconds.

@@ -46,6 +46,10 @@ pub(super) const OPTIONAL: &[&str] = &[
     "podDisruptionBudgets.maxUnavailable",
     "podDisruptionBudgets.minAvailable",
     "podSecurity",
+    "networkPolicy",
+    "networkPolicy.enabled",
+    "networkPolicy.apiClients",
+    "networkPolicy.st2webClients",
     "*.autoscaling",
     "*.autoscaling.enabled",
     "*.autoscaling.minReplicas",
@@ -89,6 +93,8 @@ pub(super) const FREE_FORM: &[&str] = &[
     "st2.apikeys",
     "ingress.annotations",
     "ingress.hosts",
+    "networkPolicy.apiClients",
+    "networkPolicy.st2webClients",
     "ingress.tls",
     "secrets",
     // The bundled backends take many keys st2k8s passes over; their own checks report those.
@@ -421,6 +427,14 @@ mod tests {
             findings("podDisruptionBudgets:\n  maxUnavailabel: 1\n"),
             [
                 "custom.yaml:2:3: `podDisruptionBudgets.maxUnavailabel`: unknown key; did you mean `podDisruptionBudgets.maxUnavailable`?"
+            ]
+        );
+        let text = "networkPolicy:\n  enabled: true\n  apiClients:\n    - podSelector: {matchLabels: {a: b}}\n  st2webClients:\n    - ipBlock: {cidr: 10.0.0.0/8}\n";
+        assert_eq!(findings(text), Vec::<String>::new());
+        assert_eq!(
+            findings("networkPolicy:\n  apiClient: []\n"),
+            [
+                "custom.yaml:2:3: `networkPolicy.apiClient`: unknown key; did you mean `networkPolicy.apiClients`?"
             ]
         );
         assert_eq!(

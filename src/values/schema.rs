@@ -97,6 +97,19 @@ fn extensions() -> Vec<(String, Json)> {
             }),
         ),
         (
+            "networkPolicy".to_string(),
+            json!({
+                "type": ["object", "null"],
+                "description": "st2k8s: NetworkPolicies (networking.k8s.io/v1) limiting ingress to every pod of the release: the backends accept only the st2 pods that read st2.conf, the st2 API only st2 pods that call it, pods without a port nothing. Egress is not restricted.",
+                "properties": {
+                    "enabled": {"type": ["boolean", "null"], "description": "Render the NetworkPolicies (default false)."},
+                    "apiClients": {"type": ["array", "null"], "items": {"type": "object"}, "description": "More NetworkPolicyPeers (podSelector, namespaceSelector, ipBlock) allowed to reach st2api, st2auth, st2stream and st2chatops."},
+                    "st2webClients": {"type": ["array", "null"], "items": {"type": "object"}, "description": "NetworkPolicyPeers allowed to reach st2web (e.g. the ingress controller's namespace); unset or empty: from anywhere."},
+                },
+                "additionalProperties": true,
+            }),
+        ),
+        (
             "ingress.hosts[].paths[].pathType".to_string(),
             json!({
                 "enum": ["Prefix", "Exact", "ImplementationSpecific", "", null],

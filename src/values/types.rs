@@ -20,6 +20,10 @@ const OPTIONAL_SHAPES: &[(&str, Shape)] = &[
     ("podDisruptionBudgets", Shape::Map),
     ("podDisruptionBudgets.enabled", Shape::Bool),
     ("podSecurity", Shape::Text),
+    ("networkPolicy", Shape::Map),
+    ("networkPolicy.enabled", Shape::Bool),
+    ("networkPolicy.apiClients", Shape::List),
+    ("networkPolicy.st2webClients", Shape::List),
     ("*.autoscaling", Shape::Map),
     ("*.autoscaling.enabled", Shape::Bool),
     ("*.autoscaling.minReplicas", Shape::Int),
@@ -278,6 +282,14 @@ mod tests {
             (
                 "podDisruptionBudgets:\n  enabled: \"false\"\n",
                 "custom.yaml:2:3: `podDisruptionBudgets.enabled`: expected true or false, found the string \"false\"; the chart treats any non-empty string as true",
+            ),
+            (
+                "networkPolicy:\n  enabled: \"yes\"\n",
+                "custom.yaml:2:3: `networkPolicy.enabled`: expected true or false, found the string \"yes\"; the chart treats any non-empty string as true",
+            ),
+            (
+                "networkPolicy:\n  apiClients: {podSelector: {}}\n",
+                "custom.yaml:2:3: `networkPolicy.apiClients`: expected a list, found a map",
             ),
             (
                 "st2api:\n  autoscaling:\n    maxReplicas: many\n",

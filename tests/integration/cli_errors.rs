@@ -212,6 +212,21 @@ fn disruption_budget_with_both_limits_is_refused() {
 }
 
 #[test]
+fn network_policy_peers_that_do_not_fit_are_refused() {
+    let run = St2k8s::render()
+        .args(&[
+            "--set",
+            "networkPolicy.enabled=true",
+            "--set-json",
+            r#"networkPolicy.st2webClients=[{"ipBlock":{"cidr":7}}]"#,
+        ])
+        .run();
+    run.assert_user_error(&[
+        "`networkPolicy.st2webClients` does not fit a Kubernetes NetworkPolicyPeer",
+    ]);
+}
+
+#[test]
 fn autoscaling_a_single_pod_component_is_refused() {
     let run = St2k8s::render()
         .args(&[

@@ -33,6 +33,24 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// The backend workloads `networkPolicy.enabled` protects: those of every enabled backend.
+pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::network_policy::Backend>> {
+    let mut out = Vec::new();
+    if ctx.v("mongodb.enabled").truthy() {
+        out.extend(mongodb::network_targets(ctx)?);
+    }
+    if ctx.v("rabbitmq.enabled").truthy() {
+        out.push(rabbitmq::network_target(ctx)?);
+    }
+    if ctx.v("redis.enabled").truthy() {
+        out.push(redis::network_target(ctx)?);
+    }
+    if ctx.values.key("external-dns").key("enabled").truthy() {
+        out.push(external_dns::network_target(ctx)?);
+    }
+    Ok(out)
+}
+
 /// Record `<chart>.fullnameOverride` (else `<chart>.nameOverride`), when set, as the source of
 /// the names of the chart's objects that hold the chart's fullname, so that a name Kubernetes
 /// would reject is reported with the key.

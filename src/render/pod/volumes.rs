@@ -142,19 +142,18 @@ fn config_secret(ctx: &Ctx) -> Option<String> {
         .map(Value::to_go_string)
 }
 
+/// The volume of the st2 configuration files: every pod that reads st2.conf has it.
+pub const CONFIG_VOLUME: &str = "st2-config-vol";
+
 /// The st2 configuration files: st2.docker.conf and st2.user.conf from `<release>-st2-config`,
 /// plus st2.secrets.conf from `st2.existingConfigSecret`.
 pub fn config(ctx: &Ctx) -> Piece {
     let mut piece = Piece {
         mounts: vec![
-            mount_file(
-                "st2-config-vol",
-                "/etc/st2/st2.docker.conf",
-                "st2.docker.conf",
-            ),
-            mount_file("st2-config-vol", "/etc/st2/st2.user.conf", "st2.user.conf"),
+            mount_file(CONFIG_VOLUME, "/etc/st2/st2.docker.conf", "st2.docker.conf"),
+            mount_file(CONFIG_VOLUME, "/etc/st2/st2.user.conf", "st2.user.conf"),
         ],
-        volumes: vec![config_map_volume("st2-config-vol", ctx.name("st2-config"))],
+        volumes: vec![config_map_volume(CONFIG_VOLUME, ctx.name("st2-config"))],
     };
     if let Some(secret) = config_secret(ctx) {
         piece.mounts.push(mount_file(

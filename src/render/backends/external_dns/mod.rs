@@ -59,6 +59,20 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// The Deployment `<fullname>` as `networkPolicy.enabled` protects it: external-dns serves
+/// only its health and metrics endpoint, open to every source (the kubelet and scrapers).
+pub fn network_target(ctx: &Ctx) -> Result<crate::render::network_policy::Backend> {
+    let dns = ExternalDns::new(ctx);
+    Ok(crate::render::network_policy::Backend {
+        name: dns.fullname.clone(),
+        selector: dns.selector(),
+        peers: dns.selector(),
+        client_ports: Vec::new(),
+        peer_ports: Vec::new(),
+        open_ports: vec![dns.v.int("service.port")?],
+    })
+}
+
 /// Values keys under `external-dns` that the user changed but st2k8s does not render.
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
     unread_keys(&SubValues::new(ctx, CHART_NAME), SUPPORTED)

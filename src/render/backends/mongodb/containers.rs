@@ -49,10 +49,15 @@ pub(super) fn mongodb(m: &Mongo, replicaset: bool) -> Result<Container> {
     })
 }
 
+/// The port of the `mongodb` container (server and arbiter).
+pub(super) const MONGODB_PORT: i32 = 27017;
+/// The port of the metrics exporter container.
+pub(super) const METRICS_PORT: i32 = 9216;
+
 fn mongodb_container_port() -> ContainerPort {
     ContainerPort {
         name: Some("mongodb".into()),
-        container_port: 27017,
+        container_port: MONGODB_PORT,
         ..Default::default()
     }
 }
@@ -406,7 +411,7 @@ pub(super) fn metrics(m: &Mongo) -> Result<Container> {
         env,
         ports: Some(vec![ContainerPort {
             name: Some("metrics".into()),
-            container_port: 9216,
+            container_port: METRICS_PORT,
             ..Default::default()
         }]),
         liveness_probe: probe(m, "metrics.livenessProbe", None, http)?,

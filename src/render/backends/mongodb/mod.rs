@@ -44,6 +44,34 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// The workloads `<fullname>` (and `<fullname>-arbiter`) as `networkPolicy.enabled` protects
+/// them: st2 and every MongoDB pod (replica set members and the arbiter) connect to 27017.
+pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::network_policy::Backend>> {
+    let m = Mongo::new(ctx)?;
+    let open_ports = if m.v("metrics.enabled").truthy() {
+        vec![containers::METRICS_PORT]
+    } else {
+        Vec::new()
+    };
+    let mut components = vec![(m.fullname.clone(), "mongodb")];
+    if m.arbiter_enabled() {
+        components.push((m.name("arbiter"), "arbiter"));
+    }
+    Ok(components
+        .into_iter()
+        .map(|(name, component)| crate::render::network_policy::Backend {
+            name,
+            selector: m.match_labels(Some(component)),
+            peers: m.match_labels(None),
+            client_ports: vec![containers::MONGODB_PORT],
+            peer_ports: Vec::new(),
+            // The exporter runs only next to the server, but an open port nobody listens on
+            // on the arbiter lets nothing in.
+            open_ports: open_ports.clone(),
+        })
+        .collect())
+}
+
 /// `mongodb.fullname`: bitnami's `common.names.fullname` rule ([`meta::bitnami_fullname`])
 /// applied to the `mongodb` values. The parent's MongoDB connection string uses the same rule.
 pub fn fullname(ctx: &Ctx) -> String {

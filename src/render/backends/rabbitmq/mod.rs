@@ -45,6 +45,36 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// The StatefulSet `<fullname>` as `networkPolicy.enabled` protects it: st2 speaks AMQP (and
+/// AMQPS with TLS); clustering (epmd, inter-node) and the management API are for the RabbitMQ
+/// pods only, the management port also for everyone when `ingress.enabled` publishes it.
+pub fn network_target(ctx: &Ctx) -> Result<crate::render::network_policy::Backend> {
+    use statefulset::{AMQP_PORT, AMQP_TLS_PORT, DIST_PORT, EPMD_PORT, METRICS_PORT, STATS_PORT};
+    let rabbit = Rabbit::new(ctx);
+    let mut client_ports = vec![AMQP_PORT];
+    if rabbit.v("auth.tls.enabled").truthy() {
+        client_ports.push(AMQP_TLS_PORT);
+    }
+    let mut peer_ports = vec![DIST_PORT, EPMD_PORT];
+    let mut open_ports = Vec::new();
+    if rabbit.v("ingress.enabled").truthy() {
+        open_ports.push(STATS_PORT);
+    } else {
+        peer_ports.push(STATS_PORT);
+    }
+    if rabbit.v("metrics.enabled").truthy() {
+        open_ports.push(METRICS_PORT);
+    }
+    Ok(crate::render::network_policy::Backend {
+        name: rabbit.fullname.clone(),
+        selector: rabbit.selector(),
+        peers: rabbit.selector(),
+        client_ports,
+        peer_ports,
+        open_ports,
+    })
+}
+
 /// The subchart's view of a render: its values, names and labels.
 pub(super) struct Rabbit<'c, 'a> {
     ctx: &'c Ctx<'a>,

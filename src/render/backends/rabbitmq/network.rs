@@ -23,8 +23,7 @@ use super::Rabbit;
 use crate::object::Object;
 use crate::values::Value;
 
-/// The Erlang port mapper's fixed port.
-const EPMD_PORT: i32 = 4369;
+use super::statefulset::EPMD_PORT;
 
 pub(super) fn objects(rabbit: &Rabbit) -> Result<Vec<Object>> {
     let mut out = vec![headless_service(rabbit)?, service(rabbit)?];

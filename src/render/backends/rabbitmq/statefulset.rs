@@ -392,17 +392,26 @@ fn probe(rabbit: &Rabbit, key: &str, custom: &str) -> Result<Option<Probe>> {
     }))
 }
 
+/// The container ports of the rabbitmq container.
+pub(super) const AMQP_PORT: i32 = 5672;
+pub(super) const AMQP_TLS_PORT: i32 = 5671;
+pub(super) const DIST_PORT: i32 = 25672;
+pub(super) const STATS_PORT: i32 = 15672;
+/// The Erlang port mapper's fixed port.
+pub(super) const EPMD_PORT: i32 = 4369;
+pub(super) const METRICS_PORT: i32 = 9419;
+
 fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
     let tls = rabbit.v("auth.tls.enabled").truthy();
-    let mut ports = vec![container_port("amqp", 5672)];
+    let mut ports = vec![container_port("amqp", AMQP_PORT)];
     if tls {
-        ports.push(container_port("amqp-ssl", 5671));
+        ports.push(container_port("amqp-ssl", AMQP_TLS_PORT));
     }
-    ports.push(container_port("dist", 25672));
-    ports.push(container_port("stats", 15672));
-    ports.push(container_port("epmd", 4369));
+    ports.push(container_port("dist", DIST_PORT));
+    ports.push(container_port("stats", STATS_PORT));
+    ports.push(container_port("epmd", EPMD_PORT));
     if rabbit.v("metrics.enabled").truthy() {
-        ports.push(container_port("metrics", 9419));
+        ports.push(container_port("metrics", METRICS_PORT));
     }
     ports.extend(
         rabbit

@@ -41,6 +41,25 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// The StatefulSet `<fullname>-node` as `networkPolicy.enabled` protects it: st2 and the other
+/// Redis pods connect to redis and sentinel; the exporter's port is open when metrics are on.
+pub fn network_target(ctx: &Ctx) -> Result<crate::render::network_policy::Backend> {
+    let redis = Redis::new(ctx)?;
+    let v = &redis.v;
+    Ok(crate::render::network_policy::Backend {
+        name: redis.name("-node"),
+        selector: redis.node_selector(),
+        peers: redis.labels(),
+        client_ports: vec![v.int("redisPort")?, v.int("sentinel.port")?],
+        peer_ports: Vec::new(),
+        open_ports: if v.at("metrics.enabled").truthy() {
+            vec![statefulset::METRICS_PORT]
+        } else {
+            Vec::new()
+        },
+    })
+}
+
 /// Values keys under `redis` that the user changed but st2k8s does not render.
 /// Most are keys the chart itself ignores in sentinel mode (the `master.*` StatefulSet settings,
 /// `slave.extraEnvVars`…); the rest are features st2k8s leaves out (PodSecurityPolicy).
@@ -167,6 +186,13 @@ impl<'c, 'a> Redis<'c, 'a> {
             ("app".to_string(), self.app.clone()),
             ("release".to_string(), self.ctx.release.name.clone()),
         ])
+    }
+
+    /// The selector of the StatefulSet `<fullname>-node`: [`Redis::labels`] and `role: node`.
+    pub fn node_selector(&self) -> BTreeMap<String, String> {
+        let mut labels = self.labels();
+        labels.insert("role".into(), "node".into());
+        labels
     }
 
     /// Metadata of a Redis object: name, the release namespace, labels.

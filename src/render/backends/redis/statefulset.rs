@@ -30,7 +30,7 @@ const START_SCRIPTS: &str = "/opt/bitnami/scripts/start-scripts";
 /// The password file mounted with `usePasswordFile`.
 const PASSWORD_FILE: &str = "/opt/bitnami/redis/secrets/redis-password";
 /// The exporter's fixed port.
-const METRICS_PORT: i32 = 9121;
+pub(super) const METRICS_PORT: i32 = 9121;
 
 pub(super) fn object(redis: &Redis) -> Result<Object> {
     let v = &redis.v;
@@ -92,9 +92,8 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
         nulls.push("spec.updateStrategy.rollingUpdate".into());
     }
 
-    let mut labels = redis.labels();
-    labels.insert("role".into(), "node".into());
-    let selector = labels.clone();
+    let selector = redis.node_selector();
+    let mut labels = selector.clone();
     labels.extend(string_map(v.at("slave.podLabels")));
     let mut annotations = string_map(v.at("slave.podAnnotations"));
     if metrics {
