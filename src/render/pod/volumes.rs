@@ -142,8 +142,18 @@ fn config_secret(ctx: &Ctx) -> Option<String> {
         .map(Value::to_go_string)
 }
 
+/// Key (and file name) of the st2 credentials file in [`credentials_secret`].
+pub const CREDENTIALS_FILE: &str = "st2.credentials.conf";
+
+/// `<release>-st2-credentials`: the st2 config options that hold the backends' credentials,
+/// kept out of the `<release>-st2-config` ConfigMap.
+pub fn credentials_secret(ctx: &Ctx) -> String {
+    ctx.name("st2-credentials")
+}
+
 /// The st2 configuration files: st2.docker.conf and st2.user.conf from `<release>-st2-config`,
-/// plus st2.secrets.conf from `st2.existingConfigSecret`.
+/// st2.credentials.conf from [`credentials_secret`], plus st2.secrets.conf from
+/// `st2.existingConfigSecret`.
 pub fn config(ctx: &Ctx) -> Piece {
     let mut piece = Piece {
         mounts: vec![
@@ -152,9 +162,17 @@ pub fn config(ctx: &Ctx) -> Piece {
                 "/etc/st2/st2.docker.conf",
                 "st2.docker.conf",
             ),
+            mount_file(
+                "st2-credentials-vol",
+                &format!("/etc/st2/{CREDENTIALS_FILE}"),
+                CREDENTIALS_FILE,
+            ),
             mount_file("st2-config-vol", "/etc/st2/st2.user.conf", "st2.user.conf"),
         ],
-        volumes: vec![config_map_volume("st2-config-vol", ctx.name("st2-config"))],
+        volumes: vec![
+            config_map_volume("st2-config-vol", ctx.name("st2-config")),
+            secret_volume("st2-credentials-vol", credentials_secret(ctx), None),
+        ],
     };
     if let Some(secret) = config_secret(ctx) {
         piece.mounts.push(mount_file(
@@ -169,9 +187,17 @@ pub fn config(ctx: &Ctx) -> Piece {
     piece
 }
 
-/// The `--config-file` arguments matching [`config`], the image's own st2.conf first.
+/// The `--config-file` arguments matching [`config`], the image's own st2.conf first. st2 reads
+/// them in order and later files win: the credentials right after st2.docker.conf, whose
+/// options they complete, so the user's st2.user.conf and `st2.existingConfigSecret` (last)
+/// override both.
 pub fn config_args(ctx: &Ctx) -> Vec<String> {
-    let mut files = vec!["st2.conf", "st2.docker.conf", "st2.user.conf"];
+    let mut files = vec![
+        "st2.conf",
+        "st2.docker.conf",
+        CREDENTIALS_FILE,
+        "st2.user.conf",
+    ];
     if config_secret(ctx).is_some() {
         files.push("st2.secrets.conf");
     }

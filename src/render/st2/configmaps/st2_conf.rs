@@ -1,6 +1,15 @@
 //! `<release>-st2-config`: `st2.docker.conf`, generated from the release (service
-//! URLs, system user, bundled backends' connection strings, keyvalue, rbac), and
-//! `st2.user.conf`, the user's `tpl(st2.config)`.
+//! URLs, system user, bundled backends' connection settings, keyvalue, rbac), and
+//! `st2.user.conf`, the user's `tpl(st2.config)`; and the Secret `<release>-st2-credentials`
+//! with `st2.credentials.conf`, the options of those connection settings that carry a
+//! credential.
+//!
+//! A ConfigMap is readable by anyone who may read the namespace's configuration and is written
+//! world-readable by `--output-dir`, so no credential goes into one: the MongoDB user and
+//! password, the AMQP URL (it holds the RabbitMQ password) and a Redis URL with a password live
+//! in the Secret, in the same sections and options. st2 reads its config files in order, later
+//! ones winning, and gets the Secret's file right after st2.docker.conf, so the split changes
+//! nothing st2 sees, and st2.user.conf and `st2.existingConfigSecret` still override both.
 //!
 //! Backend host names come from [`meta::subchart_fullname`], so they follow the backends'
 //! name overrides (the chart hard-codes `<release>-rabbitmq` and the like, which an override or
@@ -15,17 +24,19 @@ use serde::Serialize;
 use super::config_map;
 use crate::object::Object;
 use crate::render::ctx::Ctx;
+use crate::render::pod::volumes;
+use crate::render::st2::secrets::secret;
 use crate::render::st2::{conf_check, ssh_key, text, version};
 use crate::render::{backends, meta};
 
-/// Text sections of `st2.docker.conf`; `None` leaves a section out.
+/// Text sections of `st2.docker.conf`; `None` leaves a section or option out.
 #[derive(Debug, Serialize)]
 struct DockerConf {
     api_url: String,
     system_user: String,
     ssh_key_file: String,
+    /// The Redis URL when it carries no password (else it is a credential).
     coordination_url: Option<String>,
-    messaging_url: Option<String>,
     database: Option<Database>,
     keyvalue: bool,
     rbac: bool,
@@ -34,39 +45,71 @@ struct DockerConf {
 #[derive(Debug, Serialize)]
 struct Database {
     host: String,
-    auth: Option<DatabaseAuth>,
+    db_name: Option<String>,
     port: String,
+}
+
+/// Sections of `st2.credentials.conf`: every option of the generated configuration whose value
+/// holds a credential.
+#[derive(Debug, Serialize)]
+struct CredentialsConf {
+    /// The Redis URL when it carries a password.
+    coordination_url: Option<String>,
+    messaging_url: Option<String>,
+    database: Option<DatabaseAuth>,
 }
 
 #[derive(Debug, Serialize)]
 struct DatabaseAuth {
     username: String,
     password: String,
-    db_name: String,
 }
 
-pub fn object(ctx: &Ctx) -> Result<Object> {
+/// The ConfigMap `<release>-st2-config` and the Secret `<release>-st2-credentials`.
+pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    let redis = ctx
+        .v("redis.enabled")
+        .truthy()
+        .then(|| redis_url(ctx))
+        .transpose()?;
+    let (coordination_plain, coordination_secret) = match redis {
+        Some(Redis {
+            url,
+            password: true,
+        }) => (None, Some(url)),
+        Some(Redis {
+            url,
+            password: false,
+        }) => (Some(url), None),
+        None => (None, None),
+    };
+    let messaging_url = ctx
+        .v("rabbitmq.enabled")
+        .truthy()
+        .then(|| amqp_url(ctx))
+        .transpose()?;
+    let (database, database_auth) = match ctx
+        .v("mongodb.enabled")
+        .truthy()
+        .then(|| database(ctx))
+        .transpose()?
+    {
+        Some((database, auth)) => (Some(database), auth),
+        None => (None, None),
+    };
     let docker = DockerConf {
         api_url: format!("http://{}:9101/", ctx.name("st2api")),
         system_user: ctx.v("st2.system_user.user").to_go_text(),
         ssh_key_file: ssh_key::paths(ctx)?.file,
-        coordination_url: ctx
-            .v("redis.enabled")
-            .truthy()
-            .then(|| redis_url(ctx))
-            .transpose()?,
-        messaging_url: ctx
-            .v("rabbitmq.enabled")
-            .truthy()
-            .then(|| amqp_url(ctx))
-            .transpose()?,
-        database: ctx
-            .v("mongodb.enabled")
-            .truthy()
-            .then(|| database(ctx))
-            .transpose()?,
+        coordination_url: coordination_plain,
+        database,
         keyvalue: datastore_encryption_on(ctx),
         rbac: ctx.v("st2.rbac.enabled").truthy(),
+    };
+    let credentials = CredentialsConf {
+        coordination_url: coordination_secret,
+        messaging_url,
+        database: database_auth,
     };
     let user_conf = ctx.tpl_value("st2.config")?;
     conf_check::report_conf(
@@ -82,13 +125,24 @@ pub fn object(ctx: &Ctx) -> Result<Object> {
         ),
         ("st2.user.conf".to_string(), text::block_text(&user_conf)),
     ]);
-    config_map(
+    let config = config_map(
         ctx,
         ctx.name("st2-config"),
         "st2",
         Some("Custom StackStorm config which will apply settings on top of default st2.conf"),
         data,
-    )
+    )?;
+    let credentials = secret(
+        ctx,
+        volumes::credentials_secret(ctx),
+        "st2",
+        "StackStorm config options holding the backends' credentials, read after st2.docker.conf",
+        [(
+            volumes::CREDENTIALS_FILE,
+            crate::templates::render("st2/st2.credentials.conf", &credentials)?,
+        )],
+    )?;
+    Ok(vec![config, credentials])
 }
 
 /// Datastore encryption, unless `st2.datastore_crypto_key` is `disable`.
@@ -100,7 +154,7 @@ pub fn datastore_encryption_on(ctx: &Ctx) -> bool {
 
 /// `redis://[:<password>@]<node-0>:<port>?sentinel=<master>[&sentinel_fallback=<node-i>:<port>…]`:
 /// every Redis node's sentinel, through the headless Service.
-fn redis_url(ctx: &Ctx) -> Result<String> {
+fn redis_url(ctx: &Ctx) -> Result<Redis> {
     if !ctx.v("redis.sentinel.enabled").truthy() {
         bail!("value for redis.sentinel.enabled MUST be true");
     }
@@ -118,7 +172,7 @@ fn redis_url(ctx: &Ctx) -> Result<String> {
         Some(password) => Some(password.to_go_string()),
         None => backends::redis::secret_password(ctx),
     };
-    if let Some(password) = password {
+    if let Some(password) = &password {
         url.push_str(&format!(":{password}@"));
     }
     for i in 0..text::go_int(ctx.v("redis.cluster.slaveCount")) {
@@ -132,7 +186,16 @@ fn redis_url(ctx: &Ctx) -> Result<String> {
             url.push_str(&format!("&sentinel_fallback={node}"));
         }
     }
-    Ok(url)
+    Ok(Redis {
+        url,
+        password: password.is_some(),
+    })
+}
+
+/// The st2 coordination URL and whether it holds a password.
+struct Redis {
+    url: String,
+    password: bool,
 }
 
 /// `amqp://<user>:<password>@<rabbitmq>:5672<vhost>`; the vhost is `rabbitmq.ingress.path`, the
@@ -153,9 +216,9 @@ fn amqp_url(ctx: &Ctx) -> Result<String> {
     ))
 }
 
-/// The `[database]` section: a replica set is reached through every member's headless-Service
-/// name (with `replicaSet=`), a standalone server through its Service.
-fn database(ctx: &Ctx) -> Result<Database> {
+/// The `[database]` section, its credentials apart: a replica set is reached through every
+/// member's headless-Service name (with `replicaSet=`), a standalone server through its Service.
+fn database(ctx: &Ctx) -> Result<(Database, Option<DatabaseAuth>)> {
     let full = meta::subchart_fullname(ctx, "mongodb");
     let domain = format!(
         "{}.svc.{}",
@@ -171,7 +234,7 @@ fn database(ctx: &Ctx) -> Result<Database> {
             .join(","),
         None => format!("{full}.{domain}"),
     };
-    let (host, auth) = if ctx.v("mongodb.auth.enabled").truthy() {
+    let (host, db_name, auth) = if ctx.v("mongodb.auth.enabled").truthy() {
         let db = text::required(
             ctx.v("mongodb.auth.database"),
             "mongodb.auth.database is required!",
@@ -182,26 +245,27 @@ fn database(ctx: &Ctx) -> Result<Database> {
                 "mongodb.auth.username is required!",
             )?,
             password: backends::mongodb::user_password(ctx)?,
-            db_name: db.clone(),
         };
         let rs = replica_set
             .map(|rs| format!("&replicaSet={rs}"))
             .unwrap_or_default();
         (
             format!("mongodb://{hosts}/{db}?authSource={db}{rs}"),
+            Some(db),
             Some(auth),
         )
     } else {
         let rs = replica_set
             .map(|rs| format!("?replicaSet={rs}"))
             .unwrap_or_default();
-        (format!("mongodb://{hosts}/{rs}"), None)
+        (format!("mongodb://{hosts}/{rs}"), None, None)
     };
-    Ok(Database {
+    let database = Database {
         host,
-        auth,
+        db_name,
         port: ctx.v("mongodb.service.port").to_go_text(),
-    })
+    };
+    Ok((database, auth))
 }
 
 #[cfg(test)]
