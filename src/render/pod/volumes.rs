@@ -374,6 +374,78 @@ pub fn post_start(ctx: &Ctx, component: &str, on: bool) -> Piece {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::test_support::with_ctx;
+
+    /// The credentials file comes right after st2.docker.conf, which it completes, so
+    /// st2.user.conf and the existing config secret (last) still override it.
+    #[test]
+    fn credentials_are_read_after_docker_conf_and_before_user_overrides() {
+        let files = |values: &str| {
+            with_ctx(values, |ctx| {
+                let piece = config(ctx);
+                let mounts: Vec<(String, String)> = piece
+                    .mounts
+                    .into_iter()
+                    .map(|m| (m.name, m.mount_path))
+                    .collect();
+                let volumes: Vec<(String, Option<String>)> = piece
+                    .volumes
+                    .into_iter()
+                    .map(|v| (v.name, v.secret.and_then(|s| s.secret_name)))
+                    .collect();
+                (config_args(ctx), mounts, volumes)
+            })
+        };
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let (args, mounts, volumes) = files("{}");
+        assert_eq!(
+            args,
+            [
+                "--config-file=/etc/st2/st2.conf",
+                "--config-file=/etc/st2/st2.docker.conf",
+                "--config-file=/etc/st2/st2.credentials.conf",
+                "--config-file=/etc/st2/st2.user.conf",
+            ]
+        );
+        assert_eq!(
+            mounts,
+            [
+                pair("st2-config-vol", "/etc/st2/st2.docker.conf"),
+                pair("st2-credentials-vol", "/etc/st2/st2.credentials.conf"),
+                pair("st2-config-vol", "/etc/st2/st2.user.conf"),
+            ]
+        );
+        assert_eq!(
+            volumes,
+            [
+                ("st2-config-vol".to_string(), None),
+                (
+                    "st2-credentials-vol".to_string(),
+                    Some("st2-st2-credentials".to_string())
+                ),
+            ]
+        );
+        let (args, mounts, volumes) = files("st2: {existingConfigSecret: mine}");
+        assert_eq!(
+            args.iter().skip(2).collect::<Vec<_>>(),
+            [
+                "--config-file=/etc/st2/st2.credentials.conf",
+                "--config-file=/etc/st2/st2.user.conf",
+                "--config-file=/etc/st2/st2.secrets.conf",
+            ]
+        );
+        assert_eq!(
+            mounts.last(),
+            Some(&pair("st2-config-secrets-vol", "/etc/st2/st2.secrets.conf"))
+        );
+        assert_eq!(
+            volumes.last(),
+            Some(&(
+                "st2-config-secrets-vol".to_string(),
+                Some("mine".to_string())
+            ))
+        );
+    }
 
     #[test]
     fn join_led_by_moves_only_the_lead_volumes() {

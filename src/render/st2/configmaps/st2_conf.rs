@@ -271,30 +271,49 @@ fn database(ctx: &Ctx) -> Result<(Database, Option<DatabaseAuth>)> {
 #[cfg(test)]
 mod tests {
     use anyhow::Result;
+    use base64::Engine;
 
     use super::*;
-    use crate::render::test_support::with_ctx;
+    use crate::render::test_support::{body, with_ctx};
 
+    /// A file of ConfigMap `st2-st2-config` (`st2.docker.conf`, `st2.user.conf`) or, for
+    /// `st2.credentials.conf`, of Secret `st2-st2-credentials`, decoded.
     fn conf(values: &str, key: &str) -> Result<String> {
         with_ctx(values, |ctx| {
-            let object = object(ctx)?;
-            Ok(object.body()["data"][key]
-                .as_str()
-                .unwrap_or_default()
-                .to_string())
+            let objects = objects(ctx)?;
+            if key == volumes::CREDENTIALS_FILE {
+                let secret = body(&objects, "Secret", "st2-st2-credentials")?;
+                let encoded = secret["data"][key].as_str().unwrap_or_default();
+                let bytes = base64::engine::general_purpose::STANDARD.decode(encoded)?;
+                return Ok(String::from_utf8(bytes)?);
+            }
+            let config = body(&objects, "ConfigMap", "st2-st2-config")?;
+            Ok(config["data"][key].as_str().unwrap_or_default().to_string())
         })
     }
 
-    /// The `[database]`…`[keyvalue]` part of `st2.docker.conf`.
-    fn section(values: &str, name: &str) -> Result<Vec<String>> {
-        let text = conf(values, "st2.docker.conf")?;
-        Ok(text
-            .lines()
+    fn credentials(values: &str) -> Result<String> {
+        conf(values, volumes::CREDENTIALS_FILE)
+    }
+
+    /// The options of section `[name]` of a config file.
+    fn section_of(text: &str, name: &str) -> Vec<String> {
+        text.lines()
             .skip_while(|l| *l != format!("[{name}]"))
             .skip(1)
             .take_while(|l| !l.starts_with('['))
             .map(String::from)
-            .collect())
+            .collect()
+    }
+
+    /// Section `[name]` of `st2.docker.conf`.
+    fn section(values: &str, name: &str) -> Result<Vec<String>> {
+        Ok(section_of(&conf(values, "st2.docker.conf")?, name))
+    }
+
+    /// Section `[name]` of `st2.credentials.conf`.
+    fn secret_section(values: &str, name: &str) -> Result<Vec<String>> {
+        Ok(section_of(&credentials(values)?, name))
     }
 
     #[test]
@@ -305,21 +324,39 @@ mod tests {
              [coordination]\nurl = redis://st2-redis-node-0.st2-redis-headless.ns.svc.cluster.local:26379?sentinel=mymaster\
              &sentinel_fallback=st2-redis-node-1.st2-redis-headless.ns.svc.cluster.local:26379\
              &sentinel_fallback=st2-redis-node-2.st2-redis-headless.ns.svc.cluster.local:26379\n\
-             [messaging]\nurl = amqp://admin:9jS+w1u07NbHtZke1m+jW4Cj@st2-rabbitmq:5672/\n\
-             [database]\nhost = mongodb://{},{},{}/st2?authSource=st2&replicaSet=rs0\nusername = st2-admin\n\
-             password = XeL5Rxwj7F0Wt43tFZVTN7H8Sg5XDHmK\ndb_name = st2\nport = 27017\n\
+             [database]\nhost = mongodb://{},{},{}/st2?authSource=st2&replicaSet=rs0\ndb_name = st2\nport = 27017\n\
              [keyvalue]\nencryption_key_path = /etc/st2/keys/datastore_key.json\n",
             nodes(0),
             nodes(1),
             nodes(2)
         );
         assert_eq!(conf("{}", "st2.docker.conf")?, want);
+        assert_eq!(
+            credentials("{}")?,
+            "[messaging]\nurl = amqp://admin:9jS+w1u07NbHtZke1m+jW4Cj@st2-rabbitmq:5672/\n\
+             [database]\nusername = st2-admin\npassword = XeL5Rxwj7F0Wt43tFZVTN7H8Sg5XDHmK\n"
+        );
         Ok(())
     }
 
     #[test]
+    fn credentials_secret_is_an_opaque_st2_secret() -> Result<()> {
+        with_ctx("{}", |ctx| {
+            let objects = objects(ctx)?;
+            let secret = body(&objects, "Secret", "st2-st2-credentials")?;
+            assert_eq!(secret["type"], "Opaque");
+            assert_eq!(secret["metadata"]["labels"]["app.kubernetes.io/name"], "st2");
+            assert_eq!(
+                secret["metadata"]["annotations"]["description"],
+                "StackStorm config options holding the backends' credentials, read after st2.docker.conf"
+            );
+            Ok(())
+        })
+    }
+
+    #[test]
     fn mongodb_hosts_follow_architecture_and_auth() -> Result<()> {
-        for (values, want) in [
+        for (values, want, want_secret) in [
             (
                 "mongodb: {replicaCount: 2, replicaSetName: rs9, auth: {enabled: false}}",
                 vec![
@@ -327,16 +364,16 @@ mod tests {
                      st2-mongodb-1.st2-mongodb-headless.ns.svc.cluster.local/?replicaSet=rs9",
                     "port = 27017",
                 ],
+                vec![],
             ),
             (
                 "clusterDomain: k8s.internal\nmongodb: {architecture: standalone, auth: {username: u, password: p, database: db}}",
                 vec![
                     "host = mongodb://st2-mongodb.ns.svc.k8s.internal/db?authSource=db",
-                    "username = u",
-                    "password = p",
                     "db_name = db",
                     "port = 27017",
                 ],
+                vec!["username = u", "password = p"],
             ),
             (
                 "mongodb: {architecture: standalone, auth: {enabled: false}}",
@@ -344,51 +381,55 @@ mod tests {
                     "host = mongodb://st2-mongodb.ns.svc.cluster.local/",
                     "port = 27017",
                 ],
+                vec![],
             ),
             (
                 "mongodb: {fullnameOverride: docs, replicaCount: 1}",
                 vec![
                     "host = mongodb://docs-0.docs-headless.ns.svc.cluster.local/st2?authSource=st2&replicaSet=rs0",
-                    "username = st2-admin",
-                    "password = XeL5Rxwj7F0Wt43tFZVTN7H8Sg5XDHmK",
                     "db_name = st2",
                     "port = 27017",
+                ],
+                vec![
+                    "username = st2-admin",
+                    "password = XeL5Rxwj7F0Wt43tFZVTN7H8Sg5XDHmK",
                 ],
             ),
         ] {
             assert_eq!(section(values, "database")?, want, "{values}");
+            assert_eq!(secret_section(values, "database")?, want_secret, "{values}");
         }
         Ok(())
     }
 
     #[test]
     fn redis_and_rabbitmq_urls() -> Result<()> {
+        // With a password the Redis URL is a credential: it lives in the Secret only.
+        let with_password =
+            "redis: {password: pw, cluster: {slaveCount: 1}, sentinel: {port: 1234, masterSet: m}}";
         assert_eq!(
-            section(
-                "redis: {password: pw, cluster: {slaveCount: 1}, sentinel: {port: 1234, masterSet: m}}",
-                "coordination"
-            )?,
+            secret_section(with_password, "coordination")?,
             [
                 "url = redis://:pw@st2-redis-node-0.st2-redis-headless.ns.svc.cluster.local:1234?sentinel=m"
             ]
         );
+        assert_eq!(section(with_password, "coordination")?, Vec::<String>::new());
+        let without = "redis: {nameOverride: cache, cluster: {slaveCount: 2}}";
         assert_eq!(
-            section(
-                "redis: {nameOverride: cache, cluster: {slaveCount: 2}}",
-                "coordination"
-            )?,
+            section(without, "coordination")?,
             [
                 "url = redis://st2-cache-node-0.st2-cache-headless.ns.svc.cluster.local:26379?sentinel=mymaster\
               &sentinel_fallback=st2-cache-node-1.st2-cache-headless.ns.svc.cluster.local:26379"
             ]
         );
+        assert_eq!(secret_section(without, "coordination")?, Vec::<String>::new());
+        let rabbitmq =
+            "rabbitmq: {fullnameOverride: mq, auth: {username: u, password: p}, ingress: {path: /vh}}";
         assert_eq!(
-            section(
-                "rabbitmq: {fullnameOverride: mq, auth: {username: u, password: p}, ingress: {path: /vh}}",
-                "messaging"
-            )?,
+            secret_section(rabbitmq, "messaging")?,
             ["url = amqp://u:p@mq:5672/vh"]
         );
+        assert_eq!(section(rabbitmq, "messaging")?, Vec::<String>::new());
         Ok(())
     }
 
@@ -399,6 +440,8 @@ mod tests {
         let text = conf(bare, "st2.docker.conf")?;
         let headers: Vec<&str> = text.lines().filter(|l| l.starts_with('[')).collect();
         assert_eq!(headers, ["[auth]", "[system_user]", "[keyvalue]"]);
+        // Without bundled backends there is no credential, and the file st2 reads is empty.
+        assert_eq!(credentials(bare)?, "");
         let text = conf(
             &format!("{bare}st2: {{datastore_crypto_key: disable, rbac: {{enabled: true}}}}"),
             "st2.docker.conf",
@@ -458,7 +501,7 @@ mod tests {
     fn empty_backend_passwords_are_generated() -> Result<()> {
         let values = "mongodb: {auth: {password: ''}}\nrabbitmq: {auth: {password: null}}\n\
                       redis: {usePassword: true, password: ''}";
-        let text = conf(values, "st2.docker.conf")?;
+        let text = credentials(values)?;
         let line = |prefix: &str| {
             text.lines()
                 .find(|l| l.starts_with(prefix))
@@ -473,6 +516,11 @@ mod tests {
         assert!(alphanumeric(url_password(&amqp)), "{amqp}");
         let redis = line("url = redis://");
         assert!(alphanumeric(url_password(&redis)), "{redis}");
+        // None of them is in the ConfigMap.
+        let docker = conf(values, "st2.docker.conf")?;
+        for password in [mongo, url_password(&amqp), url_password(&redis)] {
+            assert!(!docker.contains(password), "{password} in {docker}");
+        }
         // Without `usePassword` Redis has no password and st2 connects without one, as before.
         let plain = conf("redis: {password: ''}", "st2.docker.conf")?;
         assert!(plain.contains("url = redis://st2-redis-node-0."), "{plain}");
@@ -491,35 +539,37 @@ mod tests {
         Ok(())
     }
 
-    /// st2k8s generates the same st2.docker.conf for StackStorm 3.8 and 3.9: every option it can
-    /// write (no `[database]` TLS options; the bundled MongoDB has no TLS) means the same in both.
+    /// st2k8s generates the same st2.docker.conf and st2.credentials.conf for StackStorm 3.8 and
+    /// 3.9: every option it can write (no `[database]` TLS options; the bundled MongoDB has no
+    /// TLS) means the same in both.
     #[test]
     fn docker_conf_is_valid_for_both_versions() -> Result<()> {
         use crate::render::st2::conf_check::check;
         use crate::render::st2::version::Version;
         let everything = "st2: {rbac: {enabled: true}}\nredis: {password: pw}\nmongodb: {architecture: standalone}\n";
+        let v39_values = format!("{everything}image: {{tag: 3.9.0}}\n");
         let v38 = conf(everything, "st2.docker.conf")?;
-        let v39 = conf(
-            &format!("{everything}image: {{tag: 3.9.0}}\n"),
-            "st2.docker.conf",
-        )?;
+        let v39 = conf(&v39_values, "st2.docker.conf")?;
         assert_eq!(v38, v39);
-        assert_eq!(
-            v38.lines()
+        let secret38 = credentials(everything)?;
+        assert_eq!(secret38, credentials(&v39_values)?);
+        let headers = |text: &str| -> Vec<String> {
+            text.lines()
                 .filter(|l| l.starts_with('['))
-                .collect::<Vec<_>>(),
-            [
-                "[auth]",
-                "[system_user]",
-                "[coordination]",
-                "[messaging]",
-                "[database]",
-                "[keyvalue]",
-                "[rbac]"
-            ]
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(
+            headers(&v38),
+            ["[auth]", "[system_user]", "[database]", "[keyvalue]", "[rbac]"]
+        );
+        assert_eq!(
+            headers(&secret38),
+            ["[coordination]", "[messaging]", "[database]"]
         );
         for version in [Version::V3_8, Version::V3_9] {
             assert_eq!(check(&v38, version), [], "{version:?}");
+            assert_eq!(check(&secret38, version), [], "{version:?}");
             assert_eq!(
                 check(&conf("{}", "st2.user.conf")?, version),
                 [],
