@@ -151,11 +151,7 @@ fn empty_backend_passwords_are_derived_and_used_everywhere() {
         assert!(password.bytes().all(|b| b.is_ascii_alphanumeric()));
     }
     assert_ne!(mongo, rabbit);
-    let conf = objects
-        .iter()
-        .find(|o| o.kind == "ConfigMap" && o.name == "st2-st2-config")
-        .and_then(|o| o.body()["data"]["st2.docker.conf"].as_str())
-        .unwrap_or_default();
+    let conf = secret("st2-st2-credentials", "st2.credentials.conf");
     assert!(conf.contains(&format!("\npassword = {mongo}\n")), "{conf}");
     assert!(conf.contains(&format!("amqp://admin:{rabbit}@")), "{conf}");
     assert!(conf.contains(&format!("redis://:{redis}@")), "{conf}");
