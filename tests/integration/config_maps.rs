@@ -125,10 +125,7 @@ fn render(layers: &[Layer], release: &Release) -> Vec<Object> {
         ..Options::default()
     };
     let checked = st2k8s::findings::check(&loaded, release, &options, false);
-    let mut objects = checked
-        .rendered
-        .unwrap_or_else(|e| panic!("{e:#}"))
-        .objects;
+    let mut objects = checked.rendered.unwrap_or_else(|e| panic!("{e:#}")).objects;
     let mut warnings: Vec<String> = checked
         .findings
         .iter()
@@ -155,9 +152,10 @@ fn leak(objects: &[Object]) -> Option<(String, String, String)> {
         let body = config_map.full_body();
         for field in ["data", "binaryData"] {
             for (key, value) in body[field].as_object().into_iter().flatten() {
-                let text = value.as_str().map(str::to_string).unwrap_or_else(|| {
-                    serde_json::to_string(value).unwrap_or_default()
-                });
+                let text = value
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| serde_json::to_string(value).unwrap_or_default());
                 if let Some(secret) = secrets
                     .iter()
                     .find(|s| text.contains(s.as_str()) || key.contains(s.as_str()))
@@ -230,7 +228,8 @@ fn a_secret_value_in_a_config_map_is_found() {
             Object::from_json("v1", "Secret", "s".into(), secret),
         ]
     };
-    let conf = "[messaging]\nurl = amqp://admin:Rabbit-Pw@mq:5672/\n[database]\npassword = Mongo-Pw\n";
+    let conf =
+        "[messaging]\nurl = amqp://admin:Rabbit-Pw@mq:5672/\n[database]\npassword = Mongo-Pw\n";
     for (config_map, want) in [
         ("url = amqp://admin:Rabbit-Pw@mq:5672/", Some("Rabbit-Pw")),
         ("x = Mongo-Pw", Some("Mongo-Pw")),
@@ -240,7 +239,11 @@ fn a_secret_value_in_a_config_map_is_found() {
     ] {
         assert_eq!(
             leak(&objects(config_map, conf)),
-            want.map(|s| ("cm".to_string(), "st2.docker.conf".to_string(), s.to_string())),
+            want.map(|s| (
+                "cm".to_string(),
+                "st2.docker.conf".to_string(),
+                s.to_string()
+            )),
             "{config_map}"
         );
     }

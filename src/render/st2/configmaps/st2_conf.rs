@@ -345,7 +345,10 @@ mod tests {
             let objects = objects(ctx)?;
             let secret = body(&objects, "Secret", "st2-st2-credentials")?;
             assert_eq!(secret["type"], "Opaque");
-            assert_eq!(secret["metadata"]["labels"]["app.kubernetes.io/name"], "st2");
+            assert_eq!(
+                secret["metadata"]["labels"]["app.kubernetes.io/name"],
+                "st2"
+            );
             assert_eq!(
                 secret["metadata"]["annotations"]["description"],
                 "StackStorm config options holding the backends' credentials, read after st2.docker.conf"
@@ -413,7 +416,10 @@ mod tests {
                 "url = redis://:pw@st2-redis-node-0.st2-redis-headless.ns.svc.cluster.local:1234?sentinel=m"
             ]
         );
-        assert_eq!(section(with_password, "coordination")?, Vec::<String>::new());
+        assert_eq!(
+            section(with_password, "coordination")?,
+            Vec::<String>::new()
+        );
         let without = "redis: {nameOverride: cache, cluster: {slaveCount: 2}}";
         assert_eq!(
             section(without, "coordination")?,
@@ -422,9 +428,11 @@ mod tests {
               &sentinel_fallback=st2-cache-node-1.st2-cache-headless.ns.svc.cluster.local:26379"
             ]
         );
-        assert_eq!(secret_section(without, "coordination")?, Vec::<String>::new());
-        let rabbitmq =
-            "rabbitmq: {fullnameOverride: mq, auth: {username: u, password: p}, ingress: {path: /vh}}";
+        assert_eq!(
+            secret_section(without, "coordination")?,
+            Vec::<String>::new()
+        );
+        let rabbitmq = "rabbitmq: {fullnameOverride: mq, auth: {username: u, password: p}, ingress: {path: /vh}}";
         assert_eq!(
             secret_section(rabbitmq, "messaging")?,
             ["url = amqp://u:p@mq:5672/vh"]
@@ -561,7 +569,13 @@ mod tests {
         };
         assert_eq!(
             headers(&v38),
-            ["[auth]", "[system_user]", "[database]", "[keyvalue]", "[rbac]"]
+            [
+                "[auth]",
+                "[system_user]",
+                "[database]",
+                "[keyvalue]",
+                "[rbac]"
+            ]
         );
         assert_eq!(
             headers(&secret38),
