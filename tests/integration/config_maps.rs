@@ -115,13 +115,16 @@ fn secret_values(objects: &[Object]) -> BTreeSet<String> {
     out
 }
 
-/// Render `layers` as `argocd generate` would: the objects plus the warnings ConfigMap.
+/// Render `layers` as `argocd generate` would, with the test Pod: the objects plus the warnings
+/// ConfigMap.
 fn render(layers: &[Layer], release: &Release) -> Vec<Object> {
     let loaded = values::load(layers).unwrap_or_else(|e| panic!("{e:#}"));
     let options = Options {
         secret_seed: Some(
             Seed::from_bytes(SEED.as_bytes().to_vec(), "test").unwrap_or_else(|e| panic!("{e}")),
         ),
+        // The test Pod's ConfigMap too.
+        include_tests: true,
         ..Options::default()
     };
     let checked = st2k8s::findings::check(&loaded, release, &options, false);
@@ -170,7 +173,7 @@ fn leak(objects: &[Object]) -> Option<(String, String, String)> {
 
 #[test]
 fn no_secret_value_appears_in_any_config_map() {
-    let mut checked = 0;
+    let (mut checked, mut warned) = (0, 0);
     for scenario in Scenario::all() {
         let text = std::fs::read_to_string(&scenario.values)
             .unwrap_or_else(|e| panic!("{}: {e}", scenario.values.display()));
@@ -205,9 +208,15 @@ fn no_secret_value_appears_in_any_config_map() {
                 );
             }
             checked += 1;
+            warned += usize::from(
+                objects
+                    .iter()
+                    .any(|o| o.kind == "ConfigMap" && o.name.ends_with("-st2k8s-warnings")),
+            );
         }
     }
     assert!(checked >= 5 * 17, "only {checked} renders checked");
+    assert!(warned > 0, "no render had a warnings ConfigMap to check");
 }
 
 /// The check itself: a Secret value inside a ConfigMap is found, whole or as a password of a
