@@ -67,20 +67,16 @@ struct DatabaseAuth {
 
 /// The ConfigMap `<release>-st2-config` and the Secret `<release>-st2-credentials`.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
+    // Checked in the order the chart's template reads them, so the first error is the chart's.
+    let ssh_key_file = ssh_key::paths(ctx)?.file;
     let redis = ctx
         .v("redis.enabled")
         .truthy()
         .then(|| redis_url(ctx))
         .transpose()?;
     let (coordination_plain, coordination_secret) = match redis {
-        Some(Redis {
-            url,
-            password: true,
-        }) => (None, Some(url)),
-        Some(Redis {
-            url,
-            password: false,
-        }) => (Some(url), None),
+        Some(redis) if redis.password => (None, Some(redis.url)),
+        Some(redis) => (Some(redis.url), None),
         None => (None, None),
     };
     let messaging_url = ctx
@@ -100,7 +96,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let docker = DockerConf {
         api_url: format!("http://{}:9101/", ctx.name("st2api")),
         system_user: ctx.v("st2.system_user.user").to_go_text(),
-        ssh_key_file: ssh_key::paths(ctx)?.file,
+        ssh_key_file,
         coordination_url: coordination_plain,
         database,
         keyvalue: datastore_encryption_on(ctx),
