@@ -8,8 +8,9 @@
 //! The report is meant to be posted to pull requests, so it never shows a secret. Every value of
 //! every Secret in *either* manifest (`data` base64-decoded, `stringData` as is) is a secret:
 //! in a Secret's payload it shows only as its fingerprint (`redacted:sha256:<12 hex>`, the one
-//! `--redact-secrets` writes), and in everything else displayed (st2.conf, which embeds passwords
-//! in URLs, env values, args, labels, map keys in a path, object names) each occurrence is
+//! `--redact-secrets` writes), and in everything else displayed (st2.conf of a manifest rendered
+//! before the credentials moved to a Secret, which embeds passwords in URLs, a user's
+//! `st2.config`, env values, args, labels, map keys in a path, object names) each occurrence is
 //! replaced by that fingerprint before the text is printed or line-diffed. A changed secret
 //! still shows as changed, a secret that only the old manifest holds still hides in the old
 //! text, and one set of secrets is built per diff and only displayed text is searched.

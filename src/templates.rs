@@ -25,6 +25,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/st2/st2.docker.conf"),
     ),
     (
+        "st2/st2.credentials.conf",
+        include_str!("../templates/st2/st2.credentials.conf"),
+    ),
+    (
         "st2/rabbitmq-definitions.json",
         include_str!("../templates/st2/rabbitmq-definitions.json"),
     ),

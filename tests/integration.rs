@@ -4,6 +4,8 @@
 
 #[path = "integration/cli_errors.rs"]
 mod cli_errors;
+#[path = "integration/config_maps.rs"]
+mod config_maps;
 #[path = "integration/gitops.rs"]
 mod gitops;
 #[path = "integration/hostile_input.rs"]

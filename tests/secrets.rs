@@ -151,11 +151,7 @@ fn empty_backend_passwords_are_derived_and_used_everywhere() {
         assert!(password.bytes().all(|b| b.is_ascii_alphanumeric()));
     }
     assert_ne!(mongo, rabbit);
-    let conf = objects
-        .iter()
-        .find(|o| o.kind == "ConfigMap" && o.name == "st2-st2-config")
-        .and_then(|o| o.body()["data"]["st2.docker.conf"].as_str())
-        .unwrap_or_default();
+    let conf = secret("st2-st2-credentials", "st2.credentials.conf");
     assert!(conf.contains(&format!("\npassword = {mongo}\n")), "{conf}");
     assert!(conf.contains(&format!("amqp://admin:{rabbit}@")), "{conf}");
     assert!(conf.contains(&format!("redis://:{redis}@")), "{conf}");
@@ -401,5 +397,48 @@ fn redact_flag_on_the_command_line() {
     if String::from_utf8_lossy(&plain.stdout).contains("kind: Secret") {
         assert_ne!(out.stdout, plain.stdout);
         assert!(String::from_utf8_lossy(&out.stdout).contains("redacted:sha256:"));
+    }
+}
+
+/// The backends' credentials live in Secret `st2-st2-credentials`, not in the st2 ConfigMap; the
+/// st2 pods' `checksum/config` covers both, so a new password still rolls them.
+#[test]
+fn a_backend_password_change_rolls_the_st2_pods() {
+    let render = |password: &str| {
+        render_with(
+            &[&format!("mongodb.auth.password={password}")],
+            &seeded(SEED),
+        )
+    };
+    let (one, two) = (render("Mongo-One-Pw"), render("Mongo-Two-Pw"));
+    let body = |objects: &[Object], kind: &str, name: &str| {
+        objects
+            .iter()
+            .find(|o| o.kind == kind && o.name == name)
+            .map(|o| o.full_body().into_owned())
+            .unwrap_or_else(|| panic!("no {kind}/{name}"))
+    };
+    assert_eq!(
+        body(&one, "ConfigMap", "st2-st2-config"),
+        body(&two, "ConfigMap", "st2-st2-config")
+    );
+    assert!(
+        value(&one, "st2-st2-credentials", "st2.credentials.conf")
+            .is_some_and(|conf| conf.ends_with("\npassword = Mongo-One-Pw\n"))
+    );
+    for (kind, name) in [
+        ("Deployment", "st2-st2api"),
+        ("Deployment", "st2-st2actionrunner"),
+        ("Deployment", "st2-st2client"),
+        ("Deployment", "st2-st2sensorcontainer"),
+    ] {
+        let checksum = |objects: &[Object]| {
+            body(objects, kind, name)["spec"]["template"]["metadata"]["annotations"]
+                ["checksum/config"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| panic!("{kind}/{name} has no checksum/config"))
+        };
+        assert_ne!(checksum(&one), checksum(&two), "{kind}/{name}");
     }
 }

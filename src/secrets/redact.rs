@@ -2,8 +2,8 @@
 //! diff shows *that* a secret changed without showing it.
 //!
 //! Runs once over the rendered objects after checksum annotations were computed (they keep
-//! hashing the real values). Credentials also quoted inside other objects (the MongoDB and
-//! RabbitMQ passwords in st2.conf) are replaced there too.
+//! hashing the real values). Credentials also quoted inside other objects (a backend password the
+//! user's `st2.config` or an env value repeats) are replaced there too.
 
 use std::collections::HashMap;
 use std::sync::Arc;

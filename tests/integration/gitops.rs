@@ -909,10 +909,14 @@ fn diff_of_changed_backend_passwords_never_prints_them() {
         ])
     };
     let (_dir, old, new, old_run, _) = two_renders(render("old"), render("new"));
-    assert!(
-        old_run.stdout.contains("amqp://admin:rabbit-pw-old@"),
-        "st2.conf quotes the password, or this test tests nothing"
-    );
+    // The st2 configuration holds the passwords only in the credentials Secret, base64-encoded:
+    // not one appears as text anywhere in the render.
+    for password in ["mongo-pw-old", "rabbit-pw-old", "redis-pw-old"] {
+        assert!(
+            !old_run.stdout.contains(password),
+            "{password} in plain text in the render"
+        );
+    }
     let run = diff(&old, &new);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     for backend in ["mongo", "rabbit", "redis"] {
@@ -926,34 +930,37 @@ fn diff_of_changed_backend_passwords_never_prints_them() {
             );
         }
     }
+    assert!(
+        !run.stdout.contains("ConfigMap/st2-st2-config"),
+        "the st2 ConfigMap changed with the passwords:\n{}",
+        run.stdout
+    );
     let print = st2k8s::diff::fingerprint;
+    // The whole credentials file the st2 pods read, for one set of passwords.
+    let credentials = |suffix: &str| {
+        let node = |i: u8| {
+            format!("st2-redis-node-{i}.st2-redis-headless.default.svc.cluster.local:26379")
+        };
+        format!(
+            "[coordination]\nurl = redis://:redis-pw-{suffix}@{}?sentinel=mymaster\
+             &sentinel_fallback={}&sentinel_fallback={}\n\
+             [messaging]\nurl = amqp://admin:rabbit-pw-{suffix}@st2-rabbitmq:5672/\n\
+             [database]\nusername = st2-admin\npassword = mongo-pw-{suffix}\n",
+            node(0),
+            node(1),
+            node(2)
+        )
+    };
     for line in [
         format!(
             "~ Secret/st2-mongodb (namespace default)\n    data.mongodb-password: {} -> {}\n",
             print("mongo-pw-old"),
             print("mongo-pw-new")
         ),
-        "    data[\"st2.docker.conf\"]: 17 lines -> 17 lines\n".to_string(),
         format!(
-            "      -url = redis://:{}@st2-redis-node-0.",
-            print("redis-pw-old")
-        ),
-        format!(
-            "      +url = redis://:{}@st2-redis-node-0.",
-            print("redis-pw-new")
-        ),
-        format!(
-            "      -url = amqp://admin:{}@st2-rabbitmq:5672/\n",
-            print("rabbit-pw-old")
-        ),
-        format!(
-            "      +url = amqp://admin:{}@st2-rabbitmq:5672/\n",
-            print("rabbit-pw-new")
-        ),
-        format!(
-            "      -password = {}\n      +password = {}\n",
-            print("mongo-pw-old"),
-            print("mongo-pw-new")
+            "~ Secret/st2-st2-credentials\n    data[\"st2.credentials.conf\"]: {} -> {}\n",
+            print(&credentials("old")),
+            print(&credentials("new"))
         ),
     ] {
         assert!(

@@ -3,16 +3,23 @@
 //! out.
 
 use super::Checksum;
-use super::volumes::datastore_key_rendered;
+use super::volumes::{credentials_secret, datastore_key_rendered};
 use crate::render::ctx::Ctx;
 
 fn one(key: &'static str, kind: &'static str, name: String) -> Checksum {
     (key, vec![(kind, name)])
 }
 
-/// `checksum/config`: the st2.conf overrides ConfigMap.
+/// `checksum/config`: the st2.conf overrides ConfigMap and the credentials Secret that
+/// completes it, so a changed backend password rolls the pods too.
 pub fn config(ctx: &Ctx) -> Checksum {
-    one("checksum/config", "ConfigMap", ctx.name("st2-config"))
+    (
+        "checksum/config",
+        vec![
+            ("ConfigMap", ctx.name("st2-config")),
+            ("Secret", credentials_secret(ctx)),
+        ],
+    )
 }
 
 /// st2web's `checksum/config`: its config.js ConfigMap.

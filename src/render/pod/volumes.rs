@@ -145,15 +145,33 @@ fn config_secret(ctx: &Ctx) -> Option<String> {
 /// The volume of the st2 configuration files: every pod that reads st2.conf has it.
 pub const CONFIG_VOLUME: &str = "st2-config-vol";
 
+/// Key (and file name) of the st2 credentials file in [`credentials_secret`].
+pub const CREDENTIALS_FILE: &str = "st2.credentials.conf";
+
+/// `<release>-st2-credentials`: the st2 config options that hold the backends' credentials,
+/// kept out of the `<release>-st2-config` ConfigMap.
+pub fn credentials_secret(ctx: &Ctx) -> String {
+    ctx.name("st2-credentials")
+}
+
 /// The st2 configuration files: st2.docker.conf and st2.user.conf from `<release>-st2-config`,
-/// plus st2.secrets.conf from `st2.existingConfigSecret`.
+/// st2.credentials.conf from [`credentials_secret`], plus st2.secrets.conf from
+/// `st2.existingConfigSecret`.
 pub fn config(ctx: &Ctx) -> Piece {
     let mut piece = Piece {
         mounts: vec![
             mount_file(CONFIG_VOLUME, "/etc/st2/st2.docker.conf", "st2.docker.conf"),
+            mount_file(
+                "st2-credentials-vol",
+                &format!("/etc/st2/{CREDENTIALS_FILE}"),
+                CREDENTIALS_FILE,
+            ),
             mount_file(CONFIG_VOLUME, "/etc/st2/st2.user.conf", "st2.user.conf"),
         ],
-        volumes: vec![config_map_volume(CONFIG_VOLUME, ctx.name("st2-config"))],
+        volumes: vec![
+            config_map_volume(CONFIG_VOLUME, ctx.name("st2-config")),
+            secret_volume("st2-credentials-vol", credentials_secret(ctx), None),
+        ],
     };
     if let Some(secret) = config_secret(ctx) {
         piece.mounts.push(mount_file(
@@ -168,9 +186,17 @@ pub fn config(ctx: &Ctx) -> Piece {
     piece
 }
 
-/// The `--config-file` arguments matching [`config`], the image's own st2.conf first.
+/// The `--config-file` arguments matching [`config`], the image's own st2.conf first. st2 reads
+/// them in order and later files win: the credentials right after st2.docker.conf, whose
+/// options they complete, so the user's st2.user.conf and `st2.existingConfigSecret` (last)
+/// override both.
 pub fn config_args(ctx: &Ctx) -> Vec<String> {
-    let mut files = vec!["st2.conf", "st2.docker.conf", "st2.user.conf"];
+    let mut files = vec![
+        "st2.conf",
+        "st2.docker.conf",
+        CREDENTIALS_FILE,
+        "st2.user.conf",
+    ];
     if config_secret(ctx).is_some() {
         files.push("st2.secrets.conf");
     }
@@ -347,6 +373,78 @@ pub fn post_start(ctx: &Ctx, component: &str, on: bool) -> Piece {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::test_support::with_ctx;
+
+    /// The credentials file comes right after st2.docker.conf, which it completes, so
+    /// st2.user.conf and the existing config secret (last) still override it.
+    #[test]
+    fn credentials_are_read_after_docker_conf_and_before_user_overrides() {
+        let files = |values: &str| {
+            with_ctx(values, |ctx| {
+                let piece = config(ctx);
+                let mounts: Vec<(String, String)> = piece
+                    .mounts
+                    .into_iter()
+                    .map(|m| (m.name, m.mount_path))
+                    .collect();
+                let volumes: Vec<(String, Option<String>)> = piece
+                    .volumes
+                    .into_iter()
+                    .map(|v| (v.name, v.secret.and_then(|s| s.secret_name)))
+                    .collect();
+                (config_args(ctx), mounts, volumes)
+            })
+        };
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let (args, mounts, volumes) = files("{}");
+        assert_eq!(
+            args,
+            [
+                "--config-file=/etc/st2/st2.conf",
+                "--config-file=/etc/st2/st2.docker.conf",
+                "--config-file=/etc/st2/st2.credentials.conf",
+                "--config-file=/etc/st2/st2.user.conf",
+            ]
+        );
+        assert_eq!(
+            mounts,
+            [
+                pair("st2-config-vol", "/etc/st2/st2.docker.conf"),
+                pair("st2-credentials-vol", "/etc/st2/st2.credentials.conf"),
+                pair("st2-config-vol", "/etc/st2/st2.user.conf"),
+            ]
+        );
+        assert_eq!(
+            volumes,
+            [
+                ("st2-config-vol".to_string(), None),
+                (
+                    "st2-credentials-vol".to_string(),
+                    Some("st2-st2-credentials".to_string())
+                ),
+            ]
+        );
+        let (args, mounts, volumes) = files("st2: {existingConfigSecret: mine}");
+        assert_eq!(
+            args.iter().skip(2).collect::<Vec<_>>(),
+            [
+                "--config-file=/etc/st2/st2.credentials.conf",
+                "--config-file=/etc/st2/st2.user.conf",
+                "--config-file=/etc/st2/st2.secrets.conf",
+            ]
+        );
+        assert_eq!(
+            mounts.last(),
+            Some(&pair("st2-config-secrets-vol", "/etc/st2/st2.secrets.conf"))
+        );
+        assert_eq!(
+            volumes.last(),
+            Some(&(
+                "st2-config-secrets-vol".to_string(),
+                Some("mine".to_string())
+            ))
+        );
+    }
 
     #[test]
     fn join_led_by_moves_only_the_lead_volumes() {

@@ -181,7 +181,7 @@ fn rabbitmq_definitions(ctx: &Ctx) -> Result<String> {
 }
 
 /// An Opaque parent-chart Secret of component `n` with the chart's description.
-fn secret<K: Into<String>>(
+pub(super) fn secret<K: Into<String>>(
     ctx: &Ctx,
     name: String,
     n: &str,

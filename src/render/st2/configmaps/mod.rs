@@ -1,5 +1,6 @@
 //! The parent chart's ConfigMaps: st2 configuration, service URLs, pack configs and overrides,
-//! post-start scripts, RBAC files and the st2web config. The `<release>-st2tests` ConfigMap
+//! post-start scripts, RBAC files and the st2web config, plus the Secret that takes the
+//! credentials out of the st2 configuration (built with it). The `<release>-st2tests` ConfigMap
 //! lives with the test Pod in [`super::tests`].
 
 mod post_start;
@@ -32,7 +33,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     out.push(pack_configs(ctx)?);
     out.extend(post_start::objects(ctx)?);
     out.extend(rbac::objects(ctx)?);
-    out.push(st2_conf::object(ctx)?);
+    out.extend(st2_conf::objects(ctx)?);
     out.push(urls(ctx)?);
     if let Some(config) = ctx.v("st2web.config").non_empty() {
         let config = text::file_contents(config, "st2web.config")?;
