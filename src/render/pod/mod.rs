@@ -415,13 +415,15 @@ pub fn count(value: &Value, default: i64, key: &str) -> Result<i64> {
         v if !v.truthy() => Ok(default),
         Value::Int(i) => Ok(*i),
         Value::Float(f) if f.fract() == 0.0 => Ok(*f as i64),
-        Value::String(s) => match s.trim().parse() {
-            Ok(n) => Ok(n),
-            Err(_) => bail!("`{key}` must be a whole number, found `{s}`"),
-        },
+        Value::String(s) => s.trim().parse().map_err(|_| {
+            anyhow::anyhow!(
+                "`{key}` must be a whole number, found {}",
+                value.kind_unfit()
+            )
+        }),
         other => bail!(
-            "`{key}` must be a whole number, found `{}`",
-            other.to_go_string()
+            "`{key}` must be a whole number, found {}",
+            other.kind_unfit()
         ),
     }
 }
