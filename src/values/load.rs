@@ -370,7 +370,7 @@ impl Builder<'_> {
                 if matches!(value, Value::Float(f) if !f.is_finite()) {
                     return Err(self.error(
                         span,
-                        "infinite and NaN numbers are not allowed (Helm cannot convert them to JSON)",
+                        format!("`{text}`: infinite and NaN numbers are not allowed (Helm cannot convert them to JSON)"),
                     ));
                 }
                 if anchor > 0 {

@@ -443,6 +443,44 @@ mod tests {
     }
 
     #[test]
+    fn misfits_name_the_field_and_kind_never_the_value() {
+        use k8s_openapi::api::core::v1::{Container, Toleration};
+        let err = |r: Result<()>| r.err().map(|e| format!("{e:#}")).unwrap_or_default();
+        let json = |text: &str| serde_json::from_str::<Json>(text).expect("test JSON");
+        assert_eq!(
+            err(from_json::<SecurityContext>(
+                &json(r#"{"privileged": true, "runAsUser": "S3CRET-SENTINEL"}"#),
+                "a.sc"
+            )
+            .map(drop)),
+            "`a.sc` does not fit a Kubernetes SecurityContext: at `a.sc.runAsUser`, expected i64, found a string"
+        );
+        assert_eq!(
+            err(from_json::<Vec<Toleration>>(
+                &json(r#"[{"key": "k"}, {"tolerationSeconds": {"x": 987654321}}]"#),
+                "a.t"
+            )
+            .map(drop)),
+            "`a.t` does not fit a Kubernetes Toleration: at `a.t[1].tolerationSeconds`, expected i64, found a map"
+        );
+        assert_eq!(
+            err(
+                from_json::<Vec<Container>>(&json(r#"[{"name": "a"}, "S3CRET-SENTINEL"]"#), "a.c")
+                    .map(drop)
+            ),
+            "`a.c` does not fit a Kubernetes Container: at `a.c[1]`, expected Container, found a string"
+        );
+        assert_eq!(
+            err(typed_json::<SecurityContext>(
+                json(r#"{"seLinuxOptions": {"user": 987654321}}"#),
+                "a.sc"
+            )
+            .map(drop)),
+            "`a.sc` does not fit a Kubernetes SecurityContext: at `a.sc.seLinuxOptions.user`, expected a string, found a number"
+        );
+    }
+
+    #[test]
     fn typed_error_names_the_values_key() {
         let bad = map(&[("runAsUser", Value::String("root".into()))]);
         let err = typed::<SecurityContext>(&bad, "st2web.securityContext")

@@ -445,8 +445,21 @@ mod tests {
         ] {
             assert_eq!(count(&value, 2, "x.replicas")?, want, "{value:?}");
         }
-        assert!(count(&Value::Float(1.5), 2, "x.replicas").is_err());
-        assert!(count(&Value::String("many".into()), 2, "x.replicas").is_err());
+        for (value, found) in [
+            (Value::Float(987654321.5), "a number"),
+            (Value::String("S3CRET-SENTINEL".into()), "a string"),
+        ] {
+            let err = count(&value, 2, "x.replicas")
+                .err()
+                .map(|e| format!("{e:#}"));
+            assert_eq!(
+                err.as_deref(),
+                Some(
+                    format!("`x.replicas` must be a whole number, found {found} that does not fit")
+                        .as_str()
+                )
+            );
+        }
         Ok(())
     }
 }
