@@ -1,7 +1,9 @@
 //! User pass-through blocks (`toYaml` in the chart) turned into typed `k8s-openapi` fields.
 //!
-//! Every conversion goes through [`typed_json`], which names the values key it read, so a block
-//! that does not fit the Kubernetes type is reported where the user wrote it, and reports the
+//! Every conversion goes through [`typed_json`] (or [`from_json`] for the bundled backends' blocks),
+//! which names the values key it read, so a block that does not fit the Kubernetes type is reported
+//! where the user wrote it — with the field inside the block and the kind of value found, never the
+//! value, which may be a secret — and [`typed_json`] reports the
 //! fields Kubernetes would drop (k8s-openapi ignores unknown fields) and malformed resource
 //! quantities as findings ([`collecting`]). Also holds the chart's fallback chains (the first
 //! set block of several, as Go's `default` picks; used for security contexts) and the template
@@ -192,7 +194,7 @@ fn describe_serde(raw: &str) -> String {
         let wrong_form = raw.starts_with("invalid value: ");
         let found = kind(unexpected);
         return if wrong_form {
-            format!("expected {expected}, found {found} that is not one")
+            format!("expected {expected}, found {found} that does not fit")
         } else {
             format!("expected {expected}, found {found}")
         };
