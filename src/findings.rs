@@ -185,7 +185,7 @@ rabbitmq:
             [
                 "warning: custom.yaml:2:3: `st2web.replica`: unknown key; did you mean `st2web.replicas`?",
                 "warning: custom.yaml:5:5: `st2web.securityContext.runAsUsr`: unknown field of a Kubernetes SecurityContext; Kubernetes would drop it; did you mean `st2web.securityContext.runAsUser`?",
-                "error: custom.yaml:8:7: `st2web.resources.limits.memory`: `1 Gi` is not a Kubernetes quantity (e.g. `500m`, `2`, `1Gi`, `512Mi`, `1e3`)",
+                "error: custom.yaml:8:7: `st2web.resources.limits.memory`: expected a Kubernetes quantity (e.g. `500m`, `2`, `1Gi`, `512Mi`, `1e3`)",
                 "warning: custom.yaml:10:3: `rabbitmq.rabbitmqMemoryHighWatermark`: not implemented by st2k8s's built-in RabbitMQ; ignored",
             ]
         );
@@ -205,16 +205,12 @@ rabbitmq:
         let checked = check(&loaded, &release, &Options::default(), false);
         assert_eq!(
             checked.findings.iter().map(line).collect::<Vec<_>>(),
-            [
-                "error: custom.yaml:2:3: `st2web.replicas`: expected a whole number, found the string \"three\""
-            ]
+            ["error: custom.yaml:2:3: `st2web.replicas`: expected a whole number, found a string"]
         );
         let err = report(&checked.findings).err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some(
-                "custom.yaml:2:3: `st2web.replicas`: expected a whole number, found the string \"three\""
-            )
+            Some("custom.yaml:2:3: `st2web.replicas`: expected a whole number, found a string")
         );
     }
 
@@ -298,7 +294,7 @@ rabbitmq:
         assert_eq!(
             checked("st2:\n  version: '4.0'\n", false),
             [
-                "error: custom.yaml:2:3: `st2.version`: st2k8s knows StackStorm 3.8 and 3.9, not `4.0`"
+                "error: custom.yaml:2:3: `st2.version`: not a StackStorm version st2k8s knows; use 3.8 or 3.9"
             ]
         );
         assert_eq!(

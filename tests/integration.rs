@@ -24,6 +24,8 @@ mod remedies;
 mod snapshots;
 #[path = "integration/validation.rs"]
 mod validation;
+#[path = "integration/value_leaks.rs"]
+mod value_leaks;
 #[path = "integration/values_input.rs"]
 mod values_input;
 

@@ -74,7 +74,7 @@ pub fn check(values: &Value) -> Result<()> {
             && n > limit.max as u128
         {
             bail!(
-                "`{}` asks for {n}; st2k8s renders at most {} ({})",
+                "`{}` asks for more than st2k8s renders: at most {} ({})",
                 limit.key,
                 limit.max,
                 limit.why
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(
             message("st2sensorcontainer: {deployments: 100000}\n").as_deref(),
             Some(
-                "`st2sensorcontainer.deployments` asks for 100000; st2k8s renders at most 256 (every one is a workload or is copied into every pod)"
+                "`st2sensorcontainer.deployments` asks for more than st2k8s renders: at most 256 (every one is a workload or is copied into every pod)"
             )
         );
         assert_eq!(
@@ -108,7 +108,7 @@ mod tests {
         assert_eq!(
             message("mongodb: {replicaCount: \"10000000\"}\n").as_deref(),
             Some(
-                "`mongodb.replicaCount` asks for 10000000; st2k8s renders at most 50 (a MongoDB replica set has at most 50 members)"
+                "`mongodb.replicaCount` asks for more than st2k8s renders: at most 50 (a MongoDB replica set has at most 50 members)"
             )
         );
         let hooks = format!(
@@ -118,7 +118,7 @@ mod tests {
         assert_eq!(
             message(&hooks).as_deref(),
             Some(
-                "`jobs.extra_hooks` asks for 257; st2k8s renders at most 256 (every one is a workload or is copied into every pod)"
+                "`jobs.extra_hooks` asks for more than st2k8s renders: at most 256 (every one is a workload or is copied into every pod)"
             )
         );
         assert!(message("redis: {cluster: {slaveCount: 9999999999999999999999}}\n").is_some());

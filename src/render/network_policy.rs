@@ -592,7 +592,7 @@ external-dns: {enabled: true}
     fn peers_that_are_not_peers_name_their_key() {
         assert_eq!(
             error("networkPolicy:\n  enabled: true\n  apiClients: [{podSelector: nope}]\n"),
-            "`networkPolicy.apiClients` does not fit a Kubernetes NetworkPolicyPeer: invalid type: string \"nope\", expected LabelSelector"
+            "`networkPolicy.apiClients` does not fit a Kubernetes NetworkPolicyPeer: at `networkPolicy.apiClients[0].podSelector`, expected LabelSelector, found a string"
         );
     }
 

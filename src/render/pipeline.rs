@@ -60,8 +60,8 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
         Value::Int(i) if (0..=i64::from(i32::MAX)).contains(i) => Some(*i),
         Value::Null => None,
         other => anyhow::bail!(
-            "`jobs.ttlSecondsAfterFinished`: expected a number of seconds (0 or more), found `{}`",
-            other.to_go_string()
+            "`jobs.ttlSecondsAfterFinished`: expected a number of seconds (0 or more), found {}",
+            other.kind_unfit()
         ),
     };
     target::apply(options.target, &mut objects, ttl)?;

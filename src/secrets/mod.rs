@@ -178,9 +178,8 @@ impl SshKeyType {
                 Ok(Self::Ed25519)
             }
             Value::String(s) if s.eq_ignore_ascii_case("rsa") => Ok(Self::Rsa),
-            other => bail!(
-                "`st2.ssh_key_type`: `{}` is not a supported SSH key type; use `ed25519` (default) or `rsa`",
-                other.to_go_string()
+            _ => bail!(
+                "`st2.ssh_key_type`: not a supported SSH key type; use `ed25519` (default) or `rsa`"
             ),
         }
     }

@@ -125,6 +125,30 @@ impl Value {
         }
     }
 
+    /// The kind of the value as a noun phrase (`a string`, `a number`): what error messages say
+    /// instead of the value itself, since any value may be a secret.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Map(_) => "a map",
+            Value::List(_) => "a list",
+            Value::String(_) => "a string",
+            Value::Int(_) | Value::Float(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            Value::Null => "null",
+        }
+    }
+
+    /// [`Value::kind`] for a value of the right kind but the wrong content (`a number that does
+    /// not fit`), the kind alone for a map, a list or null.
+    pub fn kind_unfit(&self) -> String {
+        match self {
+            Value::String(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                format!("{} that does not fit", self.kind())
+            }
+            other => other.kind().to_string(),
+        }
+    }
+
     /// The value as Go's `%v` / `toString` prints it, except that integers always print in full
     /// (Helm would print `1e+06`; st2k8s keeps integers readable). Fractions follow [`go_float`],
     /// null prints as `<nil>`, booleans as `true`/`false`.

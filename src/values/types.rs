@@ -104,7 +104,7 @@ impl Walk<'_> {
                     None => continue,
                 },
             };
-            if let Some((severity, message)) = mismatch(shape, value, &child_shown) {
+            if let Some((severity, message)) = mismatch(shape, value) {
                 out.push(Finding {
                     severity,
                     location: self.origins.get(&child_shown).map(ToString::to_string),
@@ -149,7 +149,7 @@ impl Walk<'_> {
                     severity: Severity::Error,
                     location: self.origins.get(&item_shown).map(ToString::to_string),
                     within: None,
-                    message: format!("each item must be a map of fields, found {}", kind(other)),
+                    message: format!("each item must be a map of fields, found {}", other.kind()),
                     path: item_shown,
                 }),
             }
@@ -159,9 +159,10 @@ impl Walk<'_> {
 
 /// Why `value` does not fit `shape`, if it doesn't: an error where the chart would fail or
 /// silently misbehave, a warning where it reads the value anyway.
-fn mismatch(shape: Shape, value: &Value, path: &str) -> Option<(Severity, String)> {
+fn mismatch(shape: Shape, value: &Value) -> Option<(Severity, String)> {
     use Severity::{Error, Warning};
-    let found = || shown(value, path);
+    // The kind of the value only, never the value: any value may be a secret.
+    let found = || value.kind();
     match (shape, value) {
         (_, Value::Null) | (Shape::Any, _) => None,
         (Shape::Map, Value::Map(_)) | (Shape::List, Value::List(_)) => None,
@@ -207,32 +208,6 @@ fn mismatch(shape: Shape, value: &Value, path: &str) -> Option<(Severity, String
     }
 }
 
-/// `value` described for a message: its kind, and the scalar itself unless the key looks secret.
-fn shown(value: &Value, path: &str) -> String {
-    let secret = ["password", "secret", "key", "token", "cookie", "cert"]
-        .iter()
-        .any(|w| path.to_ascii_lowercase().contains(w));
-    match value {
-        Value::String(s) if !secret && s.chars().count() <= 40 => format!("the string \"{s}\""),
-        Value::Int(_) | Value::Float(_) | Value::Bool(_) if !secret => {
-            format!("{} `{}`", kind(value), value.to_go_string())
-        }
-        other => kind(other).to_string(),
-    }
-}
-
-/// The kind of a value, as a noun phrase.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Map(_) => "a map",
-        Value::List(_) => "a list",
-        Value::String(_) => "a string",
-        Value::Int(_) | Value::Float(_) => "the number",
-        Value::Bool(_) => "the boolean",
-        Value::Null => "null",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,7 +228,7 @@ mod tests {
         for (text, want) in [
             (
                 "st2web:\n  replicas: three\n",
-                "custom.yaml:2:3: `st2web.replicas`: expected a whole number, found the string \"three\"",
+                "custom.yaml:2:3: `st2web.replicas`: expected a whole number, found a string",
             ),
             (
                 "st2:\n  packs:\n    images: {a: 1}\n",
@@ -269,7 +244,7 @@ mod tests {
             ),
             (
                 "st2:\n  rbac:\n    enabled: \"false\"\n",
-                "custom.yaml:3:5: `st2.rbac.enabled`: expected true or false, found the string \"false\"; the chart treats any non-empty string as true",
+                "custom.yaml:3:5: `st2.rbac.enabled`: expected true or false, found a string; the chart treats any non-empty string as true",
             ),
             (
                 "st2web:\n  image:\n    tag: [1]\n",
@@ -281,11 +256,11 @@ mod tests {
             ),
             (
                 "podDisruptionBudgets:\n  enabled: \"false\"\n",
-                "custom.yaml:2:3: `podDisruptionBudgets.enabled`: expected true or false, found the string \"false\"; the chart treats any non-empty string as true",
+                "custom.yaml:2:3: `podDisruptionBudgets.enabled`: expected true or false, found a string; the chart treats any non-empty string as true",
             ),
             (
                 "networkPolicy:\n  enabled: \"yes\"\n",
-                "custom.yaml:2:3: `networkPolicy.enabled`: expected true or false, found the string \"yes\"; the chart treats any non-empty string as true",
+                "custom.yaml:2:3: `networkPolicy.enabled`: expected true or false, found a string; the chart treats any non-empty string as true",
             ),
             (
                 "networkPolicy:\n  apiClients: {podSelector: {}}\n",
@@ -293,7 +268,7 @@ mod tests {
             ),
             (
                 "st2api:\n  autoscaling:\n    maxReplicas: many\n",
-                "custom.yaml:3:5: `st2api.autoscaling.maxReplicas`: expected a whole number, found the string \"many\"",
+                "custom.yaml:3:5: `st2api.autoscaling.maxReplicas`: expected a whole number, found a string",
             ),
             (
                 "st2web:\n  securityContext: [a]\n",
@@ -325,8 +300,23 @@ mod tests {
     }
 
     #[test]
-    fn secret_values_are_not_shown() {
-        let got = found("mongodb:\n  auth:\n    enabled: s3cr3t\n");
-        assert!(got.iter().all(|(_, m)| !m.contains("s3cr3t")), "{got:?}");
+    fn values_are_never_shown() {
+        for text in [
+            "st2:\n  rbac:\n    enabled: S3CRET-SENTINEL\n",
+            "st2web:\n  replicas: S3CRET-SENTINEL\n",
+            "st2web:\n  env: S3CRET-SENTINEL\n",
+            "st2:\n  packs:\n    images: [S3CRET-SENTINEL]\n",
+            "st2web:\n  replicas: 987654321.5\n",
+            "st2:\n  rbac:\n    enabled: 987654321\n",
+            "st2web:\n  env: 987654321\n",
+        ] {
+            let got = found(text);
+            assert!(!got.is_empty(), "{text}");
+            assert!(
+                got.iter()
+                    .all(|(_, m)| !m.contains("S3CRET-SENTINEL") && !m.contains("987654321")),
+                "{got:?}"
+            );
+        }
     }
 }

@@ -340,7 +340,7 @@ fn values_that_cannot_be_restricted_are_errors_naming_the_key() {
     let cases = [
         (
             "podSecurity: strict\n",
-            "error: `podSecurity`: expected `restricted` (or no value for the chart's security contexts), found `strict`\n",
+            "error: `podSecurity`: expected `restricted` (or no value for the chart's security contexts)\n",
         ),
         (
             "podSecurity: restricted\nst2api:\n  securityContext:\n    privileged: true\n",

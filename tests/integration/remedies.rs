@@ -147,19 +147,19 @@ const REMEDIES: &[Remedy] = &[
     },
     // Values st2k8s checks itself.
     Remedy {
-        says: "`st2.ssh_key_type`: `dsa` is not a supported SSH key type; use `ed25519` (default) or `rsa`",
+        says: "`st2.ssh_key_type`: not a supported SSH key type; use `ed25519` (default) or `rsa`",
         broken: &["--set", "st2.ssh_key_type=dsa"],
         fixed: &["--set", "st2.ssh_key_type=ed25519"],
     },
     // `rsa`, the other suggestion, takes minutes to generate in a debug build; the unit tests
     // of `SshKeyType` and of the RSA key cover it.
     Remedy {
-        says: "`mongodb.architecture`: `sharded` is not valid, use `standalone` or `replicaset`",
+        says: "`mongodb.architecture`: not a known architecture, use `standalone` or `replicaset`",
         broken: &["--set", "mongodb.architecture=sharded"],
         fixed: &["--set", "mongodb.architecture=standalone"],
     },
     Remedy {
-        says: "`mongodb.architecture`: `sharded` is not valid, use `standalone` or `replicaset`",
+        says: "`mongodb.architecture`: not a known architecture, use `standalone` or `replicaset`",
         broken: &["--set", "mongodb.architecture=sharded"],
         fixed: &["--set", "mongodb.architecture=replicaset"],
     },
@@ -216,7 +216,7 @@ const REMEDIES: &[Remedy] = &[
         fixed: &["--release-name", "my-rel"],
     },
     Remedy {
-        says: "is not a Kubernetes quantity (e.g. `500m`",
+        says: "expected a Kubernetes quantity (e.g. `500m`",
         broken: &["--set", "st2web.resources.requests.cpu=lots"],
         fixed: &["--set", "st2web.resources.requests.cpu=500m"],
     },

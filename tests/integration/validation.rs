@@ -33,7 +33,7 @@ fn wrong_types_are_errors() {
 fn bad_quantities_are_errors() {
     render_fails(
         "st2api:\n  resources:\n    limits:\n      memory: 1 GB\n",
-        &["FILE:4:7: `st2api.resources.limits.memory`: `1 GB` is not a Kubernetes quantity"],
+        &["FILE:4:7: `st2api.resources.limits.memory`: expected a Kubernetes quantity"],
     );
 }
 
@@ -117,7 +117,7 @@ st2api:
         format!("error: {path}:7:5: `st2.rbac.enabled`: expected true or false"),
         format!("warning: {path}:4:5: `st2web.securityContext.runAsUsr`"),
         format!(
-            "error: {path}:11:7: `st2api.resources.requests.cpu`: `lots` is not a Kubernetes quantity"
+            "error: {path}:11:7: `st2api.resources.requests.cpu`: expected a Kubernetes quantity"
         ),
     ] {
         assert!(

@@ -196,17 +196,16 @@ impl<'a> SubValues<'a> {
         let value = self.at(path);
         whole_number(value).with_context(|| {
             format!(
-                "`{}`: expected an integer, found `{}`",
+                "`{}`: expected an integer, found {}",
                 self.key(path),
-                value.to_go_string()
+                value.kind_unfit()
             )
         })
     }
 
     /// The value at `path` as JSON, deserialized into a typed Kubernetes field (`toYaml` pass-through).
     pub fn typed<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
-        serde_json::from_value(self.at(path).to_json())
-            .with_context(|| format!("`{}`: invalid value", self.key(path)))
+        crate::render::pod::convert::from_json(&self.at(path).to_json(), &self.key(path))
     }
 
     /// A `global.<key>` value as the subchart sees it: Helm gives subcharts the parent's
@@ -251,9 +250,7 @@ pub fn tpl_typed<T: serde::de::DeserializeOwned>(
     };
     let key = sub.key(path);
     let json = tpl_block(ctx, block, &key)?;
-    serde_json::from_value(json)
-        .map(Some)
-        .with_context(|| format!("`{key}`: invalid value"))
+    crate::render::pod::convert::from_json(&json, &key).map(Some)
 }
 
 /// A map of user labels or annotations from values, every value printed as a string.

@@ -1,7 +1,9 @@
 //! User pass-through blocks (`toYaml` in the chart) turned into typed `k8s-openapi` fields.
 //!
-//! Every conversion goes through [`typed_json`], which names the values key it read, so a block
-//! that does not fit the Kubernetes type is reported where the user wrote it, and reports the
+//! Every conversion goes through [`typed_json`] (or [`from_json`] for the bundled backends' blocks),
+//! which names the values key it read, so a block that does not fit the Kubernetes type is reported
+//! where the user wrote it — with the field inside the block and the kind of value found, never the
+//! value, which may be a secret — and [`typed_json`] reports the
 //! fields Kubernetes would drop (k8s-openapi ignores unknown fields) and malformed resource
 //! quantities as findings ([`collecting`]). Also holds the chart's fallback chains (the first
 //! set block of several, as Go's `default` picks; used for security contexts) and the template
@@ -9,7 +11,7 @@
 
 use std::cell::RefCell;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
@@ -52,14 +54,10 @@ pub fn report(finding: Finding) {
 /// fit is an error naming `key`; fields `T` does not have are reported as warnings, with the
 /// closest field name of `T` when the typo is at the top of the block.
 pub fn typed_json<T: DeserializeOwned>(json: Json, key: &str) -> Result<T> {
-    let type_name = std::any::type_name::<T>()
-        .rsplit("::")
-        .next()
-        .unwrap_or("object")
-        .trim_end_matches('>');
+    let type_name = short_type_name::<T>();
     let mut ignored = Vec::new();
-    let value = serde_ignored::deserialize(json, |path| ignored.push(IgnoredField::of(&path)))
-        .with_context(|| format!("`{key}` does not fit a Kubernetes {type_name}"))?;
+    let value = serde_ignored::deserialize(&json, |path| ignored.push(IgnoredField::of(&path)))
+        .map_err(|e| misfit::<T>(&json, &e, key))?;
     for field in ignored {
         let fields = if field.top_level {
             struct_fields::<T>()
@@ -80,6 +78,141 @@ pub fn typed_json<T: DeserializeOwned>(json: Json, key: &str) -> Result<T> {
         });
     }
     Ok(value)
+}
+
+/// `json` (the block at values key `key`) as `T`, without the unknown-field warnings of
+/// [`typed_json`]; a block that does not fit is reported as [`misfit`] does.
+pub fn from_json<T: DeserializeOwned>(json: &Json, key: &str) -> Result<T> {
+    T::deserialize(json).map_err(|e| misfit::<T>(json, &e, key))
+}
+
+/// The short name of a Kubernetes type for messages: `SecurityContext`, also for `Vec<…>`.
+fn short_type_name<T>() -> &'static str {
+    std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("object")
+        .trim_end_matches('>')
+}
+
+/// The error for a block that does not fit `T`. serde's own message quotes the value it
+/// choked on (``invalid type: string "hunter2"``), and any value may be a secret, so the message
+/// is rebuilt from the parts that come from the type: the field inside the block, what the type
+/// expects, and the kind (never the content) of what was found.
+fn misfit<T: DeserializeOwned>(json: &Json, err: &serde_json::Error, key: &str) -> anyhow::Error {
+    let type_name = short_type_name::<T>();
+    let raw = err.to_string();
+    let fails = |doc: &Json| {
+        T::deserialize(doc)
+            .err()
+            .is_some_and(|e| e.to_string() == raw)
+    };
+    let suffix = culprit(json, &|x| x, &fails, 0);
+    let at = if suffix.is_empty() {
+        String::new()
+    } else {
+        format!("at `{key}{suffix}`, ")
+    };
+    anyhow::anyhow!(
+        "`{key}` does not fit a Kubernetes {type_name}: {at}{}",
+        describe_serde(&raw)
+    )
+}
+
+/// How many fields or items of one level [`culprit`] tries, and how deep it goes: the search
+/// only runs on a block that failed, and stays bounded for any input.
+const CULPRIT_WIDTH: usize = 256;
+const CULPRIT_DEPTH: usize = 16;
+
+/// The path (`.a[0].b`) below `node` of the field that makes the document fail; `place` puts a
+/// replacement for `node` back into the whole document, `fails` says whether a document still
+/// fails as the original did. A field is the culprit when the document without it no longer
+/// fails that way; a list item when a list of it alone still does.
+fn culprit(
+    node: &Json,
+    place: &dyn Fn(Json) -> Json,
+    fails: &dyn Fn(&Json) -> bool,
+    depth: usize,
+) -> String {
+    if depth >= CULPRIT_DEPTH {
+        return String::new();
+    }
+    match node {
+        Json::Object(fields) if fields.len() <= CULPRIT_WIDTH => {
+            for (name, child) in fields {
+                let mut without = fields.clone();
+                without.shift_remove(name);
+                if fails(&place(Json::Object(without))) {
+                    continue;
+                }
+                let within = |x: Json| {
+                    let mut with = fields.clone();
+                    with.insert(name.clone(), x);
+                    place(Json::Object(with))
+                };
+                return format!(".{name}{}", culprit(child, &within, fails, depth + 1));
+            }
+            String::new()
+        }
+        Json::Array(items) if items.len() <= CULPRIT_WIDTH => {
+            for (i, item) in items.iter().enumerate() {
+                let alone = |x: Json| place(Json::Array(vec![x]));
+                if fails(&alone(item.clone())) {
+                    return format!("[{i}]{}", culprit(item, &alone, fails, depth + 1));
+                }
+            }
+            String::new()
+        }
+        _ => String::new(),
+    }
+}
+
+/// serde's message without the value it quotes: the type's expectation and the kind of value
+/// found (`expected i64, found a string`); a message of another form is left out entirely.
+fn describe_serde(raw: &str) -> String {
+    let kind = |unexpected: &str| {
+        let word = unexpected
+            .split(['`', '"'])
+            .next()
+            .unwrap_or_default()
+            .trim();
+        match word {
+            "integer" | "floating point" => "a number",
+            "string" | "character" => "a string",
+            "boolean" => "a boolean",
+            "sequence" => "a list",
+            "map" => "a map",
+            "unit value" | "Option value" => "null",
+            _ => "a value of another type",
+        }
+    };
+    if let Some(rest) = raw
+        .strip_prefix("invalid type: ")
+        .or_else(|| raw.strip_prefix("invalid value: "))
+        && let Some((unexpected, expected)) = rest.split_once(", expected ")
+    {
+        let wrong_form = raw.starts_with("invalid value: ");
+        let found = kind(unexpected);
+        return if wrong_form {
+            format!("expected {expected}, found {found} that does not fit")
+        } else {
+            format!("expected {expected}, found {found}")
+        };
+    }
+    if raw.starts_with("unknown variant ")
+        && let Some((_, allowed)) = raw.split_once(", expected ")
+    {
+        return format!("expected {allowed}");
+    }
+    if raw.starts_with("missing field `") {
+        return raw.to_string();
+    }
+    if raw.starts_with("invalid length ")
+        && let Some((_, expected)) = raw.split_once(", expected ")
+    {
+        return format!("expected {expected}, found a list of another length");
+    }
+    "the value is not of the expected type".to_string()
 }
 
 /// A field the deserializer skipped: its path below the block (`.a[0].b`), its own name, and
@@ -219,9 +352,9 @@ pub fn resources_json(mut json: Json, key: &str) -> Result<ResourceRequirements>
                     path: format!("{key}.{section}.{name}"),
                     location: None,
                     within: None,
-                    message: format!(
-                        "`{s}` is not a Kubernetes quantity (e.g. `500m`, `2`, `1Gi`, `512Mi`, `1e3`)"
-                    ),
+                    message:
+                        "expected a Kubernetes quantity (e.g. `500m`, `2`, `1Gi`, `512Mi`, `1e3`)"
+                            .to_string(),
                 }),
                 _ => {}
             }
@@ -309,6 +442,44 @@ mod tests {
         let none = vec![(&empty, "a".to_string()), (&Value::Null, "b".to_string())];
         assert!(first_set::<SecurityContext>(&none)?.is_none());
         Ok(())
+    }
+
+    #[test]
+    fn misfits_name_the_field_and_kind_never_the_value() {
+        use k8s_openapi::api::core::v1::{Container, Toleration};
+        let err = |r: Result<()>| r.err().map(|e| format!("{e:#}")).unwrap_or_default();
+        let json = |text: &str| serde_json::from_str::<Json>(text).expect("test JSON");
+        assert_eq!(
+            err(from_json::<SecurityContext>(
+                &json(r#"{"privileged": true, "runAsUser": "S3CRET-SENTINEL"}"#),
+                "a.sc"
+            )
+            .map(drop)),
+            "`a.sc` does not fit a Kubernetes SecurityContext: at `a.sc.runAsUser`, expected i64, found a string"
+        );
+        assert_eq!(
+            err(from_json::<Vec<Toleration>>(
+                &json(r#"[{"key": "k"}, {"tolerationSeconds": {"x": 987654321}}]"#),
+                "a.t"
+            )
+            .map(drop)),
+            "`a.t` does not fit a Kubernetes Toleration: at `a.t[1].tolerationSeconds`, expected i64, found a map"
+        );
+        assert_eq!(
+            err(
+                from_json::<Vec<Container>>(&json(r#"[{"name": "a"}, "S3CRET-SENTINEL"]"#), "a.c")
+                    .map(drop)
+            ),
+            "`a.c` does not fit a Kubernetes Container: at `a.c[1]`, expected Container, found a string"
+        );
+        assert_eq!(
+            err(typed_json::<SecurityContext>(
+                json(r#"{"seLinuxOptions": {"user": 987654321}}"#),
+                "a.sc"
+            )
+            .map(drop)),
+            "`a.sc` does not fit a Kubernetes SecurityContext: at `a.sc.seLinuxOptions.user`, expected a string, found a number"
+        );
     }
 
     #[test]

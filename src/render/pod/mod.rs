@@ -415,13 +415,15 @@ pub fn count(value: &Value, default: i64, key: &str) -> Result<i64> {
         v if !v.truthy() => Ok(default),
         Value::Int(i) => Ok(*i),
         Value::Float(f) if f.fract() == 0.0 => Ok(*f as i64),
-        Value::String(s) => match s.trim().parse() {
-            Ok(n) => Ok(n),
-            Err(_) => bail!("`{key}` must be a whole number, found `{s}`"),
-        },
+        Value::String(s) => s.trim().parse().map_err(|_| {
+            anyhow::anyhow!(
+                "`{key}` must be a whole number, found {}",
+                value.kind_unfit()
+            )
+        }),
         other => bail!(
-            "`{key}` must be a whole number, found `{}`",
-            other.to_go_string()
+            "`{key}` must be a whole number, found {}",
+            other.kind_unfit()
         ),
     }
 }
@@ -443,8 +445,21 @@ mod tests {
         ] {
             assert_eq!(count(&value, 2, "x.replicas")?, want, "{value:?}");
         }
-        assert!(count(&Value::Float(1.5), 2, "x.replicas").is_err());
-        assert!(count(&Value::String("many".into()), 2, "x.replicas").is_err());
+        for (value, found) in [
+            (Value::Float(987654321.5), "a number"),
+            (Value::String("S3CRET-SENTINEL".into()), "a string"),
+        ] {
+            let err = count(&value, 2, "x.replicas")
+                .err()
+                .map(|e| format!("{e:#}"));
+            assert_eq!(
+                err.as_deref(),
+                Some(
+                    format!("`x.replicas` must be a whole number, found {found} that does not fit")
+                        .as_str()
+                )
+            );
+        }
         Ok(())
     }
 }

@@ -125,8 +125,8 @@ fn count_or_percent(value: &Value, key: &str) -> Result<IntOrString> {
         }
     }
     bail!(
-        "`{key}`: expected a number of pods (0 or more) or a percentage such as \"25%\", found `{}`",
-        value.to_go_string()
+        "`{key}`: expected a number of pods (0 or more) or a percentage such as \"25%\", found {}",
+        value.kind_unfit()
     )
 }
 
@@ -154,10 +154,10 @@ fn number_in(
     match whole(value).and_then(|n| i32::try_from(n).ok()) {
         Some(n) if range.contains(&n) => Ok(Some(n)),
         _ => bail!(
-            "`{key}.{field}`: expected a whole number from {} to {}, found `{}`",
+            "`{key}.{field}`: expected a whole number from {} to {}, found {}",
             range.start(),
             range.end(),
-            value.to_go_string()
+            value.kind_unfit()
         ),
     }
 }
@@ -179,7 +179,7 @@ fn autoscaling_of(
         bail!("`{key}.maxReplicas` is required when `{key}.enabled` is true");
     };
     if min > max {
-        bail!("`{key}.minReplicas` ({min}) is more than `{key}.maxReplicas` ({max})");
+        bail!("`{key}.minReplicas` is more than `{key}.maxReplicas`");
     }
     let cpu = number_in(block, key, "targetCPUUtilizationPercentage", 1..=i32::MAX)?;
     let memory = number_in(
@@ -370,13 +370,17 @@ mod tests {
             error("podDisruptionBudgets: {enabled: true, maxUnavailable: 1, minAvailable: 1}"),
             "`podDisruptionBudgets`: set `maxUnavailable` or `minAvailable`, not both (Kubernetes takes only one)"
         );
-        for (value, shown) in [("'1 pod'", "1 pod"), ("-1", "-1"), ("'150%'", "150%")] {
+        for (value, shown) in [
+            ("'1 pod'", "a string"),
+            ("-1", "a number"),
+            ("'150%'", "a string"),
+        ] {
             assert_eq!(
                 error(&format!(
                     "podDisruptionBudgets: {{enabled: true, minAvailable: {value}}}"
                 )),
                 format!(
-                    "`podDisruptionBudgets.minAvailable`: expected a number of pods (0 or more) or a percentage such as \"25%\", found `{shown}`"
+                    "`podDisruptionBudgets.minAvailable`: expected a number of pods (0 or more) or a percentage such as \"25%\", found {shown} that does not fit"
                 )
             );
         }
@@ -469,11 +473,11 @@ mod tests {
             ),
             (
                 "{enabled: true, minReplicas: 5, maxReplicas: 3, targetCPUUtilizationPercentage: 80}",
-                "`st2api.autoscaling.minReplicas` (5) is more than `st2api.autoscaling.maxReplicas` (3)",
+                "`st2api.autoscaling.minReplicas` is more than `st2api.autoscaling.maxReplicas`",
             ),
             (
                 "{enabled: true, minReplicas: 0, maxReplicas: 3, targetCPUUtilizationPercentage: 80}",
-                "`st2api.autoscaling.minReplicas`: expected a whole number from 1 to 2147483647, found `0`",
+                "`st2api.autoscaling.minReplicas`: expected a whole number from 1 to 2147483647, found a number that does not fit",
             ),
             (
                 "{enabled: true, maxReplicas: 3}",
@@ -481,7 +485,7 @@ mod tests {
             ),
             (
                 "{enabled: true, maxReplicas: 3, targetCPUUtilizationPercentage: 0}",
-                "`st2api.autoscaling.targetCPUUtilizationPercentage`: expected a whole number from 1 to 2147483647, found `0`",
+                "`st2api.autoscaling.targetCPUUtilizationPercentage`: expected a whole number from 1 to 2147483647, found a number that does not fit",
             ),
         ] {
             assert_eq!(error(&format!("st2api: {{autoscaling: {block}}}")), want);

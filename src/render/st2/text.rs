@@ -75,8 +75,8 @@ pub fn file_contents(v: &Value, key: &str) -> Result<String> {
     match v {
         Value::String(s) => Ok(s.clone()),
         other => bail!(
-            "`{key}`: expected the file contents as a string, found `{}`",
-            other.to_go_string()
+            "`{key}`: expected the file contents as a string, found {}",
+            other.kind()
         ),
     }
 }

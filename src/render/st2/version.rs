@@ -176,10 +176,7 @@ pub fn check(ctx: &Ctx) {
             path: "st2.version".into(),
             location: None,
             within: None,
-            message: format!(
-                "st2k8s knows StackStorm 3.8 and 3.9, not `{}`",
-                stated.to_go_string()
-            ),
+            message: "not a StackStorm version st2k8s knows; use 3.8 or 3.9".to_string(),
         });
     }
     match &source {

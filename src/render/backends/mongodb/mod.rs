@@ -140,7 +140,7 @@ impl<'a> Mongo<'a> {
         let architecture = self.text("architecture");
         if architecture != "replicaset" && architecture != "standalone" {
             bail!(
-                "`mongodb.architecture`: `{architecture}` is not valid, use `standalone` or `replicaset`"
+                "`mongodb.architecture`: not a known architecture, use `standalone` or `replicaset`"
             );
         }
         if self.v("auth.username").truthy() != self.v("auth.database").truthy() {
@@ -166,8 +166,8 @@ impl<'a> Mongo<'a> {
         let value = self.v(path);
         super::whole_number(value).with_context(|| {
             format!(
-                "`mongodb.{path}`: expected an integer, found `{}`",
-                value.to_go_string()
+                "`mongodb.{path}`: expected an integer, found {}",
+                value.kind_unfit()
             )
         })
     }

@@ -111,9 +111,7 @@ fn memory(rabbit: &Rabbit) -> Result<Option<Memory>> {
     }
     let kind = rabbit.v("memoryHighWatermark.type").to_go_string();
     if kind != "absolute" && kind != "relative" {
-        bail!(
-            "`rabbitmq.memoryHighWatermark.type` must be `absolute` or `relative`, found `{kind}`"
-        );
+        bail!("`rabbitmq.memoryHighWatermark.type` must be `absolute` or `relative`");
     }
     let Some(limit) = rabbit.v("resources.limits.memory").non_empty() else {
         bail!(

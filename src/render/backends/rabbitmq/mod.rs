@@ -180,8 +180,8 @@ impl<'c, 'a> Rabbit<'c, 'a> {
         let value = self.v(path);
         super::whole_number(value).with_context(|| {
             format!(
-                "`rabbitmq.{path}` must be a whole number, found `{}`",
-                value.to_go_string()
+                "`rabbitmq.{path}` must be a whole number, found {}",
+                value.kind_unfit()
             )
         })
     }

@@ -272,9 +272,7 @@ fn enabled_block<T: serde::de::DeserializeOwned>(redis: &Redis, path: &str) -> R
     if let Some(map) = json.as_object_mut() {
         map.remove("enabled");
     }
-    Ok(Some(
-        serde_json::from_value(json).map_err(|e| anyhow::anyhow!("`{}`: {e}", v.key(path)))?,
-    ))
+    crate::render::pod::convert::from_json(&json, &v.key(path)).map(Some)
 }
 
 /// `global.imagePullSecrets`, else the pull secrets of every image the pod may use.

@@ -206,9 +206,7 @@ mod tests {
             .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some(
-                "`st2.overrides.a.yaml`: expected the file contents as a string, found `map[rules:1]`"
-            )
+            Some("`st2.overrides.a.yaml`: expected the file contents as a string, found a map")
         );
     }
 
