@@ -9,6 +9,7 @@ pub mod backends;
 pub mod checksums;
 pub mod ctx;
 pub mod images;
+pub mod kit;
 pub mod limits;
 pub mod meta;
 pub mod names;

@@ -8,15 +8,16 @@ use anyhow::Result;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource, HostPathVolumeSource,
-    KeyToPath, LocalObjectReference, PodSpec, PodTemplateSpec, SecretKeySelector,
-    SecretVolumeSource, Volume, VolumeMount,
+    KeyToPath, LocalObjectReference, PodSpec, PodTemplateSpec, SecretKeySelector, Volume,
+    VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::ExternalDns;
 use super::secret::{creates_secret, custom_ca, secret_name};
 use crate::object::Object;
-use crate::render::backends::{bitnami_image, string_map, tpl_typed};
+use crate::render::backends::{bitnami_image, tpl_typed};
+use crate::render::kit::{mount, mount_ro, secret_volume, secret_volume_mode, string_map};
 use crate::values::Value;
 
 pub(super) fn object(dns: &ExternalDns) -> Result<Object> {
@@ -651,15 +652,6 @@ fn env(dns: &ExternalDns) -> Result<Vec<EnvVar>> {
     Ok(e)
 }
 
-fn mount(name: &str, path: String, read_only: bool) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path,
-        read_only: read_only.then_some(true),
-        ..Default::default()
-    }
-}
-
 /// Does the Azure config come from a Secret (else from the node's `/etc/kubernetes/azure.json`)?
 fn azure_from_secret(dns: &ExternalDns) -> bool {
     dns.set("azure.secretName")
@@ -682,9 +674,9 @@ fn mounts(dns: &ExternalDns) -> Result<Vec<VolumeMount>> {
     let p = dns.provider.as_str();
     let mut m = Vec::new();
     if p == "alibabacloud" && alibaba_configured(dns) {
-        m.push(mount(
+        m.push(mount_ro(
             "alibabacloud-config-file",
-            "/etc/kubernetes/".into(),
+            "/etc/kubernetes/",
             true,
         ));
     }
@@ -692,9 +684,9 @@ fn mounts(dns: &ExternalDns) -> Result<Vec<VolumeMount>> {
         && ((dns.set("aws.credentials.secretKey") && dns.set("aws.credentials.accessKey"))
             || dns.set("aws.credentials.secretName"))
     {
-        m.push(mount(
+        m.push(mount_ro(
             "aws-credentials",
-            v.string("aws.credentials.mountPath"),
+            &v.string("aws.credentials.mountPath"),
             true,
         ));
     }
@@ -706,20 +698,19 @@ fn mounts(dns: &ExternalDns) -> Result<Vec<VolumeMount>> {
         } else {
             ""
         };
-        m.push(mount("azure-config-file", path.into(), true));
+        m.push(mount_ro("azure-config-file", path, true));
     }
     if p == "coredns" && dns.set("coredns.etcdTLS.enabled") {
-        m.push(mount(
+        m.push(mount_ro(
             &v.string("coredns.etcdTLS.secretName"),
-            v.string("coredns.etcdTLS.mountPath"),
+            &v.string("coredns.etcdTLS.mountPath"),
             true,
         ));
     }
     if p == "google" && google_configured(dns) {
         m.push(mount(
             "google-service-account",
-            "/etc/secrets/service-account/".into(),
-            false,
+            "/etc/secrets/service-account/",
         ));
     }
     if p == "designate" {
@@ -728,44 +719,26 @@ fn mounts(dns: &ExternalDns) -> Result<Vec<VolumeMount>> {
                 "designate.customCAHostPath cannot be specified with designate.customCA.enabled set to true"
             );
         } else if custom_ca(dns) {
-            m.push(mount(
+            m.push(mount_ro(
                 "designate-custom-ca",
-                v.string("designate.customCA.mountPath"),
+                &v.string("designate.customCA.mountPath"),
                 true,
             ));
         } else if dns.set("designate.customCAHostPath") {
-            m.push(mount(
+            m.push(mount_ro(
                 "designate-custom-ca-hostpath",
-                v.string("designate.customCAHostPath"),
+                &v.string("designate.customCAHostPath"),
                 true,
             ));
         }
     }
     if p == "transip" {
-        m.push(mount("transip-api-key", "/transip".into(), true));
+        m.push(mount_ro("transip-api-key", "/transip", true));
     }
     if dns.set("extraVolumeMounts") {
         m.extend(v.typed::<Vec<VolumeMount>>("extraVolumeMounts")?);
     }
     Ok(m)
-}
-
-fn secret_volume(
-    name: &str,
-    secret: String,
-    items: Option<Vec<KeyToPath>>,
-    mode: Option<i32>,
-) -> Volume {
-    Volume {
-        name: name.into(),
-        secret: Some(SecretVolumeSource {
-            secret_name: Some(secret),
-            items,
-            default_mode: mode,
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }
 
 fn host_path(name: &str, path: String, type_: Option<&str>) -> Volume {
@@ -788,23 +761,17 @@ fn volumes(dns: &ExternalDns) -> Result<Vec<Volume>> {
             "alibabacloud-config-file",
             secret_name(dns),
             None,
-            None,
         ));
     }
     if p == "aws"
         && ((dns.set("aws.credentials.secretKey") && dns.set("aws.credentials.accessKey"))
             || dns.set("aws.credentials.secretName"))
     {
-        out.push(secret_volume(
-            "aws-credentials",
-            secret_name(dns),
-            None,
-            None,
-        ));
+        out.push(secret_volume("aws-credentials", secret_name(dns), None));
     }
     if p == "azure" || p == "azure-private-dns" {
         out.push(if azure_from_secret(dns) {
-            secret_volume("azure-config-file", secret_name(dns), None, None)
+            secret_volume("azure-config-file", secret_name(dns), None)
         } else if !dns.set("azure.useManagedIdentityExtension") {
             host_path(
                 "azure-config-file",
@@ -821,7 +788,7 @@ fn volumes(dns: &ExternalDns) -> Result<Vec<Volume>> {
     if p == "coredns" && dns.set("coredns.etcdTLS.enabled") {
         let secret = v.string("coredns.etcdTLS.secretName");
         // The chart's mode is the decimal 400, kept as is.
-        out.push(secret_volume(&secret, secret.clone(), None, Some(400)));
+        out.push(secret_volume_mode(&secret, secret.clone(), None, Some(400)));
     }
     if p == "google" && google_configured(dns) {
         let items = (dns.set("google.serviceAccountSecret")
@@ -837,7 +804,6 @@ fn volumes(dns: &ExternalDns) -> Result<Vec<Volume>> {
             "google-service-account",
             secret_name(dns),
             items,
-            None,
         ));
     }
     if p == "designate" {
@@ -865,12 +831,7 @@ fn volumes(dns: &ExternalDns) -> Result<Vec<Volume>> {
         }
     }
     if p == "transip" {
-        out.push(secret_volume(
-            "transip-api-key",
-            dns.fullname.clone(),
-            None,
-            None,
-        ));
+        out.push(secret_volume("transip-api-key", dns.fullname.clone(), None));
     }
     if dns.set("extraVolumes") {
         out.extend(v.typed::<Vec<Volume>>("extraVolumes")?);

@@ -21,9 +21,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
-use super::{SubValues, custom_object, string_map, unread_keys};
+use super::{SubValues, custom_object, unread_keys};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
+use crate::render::kit::string_map;
 use crate::render::meta;
 use crate::values::Value;
 

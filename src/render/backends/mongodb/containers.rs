@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{
-    ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, EnvVarSource, ExecAction,
+    ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, EnvVarSource,
     HTTPGetAction, ObjectFieldSelector, Probe, SecretEnvSource, SecretKeySelector, TCPSocketAction,
     VolumeMount,
 };
@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::config::SETUP_SCRIPT;
 use super::{Mongo, non_empty};
 use crate::render::backends::bitnami_image;
+use crate::render::kit::{exec_probe, mount, mount_file, timed_probe};
 use crate::values::Value;
 
 /// The `mongodb` container of a replica-set member (`replicaset`) or of the standalone server.
@@ -241,24 +242,20 @@ fn mongodb_mounts(m: &Mongo, replicaset: bool) -> Result<Vec<VolumeMount>> {
         ..Default::default()
     }];
     if m.v("initdbScriptsConfigMap").truthy() || m.v("initdbScripts").truthy() {
-        mounts.push(mount(
-            "custom-init-scripts",
-            "/docker-entrypoint-initdb.d",
-            None,
-        ));
+        mounts.push(mount("custom-init-scripts", "/docker-entrypoint-initdb.d"));
     }
     if m.v("configuration").truthy() || m.v("existingConfigmap").truthy() {
-        mounts.push(mount(
+        mounts.push(mount_file(
             "config",
             "/opt/bitnami/mongodb/conf/mongodb.conf",
-            Some("mongodb.conf"),
+            "mongodb.conf",
         ));
     }
     if replicaset {
-        mounts.push(mount(
+        mounts.push(mount_file(
             "scripts",
             &format!("/scripts/{SETUP_SCRIPT}"),
-            Some(SETUP_SCRIPT),
+            SETUP_SCRIPT,
         ));
     }
     mounts.extend(
@@ -271,10 +268,10 @@ fn mongodb_mounts(m: &Mongo, replicaset: bool) -> Result<Vec<VolumeMount>> {
 fn arbiter_mounts(m: &Mongo) -> Result<Vec<VolumeMount>> {
     let mut mounts = Vec::new();
     if m.v("arbiter.configuration").truthy() || m.v("arbiter.existingConfigmap").truthy() {
-        mounts.push(mount(
+        mounts.push(mount_file(
             "config",
             "/opt/bitnami/mongodb/conf/mongodb.conf",
-            Some("mongodb.conf"),
+            "mongodb.conf",
         ));
     }
     mounts.extend(
@@ -282,15 +279,6 @@ fn arbiter_mounts(m: &Mongo) -> Result<Vec<VolumeMount>> {
             .unwrap_or_default(),
     );
     Ok(mounts)
-}
-
-fn mount(name: &str, path: &str, sub_path: Option<&str>) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path.into(),
-        sub_path: sub_path.map(String::from),
-        ..Default::default()
-    }
 }
 
 /// The `mongodb-arbiter` container.
@@ -363,7 +351,7 @@ pub(super) fn volume_permissions(m: &Mongo) -> Result<Container> {
             "volumePermissions.securityContext",
         )?),
         resources: m.resources("volumePermissions.resources")?,
-        volume_mounts: Some(vec![mount("datadir", &mount_path, None)]),
+        volume_mounts: Some(vec![mount("datadir", &mount_path)]),
         ..Default::default()
     })
 }
@@ -432,29 +420,12 @@ fn probe(
     if !m.v(&format!("{path}.enabled")).truthy() {
         return custom.map_or(Ok(None), |custom| m.typed_block(custom));
     }
-    let int = |key: &str| m.int(&format!("{path}.{key}")).map(Some);
-    Ok(Some(Probe {
-        initial_delay_seconds: int("initialDelaySeconds")?,
-        period_seconds: int("periodSeconds")?,
-        timeout_seconds: int("timeoutSeconds")?,
-        success_threshold: int("successThreshold")?,
-        failure_threshold: int("failureThreshold")?,
-        ..check(m)
-    }))
+    timed_probe(check(m), |key| m.int(&format!("{path}.{key}"))).map(Some)
 }
 
 /// `mongo --eval "db.adminCommand('ping')"`: the server answers commands.
 fn mongo_ping(_: &Mongo) -> Probe {
-    Probe {
-        exec: Some(ExecAction {
-            command: Some(
-                ["mongo", "--eval", "db.adminCommand('ping')"]
-                    .map(String::from)
-                    .to_vec(),
-            ),
-        }),
-        ..Default::default()
-    }
+    exec_probe(["mongo", "--eval", "db.adminCommand('ping')"])
 }
 
 /// The arbiter holds no data: an open port is enough.

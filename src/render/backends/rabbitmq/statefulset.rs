@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
 use k8s_openapi::api::core::v1::{
-    ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvFromSource, EnvVar, EnvVarSource, ExecAction, KeyToPath, Lifecycle, LifecycleHandler,
-    LocalObjectReference, ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort, EnvFromSource, EnvVar,
+    EnvVarSource, ExecAction, KeyToPath, Lifecycle, LifecycleHandler, LocalObjectReference,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
     PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SecretEnvSource, SecretKeySelector, SecretVolumeSource, SecurityContext, Volume, VolumeMount,
+    SecretEnvSource, SecretKeySelector, SecurityContext, Volume, VolumeMount,
     VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -22,6 +22,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use super::Rabbit;
 use crate::object::Object;
 use crate::render::backends::bitnami_image;
+use crate::render::kit::{empty_dir, exec_probe, mount, mount_ro, secret_volume, timed_probe};
 use crate::values::Value;
 
 /// Where the image keeps its data; the `data` volume is mounted here.
@@ -378,18 +379,10 @@ fn probe(rabbit: &Rabbit, key: &str, custom: &str) -> Result<Option<Probe>> {
     if !rabbit.v(&format!("{key}.enabled")).truthy() {
         return rabbit.block(custom, true);
     }
-    let timing = |field: &str| rabbit.int(&format!("{key}.{field}")).map(Some);
-    Ok(Some(Probe {
-        exec: Some(ExecAction {
-            command: Some(vec!["/bin/bash".into(), "-ec".into(), CHECK_RUNNING.into()]),
-        }),
-        initial_delay_seconds: timing("initialDelaySeconds")?,
-        period_seconds: timing("periodSeconds")?,
-        timeout_seconds: timing("timeoutSeconds")?,
-        success_threshold: timing("successThreshold")?,
-        failure_threshold: timing("failureThreshold")?,
-        ..Default::default()
-    }))
+    timed_probe(exec_probe(["/bin/bash", "-ec", CHECK_RUNNING]), |field| {
+        rabbit.int(&format!("{key}.{field}"))
+    })
+    .map(Some)
 }
 
 /// The container ports of the rabbitmq container.
@@ -431,10 +424,7 @@ fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
         mounts.push(mount("certs", "/opt/bitnami/rabbitmq/certs"));
     }
     if rabbit.v("loadDefinition.enabled").truthy() {
-        mounts.push(VolumeMount {
-            read_only: Some(true),
-            ..mount("load-definition-volume", "/app")
-        });
+        mounts.push(mount_ro("load-definition-volume", "/app", true));
     }
     mounts.extend(
         rabbit
@@ -467,14 +457,6 @@ fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
         volume_mounts: Some(mounts),
         ..Default::default()
     })
-}
-
-fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path.into(),
-        ..Default::default()
-    }
 }
 
 /// `volumePermissions`: a root init container that hands the data volume to the pod's user.
@@ -530,15 +512,8 @@ fn volumes(rabbit: &Rabbit) -> Result<Vec<Volume>> {
             ("tls.crt", "server_certificate.pem"),
             ("tls.key", "server_key.pem"),
         ];
-        volumes.push(Volume {
-            name: "certs".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(secret_name),
-                items: Some(items.iter().map(|(k, p)| key_to_path(k, p)).collect()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        let items = items.iter().map(|(k, p)| key_to_path(k, p)).collect();
+        volumes.push(secret_volume("certs", secret_name, Some(items)));
     }
     let mut config_items = vec![key_to_path("rabbitmq.conf", "rabbitmq.conf")];
     if rabbit.v("advancedConfiguration").truthy() {
@@ -554,14 +529,11 @@ fn volumes(rabbit: &Rabbit) -> Result<Vec<Volume>> {
         ..Default::default()
     });
     if rabbit.v("loadDefinition.enabled").truthy() {
-        volumes.push(Volume {
-            name: "load-definition-volume".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(rabbit.tpl_value("loadDefinition.existingSecret")?),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        volumes.push(secret_volume(
+            "load-definition-volume",
+            rabbit.tpl_value("loadDefinition.existingSecret")?,
+            None,
+        ));
     }
     volumes.extend(
         rabbit
@@ -570,11 +542,7 @@ fn volumes(rabbit: &Rabbit) -> Result<Vec<Volume>> {
     );
     if chart_owns_data_volume(rabbit) {
         if !rabbit.v("persistence.enabled").truthy() {
-            volumes.push(Volume {
-                name: "data".into(),
-                empty_dir: Some(EmptyDirVolumeSource::default()),
-                ..Default::default()
-            });
+            volumes.push(empty_dir("data", false));
         } else if rabbit.v("persistence.existingClaim").truthy() {
             volumes.push(Volume {
                 name: "data".into(),

@@ -12,17 +12,20 @@ use k8s_openapi::api::apps::v1::{
     RollingUpdateStatefulSetStrategy, StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    ExecAction, HostPathVolumeSource, KeyToPath, LocalObjectReference, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe, SecretKeySelector,
-    SecretVolumeSource, Volume, VolumeMount, VolumeResourceRequirements,
+    Container, ContainerPort, EnvVar, EnvVarSource, HostPathVolumeSource, KeyToPath,
+    LocalObjectReference, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
+    PodTemplateSpec, Probe, SecretKeySelector, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::Redis;
 use crate::object::Object;
-use crate::render::backends::{string_map, tpl_typed};
+use crate::render::backends::tpl_typed;
+use crate::render::kit::{
+    config_map_volume, config_map_volume_mode, empty_dir, exec_probe, mount, secret_volume,
+    secret_volume_mode, string_map, timed_probe,
+};
 use crate::values::Value;
 
 /// Where the sentinel and server containers find their start scripts.
@@ -385,31 +388,15 @@ fn tls_env(redis: &Redis, prefix: &str) -> Result<Vec<EnvVar>> {
 fn probe(redis: &Redis, path: &str, custom: &str, script: &str) -> Result<Option<Probe>> {
     let v = &redis.v;
     if v.at(&format!("{path}.enabled")).truthy() {
-        let t = |field: &str| v.int(&format!("{path}.{field}")).map(Some);
-        return Ok(Some(Probe {
-            initial_delay_seconds: t("initialDelaySeconds")?,
-            period_seconds: t("periodSeconds")?,
-            timeout_seconds: t("timeoutSeconds")?,
-            success_threshold: t("successThreshold")?,
-            failure_threshold: t("failureThreshold")?,
-            exec: Some(ExecAction {
-                command: Some(vec!["sh".into(), "-c".into(), script.into()]),
-            }),
-            ..Default::default()
-        }));
+        return timed_probe(exec_probe(["sh", "-c", script]), |field| {
+            v.int(&format!("{path}.{field}"))
+        })
+        .map(Some);
     }
     v.at(custom)
         .non_empty()
         .map(|_| v.typed(custom))
         .transpose()
-}
-
-fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path.into(),
-        ..Default::default()
-    }
 }
 
 fn certificates_mount() -> VolumeMount {
@@ -716,48 +703,25 @@ fn init_containers(redis: &Redis) -> Result<Option<Vec<Container>>> {
     Ok((!out.is_empty()).then_some(out))
 }
 
-fn config_map_volume(name: &str, config_map: String, executable: bool) -> Volume {
-    Volume {
-        name: name.into(),
-        config_map: Some(ConfigMapVolumeSource {
-            name: config_map,
-            default_mode: executable.then_some(0o755),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn empty_dir(name: &str) -> Volume {
-    Volume {
-        name: name.into(),
-        empty_dir: Some(EmptyDirVolumeSource::default()),
-        ..Default::default()
-    }
-}
-
 fn volumes(redis: &Redis) -> Result<Vec<Volume>> {
     let v = &redis.v;
     let mut out = vec![
-        config_map_volume("start-scripts", redis.name("-scripts"), true),
-        config_map_volume("health", redis.name("-health"), true),
+        config_map_volume_mode("start-scripts", redis.name("-scripts"), Some(0o755)),
+        config_map_volume_mode("health", redis.name("-health"), Some(0o755)),
     ];
     if v.at("usePasswordFile").truthy() {
-        out.push(Volume {
-            name: "redis-password".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(redis.secret_name()),
-                items: Some(vec![KeyToPath {
-                    key: redis.secret_key(),
-                    path: "redis-password".into(),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            }),
+        let items = vec![KeyToPath {
+            key: redis.secret_key(),
+            path: "redis-password".into(),
             ..Default::default()
-        });
+        }];
+        out.push(secret_volume(
+            "redis-password",
+            redis.secret_name(),
+            Some(items),
+        ));
     }
-    out.push(config_map_volume("config", redis.fullname.clone(), false));
+    out.push(config_map_volume("config", redis.fullname.clone()));
     if v.at("sysctlImage.mountHostSys").truthy() {
         out.push(Volume {
             name: "host-sys".into(),
@@ -768,25 +732,25 @@ fn volumes(redis: &Redis) -> Result<Vec<Volume>> {
             ..Default::default()
         });
     }
-    out.extend([empty_dir("sentinel-tmp-conf"), empty_dir("redis-tmp-conf")]);
+    out.extend([
+        empty_dir("sentinel-tmp-conf", false),
+        empty_dir("redis-tmp-conf", false),
+    ]);
     if v.at("tls.enabled").truthy() {
         let Some(secret) = v.at("tls.certificatesSecret").non_empty() else {
             bail!(
                 "A secret containing the certificates for the TLS traffic is required when TLS in enabled"
             );
         };
-        out.push(Volume {
-            name: "redis-certificates".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(secret.to_go_string()),
-                default_mode: Some(256),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        out.push(secret_volume_mode(
+            "redis-certificates",
+            secret.to_go_string(),
+            None,
+            Some(256),
+        ));
     }
     if !v.at("slave.persistence.enabled").truthy() {
-        out.push(empty_dir("redis-data"));
+        out.push(empty_dir("redis-data", false));
     }
     Ok(out)
 }

@@ -1,0 +1,193 @@
+//! The Kubernetes building blocks every builder shares, st2 and bundled backends alike: volume
+//! mounts, volumes, probes and string maps.
+//!
+//! These are plain constructors of k8s-openapi structs with no knowledge of any chart: each exists
+//! once so that st2 and the backends spell a mount, a ConfigMap volume or a timed probe the same
+//! way. Chart-specific fragments (the st2 config files, a backend's health scripts) stay with their
+//! builders and are made from these.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, EmptyDirVolumeSource, ExecAction, KeyToPath, Probe, SecretVolumeSource,
+    Volume, VolumeMount,
+};
+
+use crate::values::Value;
+
+/// A mount of volume `name` at `path`.
+pub fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        ..Default::default()
+    }
+}
+
+/// A mount of one file (`sub_path`) of volume `name` at `path`.
+pub fn mount_file(name: &str, path: &str, sub_path: &str) -> VolumeMount {
+    VolumeMount {
+        sub_path: Some(sub_path.into()),
+        ..mount(name, path)
+    }
+}
+
+/// A read-only mount of one file (`sub_path`) of volume `name` at `path`.
+pub fn mount_file_ro(name: &str, path: &str, sub_path: &str) -> VolumeMount {
+    VolumeMount {
+        read_only: Some(true),
+        ..mount_file(name, path, sub_path)
+    }
+}
+
+/// A mount with an explicit `readOnly` (charts write `readOnly: false` in places).
+pub fn mount_ro(name: &str, path: &str, read_only: bool) -> VolumeMount {
+    VolumeMount {
+        read_only: Some(read_only),
+        ..mount(name, path)
+    }
+}
+
+/// A volume `name` holding ConfigMap `config_map`.
+pub fn config_map_volume(name: &str, config_map: String) -> Volume {
+    config_map_volume_mode(name, config_map, None)
+}
+
+/// [`config_map_volume`] with the files' `defaultMode` (`0o755` for scripts).
+pub fn config_map_volume_mode(name: &str, config_map: String, mode: Option<i32>) -> Volume {
+    Volume {
+        name: name.into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: config_map,
+            default_mode: mode,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A volume `name` holding Secret `secret` (all keys, or only `items`).
+pub fn secret_volume(name: &str, secret: String, items: Option<Vec<KeyToPath>>) -> Volume {
+    secret_volume_mode(name, secret, items, None)
+}
+
+/// [`secret_volume`] with the files' `defaultMode`.
+pub fn secret_volume_mode(
+    name: &str,
+    secret: String,
+    items: Option<Vec<KeyToPath>>,
+    mode: Option<i32>,
+) -> Volume {
+    Volume {
+        name: name.into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret),
+            items,
+            default_mode: mode,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// An `emptyDir` volume, in memory (`medium: Memory`) or on disk (`emptyDir: {}`).
+pub fn empty_dir(name: &str, memory: bool) -> Volume {
+    Volume {
+        name: name.into(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            medium: memory.then(|| "Memory".to_string()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A probe running `command`.
+pub fn exec_probe<S: Into<String>>(command: impl IntoIterator<Item = S>) -> Probe {
+    Probe {
+        exec: Some(ExecAction {
+            command: Some(command.into_iter().map(Into::into).collect()),
+        }),
+        ..Default::default()
+    }
+}
+
+/// `check` with the five timing fields (`initialDelaySeconds`, `periodSeconds`,
+/// `timeoutSeconds`, `successThreshold`, `failureThreshold`) read by `timing`, which is given
+/// each field's name: the shape of every chart's `livenessProbe` / `readinessProbe` block.
+pub fn timed_probe(check: Probe, timing: impl Fn(&str) -> Result<i32>) -> Result<Probe> {
+    Ok(Probe {
+        initial_delay_seconds: Some(timing("initialDelaySeconds")?),
+        period_seconds: Some(timing("periodSeconds")?),
+        timeout_seconds: Some(timing("timeoutSeconds")?),
+        success_threshold: Some(timing("successThreshold")?),
+        failure_threshold: Some(timing("failureThreshold")?),
+        ..check
+    })
+}
+
+/// A values map printed as strings (labels, annotations, node selectors).
+pub fn string_map(value: &Value) -> BTreeMap<String, String> {
+    value
+        .entries()
+        .map(|(k, v)| (k.clone(), v.to_go_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timed_probe_reads_every_timing_field_and_keeps_the_check() -> Result<()> {
+        let fields = ["initialDelaySeconds", "periodSeconds", "timeoutSeconds"];
+        let probe = timed_probe(exec_probe(["sh", "-c", "true"]), |field| {
+            Ok(fields
+                .iter()
+                .position(|f| *f == field)
+                .map_or(9, |i| i32::try_from(i).unwrap_or(-1)))
+        })?;
+        assert_eq!(
+            probe.exec.and_then(|e| e.command),
+            Some(vec!["sh".to_string(), "-c".into(), "true".into()])
+        );
+        assert_eq!(
+            [
+                probe.initial_delay_seconds,
+                probe.period_seconds,
+                probe.timeout_seconds,
+                probe.success_threshold,
+                probe.failure_threshold
+            ],
+            [Some(0), Some(1), Some(2), Some(9), Some(9)]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn timed_probe_passes_on_the_first_error() {
+        let result = timed_probe(Probe::default(), |field| anyhow::bail!("bad {field}"));
+        assert_eq!(
+            result.map_err(|e| e.to_string()),
+            Err("bad initialDelaySeconds".to_string())
+        );
+    }
+
+    #[test]
+    fn empty_dir_and_read_only_mounts() -> Result<()> {
+        let disk = serde_json::to_value(empty_dir("d", false))?;
+        assert_eq!(disk, serde_json::json!({"name": "d", "emptyDir": {}}));
+        let memory = serde_json::to_value(empty_dir("m", true))?;
+        assert_eq!(
+            memory,
+            serde_json::json!({"name": "m", "emptyDir": {"medium": "Memory"}})
+        );
+        let explicit = serde_json::to_value(mount_ro("v", "/p", false))?;
+        assert_eq!(
+            explicit,
+            serde_json::json!({"name": "v", "mountPath": "/p", "readOnly": false})
+        );
+        Ok(())
+    }
+}
