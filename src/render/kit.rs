@@ -8,11 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, EmptyDirVolumeSource, ExecAction, KeyToPath, Probe, SecretVolumeSource,
     Volume, VolumeMount,
 };
+
+use serde_json::Value as Json;
 
 use crate::values::Value;
 
@@ -135,6 +137,45 @@ pub fn string_map(value: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Put an explicit `null` at `field` of the container named `container` in the pod spec's `list`
+/// (`containers` or `initContainers`), or, with `mount`, of that container's volume mount named
+/// `mount`. Containers and mounts are found by name, never by position, so a container or mount
+/// added before them cannot be patched by mistake; a name that is missing or names two entries is
+/// an internal error rather than a silent no-op.
+pub fn set_null_in_pod(
+    pod: &mut Json,
+    list: &str,
+    container: &str,
+    mount: Option<&str>,
+    field: &str,
+) -> Result<()> {
+    let target = named_entry(pod.get_mut(list), container)
+        .ok_or_else(|| anyhow::anyhow!("internal: no single container {container:?} in {list}"))?;
+    let target = match mount {
+        None => target,
+        Some(mount) => named_entry(target.get_mut("volumeMounts"), mount).ok_or_else(|| {
+            anyhow::anyhow!("internal: no single volume mount {mount:?} in container {container:?}")
+        })?,
+    };
+    match target {
+        Json::Object(map) => {
+            map.insert(field.to_string(), Json::Null);
+            Ok(())
+        }
+        _ => bail!("internal: container {container:?} in {list} is not a map"),
+    }
+}
+
+/// The one entry of the JSON list `list` whose `name` is `name`, if exactly one has it.
+fn named_entry<'a>(list: Option<&'a mut Json>, name: &str) -> Option<&'a mut Json> {
+    let mut matching = list?
+        .as_array_mut()?
+        .iter_mut()
+        .filter(|entry| entry.get("name").and_then(Json::as_str) == Some(name));
+    let first = matching.next()?;
+    matching.next().is_none().then_some(first)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +230,61 @@ mod tests {
             serde_json::json!({"name": "v", "mountPath": "/p", "readOnly": false})
         );
         Ok(())
+    }
+
+    #[test]
+    fn set_null_in_pod_finds_containers_and_mounts_by_name() -> Result<()> {
+        let mut pod = serde_json::json!({
+            "initContainers": [{"name": "init", "volumeMounts": [{"name": "data"}]}],
+            "containers": [
+                {"name": "added", "volumeMounts": [{"name": "data"}]},
+                {"name": "sentinel", "volumeMounts": [{"name": "health"}, {"name": "data"}]},
+            ],
+        });
+        set_null_in_pod(&mut pod, "containers", "sentinel", Some("data"), "subPath")?;
+        set_null_in_pod(&mut pod, "containers", "sentinel", None, "resources")?;
+        set_null_in_pod(&mut pod, "initContainers", "init", Some("data"), "subPath")?;
+        assert_eq!(
+            pod,
+            serde_json::json!({
+                "initContainers": [
+                    {"name": "init", "volumeMounts": [{"name": "data", "subPath": null}]}
+                ],
+                "containers": [
+                    {"name": "added", "volumeMounts": [{"name": "data"}]},
+                    {
+                        "name": "sentinel",
+                        "resources": null,
+                        "volumeMounts": [{"name": "health"}, {"name": "data", "subPath": null}],
+                    },
+                ],
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn set_null_in_pod_refuses_missing_or_ambiguous_names() {
+        let mut pod = serde_json::json!({
+            "containers": [{"name": "a", "volumeMounts": [{"name": "m"}, {"name": "m"}]}],
+        });
+        let before = pod.clone();
+        let mut error = |container, mount| {
+            set_null_in_pod(&mut pod, "containers", container, mount, "subPath")
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            error("b", None),
+            Err(r#"internal: no single container "b" in containers"#.to_string())
+        );
+        assert_eq!(
+            error("a", Some("m")),
+            Err(r#"internal: no single volume mount "m" in container "a""#.to_string())
+        );
+        assert_eq!(
+            error("a", Some("x")),
+            Err(r#"internal: no single volume mount "x" in container "a""#.to_string())
+        );
+        assert_eq!(pod, before);
     }
 }

@@ -24,7 +24,7 @@ use crate::object::Object;
 use crate::render::backends::tpl_typed;
 use crate::render::kit::{
     config_map_volume, config_map_volume_mode, empty_dir, exec_probe, mount, secret_volume,
-    secret_volume_mode, string_map, timed_probe,
+    secret_volume_mode, set_null_in_pod, string_map, timed_probe,
 };
 use crate::values::Value;
 
@@ -46,53 +46,58 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
         containers.push(exporter(redis)?);
     }
     // Where the chart prints an explicit `null`: unset resource blocks, the sentinel's empty
-    // `subPath`, the exporter's empty mount list.
-    let mut nulls = Vec::new();
-    for (i, path) in ["slave.resources", "sentinel.resources", "metrics.resources"]
-        .iter()
-        .enumerate()
-        .take(containers.len())
-    {
-        if v.at(path).is_null() {
-            nulls.push(format!("spec.template.spec.containers[{i}].resources"));
+    // `subPath`, the exporter's empty mount list. Each names its container (and mount), so the
+    // patch follows the container wherever it sits in the pod.
+    let mut pod_nulls: Vec<(&str, &str, Option<&str>, &str)> = Vec::new();
+    let container = |name: &str| containers.iter().find(|c| c.name == name);
+    for (name, path) in [
+        (redis.app.as_str(), "slave.resources"),
+        ("sentinel", "sentinel.resources"),
+        ("metrics", "metrics.resources"),
+    ] {
+        if container(name).is_some() && v.at(path).is_null() {
+            pod_nulls.push(("containers", name, None, "resources"));
         }
     }
-    if let Some(i) = containers
-        .get(1)
+    if container("sentinel")
         .and_then(|c| c.volume_mounts.as_ref())
-        .and_then(|mounts| {
+        .is_some_and(|mounts| {
             mounts
                 .iter()
-                .position(|m| m.name == "redis-data" && m.sub_path.is_none())
+                .any(|m| m.name == "redis-data" && m.sub_path.is_none())
         })
     {
-        nulls.push(format!(
-            "spec.template.spec.containers[1].volumeMounts[{i}].subPath"
-        ));
+        pod_nulls.push(("containers", "sentinel", Some("redis-data"), "subPath"));
     }
     if init_containers
-        .as_ref()
-        .and_then(|c| c.first())
+        .iter()
+        .flatten()
+        .find(|c| c.name == "volume-permissions")
         .is_some_and(|c| {
-            c.name == "volume-permissions"
-                && c.volume_mounts
-                    .iter()
-                    .flatten()
-                    .all(|m| m.sub_path.is_none())
+            c.volume_mounts
+                .iter()
+                .flatten()
+                .all(|m| m.sub_path.is_none())
         })
     {
-        nulls.push("spec.template.spec.initContainers[0].volumeMounts[0].subPath".into());
+        pod_nulls.push((
+            "initContainers",
+            "volume-permissions",
+            Some("redis-data"),
+            "subPath",
+        ));
     }
-    if containers.get(2).is_some_and(|c| c.volume_mounts.is_none()) {
-        nulls.push("spec.template.spec.containers[2].volumeMounts".into());
+    if container("metrics").is_some_and(|c| c.volume_mounts.is_none()) {
+        pod_nulls.push(("containers", "metrics", None, "volumeMounts"));
     }
+    let mut nulls = Vec::new();
     if persistence && !claim_selector_set(redis) {
-        nulls.push("spec.volumeClaimTemplates[0].spec.selector".into());
+        nulls.push("spec.volumeClaimTemplates[0].spec.selector");
     }
     if v.at("slave.statefulset.rollingUpdatePartition").truthy()
         && v.string("slave.statefulset.updateStrategy") == "Recreate"
     {
-        nulls.push("spec.updateStrategy.rollingUpdate".into());
+        nulls.push("spec.updateStrategy.rollingUpdate");
     }
 
     let selector = redis.node_selector();
@@ -167,7 +172,12 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
         .checksum("checksum/configmap", &[("ConfigMap", &redis.fullname)])
         .checksum("checksum/secret", &[("Secret", &redis.fullname)]);
     for path in nulls {
-        object.set_null(&path);
+        object.set_null(path);
+    }
+    if let Some(pod) = object.body_mut().pointer_mut("/spec/template/spec") {
+        for (list, container, mount, field) in pod_nulls {
+            set_null_in_pod(pod, list, container, mount, field)?;
+        }
     }
     object.untype_claim_templates();
     Ok(object)
@@ -767,6 +777,45 @@ mod tests {
                 .body()
                 .clone()
         })
+    }
+
+    /// The chart's explicit nulls land on the containers and mounts they name, whatever their
+    /// position in the pod.
+    #[test]
+    fn explicit_nulls_follow_container_and_mount_names() {
+        let yaml = "redis: {metrics: {enabled: true}, volumePermissions: {enabled: true}}";
+        let pod = &node(yaml)["spec"]["template"]["spec"];
+        let named = |list: &str, name: &str| {
+            pod[list]
+                .as_array()
+                .and_then(|items| items.iter().find(|c| c["name"] == name))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let data_mount = |c: &serde_json::Value| {
+            c["volumeMounts"]
+                .as_array()
+                .and_then(|m| m.iter().find(|m| m["name"] == "redis-data"))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let sentinel = named("containers", "sentinel");
+        assert_eq!(
+            data_mount(&sentinel).get("subPath"),
+            Some(&serde_json::Value::Null)
+        );
+        let permissions = named("initContainers", "volume-permissions");
+        assert_eq!(
+            data_mount(&permissions).get("subPath"),
+            Some(&serde_json::Value::Null)
+        );
+        let metrics = named("containers", "metrics");
+        assert_eq!(metrics.get("volumeMounts"), Some(&serde_json::Value::Null));
+        let server = named("containers", "redis");
+        assert!(data_mount(&server).get("subPath").is_none(), "{server}");
+        for c in [&server, &sentinel, &metrics] {
+            assert_eq!(c.get("resources"), Some(&serde_json::Value::Null), "{c}");
+        }
     }
 
     #[test]
