@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, EmptyDirVolumeSource, ExecAction, KeyToPath, Probe, SecretVolumeSource,
-    Volume, VolumeMount,
+    ConfigMapVolumeSource, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, KeyToPath,
+    ObjectFieldSelector, Probe, SecretKeySelector, SecretVolumeSource, Volume, VolumeMount,
 };
 
 use serde_json::Value as Json;
@@ -99,6 +99,52 @@ pub fn empty_dir(name: &str, memory: bool) -> Volume {
         name: name.into(),
         empty_dir: Some(EmptyDirVolumeSource {
             medium: memory.then(|| "Memory".to_string()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// An environment variable `name` with a literal value.
+pub fn env_value(name: &str, value: impl Into<String>) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: Some(value.into()),
+        ..Default::default()
+    }
+}
+
+/// An environment variable `name` from the pod's own field `path` (`metadata.name`…).
+pub fn env_field(name: &str, path: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: path.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// An environment variable `name` from key `key` of Secret `secret`, marked `optional: true`
+/// when `optional` (else the field is left out, as the charts do).
+pub fn env_secret(
+    name: &str,
+    secret: impl Into<String>,
+    key: impl Into<String>,
+    optional: bool,
+) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.into(),
+                key: key.into(),
+                optional: optional.then_some(true),
+            }),
             ..Default::default()
         }),
         ..Default::default()
@@ -286,5 +332,27 @@ mod tests {
             Err(r#"internal: no single volume mount "x" in container "a""#.to_string())
         );
         assert_eq!(pod, before);
+    }
+
+    #[test]
+    fn env_vars_from_values_fields_and_secrets() -> Result<()> {
+        let json = |e: EnvVar| serde_json::to_value(e);
+        assert_eq!(
+            json(env_value("A", "1"))?,
+            serde_json::json!({"name": "A", "value": "1"})
+        );
+        assert_eq!(
+            json(env_field("POD", "metadata.name"))?,
+            serde_json::json!({"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
+        );
+        assert_eq!(
+            json(env_secret("P", "s", "k", false))?,
+            serde_json::json!({"name": "P", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}})
+        );
+        assert_eq!(
+            json(env_secret("P", "s", "k", true))?["valueFrom"]["secretKeyRef"]["optional"],
+            true
+        );
+        Ok(())
     }
 }

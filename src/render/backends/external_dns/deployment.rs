@@ -7,9 +7,8 @@
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource, HostPathVolumeSource,
-    KeyToPath, LocalObjectReference, PodSpec, PodTemplateSpec, SecretKeySelector, Volume,
-    VolumeMount,
+    ConfigMapVolumeSource, Container, ContainerPort, EnvVar, HostPathVolumeSource, KeyToPath,
+    LocalObjectReference, PodSpec, PodTemplateSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
@@ -17,7 +16,9 @@ use super::ExternalDns;
 use super::secret::{creates_secret, custom_ca, secret_name};
 use crate::object::Object;
 use crate::render::backends::{bitnami_image, tpl_typed};
-use crate::render::kit::{mount, mount_ro, secret_volume, secret_volume_mode, string_map};
+use crate::render::kit::{
+    env_secret, env_value, mount, mount_ro, secret_volume, secret_volume_mode, string_map,
+};
 use crate::values::Value;
 
 pub(super) fn object(dns: &ExternalDns) -> Result<Object> {
@@ -479,27 +480,9 @@ fn flag_if(args: &mut Vec<String>, cond: bool, flag: String) {
     }
 }
 
-fn plain(name: &str, value: String) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value: Some(value),
-        ..Default::default()
-    }
-}
-
+/// `name` from key `key` of the external-dns Secret.
 fn from_secret(dns: &ExternalDns, name: &str, key: &str, optional: bool) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: secret_name(dns),
-                key: key.into(),
-                optional: optional.then_some(true),
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    env_secret(name, secret_name(dns), key, optional)
 }
 
 /// The provider's environment, then `extraEnv`.
@@ -587,16 +570,16 @@ fn aws_env(dns: &ExternalDns) -> Vec<EnvVar> {
     let s = |path: &str| dns.v.string(path);
     let mut e = Vec::new();
     if set("aws.region") {
-        e.push(plain("AWS_DEFAULT_REGION", s("aws.region")));
+        e.push(env_value("AWS_DEFAULT_REGION", s("aws.region")));
     }
     if set("aws.roleArn") {
-        e.push(plain(
+        e.push(env_value(
             "AWS_CONFIG_FILE",
             format!("{}/config", s("aws.credentials.mountPath")),
         ));
     }
     if set("aws.credentials.secretKey") && set("aws.credentials.accessKey") {
-        e.push(plain(
+        e.push(env_value(
             "AWS_SHARED_CREDENTIALS_FILE",
             format!("{}/credentials", s("aws.credentials.mountPath")),
         ));
@@ -608,7 +591,7 @@ fn azure_private_env(dns: &ExternalDns) -> Vec<EnvVar> {
     let set = |path: &str| dns.set(path);
     let mut e = Vec::new();
     if set("azure.tenantId") {
-        e.push(plain("AZURE_TENANT_ID", dns.v.string("azure.tenantId")));
+        e.push(env_value("AZURE_TENANT_ID", dns.v.string("azure.tenantId")));
     }
     if !set("azure.useManagedIdentityExtension")
         && (set("azure.aadClientId") || set("azure.aadClientSecret") || set("azure.secretName"))
@@ -633,7 +616,7 @@ fn cloudflare_env(dns: &ExternalDns) -> Vec<EnvVar> {
     vec![
         from_secret(dns, "CF_API_TOKEN", "cloudflare_api_token", true),
         from_secret(dns, "CF_API_KEY", "cloudflare_api_key", true),
-        plain(
+        env_value(
             "CF_API_EMAIL",
             if dns.v.at("cloudflare.email").is_null() {
                 String::new()
@@ -646,7 +629,7 @@ fn cloudflare_env(dns: &ExternalDns) -> Vec<EnvVar> {
 
 fn coredns_env(dns: &ExternalDns) -> Vec<EnvVar> {
     let s = |path: &str| dns.v.string(path);
-    let mut e = vec![plain("ETCD_URLS", s("coredns.etcdEndpoints"))];
+    let mut e = vec![env_value("ETCD_URLS", s("coredns.etcdEndpoints"))];
     if dns.set("coredns.etcdTLS.enabled") {
         let dir = s("coredns.etcdTLS.mountPath");
         for (name, file) in [
@@ -654,7 +637,7 @@ fn coredns_env(dns: &ExternalDns) -> Vec<EnvVar> {
             ("ETCD_KEY_FILE", "keyFilename"),
             ("ETCD_CA_FILE", "caFilename"),
         ] {
-            e.push(plain(
+            e.push(env_value(
                 name,
                 format!("{dir}/{}", s(&format!("coredns.etcdTLS.{file}"))),
             ));
@@ -668,7 +651,7 @@ fn designate_env(dns: &ExternalDns) -> Vec<EnvVar> {
     let s = |path: &str| dns.v.string(path);
     let mut e = Vec::new();
     if custom_ca(dns) {
-        e.push(plain(
+        e.push(env_value(
             "OPENSTACK_CA_FILE",
             format!(
                 "{}/{}",
@@ -677,7 +660,10 @@ fn designate_env(dns: &ExternalDns) -> Vec<EnvVar> {
             ),
         ));
     } else if set("designate.customCAHostPath") {
-        e.push(plain("OPENSTACK_CA_FILE", s("designate.customCAHostPath")));
+        e.push(env_value(
+            "OPENSTACK_CA_FILE",
+            s("designate.customCAHostPath"),
+        ));
     }
     if set("designate.username") {
         e.push(from_secret(dns, "OS_USERNAME", "designate_username", false));
@@ -692,7 +678,7 @@ fn designate_env(dns: &ExternalDns) -> Vec<EnvVar> {
         ("OS_PROJECT_NAME", "designate.projectName"),
     ] {
         if set(path) {
-            e.push(plain(name, s(path)));
+            e.push(env_value(name, s(path)));
         }
     }
     e
@@ -714,9 +700,9 @@ fn google_env(dns: &ExternalDns) -> Vec<EnvVar> {
     if !(dns.set("google.serviceAccountSecret") || dns.set("google.serviceAccountKey")) {
         return Vec::new();
     }
-    vec![plain(
+    vec![env_value(
         "GOOGLE_APPLICATION_CREDENTIALS",
-        "/etc/secrets/service-account/credentials.json".into(),
+        "/etc/secrets/service-account/credentials.json",
     )]
 }
 
@@ -725,13 +711,13 @@ fn infoblox_env(dns: &ExternalDns) -> Vec<EnvVar> {
     let s = |path: &str| dns.v.string(path);
     let mut e = Vec::new();
     if set("infoblox.wapiConnectionPoolSize") {
-        e.push(plain(
+        e.push(env_value(
             "EXTERNAL_DNS_INFOBLOX_HTTP_POOL_CONNECTIONS",
             s("infoblox.wapiConnectionPoolSize"),
         ));
     }
     if set("infoblox.wapiHttpTimeout") {
-        e.push(plain(
+        e.push(env_value(
             "EXTERNAL_DNS_INFOBLOX_HTTP_REQUEST_TIMEOUT",
             s("infoblox.wapiHttpTimeout"),
         ));
@@ -757,7 +743,7 @@ fn infoblox_env(dns: &ExternalDns) -> Vec<EnvVar> {
 fn vinyldns_env(dns: &ExternalDns) -> Vec<EnvVar> {
     let mut e = Vec::new();
     if dns.set("vinyldns.host") {
-        e.push(plain("VINYLDNS_HOST", dns.v.string("vinyldns.host")));
+        e.push(env_value("VINYLDNS_HOST", dns.v.string("vinyldns.host")));
     }
     e.extend(secret_vars(
         dns,

@@ -10,11 +10,10 @@ use anyhow::Result;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
 use k8s_openapi::api::core::v1::{
     ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort, EnvFromSource, EnvVar,
-    EnvVarSource, ExecAction, KeyToPath, Lifecycle, LifecycleHandler, LocalObjectReference,
-    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SecretEnvSource, SecretKeySelector, SecurityContext, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    ExecAction, KeyToPath, Lifecycle, LifecycleHandler, LocalObjectReference,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SecretEnvSource, SecurityContext, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -22,7 +21,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use super::Rabbit;
 use crate::object::Object;
 use crate::render::backends::bitnami_image;
-use crate::render::kit::{empty_dir, exec_probe, mount, mount_ro, secret_volume, timed_probe};
+use crate::render::kit::{
+    empty_dir, env_field, env_secret, env_value, exec_probe, mount, mount_ro, secret_volume,
+    timed_probe,
+};
 use crate::values::Value;
 
 /// Where the image keeps its data; the `data` volume is mounted here.
@@ -168,43 +170,6 @@ fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>
     .map(Some)
 }
 
-fn env(name: &str, value: impl Into<String>) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value: Some(value.into()),
-        ..Default::default()
-    }
-}
-
-fn env_from_field(name: &str, field: &str) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            field_ref: Some(ObjectFieldSelector {
-                field_path: field.into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn env_from_secret(name: &str, secret: String, key: &str) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: secret,
-                key: key.into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 fn yes_no(value: &Value) -> &'static str {
     if value.truthy() { "yes" } else { "no" }
 }
@@ -224,7 +189,7 @@ fn plugins(rabbit: &Rabbit) -> String {
 fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
     let cluster_domain = rabbit.v("clusterDomain").to_go_string();
     let mut vars = vec![
-        env(
+        env_value(
             "BITNAMI_DEBUG",
             if rabbit.v("image.debug").truthy() {
                 "true"
@@ -232,34 +197,34 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
                 "false"
             },
         ),
-        env_from_field("MY_POD_IP", "status.podIP"),
-        env_from_field("MY_POD_NAME", "metadata.name"),
-        env_from_field("MY_POD_NAMESPACE", "metadata.namespace"),
-        env("K8S_SERVICE_NAME", rabbit.name("headless")),
-        env(
+        env_field("MY_POD_IP", "status.podIP"),
+        env_field("MY_POD_NAME", "metadata.name"),
+        env_field("MY_POD_NAMESPACE", "metadata.namespace"),
+        env_value("K8S_SERVICE_NAME", rabbit.name("headless")),
+        env_value(
             "K8S_ADDRESS_TYPE",
             rabbit.v("clustering.addressType").to_go_string(),
         ),
-        env(
+        env_value(
             "RABBITMQ_FORCE_BOOT",
             yes_no(rabbit.v("clustering.forceBoot")),
         ),
     ];
     if rabbit.v("clustering.addressType").as_str() == Some("hostname") {
         let suffix = format!(".$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{cluster_domain}");
-        vars.push(env(
+        vars.push(env_value(
             "RABBITMQ_NODE_NAME",
             format!("rabbit@$(MY_POD_NAME){suffix}"),
         ));
-        vars.push(env("K8S_HOSTNAME_SUFFIX", suffix));
+        vars.push(env_value("K8S_HOSTNAME_SUFFIX", suffix));
     } else {
-        vars.push(env("RABBITMQ_NODE_NAME", "rabbit@$(MY_POD_NAME)"));
+        vars.push(env_value("RABBITMQ_NODE_NAME", "rabbit@$(MY_POD_NAME)"));
     }
-    vars.push(env(
+    vars.push(env_value(
         "RABBITMQ_MNESIA_DIR",
         format!("{MNESIA_DIR}/$(RABBITMQ_NODE_NAME)"),
     ));
-    vars.push(env(
+    vars.push(env_value(
         "RABBITMQ_LDAP_ENABLE",
         yes_no(rabbit.v("ldap.enabled")),
     ));
@@ -270,22 +235,22 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
             .iter()
             .map(Value::to_go_string)
             .collect();
-        vars.push(env(
+        vars.push(env_value(
             "RABBITMQ_LDAP_TLS",
             yes_no(rabbit.v("ldap.tls.enabled")),
         ));
-        vars.push(env("RABBITMQ_LDAP_SERVERS", servers.join(",")));
-        vars.push(env(
+        vars.push(env_value("RABBITMQ_LDAP_SERVERS", servers.join(",")));
+        vars.push(env_value(
             "RABBITMQ_LDAP_SERVERS_PORT",
             rabbit.v("ldap.port").to_go_string(),
         ));
-        vars.push(env(
+        vars.push(env_value(
             "RABBITMQ_LDAP_USER_DN_PATTERN",
             rabbit.v("ldap.user_dn_pattern").to_go_string(),
         ));
     }
-    vars.push(env("RABBITMQ_LOGS", rabbit.v("logs").to_go_string()));
-    vars.push(env(
+    vars.push(env_value("RABBITMQ_LOGS", rabbit.v("logs").to_go_string()));
+    vars.push(env_value(
         "RABBITMQ_ULIMIT_NOFILES",
         rabbit.v("ulimitNofiles").to_go_string(),
     ));
@@ -295,19 +260,20 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
             rabbit.v("maxAvailableSchedulers").to_go_string(),
             rabbit.v("onlineSchedulers").to_go_string()
         );
-        vars.push(env("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", schedulers));
+        vars.push(env_value("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", schedulers));
     }
-    vars.push(env("RABBITMQ_USE_LONGNAME", "true"));
+    vars.push(env_value("RABBITMQ_USE_LONGNAME", "true"));
     let erlang_secret = rabbit
         .v("auth.existingErlangSecret")
         .non_empty()
         .map_or_else(|| rabbit.fullname.clone(), Value::to_go_string);
-    vars.push(env_from_secret(
+    vars.push(env_secret(
         "RABBITMQ_ERL_COOKIE",
         erlang_secret,
         "rabbitmq-erlang-cookie",
+        false,
     ));
-    vars.push(env(
+    vars.push(env_value(
         "RABBITMQ_USERNAME",
         rabbit.v("auth.username").to_go_string(),
     ));
@@ -316,14 +282,18 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
     } else {
         rabbit.fullname.clone()
     };
-    vars.push(env_from_secret(
+    vars.push(env_secret(
         "RABBITMQ_PASSWORD",
         password_secret,
         "rabbitmq-password",
+        false,
     ));
-    vars.push(env("RABBITMQ_PLUGINS", plugins(rabbit)));
+    vars.push(env_value("RABBITMQ_PLUGINS", plugins(rabbit)));
     if let Some(community) = rabbit.v("communityPlugins").non_empty() {
-        vars.push(env("RABBITMQ_COMMUNITY_PLUGINS", community.to_go_string()));
+        vars.push(env_value(
+            "RABBITMQ_COMMUNITY_PLUGINS",
+            community.to_go_string(),
+        ));
     }
     vars.extend(
         rabbit

@@ -12,9 +12,9 @@ use k8s_openapi::api::apps::v1::{
     RollingUpdateStatefulSetStrategy, StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, EnvVarSource, HostPathVolumeSource, KeyToPath,
-    LocalObjectReference, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
-    PodTemplateSpec, Probe, SecretKeySelector, Volume, VolumeMount, VolumeResourceRequirements,
+    Container, ContainerPort, EnvVar, HostPathVolumeSource, KeyToPath, LocalObjectReference,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -23,8 +23,8 @@ use super::Redis;
 use crate::object::Object;
 use crate::render::backends::tpl_typed;
 use crate::render::kit::{
-    config_map_volume, config_map_volume_mode, empty_dir, exec_probe, mount, secret_volume,
-    secret_volume_mode, set_null_in_pod, string_map, timed_probe,
+    config_map_volume, config_map_volume_mode, empty_dir, env_secret, env_value, exec_probe, mount,
+    secret_volume, secret_volume_mode, set_null_in_pod, string_map, timed_probe,
 };
 use crate::values::Value;
 
@@ -317,27 +317,9 @@ fn pull_secrets(redis: &Redis) -> Option<Vec<LocalObjectReference>> {
     })
 }
 
-fn env(name: &str, value: impl Into<String>) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value: Some(value.into()),
-        ..Default::default()
-    }
-}
-
+/// `name` from the Redis password Secret.
 fn secret_env(redis: &Redis, name: &str) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: redis.secret_name(),
-                key: redis.secret_key(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    env_secret(name, redis.secret_name(), redis.secret_key(), false)
 }
 
 fn yes_no(flag: bool) -> &'static str {
@@ -349,13 +331,13 @@ fn yes_no(flag: bool) -> &'static str {
 fn password_env(redis: &Redis, names: &[&str]) -> Vec<EnvVar> {
     let v = &redis.v;
     if !v.at("usePassword").truthy() {
-        return vec![env("ALLOW_EMPTY_PASSWORD", "yes")];
+        return vec![env_value("ALLOW_EMPTY_PASSWORD", "yes")];
     }
     names
         .iter()
         .map(|name| {
             if v.at("usePasswordFile").truthy() {
-                env(&format!("{name}_FILE"), PASSWORD_FILE)
+                env_value(&format!("{name}_FILE"), PASSWORD_FILE)
             } else {
                 secret_env(redis, name)
             }
@@ -367,25 +349,25 @@ fn password_env(redis: &Redis, names: &[&str]) -> Vec<EnvVar> {
 fn tls_env(redis: &Redis, prefix: &str) -> Result<Vec<EnvVar>> {
     let v = &redis.v;
     let mut out = vec![
-        env(
+        env_value(
             &format!("{prefix}_AUTH_CLIENTS"),
             yes_no(v.at("tls.authClients").truthy()),
         ),
-        env(
+        env_value(
             &format!("{prefix}_CERT_FILE"),
             redis.tls_file("certFilename", "Certificate filename")?,
         ),
-        env(
+        env_value(
             &format!("{prefix}_KEY_FILE"),
             redis.tls_file("certKeyFilename", "Certificate Key filename")?,
         ),
-        env(
+        env_value(
             &format!("{prefix}_CA_FILE"),
             redis.tls_file("certCAFilename", "Certificate CA filename")?,
         ),
     ];
     if let Some(dh) = v.at("tls.dhParamsFilename").non_empty() {
-        out.push(env(
+        out.push(env_value(
             &format!("{prefix}_DH_PARAMS_FILE"),
             format!("/opt/bitnami/redis/certs/{}", dh.to_go_string()),
         ));
@@ -435,19 +417,22 @@ fn server(redis: &Redis) -> Result<Container> {
     let v = &redis.v;
     let tls = v.at("tls.enabled").truthy();
     let port = v.string("redisPort");
-    let mut env_vars = vec![env("REDIS_MASTER_PORT_NUMBER", &port)];
+    let mut env_vars = vec![env_value("REDIS_MASTER_PORT_NUMBER", &port)];
     env_vars.extend(password_env(
         redis,
         &["REDIS_PASSWORD", "REDIS_MASTER_PASSWORD"],
     ));
-    env_vars.push(env("REDIS_TLS_ENABLED", yes_no(tls)));
+    env_vars.push(env_value("REDIS_TLS_ENABLED", yes_no(tls)));
     if tls {
-        env_vars.push(env("REDIS_TLS_PORT", &port));
+        env_vars.push(env_value("REDIS_TLS_PORT", &port));
         env_vars.extend(tls_env(redis, "REDIS_TLS")?);
     } else {
-        env_vars.push(env("REDIS_PORT", &port));
+        env_vars.push(env_value("REDIS_PORT", &port));
     }
-    env_vars.push(env("REDIS_DATA_DIR", v.string("slave.persistence.path")));
+    env_vars.push(env_value(
+        "REDIS_DATA_DIR",
+        v.string("slave.persistence.path"),
+    ));
 
     // The chart gives both probes the liveness timeout as the script's argument.
     let seconds = v.string("slave.livenessProbe.timeoutSeconds");
@@ -506,12 +491,12 @@ fn sentinel(redis: &Redis) -> Result<Container> {
     let tls = v.at("tls.enabled").truthy();
     let port = v.string("sentinel.port");
     let mut env_vars = password_env(redis, &["REDIS_PASSWORD"]);
-    env_vars.push(env("REDIS_SENTINEL_TLS_ENABLED", yes_no(tls)));
+    env_vars.push(env_value("REDIS_SENTINEL_TLS_ENABLED", yes_no(tls)));
     if tls {
-        env_vars.push(env("REDIS_SENTINEL_TLS_PORT_NUMBER", &port));
+        env_vars.push(env_value("REDIS_SENTINEL_TLS_PORT_NUMBER", &port));
         env_vars.extend(tls_env(redis, "REDIS_SENTINEL_TLS")?);
     } else {
-        env_vars.push(env("REDIS_SENTINEL_PORT", &port));
+        env_vars.push(env_value("REDIS_SENTINEL_PORT", &port));
     }
     let seconds = v.string("sentinel.livenessProbe.timeoutSeconds");
     let script = format!("/health/ping_sentinel.sh {seconds}");
@@ -586,26 +571,26 @@ fn exporter_command(redis: &Redis) -> String {
 /// The Prometheus exporter container (`metrics.enabled`).
 fn exporter(redis: &Redis) -> Result<Container> {
     let v = &redis.v;
-    let mut env_vars = vec![env("REDIS_ALIAS", &redis.fullname)];
+    let mut env_vars = vec![env_value("REDIS_ALIAS", &redis.fullname)];
     if v.at("usePassword").truthy() && !v.at("usePasswordFile").truthy() {
         env_vars.push(secret_env(redis, "REDIS_PASSWORD"));
     }
     let tls = v.at("tls.enabled").truthy();
     if tls {
         env_vars.extend([
-            env(
+            env_value(
                 "REDIS_ADDR",
                 format!("rediss://localhost:{}", v.string("redisPort")),
             ),
-            env(
+            env_value(
                 "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
                 redis.tls_file("certKeyFilename", "Certificate Key filename")?,
             ),
-            env(
+            env_value(
                 "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
                 redis.tls_file("certFilename", "Certificate filename")?,
             ),
-            env(
+            env_value(
                 "REDIS_EXPORTER_TLS_CA_CERT_FILE",
                 redis.tls_file("certCAFilename", "Certificate CA filename")?,
             ),
