@@ -1,7 +1,8 @@
 //! Volume fragments: each [`Piece`] is one block the chart's templates repeat across pods — the
 //! pod volumes it needs and the main container's mounts of them. Components list their pieces
 //! once, in the chart's order, and [`Piece::join`] them into the container's mounts and the pod's
-//! volumes.
+//! volumes. The single mounts and volumes come from [`crate::render::kit`], shared with the
+//! backends.
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{KeyToPath, Volume, VolumeMount};
