@@ -4,11 +4,13 @@
 //! for its objects: the st2 services ([`st2`]) and the bundled backends ([`backends`]), then fills in
 //! checksums, applies the target's Job handling, redacts and sorts. Builders create typed
 //! `k8s-openapi` structs and wrap them in [`Object`]; nothing here writes YAML text.
+//! Both families build their mounts, volumes, probes and environment variables from [`kit`].
 
 pub mod backends;
 pub mod checksums;
 pub mod ctx;
 pub mod images;
+pub mod kit;
 pub mod limits;
 pub mod meta;
 pub mod names;

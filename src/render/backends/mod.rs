@@ -253,14 +253,6 @@ pub fn tpl_typed<T: serde::de::DeserializeOwned>(
     crate::render::pod::convert::from_json(&json, &key).map(Some)
 }
 
-/// A map of user labels or annotations from values, every value printed as a string.
-pub fn string_map(value: &Value) -> std::collections::BTreeMap<String, String> {
-    value
-        .entries()
-        .map(|(k, v)| (k.clone(), v.to_go_string()))
-        .collect()
-}
-
 /// An object of a custom resource kind k8s-openapi has no type for (the Prometheus operator's
 /// ServiceMonitor…), from its JSON body.
 pub fn custom_object(

@@ -8,9 +8,10 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::convert::{Setting, first_set};
-use super::volumes::{self, CLIENT_CONFIG_VOL, mount};
+use super::volumes::{self, CLIENT_CONFIG_VOL};
 use crate::render::ctx::Ctx;
 use crate::render::images;
+use crate::render::kit::mount;
 use crate::values::Value;
 
 /// The container security context: the first set block of `chain`, the top-level

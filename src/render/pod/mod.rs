@@ -25,6 +25,7 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use self::convert::{Setting, first_set, typed_if_set};
+use super::kit::string_map;
 use super::meta;
 use crate::object::Object;
 use crate::object::{SharedItems, Splice};
@@ -370,14 +371,6 @@ pub fn container_json(container: &Container) -> Result<Json> {
         crate::object::set_null(&mut json, &path);
     }
     Ok(json)
-}
-
-/// A values map printed as strings (annotations, labels).
-pub fn string_map(value: &Value) -> BTreeMap<String, String> {
-    value
-        .entries()
-        .map(|(k, v)| (k.clone(), v.to_go_string()))
-        .collect()
 }
 
 /// The st2 ServiceAccount's name (`serviceAccount.serviceAccountName`, else `stackstorm-ha`),

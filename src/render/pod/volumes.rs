@@ -1,15 +1,17 @@
 //! Volume fragments: each [`Piece`] is one block the chart's templates repeat across pods — the
 //! pod volumes it needs and the main container's mounts of them. Components list their pieces
 //! once, in the chart's order, and [`Piece::join`] them into the container's mounts and the pod's
-//! volumes.
+//! volumes. The single mounts and volumes come from [`crate::render::kit`], shared with the
+//! backends.
 
 use anyhow::Result;
-use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, EmptyDirVolumeSource, KeyToPath, SecretVolumeSource, Volume, VolumeMount,
-};
+use k8s_openapi::api::core::v1::{KeyToPath, Volume, VolumeMount};
 
 use super::convert::{required, tpl_tree, typed};
 use crate::render::ctx::Ctx;
+use crate::render::kit::{
+    config_map_volume, empty_dir, mount, mount_file, mount_ro, secret_volume,
+};
 use crate::values::{Map, Value};
 
 /// The mounts and volumes one fragment contributes.
@@ -55,76 +57,6 @@ impl Piece {
                 .chain(rest.flat_map(|p| p.volumes.iter().cloned()))
                 .collect(),
         }
-    }
-}
-
-/// A mount of volume `name` at `path`.
-pub fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path.into(),
-        ..Default::default()
-    }
-}
-
-/// A mount of one file (`sub_path`) of volume `name` at `path`.
-pub fn mount_file(name: &str, path: &str, sub_path: &str) -> VolumeMount {
-    VolumeMount {
-        sub_path: Some(sub_path.into()),
-        ..mount(name, path)
-    }
-}
-
-/// A read-only mount of one file (`sub_path`) of volume `name` at `path`.
-pub fn mount_file_ro(name: &str, path: &str, sub_path: &str) -> VolumeMount {
-    VolumeMount {
-        read_only: Some(true),
-        ..mount_file(name, path, sub_path)
-    }
-}
-
-/// A mount with an explicit `readOnly` (the chart writes `readOnly: false` in places).
-pub fn mount_ro(name: &str, path: &str, read_only: bool) -> VolumeMount {
-    VolumeMount {
-        read_only: Some(read_only),
-        ..mount(name, path)
-    }
-}
-
-/// A volume `name` holding ConfigMap `config_map`.
-pub fn config_map_volume(name: &str, config_map: String) -> Volume {
-    Volume {
-        name: name.into(),
-        config_map: Some(ConfigMapVolumeSource {
-            name: config_map,
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-/// A volume `name` holding Secret `secret` (all keys, or only `items`).
-pub fn secret_volume(name: &str, secret: String, items: Option<Vec<KeyToPath>>) -> Volume {
-    Volume {
-        name: name.into(),
-        secret: Some(SecretVolumeSource {
-            secret_name: Some(secret),
-            items,
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-/// An `emptyDir` volume, in memory (`medium: Memory`) or on disk (`emptyDir: {}`).
-pub fn empty_dir(name: &str, memory: bool) -> Volume {
-    Volume {
-        name: name.into(),
-        empty_dir: Some(EmptyDirVolumeSource {
-            medium: memory.then(|| "Memory".to_string()),
-            ..Default::default()
-        }),
-        ..Default::default()
     }
 }
 

@@ -10,11 +10,10 @@ use sha1::{Digest, Sha1};
 
 use crate::render::ctx::Ctx;
 use crate::render::images;
+use crate::render::kit::{config_map_volume, empty_dir, mount, mount_ro};
 use crate::render::pod::containers::{runner_security_context, security_context};
 use crate::render::pod::convert::chain;
-use crate::render::pod::volumes::{
-    Piece, config_map_volume, empty_dir, mount, mount_ro, user_volume,
-};
+use crate::render::pod::volumes::{Piece, user_volume};
 use crate::render::pod::{SharedInits, container_json, global_pull_secret};
 use crate::values::Value;
 

@@ -10,11 +10,12 @@ use super::scaling;
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::images;
+use crate::render::kit::{empty_dir, mount, mount_file_ro};
 use crate::render::pod::containers::{
     env, post_start_lifecycle, security_context, st2_command, urls_and_secrets, wait_for_backends,
 };
 use crate::render::pod::convert::{Setting, required, resources, typed_if_set};
-use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file_ro};
+use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, Placement, PodPlan, checksums, pod_security_context};
 use crate::values::{Map, Value};
 
@@ -233,7 +234,7 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Vec<Object>> {
         }
     }
     plan.annotations
-        .extend(crate::render::pod::string_map(sensor.get("annotations")));
+        .extend(crate::render::kit::string_map(sensor.get("annotations")));
     init.extend(wait_for_backends(ctx)?);
     plan.share_inits(init.len(), packs::deployment_init_containers(ctx)?);
     plan.init_containers = InitContainers::Listed(init);

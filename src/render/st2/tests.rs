@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{
     ConfigMapEnvSource, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvFromSource,
-    EnvVar, Pod, PodSpec, SecretEnvSource, Volume, VolumeMount,
+    EnvVar, Pod, PodSpec, SecretEnvSource, Volume,
 };
 
 use serde::Serialize;
@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::{configmaps::config_map, secrets};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
+use crate::render::kit::mount;
 use crate::render::pod::ssh_key;
 use crate::render::{images, meta};
 
@@ -163,14 +164,6 @@ fn pod(ctx: &Ctx) -> Result<Object> {
         }),
         ..Default::default()
     })
-}
-
-fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path.into(),
-        ..Default::default()
-    }
 }
 
 #[cfg(test)]

@@ -21,9 +21,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
-use super::{SubValues, custom_object, string_map, unread_keys};
+use super::{SubValues, custom_object, unread_keys};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
+use crate::render::kit::string_map;
 use crate::render::meta;
 use crate::values::Value;
 
@@ -646,6 +647,78 @@ mod tests {
             find(&objects, "ClusterRoleBinding")["subjects"][0]["namespace"],
             "ns"
         );
+    }
+
+    /// The provider's flags after `--source=…` and its environment's variable names.
+    fn provider_flags_and_env(values: &str) -> (Vec<String>, Vec<String>) {
+        let objects = render(values).expect("render");
+        let container =
+            find(&objects, "Deployment")["spec"]["template"]["spec"]["containers"][0].clone();
+        let strings = |list: &serde_json::Value, field: Option<&str>| -> Vec<String> {
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .map(|item| field.map_or(item, |f| &item[f]))
+                .filter_map(|item| item.as_str().map(String::from))
+                .collect()
+        };
+        let args = strings(&container["args"], None);
+        let last_source = args.iter().rposition(|a| a.starts_with("--source="));
+        let flags = args[last_source.map_or(0, |i| i + 1)..].to_vec();
+        (flags, strings(&container["env"], Some("name")))
+    }
+
+    /// The chart's AWS flags for every provider come after the AWS provider's own flags but
+    /// before the Azure ones; its TSIG secret comes after every provider's variables but
+    /// PowerDNS's and VinylDNS's.
+    #[test]
+    fn provider_flags_and_env_keep_the_chart_order() {
+        let (flags, _) = provider_flags_and_env(
+            "external-dns: {enabled: true, aws: {preferCNAME: true, credentials: {accessKey: AK, secretKey: SK}}}",
+        );
+        assert_eq!(
+            flags,
+            [
+                "--aws-api-retries=3",
+                "--aws-zone-type=public",
+                "--aws-batch-change-size=1000",
+                "--aws-prefer-cname",
+            ]
+        );
+        let (flags, env) = provider_flags_and_env(
+            "external-dns: {enabled: true, provider: azure-private-dns, aws: {preferCNAME: true}, \
+             rfc2136: {tsigSecret: s}, azure: {resourceGroup: rg, subscriptionId: sub, \
+             tenantId: t, aadClientId: id, aadClientSecret: cs}}",
+        );
+        assert_eq!(
+            flags,
+            [
+                "--aws-prefer-cname",
+                "--azure-resource-group=rg",
+                "--azure-subscription-id=sub",
+            ]
+        );
+        assert_eq!(
+            env,
+            [
+                "AZURE_TENANT_ID",
+                "AZURE_CLIENT_SECRET",
+                "AZURE_CLIENT_ID",
+                "EXTERNAL_DNS_RFC2136_TSIG_SECRET",
+            ]
+        );
+        let (flags, env) = provider_flags_and_env(
+            "external-dns: {enabled: true, provider: pdns, rfc2136: {tsigSecret: s}, \
+             pdns: {apiUrl: http://pdns, apiKey: k}}",
+        );
+        assert_eq!(
+            flags,
+            [
+                "--pdns-server=http://pdns:8081",
+                "--pdns-api-key=$(PDNS_API_KEY)",
+            ]
+        );
+        assert_eq!(env, ["EXTERNAL_DNS_RFC2136_TSIG_SECRET", "PDNS_API_KEY"]);
     }
 
     #[test]

@@ -4,15 +4,17 @@
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{
-    ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, EnvVarSource, ExecAction,
-    HTTPGetAction, ObjectFieldSelector, Probe, SecretEnvSource, SecretKeySelector, TCPSocketAction,
-    VolumeMount,
+    ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, HTTPGetAction, Probe,
+    SecretEnvSource, TCPSocketAction, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::config::SETUP_SCRIPT;
 use super::{Mongo, non_empty};
 use crate::render::backends::bitnami_image;
+use crate::render::kit::{
+    env_field, env_secret, env_value, exec_probe, mount, mount_file, timed_probe,
+};
 use crate::values::Value;
 
 /// The `mongodb` container of a replica-set member (`replicaset`) or of the standalone server.
@@ -66,68 +68,75 @@ fn mongodb_container_port() -> ContainerPort {
 /// learns its pod name, the governing Service and the initial primary, from which the image's
 /// scripts and `setup.sh` derive its role.
 fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
-    let mut env = vec![plain(
+    let mut env = vec![env_value(
         "BITNAMI_DEBUG",
         yes_no(m, "image.debug", "true", "false"),
     )];
     if replicaset {
         let domain = m.text("clusterDomain");
         env.extend([
-            field("MY_POD_NAME", "metadata.name"),
-            field("MY_POD_NAMESPACE", "metadata.namespace"),
-            plain("K8S_SERVICE_NAME", m.name("headless")),
-            plain(
+            env_field("MY_POD_NAME", "metadata.name"),
+            env_field("MY_POD_NAMESPACE", "metadata.namespace"),
+            env_value("K8S_SERVICE_NAME", m.name("headless")),
+            env_value(
                 "MONGODB_INITIAL_PRIMARY_HOST",
                 format!(
                     "{}-0.$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}",
                     m.fullname
                 ),
             ),
-            plain("MONGODB_REPLICA_SET_NAME", m.text("replicaSetName")),
+            env_value("MONGODB_REPLICA_SET_NAME", m.text("replicaSetName")),
         ]);
         if m.v("replicaSetHostnames").truthy() {
-            env.push(plain(
+            env.push(env_value(
                 "MONGODB_ADVERTISED_HOSTNAME",
                 format!("$(MY_POD_NAME).$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}"),
             ));
         }
     }
     if m.v("auth.username").truthy() {
-        env.push(plain("MONGODB_USERNAME", m.text("auth.username")));
+        env.push(env_value("MONGODB_USERNAME", m.text("auth.username")));
     }
     if m.v("auth.database").truthy() {
-        env.push(plain("MONGODB_DATABASE", m.text("auth.database")));
+        env.push(env_value("MONGODB_DATABASE", m.text("auth.database")));
     }
     if m.auth_enabled() {
         let secret = m.secret_name();
         if m.v("auth.username").truthy() && m.v("auth.database").truthy() {
-            env.push(secret_ref("MONGODB_PASSWORD", &secret, "mongodb-password"));
+            env.push(env_secret(
+                "MONGODB_PASSWORD",
+                &secret,
+                "mongodb-password",
+                false,
+            ));
         }
-        env.push(secret_ref(
+        env.push(env_secret(
             "MONGODB_ROOT_PASSWORD",
             &secret,
             "mongodb-root-password",
+            false,
         ));
         if replicaset {
-            env.push(secret_ref(
+            env.push(env_secret(
                 "MONGODB_REPLICA_SET_KEY",
                 &secret,
                 "mongodb-replica-set-key",
+                false,
             ));
         }
     }
     env.extend([
-        plain(
+        env_value(
             "ALLOW_EMPTY_PASSWORD",
             yes_no(m, "auth.enabled", "no", "yes"),
         ),
-        plain("MONGODB_SYSTEM_LOG_VERBOSITY", m.text("systemLogVerbosity")),
-        plain(
+        env_value("MONGODB_SYSTEM_LOG_VERBOSITY", m.text("systemLogVerbosity")),
+        env_value(
             "MONGODB_DISABLE_SYSTEM_LOG",
             yes_no(m, "disableSystemLog", "yes", "no"),
         ),
-        plain("MONGODB_ENABLE_IPV6", yes_no(m, "enableIPv6", "yes", "no")),
-        plain(
+        env_value("MONGODB_ENABLE_IPV6", yes_no(m, "enableIPv6", "yes", "no")),
+        env_value(
             "MONGODB_ENABLE_DIRECTORY_PER_DB",
             yes_no(m, "directoryPerDB", "yes", "no"),
         ),
@@ -140,38 +149,40 @@ fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
 fn arbiter_env(m: &Mongo) -> Result<Vec<EnvVar>> {
     let domain = m.text("clusterDomain");
     let mut env = vec![
-        plain("BITNAMI_DEBUG", yes_no(m, "image.debug", "true", "false")),
-        field("MY_POD_NAME", "metadata.name"),
-        field("MY_POD_NAMESPACE", "metadata.namespace"),
-        plain("K8S_SERVICE_NAME", m.name("arbiter-headless")),
-        plain("MONGODB_REPLICA_SET_MODE", "arbiter".into()),
-        plain(
+        env_value("BITNAMI_DEBUG", yes_no(m, "image.debug", "true", "false")),
+        env_field("MY_POD_NAME", "metadata.name"),
+        env_field("MY_POD_NAMESPACE", "metadata.namespace"),
+        env_value("K8S_SERVICE_NAME", m.name("arbiter-headless")),
+        env_value("MONGODB_REPLICA_SET_MODE", "arbiter"),
+        env_value(
             "MONGODB_INITIAL_PRIMARY_HOST",
             format!(
                 "{0}-0.{0}-headless.$(MY_POD_NAMESPACE).svc.{domain}",
                 m.fullname
             ),
         ),
-        plain("MONGODB_REPLICA_SET_NAME", m.text("replicaSetName")),
-        plain(
+        env_value("MONGODB_REPLICA_SET_NAME", m.text("replicaSetName")),
+        env_value(
             "MONGODB_ADVERTISED_HOSTNAME",
             format!("$(MY_POD_NAME).$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}"),
         ),
     ];
     if m.auth_enabled() {
         let secret = m.secret_name();
-        env.push(secret_ref(
+        env.push(env_secret(
             "MONGODB_INITIAL_PRIMARY_ROOT_PASSWORD",
             &secret,
             "mongodb-root-password",
+            false,
         ));
-        env.push(secret_ref(
+        env.push(env_secret(
             "MONGODB_REPLICA_SET_KEY",
             &secret,
             "mongodb-replica-set-key",
+            false,
         ));
     }
-    env.push(plain(
+    env.push(env_value(
         "ALLOW_EMPTY_PASSWORD",
         yes_no(m, "auth.enabled", "no", "yes"),
     ));
@@ -192,7 +203,7 @@ fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
                 .join(" "),
             other => other.to_go_text(),
         };
-        env.push(plain("MONGODB_EXTRA_FLAGS", joined));
+        env.push(env_value("MONGODB_EXTRA_FLAGS", joined));
     }
     env.extend(
         m.typed_block::<Vec<EnvVar>>(&format!("{prefix}extraEnvVars"))?
@@ -241,24 +252,20 @@ fn mongodb_mounts(m: &Mongo, replicaset: bool) -> Result<Vec<VolumeMount>> {
         ..Default::default()
     }];
     if m.v("initdbScriptsConfigMap").truthy() || m.v("initdbScripts").truthy() {
-        mounts.push(mount(
-            "custom-init-scripts",
-            "/docker-entrypoint-initdb.d",
-            None,
-        ));
+        mounts.push(mount("custom-init-scripts", "/docker-entrypoint-initdb.d"));
     }
     if m.v("configuration").truthy() || m.v("existingConfigmap").truthy() {
-        mounts.push(mount(
+        mounts.push(mount_file(
             "config",
             "/opt/bitnami/mongodb/conf/mongodb.conf",
-            Some("mongodb.conf"),
+            "mongodb.conf",
         ));
     }
     if replicaset {
-        mounts.push(mount(
+        mounts.push(mount_file(
             "scripts",
             &format!("/scripts/{SETUP_SCRIPT}"),
-            Some(SETUP_SCRIPT),
+            SETUP_SCRIPT,
         ));
     }
     mounts.extend(
@@ -271,10 +278,10 @@ fn mongodb_mounts(m: &Mongo, replicaset: bool) -> Result<Vec<VolumeMount>> {
 fn arbiter_mounts(m: &Mongo) -> Result<Vec<VolumeMount>> {
     let mut mounts = Vec::new();
     if m.v("arbiter.configuration").truthy() || m.v("arbiter.existingConfigmap").truthy() {
-        mounts.push(mount(
+        mounts.push(mount_file(
             "config",
             "/opt/bitnami/mongodb/conf/mongodb.conf",
-            Some("mongodb.conf"),
+            "mongodb.conf",
         ));
     }
     mounts.extend(
@@ -282,15 +289,6 @@ fn arbiter_mounts(m: &Mongo) -> Result<Vec<VolumeMount>> {
             .unwrap_or_default(),
     );
     Ok(mounts)
-}
-
-fn mount(name: &str, path: &str, sub_path: Option<&str>) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path.into(),
-        sub_path: sub_path.map(String::from),
-        ..Default::default()
-    }
 }
 
 /// The `mongodb-arbiter` container.
@@ -363,7 +361,7 @@ pub(super) fn volume_permissions(m: &Mongo) -> Result<Container> {
             "volumePermissions.securityContext",
         )?),
         resources: m.resources("volumePermissions.resources")?,
-        volume_mounts: Some(vec![mount("datadir", &mount_path, None)]),
+        volume_mounts: Some(vec![mount("datadir", &mount_path)]),
         ..Default::default()
     })
 }
@@ -383,10 +381,11 @@ pub(super) fn metrics(m: &Mongo) -> Result<Container> {
         format!("/bin/mongodb_exporter --mongodb.uri mongodb://localhost:27017/admin{suffix}\n")
     };
     let env = m.auth_enabled().then(|| {
-        vec![secret_ref(
+        vec![env_secret(
             "MONGODB_ROOT_PASSWORD",
-            &m.secret_name(),
+            m.secret_name(),
             "mongodb-root-password",
+            false,
         )]
     });
     let http = |_: &Mongo| Probe {
@@ -432,29 +431,12 @@ fn probe(
     if !m.v(&format!("{path}.enabled")).truthy() {
         return custom.map_or(Ok(None), |custom| m.typed_block(custom));
     }
-    let int = |key: &str| m.int(&format!("{path}.{key}")).map(Some);
-    Ok(Some(Probe {
-        initial_delay_seconds: int("initialDelaySeconds")?,
-        period_seconds: int("periodSeconds")?,
-        timeout_seconds: int("timeoutSeconds")?,
-        success_threshold: int("successThreshold")?,
-        failure_threshold: int("failureThreshold")?,
-        ..check(m)
-    }))
+    timed_probe(check(m), |key| m.int(&format!("{path}.{key}"))).map(Some)
 }
 
 /// `mongo --eval "db.adminCommand('ping')"`: the server answers commands.
 fn mongo_ping(_: &Mongo) -> Probe {
-    Probe {
-        exec: Some(ExecAction {
-            command: Some(
-                ["mongo", "--eval", "db.adminCommand('ping')"]
-                    .map(String::from)
-                    .to_vec(),
-            ),
-        }),
-        ..Default::default()
-    }
+    exec_probe(["mongo", "--eval", "db.adminCommand('ping')"])
 }
 
 /// The arbiter holds no data: an open port is enough.
@@ -471,41 +453,4 @@ fn tcp_probe(_: &Mongo) -> Probe {
 /// The chart's `ternary a b <flag>`.
 fn yes_no(m: &Mongo, path: &str, yes: &str, no: &str) -> String {
     if m.v(path).truthy() { yes } else { no }.to_string()
-}
-
-fn plain(name: &str, value: String) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value: Some(value),
-        ..Default::default()
-    }
-}
-
-fn field(name: &str, path: &str) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            field_ref: Some(ObjectFieldSelector {
-                field_path: path.into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn secret_ref(name: &str, secret: &str, key: &str) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: secret.into(),
-                key: key.into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }

@@ -13,13 +13,14 @@ use k8s_openapi::api::apps::v1::{
     StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, LocalObjectReference,
-    PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
+    Container, LocalObjectReference, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource,
+    PodSpec, PodTemplateSpec, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::{Mongo, containers, non_empty};
 use crate::object::Object;
+use crate::render::kit::{config_map_volume, config_map_volume_mode, empty_dir};
 use crate::values::Value;
 
 /// Path of the main container's data mount in the rendered workload (first container, first mount).
@@ -306,17 +307,21 @@ fn volumes(m: &Mongo, replicaset: bool) -> Result<Vec<Volume>> {
             .v("initdbScriptsConfigMap")
             .non_empty()
             .map_or_else(|| m.name("init-scripts"), Value::to_go_text);
-        volumes.push(config_map_volume("custom-init-scripts", name, None));
+        volumes.push(config_map_volume("custom-init-scripts", name));
     }
     if m.v("configuration").truthy() || m.v("existingConfigmap").truthy() {
         let name = match m.v("existingConfigmap").non_empty() {
             Some(name) => m.tpl(&name.to_go_text(), "existingConfigmap")?,
             None => m.fullname.clone(),
         };
-        volumes.push(config_map_volume("config", name, None));
+        volumes.push(config_map_volume("config", name));
     }
     if replicaset {
-        volumes.push(config_map_volume("scripts", m.name("scripts"), Some(0o755)));
+        volumes.push(config_map_volume_mode(
+            "scripts",
+            m.name("scripts"),
+            Some(0o755),
+        ));
     }
     volumes.extend(
         m.typed_raw::<Vec<Volume>>("extraVolumes")?
@@ -325,7 +330,7 @@ fn volumes(m: &Mongo, replicaset: bool) -> Result<Vec<Volume>> {
     let persistence = m.v("persistence.enabled").truthy();
     let existing_claim = m.v("persistence.existingClaim");
     let datadir = if !persistence {
-        Some(empty_dir("datadir"))
+        Some(empty_dir("datadir", false))
     } else if replicaset {
         None
     } else if existing_claim.truthy() {
@@ -349,33 +354,13 @@ fn arbiter_volumes(m: &Mongo) -> Result<Vec<Volume>> {
             Some(name) => m.tpl(&name.to_go_text(), "arbiter.existingConfigmap")?,
             None => m.name("arbiter"),
         };
-        volumes.push(config_map_volume("config", name, None));
+        volumes.push(config_map_volume("config", name));
     }
     volumes.extend(
         m.typed_raw::<Vec<Volume>>("arbiter.extraVolumes")?
             .unwrap_or_default(),
     );
     Ok(volumes)
-}
-
-fn config_map_volume(name: &str, config_map: String, default_mode: Option<i32>) -> Volume {
-    Volume {
-        name: name.into(),
-        config_map: Some(ConfigMapVolumeSource {
-            name: config_map,
-            default_mode,
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn empty_dir(name: &str) -> Volume {
-    Volume {
-        name: name.into(),
-        empty_dir: Some(EmptyDirVolumeSource::default()),
-        ..Default::default()
-    }
 }
 
 fn claim_volume(claim: String) -> Volume {

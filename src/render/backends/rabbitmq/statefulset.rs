@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
 use k8s_openapi::api::core::v1::{
-    ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvFromSource, EnvVar, EnvVarSource, ExecAction, KeyToPath, Lifecycle, LifecycleHandler,
-    LocalObjectReference, ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SecretEnvSource, SecretKeySelector, SecretVolumeSource, SecurityContext, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort, EnvFromSource, EnvVar,
+    ExecAction, KeyToPath, Lifecycle, LifecycleHandler, LocalObjectReference,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SecretEnvSource, SecurityContext, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -22,6 +21,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use super::Rabbit;
 use crate::object::Object;
 use crate::render::backends::bitnami_image;
+use crate::render::kit::{
+    empty_dir, env_field, env_secret, env_value, exec_probe, mount, mount_ro, secret_volume,
+    timed_probe,
+};
 use crate::values::Value;
 
 /// Where the image keeps its data; the `data` volume is mounted here.
@@ -167,43 +170,6 @@ fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>
     .map(Some)
 }
 
-fn env(name: &str, value: impl Into<String>) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value: Some(value.into()),
-        ..Default::default()
-    }
-}
-
-fn env_from_field(name: &str, field: &str) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            field_ref: Some(ObjectFieldSelector {
-                field_path: field.into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn env_from_secret(name: &str, secret: String, key: &str) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: secret,
-                key: key.into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 fn yes_no(value: &Value) -> &'static str {
     if value.truthy() { "yes" } else { "no" }
 }
@@ -223,7 +189,7 @@ fn plugins(rabbit: &Rabbit) -> String {
 fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
     let cluster_domain = rabbit.v("clusterDomain").to_go_string();
     let mut vars = vec![
-        env(
+        env_value(
             "BITNAMI_DEBUG",
             if rabbit.v("image.debug").truthy() {
                 "true"
@@ -231,34 +197,34 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
                 "false"
             },
         ),
-        env_from_field("MY_POD_IP", "status.podIP"),
-        env_from_field("MY_POD_NAME", "metadata.name"),
-        env_from_field("MY_POD_NAMESPACE", "metadata.namespace"),
-        env("K8S_SERVICE_NAME", rabbit.name("headless")),
-        env(
+        env_field("MY_POD_IP", "status.podIP"),
+        env_field("MY_POD_NAME", "metadata.name"),
+        env_field("MY_POD_NAMESPACE", "metadata.namespace"),
+        env_value("K8S_SERVICE_NAME", rabbit.name("headless")),
+        env_value(
             "K8S_ADDRESS_TYPE",
             rabbit.v("clustering.addressType").to_go_string(),
         ),
-        env(
+        env_value(
             "RABBITMQ_FORCE_BOOT",
             yes_no(rabbit.v("clustering.forceBoot")),
         ),
     ];
     if rabbit.v("clustering.addressType").as_str() == Some("hostname") {
         let suffix = format!(".$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{cluster_domain}");
-        vars.push(env(
+        vars.push(env_value(
             "RABBITMQ_NODE_NAME",
             format!("rabbit@$(MY_POD_NAME){suffix}"),
         ));
-        vars.push(env("K8S_HOSTNAME_SUFFIX", suffix));
+        vars.push(env_value("K8S_HOSTNAME_SUFFIX", suffix));
     } else {
-        vars.push(env("RABBITMQ_NODE_NAME", "rabbit@$(MY_POD_NAME)"));
+        vars.push(env_value("RABBITMQ_NODE_NAME", "rabbit@$(MY_POD_NAME)"));
     }
-    vars.push(env(
+    vars.push(env_value(
         "RABBITMQ_MNESIA_DIR",
         format!("{MNESIA_DIR}/$(RABBITMQ_NODE_NAME)"),
     ));
-    vars.push(env(
+    vars.push(env_value(
         "RABBITMQ_LDAP_ENABLE",
         yes_no(rabbit.v("ldap.enabled")),
     ));
@@ -269,22 +235,22 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
             .iter()
             .map(Value::to_go_string)
             .collect();
-        vars.push(env(
+        vars.push(env_value(
             "RABBITMQ_LDAP_TLS",
             yes_no(rabbit.v("ldap.tls.enabled")),
         ));
-        vars.push(env("RABBITMQ_LDAP_SERVERS", servers.join(",")));
-        vars.push(env(
+        vars.push(env_value("RABBITMQ_LDAP_SERVERS", servers.join(",")));
+        vars.push(env_value(
             "RABBITMQ_LDAP_SERVERS_PORT",
             rabbit.v("ldap.port").to_go_string(),
         ));
-        vars.push(env(
+        vars.push(env_value(
             "RABBITMQ_LDAP_USER_DN_PATTERN",
             rabbit.v("ldap.user_dn_pattern").to_go_string(),
         ));
     }
-    vars.push(env("RABBITMQ_LOGS", rabbit.v("logs").to_go_string()));
-    vars.push(env(
+    vars.push(env_value("RABBITMQ_LOGS", rabbit.v("logs").to_go_string()));
+    vars.push(env_value(
         "RABBITMQ_ULIMIT_NOFILES",
         rabbit.v("ulimitNofiles").to_go_string(),
     ));
@@ -294,19 +260,20 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
             rabbit.v("maxAvailableSchedulers").to_go_string(),
             rabbit.v("onlineSchedulers").to_go_string()
         );
-        vars.push(env("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", schedulers));
+        vars.push(env_value("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", schedulers));
     }
-    vars.push(env("RABBITMQ_USE_LONGNAME", "true"));
+    vars.push(env_value("RABBITMQ_USE_LONGNAME", "true"));
     let erlang_secret = rabbit
         .v("auth.existingErlangSecret")
         .non_empty()
         .map_or_else(|| rabbit.fullname.clone(), Value::to_go_string);
-    vars.push(env_from_secret(
+    vars.push(env_secret(
         "RABBITMQ_ERL_COOKIE",
         erlang_secret,
         "rabbitmq-erlang-cookie",
+        false,
     ));
-    vars.push(env(
+    vars.push(env_value(
         "RABBITMQ_USERNAME",
         rabbit.v("auth.username").to_go_string(),
     ));
@@ -315,14 +282,18 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
     } else {
         rabbit.fullname.clone()
     };
-    vars.push(env_from_secret(
+    vars.push(env_secret(
         "RABBITMQ_PASSWORD",
         password_secret,
         "rabbitmq-password",
+        false,
     ));
-    vars.push(env("RABBITMQ_PLUGINS", plugins(rabbit)));
+    vars.push(env_value("RABBITMQ_PLUGINS", plugins(rabbit)));
     if let Some(community) = rabbit.v("communityPlugins").non_empty() {
-        vars.push(env("RABBITMQ_COMMUNITY_PLUGINS", community.to_go_string()));
+        vars.push(env_value(
+            "RABBITMQ_COMMUNITY_PLUGINS",
+            community.to_go_string(),
+        ));
     }
     vars.extend(
         rabbit
@@ -378,18 +349,10 @@ fn probe(rabbit: &Rabbit, key: &str, custom: &str) -> Result<Option<Probe>> {
     if !rabbit.v(&format!("{key}.enabled")).truthy() {
         return rabbit.block(custom, true);
     }
-    let timing = |field: &str| rabbit.int(&format!("{key}.{field}")).map(Some);
-    Ok(Some(Probe {
-        exec: Some(ExecAction {
-            command: Some(vec!["/bin/bash".into(), "-ec".into(), CHECK_RUNNING.into()]),
-        }),
-        initial_delay_seconds: timing("initialDelaySeconds")?,
-        period_seconds: timing("periodSeconds")?,
-        timeout_seconds: timing("timeoutSeconds")?,
-        success_threshold: timing("successThreshold")?,
-        failure_threshold: timing("failureThreshold")?,
-        ..Default::default()
-    }))
+    timed_probe(exec_probe(["/bin/bash", "-ec", CHECK_RUNNING]), |field| {
+        rabbit.int(&format!("{key}.{field}"))
+    })
+    .map(Some)
 }
 
 /// The container ports of the rabbitmq container.
@@ -431,10 +394,7 @@ fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
         mounts.push(mount("certs", "/opt/bitnami/rabbitmq/certs"));
     }
     if rabbit.v("loadDefinition.enabled").truthy() {
-        mounts.push(VolumeMount {
-            read_only: Some(true),
-            ..mount("load-definition-volume", "/app")
-        });
+        mounts.push(mount_ro("load-definition-volume", "/app", true));
     }
     mounts.extend(
         rabbit
@@ -467,14 +427,6 @@ fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
         volume_mounts: Some(mounts),
         ..Default::default()
     })
-}
-
-fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path.into(),
-        ..Default::default()
-    }
 }
 
 /// `volumePermissions`: a root init container that hands the data volume to the pod's user.
@@ -530,15 +482,8 @@ fn volumes(rabbit: &Rabbit) -> Result<Vec<Volume>> {
             ("tls.crt", "server_certificate.pem"),
             ("tls.key", "server_key.pem"),
         ];
-        volumes.push(Volume {
-            name: "certs".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(secret_name),
-                items: Some(items.iter().map(|(k, p)| key_to_path(k, p)).collect()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        let items = items.iter().map(|(k, p)| key_to_path(k, p)).collect();
+        volumes.push(secret_volume("certs", secret_name, Some(items)));
     }
     let mut config_items = vec![key_to_path("rabbitmq.conf", "rabbitmq.conf")];
     if rabbit.v("advancedConfiguration").truthy() {
@@ -554,14 +499,11 @@ fn volumes(rabbit: &Rabbit) -> Result<Vec<Volume>> {
         ..Default::default()
     });
     if rabbit.v("loadDefinition.enabled").truthy() {
-        volumes.push(Volume {
-            name: "load-definition-volume".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(rabbit.tpl_value("loadDefinition.existingSecret")?),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        volumes.push(secret_volume(
+            "load-definition-volume",
+            rabbit.tpl_value("loadDefinition.existingSecret")?,
+            None,
+        ));
     }
     volumes.extend(
         rabbit
@@ -570,11 +512,7 @@ fn volumes(rabbit: &Rabbit) -> Result<Vec<Volume>> {
     );
     if chart_owns_data_volume(rabbit) {
         if !rabbit.v("persistence.enabled").truthy() {
-            volumes.push(Volume {
-                name: "data".into(),
-                empty_dir: Some(EmptyDirVolumeSource::default()),
-                ..Default::default()
-            });
+            volumes.push(empty_dir("data", false));
         } else if rabbit.v("persistence.existingClaim").truthy() {
             volumes.push(Volume {
                 name: "data".into(),

@@ -23,8 +23,9 @@ use serde_json::json;
 
 use super::{CHART_NAME, Redis};
 use crate::object::Object;
-use crate::render::backends::{SubValues, custom_object, string_map, tpl_block};
+use crate::render::backends::{SubValues, custom_object, tpl_block};
 use crate::render::ctx::Ctx;
+use crate::render::kit::string_map;
 use crate::render::meta;
 use crate::values::Value;
 

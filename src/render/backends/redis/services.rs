@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Redis;
 use crate::object::Object;
-use crate::render::backends::string_map;
+use crate::render::kit::string_map;
 use crate::values::Value;
 
 pub(super) fn objects(redis: &Redis) -> Result<Vec<Object>> {

@@ -12,17 +12,20 @@ use k8s_openapi::api::apps::v1::{
     RollingUpdateStatefulSetStrategy, StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    ExecAction, HostPathVolumeSource, KeyToPath, LocalObjectReference, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe, SecretKeySelector,
-    SecretVolumeSource, Volume, VolumeMount, VolumeResourceRequirements,
+    Container, ContainerPort, EnvVar, HostPathVolumeSource, KeyToPath, LocalObjectReference,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::Redis;
 use crate::object::Object;
-use crate::render::backends::{string_map, tpl_typed};
+use crate::render::backends::tpl_typed;
+use crate::render::kit::{
+    config_map_volume, config_map_volume_mode, empty_dir, env_secret, env_value, exec_probe, mount,
+    secret_volume, secret_volume_mode, set_null_in_pod, string_map, timed_probe,
+};
 use crate::values::Value;
 
 /// Where the sentinel and server containers find their start scripts.
@@ -43,53 +46,58 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
         containers.push(exporter(redis)?);
     }
     // Where the chart prints an explicit `null`: unset resource blocks, the sentinel's empty
-    // `subPath`, the exporter's empty mount list.
-    let mut nulls = Vec::new();
-    for (i, path) in ["slave.resources", "sentinel.resources", "metrics.resources"]
-        .iter()
-        .enumerate()
-        .take(containers.len())
-    {
-        if v.at(path).is_null() {
-            nulls.push(format!("spec.template.spec.containers[{i}].resources"));
+    // `subPath`, the exporter's empty mount list. Each names its container (and mount), so the
+    // patch follows the container wherever it sits in the pod.
+    let mut pod_nulls: Vec<(&str, &str, Option<&str>, &str)> = Vec::new();
+    let container = |name: &str| containers.iter().find(|c| c.name == name);
+    for (name, path) in [
+        (redis.app.as_str(), "slave.resources"),
+        ("sentinel", "sentinel.resources"),
+        ("metrics", "metrics.resources"),
+    ] {
+        if container(name).is_some() && v.at(path).is_null() {
+            pod_nulls.push(("containers", name, None, "resources"));
         }
     }
-    if let Some(i) = containers
-        .get(1)
+    if container("sentinel")
         .and_then(|c| c.volume_mounts.as_ref())
-        .and_then(|mounts| {
+        .is_some_and(|mounts| {
             mounts
                 .iter()
-                .position(|m| m.name == "redis-data" && m.sub_path.is_none())
+                .any(|m| m.name == "redis-data" && m.sub_path.is_none())
         })
     {
-        nulls.push(format!(
-            "spec.template.spec.containers[1].volumeMounts[{i}].subPath"
-        ));
+        pod_nulls.push(("containers", "sentinel", Some("redis-data"), "subPath"));
     }
     if init_containers
-        .as_ref()
-        .and_then(|c| c.first())
+        .iter()
+        .flatten()
+        .find(|c| c.name == "volume-permissions")
         .is_some_and(|c| {
-            c.name == "volume-permissions"
-                && c.volume_mounts
-                    .iter()
-                    .flatten()
-                    .all(|m| m.sub_path.is_none())
+            c.volume_mounts
+                .iter()
+                .flatten()
+                .all(|m| m.sub_path.is_none())
         })
     {
-        nulls.push("spec.template.spec.initContainers[0].volumeMounts[0].subPath".into());
+        pod_nulls.push((
+            "initContainers",
+            "volume-permissions",
+            Some("redis-data"),
+            "subPath",
+        ));
     }
-    if containers.get(2).is_some_and(|c| c.volume_mounts.is_none()) {
-        nulls.push("spec.template.spec.containers[2].volumeMounts".into());
+    if container("metrics").is_some_and(|c| c.volume_mounts.is_none()) {
+        pod_nulls.push(("containers", "metrics", None, "volumeMounts"));
     }
+    let mut nulls = Vec::new();
     if persistence && !claim_selector_set(redis) {
-        nulls.push("spec.volumeClaimTemplates[0].spec.selector".into());
+        nulls.push("spec.volumeClaimTemplates[0].spec.selector");
     }
     if v.at("slave.statefulset.rollingUpdatePartition").truthy()
         && v.string("slave.statefulset.updateStrategy") == "Recreate"
     {
-        nulls.push("spec.updateStrategy.rollingUpdate".into());
+        nulls.push("spec.updateStrategy.rollingUpdate");
     }
 
     let selector = redis.node_selector();
@@ -164,7 +172,12 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
         .checksum("checksum/configmap", &[("ConfigMap", &redis.fullname)])
         .checksum("checksum/secret", &[("Secret", &redis.fullname)]);
     for path in nulls {
-        object.set_null(&path);
+        object.set_null(path);
+    }
+    if let Some(pod) = object.body_mut().pointer_mut("/spec/template/spec") {
+        for (list, container, mount, field) in pod_nulls {
+            set_null_in_pod(pod, list, container, mount, field)?;
+        }
     }
     object.untype_claim_templates();
     Ok(object)
@@ -302,27 +315,9 @@ fn pull_secrets(redis: &Redis) -> Option<Vec<LocalObjectReference>> {
     })
 }
 
-fn env(name: &str, value: impl Into<String>) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value: Some(value.into()),
-        ..Default::default()
-    }
-}
-
+/// `name` from the Redis password Secret.
 fn secret_env(redis: &Redis, name: &str) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: redis.secret_name(),
-                key: redis.secret_key(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    env_secret(name, redis.secret_name(), redis.secret_key(), false)
 }
 
 fn yes_no(flag: bool) -> &'static str {
@@ -334,13 +329,13 @@ fn yes_no(flag: bool) -> &'static str {
 fn password_env(redis: &Redis, names: &[&str]) -> Vec<EnvVar> {
     let v = &redis.v;
     if !v.at("usePassword").truthy() {
-        return vec![env("ALLOW_EMPTY_PASSWORD", "yes")];
+        return vec![env_value("ALLOW_EMPTY_PASSWORD", "yes")];
     }
     names
         .iter()
         .map(|name| {
             if v.at("usePasswordFile").truthy() {
-                env(&format!("{name}_FILE"), PASSWORD_FILE)
+                env_value(&format!("{name}_FILE"), PASSWORD_FILE)
             } else {
                 secret_env(redis, name)
             }
@@ -352,25 +347,25 @@ fn password_env(redis: &Redis, names: &[&str]) -> Vec<EnvVar> {
 fn tls_env(redis: &Redis, prefix: &str) -> Result<Vec<EnvVar>> {
     let v = &redis.v;
     let mut out = vec![
-        env(
+        env_value(
             &format!("{prefix}_AUTH_CLIENTS"),
             yes_no(v.at("tls.authClients").truthy()),
         ),
-        env(
+        env_value(
             &format!("{prefix}_CERT_FILE"),
             redis.tls_file("certFilename", "Certificate filename")?,
         ),
-        env(
+        env_value(
             &format!("{prefix}_KEY_FILE"),
             redis.tls_file("certKeyFilename", "Certificate Key filename")?,
         ),
-        env(
+        env_value(
             &format!("{prefix}_CA_FILE"),
             redis.tls_file("certCAFilename", "Certificate CA filename")?,
         ),
     ];
     if let Some(dh) = v.at("tls.dhParamsFilename").non_empty() {
-        out.push(env(
+        out.push(env_value(
             &format!("{prefix}_DH_PARAMS_FILE"),
             format!("/opt/bitnami/redis/certs/{}", dh.to_go_string()),
         ));
@@ -383,31 +378,15 @@ fn tls_env(redis: &Redis, prefix: &str) -> Result<Vec<EnvVar>> {
 fn probe(redis: &Redis, path: &str, custom: &str, script: &str) -> Result<Option<Probe>> {
     let v = &redis.v;
     if v.at(&format!("{path}.enabled")).truthy() {
-        let t = |field: &str| v.int(&format!("{path}.{field}")).map(Some);
-        return Ok(Some(Probe {
-            initial_delay_seconds: t("initialDelaySeconds")?,
-            period_seconds: t("periodSeconds")?,
-            timeout_seconds: t("timeoutSeconds")?,
-            success_threshold: t("successThreshold")?,
-            failure_threshold: t("failureThreshold")?,
-            exec: Some(ExecAction {
-                command: Some(vec!["sh".into(), "-c".into(), script.into()]),
-            }),
-            ..Default::default()
-        }));
+        return timed_probe(exec_probe(["sh", "-c", script]), |field| {
+            v.int(&format!("{path}.{field}"))
+        })
+        .map(Some);
     }
     v.at(custom)
         .non_empty()
         .map(|_| v.typed(custom))
         .transpose()
-}
-
-fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path.into(),
-        ..Default::default()
-    }
 }
 
 fn certificates_mount() -> VolumeMount {
@@ -436,19 +415,22 @@ fn server(redis: &Redis) -> Result<Container> {
     let v = &redis.v;
     let tls = v.at("tls.enabled").truthy();
     let port = v.string("redisPort");
-    let mut env_vars = vec![env("REDIS_MASTER_PORT_NUMBER", &port)];
+    let mut env_vars = vec![env_value("REDIS_MASTER_PORT_NUMBER", &port)];
     env_vars.extend(password_env(
         redis,
         &["REDIS_PASSWORD", "REDIS_MASTER_PASSWORD"],
     ));
-    env_vars.push(env("REDIS_TLS_ENABLED", yes_no(tls)));
+    env_vars.push(env_value("REDIS_TLS_ENABLED", yes_no(tls)));
     if tls {
-        env_vars.push(env("REDIS_TLS_PORT", &port));
+        env_vars.push(env_value("REDIS_TLS_PORT", &port));
         env_vars.extend(tls_env(redis, "REDIS_TLS")?);
     } else {
-        env_vars.push(env("REDIS_PORT", &port));
+        env_vars.push(env_value("REDIS_PORT", &port));
     }
-    env_vars.push(env("REDIS_DATA_DIR", v.string("slave.persistence.path")));
+    env_vars.push(env_value(
+        "REDIS_DATA_DIR",
+        v.string("slave.persistence.path"),
+    ));
 
     // The chart gives both probes the liveness timeout as the script's argument.
     let seconds = v.string("slave.livenessProbe.timeoutSeconds");
@@ -507,12 +489,12 @@ fn sentinel(redis: &Redis) -> Result<Container> {
     let tls = v.at("tls.enabled").truthy();
     let port = v.string("sentinel.port");
     let mut env_vars = password_env(redis, &["REDIS_PASSWORD"]);
-    env_vars.push(env("REDIS_SENTINEL_TLS_ENABLED", yes_no(tls)));
+    env_vars.push(env_value("REDIS_SENTINEL_TLS_ENABLED", yes_no(tls)));
     if tls {
-        env_vars.push(env("REDIS_SENTINEL_TLS_PORT_NUMBER", &port));
+        env_vars.push(env_value("REDIS_SENTINEL_TLS_PORT_NUMBER", &port));
         env_vars.extend(tls_env(redis, "REDIS_SENTINEL_TLS")?);
     } else {
-        env_vars.push(env("REDIS_SENTINEL_PORT", &port));
+        env_vars.push(env_value("REDIS_SENTINEL_PORT", &port));
     }
     let seconds = v.string("sentinel.livenessProbe.timeoutSeconds");
     let script = format!("/health/ping_sentinel.sh {seconds}");
@@ -587,26 +569,26 @@ fn exporter_command(redis: &Redis) -> String {
 /// The Prometheus exporter container (`metrics.enabled`).
 fn exporter(redis: &Redis) -> Result<Container> {
     let v = &redis.v;
-    let mut env_vars = vec![env("REDIS_ALIAS", &redis.fullname)];
+    let mut env_vars = vec![env_value("REDIS_ALIAS", &redis.fullname)];
     if v.at("usePassword").truthy() && !v.at("usePasswordFile").truthy() {
         env_vars.push(secret_env(redis, "REDIS_PASSWORD"));
     }
     let tls = v.at("tls.enabled").truthy();
     if tls {
         env_vars.extend([
-            env(
+            env_value(
                 "REDIS_ADDR",
                 format!("rediss://localhost:{}", v.string("redisPort")),
             ),
-            env(
+            env_value(
                 "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
                 redis.tls_file("certKeyFilename", "Certificate Key filename")?,
             ),
-            env(
+            env_value(
                 "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
                 redis.tls_file("certFilename", "Certificate filename")?,
             ),
-            env(
+            env_value(
                 "REDIS_EXPORTER_TLS_CA_CERT_FILE",
                 redis.tls_file("certCAFilename", "Certificate CA filename")?,
             ),
@@ -714,48 +696,25 @@ fn init_containers(redis: &Redis) -> Result<Option<Vec<Container>>> {
     Ok((!out.is_empty()).then_some(out))
 }
 
-fn config_map_volume(name: &str, config_map: String, executable: bool) -> Volume {
-    Volume {
-        name: name.into(),
-        config_map: Some(ConfigMapVolumeSource {
-            name: config_map,
-            default_mode: executable.then_some(0o755),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn empty_dir(name: &str) -> Volume {
-    Volume {
-        name: name.into(),
-        empty_dir: Some(EmptyDirVolumeSource::default()),
-        ..Default::default()
-    }
-}
-
 fn volumes(redis: &Redis) -> Result<Vec<Volume>> {
     let v = &redis.v;
     let mut out = vec![
-        config_map_volume("start-scripts", redis.name("-scripts"), true),
-        config_map_volume("health", redis.name("-health"), true),
+        config_map_volume_mode("start-scripts", redis.name("-scripts"), Some(0o755)),
+        config_map_volume_mode("health", redis.name("-health"), Some(0o755)),
     ];
     if v.at("usePasswordFile").truthy() {
-        out.push(Volume {
-            name: "redis-password".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(redis.secret_name()),
-                items: Some(vec![KeyToPath {
-                    key: redis.secret_key(),
-                    path: "redis-password".into(),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            }),
+        let items = vec![KeyToPath {
+            key: redis.secret_key(),
+            path: "redis-password".into(),
             ..Default::default()
-        });
+        }];
+        out.push(secret_volume(
+            "redis-password",
+            redis.secret_name(),
+            Some(items),
+        ));
     }
-    out.push(config_map_volume("config", redis.fullname.clone(), false));
+    out.push(config_map_volume("config", redis.fullname.clone()));
     if v.at("sysctlImage.mountHostSys").truthy() {
         out.push(Volume {
             name: "host-sys".into(),
@@ -766,25 +725,25 @@ fn volumes(redis: &Redis) -> Result<Vec<Volume>> {
             ..Default::default()
         });
     }
-    out.extend([empty_dir("sentinel-tmp-conf"), empty_dir("redis-tmp-conf")]);
+    out.extend([
+        empty_dir("sentinel-tmp-conf", false),
+        empty_dir("redis-tmp-conf", false),
+    ]);
     if v.at("tls.enabled").truthy() {
         let Some(secret) = v.at("tls.certificatesSecret").non_empty() else {
             bail!(
                 "A secret containing the certificates for the TLS traffic is required when TLS in enabled"
             );
         };
-        out.push(Volume {
-            name: "redis-certificates".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(secret.to_go_string()),
-                default_mode: Some(256),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        out.push(secret_volume_mode(
+            "redis-certificates",
+            secret.to_go_string(),
+            None,
+            Some(256),
+        ));
     }
     if !v.at("slave.persistence.enabled").truthy() {
-        out.push(empty_dir("redis-data"));
+        out.push(empty_dir("redis-data", false));
     }
     Ok(out)
 }
@@ -801,6 +760,45 @@ mod tests {
                 .body()
                 .clone()
         })
+    }
+
+    /// The chart's explicit nulls land on the containers and mounts they name, whatever their
+    /// position in the pod.
+    #[test]
+    fn explicit_nulls_follow_container_and_mount_names() {
+        let yaml = "redis: {metrics: {enabled: true}, volumePermissions: {enabled: true}}";
+        let pod = &node(yaml)["spec"]["template"]["spec"];
+        let named = |list: &str, name: &str| {
+            pod[list]
+                .as_array()
+                .and_then(|items| items.iter().find(|c| c["name"] == name))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let data_mount = |c: &serde_json::Value| {
+            c["volumeMounts"]
+                .as_array()
+                .and_then(|m| m.iter().find(|m| m["name"] == "redis-data"))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let sentinel = named("containers", "sentinel");
+        assert_eq!(
+            data_mount(&sentinel).get("subPath"),
+            Some(&serde_json::Value::Null)
+        );
+        let permissions = named("initContainers", "volume-permissions");
+        assert_eq!(
+            data_mount(&permissions).get("subPath"),
+            Some(&serde_json::Value::Null)
+        );
+        let metrics = named("containers", "metrics");
+        assert_eq!(metrics.get("volumeMounts"), Some(&serde_json::Value::Null));
+        let server = named("containers", "redis");
+        assert!(data_mount(&server).get("subPath").is_none(), "{server}");
+        for c in [&server, &sentinel, &metrics] {
+            assert_eq!(c.get("resources"), Some(&serde_json::Value::Null), "{c}");
+        }
     }
 
     #[test]

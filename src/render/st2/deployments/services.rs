@@ -8,12 +8,13 @@ use k8s_openapi::api::core::v1::{Container, ContainerPort};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::images;
+use crate::render::kit::{empty_dir, mount, mount_file_ro};
 use crate::render::pod::containers::{
     component_security_context, env, post_start_lifecycle, secret_ref, st2_command, urls,
     wait_for_backends,
 };
 use crate::render::pod::convert::resources;
-use crate::render::pod::volumes::{self, Piece, empty_dir, mount, mount_file_ro};
+use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, count};
 use crate::render::st2::packs::{self, Access};
 

@@ -9,11 +9,12 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::{own_image, own_pull_policy};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
+use crate::render::kit::mount;
 use crate::render::pod::containers::{
     component_security_context, post_start_lifecycle, secret_ref, urls,
 };
 use crate::render::pod::convert::resources;
-use crate::render::pod::volumes::{self, Piece, mount, user_volume};
+use crate::render::pod::volumes::{self, Piece, user_volume};
 use crate::render::pod::{PodPlan, checksums};
 
 /// hubot's HTTP port.

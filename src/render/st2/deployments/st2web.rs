@@ -8,9 +8,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::images;
+use crate::render::kit::{config_map_volume, mount_file};
 use crate::render::pod::containers::{component_security_context, env, post_start_lifecycle, urls};
 use crate::render::pod::convert::resources;
-use crate::render::pod::volumes::{self, Piece, config_map_volume, mount_file};
+use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{PodPlan, checksums, count};
 
 /// HTTPS mode: `toString(st2web.env.ST2WEB_HTTPS) == "1"` (also decides the Service port).

@@ -9,8 +9,9 @@ use super::{SetupJob, client_config, extra, image, job_env, secrets_only};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::images;
+use crate::render::kit::{mount_file, secret_volume};
 use crate::render::pod::containers::{global_security_context, urls_and_secrets, wait_for_db};
-use crate::render::pod::volumes::{self, Piece, mount_file, secret_volume};
+use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, checksums};
 
 /// A loader's main container: job image, top-level `securityContext`, `jobs.env`.

@@ -67,7 +67,7 @@ fn hook_annotations(
         ),
         ("helm.sh/hook-weight".to_string(), weight),
     ]);
-    annotations.extend(crate::render::pod::string_map(ctx.v("jobs.annotations")));
+    annotations.extend(crate::render::kit::string_map(ctx.v("jobs.annotations")));
     annotations
 }
 
