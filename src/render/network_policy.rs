@@ -52,23 +52,6 @@ const NOT_API_CLIENTS: &[&str] = &[
     "st2canary",
 ];
 
-/// The pods of a bundled backend workload, as its policy protects them.
-#[derive(Debug, Clone)]
-pub struct Backend {
-    /// Name of the workload (the policy is `<name>-ingress`).
-    pub name: String,
-    /// The workload's pod selector.
-    pub selector: BTreeMap<String, String>,
-    /// Every pod of the backend (its peers), e.g. replica set members and the arbiter.
-    pub peers: BTreeMap<String, String>,
-    /// Ports st2 connects to (the peers too).
-    pub client_ports: Vec<i32>,
-    /// Ports only the backend's own pods use.
-    pub peer_ports: Vec<i32>,
-    /// Ports open to every source (metrics).
-    pub open_ports: Vec<i32>,
-}
-
 /// The st2 pods of a render: `app.kubernetes.io/name` → what the pods of that name do.
 #[derive(Debug, Default, Clone)]
 struct St2Pod {

@@ -33,8 +33,25 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// The pods of a bundled backend workload and their ports, as a NetworkPolicy protects them.
+#[derive(Debug, Clone)]
+pub struct NetworkTarget {
+    /// Name of the workload (the policy is `<name>-ingress`).
+    pub name: String,
+    /// The workload's pod selector.
+    pub selector: std::collections::BTreeMap<String, String>,
+    /// Every pod of the backend (its peers), e.g. replica set members and the arbiter.
+    pub peers: std::collections::BTreeMap<String, String>,
+    /// Ports st2 connects to (the peers too).
+    pub client_ports: Vec<i32>,
+    /// Ports only the backend's own pods use.
+    pub peer_ports: Vec<i32>,
+    /// Ports open to every source (metrics).
+    pub open_ports: Vec<i32>,
+}
+
 /// The backend workloads `networkPolicy.enabled` protects: those of every enabled backend.
-pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::network_policy::Backend>> {
+pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::backends::NetworkTarget>> {
     let mut out = Vec::new();
     if ctx.v("mongodb.enabled").truthy() {
         out.extend(mongodb::network_targets(ctx)?);

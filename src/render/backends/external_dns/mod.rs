@@ -62,9 +62,9 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 
 /// The Deployment `<fullname>` as `networkPolicy.enabled` protects it: external-dns serves
 /// only its health and metrics endpoint, open to every source (the kubelet and scrapers).
-pub fn network_target(ctx: &Ctx) -> Result<crate::render::network_policy::Backend> {
+pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarget> {
     let dns = ExternalDns::new(ctx);
-    Ok(crate::render::network_policy::Backend {
+    Ok(crate::render::backends::NetworkTarget {
         name: dns.fullname.clone(),
         selector: dns.selector(),
         peers: dns.selector(),

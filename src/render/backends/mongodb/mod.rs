@@ -46,7 +46,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 
 /// The workloads `<fullname>` (and `<fullname>-arbiter`) as `networkPolicy.enabled` protects
 /// them: st2 and every MongoDB pod (replica set members and the arbiter) connect to 27017.
-pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::network_policy::Backend>> {
+pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::backends::NetworkTarget>> {
     let m = Mongo::new(ctx)?;
     let open_ports = if m.v("metrics.enabled").truthy() {
         vec![containers::METRICS_PORT]
@@ -59,7 +59,7 @@ pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::network_policy::B
     }
     Ok(components
         .into_iter()
-        .map(|(name, component)| crate::render::network_policy::Backend {
+        .map(|(name, component)| crate::render::backends::NetworkTarget {
             name,
             selector: m.match_labels(Some(component)),
             peers: m.match_labels(None),

@@ -48,7 +48,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 /// The StatefulSet `<fullname>` as `networkPolicy.enabled` protects it: st2 speaks AMQP (and
 /// AMQPS with TLS); clustering (epmd, inter-node) and the management API are for the RabbitMQ
 /// pods only, the management port also for everyone when `ingress.enabled` publishes it.
-pub fn network_target(ctx: &Ctx) -> Result<crate::render::network_policy::Backend> {
+pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarget> {
     use statefulset::{AMQP_PORT, AMQP_TLS_PORT, DIST_PORT, EPMD_PORT, METRICS_PORT, STATS_PORT};
     let rabbit = Rabbit::new(ctx);
     let mut client_ports = vec![AMQP_PORT];
@@ -65,7 +65,7 @@ pub fn network_target(ctx: &Ctx) -> Result<crate::render::network_policy::Backen
     if rabbit.v("metrics.enabled").truthy() {
         open_ports.push(METRICS_PORT);
     }
-    Ok(crate::render::network_policy::Backend {
+    Ok(crate::render::backends::NetworkTarget {
         name: rabbit.fullname.clone(),
         selector: rabbit.selector(),
         peers: rabbit.selector(),

@@ -43,10 +43,10 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 
 /// The StatefulSet `<fullname>-node` as `networkPolicy.enabled` protects it: st2 and the other
 /// Redis pods connect to redis and sentinel; the exporter's port is open when metrics are on.
-pub fn network_target(ctx: &Ctx) -> Result<crate::render::network_policy::Backend> {
+pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarget> {
     let redis = Redis::new(ctx)?;
     let v = &redis.v;
-    Ok(crate::render::network_policy::Backend {
+    Ok(crate::render::backends::NetworkTarget {
         name: redis.name("-node"),
         selector: redis.node_selector(),
         peers: redis.labels(),
