@@ -64,6 +64,22 @@ pub const OWN_SECURITY_CONTEXTS: [&str; 10] = [
     "st2chatops",
 ];
 
+/// Components whose main container writes only to `/tmp` (given as an emptyDir) and run with a read-only
+/// root filesystem under the restricted profile: the st2 Python services that run no user code, and st2web (nginx, with its
+/// own emptyDirs).
+pub const READ_ONLY_ROOT: [&str; 10] = [
+    "st2api",
+    "st2auth",
+    "st2stream",
+    "st2rulesengine",
+    "st2timersengine",
+    "st2workflowengine",
+    "st2scheduler",
+    "st2notifier",
+    "st2garbagecollector",
+    "st2web",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +90,7 @@ mod tests {
             .iter()
             .chain(&SCALABLE)
             .chain(&OWN_SECURITY_CONTEXTS)
+            .chain(&READ_ONLY_ROOT)
         {
             assert!(ALL.contains(name), "{name}");
         }

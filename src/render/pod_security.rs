@@ -58,22 +58,6 @@ pub const ALLOWED_VOLUME_TYPES: &[&str] = &[
 /// The only capability a restricted container may add.
 const ALLOWED_CAPABILITY: &str = "NET_BIND_SERVICE";
 
-/// Main containers that write only to `/tmp` (given as an emptyDir) and run with a read-only
-/// root filesystem: the st2 Python services that run no user code, and st2web (nginx, with its
-/// own emptyDirs).
-const READ_ONLY_ROOT: &[&str] = &[
-    "st2api",
-    "st2auth",
-    "st2stream",
-    "st2rulesengine",
-    "st2timersengine",
-    "st2workflowengine",
-    "st2scheduler",
-    "st2notifier",
-    "st2garbagecollector",
-    "st2web",
-];
-
 /// Names of the volumes the profile adds (prefixed so they cannot meet a user's volume).
 const TMP_VOL: &str = "st2k8s-tmp";
 const SSH_VOL: &str = "st2k8s-ssh";
@@ -349,7 +333,7 @@ fn restrict_pod(spec: &mut Json, what: &str) -> Result<()> {
                     .unwrap_or_default()
                     .to_string();
                 let name = name.as_str();
-                let read_only = (main && READ_ONLY_ROOT.contains(&name))
+                let read_only = (main && crate::components::READ_ONLY_ROOT.contains(&name))
                     || name.starts_with("wait-for-")
                     || name == "generate-htpasswd";
                 if main && read_only && name != "st2web" {
