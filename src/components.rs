@@ -64,9 +64,9 @@ pub const OWN_SECURITY_CONTEXTS: [&str; 10] = [
     "st2chatops",
 ];
 
-/// Components whose main container writes only to `/tmp` (given as an emptyDir) and run with a read-only
-/// root filesystem under the restricted profile: the st2 Python services that run no user code, and st2web (nginx, with its
-/// own emptyDirs).
+/// Components whose main container writes only to `/tmp` (given as an emptyDir) and runs with a
+/// read-only root filesystem under the restricted profile: the st2 Python services that run no
+/// user code, and st2web (nginx, with its own emptyDirs).
 pub const READ_ONLY_ROOT: [&str; 10] = [
     "st2api",
     "st2auth",
