@@ -6,9 +6,10 @@
 //! emitter only fast-paths what it can prove serde-saphyr writes the same way and delegates every
 //! other scalar to serde-saphyr; its tests compare it byte for byte with `serde_saphyr::to_string`
 //! on every scenario render, tricky strings and random trees. Output is only written after the
-//! whole render succeeded and was serialized, so a failure never leaves partial output; its size
-//! is capped ([`MAX_OUTPUT`]), so a few bytes of values (a sensor partition count, a block copied
-//! into every pod) cannot make gigabytes of YAML. The directory writer of `--output-dir`, which
+//! whole render succeeded, so a failure never leaves partial output; its size is capped
+//! ([`MAX_OUTPUT`], checked on a lower bound of the text before writing), so a few bytes of
+//! values (a block copied into every pod) cannot make gigabytes of YAML. It is then written in
+//! chunks as it is serialized, never held whole. The directory writer of `--output-dir`, which
 //! must also stay safe next to the user's files, is `dir`.
 
 mod dir;
@@ -62,17 +63,63 @@ fn check_size(len: usize) -> Result<()> {
     Ok(())
 }
 
-/// Write all objects as one multi-document stream, each document led by `---`. The whole stream
-/// is serialized (at most [`MAX_OUTPUT`]) before the first byte goes to `out`.
+/// A lower bound of the YAML text of `json`: every scalar, key and item separator it must
+/// print, without indentation.
+fn text_size(json: &serde_json::Value) -> usize {
+    use serde_json::Value as Json;
+    match json {
+        Json::Null | Json::Bool(_) | Json::Number(_) => 4,
+        Json::String(s) => s.len(),
+        Json::Array(items) => items.iter().map(|item| 3 + text_size(item)).sum(),
+        Json::Object(map) => map.iter().map(|(k, v)| k.len() + 3 + text_size(v)).sum(),
+    }
+}
+
+/// Refuse a stream whose text is sure to exceed [`MAX_OUTPUT`], before a byte is written: a
+/// shared list of init containers counts once per pod it goes into, as the writer copies it.
+fn check_stream_size(objects: &[Object]) -> Result<()> {
+    let mut total = 0usize;
+    let mut shared: Vec<(&crate::object::SharedItems, usize)> = Vec::new();
+    for object in objects {
+        total += text_size(object.body());
+        if let Some(splice) = &object.splice {
+            let size = match shared
+                .iter()
+                .find(|(items, _)| std::sync::Arc::ptr_eq(items, &splice.items))
+            {
+                Some((_, size)) => *size,
+                None => {
+                    let size = splice.items.iter().map(text_size).sum();
+                    shared.push((&splice.items, size));
+                    size
+                }
+            };
+            total += size;
+        }
+        check_size(total)?;
+    }
+    Ok(())
+}
+
+/// Bytes of YAML gathered before they are handed to the writer: small enough to stay in cache
+/// (a large render writes megabytes), large enough for few system calls.
+const CHUNK: usize = 128 * 1024;
+
+/// Write all objects as one multi-document stream, each document led by `---`, in chunks. A
+/// stream too large for [`MAX_OUTPUT`] is refused before the first byte goes to `out`.
 pub fn write_stream(objects: &[Object], out: &mut impl Write) -> Result<()> {
-    let mut text = String::with_capacity(objects.len() * 4096);
+    check_stream_size(objects)?;
+    let mut chunk = String::with_capacity(2 * CHUNK);
     let mut shared = SharedText::default();
     for object in objects {
-        text.push_str("---\n");
-        push_yaml(&mut text, object, &mut shared)?;
-        check_size(text.len())?;
+        chunk.push_str("---\n");
+        push_yaml(&mut chunk, object, &mut shared)?;
+        if chunk.len() >= CHUNK {
+            out.write_all(chunk.as_bytes())?;
+            chunk.clear();
+        }
     }
-    out.write_all(text.as_bytes())?;
+    out.write_all(chunk.as_bytes())?;
     out.flush()?;
     Ok(())
 }
