@@ -150,7 +150,8 @@ mod tests {
     use super::*;
     use crate::values::{Layer, load};
 
-    fn checked(yaml: &str, strict: bool) -> Vec<String> {
+    /// The findings of `custom.yaml` holding `yaml`, release `st2` in `ns`.
+    fn findings(yaml: &str, strict: bool) -> Vec<Finding> {
         let loaded = load(&[Layer::File {
             name: "custom.yaml".into(),
             text: yaml.into(),
@@ -160,11 +161,11 @@ mod tests {
             name: "st2".into(),
             namespace: "ns".into(),
         };
-        check(&loaded, &release, &Options::default(), strict)
-            .findings
-            .iter()
-            .map(line)
-            .collect()
+        check(&loaded, &release, &Options::default(), strict).findings
+    }
+
+    fn checked(yaml: &str, strict: bool) -> Vec<String> {
+        findings(yaml, strict).iter().map(line).collect()
     }
 
     #[test]
@@ -369,16 +370,7 @@ rabbitmq:
             ),
             Vec::<String>::new()
         );
-        let loaded = load(&[Layer::File {
-            name: "custom.yaml".into(),
-            text: yaml.into(),
-        }])
-        .expect("loads");
-        let release = Release {
-            name: "st2".into(),
-            namespace: "ns".into(),
-        };
-        let found = check(&loaded, &release, &Options::default(), true).findings;
+        let found = findings(yaml, true);
         assert!(
             report(&found).is_ok(),
             "a note alone does not stop a render"
