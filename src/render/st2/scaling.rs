@@ -10,6 +10,7 @@
 //!   `replicas`, so `kubectl apply` does not reset what the autoscaler chose; its budget follows
 //!   `minReplicas`. Components that must stay one pod refuse it, saying why.
 
+use crate::render::backends::whole_number;
 use anyhow::{Result, bail};
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
@@ -114,8 +115,8 @@ fn disruption_budget(ctx: &Ctx) -> Result<Option<Budget>> {
 
 /// A pod count (0 or more) or a percentage (`"25%"`), as a PodDisruptionBudget takes them.
 fn count_or_percent(value: &Value, key: &str) -> Result<IntOrString> {
-    if let Some(n) = whole(value) {
-        if let Ok(n @ 0..) = i32::try_from(n) {
+    if let Some(n) = whole_number(value) {
+        if n >= 0 {
             return Ok(IntOrString::Int(n));
         }
     } else if let Value::String(s) = value {
@@ -130,16 +131,6 @@ fn count_or_percent(value: &Value, key: &str) -> Result<IntOrString> {
     )
 }
 
-/// A whole number, also written as `2.0` or `"2"` (the values check accepts both for counts).
-fn whole(value: &Value) -> Option<i64> {
-    match value {
-        Value::Int(i) => Some(*i),
-        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(*f as i64),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 /// `<key>.<field>` as a whole number in `range`; `None` when unset.
 fn number_in(
     block: &Value,
@@ -151,7 +142,7 @@ fn number_in(
     if value.is_null() {
         return Ok(None);
     }
-    match whole(value).and_then(|n| i32::try_from(n).ok()) {
+    match whole_number(value) {
         Some(n) if range.contains(&n) => Ok(Some(n)),
         _ => bail!(
             "`{key}.{field}`: expected a whole number from {} to {}, found {}",
