@@ -79,9 +79,13 @@ impl RenderConfig {
         crate::findings::report(&checked.findings)?;
         // A failed render says only why it failed.
         let rendered = checked.rendered?;
-        // Past `report`, every finding is a warning.
-        let mut warnings: Vec<String> =
-            checked.findings.iter().map(crate::findings::line).collect();
+        // Past `report`, every finding is a warning or a note; notes are for `lint` only.
+        let mut warnings: Vec<String> = checked
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::values::check::Severity::Warning)
+            .map(crate::findings::line)
+            .collect();
         for warning in crate::secrets::default_password_warnings(&loaded.values) {
             eprintln!("warning: {warning}");
             warnings.push(format!("warning: {warning}"));

@@ -1301,3 +1301,25 @@ fn help_lists_the_plugin_environment_and_no_hooks() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("--no-hooks"), "{}", run.stdout);
 }
+
+#[test]
+fn argocd_warnings_config_map_leaves_out_notes() {
+    // StackStorm 3.9 with pack images: `lint` notes that the images must be rebuilt; that note is
+    // advice for `lint`, not a warning of the render.
+    let files = [(
+        "values.yaml",
+        "st2:\n  version: \"3.9\"\n  packs:\n    images:\n      - {repository: r, name: n, tag: '1'}\nst2web:\n  replica: 3\n",
+    )];
+    let env = [("ARGOCD_APP_NAME", "chat"), ("ST2K8S_SECRET_SEED", SEED)];
+    let run = argocd("generate", &files, &env);
+    run.assert_success();
+    let objects = documents(&run.stdout);
+    let text = objects
+        .iter()
+        .find(|o| o["metadata"]["name"] == "chat-st2k8s-warnings")
+        .and_then(|o| o["data"]["warnings"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(text.contains("`st2web.replica`: unknown key"), "{text}");
+    assert!(!text.contains("virtualenvs"), "{text}");
+}
