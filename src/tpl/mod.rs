@@ -98,14 +98,7 @@ impl TplError {
     pub fn not_a_string(key: &str, found: &Value) -> TplError {
         TplError::NotAString {
             key: key.to_string(),
-            found: match found {
-                Value::Null => "null",
-                Value::Bool(_) => "a boolean",
-                Value::Int(_) | Value::Float(_) => "a number",
-                Value::String(_) => "a string",
-                Value::List(_) => "a list",
-                Value::Map(_) => "a map",
-            },
+            found: found.kind(),
         }
     }
 }

@@ -600,14 +600,7 @@ fn join(prefix: &str, name: &str) -> String {
 
 /// "cannot use `a` as a map: it already holds a number" — never the value itself.
 fn conflict(path: &str, existing: &Value, wanted: &str) -> String {
-    let held = match existing {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Int(_) | Value::Float(_) => "a number",
-        Value::String(_) => "a string",
-        Value::List(_) => "a list",
-        Value::Map(_) => "a map",
-    };
+    let held = existing.kind();
     format!(
         "cannot use `{path}` as {wanted}: it already holds {held} (from a values file or an earlier flag)"
     )
