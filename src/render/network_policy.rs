@@ -131,7 +131,8 @@ fn st2_pods(ctx: &Ctx, objects: &[Object]) -> BTreeMap<String, St2Pod> {
             "Pod" => "",
             _ => continue,
         };
-        let body = object.full_body();
+        // Containers, volumes and labels only: the shared init containers need not be put in place.
+        let body = object.body();
         let Some(template) = body.pointer(pointer) else {
             continue;
         };
