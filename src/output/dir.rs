@@ -151,9 +151,12 @@ fn write_files(
 
     let kustomization_path = dir.join(KUSTOMIZATION);
     let record_path = dir.join(RECORD);
-    let previous = read_back(&kustomization_path)?;
+    let (previous, private_kustomization) = match read_back(&kustomization_path)? {
+        Some((text, private)) => (Some(text), private),
+        None => (None, false),
+    };
     let owned_before = match read_back(&record_path)? {
-        Some(text) => parse_record(&text, &record_path)?,
+        Some((text, _)) => parse_record(&text, &record_path)?,
         None => previous
             .as_deref()
             .and_then(written_by_unrecorded_st2k8s)
@@ -191,7 +194,14 @@ fn write_files(
     for file in files {
         object_files.push(staged.add(&file.name, file.text.as_bytes(), file.private, write)?);
     }
-    let kustomization = staged.add(KUSTOMIZATION, kustomization.as_bytes(), false, write)?;
+    // The user's kustomization may hold secrets of their own (`secretGenerator` literals): a file
+    // they made private stays private.
+    let kustomization = staged.add(
+        KUSTOMIZATION,
+        kustomization.as_bytes(),
+        private_kustomization,
+        write,
+    )?;
     let final_record = staged.add(
         RECORD,
         record(names.iter().copied()).as_bytes(),
@@ -295,11 +305,22 @@ fn open_own(path: &Path, options: &OpenOptions) -> Result<Option<File>> {
 }
 
 /// The text of `kustomization.yaml` or the record, `None` when missing: at most
-/// [`MAX_READ_BYTES`], UTF-8, never through a link.
-fn read_back(path: &Path) -> Result<Option<String>> {
+/// [`MAX_READ_BYTES`], UTF-8, never through a link; and whether the file is private (no access
+/// for group or others).
+fn read_back(path: &Path) -> Result<Option<(String, bool)>> {
     let Some(file) = open_own(path, no_follow(OpenOptions::new().read(true)))? else {
         return Ok(None);
     };
+    #[cfg(unix)]
+    let private = {
+        use std::os::unix::fs::PermissionsExt as _;
+        let meta = file
+            .metadata()
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        meta.permissions().mode() & 0o077 == 0
+    };
+    #[cfg(not(unix))]
+    let private = false;
     let mut bytes = Vec::new();
     file.take(MAX_READ_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -313,7 +334,7 @@ fn read_back(path: &Path) -> Result<Option<String>> {
         );
     }
     String::from_utf8(bytes)
-        .map(Some)
+        .map(|text| Some((text, private)))
         .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display()))
 }
 
@@ -773,6 +794,31 @@ mod tests {
         assert!(dir.read("secret-s.yaml").contains("name: s"));
         assert_eq!(mode(&dir.out("secret-s.yaml")), 0o600);
         assert!(!dir.snapshot().values().any(|c| c.starts_with("-> ")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_kustomization_stays_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = Scratch::new("private-kustomization");
+        write_dir(&dir.out, &[config_map("a")]).expect("first render");
+        let mode = |name: &str| {
+            fs::metadata(dir.out(name))
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        let text = format!(
+            "{}secretGenerator:\n  - name: mine\n    literals: [password=hunter2]\n",
+            dir.read(KUSTOMIZATION)
+        );
+        dir.write(KUSTOMIZATION, &text);
+        fs::set_permissions(dir.out(KUSTOMIZATION), fs::Permissions::from_mode(0o600))
+            .expect("chmod");
+        write_dir(&dir.out, &[config_map("b")]).expect("second render");
+        assert!(dir.read(KUSTOMIZATION).contains("hunter2"));
+        assert_eq!(mode(KUSTOMIZATION), 0o600);
     }
 
     #[cfg(unix)]
