@@ -284,9 +284,13 @@ impl<'a> Walk<'a, '_> {
             let lines = line_diff(a.as_deref().unwrap_or(""), b.as_deref().unwrap_or(""))
                 .into_iter()
                 .map(|line| {
-                    // A line that is a short secret whole is hidden too (after its mark).
+                    // Every secret in the text was hidden before the split; a line that is a
+                    // short secret whole (too short to be looked for inside text) is hidden
+                    // here, after its mark. Scanning the lines again could only find secrets
+                    // inside the fingerprints just written.
                     let (mark, rest) = line.split_at_checked(1).unwrap_or(("", &line));
-                    printable(&format!("{mark}{}", self.secrets.hide(rest)))
+                    let rest = self.secrets.whole.get(rest).map_or(rest, String::as_str);
+                    printable(&format!("{mark}{rest}"))
                 })
                 .collect();
             self.out.push(FieldChange {
