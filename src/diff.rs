@@ -625,15 +625,18 @@ fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Result<Vec<Edit>, (usize, us
     Ok(edits)
 }
 
-/// A diff line safe to print: control characters other than tab escaped (a `\r` or an escape
-/// sequence in a manifest must not rewrite the reviewer's terminal).
+/// A diff line safe to print: control characters other than tab and bidirectional marks
+/// escaped (a `\r`, an escape sequence or a right-to-left override in a manifest must not
+/// rewrite or reorder what the reviewer sees).
 fn printable(line: &str) -> String {
-    if !line.chars().any(|c| c.is_control() && c != '\t') {
+    // What error messages escape ([`crate::error::needs_escape`]), but a tab stays a tab.
+    let escape = |c: char| c != '\t' && crate::error::needs_escape(c);
+    if !line.chars().any(escape) {
         return line.to_string();
     }
     line.chars()
         .map(|c| {
-            if c.is_control() && c != '\t' {
+            if escape(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()
@@ -906,6 +909,7 @@ mod tests {
             ["@@ -1 +1 @@", "-a\rb", "+a\rc"]
         );
         assert_eq!(printable("a\rb\u{1b}[2J\tc"), "a\\rb\\u{1b}[2J\tc");
+        assert_eq!(printable("x\u{202e}y"), "x\\u{202e}y");
     }
 
     #[test]
