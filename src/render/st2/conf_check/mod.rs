@@ -135,6 +135,16 @@ pub fn check(text: &str, version: Version) -> Vec<Problem> {
             };
             if known_section(&name) {
                 section = Section::Known(name);
+            } else if !is_word(&name) {
+                problem(
+                    1,
+                    Severity::Warning,
+                    format!(
+                        "unknown st2.conf section (its name is not a word, so it is not shown: it \
+                         may hold a value): StackStorm {v} ignores it"
+                    ),
+                );
+                section = Section::Unknown;
             } else {
                 let sections = section_names();
                 let hint = closest(&name, &sections)
@@ -170,25 +180,50 @@ pub fn check(text: &str, version: Version) -> Vec<Problem> {
             );
             continue;
         }
+        // A "name" that is not a word is likely part of a value (a pasted key, a continuation
+        // that lost its indentation): it is never quoted.
+        let quotable = is_word(option);
         let section = match &section {
             Section::Known(name) => name.as_str(),
             Section::Unknown => continue,
             Section::None => {
+                let option = if quotable {
+                    format!("option `{option}`")
+                } else {
+                    "line".to_string()
+                };
                 problem(
                     1,
                     Severity::Error,
-                    format!(
-                        "st2.conf option `{option}` comes before any `[section]`; st2 stops at it"
-                    ),
+                    format!("st2.conf {option} comes before any `[section]`; st2 stops at it"),
                 );
                 continue;
             }
         };
+        if !quotable {
+            problem(
+                1,
+                Severity::Warning,
+                format!(
+                    "st2.conf line in `[{section}]` does not start with an option name \
+                     (not shown: it may hold a value); StackStorm {v} ignores it"
+                ),
+            );
+            continue;
+        }
         if let Some((severity, message)) = option_problem(section, option, version) {
             problem(1, severity, message);
         }
     }
     problems
+}
+
+/// Whether an st2.conf section or option name can be shown: letters, digits, `_`, `-`, `.`.
+fn is_word(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// What is wrong with `[section] option` (a known section) in `version`, if anything.
@@ -363,6 +398,22 @@ mod tests {
         let text = "# comment\n[api]\nallow_origin = '*'\n; other comment\n\n[database]\nconnection_timeout: 5000\n[rbac]\nenable = True\nbackend = default\n[AUTH]\nbackend_kwargs = {\"a\": 1,\n    \"b\": 2}\n[DEFAULT]\ndebug = True\n";
         assert_eq!(found(text, Version::V3_8), Vec::<String>::new());
         assert_eq!(found(text, Version::V3_9), Vec::<String>::new());
+    }
+
+    #[test]
+    fn names_that_are_not_words_are_never_shown() {
+        let text =
+            "S3CRET/SENTINEL+x= 1\n[api]\nS3CRET/SENTINEL+y= 2\n[S3CRET/SENTINEL z]\nq = 3\n";
+        let problems = found(text, Version::V3_8);
+        assert_eq!(
+            problems,
+            [
+                "1:1 error: st2.conf line comes before any `[section]`; st2 stops at it",
+                "3:1 warning: st2.conf line in `[api]` does not start with an option name (not shown: it may hold a value); StackStorm 3.8 ignores it",
+                "4:1 warning: unknown st2.conf section (its name is not a word, so it is not shown: it may hold a value): StackStorm 3.8 ignores it",
+            ]
+        );
+        assert!(problems.iter().all(|p| !p.contains("S3CRET")));
     }
 
     #[test]
