@@ -50,7 +50,7 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
         objects.retain(|o| !target::is_setup_hook(o));
     }
     if restricted {
-        pod_security::apply(&mut objects)?;
+        pod_security::apply(&ctx, &mut objects)?;
     }
     let policies = network_policy::objects(&ctx, &objects)?;
     objects.extend(policies);

@@ -69,9 +69,13 @@ const NGINX_VOLS: &[(&str, &str)] = &[
 ];
 /// Where the st2 CLI config is written by `generate-st2client-config`.
 const CLIENT_CONFIG_DIR: &str = "/root/.st2/";
-/// Where the post-start scripts find the SSH key and where they install it.
-const SSH_KEY_DIR: &str = "/home/stanley/.ssh-key-vol/";
-const SSH_DIR: &str = "/home/stanley/.ssh";
+
+/// Where the post-start scripts find the SSH key (its Secret volume) and where they install it
+/// (`st2.system_user.ssh_key_file`'s directory, made writable).
+struct SshPaths {
+    key_volume: String,
+    dir: String,
+}
 
 /// Whether `podSecurity: restricted` is set; any other value than unset/null is an error.
 pub fn restricted(values: &Value) -> Result<bool> {
@@ -231,7 +235,12 @@ fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
 }
 
 /// Apply the profile to every pod template of `objects` (see the module docs).
-pub fn apply(objects: &mut [Object]) -> Result<()> {
+pub fn apply(ctx: &Ctx, objects: &mut [Object]) -> Result<()> {
+    let key = crate::render::pod::ssh_key::paths(ctx)?;
+    let ssh = SshPaths {
+        key_volume: key.volume_mount_path(),
+        dir: key.dir,
+    };
     // Shared init containers are restricted once per list, however many pods carry them.
     let mut shared: HashMap<*const Vec<Json>, SharedItems> = HashMap::new();
     for object in objects.iter_mut() {
@@ -242,7 +251,7 @@ pub fn apply(objects: &mut [Object]) -> Result<()> {
         let Some(spec) = object.body_mut().pointer_mut(pointer) else {
             continue;
         };
-        restrict_pod(spec, &what)?;
+        restrict_pod(spec, &what, &ssh)?;
         if let Some(splice) = object.splice.as_mut() {
             let key = Arc::as_ptr(&splice.items);
             let restricted = match shared.get(&key) {
@@ -264,7 +273,7 @@ pub fn apply(objects: &mut [Object]) -> Result<()> {
 }
 
 /// Restrict one pod spec.
-fn restrict_pod(spec: &mut Json, what: &str) -> Result<()> {
+fn restrict_pod(spec: &mut Json, what: &str, ssh: &SshPaths) -> Result<()> {
     let Some(spec) = spec.as_object_mut() else {
         return Ok(());
     };
@@ -340,8 +349,8 @@ fn restrict_pod(spec: &mut Json, what: &str) -> Result<()> {
                     add_mount(c, TMP_VOL, "/tmp");
                     need_tmp = true;
                 }
-                if has_mount(c, SSH_KEY_DIR) {
-                    add_mount(c, SSH_VOL, SSH_DIR);
+                if has_mount(c, &ssh.key_volume) {
+                    add_mount(c, SSH_VOL, &ssh.dir);
                     need_ssh = true;
                 }
                 if has_mount(c, CLIENT_CONFIG_DIR) {
@@ -535,6 +544,7 @@ fn add_empty_dir(spec: &mut Map<String, Json>, name: &str) {
 mod tests {
     use super::*;
     use crate::object::Splice;
+    use crate::render::test_support::with_ctx;
 
     fn deployment(name: &str, items: &SharedItems) -> Object {
         let body = json!({"spec": {"template": {"spec": {
@@ -554,7 +564,7 @@ mod tests {
     fn shared_init_containers_are_restricted_once_and_stay_shared() {
         let items: SharedItems = Arc::new(vec![json!({"name": "st2-copy-packs", "image": "p"})]);
         let mut objects = vec![deployment("a", &items), deployment("b", &items)];
-        apply(&mut objects).expect("restricted");
+        with_ctx("{}", |ctx| apply(ctx, &mut objects)).expect("restricted");
         let a = &objects[0].splice.as_ref().expect("splice").items;
         let b = &objects[1].splice.as_ref().expect("splice").items;
         assert!(Arc::ptr_eq(a, b), "one restricted copy for every pod");
@@ -579,7 +589,9 @@ mod tests {
         ]}}}});
         let mut objects = vec![Object::from_json("apps/v1", "Deployment", "d".into(), body)];
         assert_eq!(
-            apply(&mut objects).expect_err("contradiction").to_string(),
+            with_ctx("{}", |ctx| apply(ctx, &mut objects))
+                .expect_err("contradiction")
+                .to_string(),
             "Deployment/d: container `x` `securityContext.capabilities.add`: SYS_ADMIN not allowed; only NET_BIND_SERVICE may be added (`podSecurity: restricted`)"
         );
     }

@@ -310,6 +310,34 @@ fn st2_services_get_tmp_ssh_and_client_config_in_place() {
 }
 
 #[test]
+fn the_ssh_directory_follows_the_system_user() {
+    let run = St2k8s::render()
+        .seeded()
+        .args(PROFILE)
+        .values("user.yaml", "st2:\n  system_user:\n    user: alice\n")
+        .run();
+    run.assert_success();
+    let docs = documents(&run.stdout);
+    let runner = &object(&docs, "Deployment", "st2-st2actionrunner")["spec"]["template"]["spec"];
+    let mounts = runner["containers"][0]["volumeMounts"]
+        .as_array()
+        .expect("a list");
+    assert!(
+        mounts
+            .contains(&serde_json::json!({"name": "st2k8s-ssh", "mountPath": "/home/alice/.ssh"})),
+        "{mounts:?}"
+    );
+    assert!(
+        runner["volumes"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|v| v["name"] == "st2k8s-ssh"),
+        "the emptyDir exists"
+    );
+}
+
+#[test]
 fn the_users_keys_win_over_the_profile() {
     let run = St2k8s::render()
         .seeded()

@@ -21,6 +21,13 @@ pub struct SshKeyPaths {
     pub base: String,
 }
 
+impl SshKeyPaths {
+    /// Where the Secret volume with the key is mounted: `<parent>/.ssh-key-vol/`.
+    pub fn volume_mount_path(&self) -> String {
+        format!("{}/.ssh-key-vol/", self.parent)
+    }
+}
+
 /// Resolve `st2.system_user.ssh_key_file`.
 pub fn paths(ctx: &Ctx) -> Result<SshKeyPaths> {
     Ok(from_file(ctx.tpl_value("st2.system_user.ssh_key_file")?))

@@ -188,14 +188,11 @@ pub fn ssh_key(ctx: &Ctx) -> Result<Piece> {
     let paths = crate::render::pod::ssh_key::paths(ctx)?;
     let items = vec![KeyToPath {
         key: "private_key".into(),
-        path: paths.base,
+        path: paths.base.clone(),
         mode: Some(256),
     }];
     Ok(Piece::one(
-        mount(
-            "st2-ssh-key-vol",
-            &format!("{}/.ssh-key-vol/", paths.parent),
-        ),
+        mount("st2-ssh-key-vol", &paths.volume_mount_path()),
         secret_volume("st2-ssh-key-vol", ctx.name("st2-ssh"), Some(items)),
     ))
 }
