@@ -46,10 +46,7 @@ pub fn component_security_context(ctx: &Ctx, key: &str) -> Result<Option<Securit
 /// `st2actionrunner.securityContext`, else the top-level one: containers that run actionrunner
 /// code (pack copies, content registration), since the runner is the most permissive component.
 pub fn runner_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {
-    security_context(
-        ctx,
-        super::convert::chain(ctx, &["st2actionrunner.securityContext"]),
-    )
+    component_security_context(ctx, "st2actionrunner")
 }
 
 /// `image.entrypoint`, prepended to the st2 services' commands.
