@@ -41,6 +41,9 @@ pub(super) const OPTIONAL: &[&str] = &[
     "*.preStopSleep",
     "jobs.ttlSecondsAfterFinished",
     // st2k8s extensions, off by default.
+    "mongodb.flavor",
+    "rabbitmq.flavor",
+    "redis.flavor",
     "podDisruptionBudgets",
     "podDisruptionBudgets.enabled",
     "podDisruptionBudgets.maxUnavailable",

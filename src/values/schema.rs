@@ -75,6 +75,7 @@ fn node(value: &Value, path: &str, origins: &Origins, lines: &[&str]) -> Json {
 fn extensions() -> Vec<(String, Json)> {
     let count = |description: &str| json!({"type": ["integer", "string", "null"], "description": description});
     let count_or_percent = |description: &str| json!({"type": ["integer", "string", "null"], "pattern": "^([0-9]+|[0-9]{1,3}%)$", "description": description});
+    let flavor = |backend: &str, images: &str| json!({"enum": ["bitnami", "official", "", null], "description": format!("st2k8s: which images run the built-in {backend}: `bitnami` (the chart's, the default) or `official` ({images}), under the same StatefulSet, Service and volume names.")});
     let mut out = vec![
         (
             "podDisruptionBudgets".to_string(),
@@ -95,6 +96,18 @@ fn extensions() -> Vec<(String, Json)> {
                 "enum": ["restricted", null],
                 "description": "st2k8s: `restricted` makes every pod meet the Kubernetes Pod Security Standards \"restricted\" level (non-root UIDs, fsGroup, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped, writable emptyDirs where the images write); values that cannot be restricted are an error. Unset: the chart's security contexts.",
             }),
+        ),
+        (
+            "mongodb.flavor".to_string(),
+            flavor("MongoDB", "docker-library's `mongo`"),
+        ),
+        (
+            "rabbitmq.flavor".to_string(),
+            flavor("RabbitMQ", "docker-library's `rabbitmq`"),
+        ),
+        (
+            "redis.flavor".to_string(),
+            flavor("Redis", "a maintained upstream image"),
         ),
         (
             "networkPolicy".to_string(),
@@ -216,6 +229,7 @@ mod tests {
             at("/properties/podDisruptionBudgets/properties/enabled/type"),
             serde_json::json!(["boolean", "null"])
         );
+        assert_eq!(at("/properties/redis/properties/flavor/enum/1"), "official");
         assert_eq!(
             at("/properties/podSecurity/enum"),
             serde_json::json!(["restricted", null])

@@ -33,6 +33,39 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// Which images and scripts a bundled backend runs (`<backend>.flavor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// The chart's bitnami subchart, object for object (the default).
+    Bitnami,
+    /// The maintained upstream images (docker-library's `mongo`, `rabbitmq`, and Valkey/Redis)
+    /// under the same StatefulSet, Service and claim names, so that a switch keeps the volumes.
+    Official,
+}
+
+impl Flavor {
+    /// The flavor names `<backend>.flavor` accepts.
+    pub const CHOICES: &'static [&'static str] = &["bitnami", "official"];
+
+    /// `<backend>.flavor` of `backend` (`mongodb`, `rabbitmq`, `redis`): unset, null or empty is
+    /// the chart's bitnami flavor; anything but a listed name is an error naming the key.
+    pub fn of(ctx: &Ctx, backend: &str) -> Result<Flavor> {
+        let value = ctx.values.key(backend).key("flavor");
+        match value {
+            Value::Null => Ok(Flavor::Bitnami),
+            Value::String(s) if s.is_empty() || s == "bitnami" => Ok(Flavor::Bitnami),
+            Value::String(s) if s == "official" => Ok(Flavor::Official),
+            other => bail!(
+                "`{backend}.flavor`: expected one of `bitnami` (the chart's images) or `official` (maintained upstream images), found {}",
+                match other {
+                    Value::String(_) => "a string that names neither".to_string(),
+                    other => other.kind_unfit(),
+                }
+            ),
+        }
+    }
+}
+
 /// The pods of a bundled backend workload and their ports, as a NetworkPolicy protects them.
 #[derive(Debug, Clone)]
 pub struct NetworkTarget {
@@ -367,6 +400,27 @@ mod tests {
             // The subchart's own defaults are merged in (bitnami images are theirs, not the chart's).
             assert!(section.at("image.repository").truthy(), "{name}");
         }
+    }
+
+    #[test]
+    fn flavors_are_named_or_refused_without_quoting() {
+        let flavor = |text: &str| {
+            crate::render::test_support::with_ctx(text, |ctx| {
+                Flavor::of(ctx, "redis").map_err(|e| e.to_string())
+            })
+        };
+        assert_eq!(flavor("redis: {}"), Ok(Flavor::Bitnami));
+        assert_eq!(flavor("redis: {flavor: ''}"), Ok(Flavor::Bitnami));
+        assert_eq!(flavor("redis: {flavor: bitnami}"), Ok(Flavor::Bitnami));
+        assert_eq!(flavor("redis: {flavor: official}"), Ok(Flavor::Official));
+        assert_eq!(
+            flavor("redis: {flavor: s3cr3t}"),
+            Err("`redis.flavor`: expected one of `bitnami` (the chart's images) or `official` (maintained upstream images), found a string that names neither".to_string())
+        );
+        assert_eq!(
+            flavor("redis: {flavor: [a]}"),
+            Err("`redis.flavor`: expected one of `bitnami` (the chart's images) or `official` (maintained upstream images), found a list".to_string())
+        );
     }
 
     #[test]
