@@ -45,6 +45,19 @@ pub struct NameSource {
 }
 
 impl Object {
+    /// Where the pod template (its `metadata` and `spec`) of a workload object is, as a JSON
+    /// pointer into the body: the body itself for a Pod; `None` for kinds that run no pods.
+    pub fn pod_template_pointer(&self) -> Option<&'static str> {
+        match self.kind.as_str() {
+            "Pod" => Some(""),
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+                Some("/spec/template")
+            }
+            "CronJob" => Some("/spec/jobTemplate/spec/template"),
+            _ => None,
+        }
+    }
+
     /// Wrap a typed Kubernetes object.
     pub fn new<K>(resource: &K) -> Result<Self>
     where

@@ -126,10 +126,8 @@ pub fn objects(ctx: &Ctx, objects: &[Object]) -> Result<Vec<Object>> {
 fn st2_pods(ctx: &Ctx, objects: &[Object]) -> BTreeMap<String, St2Pod> {
     let mut pods: BTreeMap<String, St2Pod> = BTreeMap::new();
     for object in objects {
-        let pointer = match object.kind.as_str() {
-            "Deployment" | "StatefulSet" | "DaemonSet" | "Job" => "/spec/template",
-            "Pod" => "",
-            _ => continue,
+        let Some(pointer) = object.pod_template_pointer() else {
+            continue;
         };
         // Containers, volumes and labels only: the shared init containers need not be put in place.
         let body = object.body();

@@ -222,18 +222,6 @@ fn contradictions(sc: &Json, at: &str) -> Vec<String> {
     out
 }
 
-/// Where the pod spec of a workload object is, if it has one.
-fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
-    match kind {
-        "Pod" => Some("/spec"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            Some("/spec/template/spec")
-        }
-        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
-        _ => None,
-    }
-}
-
 /// Apply the profile to every pod template of `objects` (see the module docs).
 pub fn apply(ctx: &Ctx, objects: &mut [Object]) -> Result<()> {
     let key = crate::render::pod::ssh_key::paths(ctx)?;
@@ -244,11 +232,14 @@ pub fn apply(ctx: &Ctx, objects: &mut [Object]) -> Result<()> {
     // Shared init containers are restricted once per list, however many pods carry them.
     let mut shared: HashMap<*const Vec<Json>, SharedItems> = HashMap::new();
     for object in objects.iter_mut() {
-        let Some(pointer) = pod_spec_pointer(&object.kind) else {
+        let Some(template) = object.pod_template_pointer() else {
             continue;
         };
         let what = format!("{}/{}", object.kind, object.name);
-        let Some(spec) = object.body_mut().pointer_mut(pointer) else {
+        let Some(spec) = object
+            .body_mut()
+            .pointer_mut(&format!("{template}/spec"))
+        else {
             continue;
         };
         restrict_pod(spec, &what, &ssh)?;
