@@ -67,13 +67,11 @@ fn text_at<'v>(values: &'v Value, path: &str) -> Option<&'v str> {
     if let Some(text) = values.get(path).and_then(Value::as_str) {
         return Some(text);
     }
-    ["st2.packs.configs.", "st2.overrides."]
+    crate::values::TEXT_FILE_DIRS
         .iter()
-        .find_map(|prefix| {
-            let name = path.strip_prefix(prefix)?;
-            values
-                .get(prefix.trim_end_matches('.'))
-                .map(|files| files.key(name))
+        .find_map(|dir| {
+            let name = path.strip_prefix(dir)?.strip_prefix('.')?;
+            values.get(dir).map(|files| files.key(name))
         })
         .and_then(Value::as_str)
 }

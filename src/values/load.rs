@@ -81,12 +81,20 @@ struct Block {
     text: String,
 }
 
+/// The values key whose string is st2.conf text.
+const TEXT_FILE: &str = "st2.config";
+
+/// Values maps whose entries are files st2 reads, one per key (file names, dots included).
+pub const TEXT_FILE_DIRS: &[&str] = &["st2.packs.configs", "st2.overrides"];
+
 /// Values keys whose strings are files st2 reads (st2.conf, pack configs, pack overrides): the
 /// loader records where their lines are, so checks of those files can point into the values file.
 fn holds_text_file(path: &str) -> bool {
-    path == "st2.config"
-        || path.starts_with("st2.packs.configs.")
-        || path.starts_with("st2.overrides.")
+    path == TEXT_FILE
+        || TEXT_FILE_DIRS.iter().any(|dir| {
+            path.strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
 }
 
 impl Origins {

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 pub use go_yaml::to_go_yaml;
-pub use load::{Origins, parse_document, read_text};
+pub use load::{Origins, TEXT_FILE_DIRS, parse_document, read_text};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{MAX_CREATED_ITEMS, SetArg, SetKind, apply_set};
 
