@@ -34,6 +34,36 @@ pub const ACTIVE_ACTIVE: [&str; 9] = [
     "st2actionrunner",
 ];
 
+/// Why each component StackStorm does not run active-active must run as one pod (so it refuses
+/// an autoscaler): every component is in [`ACTIVE_ACTIVE`] or here.
+pub const SINGLE_POD: [(&str, &str); 5] = [
+    (
+        "st2timersengine",
+        "every st2timersengine pod fires every timer, so it must run as one pod",
+    ),
+    (
+        "st2garbagecollector",
+        "st2garbagecollector only runs periodic clean-ups; more pods repeat the same work",
+    ),
+    (
+        "st2chatops",
+        "hubot holds one connection to the chat service; a second pod would answer every message twice",
+    ),
+    ("st2client", "st2client is one idle pod for `kubectl exec`"),
+    (
+        "st2sensorcontainer",
+        "a copy of a sensor pod emits every trigger twice; spread sensors with `st2sensorcontainer.deployments` or `st2.packs.sensors` instead",
+    ),
+];
+
+/// Why `component` must run as one pod; `None` when StackStorm runs it active-active.
+pub fn single_pod_reason(component: &str) -> Option<&'static str> {
+    SINGLE_POD
+        .iter()
+        .find(|(name, _)| *name == component)
+        .map(|(_, reason)| *reason)
+}
+
 /// Components whose `replicas` the user sets: the active-active ones, and the garbage
 /// collector, which the chart lets scale although one pod does all the work.
 pub const SCALABLE: [&str; 10] = [
@@ -96,6 +126,17 @@ mod tests {
         }
         for name in ACTIVE_ACTIVE {
             assert!(SCALABLE.contains(&name), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_component_is_active_active_or_one_pod_with_a_reason() {
+        for name in ALL {
+            let single = single_pod_reason(name).is_some();
+            assert_ne!(ACTIVE_ACTIVE.contains(&name), single, "{name}");
+        }
+        for (name, _) in SINGLE_POD {
+            assert!(ALL.contains(&name), "{name}");
         }
     }
 }

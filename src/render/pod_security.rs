@@ -236,10 +236,7 @@ pub fn apply(ctx: &Ctx, objects: &mut [Object]) -> Result<()> {
             continue;
         };
         let what = format!("{}/{}", object.kind, object.name);
-        let Some(spec) = object
-            .body_mut()
-            .pointer_mut(&format!("{template}/spec"))
-        else {
+        let Some(spec) = object.body_mut().pointer_mut(&format!("{template}/spec")) else {
             continue;
         };
         restrict_pod(spec, &what, &ssh)?;

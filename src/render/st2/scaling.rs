@@ -27,27 +27,6 @@ use crate::render::pod::PodPlan;
 use crate::render::pod::convert::Setting;
 use crate::values::Value;
 
-/// Why a component must run as one pod (and so refuses `autoscaling`); `None` when StackStorm
-/// runs it active-active.
-fn single_pod_reason(component: &str) -> Option<&'static str> {
-    Some(match component {
-        "st2timersengine" => {
-            "every st2timersengine pod fires every timer, so it must run as one pod"
-        }
-        "st2garbagecollector" => {
-            "st2garbagecollector only runs periodic clean-ups; more pods repeat the same work"
-        }
-        "st2chatops" => {
-            "hubot holds one connection to the chat service; a second pod would answer every message twice"
-        }
-        "st2client" => "st2client is one idle pod for `kubectl exec`",
-        "st2sensorcontainer" => {
-            "a copy of a sensor pod emits every trigger twice; spread sensors with `st2sensorcontainer.deployments` or `st2.packs.sensors` instead"
-        }
-        _ => return None,
-    })
-}
-
 /// A component's `autoscaling` block, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Autoscaling {
@@ -162,7 +141,7 @@ fn autoscaling_of(
     if !block.key("enabled").truthy() {
         return Ok(None);
     }
-    if let Some(reason) = single_pod_reason(component) {
+    if let Some(reason) = crate::components::single_pod_reason(component) {
         bail!("`{key}.enabled`: {component} cannot be autoscaled: {reason}");
     }
     let min = number_in(block, key, "minReplicas", 1..=i32::MAX)?.unwrap_or(1);
