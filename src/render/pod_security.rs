@@ -32,6 +32,7 @@ use anyhow::{Result, bail};
 use serde_json::{Map, Value as Json, json};
 
 use super::ctx::Ctx;
+use super::pod::volumes::CLIENT_CONFIG_DIR;
 use crate::object::{Object, SharedItems};
 use crate::values::Value;
 
@@ -67,8 +68,6 @@ const NGINX_VOLS: &[(&str, &str)] = &[
     ("st2k8s-nginx-run", "/run"),
     ("st2k8s-nginx-log", "/var/log/nginx"),
 ];
-/// Where the st2 CLI config is written by `generate-st2client-config`.
-const CLIENT_CONFIG_DIR: &str = "/root/.st2/";
 
 /// Where the post-start scripts find the SSH key (its Secret volume) and where they install it
 /// (`st2.system_user.ssh_key_file`'s directory, made writable).

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::convert::{Setting, first_set};
-use super::volumes::{self, CLIENT_CONFIG_VOL};
+use super::volumes::{self, CLIENT_CONFIG_DIR, CLIENT_CONFIG_VOL};
 use crate::render::ctx::Ctx;
 use crate::render::images;
 use crate::render::kit::mount;
@@ -244,7 +244,7 @@ pub fn client_config_init(ctx: &Ctx, init: ClientConfigInit) -> Result<Container
         image_pull_policy: images::pull_policy(ctx),
         security_context: init.security_context,
         env_from: Some(env_from),
-        volume_mounts: Some(vec![mount(CLIENT_CONFIG_VOL, "/root/.st2/")]),
+        volume_mounts: Some(vec![mount(CLIENT_CONFIG_VOL, CLIENT_CONFIG_DIR)]),
         command: Some(vec![
             "sh".into(),
             "-ec".into(),

@@ -236,10 +236,14 @@ pub fn rbac(ctx: &Ctx) -> Piece {
 /// Name of the in-memory volume holding the generated st2 CLI config.
 pub const CLIENT_CONFIG_VOL: &str = "st2client-config-vol";
 
+/// Where that volume is mounted: the st2 CLI's config directory, written by
+/// `generate-st2client-config`.
+pub const CLIENT_CONFIG_DIR: &str = "/root/.st2/";
+
 /// The st2 CLI config directory (`/root/.st2/`), written by `generate-st2client-config`.
 pub fn client_config() -> Piece {
     Piece::one(
-        mount(CLIENT_CONFIG_VOL, "/root/.st2/"),
+        mount(CLIENT_CONFIG_VOL, CLIENT_CONFIG_DIR),
         empty_dir(CLIENT_CONFIG_VOL, true),
     )
 }
