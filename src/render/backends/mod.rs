@@ -134,18 +134,25 @@ fn named_by_overrides(ctx: &Ctx, chart: &str, objects: Vec<Object>) -> Vec<Objec
 /// Warn about each backend key the user changed that the built-in backends do not implement.
 fn report_unsupported_keys(ctx: &Ctx) {
     for path in unsupported_keys(ctx) {
-        let backend = match path.split('.').next() {
-            Some("mongodb") => "MongoDB",
-            Some("rabbitmq") => "RabbitMQ",
-            Some("redis") => "Redis",
-            _ => "external-dns",
+        let (backend, key) = match path.split('.').next() {
+            Some("mongodb") => ("MongoDB", "mongodb"),
+            Some("rabbitmq") => ("RabbitMQ", "rabbitmq"),
+            Some("redis") => ("Redis", "redis"),
+            _ => ("external-dns", "external-dns"),
+        };
+        let message = if key != "external-dns"
+            && matches!(Flavor::of(ctx, key), Ok(Flavor::Official))
+        {
+            format!("a setting of the chart's bitnami {backend}; does not apply to `{key}.flavor: official`, ignored")
+        } else {
+            format!("not implemented by st2k8s's built-in {backend}; ignored")
         };
         crate::render::pod::convert::report(Finding {
             severity: Severity::Warning,
             path,
             location: None,
             within: None,
-            message: format!("not implemented by st2k8s's built-in {backend}; ignored"),
+            message,
         });
     }
 }
