@@ -642,6 +642,13 @@ fn scenario(first: usize, extra: &str) {
     group.wait_for("old master rejoins as replica of the new one", 40, || {
         group.problem(new, &[0, other], &[0, 1, 2])
     });
+    // Its start script chose that itself, from the sentinels' answer (a master that came back
+    // as master would be turned into a replica by the sentinels too, a moment later).
+    let log = std::fs::read_to_string(group.dir.join("pod-0/redis.log")).unwrap_or_default();
+    assert!(
+        log.contains(&format!("starting as replica of {}:6379", Group::fqdn(new))),
+        "{log}"
+    );
     group.replicates(new, "after-failover");
     assert_eq!(group.cli(0, 6379, &["get", "bitnami"]), "kept");
 }
