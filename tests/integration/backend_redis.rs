@@ -665,3 +665,42 @@ fn official_flavor_with_a_password_keeps_it_off_command_lines() {
         &format!("  usePassword: true\n  password: {}\n", serde_json::to_string(PASSWORD).unwrap_or_default()),
     );
 }
+
+/// The rendered scripts pass `shellcheck` as POSIX sh (the Valkey and Redis images' `/bin/sh`
+/// may be dash or busybox), with and without a password.
+#[test]
+fn official_flavor_scripts_pass_shellcheck() {
+    let available = Command::new("shellcheck")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        assert!(
+            std::env::var("ST2K8S_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
+            "ST2K8S_TEST_REQUIRE_SERVERS=1 but shellcheck is missing"
+        );
+        eprintln!("note: skipping shellcheck of the Redis scripts: no shellcheck");
+        return;
+    }
+    for extra in ["", "  usePassword: true\n"] {
+        let rendered = render(extra);
+        let temp = TempDir::new();
+        let mut files = Vec::new();
+        for (name, text) in &rendered.scripts {
+            let path = temp.0.join(name);
+            write(&path, text, 0o644);
+            files.push(path);
+        }
+        let out = Command::new("shellcheck")
+            .args(["-s", "sh"])
+            .args(&files)
+            .output()
+            .expect("shellcheck runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

@@ -7,7 +7,10 @@ umask 077
 headless="{{ headless_host }}"
 # This pod's stable DNS name: servers and sentinels announce it instead of the pod IP, which
 # changes whenever the pod is recreated.
-self="${HOSTNAME}.${headless}"
+# Kubernetes sets HOSTNAME to the pod name.
+# shellcheck disable=SC3028
+pod="${HOSTNAME:?}"
+self="${pod}.${headless}"
 config="${REDIS_CONFIG_DIR:?}"
 run="${REDIS_RUN_DIR:?}"
 

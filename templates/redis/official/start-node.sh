@@ -6,7 +6,7 @@
 
 find_master
 if [ -z "$master_host" ]; then
-  if [ "$HOSTNAME" = "{{ node_prefix }}0" ]; then
+  if [ "$pod" = "{{ node_prefix }}0" ]; then
     role=master
   else
     role=replica
