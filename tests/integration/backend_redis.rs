@@ -75,7 +75,11 @@ fn namespace_prefix() -> Option<Vec<&'static str>> {
     };
     let works = Command::new(prefix[0])
         .args(&prefix[1..])
-        .args(["sh", "-c", "mount -t tmpfs none /mnt 2>/dev/null || mount --bind /etc/hostname /etc/hostname"])
+        .args([
+            "sh",
+            "-c",
+            "mount -t tmpfs none /mnt 2>/dev/null || mount --bind /etc/hostname /etc/hostname",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -132,10 +136,13 @@ fn render(extra: &str) -> Rendered {
             .expect("env")
             .iter()
             .map(|e| {
-                let value = e["value"].as_str().unwrap_or_else(|| {
-                    panic!("{name}: variable {} is not a literal", e["name"])
-                });
-                (e["name"].as_str().unwrap_or_default().to_string(), value.to_string())
+                let value = e["value"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name}: variable {} is not a literal", e["name"]));
+                (
+                    e["name"].as_str().unwrap_or_default().to_string(),
+                    value.to_string(),
+                )
             })
             .collect();
         env.insert(name.clone(), vars);
@@ -361,7 +368,10 @@ impl Group {
             ("POD_IP".to_string(), self.ip(pod)),
             (
                 "PATH".to_string(),
-                format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", self.dir.join("bin").display()),
+                format!(
+                    "{}:/usr/sbin:/usr/bin:/sbin:/bin",
+                    self.dir.join("bin").display()
+                ),
             ),
             ("HOME".to_string(), "/tmp".to_string()),
         ]);
@@ -432,7 +442,14 @@ impl Group {
     fn cli(&self, pod: usize, port: u16, args: &[&str]) -> String {
         let mut command = Command::new("timeout");
         command
-            .args(["5", "redis-cli", "-h", &self.ip(pod), "-p", &port.to_string()])
+            .args([
+                "5",
+                "redis-cli",
+                "-h",
+                &self.ip(pod),
+                "-p",
+                &port.to_string(),
+            ])
             .args(args)
             .env_remove("REDISCLI_AUTH");
         if let Some(password) = &self.rendered.password {
@@ -545,14 +562,20 @@ impl Group {
     fn replicates(&self, master: usize, key: &str) {
         assert_eq!(self.cli(master, 6379, &["set", key, "v1"]), "OK");
         self.wait_for(&format!("{key} replicated"), 10, || {
-            let reads: Vec<String> = (0..PODS).map(|p| self.cli(p, 6379, &["get", key])).collect();
-            reads.iter().any(|r| r != "v1").then(|| format!("{reads:?}"))
+            let reads: Vec<String> = (0..PODS)
+                .map(|p| self.cli(p, 6379, &["get", key]))
+                .collect();
+            reads
+                .iter()
+                .any(|r| r != "v1")
+                .then(|| format!("{reads:?}"))
         });
     }
 }
 
 /// What a chart-era bitnami Redis 6.0 leaves in `/data`: an append-only file of one key.
-const BITNAMI_AOF: &str = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$7\r\nbitnami\r\n$4\r\nkept\r\n";
+const BITNAMI_AOF: &str =
+    "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$7\r\nbitnami\r\n$4\r\nkept\r\n";
 
 /// The whole story for pods at 127.0.21.`first`.. with `extra` values under `redis`.
 fn scenario(first: usize, extra: &str) {
@@ -588,11 +611,17 @@ fn scenario(first: usize, extra: &str) {
                 .then(|| format!("pod {pod} probes fail"))
         });
     }
-    group.wait_for("pod 0 master of pods 1 and 2, three sentinels agreeing", 40, || {
-        group.problem(0, &[1, 2], &[0, 1, 2])
-    });
+    group.wait_for(
+        "pod 0 master of pods 1 and 2, three sentinels agreeing",
+        40,
+        || group.problem(0, &[1, 2], &[0, 1, 2]),
+    );
     for pod in 0..PODS {
-        assert_eq!(group.cli(pod, 6379, &["get", "bitnami"]), "kept", "pod {pod}");
+        assert_eq!(
+            group.cli(pod, 6379, &["get", "bitnami"]),
+            "kept",
+            "pod {pod}"
+        );
     }
     group.replicates(0, "bootstrap");
 
@@ -662,7 +691,10 @@ fn official_flavor_elects_fails_over_and_rejoins_on_real_servers() {
 fn official_flavor_with_a_password_keeps_it_off_command_lines() {
     scenario(
         11,
-        &format!("  usePassword: true\n  password: {}\n", serde_json::to_string(PASSWORD).unwrap_or_default()),
+        &format!(
+            "  usePassword: true\n  password: {}\n",
+            serde_json::to_string(PASSWORD).unwrap_or_default()
+        ),
     );
 }
 
@@ -703,4 +735,36 @@ fn official_flavor_scripts_pass_shellcheck() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+/// A bitnami-only key set with the official flavor is a warning naming it (an error under
+/// `--strict`); the render goes on without it.
+#[test]
+fn official_flavor_reports_bitnami_only_keys() {
+    let values = "redis:\n  flavor: official\n  metrics:\n    enabled: true\n";
+    let run = St2k8s::render()
+        .seeded()
+        .values("values.yaml", values)
+        .run();
+    run.assert_success();
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with("warning: ") && l.ends_with(
+            "values.yaml:4:5: `redis.metrics.enabled`: a setting of the chart's bitnami Redis; does not apply to `redis.flavor: official`, ignored"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("redis_exporter"));
+    St2k8s::render()
+        .seeded()
+        .args(&["--strict"])
+        .values("values.yaml", values)
+        .run()
+        .assert_user_error(&["`redis.metrics.enabled`: a setting of the chart's bitnami Redis"]);
+    let lint = St2k8s::lint()
+        .seeded()
+        .args(&["--strict"])
+        .values("values.yaml", values)
+        .run();
+    assert_eq!(lint.code, Some(1), "{}", lint.stderr);
 }

@@ -143,7 +143,9 @@ fn report_unsupported_keys(ctx: &Ctx) {
         let message = if key != "external-dns"
             && matches!(Flavor::of(ctx, key), Ok(Flavor::Official))
         {
-            format!("a setting of the chart's bitnami {backend}; does not apply to `{key}.flavor: official`, ignored")
+            format!(
+                "a setting of the chart's bitnami {backend}; does not apply to `{key}.flavor: official`, ignored"
+            )
         } else {
             format!("not implemented by st2k8s's built-in {backend}; ignored")
         };

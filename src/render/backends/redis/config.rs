@@ -22,7 +22,11 @@ pub(super) fn objects(redis: &Redis) -> Result<Vec<Object>> {
     ])
 }
 
-pub(super) fn config_map(redis: &Redis, name: String, data: BTreeMap<String, String>) -> Result<Object> {
+pub(super) fn config_map(
+    redis: &Redis,
+    name: String,
+    data: BTreeMap<String, String>,
+) -> Result<Object> {
     Object::new(&ConfigMap {
         metadata: redis.meta(name),
         data: Some(data),

@@ -276,7 +276,10 @@ pub(super) fn update_strategy(redis: &Redis) -> StatefulSetUpdateStrategy {
 
 /// A security context block with an `enabled` switch (`securityContext`,
 /// `containerSecurityContext`): the block without `enabled`, iff enabled.
-pub(super) fn enabled_block<T: serde::de::DeserializeOwned>(redis: &Redis, path: &str) -> Result<Option<T>> {
+pub(super) fn enabled_block<T: serde::de::DeserializeOwned>(
+    redis: &Redis,
+    path: &str,
+) -> Result<Option<T>> {
     let v = &redis.v;
     if !v.at(&format!("{path}.enabled")).truthy() {
         return Ok(None);
@@ -375,7 +378,12 @@ fn tls_env(redis: &Redis, prefix: &str) -> Result<Vec<EnvVar>> {
 
 /// A probe running `sh -c "<script> <seconds>"` from the `<path>` timings when
 /// `<path>.enabled`, else the `custom` probe block if any.
-pub(super) fn probe(redis: &Redis, path: &str, custom: &str, script: &str) -> Result<Option<Probe>> {
+pub(super) fn probe(
+    redis: &Redis,
+    path: &str,
+    custom: &str,
+    script: &str,
+) -> Result<Option<Probe>> {
     let v = &redis.v;
     if v.at(&format!("{path}.enabled")).truthy() {
         return timed_probe(exec_probe(["sh", "-c", script]), |field| {
@@ -402,7 +410,10 @@ pub(super) fn pull_policy(redis: &Redis, path: &str) -> Option<String> {
     (!value.is_null()).then(|| value.to_go_string())
 }
 
-pub(super) fn resources<T: serde::de::DeserializeOwned>(redis: &Redis, path: &str) -> Result<Option<T>> {
+pub(super) fn resources<T: serde::de::DeserializeOwned>(
+    redis: &Redis,
+    path: &str,
+) -> Result<Option<T>> {
     if redis.v.at(path).is_null() {
         Ok(None)
     } else {

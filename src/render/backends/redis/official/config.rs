@@ -130,7 +130,11 @@ fn settings(redis: &Redis) -> Result<BTreeMap<String, String>> {
     for path in ["master.disableCommands", "slave.disableCommands"] {
         for command in v.at(path).as_list() {
             let command = command.to_go_string();
-            if command.is_empty() || !command.chars().all(|c| c.is_ascii_alphanumeric() || c == '|' || c == '-' || c == '_') {
+            if command.is_empty()
+                || !command
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '|' || c == '-' || c == '_')
+            {
                 bail!("`{}`: expected command names", v.key(path));
             }
             if !disabled.contains(&command) {

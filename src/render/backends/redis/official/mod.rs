@@ -159,3 +159,244 @@ const SUPPORTED: &[&str] = &[
     "slave.statefulset.rollingUpdatePartition",
     "podDisruptionBudget",
 ];
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value as Json, json};
+
+    use super::*;
+    use crate::render::backends::network_targets;
+    use crate::render::test_support::with_ctx;
+
+    /// The Redis objects of `values` with `redis.flavor` set to `flavor`, by `kind/name`.
+    fn objects_of(values: &str, flavor: &str) -> Result<Vec<(String, Json)>, String> {
+        let text = if values.contains("redis: {") {
+            values.replacen("redis: {", &format!("redis: {{flavor: {flavor}, "), 1)
+        } else if values.contains("redis:\n") {
+            values.replacen("redis:\n", &format!("redis:\n  flavor: {flavor}\n"), 1)
+        } else if values == "{}" {
+            format!("redis: {{flavor: {flavor}}}\n")
+        } else {
+            format!("{values}\nredis: {{flavor: {flavor}}}\n")
+        };
+        with_ctx(&text, |ctx| {
+            super::super::objects(ctx)
+                .map(|objects| {
+                    objects
+                        .iter()
+                        .map(|o| (format!("{}/{}", o.kind, o.name), o.body().clone()))
+                        .collect()
+                })
+                .map_err(|e| format!("{e:#}"))
+        })
+    }
+
+    fn object<'a>(objects: &'a [(String, Json)], key: &str) -> &'a Json {
+        &objects
+            .iter()
+            .find(|(k, _)| k == key)
+            .unwrap_or_else(|| panic!("{key} rendered"))
+            .1
+    }
+
+    /// What `kubectl apply` of the switch cannot change or must find again: the StatefulSet's
+    /// immutable fields, the Services and the password Secret.
+    fn kept(objects: &[(String, Json)]) -> Json {
+        let (key, set) = objects
+            .iter()
+            .find(|(k, _)| k.starts_with("StatefulSet/"))
+            .expect("a StatefulSet");
+        let spec = &set["spec"];
+        let services: Vec<&(String, Json)> = objects
+            .iter()
+            .filter(|(k, _)| k.starts_with("Service/") || k.starts_with("Secret/"))
+            .collect();
+        json!({
+            "statefulset": key,
+            "serviceName": spec["serviceName"],
+            "selector": spec["selector"],
+            "podManagementPolicy": spec.get("podManagementPolicy"),
+            "replicas": spec["replicas"],
+            "podLabels": spec["template"]["metadata"]["labels"],
+            "volumeClaimTemplates": spec.get("volumeClaimTemplates"),
+            "services": services,
+        })
+    }
+
+    #[test]
+    fn names_selectors_claims_and_services_are_the_bitnami_flavors() {
+        for values in [
+            "{}",
+            "redis:\n  fullnameOverride: kv\n  cluster: {slaveCount: 5}\n  slave: {persistence: {size: 2Gi, storageClass: '-', accessModes: [ReadWriteMany], matchLabels: {pv: redis}}}",
+            "redis:\n  nameOverride: cache\n  slave: {persistence: {enabled: false}, statefulset: {updateStrategy: OnDelete}}",
+            "redis:\n  usePassword: true\n  existingSecret: mine\n  existingSecretPasswordKey: pw\n  redisPort: 6380\n  sentinel: {port: 26380, service: {type: NodePort, redisNodePort: 30001}}",
+            "redis:\n  usePassword: true\n  password: s3cret\n  global: {storageClass: fast}",
+        ] {
+            let bitnami = objects_of(values, "bitnami").expect("bitnami render");
+            let official = objects_of(values, "official").expect("official render");
+            assert_eq!(kept(&official), kept(&bitnami), "{values}");
+        }
+    }
+
+    #[test]
+    fn pods_run_as_the_bitnami_user_with_the_data_at_slash_data() {
+        let objects = objects_of("{}", "official").expect("render");
+        let pod = &object(&objects, "StatefulSet/st2-redis-node")["spec"]["template"]["spec"];
+        assert_eq!(
+            pod["securityContext"],
+            json!({"fsGroup": 1001, "runAsGroup": 1001, "runAsUser": 1001})
+        );
+        let server = &pod["containers"][0];
+        assert_eq!(server["name"], "redis");
+        assert!(
+            server["volumeMounts"]
+                .as_array()
+                .expect("mounts")
+                .contains(&json!({"name": "redis-data", "mountPath": "/data"}))
+        );
+        assert!(
+            server["env"]
+                .as_array()
+                .expect("env")
+                .contains(&json!({"name": "REDIS_DATA_DIR", "value": "/data"}))
+        );
+        // A user's pod security context still applies on top.
+        let objects = objects_of(
+            "redis:\n  securityContext: {enabled: true, fsGroup: 2000, runAsUser: 2000}",
+            "official",
+        )
+        .expect("render");
+        assert_eq!(
+            object(&objects, "StatefulSet/st2-redis-node")["spec"]["template"]["spec"]["securityContext"],
+            json!({"fsGroup": 2000, "runAsGroup": 1001, "runAsUser": 2000})
+        );
+    }
+
+    #[test]
+    fn the_password_reaches_the_pods_as_a_file_only() {
+        let objects = objects_of("redis: {usePassword: true}", "official").expect("render");
+        let set = object(&objects, "StatefulSet/st2-redis-node");
+        let text = set.to_string();
+        assert!(!text.contains("secretKeyRef"), "{text}");
+        assert!(text.contains("\"REDIS_PASSWORD_FILE\""), "{text}");
+        let volume = set["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .expect("volumes")
+            .iter()
+            .find(|v| v["name"] == "redis-password")
+            .cloned()
+            .expect("password volume");
+        assert_eq!(
+            volume["secret"],
+            json!({"defaultMode": 0o440, "items": [{"key": "redis-password", "path": "redis-password"}], "secretName": "st2-redis"})
+        );
+    }
+
+    fn image_of(values: &str) -> Result<String, String> {
+        let objects = objects_of(values, "official")?;
+        let set = object(&objects, "StatefulSet/st2-redis-node");
+        Ok(set["spec"]["template"]["spec"]["containers"][1]["image"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    #[test]
+    fn images_are_valkey_unless_a_non_bitnami_repository_is_named() {
+        assert_eq!(image_of("{}"), Ok("docker.io/valkey/valkey:8.1.11".into()));
+        assert_eq!(
+            image_of("redis:\n  image: {repository: redis, tag: 7.4.6}"),
+            Ok("docker.io/redis:7.4.6".into())
+        );
+        assert_eq!(
+            image_of(
+                "redis:\n  image: {registry: mirror.example, repository: bitnami/redis, tag: 6.2.7}"
+            ),
+            Ok("mirror.example/valkey/valkey:8.1.11".into())
+        );
+        assert_eq!(
+            image_of("global: {imageRegistry: mirror.example}"),
+            Ok("mirror.example/valkey/valkey:8.1.11".into())
+        );
+        assert_eq!(
+            image_of("redis:\n  image: {repository: redis}"),
+            Err("`redis.image.tag`: set it together with `redis.image.repository` (the default tag is the bitnami image's)".into())
+        );
+    }
+
+    fn unsupported(values: &str) -> Vec<String> {
+        with_ctx(values, crate::render::backends::redis::unsupported_keys)
+    }
+
+    #[test]
+    fn bitnami_only_keys_are_reported() {
+        assert!(unsupported("redis: {flavor: official}").is_empty());
+        assert_eq!(
+            unsupported(
+                "redis:\n  flavor: official\n  cluster: {slaveCount: 5}\n  metrics: {enabled: true}\n  sentinel: {staticID: false, quorum: 3}\n  \
+                 slave: {persistence: {path: /bitnami, size: 1Gi}}\n  volumePermissions: {enabled: true}\n  image: {tag: 6.2.7}"
+            ),
+            [
+                "redis.image.tag",
+                "redis.metrics.enabled",
+                "redis.sentinel.staticID",
+                "redis.slave.persistence.path",
+                "redis.volumePermissions.enabled",
+            ]
+        );
+        // A repository of the user's own is used, with its tag.
+        assert!(
+            unsupported("redis: {flavor: official, image: {repository: redis, tag: 7.4.6}}")
+                .is_empty()
+        );
+        // The bitnami flavor reads its own keys, and `flavor` is one of them.
+        assert!(unsupported("redis: {flavor: bitnami, metrics: {enabled: true}}").is_empty());
+    }
+
+    #[test]
+    fn what_the_scripts_cannot_run_is_refused() {
+        assert_eq!(
+            objects_of("redis:\n  tls: {enabled: true}", "official").map(|_| ()),
+            Err("`redis.tls.enabled`: `redis.flavor: official` does not implement TLS; turn it off or keep the bitnami flavor".into())
+        );
+        assert_eq!(
+            objects_of("redis:\n  sentinel: {masterSet: 'my set'}", "official").map(|_| ()),
+            Err("`redis.sentinel.masterSet`: expected a name of letters, digits, `.`, `_` and `-` (the official flavor's scripts name it)".into())
+        );
+        assert_eq!(
+            objects_of(
+                "redis:\n  slave: {disableCommands: ['CONFIG \"x']}",
+                "official"
+            )
+            .map(|_| ()),
+            Err("`redis.slave.disableCommands`: expected command names".into())
+        );
+    }
+
+    #[test]
+    fn network_policy_ports_have_no_exporter() {
+        let targets = with_ctx(
+            "networkPolicy: {enabled: true}\nredis: {flavor: official, metrics: {enabled: true}}",
+            |ctx| network_targets(ctx).map_err(|e| e.to_string()),
+        )
+        .expect("targets");
+        let redis = targets
+            .iter()
+            .find(|t| t.name == "st2-redis-node")
+            .expect("redis target");
+        assert_eq!(redis.client_ports, [6379, 26379]);
+        assert!(redis.open_ports.is_empty());
+        let objects = objects_of(
+            "redis: {metrics: {enabled: true, serviceMonitor: {enabled: true}}}",
+            "official",
+        )
+        .expect("render");
+        assert!(
+            objects
+                .iter()
+                .all(|(k, _)| !k.contains("metrics") && !k.starts_with("ServiceMonitor")),
+            "{:?}",
+            objects.iter().map(|(k, _)| k).collect::<Vec<_>>()
+        );
+    }
+}

@@ -11,8 +11,8 @@
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, KeyToPath, LocalObjectReference, PodSecurityContext,
-    PodSpec, PodTemplateSpec, Volume, VolumeMount,
+    Container, ContainerPort, EnvVar, KeyToPath, LocalObjectReference, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
@@ -98,7 +98,10 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
         ..Default::default()
     };
     let mut object = Object::new(&set)?
-        .checksum("checksum/scripts", &[("ConfigMap", &redis.name("-scripts"))])
+        .checksum(
+            "checksum/scripts",
+            &[("ConfigMap", &redis.name("-scripts"))],
+        )
         .checksum("checksum/configmap", &[("ConfigMap", &redis.fullname)])
         .checksum("checksum/secret", &[("Secret", &redis.fullname)]);
     // The bitnami flavor's claim template carries the chart's explicit `selector: null`; the
