@@ -212,6 +212,10 @@ pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
     out.extend(rabbitmq::unsupported_keys(ctx));
     out.extend(redis::unsupported_keys(ctx));
     out.extend(external_dns::unsupported_keys(ctx));
+    // `<backend>.flavor` is read by [`Flavor::of`] for every backend, whichever flavor it names.
+    out.retain(|path| {
+        !["mongodb.flavor", "rabbitmq.flavor", "redis.flavor"].contains(&path.as_str())
+    });
     out
 }
 
@@ -429,6 +433,15 @@ mod tests {
         assert_eq!(
             flavor("redis: {flavor: [a]}"),
             Err("`redis.flavor`: expected one of `bitnami` (the chart's images) or `official` (maintained upstream images), found a list".to_string())
+        );
+    }
+
+    #[test]
+    fn flavor_keys_are_never_unsupported() {
+        let yaml = "mongodb: {flavor: bitnami}\nrabbitmq: {flavor: bitnami}\nredis: {flavor: official}";
+        assert!(
+            crate::render::test_support::with_ctx(yaml, unsupported_keys).is_empty(),
+            "{yaml}"
         );
     }
 
