@@ -438,7 +438,8 @@ mod tests {
 
     #[test]
     fn flavor_keys_are_never_unsupported() {
-        let yaml = "mongodb: {flavor: bitnami}\nrabbitmq: {flavor: bitnami}\nredis: {flavor: official}";
+        let yaml =
+            "mongodb: {flavor: bitnami}\nrabbitmq: {flavor: bitnami}\nredis: {flavor: official}";
         assert!(
             crate::render::test_support::with_ctx(yaml, unsupported_keys).is_empty(),
             "{yaml}"
