@@ -680,6 +680,18 @@ fn scenario(first: usize, extra: &str) {
     );
     group.replicates(new, "after-failover");
     assert_eq!(group.cli(0, 6379, &["get", "bitnami"]), "kept");
+
+    // Its sentinel restarts too (the whole pod was replaced): it watches the new master.
+    group.processes.stop("0/sentinel");
+    group.start(0, "sentinel");
+    group.wait_for("the restarted sentinel agrees", 30, || {
+        group.problem(new, &[0, other], &[0, 1, 2])
+    });
+    let log = std::fs::read_to_string(group.dir.join("pod-0/sentinel.log")).unwrap_or_default();
+    assert!(
+        log.contains(&format!("monitoring {}:6379", Group::fqdn(new))),
+        "{log}"
+    );
 }
 
 #[test]

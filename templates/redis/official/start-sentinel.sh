@@ -7,6 +7,11 @@ find_master
 if [ -z "$master_host" ]; then
   master_host="{{ node_prefix }}0.${headless}"
   master_port={{ redis_port }}
+elif [ "$(cli -h "$master_host" -p "$master_port" ping 2>/dev/null || true)" != PONG ]; then
+  # A sentinel that starts out watching a dead master never hears of its successor: wait (the
+  # container restarts) until the others have elected one that answers.
+  echo "the sentinels name ${master_host}:${master_port} as master of {{ master_set }}, and it does not answer" >&2
+  exit 1
 fi
 echo "monitoring ${master_host}:${master_port}"
 
