@@ -195,6 +195,19 @@ impl Processes {
         self.0.retain(|(n, _)| n != name);
     }
 
+    /// The exit status of process `name` once it ends, within `seconds`.
+    fn exit_status(&mut self, name: &str, seconds: u64) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        while Instant::now() < deadline {
+            let (_, child) = self.0.iter_mut().find(|(n, _)| n == name)?;
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
     fn pid(&self, name: &str) -> Option<u32> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, c)| c.id())
     }
@@ -692,6 +705,35 @@ fn scenario(first: usize, extra: &str) {
         log.contains(&format!("monitoring {}:6379", Group::fqdn(new))),
         "{log}"
     );
+
+    // A sentinel starting while the others still name a master that is gone does not start
+    // watching it: it stops, and its restart after the election watches the successor.
+    group.processes.stop("0/sentinel");
+    group.processes.stop(&format!("{new}/redis"));
+    group.start(0, "sentinel");
+    let status = group.processes.exit_status("0/sentinel", 10);
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "{status:?}\n{}",
+        group.logs()
+    );
+    let log = std::fs::read_to_string(group.dir.join("pod-0/sentinel.log")).unwrap_or_default();
+    assert!(log.contains("and it does not answer"), "{log}");
+    group.processes.stop("0/sentinel");
+    group.wait_for("a second failover", 40, || {
+        let names: Vec<String> = (0..PODS)
+            .filter(|&s| s != 0)
+            .map(|s| group.sentinel_master(s))
+            .collect();
+        (names.iter().any(|n| *n == Group::fqdn(new)) || names[0] != names[1])
+            .then(|| format!("{names:?}"))
+    });
+    group.start(0, "sentinel");
+    let last = group.sentinel_master(other);
+    group.wait_for("the restarted sentinel watches the successor", 30, || {
+        (group.sentinel_master(0) != last)
+            .then(|| format!("{:?} vs {last:?}", group.sentinel_master(0)))
+    });
 }
 
 #[test]
