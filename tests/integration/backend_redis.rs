@@ -822,3 +822,47 @@ fn official_flavor_reports_bitnami_only_keys() {
         .run();
     assert_eq!(lint.code, Some(1), "{}", lint.stderr);
 }
+
+/// Switching the flavor changes Redis objects only: st2's configuration (its coordination URL
+/// with the sentinels, master set and password) and every other object stay as they are, and
+/// the password is in no ConfigMap.
+#[test]
+fn official_flavor_changes_nothing_outside_redis() {
+    let render = |flavor: &str| {
+        let run = St2k8s::render()
+            .seeded()
+            .values(
+                "values.yaml",
+                &format!(
+                    "redis:\n  flavor: {flavor}\n  usePassword: true\n  password: {PASSWORD:?}\n"
+                ),
+            )
+            .run();
+        run.assert_success();
+        documents(&run.stdout)
+    };
+    let is_redis = |d: &Json| {
+        d["metadata"]["labels"]["app"] == "redis"
+            || d["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("st2-redis"))
+    };
+    let bitnami = render("bitnami");
+    let official = render("official");
+    let others =
+        |docs: &[Json]| -> Vec<Json> { docs.iter().filter(|d| !is_redis(d)).cloned().collect() };
+    assert_eq!(others(&official), others(&bitnami));
+    assert!(
+        official
+            .iter()
+            .any(|d| d["kind"] == "Secret" && d["metadata"]["name"] == "st2-st2-credentials"),
+        "st2.conf's credentials (with the coordination URL) are among the compared objects"
+    );
+    for doc in official.iter().filter(|d| d["kind"] == "ConfigMap") {
+        assert!(
+            !doc.to_string().contains("be-check"),
+            "password in ConfigMap {}",
+            doc["metadata"]["name"]
+        );
+    }
+}
