@@ -116,6 +116,34 @@ const TEMPLATES: &[(&str, &str)] = &[
         "redis/health/ping_liveness_local_and_master.sh",
         include_str!("../templates/redis/health/ping_liveness_local_and_master.sh"),
     ),
+    (
+        "redis/official/common.sh",
+        include_str!("../templates/redis/official/common.sh"),
+    ),
+    (
+        "redis/official/start-node.sh",
+        include_str!("../templates/redis/official/start-node.sh"),
+    ),
+    (
+        "redis/official/start-sentinel.sh",
+        include_str!("../templates/redis/official/start-sentinel.sh"),
+    ),
+    (
+        "redis/official/probe.sh",
+        include_str!("../templates/redis/official/probe.sh"),
+    ),
+    (
+        "redis/official/redis.conf",
+        include_str!("../templates/redis/official/redis.conf"),
+    ),
+    (
+        "redis/official/sentinel.conf",
+        include_str!("../templates/redis/official/sentinel.conf"),
+    ),
+    (
+        "redis/official/sentinel-master.conf",
+        include_str!("../templates/redis/official/sentinel-master.conf"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -2,6 +2,8 @@
 //! `tests/integration/`. [`St2k8s`] builds a command line (with values files written to a
 //! private temp dir), runs the real binary and returns what it printed.
 
+#[path = "integration/backend_redis.rs"]
+mod backend_redis;
 #[path = "integration/cli_errors.rs"]
 mod cli_errors;
 #[path = "integration/config_maps.rs"]

@@ -198,6 +198,18 @@ fn every_pod_of_the_default_render_is_restricted() {
 }
 
 #[test]
+fn the_official_redis_flavor_is_restricted() {
+    let run = St2k8s::render()
+        .seeded()
+        .args(PROFILE)
+        .args(&["--set", "redis.flavor=official,redis.usePassword=true"])
+        .run();
+    run.assert_success();
+    assert!(run.stdout.contains("valkey/valkey"));
+    assert_restricted("redis.flavor=official", &run.stdout);
+}
+
+#[test]
 fn every_compatible_scenario_is_restricted_and_the_others_name_the_key() {
     for scenario in Scenario::all() {
         let run = scenario.render().args(PROFILE).run();

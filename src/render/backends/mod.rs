@@ -134,18 +134,27 @@ fn named_by_overrides(ctx: &Ctx, chart: &str, objects: Vec<Object>) -> Vec<Objec
 /// Warn about each backend key the user changed that the built-in backends do not implement.
 fn report_unsupported_keys(ctx: &Ctx) {
     for path in unsupported_keys(ctx) {
-        let backend = match path.split('.').next() {
-            Some("mongodb") => "MongoDB",
-            Some("rabbitmq") => "RabbitMQ",
-            Some("redis") => "Redis",
-            _ => "external-dns",
+        let (backend, key) = match path.split('.').next() {
+            Some("mongodb") => ("MongoDB", "mongodb"),
+            Some("rabbitmq") => ("RabbitMQ", "rabbitmq"),
+            Some("redis") => ("Redis", "redis"),
+            _ => ("external-dns", "external-dns"),
+        };
+        let message = if key != "external-dns"
+            && matches!(Flavor::of(ctx, key), Ok(Flavor::Official))
+        {
+            format!(
+                "a setting of the chart's bitnami {backend}; does not apply to `{key}.flavor: official`, ignored"
+            )
+        } else {
+            format!("not implemented by st2k8s's built-in {backend}; ignored")
         };
         crate::render::pod::convert::report(Finding {
             severity: Severity::Warning,
             path,
             location: None,
             within: None,
-            message: format!("not implemented by st2k8s's built-in {backend}; ignored"),
+            message,
         });
     }
 }
@@ -203,6 +212,10 @@ pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
     out.extend(rabbitmq::unsupported_keys(ctx));
     out.extend(redis::unsupported_keys(ctx));
     out.extend(external_dns::unsupported_keys(ctx));
+    // `<backend>.flavor` is read by [`Flavor::of`] for every backend, whichever flavor it names.
+    out.retain(|path| {
+        !["mongodb.flavor", "rabbitmq.flavor", "redis.flavor"].contains(&path.as_str())
+    });
     out
 }
 
@@ -420,6 +433,16 @@ mod tests {
         assert_eq!(
             flavor("redis: {flavor: [a]}"),
             Err("`redis.flavor`: expected one of `bitnami` (the chart's images) or `official` (maintained upstream images), found a list".to_string())
+        );
+    }
+
+    #[test]
+    fn flavor_keys_are_never_unsupported() {
+        let yaml =
+            "mongodb: {flavor: bitnami}\nrabbitmq: {flavor: bitnami}\nredis: {flavor: official}";
+        assert!(
+            crate::render::test_support::with_ctx(yaml, unsupported_keys).is_empty(),
+            "{yaml}"
         );
     }
 

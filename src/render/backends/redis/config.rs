@@ -22,7 +22,11 @@ pub(super) fn objects(redis: &Redis) -> Result<Vec<Object>> {
     ])
 }
 
-fn config_map(redis: &Redis, name: String, data: BTreeMap<String, String>) -> Result<Object> {
+pub(super) fn config_map(
+    redis: &Redis,
+    name: String,
+    data: BTreeMap<String, String>,
+) -> Result<Object> {
     Object::new(&ConfigMap {
         metadata: redis.meta(name),
         data: Some(data),
@@ -99,7 +103,7 @@ fn config_files(redis: &Redis) -> Result<BTreeMap<String, String>> {
 }
 
 /// The chart writes these files as `|-` block scalars, which drop trailing line breaks.
-fn block_text(text: &str) -> String {
+pub(super) fn block_text(text: &str) -> String {
     text.trim_end_matches('\n').to_string()
 }
 
@@ -239,7 +243,7 @@ fn health(redis: &Redis) -> Result<BTreeMap<String, String>> {
 }
 
 /// A double-quoted shell word, as Go's `quote` writes it: `"` and `\` escaped, `$` left to expand.
-fn shell_double_quote(word: &str) -> String {
+pub(super) fn shell_double_quote(word: &str) -> String {
     format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
 }
 

@@ -66,12 +66,13 @@ pub(super) fn secret(redis: &Redis) -> Result<Option<Object>> {
     })?))
 }
 
-/// Every optional object that is enabled.
-pub(super) fn objects(redis: &Redis) -> Result<Vec<Object>> {
+/// Every optional object that is enabled; `metrics` (the exporter runs) adds the Prometheus
+/// operator's objects and the exporter's port to the NetworkPolicy when enabled.
+pub(super) fn objects(redis: &Redis, metrics: bool) -> Result<Vec<Object>> {
     let v = &redis.v;
     let mut out = Vec::new();
     if v.at("networkPolicy.enabled").truthy() {
-        out.push(network_policy(redis)?);
+        out.push(network_policy(redis, metrics)?);
     }
     if v.at("podDisruptionBudget.enabled").truthy() {
         out.push(disruption_budget(redis)?);
@@ -109,10 +110,10 @@ pub(super) fn objects(redis: &Redis) -> Result<Vec<Object>> {
             }]),
         })?);
     }
-    if v.at("metrics.enabled").truthy() && v.at("metrics.serviceMonitor.enabled").truthy() {
+    if metrics && v.at("metrics.serviceMonitor.enabled").truthy() {
         out.push(service_monitor(redis));
     }
-    if v.at("metrics.enabled").truthy() && v.at("metrics.prometheusRule.enabled").truthy() {
+    if metrics && v.at("metrics.prometheusRule.enabled").truthy() {
         out.push(prometheus_rule(redis)?);
     }
     Ok(out)
@@ -137,7 +138,7 @@ fn pods(labels: BTreeMap<String, String>) -> NetworkPolicyPeer {
 
 /// Redis pods talk to each other and to DNS; clients need the `<fullname>-client: "true"` label
 /// unless `networkPolicy.allowExternal`.
-fn network_policy(redis: &Redis) -> Result<Object> {
+fn network_policy(redis: &Redis, metrics: bool) -> Result<Object> {
     let v = &redis.v;
     let redis_ports = vec![port(v.int("redisPort")?), port(v.int("sentinel.port")?)];
     let from = (!v.at("networkPolicy.allowExternal").truthy()).then(|| {
@@ -170,7 +171,7 @@ fn network_policy(redis: &Redis) -> Result<Object> {
         ports: Some(redis_ports.clone()),
         from,
     }];
-    if v.at("metrics.enabled").truthy() {
+    if metrics {
         ingress.push(NetworkPolicyIngressRule {
             ports: Some(vec![port(9121)]),
             from: None,

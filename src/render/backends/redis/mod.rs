@@ -7,9 +7,13 @@
 //! Only sentinel mode exists here (the parent chart requires it). Object names, selectors and
 //! volume claim templates are exactly the chart's so that a live Helm release can be taken over.
 //! Labels keep the chart's legacy `{app, release}` style without the Helm-only `chart`/`heritage`.
+//!
+//! `redis.flavor: official` runs a maintained upstream image (Valkey by default) under the same
+//! names, see [`official`]; the Secret, Services and optional objects are shared.
 
 mod config;
 mod extras;
+mod official;
 mod services;
 mod statefulset;
 
@@ -20,7 +24,7 @@ use std::collections::BTreeMap;
 use anyhow::{Result, bail};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::{SubValues, bitnami_image, unread_keys};
+use super::{Flavor, SubValues, bitnami_image, unread_keys};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::meta;
@@ -32,12 +36,16 @@ const CHART_NAME: &str = "redis";
 /// All Redis objects (called when `redis.enabled`).
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let redis = Redis::new(ctx)?;
+    if Flavor::of(ctx, "redis")? == Flavor::Official {
+        return official::objects(&redis);
+    }
+    let metrics = redis.v.at("metrics.enabled").truthy();
     let mut out = Vec::new();
     out.extend(extras::secret(&redis)?);
     out.extend(config::objects(&redis)?);
-    out.extend(services::objects(&redis)?);
+    out.extend(services::objects(&redis, metrics)?);
     out.push(statefulset::object(&redis)?);
-    out.extend(extras::objects(&redis)?);
+    out.extend(extras::objects(&redis, metrics)?);
     Ok(out)
 }
 
@@ -52,7 +60,10 @@ pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarge
         peers: redis.labels(),
         client_ports: vec![v.int("redisPort")?, v.int("sentinel.port")?],
         peer_ports: Vec::new(),
-        open_ports: if v.at("metrics.enabled").truthy() {
+        // The official flavor runs no exporter.
+        open_ports: if v.at("metrics.enabled").truthy()
+            && Flavor::of(ctx, "redis")? == Flavor::Bitnami
+        {
             vec![statefulset::METRICS_PORT]
         } else {
             Vec::new()
@@ -64,12 +75,18 @@ pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarge
 /// Most are keys the chart itself ignores in sentinel mode (the `master.*` StatefulSet settings,
 /// `slave.extraEnvVars`…); the rest are features st2k8s leaves out (PodSecurityPolicy).
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    unread_keys(&SubValues::new(ctx, "redis"), SUPPORTED)
+    let v = SubValues::new(ctx, "redis");
+    match Flavor::of(ctx, "redis") {
+        Ok(Flavor::Official) => official::unsupported_keys(&v),
+        // A wrong flavor fails the render with its own error.
+        _ => unread_keys(&v, SUPPORTED),
+    }
 }
 
 /// Every key path below `redis` this module reads.
 const SUPPORTED: &[&str] = &[
     "enabled",
+    "flavor",
     // Globals are the parent's keys (copied into every subchart); the parent reports its own.
     "global",
     "nameOverride",

@@ -11,9 +11,10 @@ use crate::object::Object;
 use crate::render::kit::string_map;
 use crate::values::Value;
 
-pub(super) fn objects(redis: &Redis) -> Result<Vec<Object>> {
+/// The Services; `exporter` adds the exporter's.
+pub(super) fn objects(redis: &Redis, exporter: bool) -> Result<Vec<Object>> {
     let mut out = vec![headless(redis)?, client(redis)?];
-    if redis.v.at("metrics.enabled").truthy() {
+    if exporter {
         out.push(metrics(redis)?);
     }
     Ok(out)

@@ -185,14 +185,14 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
 
 /// Does the claim template select volumes (`slave.persistence.matchLabels`/`matchExpressions`)?
 /// The chart prints an empty `selector:` otherwise.
-fn claim_selector_set(redis: &Redis) -> bool {
+pub(super) fn claim_selector_set(redis: &Redis) -> bool {
     redis.v.at("slave.persistence.matchLabels").truthy()
         || redis.v.at("slave.persistence.matchExpressions").truthy()
 }
 
 /// `volumeClaimTemplates[0]`: `redis-data`, from `slave.persistence.*` (in sentinel mode the
 /// chart ignores `master.persistence`).
-fn claim_template(redis: &Redis) -> Result<PersistentVolumeClaim> {
+pub(super) fn claim_template(redis: &Redis) -> Result<PersistentVolumeClaim> {
     let v = &redis.v;
     let mut labels = redis.labels();
     labels.insert("component".into(), "slave".into());
@@ -256,7 +256,7 @@ fn storage_class(redis: &Redis) -> Option<String> {
     Some(if class == "-" { String::new() } else { class })
 }
 
-fn update_strategy(redis: &Redis) -> StatefulSetUpdateStrategy {
+pub(super) fn update_strategy(redis: &Redis) -> StatefulSetUpdateStrategy {
     let v = &redis.v;
     let type_ = v
         .at("slave.statefulset.updateStrategy")
@@ -276,7 +276,10 @@ fn update_strategy(redis: &Redis) -> StatefulSetUpdateStrategy {
 
 /// A security context block with an `enabled` switch (`securityContext`,
 /// `containerSecurityContext`): the block without `enabled`, iff enabled.
-fn enabled_block<T: serde::de::DeserializeOwned>(redis: &Redis, path: &str) -> Result<Option<T>> {
+pub(super) fn enabled_block<T: serde::de::DeserializeOwned>(
+    redis: &Redis,
+    path: &str,
+) -> Result<Option<T>> {
     let v = &redis.v;
     if !v.at(&format!("{path}.enabled")).truthy() {
         return Ok(None);
@@ -375,7 +378,12 @@ fn tls_env(redis: &Redis, prefix: &str) -> Result<Vec<EnvVar>> {
 
 /// A probe running `sh -c "<script> <seconds>"` from the `<path>` timings when
 /// `<path>.enabled`, else the `custom` probe block if any.
-fn probe(redis: &Redis, path: &str, custom: &str, script: &str) -> Result<Option<Probe>> {
+pub(super) fn probe(
+    redis: &Redis,
+    path: &str,
+    custom: &str,
+    script: &str,
+) -> Result<Option<Probe>> {
     let v = &redis.v;
     if v.at(&format!("{path}.enabled")).truthy() {
         return timed_probe(exec_probe(["sh", "-c", script]), |field| {
@@ -397,12 +405,15 @@ fn certificates_mount() -> VolumeMount {
 }
 
 /// `image.pullPolicy`-style keys are printed with `quote`: a missing one stays unset.
-fn pull_policy(redis: &Redis, path: &str) -> Option<String> {
+pub(super) fn pull_policy(redis: &Redis, path: &str) -> Option<String> {
     let value = redis.v.at(path);
     (!value.is_null()).then(|| value.to_go_string())
 }
 
-fn resources<T: serde::de::DeserializeOwned>(redis: &Redis, path: &str) -> Result<Option<T>> {
+pub(super) fn resources<T: serde::de::DeserializeOwned>(
+    redis: &Redis,
+    path: &str,
+) -> Result<Option<T>> {
     if redis.v.at(path).is_null() {
         Ok(None)
     } else {
