@@ -657,3 +657,212 @@ fn the_rendered_start_script_passes_shellcheck() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A stand-in for the mongosh API the scripts use (`db`, `rs`, `Mongo`, `print`), over a fake
+/// server state given in `FAKE` (JSON); every call that changes something is logged, and the
+/// log is printed last as `CALLS <json>`.
+const MONGOSH_FAKE: &str = r#"
+const fake = JSON.parse(process.env.FAKE);
+const calls = [];
+globalThis.print = (...args) => console.log(args.join(" "));
+globalThis.db = {
+  getSiblingDB(name) {
+    return {
+      auth(user, pwd) {
+        calls.push(["auth", name, user, pwd === process.env.MONGODB_ROOT_PASSWORD]);
+        if (!fake.authOk) { throw new Error("Authentication failed"); }
+        return {ok: 1};
+      },
+      createUser(doc) {
+        calls.push(["createUser", name, doc.user, doc.pwd.length > 0, doc.roles]);
+        // The first user ends the localhost exception: from now on, authenticate as it.
+        if (name === "admin" && doc.user === "root") { fake.authOk = true; }
+      },
+      getUser(user) { return fake.users.includes(user) ? {user} : null; },
+    };
+  },
+  adminCommand(command) {
+    if ("getParameter" in command) { return {featureCompatibilityVersion: fake.fcv}; }
+    if ("getDefaultRWConcern" in command) { return {defaultWriteConcernSource: fake.dwc}; }
+    calls.push(["adminCommand", command]);
+    return {ok: 1};
+  },
+};
+globalThis.rs = {
+  status() { return {members: fake.members.map((m) => ({name: m.name, health: m.health}))}; },
+  conf() { return {members: fake.members.map((m) => ({host: m.name}))}; },
+  add(member) { calls.push(["rs.add", member]); },
+  addArb(host) { calls.push(["rs.addArb", host]); },
+};
+globalThis.Mongo = function (uri) {
+  return {getDB() { return {runCommand() {
+    const m = fake.members.find((m) => uri === "mongodb://" + m.name + "/?directConnection=true");
+    return {version: m.version};
+  }}; }};
+};
+process.on("exit", () => console.log("CALLS " + JSON.stringify(calls)));
+"#;
+
+/// Run a captured mongosh script on the fake state; returns what it printed and the calls.
+fn on_fake(script: &str, fake: &str, env: &[(&str, &str)]) -> (String, Json) {
+    let out = Command::new("node")
+        .arg("-e")
+        .arg(format!("{MONGOSH_FAKE}\n{script}"))
+        .env("FAKE", fake)
+        .env("MONGODB_ROOT_PASSWORD", "root-pw-1234")
+        .envs(env.iter().copied())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (printed, calls) = stdout.rsplit_once("CALLS ").expect("calls printed");
+    (
+        printed.trim().to_string(),
+        serde_json::from_str(calls.trim()).expect("calls json"),
+    )
+}
+
+#[test]
+fn the_mongosh_scripts_create_join_and_step_as_they_say() {
+    if !tools() {
+        return;
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("note: node not found; skipping the mongosh script logic test");
+        return;
+    }
+    let rendered = rendered();
+    let fresh = run(
+        &rendered,
+        &Case {
+            pod: "st2-mongodb-0",
+            arbiter: false,
+            data: false,
+            replies: &[
+                ("state", &["uninitialized", "primary"]),
+                ("initiate", &["initiated"]),
+                ("users", &["users ready"]),
+                ("fcv", &["fcv 7.0"]),
+            ],
+            mongod_exit: None,
+        },
+        "scripts",
+    );
+    let joined = run(
+        &rendered,
+        &Case {
+            pod: "st2-mongodb-1",
+            arbiter: false,
+            data: false,
+            replies: &[("state", &["uninitialized"]), ("join", &["added"])],
+            mongod_exit: None,
+        },
+        "scripts-join",
+    );
+    let member = |name: &str, version: &str| {
+        format!(r#"{{"name": "{name}:27017", "health": 1, "version": "{version}"}}"#)
+    };
+    let members = |versions: [&str; 3]| {
+        format!(
+            "[{}, {}, {}]",
+            member("m0", versions[0]),
+            member("m1", versions[1]),
+            member("m2", versions[2])
+        )
+    };
+    let fake = |auth_ok: bool, users: &str, fcv: &str, versions: [&str; 3]| {
+        format!(
+            r#"{{"authOk": {auth_ok}, "users": {users}, "fcv": {fcv}, "dwc": "implicit", "members": {}}}"#,
+            members(versions)
+        )
+    };
+    let app = [
+        ("MONGODB_USERNAME", "st2-admin"),
+        ("MONGODB_DATABASE", "st2"),
+        ("MONGODB_PASSWORD", "app-pw-5678"),
+    ];
+
+    // A fresh set: root (localhost exception), then the application user, readWrite on st2.
+    let users = &fresh.scripts["users"];
+    let (printed, calls) = on_fake(
+        users,
+        &fake(false, "[]", r#"{"version": "7.0"}"#, ["7.0.37"; 3]),
+        &app,
+    );
+    assert_eq!(printed, "created the root user\ncreated the application user\nusers ready");
+    assert_eq!(
+        calls,
+        serde_json::json!([
+            ["auth", "admin", "root", true],
+            ["createUser", "admin", "root", true, [{"role": "root", "db": "admin"}]],
+            ["auth", "admin", "root", true],
+            ["createUser", "st2", "st2-admin", true, [{"role": "readWrite", "db": "st2"}]],
+        ])
+    );
+    // Users the chart's MongoDB created are kept.
+    let (printed, calls) = on_fake(
+        users,
+        &fake(true, r#"["st2-admin"]"#, r#"{"version": "4.4"}"#, ["5.0.33"; 3]),
+        &app,
+    );
+    assert_eq!(printed, "users ready");
+    assert_eq!(calls, serde_json::json!([["auth", "admin", "root", true]]));
+
+    // The step is taken only once every member runs the release, with `confirm` from 7.0 on.
+    let fcv = &fresh.scripts["fcv"];
+    let step = |from: &str, target: &str, versions: [&str; 3]| {
+        on_fake(
+            fcv,
+            &fake(true, "[]", &format!(r#"{{"version": "{from}"}}"#), versions),
+            &[("MONGODB_VERSION", target)],
+        )
+    };
+    let (printed, calls) = step("6.0", "7.0", ["7.0.37", "6.0.28", "7.0.37"]);
+    assert_eq!(printed, "waiting: m1:27017 runs 6.0.28");
+    assert_eq!(calls, serde_json::json!([["auth", "admin", "root", true]]));
+    let (printed, calls) = step("6.0", "7.0", ["7.0.37"; 3]);
+    assert_eq!(printed, "fcv 7.0 (raised now)");
+    assert_eq!(
+        calls[1],
+        serde_json::json!(["adminCommand", {"setFeatureCompatibilityVersion": "7.0", "confirm": true}])
+    );
+    let (printed, calls) = step("4.4", "5.0", ["5.0.33"; 3]);
+    assert_eq!(printed, "fcv 5.0 (raised now)");
+    assert_eq!(
+        calls[1],
+        serde_json::json!(["adminCommand", {"setFeatureCompatibilityVersion": "5.0"}])
+    );
+    // Already there (or above): nothing is changed.
+    let (printed, calls) = step("7.0", "7.0", ["7.0.37"; 3]);
+    assert_eq!(printed, "fcv 7.0");
+    assert_eq!(calls.as_array().map(Vec::len), Some(1));
+
+    // Joining: a member already in the configuration is left alone; a new one is added; an
+    // arbiter first makes the default write concern explicit.
+    let join = &joined.scripts["join"];
+    let state = fake(true, "[]", r#"{"version": "7.0"}"#, ["7.0.37"; 3]);
+    let (printed, calls) = on_fake(join, &state, &[("MONGODB_SELF", "m1:27017")]);
+    assert_eq!(printed, "member");
+    assert_eq!(calls.as_array().map(Vec::len), Some(1));
+    let (printed, calls) = on_fake(join, &state, &[("MONGODB_SELF", "m3:27017")]);
+    assert_eq!(printed, "added");
+    assert_eq!(calls[1], serde_json::json!(["rs.add", {"host": "m3:27017"}]));
+    let (printed, calls) = on_fake(
+        join,
+        &state,
+        &[("MONGODB_SELF", "a0:27017"), ("MONGODB_ROLE", "arbiter")],
+    );
+    assert_eq!(printed, "added");
+    assert_eq!(
+        calls,
+        serde_json::json!([
+            ["auth", "admin", "root", true],
+            ["adminCommand", {"setDefaultRWConcern": 1, "defaultWriteConcern": {"w": "majority"}}],
+            ["rs.addArb", "a0:27017"],
+        ])
+    );
+}
