@@ -290,15 +290,21 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
     let data_dir = PathBuf::from(get("MONGODB_DATA_DIR"));
     std::fs::create_dir_all(&data_dir).expect("data dir");
     if case.data {
-        std::fs::write(data_dir.join("WiredTiger"), "data the chart's MongoDB wrote")
-            .expect("old data");
+        std::fs::write(
+            data_dir.join("WiredTiger"),
+            "data the chart's MongoDB wrote",
+        )
+        .expect("old data");
     }
     for key in ["MONGODB_KEY_SOURCE", "MONGODB_KEY_FILE"] {
         let path = PathBuf::from(get(key));
         std::fs::create_dir_all(path.parent().expect("parent")).expect("key dir");
     }
-    std::fs::write(get("MONGODB_KEY_SOURCE"), &rendered.secret["mongodb-replica-set-key"])
-        .expect("key secret");
+    std::fs::write(
+        get("MONGODB_KEY_SOURCE"),
+        &rendered.secret["mongodb-replica-set-key"],
+    )
+    .expect("key secret");
     std::fs::create_dir_all(get("HOME")).expect("home");
 
     let mut command = Command::new("bash");
@@ -391,7 +397,11 @@ const LOCAL: &str = "mongodb://127.0.0.1:27017/admin?directConnection=true";
 const SET: &str = "mongodb://st2-mongodb-0.st2-mongodb-headless.default.svc.cluster.local:27017/admin?replicaSet=rs0";
 
 fn no_credentials_on_command_lines(outcome: &Outcome) {
-    let lines = format!("{}\n{}", outcome.mongosh_args, outcome.mongod_args.join("\n"));
+    let lines = format!(
+        "{}\n{}",
+        outcome.mongosh_args,
+        outcome.mongod_args.join("\n")
+    );
     for credential in CREDENTIALS {
         assert!(
             !lines.contains(credential),
@@ -793,7 +803,10 @@ fn the_mongosh_scripts_create_join_and_step_as_they_say() {
         &fake(false, "[]", r#"{"version": "7.0"}"#, ["7.0.37"; 3]),
         &app,
     );
-    assert_eq!(printed, "created the root user\ncreated the application user\nusers ready");
+    assert_eq!(
+        printed,
+        "created the root user\ncreated the application user\nusers ready"
+    );
     assert_eq!(
         calls,
         serde_json::json!([
@@ -806,7 +819,12 @@ fn the_mongosh_scripts_create_join_and_step_as_they_say() {
     // Users the chart's MongoDB created are kept.
     let (printed, calls) = on_fake(
         users,
-        &fake(true, r#"["st2-admin"]"#, r#"{"version": "4.4"}"#, ["5.0.33"; 3]),
+        &fake(
+            true,
+            r#"["st2-admin"]"#,
+            r#"{"version": "4.4"}"#,
+            ["5.0.33"; 3],
+        ),
         &app,
     );
     assert_eq!(printed, "users ready");
@@ -850,7 +868,10 @@ fn the_mongosh_scripts_create_join_and_step_as_they_say() {
     assert_eq!(calls.as_array().map(Vec::len), Some(1));
     let (printed, calls) = on_fake(join, &state, &[("MONGODB_SELF", "m3:27017")]);
     assert_eq!(printed, "added");
-    assert_eq!(calls[1], serde_json::json!(["rs.add", {"host": "m3:27017"}]));
+    assert_eq!(
+        calls[1],
+        serde_json::json!(["rs.add", {"host": "m3:27017"}])
+    );
     let (printed, calls) = on_fake(
         join,
         &state,

@@ -25,11 +25,11 @@ use k8s_openapi::api::core::v1::{
 };
 use serde_json::{Value as Json, json};
 
+use super::Mongo;
 use super::containers::{
     MONGODB_PORT, env_from, extra_env, mongodb_container_port, probe, tcp_probe, yes_no,
 };
 use super::workloads::{claim_templates, image_pull_secrets, pod_meta, selector, workload_meta};
-use super::Mongo;
 use crate::object::Object;
 use crate::render::backends::{Flavor, SubValues, default_section, unread_keys};
 use crate::render::ctx::Ctx;
@@ -285,7 +285,9 @@ fn report_unapplied_keys(ctx: &Ctx) {
             path,
             location: None,
             within: None,
-            message: "does not apply to `mongodb.flavor: official` (docker-library's `mongo`); ignored".into(),
+            message:
+                "does not apply to `mongodb.flavor: official` (docker-library's `mongo`); ignored"
+                    .into(),
         });
     }
 }
@@ -490,7 +492,12 @@ fn member_container(m: &Mongo) -> Result<Container> {
             .unwrap_or_default(),
     );
     let domain = m.text("clusterDomain");
-    let mut env = pod_env(m, &m.name("headless"), "member", &format!("{mount_path}/data/db"));
+    let mut env = pod_env(
+        m,
+        &m.name("headless"),
+        "member",
+        &format!("{mount_path}/data/db"),
+    );
     env.push(env_value(
         "MONGODB_INITIAL_PRIMARY_HOST",
         format!(
@@ -681,7 +688,12 @@ mod tests {
         let data_mount = sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
             .as_array()
             .and_then(|mounts| mounts.iter().find(|m| m["name"] == "datadir"))
-            .map(|m| json!([m["mountPath"], m.get("subPath").cloned().unwrap_or(Json::Null)]));
+            .map(|m| {
+                json!([
+                    m["mountPath"],
+                    m.get("subPath").cloned().unwrap_or(Json::Null)
+                ])
+            });
         json!({
             "serviceName": sts["spec"]["serviceName"],
             "selector": sts["spec"]["selector"],
@@ -710,7 +722,11 @@ mod tests {
                 names.sort();
                 names
             };
-            assert_eq!(kinds_and_names(&bitnami), kinds_and_names(&official), "{extra}");
+            assert_eq!(
+                kinds_and_names(&bitnami),
+                kinds_and_names(&official),
+                "{extra}"
+            );
             for (kind, name, body) in &bitnami {
                 let other = find(&official, kind, name);
                 match kind.as_str() {
@@ -738,7 +754,10 @@ mod tests {
         );
         let container = &pod["containers"][0];
         assert_eq!(container["image"], "docker.io/mongo:7.0.37");
-        assert_eq!(container["command"], json!(["/bin/bash", "/scripts/start.sh"]));
+        assert_eq!(
+            container["command"],
+            json!(["/bin/bash", "/scripts/start.sh"])
+        );
         let env = |name: &str| {
             container["env"]
                 .as_array()
@@ -764,7 +783,13 @@ mod tests {
         }
         assert_eq!(
             container["readinessProbe"]["exec"]["command"],
-            json!(["mongosh", "--quiet", "--norc", "--eval", "db.adminCommand('ping')"])
+            json!([
+                "mongosh",
+                "--quiet",
+                "--norc",
+                "--eval",
+                "db.adminCommand('ping')"
+            ])
         );
         let key = pod["volumes"]
             .as_array()
@@ -850,7 +875,8 @@ mod tests {
         let (objects, findings) = render(&official(
             ", metrics: {enabled: true}, configuration: 'x: 1', replicaSetHostnames: false, image: {debug: true}, resources: {limits: {cpu: 1}}, tls: {enabled: true}",
         ));
-        let suffix = ": does not apply to `mongodb.flavor: official` (docker-library's `mongo`); ignored";
+        let suffix =
+            ": does not apply to `mongodb.flavor: official` (docker-library's `mongo`); ignored";
         assert_eq!(
             findings,
             [
@@ -864,7 +890,11 @@ mod tests {
         );
         // No exporter: no metrics Service, and no ConfigMap for the ignored configuration.
         assert!(!objects.iter().any(|(_, n, _)| n == "st2-mongodb-metrics"));
-        assert!(!objects.iter().any(|(k, n, _)| k == "ConfigMap" && n == "st2-mongodb"));
+        assert!(
+            !objects
+                .iter()
+                .any(|(k, n, _)| k == "ConfigMap" && n == "st2-mongodb")
+        );
         // The bitnami flavor does not report them as unsupported either way.
         let keys = with_release("st2", &official(", metrics: {enabled: true}"), |ctx| {
             super::super::unsupported_keys(ctx)

@@ -219,7 +219,12 @@ pub(super) fn selector(m: &Mongo, component: &str) -> LabelSelector {
 }
 
 /// Pod template metadata: standard labels plus the user's pod labels and annotations.
-pub(super) fn pod_meta(m: &Mongo, component: &str, labels: &str, annotations: &str) -> Result<ObjectMeta> {
+pub(super) fn pod_meta(
+    m: &Mongo,
+    component: &str,
+    labels: &str,
+    annotations: &str,
+) -> Result<ObjectMeta> {
     let mut all = m.labels(Some(component));
     all.extend(m.string_map(labels)?);
     let annotations = m.string_map(annotations)?;
@@ -231,7 +236,10 @@ pub(super) fn pod_meta(m: &Mongo, component: &str, labels: &str, annotations: &s
 }
 
 /// The `datadir` claim template when persistence is on (and `wanted`), else none.
-pub(super) fn claim_templates(m: &Mongo, wanted: bool) -> Result<Option<Vec<PersistentVolumeClaim>>> {
+pub(super) fn claim_templates(
+    m: &Mongo,
+    wanted: bool,
+) -> Result<Option<Vec<PersistentVolumeClaim>>> {
     if !wanted || !m.v("persistence.enabled").truthy() {
         return Ok(None);
     }
