@@ -395,6 +395,7 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
 
 const LOCAL: &str = "mongodb://127.0.0.1:27017/admin?directConnection=true";
 const SET: &str = "mongodb://st2-mongodb-0.st2-mongodb-headless.default.svc.cluster.local:27017/admin?replicaSet=rs0";
+const PEER: &str = "mongodb://st2-mongodb-1.st2-mongodb-headless.default.svc.cluster.local:27017/admin?directConnection=true&serverSelectionTimeoutMS=5000";
 
 fn no_credentials_on_command_lines(outcome: &Outcome) {
     let lines = format!(
@@ -444,6 +445,7 @@ fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
             data: false,
             replies: &[
                 ("state", &["uninitialized", "primary"]),
+                ("peer", &["no set"]),
                 ("initiate", &["initiated"]),
                 ("users", &["users ready"]),
                 ("fcv", &["fcv 7.0"]),
@@ -458,6 +460,7 @@ fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
         outcome.calls,
         [
             format!("state {LOCAL}"),
+            format!("peer {PEER}"),
             format!("initiate {LOCAL}"),
             format!("state {LOCAL}"),
             format!("users {LOCAL}"),
@@ -465,7 +468,7 @@ fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
         ]
     );
     let self_line = "self=st2-mongodb-0.st2-mongodb-headless.default.svc.cluster.local:27017 role=member version=7.0 root=set user=st2-admin";
-    assert_eq!(outcome.mongosh_env[1], format!("initiate {self_line}"));
+    assert_eq!(outcome.mongosh_env[2], format!("initiate {self_line}"));
     // The key file is the Secret's key, readable by its owner only.
     assert_eq!(outcome.keyfile, Some(("rs-key-abcdef".to_string(), 0o400)));
     no_credentials_on_command_lines(&outcome);
@@ -478,6 +481,35 @@ fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
     );
     assert!(outcome.log.contains("data in "), "{}", outcome.log);
     assert!(outcome.log.contains("(empty)"), "{}", outcome.log);
+}
+
+#[test]
+fn pod_0_on_an_empty_volume_beside_a_running_set_does_not_initiate_a_second_one() {
+    if !tools() {
+        return;
+    }
+    let rendered = rendered();
+    let outcome = run(
+        &rendered,
+        &Case {
+            pod: "st2-mongodb-0",
+            arbiter: false,
+            data: false,
+            replies: &[("state", &["uninitialized"]), ("peer", &["in a set"])],
+            mongod_exit: None,
+        },
+        "resync",
+    );
+    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    assert_eq!(
+        outcome.calls,
+        [format!("state {LOCAL}"), format!("peer {PEER}")]
+    );
+    assert!(
+        outcome.log.contains("st2k8s-mongodb: the other members already run replica set rs0: not initiating; waiting for the initial sync"),
+        "{}",
+        outcome.log
+    );
 }
 
 #[test]
@@ -754,6 +786,7 @@ fn the_mongosh_scripts_create_join_and_step_as_they_say() {
             data: false,
             replies: &[
                 ("state", &["uninitialized", "primary"]),
+                ("peer", &["no set"]),
                 ("initiate", &["initiated"]),
                 ("users", &["users ready"]),
                 ("fcv", &["fcv 7.0"]),

@@ -22,6 +22,8 @@ ordinal="${MY_POD_NAME##*-}"
 export MONGODB_SELF="${MONGODB_ADVERTISED_HOSTNAME}:${port}"
 local_uri="mongodb://127.0.0.1:${port}/admin?directConnection=true"
 set_uri="mongodb://${MONGODB_INITIAL_PRIMARY_HOST}:${port}/admin?replicaSet=${MONGODB_REPLICA_SET_NAME}"
+# The member with ordinal 1, asked before ordinal 0 initiates a set (none when it does not exist).
+peer_uri="mongodb://${MONGODB_ADVERTISED_HOSTNAME/#"${MY_POD_NAME}."/"${MY_POD_NAME%-*}-1."}:${port}/admin?directConnection=true&serverSelectionTimeoutMS=5000"
 
 log() {
     echo "st2k8s-mongodb: $*"
@@ -42,6 +44,9 @@ let authenticated = false;
 if (process.env.MONGODB_ROOT_PASSWORD) {
   try { admin.auth("root", process.env.MONGODB_ROOT_PASSWORD); authenticated = true; } catch (e) {}
 }'
+
+peer_js='/* st2k8s:peer */
+print(db.hello().setName ? "in a set" : "no set");'
 
 state_js='/* st2k8s:state */
 const hello = db.hello();
@@ -148,12 +153,17 @@ trap 'kill -TERM "${mongod_pid}" 2>/dev/null || true' TERM INT
 
 # finish: wait for mongod to end and exit with its status, explaining a refusal of old data.
 finish() {
-    local status=0
+    local status=0 next
     wait "${mongod_pid}" || status=$?
-    # A trapped signal interrupts `wait`: wait again until mongod has really ended.
-    while kill -0 "${mongod_pid}" 2>/dev/null; do
-        status=0
-        wait "${mongod_pid}" || status=$?
+    # A trapped signal interrupts `wait` (a status above 128): wait again for mongod's own
+    # status; 127 means the status already seen was mongod's.
+    while ((status > 128)); do
+        next=0
+        wait "${mongod_pid}" || next=$?
+        if ((next == 127)); then
+            break
+        fi
+        status=${next}
     done
     if [[ "${status}" == "62" ]]; then
         log "mongod ${MONGODB_VERSION:-} refused the data files: their featureCompatibilityVersion is more than one release series older. Nothing was changed. Run the release after the data's one first (the chart's data is 4.4: mongodb.official.version 5.0, then 6.0, then 7.0, one rollout each)."
@@ -209,7 +219,13 @@ state="${reply}"
 log "state: ${state}"
 
 if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
-    if [[ "${state}" == "uninitialized" ]]; then
+    if [[ "${state}" == "uninitialized" ]] && expect "${peer_uri}" "${peer_js}" "in a set"; then
+        # This volume is empty (replaced or lost) but the set exists: initiating would make a
+        # second set of the same name. The primary still lists this member, so it gets the
+        # configuration and the data by initial sync once it answers.
+        log "the other members already run replica set ${MONGODB_REPLICA_SET_NAME}: not initiating; waiting for the initial sync"
+        state=syncing
+    elif [[ "${state}" == "uninitialized" ]]; then
         log "initiating replica set ${MONGODB_REPLICA_SET_NAME}"
         retry expect "${local_uri}" "${initiate_js}" initiated || abort "cannot initiate the replica set: ${reply}"
         retry expect "${local_uri}" "${state_js}" primary || abort "not primary after initiating the replica set: ${reply}"
@@ -224,7 +240,7 @@ if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
             log "cannot check the users (${reply}): is mongodb.auth.rootPassword the root password the data was created with?"
         fi
     fi
-    if [[ -n "${MONGODB_VERSION:-}" ]]; then
+    if [[ -n "${MONGODB_VERSION:-}" && "${state}" != "syncing" ]]; then
         if retry expect "${set_uri}" "${fcv_js}" "fcv "; then
             log "featureCompatibilityVersion ${reply#fcv }"
         else
