@@ -920,3 +920,58 @@ fn the_mongosh_scripts_create_join_and_step_as_they_say() {
         ])
     );
 }
+
+#[test]
+fn lint_strict_makes_bitnami_only_keys_errors() {
+    let values = format!("{VALUES}  metrics:\n    enabled: true\n");
+    let line = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("`mongodb.metrics.enabled`"))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let want = ":10:5: `mongodb.metrics.enabled`: does not apply to `mongodb.flavor: official` (docker-library's `mongo`); ignored";
+    let warned = St2k8s::lint().seeded().values("values.yaml", &values).run();
+    assert_eq!(warned.code, Some(0), "{}{}", warned.stdout, warned.stderr);
+    let got = line(&warned.stdout);
+    assert!(
+        got.starts_with("warning: ") && got.ends_with(want),
+        "{}",
+        warned.stdout
+    );
+    let strict = St2k8s::lint()
+        .seeded()
+        .args(&["--strict"])
+        .values("values.yaml", &values)
+        .run();
+    assert_eq!(strict.code, Some(1), "{}{}", strict.stdout, strict.stderr);
+    let got = line(&strict.stdout);
+    assert!(
+        got.starts_with("error: ") && got.ends_with(want),
+        "{}",
+        strict.stdout
+    );
+}
+
+#[test]
+fn st2_connects_as_before() {
+    let render = |flavor: &str| {
+        let run = St2k8s::render()
+            .seeded()
+            .values("values.yaml", &VALUES.replace("flavor: official", flavor))
+            .run();
+        run.assert_success();
+        documents(&run.stdout)
+            .into_iter()
+            .filter(|d| {
+                matches!(
+                    d["metadata"]["name"].as_str(),
+                    Some("st2-st2-config" | "st2-st2-credentials")
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let official = render("flavor: official");
+    assert_eq!(official.len(), 2);
+    assert_eq!(official, render("flavor: bitnami"));
+}
