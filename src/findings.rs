@@ -349,7 +349,8 @@ rabbitmq:
         assert_eq!(
             checked("mongodb:\n  flavor: official\n", false),
             [
-                "error: `mongodb.official.version`: MongoDB 7.0 (tag `7.0.37`) with StackStorm 3.8: the release runs 3.8 (`image.tag`), and StackStorm 3.8 supports MongoDB up to 4.4; keep `mongodb.flavor: bitnami` (MongoDB 4.4), or move to StackStorm 3.9 (`image.tag`) first"
+                "error: `mongodb.official.version`: MongoDB 7.0 (tag `7.0.37`) with StackStorm 3.8: the release runs 3.8 (`image.tag`), and StackStorm 3.8 supports MongoDB up to 4.4; keep `mongodb.flavor: bitnami` (MongoDB 4.4), or move to StackStorm 3.9 (`image.tag`) first",
+                "note: `mongodb.official.version`: MongoDB 7.0 starts on an empty volume or on data of MongoDB 6.0 or 7.0 (featureCompatibilityVersion); the chart's 4.4 data goes 5.0, then 6.0, then 7.0, one rollout each (README \"Upgrading the backends\")"
             ]
         );
         assert_eq!(
@@ -357,7 +358,9 @@ rabbitmq:
                 "image: {tag: '3.9'}\nmongodb:\n  flavor: official\n  official:\n    version: '5.0'\n",
                 false
             ),
-            Vec::<String>::new()
+            [
+                "note: custom.yaml:5:5: `mongodb.official.version`: MongoDB 5.0 starts on an empty volume or on data of MongoDB 4.4 or 5.0 (featureCompatibilityVersion); the chart's 4.4 data goes 5.0, one rollout each (README \"Upgrading the backends\")"
+            ]
         );
         // No bundled MongoDB, nothing to check.
         assert_eq!(

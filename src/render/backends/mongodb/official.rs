@@ -292,9 +292,37 @@ fn report_unapplied_keys(ctx: &Ctx) {
     }
 }
 
+/// A note on which data the release opens: st2k8s cannot see the data's version, and MongoDB
+/// refuses (without harm) data more than one series older than its own.
+fn report_step(ctx: &Ctx) -> Result<()> {
+    let series = release(ctx)?.series;
+    let before = RELEASES
+        .iter()
+        .position(|(name, _)| *name == series)
+        .and_then(|i| i.checked_sub(1))
+        .map_or("4.4", |i| RELEASES[i].0);
+    let path = RELEASES
+        .iter()
+        .map(|(name, _)| *name)
+        .take_while(|name| *name <= series)
+        .collect::<Vec<_>>()
+        .join(", then ");
+    report(Finding {
+        severity: Severity::Note,
+        path: "mongodb.official.version".into(),
+        location: None,
+        within: None,
+        message: format!(
+            "MongoDB {series} starts on an empty volume or on data of MongoDB {before} or {series} (featureCompatibilityVersion); the chart's 4.4 data goes {path}, one rollout each (README \"Upgrading the backends\")"
+        ),
+    });
+    Ok(())
+}
+
 /// The official workloads: StatefulSet `<fullname>` and, when enabled, `<fullname>-arbiter`.
 pub(super) fn workloads(m: &Mongo) -> Result<Vec<Object>> {
     report_unapplied_keys(m.ctx);
+    report_step(m.ctx)?;
     let mut out = vec![members(m)?];
     if m.arbiter_enabled() {
         out.push(arbiter(m)?);
@@ -745,7 +773,7 @@ mod tests {
     #[test]
     fn pods_run_the_official_image_as_bitnamis_user_on_its_data_directory() {
         let (objects, findings) = render(&official(", arbiter: {enabled: true}"));
-        assert_eq!(findings, Vec::<String>::new());
+        assert_eq!(findings.len(), 1, "only the release note: {findings:?}");
         let sts = find(&objects, "StatefulSet", "st2-mongodb");
         let pod = &sts["spec"]["template"]["spec"];
         assert_eq!(
@@ -871,6 +899,33 @@ mod tests {
     }
 
     #[test]
+    fn a_note_names_the_data_each_release_opens() {
+        for (version, want) in [
+            (
+                "'5.0'",
+                "mongodb.official.version: MongoDB 5.0 starts on an empty volume or on data of MongoDB 4.4 or 5.0 (featureCompatibilityVersion); the chart's 4.4 data goes 5.0, one rollout each (README \"Upgrading the backends\")",
+            ),
+            (
+                "'7.0'",
+                "mongodb.official.version: MongoDB 7.0 starts on an empty volume or on data of MongoDB 6.0 or 7.0 (featureCompatibilityVersion); the chart's 4.4 data goes 5.0, then 6.0, then 7.0, one rollout each (README \"Upgrading the backends\")",
+            ),
+        ] {
+            let (_, findings) = render(&official(&format!(", official: {{version: {version}}}")));
+            assert_eq!(findings, [want], "{version}");
+        }
+    }
+
+    #[test]
+    fn an_existing_secret_holds_the_key_and_the_passwords() {
+        let (objects, _) = render(&official(", auth: {existingSecret: mine, password: pw}"));
+        assert!(!objects.iter().any(|(k, _, _)| k == "Secret"));
+        let pod = &find(&objects, "StatefulSet", "st2-mongodb")["spec"]["template"]["spec"];
+        let text = serde_json::to_string(pod).expect("json");
+        assert!(text.contains(r#""secretName":"mine""#), "{text}");
+        assert!(!text.contains(r#""name":"st2-mongodb","key""#), "{text}");
+    }
+
+    #[test]
     fn bitnami_only_keys_are_reported_as_not_applying() {
         let (objects, findings) = render(&official(
             ", metrics: {enabled: true}, configuration: 'x: 1', replicaSetHostnames: false, image: {debug: true}, resources: {limits: {cpu: 1}}, tls: {enabled: true}",
@@ -878,7 +933,7 @@ mod tests {
         let suffix =
             ": does not apply to `mongodb.flavor: official` (docker-library's `mongo`); ignored";
         assert_eq!(
-            findings,
+            findings[..5],
             [
                 "mongodb.configuration",
                 "mongodb.image.debug",
