@@ -578,16 +578,25 @@ fn pod_0_restarting_in_a_set_keeps_data_set_and_users() {
             pod: "st2-mongodb-0",
             arbiter: false,
             data: true,
-            replies: &[("state", &["member"]), ("fcv", &["fcv 7.0"])],
+            replies: &[
+                ("state", &["uninitialized", "uninitialized", "member"]),
+                ("fcv", &["fcv 7.0"]),
+            ],
             mongod_exit: None,
         },
         "restart",
     );
     assert_eq!(outcome.status, Some(0), "{}", outcome.log);
-    // Neither initiated again nor users touched on a secondary; the data is where it was.
+    // The configuration loads a moment after mongod answers: asked again, not initiated again,
+    // and no users touched on a secondary; the data is where it was.
     assert_eq!(
         outcome.calls,
-        [format!("state {LOCAL}"), format!("fcv {SET}")]
+        [
+            format!("state {LOCAL}"),
+            format!("state {LOCAL}"),
+            format!("state {LOCAL}"),
+            format!("fcv {SET}"),
+        ]
     );
     assert!(outcome.log.contains("(kept)"), "{}", outcome.log);
     assert_eq!(outcome.mongod_args, member_mongod_args());

@@ -215,6 +215,17 @@ answer() {
 # --- make the replica set whole -----------------------------------------------------------------
 
 retry answer "${local_uri}" "${state_js}" || abort "mongod does not answer on port ${port}: ${reply}"
+# A member with data loads its replica set configuration just after it starts answering: give
+# it a few more looks before taking it for uninitialized.
+if [[ "${reply}" == "uninitialized" && "${fresh}" == "no" ]]; then
+    for ((look = 1; look <= 6; look++)); do
+        sleep "${delay}"
+        answer "${local_uri}" "${state_js}" || true
+        if [[ "${reply}" != "uninitialized" ]]; then
+            break
+        fi
+    done
+fi
 state="${reply}"
 log "state: ${state}"
 
