@@ -343,6 +343,23 @@ rabbitmq:
                 "error: custom.yaml:4:5: `mongodb.image.tag`: MongoDB 8.0 (tag `8.0`) with StackStorm 3.9: the release runs 3.9 (`image.tag`), and StackStorm 3.9 supports MongoDB up to 7.x; use MongoDB 7.0 or older"
             ]
         );
+        // The official flavor's release is checked as its tag would be.
+        assert_eq!(
+            checked("mongodb:\n  flavor: official\n", false),
+            [
+                "error: `mongodb.official.version`: MongoDB 7.0 (tag `7.0.37`) with StackStorm 3.8: the release runs 3.8 (`image.tag`), and StackStorm 3.8 supports MongoDB up to 4.4; keep `mongodb.flavor: bitnami` (MongoDB 4.4), or move to StackStorm 3.9 (`image.tag`) first",
+                "note: `mongodb.official.version`: MongoDB 7.0 starts on an empty volume or on data of MongoDB 6.0 or 7.0 (featureCompatibilityVersion); the chart's 4.4 data goes 5.0, then 6.0, then 7.0, one rollout each (README \"Upgrading the backends\")"
+            ]
+        );
+        assert_eq!(
+            checked(
+                "image: {tag: '3.9'}\nmongodb:\n  flavor: official\n  official:\n    version: '5.0'\n",
+                false
+            ),
+            [
+                "note: custom.yaml:5:5: `mongodb.official.version`: MongoDB 5.0 starts on an empty volume or on data of MongoDB 4.4 or 5.0 (featureCompatibilityVersion); the chart's 4.4 data goes 5.0, one rollout each (README \"Upgrading the backends\")"
+            ]
+        );
         // No bundled MongoDB, nothing to check.
         assert_eq!(
             checked(

@@ -17,6 +17,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/mongodb/setup.sh"),
     ),
     (
+        "mongodb/official/start.sh",
+        include_str!("../templates/mongodb/official/start.sh"),
+    ),
+    (
         "rabbitmq/rabbitmq.conf",
         include_str!("../templates/rabbitmq/rabbitmq.conf"),
     ),

@@ -14,6 +14,8 @@ mod gitops;
 mod hostile_input;
 #[path = "integration/immutable_fields.rs"]
 mod immutable_fields;
+#[path = "integration/mongodb_official.rs"]
+mod mongodb_official;
 #[path = "integration/names.rs"]
 mod names;
 #[path = "integration/pod_security.rs"]

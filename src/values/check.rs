@@ -42,6 +42,8 @@ pub(super) const OPTIONAL: &[&str] = &[
     "jobs.ttlSecondsAfterFinished",
     // st2k8s extensions, off by default.
     "mongodb.flavor",
+    "mongodb.official",
+    "mongodb.official.version",
     "rabbitmq.flavor",
     "redis.flavor",
     "podDisruptionBudgets",

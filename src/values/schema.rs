@@ -102,6 +102,20 @@ fn extensions() -> Vec<(String, Json)> {
             flavor("MongoDB", "docker-library's `mongo`"),
         ),
         (
+            "mongodb.official".to_string(),
+            json!({
+                "type": ["object", "null"],
+                "description": "st2k8s: settings of `mongodb.flavor: official`.",
+                "properties": {
+                    "version": {
+                        "enum": ["5.0", "6.0", "7.0", 5.0, 6.0, 7.0, "", null],
+                        "description": "The MongoDB release series to run (default 7.0, for new installs). A switch from the chart's MongoDB 4.4 data goes one series per rollout: 5.0, then 6.0, then 7.0; after each, the member with ordinal 0 raises the featureCompatibilityVersion once every member runs it.",
+                    },
+                },
+                "additionalProperties": true,
+            }),
+        ),
+        (
             "rabbitmq.flavor".to_string(),
             flavor("RabbitMQ", "docker-library's `rabbitmq`"),
         ),

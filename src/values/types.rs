@@ -21,6 +21,8 @@ const OPTIONAL_SHAPES: &[(&str, Shape)] = &[
     ("podDisruptionBudgets.enabled", Shape::Bool),
     ("podSecurity", Shape::Text),
     ("mongodb.flavor", Shape::Text),
+    ("mongodb.official", Shape::Map),
+    ("mongodb.official.version", Shape::Text),
     ("rabbitmq.flavor", Shape::Text),
     ("redis.flavor", Shape::Text),
     ("networkPolicy", Shape::Map),

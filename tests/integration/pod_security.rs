@@ -210,6 +210,27 @@ fn the_official_redis_flavor_is_restricted() {
 }
 
 #[test]
+fn the_official_mongodb_flavor_is_restricted() {
+    let run = St2k8s::render()
+        .seeded()
+        .args(PROFILE)
+        .args(&[
+            "--set",
+            "image.tag=3.9,mongodb.flavor=official,mongodb.arbiter.enabled=true",
+        ])
+        .run();
+    run.assert_success();
+    assert_restricted("mongodb-official", &run.stdout);
+    let docs = documents(&run.stdout);
+    for name in ["st2-mongodb", "st2-mongodb-arbiter"] {
+        let pod = &object(&docs, "StatefulSet", name)["spec"]["template"]["spec"];
+        assert_eq!(pod["securityContext"]["runAsUser"], 1001, "{name}");
+        assert_eq!(pod["securityContext"]["runAsGroup"], 1001, "{name}");
+        assert_eq!(pod["securityContext"]["fsGroup"], 1001, "{name}");
+    }
+}
+
+#[test]
 fn every_compatible_scenario_is_restricted_and_the_others_name_the_key() {
     for scenario in Scenario::all() {
         let run = scenario.render().args(PROFILE).run();

@@ -266,21 +266,27 @@ fn check_mongodb(ctx: &Ctx, version: Version, release_named: &str) {
     if !ctx.v("mongodb.enabled").truthy() {
         return;
     }
-    let tag = ctx.v("mongodb.image.tag").to_go_text();
+    // The official flavor's tag comes from `mongodb.official.version` unless the user pins one.
+    let Some((tag, key)) = crate::render::backends::mongodb::effective_tag(ctx) else {
+        return;
+    };
     let Some((major, minor)) = parse_tag(&tag) else {
         return;
     };
     let max = version.max_mongodb();
     if major > max {
-        let hint = match version {
-            Version::V3_8 => {
+        let hint = match (version, key) {
+            (Version::V3_8, "mongodb.image.tag") => {
                 "keep `mongodb.image.tag` at 4.4, or move to StackStorm 3.9 (`image.tag`) first"
             }
-            Version::V3_9 => "use MongoDB 7.0 or older",
+            (Version::V3_8, _) => {
+                "keep `mongodb.flavor: bitnami` (MongoDB 4.4), or move to StackStorm 3.9 (`image.tag`) first"
+            }
+            (Version::V3_9, _) => "use MongoDB 7.0 or older",
         };
         report(Finding {
             severity: Severity::Error,
-            path: "mongodb.image.tag".into(),
+            path: key.into(),
             location: None,
             within: None,
             message: format!(

@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 
 use super::{GENERATED_LEN, Mongo, USER_PASSWORD_KEY};
 use crate::object::Object;
+use crate::render::backends::Flavor;
 
 /// The replica-set start script's key in `<fullname>-scripts`, mounted as `/scripts/setup.sh`.
 pub(super) const SETUP_SCRIPT: &str = "setup.sh";
@@ -26,6 +27,12 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
     }
     if m.replicaset() {
         out.push(scripts(m)?);
+    }
+    if m.flavor == Flavor::Official {
+        // The official flavor's start script configures mongod itself; it reads neither a
+        // mongodb.conf nor init scripts (reported as not applying).
+        out.extend(rbac(m)?);
+        return Ok(out);
     }
     if m.create_configmap() {
         out.push(configuration(
@@ -49,6 +56,13 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
     if m.v("initdbScripts").truthy() && !m.v("initdbScriptsConfigMap").truthy() {
         out.push(init_scripts(m)?);
     }
+    out.extend(rbac(m)?);
+    Ok(out)
+}
+
+/// Role and RoleBinding when `rbac.create` (the binding only with the chart's ServiceAccount).
+fn rbac(m: &Mongo) -> Result<Vec<Object>> {
+    let mut out = Vec::new();
     if m.v("rbac.create").truthy() {
         out.push(role(m)?);
         if m.v("serviceAccount.create").truthy() {
@@ -102,13 +116,18 @@ fn secret(m: &Mongo) -> Result<Object> {
     })
 }
 
-/// ConfigMap `<fullname>-scripts` with st2k8s's own replica-set start script
-/// (`templates/mongodb/setup.sh`).
+/// ConfigMap `<fullname>-scripts` with st2k8s's own replica-set start script: `setup.sh` for the
+/// bitnami image (`templates/mongodb/setup.sh`), `start.sh` for the official one
+/// (`templates/mongodb/official/start.sh`).
 fn scripts(m: &Mongo) -> Result<Object> {
-    let script = crate::templates::render("mongodb/setup.sh", ())?;
+    let (key, template) = match m.flavor {
+        Flavor::Bitnami => (SETUP_SCRIPT, "mongodb/setup.sh"),
+        Flavor::Official => (super::official::START_SCRIPT, "mongodb/official/start.sh"),
+    };
+    let script = crate::templates::render(template, ())?;
     Object::new(&ConfigMap {
         metadata: m.meta(m.name("scripts"), Some("mongodb")),
-        data: Some(BTreeMap::from([(SETUP_SCRIPT.to_string(), script)])),
+        data: Some(BTreeMap::from([(key.to_string(), script)])),
         ..Default::default()
     })
 }

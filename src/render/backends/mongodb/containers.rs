@@ -56,7 +56,7 @@ pub(super) const MONGODB_PORT: i32 = 27017;
 /// The port of the metrics exporter container.
 pub(super) const METRICS_PORT: i32 = 9216;
 
-fn mongodb_container_port() -> ContainerPort {
+pub(super) fn mongodb_container_port() -> ContainerPort {
     ContainerPort {
         name: Some("mongodb".into()),
         container_port: MONGODB_PORT,
@@ -191,7 +191,7 @@ fn arbiter_env(m: &Mongo) -> Result<Vec<EnvVar>> {
 }
 
 /// `MONGODB_EXTRA_FLAGS` from `<prefix>extraFlags`, then the user's `<prefix>extraEnvVars`.
-fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
+pub(super) fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
     let mut env = Vec::new();
     let flags = m.v(&format!("{prefix}extraFlags"));
     if flags.truthy() {
@@ -213,7 +213,7 @@ fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
 }
 
 /// `envFrom` from `<prefix>extraEnvVarsCM` and `<prefix>extraEnvVarsSecret` (names templated).
-fn env_from(m: &Mongo, prefix: &str) -> Result<Option<Vec<EnvFromSource>>> {
+pub(super) fn env_from(m: &Mongo, prefix: &str) -> Result<Option<Vec<EnvFromSource>>> {
     let mut sources = Vec::new();
     let cm = format!("{prefix}extraEnvVarsCM");
     if m.v(&cm).truthy() {
@@ -422,7 +422,7 @@ pub(super) fn metrics(m: &Mongo) -> Result<Container> {
 
 /// A probe: the built-in check with the timings at `path` when `<path>.enabled`, else the
 /// user's probe at `custom` (the metrics sidecar has none).
-fn probe(
+pub(super) fn probe(
     m: &Mongo,
     path: &str,
     custom: Option<&str>,
@@ -440,7 +440,7 @@ fn mongo_ping(_: &Mongo) -> Probe {
 }
 
 /// The arbiter holds no data: an open port is enough.
-fn tcp_probe(_: &Mongo) -> Probe {
+pub(super) fn tcp_probe(_: &Mongo) -> Probe {
     Probe {
         tcp_socket: Some(TCPSocketAction {
             port: IntOrString::String("mongodb".into()),
@@ -451,6 +451,6 @@ fn tcp_probe(_: &Mongo) -> Probe {
 }
 
 /// The chart's `ternary a b <flag>`.
-fn yes_no(m: &Mongo, path: &str, yes: &str, no: &str) -> String {
+pub(super) fn yes_no(m: &Mongo, path: &str, yes: &str, no: &str) -> String {
     if m.v(path).truthy() { yes } else { no }.to_string()
 }

@@ -7,9 +7,14 @@
 //! Names, selectors and StatefulSet identity fields are exactly the chart's, so a live Helm
 //! release can be taken over without recreating StatefulSets or losing PVCs. TLS, external
 //! access and the Prometheus-operator objects are not implemented; [`unsupported_keys`] names them.
+//!
+//! `mongodb.flavor: official` swaps the bitnami image and scripts for docker-library's `mongo`
+//! (module `official`) under the same object names, selectors and claim templates; everything
+//! that is not a workload (Secret, ServiceAccount, Services, PDBs, RBAC) is built here alike.
 
 mod config;
 mod containers;
+mod official;
 mod services;
 mod unsupported;
 mod workloads;
@@ -22,6 +27,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
+use super::Flavor;
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::meta;
@@ -29,6 +35,7 @@ use crate::render::pod::convert::{resources_json, typed_json};
 use crate::tpl;
 use crate::values::Value;
 
+pub use official::effective_tag;
 pub use unsupported::unsupported_keys;
 
 /// The chart name bitnami's naming helpers start from.
@@ -40,7 +47,10 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     out.extend(config::objects(&m)?);
     out.extend(services::objects(&m)?);
-    out.extend(workloads::objects(&m)?);
+    match m.flavor {
+        Flavor::Bitnami => out.extend(workloads::objects(&m)?),
+        Flavor::Official => out.extend(official::workloads(&m)?),
+    }
     Ok(out)
 }
 
@@ -48,7 +58,8 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 /// them: st2 and every MongoDB pod (replica set members and the arbiter) connect to 27017.
 pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::backends::NetworkTarget>> {
     let m = Mongo::new(ctx)?;
-    let open_ports = if m.v("metrics.enabled").truthy() {
+    // The official flavor has no exporter sidecar.
+    let open_ports = if m.flavor == Flavor::Bitnami && m.v("metrics.enabled").truthy() {
         vec![containers::METRICS_PORT]
     } else {
         Vec::new()
@@ -115,6 +126,8 @@ pub(super) struct Mongo<'a> {
     /// `metadata.namespace` of every object (`global.namespaceOverride`, else the release
     /// namespace).
     namespace: String,
+    /// `mongodb.flavor`: which images and scripts run the workloads.
+    flavor: Flavor,
 }
 
 impl<'a> Mongo<'a> {
@@ -130,8 +143,12 @@ impl<'a> Mongo<'a> {
             fullname: fullname(ctx),
             name: meta::bitnami_name(CHART_NAME, values),
             namespace,
+            flavor: Flavor::of(ctx, "mongodb")?,
         };
         m.validate()?;
+        if m.flavor == Flavor::Official {
+            official::validate(&m)?;
+        }
         Ok(m)
     }
 

@@ -44,7 +44,8 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
             out.push(pdb(m, m.name("arbiter"), "arbiter", "arbiter.pdb")?);
         }
     }
-    if m.v("metrics.enabled").truthy() {
+    // The official flavor has no exporter to serve.
+    if m.v("metrics.enabled").truthy() && m.flavor == crate::render::backends::Flavor::Bitnami {
         out.push(metrics(m)?);
     }
     Ok(out)

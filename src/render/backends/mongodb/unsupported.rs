@@ -2,7 +2,7 @@
 //! never ignored silently). A key is supported when it is listed in [`SUPPORTED`] or lies below a
 //! listed key; any other key whose value differs from the built-in default is reported.
 
-use crate::render::backends::{SubValues, unread_keys};
+use crate::render::backends::{Flavor, SubValues, unread_keys};
 use crate::render::ctx::Ctx;
 
 /// Keys below `mongodb.` that st2k8s reads (a listed key covers everything below it). Not listed,
@@ -10,6 +10,7 @@ use crate::render::ctx::Ctx;
 /// `metrics.serviceMonitor.*` and `metrics.prometheusRule.*` (Prometheus-operator objects).
 const SUPPORTED: &[&str] = &[
     "enabled",
+    "flavor",
     "nameOverride",
     "fullnameOverride",
     "clusterDomain",
@@ -148,5 +149,9 @@ const SUPPORTED: &[&str] = &[
 /// The `mongodb.*` key paths whose value differs from the built-in default and that st2k8s does
 /// not implement, in key order. Empty when MongoDB is disabled.
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
+    // The official flavor reports the keys that do not apply to it itself, with its own message.
+    if matches!(Flavor::of(ctx, "mongodb"), Ok(Flavor::Official)) {
+        return Vec::new();
+    }
     unread_keys(&SubValues::new(ctx, "mongodb"), SUPPORTED)
 }

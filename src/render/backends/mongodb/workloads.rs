@@ -197,7 +197,7 @@ fn arbiter(m: &Mongo) -> Result<Object> {
 }
 
 /// Workload metadata: standard labels with `component`, then the user's labels and annotations.
-fn workload_meta(
+pub(super) fn workload_meta(
     m: &Mongo,
     name: String,
     component: &str,
@@ -211,7 +211,7 @@ fn workload_meta(
     Ok(metadata)
 }
 
-fn selector(m: &Mongo, component: &str) -> LabelSelector {
+pub(super) fn selector(m: &Mongo, component: &str) -> LabelSelector {
     LabelSelector {
         match_labels: Some(m.match_labels(Some(component))),
         ..Default::default()
@@ -219,7 +219,12 @@ fn selector(m: &Mongo, component: &str) -> LabelSelector {
 }
 
 /// Pod template metadata: standard labels plus the user's pod labels and annotations.
-fn pod_meta(m: &Mongo, component: &str, labels: &str, annotations: &str) -> Result<ObjectMeta> {
+pub(super) fn pod_meta(
+    m: &Mongo,
+    component: &str,
+    labels: &str,
+    annotations: &str,
+) -> Result<ObjectMeta> {
     let mut all = m.labels(Some(component));
     all.extend(m.string_map(labels)?);
     let annotations = m.string_map(annotations)?;
@@ -231,7 +236,10 @@ fn pod_meta(m: &Mongo, component: &str, labels: &str, annotations: &str) -> Resu
 }
 
 /// The `datadir` claim template when persistence is on (and `wanted`), else none.
-fn claim_templates(m: &Mongo, wanted: bool) -> Result<Option<Vec<PersistentVolumeClaim>>> {
+pub(super) fn claim_templates(
+    m: &Mongo,
+    wanted: bool,
+) -> Result<Option<Vec<PersistentVolumeClaim>>> {
     if !wanted || !m.v("persistence.enabled").truthy() {
         return Ok(None);
     }
@@ -284,7 +292,7 @@ fn pod_template(m: &Mongo, replicaset: bool) -> Result<PodTemplateSpec> {
 
 /// `mongodb.imagePullSecrets`: `global.imagePullSecrets`, then the pull secrets of the MongoDB,
 /// metrics and volume-permissions images.
-fn image_pull_secrets(m: &Mongo) -> Option<Vec<LocalObjectReference>> {
+pub(super) fn image_pull_secrets(m: &Mongo) -> Option<Vec<LocalObjectReference>> {
     let names = m.ctx.v("global.imagePullSecrets").as_list().iter().chain(
         ["image", "metrics.image", "volumePermissions.image"]
             .into_iter()

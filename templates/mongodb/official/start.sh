@@ -1,0 +1,268 @@
+#!/bin/bash
+# st2k8s: start one member (or the arbiter) of the MongoDB replica set with docker-library's
+# `mongo` image (`mongodb.flavor: official`), on the data the chart's bitnami image left in the
+# same volume or on an empty one.
+#
+# mongod runs in the background while this script, with bounded retries, makes the replica set
+# whole: the member with ordinal 0 initiates the set when it is not initiated yet and creates the
+# root and application users on a fresh set; every other member and the arbiter ask the primary
+# to add them when they are not in the set. Once every member runs this image's MongoDB release,
+# ordinal 0 raises the featureCompatibilityVersion to it (one release series per step: MongoDB
+# refuses to start on data more than one series behind, and never loses it for that).
+#
+# Nothing here deletes, moves or re-initialises a data directory. Every parameter, the passwords
+# included, reaches mongosh through the environment (`process.env`), never on a command line.
+set -o errexit -o nounset -o pipefail
+
+port="${MONGODB_PORT_NUMBER:-27017}"
+tries="${MONGODB_SETUP_TRIES:-60}"
+delay="${MONGODB_SETUP_DELAY:-5}"
+role="${MONGODB_ROLE:-member}"
+ordinal="${MY_POD_NAME##*-}"
+export MONGODB_SELF="${MONGODB_ADVERTISED_HOSTNAME}:${port}"
+local_uri="mongodb://127.0.0.1:${port}/admin?directConnection=true"
+set_uri="mongodb://${MONGODB_INITIAL_PRIMARY_HOST}:${port}/admin?replicaSet=${MONGODB_REPLICA_SET_NAME}"
+# The member with ordinal 1, asked before ordinal 0 initiates a set (none when it does not exist).
+peer_uri="mongodb://${MONGODB_ADVERTISED_HOSTNAME/#"${MY_POD_NAME}."/"${MY_POD_NAME%-*}-1."}:${port}/admin?directConnection=true&serverSelectionTimeoutMS=5000"
+
+log() {
+    echo "st2k8s-mongodb: $*"
+}
+
+# The helpers below run through `retry "$@"`, which shellcheck cannot follow.
+# shellcheck disable=SC2317
+# shell URI SCRIPT: run a mongosh script against URI and print what it prints.
+shell() {
+    mongosh --quiet --norc "$1" --eval "$2"
+}
+
+# The scripts authenticate as root first when auth is on; with no user yet (a fresh set, on
+# localhost) the failure is ignored, as MongoDB's localhost exception allows the first steps.
+auth_js='
+const admin = db.getSiblingDB("admin");
+let authenticated = false;
+if (process.env.MONGODB_ROOT_PASSWORD) {
+  try { admin.auth("root", process.env.MONGODB_ROOT_PASSWORD); authenticated = true; } catch (e) {}
+}'
+
+peer_js='/* st2k8s:peer */
+print(db.hello().setName ? "in a set" : "no set");'
+
+state_js='/* st2k8s:state */
+const hello = db.hello();
+print(hello.setName ? (hello.isWritablePrimary ? "primary" : "member") : "uninitialized");'
+
+initiate_js='/* st2k8s:initiate */
+try {
+  rs.initiate({_id: process.env.MONGODB_REPLICA_SET_NAME, members: [{_id: 0, host: process.env.MONGODB_SELF}]});
+} catch (e) {
+  if (e.codeName !== "AlreadyInitialized") { throw e; }
+}
+print("initiated");'
+
+users_js="/* st2k8s:users */${auth_js}"'
+const env = process.env;
+if (!authenticated) {
+  admin.createUser({user: "root", pwd: env.MONGODB_ROOT_PASSWORD, roles: [{role: "root", db: "admin"}]});
+  admin.auth("root", env.MONGODB_ROOT_PASSWORD);
+  print("created the root user");
+}
+if (env.MONGODB_USERNAME && env.MONGODB_DATABASE) {
+  const app = db.getSiblingDB(env.MONGODB_DATABASE);
+  if (app.getUser(env.MONGODB_USERNAME) === null) {
+    app.createUser({user: env.MONGODB_USERNAME, pwd: env.MONGODB_PASSWORD, roles: [{role: "readWrite", db: env.MONGODB_DATABASE}]});
+    print("created the application user");
+  }
+}
+print("users ready");'
+
+join_js="/* st2k8s:join */${auth_js}"'
+const self = process.env.MONGODB_SELF;
+if (rs.conf().members.some((m) => m.host === self)) {
+  print("member");
+} else if (process.env.MONGODB_ROLE === "arbiter") {
+  // MongoDB 5.0+ refuses an arbiter while the default write concern is only implicit.
+  const concern = db.adminCommand({getDefaultRWConcern: 1});
+  if (concern.defaultWriteConcernSource !== "global") {
+    db.adminCommand({setDefaultRWConcern: 1, defaultWriteConcern: {w: "majority"}});
+  }
+  rs.addArb(self);
+  print("added");
+} else {
+  rs.add({host: self});
+  print("added");
+}'
+
+fcv_js="/* st2k8s:fcv */${auth_js}"'
+const target = process.env.MONGODB_VERSION;
+const number = (v) => v.split(".").map(Number).reduce((a, b) => a * 1000 + b);
+const fcv = db.adminCommand({getParameter: 1, featureCompatibilityVersion: 1}).featureCompatibilityVersion;
+if (fcv.targetVersion === undefined && number(fcv.version) >= number(target)) {
+  print("fcv " + fcv.version);
+} else {
+  const behind = [];
+  for (const m of rs.status().members) {
+    let version = "unreachable";
+    if (m.health === 1) {
+      try {
+        version = new Mongo("mongodb://" + m.name + "/?directConnection=true").getDB("admin").runCommand({buildInfo: 1}).version;
+      } catch (e) {}
+    }
+    if (!String(version).startsWith(target + ".")) { behind.push(m.name + " runs " + version); }
+  }
+  if (behind.length > 0) {
+    print("waiting: " + behind.join(", "));
+  } else {
+    const command = {setFeatureCompatibilityVersion: target};
+    if (number(target) >= number("7.0")) { command.confirm = true; }
+    db.adminCommand(command);
+    print("fcv " + target + " (raised now)");
+  }
+}'
+
+# --- start mongod -------------------------------------------------------------------------------
+
+mkdir -p "${MONGODB_DATA_DIR}"
+fresh=no
+if [[ -z "$(ls -A "${MONGODB_DATA_DIR}")" ]]; then
+    fresh=yes
+fi
+args=(--dbpath "${MONGODB_DATA_DIR}" --port "${port}" --bind_ip_all --replSet "${MONGODB_REPLICA_SET_NAME}")
+if [[ -n "${MONGODB_KEY_SOURCE:-}" ]]; then
+    # mongod refuses a key file anyone but its owner may read, and the Secret volume's files are
+    # group-readable (fsGroup): copy it with mode 0400.
+    rm -f "${MONGODB_KEY_FILE}"
+    (umask 0277 && cat "${MONGODB_KEY_SOURCE}" > "${MONGODB_KEY_FILE}")
+    args+=(--keyFile "${MONGODB_KEY_FILE}")
+fi
+if [[ "${MONGODB_ENABLE_IPV6:-no}" == "yes" ]]; then
+    args+=(--ipv6)
+fi
+if [[ "${MONGODB_ENABLE_DIRECTORY_PER_DB:-no}" == "yes" ]]; then
+    args+=(--directoryperdb)
+fi
+if [[ -n "${MONGODB_EXTRA_FLAGS:-}" ]]; then
+    read -r -a extra <<< "${MONGODB_EXTRA_FLAGS}"
+    args+=("${extra[@]}")
+fi
+
+log "${MY_POD_NAME} (${role}) starts MongoDB ${MONGODB_VERSION:-} as ${MONGODB_SELF}; data in ${MONGODB_DATA_DIR} ($([[ ${fresh} == yes ]] && echo empty || echo kept))"
+mongod "${args[@]}" &
+mongod_pid=$!
+trap 'kill -TERM "${mongod_pid}" 2>/dev/null || true' TERM INT
+
+# finish: wait for mongod to end and exit with its status, explaining a refusal of old data.
+finish() {
+    local status=0 next
+    wait "${mongod_pid}" || status=$?
+    # A trapped signal interrupts `wait` (a status above 128): wait again for mongod's own
+    # status; 127 means the status already seen was mongod's.
+    while ((status > 128)); do
+        next=0
+        wait "${mongod_pid}" || next=$?
+        if ((next == 127)); then
+            break
+        fi
+        status=${next}
+    done
+    if [[ "${status}" == "62" ]]; then
+        log "mongod ${MONGODB_VERSION:-} refused the data files: their featureCompatibilityVersion is more than one release series older. Nothing was changed. Run the release after the data's one first (the chart's data is 4.4: mongodb.official.version 5.0, then 6.0, then 7.0, one rollout each)."
+    fi
+    log "mongod ended with status ${status}"
+    exit "${status}"
+}
+
+# abort MESSAGE: stop mongod and fail, so that Kubernetes restarts the container.
+abort() {
+    log "$1"
+    kill -TERM "${mongod_pid}" 2>/dev/null || true
+    finish
+}
+
+# retry COMMAND...: run COMMAND until it succeeds, at most `tries` times; fails when mongod ended.
+retry() {
+    local i
+    for ((i = 1; i <= tries; i++)); do
+        if ! kill -0 "${mongod_pid}" 2>/dev/null; then
+            finish
+        fi
+        if "$@"; then
+            return 0
+        fi
+        if ((i < tries)); then
+            sleep "${delay}"
+        fi
+    done
+    return 1
+}
+
+# expect URI SCRIPT WANT: the script's last printed line starts with WANT (kept in `reply`).
+reply=""
+# shellcheck disable=SC2317
+expect() {
+    reply="$(shell "$1" "$2" 2>&1 | tail -n 1)" || true
+    [[ "${reply}" == "$3"* ]]
+}
+
+# answer URI SCRIPT: the script ran without error (its last line kept in `reply`).
+# shellcheck disable=SC2317
+answer() {
+    local out
+    out="$(shell "$1" "$2" 2>&1)" || { reply="$(tail -n 1 <<< "${out}")"; return 1; }
+    reply="$(tail -n 1 <<< "${out}")"
+}
+
+# --- make the replica set whole -----------------------------------------------------------------
+
+retry answer "${local_uri}" "${state_js}" || abort "mongod does not answer on port ${port}: ${reply}"
+# A member with data loads its replica set configuration just after it starts answering: give
+# it a few more looks before taking it for uninitialized.
+if [[ "${reply}" == "uninitialized" && "${fresh}" == "no" ]]; then
+    for ((look = 1; look <= 6; look++)); do
+        sleep "${delay}"
+        answer "${local_uri}" "${state_js}" || true
+        if [[ "${reply}" != "uninitialized" ]]; then
+            break
+        fi
+    done
+fi
+state="${reply}"
+log "state: ${state}"
+
+if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
+    if [[ "${state}" == "uninitialized" ]] && expect "${peer_uri}" "${peer_js}" "in a set"; then
+        # This volume is empty (replaced or lost) but the set exists: initiating would make a
+        # second set of the same name. The primary still lists this member, so it gets the
+        # configuration and the data by initial sync once it answers.
+        log "the other members already run replica set ${MONGODB_REPLICA_SET_NAME}: not initiating; waiting for the initial sync"
+        state=syncing
+    elif [[ "${state}" == "uninitialized" ]]; then
+        log "initiating replica set ${MONGODB_REPLICA_SET_NAME}"
+        retry expect "${local_uri}" "${initiate_js}" initiated || abort "cannot initiate the replica set: ${reply}"
+        retry expect "${local_uri}" "${state_js}" primary || abort "not primary after initiating the replica set: ${reply}"
+        state=primary
+    fi
+    if [[ "${state}" == "primary" && -n "${MONGODB_ROOT_PASSWORD:-}" ]]; then
+        if retry expect "${local_uri}" "${users_js}" "users ready"; then
+            log "users ready"
+        elif [[ "${fresh}" == "yes" ]]; then
+            abort "cannot create the users: ${reply}"
+        else
+            log "cannot check the users (${reply}): is mongodb.auth.rootPassword the root password the data was created with?"
+        fi
+    fi
+    if [[ -n "${MONGODB_VERSION:-}" && "${state}" != "syncing" ]]; then
+        if retry expect "${set_uri}" "${fcv_js}" "fcv "; then
+            log "featureCompatibilityVersion ${reply#fcv }"
+        else
+            log "featureCompatibilityVersion not raised to ${MONGODB_VERSION} yet (${reply}); retried at the next start of ${MY_POD_NAME}"
+        fi
+    fi
+elif [[ "${state}" == "uninitialized" ]]; then
+    log "joining replica set ${MONGODB_REPLICA_SET_NAME} through ${MONGODB_INITIAL_PRIMARY_HOST}"
+    retry answer "${set_uri}" "${join_js}" || abort "cannot join the replica set: ${reply}"
+    log "replica set: ${reply}"
+fi
+
+log "ready"
+finish
