@@ -38,12 +38,18 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         )?);
     }
     if ctx.v("rabbitmq.enabled").truthy() {
+        let official = backends::Flavor::of(ctx, "rabbitmq")? == backends::Flavor::Official;
+        let description = if official {
+            "A rabbitmq definition which will be loaded by RabbitMQ at start: the st2 user, and quorum queues for Rabbit HA"
+        } else {
+            "A rabbitmq definition which will be loaded by the rabbitmq subchart to enable mirroring for Rabbit HA"
+        };
         out.push(secret(
             ctx,
             ctx.name("rabbitmq-definitions"),
             "st2",
-            "A rabbitmq definition which will be loaded by the rabbitmq subchart to enable mirroring for Rabbit HA",
-            [("rabbitmq-definitions.json", rabbitmq_definitions(ctx)?)],
+            description,
+            [("rabbitmq-definitions.json", rabbitmq_definitions(ctx, official)?)],
         )?);
     }
     let ssh_name = ctx.name("st2-ssh");
@@ -162,7 +168,11 @@ fn chatops(ctx: &Ctx) -> Result<Object> {
 
 /// The user and permissions RabbitMQ loads at boot, with HA mirroring for every queue; the
 /// password is the RabbitMQ Secret's (generated when `rabbitmq.auth.password` is empty).
-fn rabbitmq_definitions(ctx: &Ctx) -> Result<String> {
+///
+/// RabbitMQ 4 (`rabbitmq.flavor: official`) has no mirroring and refuses its `ha-*` policy keys;
+/// its definitions make `quorum` the vhost's default queue type instead, so that st2's durable
+/// queues are replicated (see the official RabbitMQ builder).
+fn rabbitmq_definitions(ctx: &Ctx, official: bool) -> Result<String> {
     #[derive(Serialize)]
     struct Definitions {
         user: String,
@@ -171,7 +181,11 @@ fn rabbitmq_definitions(ctx: &Ctx) -> Result<String> {
     }
     let quoted = |path: &str| text::go_quote(&ctx.v(path).to_go_text());
     crate::templates::render(
-        "st2/rabbitmq-definitions.json",
+        if official {
+            "rabbitmq/official/definitions.json"
+        } else {
+            "st2/rabbitmq-definitions.json"
+        },
         Definitions {
             user: quoted("rabbitmq.auth.username"),
             password: text::go_quote(&backends::rabbitmq::password(ctx)?),
