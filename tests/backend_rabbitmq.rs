@@ -95,10 +95,16 @@ fn official_flavor_boots_a_real_rabbitmq_from_the_rendered_files() {
         vars: vec![
             ("HOME", volume.display().to_string()),
             ("RABBITMQ_NODENAME", node.clone()),
-            ("RABBITMQ_USE_LONGNAME", rendered.env("RABBITMQ_USE_LONGNAME")),
+            (
+                "RABBITMQ_USE_LONGNAME",
+                rendered.env("RABBITMQ_USE_LONGNAME"),
+            ),
             ("RABBITMQ_MNESIA_BASE", mnesia_base.display().to_string()),
             ("RABBITMQ_ERLANG_COOKIE", rendered.cookie.clone()),
-            ("RABBITMQ_DEFAULT_USER", rendered.env("RABBITMQ_DEFAULT_USER")),
+            (
+                "RABBITMQ_DEFAULT_USER",
+                rendered.env("RABBITMQ_DEFAULT_USER"),
+            ),
             ("RABBITMQ_DEFAULT_PASS", rendered.password.clone()),
             ("RABBITMQ_CONFIG_FILE", dir.path("rabbitmq.conf")),
             ("RABBITMQ_CONFIG_FILES", dir.path("conf.d/*.conf")),
@@ -128,7 +134,12 @@ fn official_flavor_boots_a_real_rabbitmq_from_the_rendered_files() {
         Some(&log),
     );
     wait_for_port(AMQP_PORT, BOOT_TIMEOUT, &mut processes, Some(&log));
-    wait_for_port(MANAGEMENT_PORT, Duration::from_secs(30), &mut processes, Some(&log));
+    wait_for_port(
+        MANAGEMENT_PORT,
+        Duration::from_secs(30),
+        &mut processes,
+        Some(&log),
+    );
 
     let ctl = |args: &[&str]| -> (bool, String) {
         let out = env
@@ -154,7 +165,11 @@ fn official_flavor_boots_a_real_rabbitmq_from_the_rendered_files() {
         auth: base64::engine::general_purpose::STANDARD
             .encode(format!("{user}:{}", rendered.password)),
     };
-    assert_eq!(api.call("GET", "/api/whoami", None).0, 200, "management API login");
+    assert_eq!(
+        api.call("GET", "/api/whoami", None).0,
+        200,
+        "management API login"
+    );
 
     let (ok, permissions) = ctl(&["-q", "list_permissions", "-p", "/"]);
     assert!(ok, "{permissions}");
@@ -172,12 +187,18 @@ fn official_flavor_boots_a_real_rabbitmq_from_the_rendered_files() {
     );
     let (status, vhost) = api.call("GET", "/api/vhosts/%2F", None);
     assert_eq!(status, 200, "{vhost}");
-    assert!(vhost.contains("\"default_queue_type\":\"quorum\""), "{vhost}");
+    assert!(
+        vhost.contains("\"default_queue_type\":\"quorum\""),
+        "{vhost}"
+    );
 
     // st2's work queues (kombu's defaults: durable, not exclusive, no queue type).
     let declare = |name: &str, body: &str| {
         let (status, text) = api.call("PUT", &format!("/api/queues/%2F/{name}"), Some(body));
-        assert!(matches!(status, 201 | 204), "declare {name}: {status} {text}");
+        assert!(
+            matches!(status, 201 | 204),
+            "declare {name}: {status} {text}"
+        );
         let (status, text) = api.call("GET", &format!("/api/queues/%2F/{name}"), None);
         assert_eq!(status, 200, "{text}");
         let queue: Json = serde_json::from_str(&text).expect("queue JSON");
@@ -250,7 +271,10 @@ fn single_node_conf(conf: &str, definitions: &Path) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    assert_eq!(replaced, 6, "every line the test replaces is rendered:\n{conf}");
+    assert_eq!(
+        replaced, 6,
+        "every line the test replaces is rendered:\n{conf}"
+    );
     out.push_str(&format!("distribution.listener.interface = {IP}\n"));
     out
 }

@@ -49,7 +49,10 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             ctx.name("rabbitmq-definitions"),
             "st2",
             description,
-            [("rabbitmq-definitions.json", rabbitmq_definitions(ctx, official)?)],
+            [(
+                "rabbitmq-definitions.json",
+                rabbitmq_definitions(ctx, official)?,
+            )],
         )?);
     }
     let ssh_name = ctx.name("st2-ssh");
@@ -347,6 +350,36 @@ mod tests {
             text.contains("\"vhost\": \"/\",") && text.ends_with("}\n"),
             "{text}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn official_rabbitmq_definitions_make_quorum_the_default_queue_type() -> Result<()> {
+        let yaml = "rabbitmq: {flavor: official, auth: {password: 'p\"w'}}";
+        let text = data(
+            yaml,
+            "st2-rabbitmq-definitions",
+            "rabbitmq-definitions.json",
+        )?;
+        let parsed: serde_json::Value = serde_json::from_str(&text)?;
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "users": [{"name": "admin", "password": "p\"w", "tags": "administrator"}],
+                "permissions": [{"user": "admin", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}],
+                "vhosts": [{"name": "/", "metadata": {
+                    "description": "StackStorm: durable queues are replicated quorum queues",
+                    "default_queue_type": "quorum"
+                }}],
+            })
+        );
+        // The bitnami flavor keeps the chart's mirroring policy.
+        let chart = data(
+            "{}",
+            "st2-rabbitmq-definitions",
+            "rabbitmq-definitions.json",
+        )?;
+        assert!(chart.contains("\"ha-mode\":\"all\""), "{chart}");
         Ok(())
     }
 

@@ -49,8 +49,8 @@ use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::{Container, EnvVar, VolumeMount};
 
 use super::statefulset::{
-    container_ports, env_from, lifecycle, pod_template, probe,
-    resources, stateful_set_of, volumes_with,
+    container_ports, env_from, lifecycle, pod_template, probe, resources, stateful_set_of,
+    volumes_with,
 };
 use super::{Rabbit, access, config, monitoring, network};
 use crate::object::Object;
@@ -343,4 +343,301 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
             .unwrap_or_default(),
     );
     Ok(vars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::with_rabbit;
+    use super::*;
+    use crate::render::pod::convert::collecting;
+    use crate::render::test_support::with_release;
+    use serde_json::json;
+
+    /// Every RabbitMQ object of `yaml` rendered with `flavor`, as (kind/name, body).
+    fn render(yaml: &str, flavor: &str) -> Vec<(String, Json)> {
+        let yaml = format!("{yaml}\n---\nrabbitmq: {{flavor: {flavor}}}\n");
+        with_release("st2", &yaml, |ctx| {
+            super::super::objects(ctx)
+                .unwrap_or_else(|e| panic!("{e:#}"))
+                .into_iter()
+                .map(|o| (format!("{}/{}", o.kind, o.name), o.body().clone()))
+                .collect()
+        })
+    }
+
+    use serde_json::Value as Json;
+
+    fn find<'a>(objects: &'a [(String, Json)], name: &str) -> &'a Json {
+        &objects
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} rendered"))
+            .1
+    }
+
+    /// What `kubectl apply` cannot change on a StatefulSet, the Services and the Secret names
+    /// are the bitnami flavor's, so the switch keeps every claim (several values setups).
+    #[test]
+    fn immutable_fields_and_names_equal_the_bitnami_flavor() {
+        for yaml in [
+            "{}",
+            "rabbitmq: {replicaCount: 1, persistence: {size: 20Gi, storageClass: fast}}",
+            "rabbitmq: {fullnameOverride: mq, podManagementPolicy: Parallel}",
+            "rabbitmq: {persistence: {accessMode: ReadWriteMany, selector: {matchLabels: {a: b}}}}",
+            "{global: {storageClass: gl}, rabbitmq: {nameOverride: rmq, clusterDomain: example.org}}",
+            "rabbitmq: {persistence: {existingClaim: old-claim}}",
+            "rabbitmq: {persistence: {enabled: false}, service: {type: NodePort, nodePort: 30672}}",
+            "rabbitmq: {auth: {tls: {enabled: true, existingSecret: certs}}, metrics: {enabled: true}}",
+        ] {
+            let bitnami = render(yaml, "bitnami");
+            let official = render(yaml, "official");
+            let sts = |objects: &[(String, Json)]| {
+                objects
+                    .iter()
+                    .find(|(n, _)| n.starts_with("StatefulSet/"))
+                    .cloned()
+                    .expect("a StatefulSet")
+            };
+            let (name, b) = sts(&bitnami);
+            let (official_name, o) = sts(&official);
+            assert_eq!(name, official_name, "{yaml}");
+            for field in [
+                "/spec/serviceName",
+                "/spec/selector",
+                "/spec/podManagementPolicy",
+                "/spec/volumeClaimTemplates",
+                "/spec/replicas",
+                "/spec/template/metadata/labels",
+            ] {
+                assert_eq!(b.pointer(field), o.pointer(field), "{yaml}: {field}");
+            }
+            let image = "/spec/template/spec/containers/0/image";
+            assert_ne!(b.pointer(image), o.pointer(image), "{yaml}: two flavors");
+            let volume = |body: &Json, name: &str| {
+                body.pointer("/spec/template/spec/volumes")
+                    .and_then(Json::as_array)
+                    .and_then(|v| v.iter().find(|v| v["name"] == name).cloned())
+            };
+            assert_eq!(volume(&b, "data"), volume(&o, "data"), "{yaml}");
+            for (object, body) in &bitnami {
+                if object.starts_with("Service/") || object.starts_with("Secret/") {
+                    assert_eq!(
+                        Some(body),
+                        official.iter().find(|(n, _)| n == object).map(|(_, b)| b),
+                        "{yaml}: {object}"
+                    );
+                }
+            }
+            // Peer discovery reads nothing from the Kubernetes API.
+            assert!(
+                !official.iter().any(|(n, _)| n.starts_with("Role")),
+                "{yaml}"
+            );
+        }
+    }
+
+    #[test]
+    fn container_runs_the_official_image_on_the_volume() {
+        let objects = render("{}", "official");
+        let sts = find(&objects, "StatefulSet/st2-rabbitmq");
+        let container = &sts["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            container["image"],
+            "docker.io/library/rabbitmq:4.3.2-management"
+        );
+        assert_eq!(
+            container["volumeMounts"],
+            json!([
+                {"name": "configuration", "mountPath": "/etc/rabbitmq"},
+                {"name": "data", "mountPath": "/var/lib/rabbitmq"},
+                {"name": "load-definition-volume", "mountPath": "/app", "readOnly": true},
+            ])
+        );
+        let env = |name: &str| {
+            container["env"]
+                .as_array()
+                .and_then(|e| e.iter().find(|e| e["name"] == name).cloned())
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        assert_eq!(
+            env("RABBITMQ_NODENAME")["value"],
+            "rabbit@$(MY_POD_NAME).$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.cluster.local"
+        );
+        assert_eq!(
+            env("RABBITMQ_MNESIA_BASE")["value"],
+            "/var/lib/rabbitmq/mnesia"
+        );
+        assert_eq!(
+            env("RABBITMQ_ERLANG_COOKIE")["valueFrom"],
+            json!({"secretKeyRef": {"name": "st2-rabbitmq", "key": "rabbitmq-erlang-cookie"}})
+        );
+        assert_eq!(
+            env("RABBITMQ_DEFAULT_PASS")["valueFrom"],
+            json!({"secretKeyRef": {"name": "st2-rabbitmq", "key": "rabbitmq-password"}})
+        );
+        assert_eq!(
+            container["readinessProbe"]["exec"]["command"],
+            json!(["/bin/bash", "-ec", "rabbitmq-diagnostics -q ping"])
+        );
+        // The chart's user and group, who own the bitnami volume.
+        assert_eq!(
+            sts["spec"]["template"]["spec"]["securityContext"],
+            json!({"fsGroup": 1001, "runAsUser": 1001})
+        );
+    }
+
+    #[test]
+    fn default_conf_and_plugins() {
+        let objects = render("{}", "official");
+        let config = &find(&objects, "ConfigMap/st2-rabbitmq-config")["data"];
+        assert_eq!(
+            config["rabbitmq.conf"],
+            "## rabbitmq.conf of the official RabbitMQ 4 image (st2k8s, rabbitmq.flavor: official).
+## Users, permissions and the vhost's default queue type come from the definitions file.
+## Logs go to the container's standard output.
+log.console = true
+log.file = false
+listeners.tcp.default = 5672
+management.tcp.port = 15672
+## Cluster formation: the pod with ordinal 0 forms the cluster on its first boot and every
+## other pod joins it (RabbitMQ 4.1+ Kubernetes peer discovery; no Kubernetes API access).
+cluster_formation.peer_discovery_backend = k8s
+## Quorum queues: new leaders spread over the nodes, and every queue grows back to
+## 3 replicas when nodes join after it was declared.
+queue_leader_locator = balanced
+quorum_queue.continuous_membership_reconciliation.enabled = true
+quorum_queue.continuous_membership_reconciliation.target_group_size = 3
+load_definitions = /app/rabbitmq-definitions.json"
+        );
+        assert_eq!(
+            config["enabled_plugins"],
+            "[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_auth_backend_ldap].\n"
+        );
+        let plugins = with_rabbit(
+            "rabbitmq: {metrics: {enabled: true}, extraPlugins: 'rabbitmq_management, rabbitmq_shovel'}",
+            enabled_plugins,
+        );
+        assert_eq!(
+            plugins,
+            "[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_shovel,rabbitmq_prometheus].\n"
+        );
+    }
+
+    #[test]
+    fn memory_limit_tls_and_metrics_in_the_conf() {
+        let yaml = "rabbitmq:
+  extraConfiguration: ''
+  replicaCount: 1
+  resources: {limits: {memory: 2Gi}}
+  memoryHighWatermark: {enabled: true, type: relative, value: 0.5}
+  auth: {tls: {enabled: true, existingSecret: certs}}
+  metrics: {enabled: true}
+";
+        let conf = with_rabbit(yaml, |r| rabbitmq_conf(r).map(|t| config::block_text(&t)))
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let tail = conf
+            .split_once("target_group_size = 1\n")
+            .map(|(_, tail)| tail)
+            .unwrap_or_default();
+        assert_eq!(
+            tail,
+            "## The pod's memory limit, which RabbitMQ cannot see inside a container.
+total_memory_available_override_value = 2147483648
+
+ssl_options.verify = verify_peer
+listeners.ssl.default = 5671
+ssl_options.fail_if_no_peer_cert = true
+ssl_options.cacertfile = /etc/rabbitmq-certs/ca_certificate.pem
+ssl_options.certfile = /etc/rabbitmq-certs/server_certificate.pem
+ssl_options.keyfile = /etc/rabbitmq-certs/server_key.pem
+## Prometheus metrics
+prometheus.tcp.port = 9419
+## Memory Threshold
+vm_memory_high_watermark.relative = 0.5"
+        );
+        let bad = "rabbitmq: {resources: {limits: {memory: 2Zi}}}";
+        let err = with_rabbit(bad, |r| rabbitmq_conf(r).map_err(|e| format!("{e:#}")));
+        assert_eq!(
+            err,
+            Err("`rabbitmq.resources.limits.memory`: cannot read `2Zi` as a memory size".into())
+        );
+    }
+
+    /// (image, warnings) of `yaml`.
+    fn image_of(yaml: &str) -> (String, Vec<String>) {
+        let (image, findings) = collecting(|| with_rabbit(yaml, image));
+        let warnings = findings
+            .into_iter()
+            .map(|f| format!("{}: {}", f.path, f.message))
+            .collect();
+        (image, warnings)
+    }
+
+    #[test]
+    fn bitnami_images_are_replaced_with_a_warning_and_own_images_kept() {
+        assert_eq!(
+            image_of("{}"),
+            (
+                "docker.io/library/rabbitmq:4.3.2-management".to_string(),
+                vec![]
+            )
+        );
+        let warning = "a bitnami image cannot run `rabbitmq.flavor: official`; ignored, the image is library/rabbitmq:4.3.2-management (set `rabbitmq.image.repository` to another image to use your own)";
+        assert_eq!(
+            image_of("rabbitmq: {image: {repository: bitnamilegacy/rabbitmq, tag: 3.8.9}}"),
+            (
+                "docker.io/library/rabbitmq:4.3.2-management".to_string(),
+                vec![
+                    format!("rabbitmq.image.repository: {warning}"),
+                    format!("rabbitmq.image.tag: {warning}"),
+                ]
+            )
+        );
+        assert_eq!(
+            image_of("rabbitmq: {image: {tag: 3.8.9-debian-10-r99}}"),
+            (
+                "docker.io/library/rabbitmq:4.3.2-management".to_string(),
+                vec![format!("rabbitmq.image.tag: {warning}")]
+            )
+        );
+        assert_eq!(
+            image_of(
+                "{global: {imageRegistry: mirror.example}, rabbitmq: {image: {repository: mq/rabbitmq}}}"
+            ),
+            (
+                "mirror.example/mq/rabbitmq:4.3.2-management".to_string(),
+                vec![]
+            )
+        );
+        assert_eq!(
+            image_of(
+                "rabbitmq: {image: {registry: quay.example, repository: mq/rabbitmq, tag: 4.3.2}}"
+            ),
+            ("quay.example/mq/rabbitmq:4.3.2".to_string(), vec![])
+        );
+    }
+
+    #[test]
+    fn bitnami_only_keys_are_reported_for_the_official_flavor() {
+        let yaml = "rabbitmq:
+  flavor: official
+  clustering: {forceBoot: false, addressType: ip, rebalance: true}
+  volumePermissions: {enabled: true}
+  ulimitNofiles: '1024'
+  extraPlugins: rabbitmq_shovel
+";
+        let keys = with_release("st2", yaml, super::super::unsupported_keys);
+        assert_eq!(
+            keys,
+            [
+                "rabbitmq.clustering.addressType",
+                "rabbitmq.clustering.forceBoot",
+                "rabbitmq.ulimitNofiles",
+                "rabbitmq.volumePermissions.enabled",
+            ]
+        );
+        // The flavor key itself is read by either flavor (reported as unread before).
+        let bitnami = "rabbitmq: {flavor: bitnami, clustering: {forceBoot: false}}";
+        assert!(with_release("st2", bitnami, super::super::unsupported_keys).is_empty());
+    }
 }

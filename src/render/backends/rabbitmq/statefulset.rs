@@ -365,7 +365,12 @@ pub(super) fn exec(command: &[&str]) -> LifecycleHandler {
 
 /// `livenessProbe` / `readinessProbe`: the fixed health check `check` with the configured
 /// timings, or the `custom…` probe when the built-in one is disabled.
-pub(super) fn probe(rabbit: &Rabbit, key: &str, custom: &str, check: &str) -> Result<Option<Probe>> {
+pub(super) fn probe(
+    rabbit: &Rabbit,
+    key: &str,
+    custom: &str,
+    check: &str,
+) -> Result<Option<Probe>> {
     if !rabbit.v(&format!("{key}.enabled")).truthy() {
         return rabbit.block(custom, true);
     }
@@ -451,7 +456,12 @@ fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
         env: Some(environment(rabbit)?),
         env_from: env_from(rabbit)?,
         ports: Some(ports),
-        liveness_probe: probe(rabbit, "livenessProbe", "customLivenessProbe", CHECK_RUNNING)?,
+        liveness_probe: probe(
+            rabbit,
+            "livenessProbe",
+            "customLivenessProbe",
+            CHECK_RUNNING,
+        )?,
         readiness_probe: probe(
             rabbit,
             "readinessProbe",
