@@ -516,3 +516,96 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// `st2k8s` with `args`, seeded: (exit code, stdout, stderr).
+fn st2k8s(args: &[&str], values: &str) -> (Option<i32>, String, String) {
+    let dir = TempDir::new();
+    let path = dir.0.join("values.yaml");
+    std::fs::write(&path, values).expect("write values");
+    let out = Command::new(env!("CARGO_BIN_EXE_st2k8s"))
+        .args(args)
+        .arg("-f")
+        .arg(&path)
+        .env("ST2K8S_SECRET_SEED", "st2k8s rabbitmq real-server test")
+        .output()
+        .expect("st2k8s runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bitnami_only_values_are_warnings_and_strict_lint_errors() {
+    let values = "rabbitmq:
+  flavor: official
+  image:
+    repository: bitnamilegacy/rabbitmq
+  clustering:
+    forceBoot: false
+";
+    let (code, stdout, stderr) = st2k8s(&["render"], values);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("image: docker.io/library/rabbitmq:4.3.2-management"));
+    assert!(
+        stderr.contains("/values.yaml:4:5: `rabbitmq.image.repository`: a bitnami image cannot run `rabbitmq.flavor: official`; ignored, the image is library/rabbitmq:4.3.2-management (set `rabbitmq.image.repository` to another image to use your own)\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":6:5: `rabbitmq.clustering.forceBoot`: not implemented by st2k8s's built-in RabbitMQ (`rabbitmq.flavor: official`); ignored"),
+        "{stderr}"
+    );
+    // `lint` lists its findings on stdout; `--strict` makes the warnings errors.
+    let (code, stdout, _) = st2k8s(&["lint", "--strict"], values);
+    assert_ne!(code, Some(0), "{stdout}");
+    for key in ["rabbitmq.clustering.forceBoot", "rabbitmq.image.repository"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("error: ") && l.contains(&format!("`{key}`"))),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn official_flavor_meets_the_restricted_profile_and_network_policy() {
+    let values = "podSecurity: restricted
+networkPolicy: {enabled: true}
+rabbitmq: {flavor: official, metrics: {enabled: true}}
+";
+    let (code, stdout, stderr) = st2k8s(&["render"], values);
+    assert_eq!(code, Some(0), "{stderr}");
+    let docs: Vec<Json> = serde_saphyr::from_multiple(&stdout).expect("YAML");
+    let find = |kind: &str, name: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{kind}/{name}"))
+    };
+    let pod = &find("StatefulSet", "st2-rabbitmq")["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["securityContext"],
+        serde_json::json!({"fsGroup": 1001, "runAsUser": 1001, "runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}})
+    );
+    assert_eq!(
+        pod["containers"][0]["securityContext"],
+        serde_json::json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})
+    );
+    let policy = &find("NetworkPolicy", "st2-rabbitmq-ingress")["spec"]["ingress"];
+    let ports = |rule: &Json| -> Vec<i64> {
+        rule["ports"]
+            .as_array()
+            .map(|p| p.iter().filter_map(|p| p["port"].as_i64()).collect())
+            .unwrap_or_default()
+    };
+    let rules: Vec<Vec<i64>> = policy
+        .as_array()
+        .map(|r| r.iter().map(ports).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        rules,
+        [vec![5672, 25672, 4369, 15672], vec![5672], vec![9419]],
+        "peers, st2, metrics: {policy}"
+    );
+}

@@ -134,18 +134,25 @@ fn named_by_overrides(ctx: &Ctx, chart: &str, objects: Vec<Object>) -> Vec<Objec
 /// Warn about each backend key the user changed that the built-in backends do not implement.
 fn report_unsupported_keys(ctx: &Ctx) {
     for path in unsupported_keys(ctx) {
-        let backend = match path.split('.').next() {
-            Some("mongodb") => "MongoDB",
-            Some("rabbitmq") => "RabbitMQ",
-            Some("redis") => "Redis",
+        let key = path.split('.').next().unwrap_or_default();
+        let backend = match key {
+            "mongodb" => "MongoDB",
+            "rabbitmq" => "RabbitMQ",
+            "redis" => "Redis",
             _ => "external-dns",
+        };
+        // A key of the chart's bitnami backend that a maintained image has no use for.
+        let flavor = if matches!(Flavor::of(ctx, key), Ok(Flavor::Official)) {
+            format!(" (`{key}.flavor: official`)")
+        } else {
+            String::new()
         };
         crate::render::pod::convert::report(Finding {
             severity: Severity::Warning,
             path,
             location: None,
             within: None,
-            message: format!("not implemented by st2k8s's built-in {backend}; ignored"),
+            message: format!("not implemented by st2k8s's built-in {backend}{flavor}; ignored"),
         });
     }
 }
