@@ -12,7 +12,7 @@
 //! - the `quorum_queue.continuous_membership_reconciliation.*` lines are dropped: RabbitMQ 3.10
 //!   does not know them (they are RabbitMQ 3.13+/4.x), so the test cannot show replicas
 //!   growing back, and with one node there is nothing to grow;
-//! - the listeners bind 127.0.22.1 on the same ports, the node name is
+//! - the listeners bind 127.0.22.1 on the pod's ports, the node name is
 //!   `<unique>@127.0.22.1`, and `load_definitions` names the temporary copy of the Secret
 //!   instead of `/app`;
 //! - an `epmd` of the test's own runs on a private port (`ERL_EPMD_PORT`).
@@ -257,10 +257,6 @@ fn single_node_conf(conf: &str, definitions: &Path) -> String {
                 replaced += 1;
                 format!("listeners.tcp.default = {IP}:{AMQP_PORT}")
             }
-            "management.tcp.port" => {
-                replaced += 1;
-                format!("management.tcp.port = {MANAGEMENT_PORT}\nmanagement.tcp.ip = {IP}")
-            }
             "load_definitions" => {
                 assert_eq!(line, "load_definitions = /app/rabbitmq-definitions.json");
                 replaced += 1;
@@ -272,10 +268,12 @@ fn single_node_conf(conf: &str, definitions: &Path) -> String {
         out.push('\n');
     }
     assert_eq!(
-        replaced, 6,
+        replaced, 5,
         "every line the test replaces is rendered:\n{conf}"
     );
-    out.push_str(&format!("distribution.listener.interface = {IP}\n"));
+    out.push_str(&format!(
+        "management.tcp.ip = {IP}\nmanagement.tcp.port = {MANAGEMENT_PORT}\ndistribution.listener.interface = {IP}\n"
+    ));
     out
 }
 
@@ -607,5 +605,30 @@ rabbitmq: {flavor: official, metrics: {enabled: true}}
         rules,
         [vec![5672, 25672, 4369, 15672], vec![5672], vec![9419]],
         "peers, st2, metrics: {policy}"
+    );
+}
+
+#[test]
+fn volume_permissions_do_not_stop_the_restricted_profile_of_the_official_flavor() {
+    let values = "podSecurity: restricted
+rabbitmq: {flavor: official, volumePermissions: {enabled: true}}
+";
+    let (code, stdout, stderr) = st2k8s(&["render"], values);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        !stdout.contains("volume-permissions"),
+        "no root init container"
+    );
+    assert!(
+        stderr.contains("`rabbitmq.volumePermissions.enabled`: not implemented by st2k8s's built-in RabbitMQ (`rabbitmq.flavor: official`); ignored"),
+        "{stderr}"
+    );
+    // The bitnami flavor's init container runs as root: refused, as before.
+    let bitnami = "podSecurity: restricted\nrabbitmq: {volumePermissions: {enabled: true}}\n";
+    let (code, _, stderr) = st2k8s(&["render"], bitnami);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`rabbitmq.volumePermissions.enabled`: its init container runs as root"),
+        "{stderr}"
     );
 }

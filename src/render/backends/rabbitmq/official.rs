@@ -75,6 +75,8 @@ pub const MNESIA_BASE: &str = "/var/lib/rabbitmq/mnesia";
 const CONFIG_DIR: &str = "/etc/rabbitmq";
 /// Where the TLS certificate files are mounted.
 const CERTS_DIR: &str = "/etc/rabbitmq-certs";
+/// The plugin of the `k8s` peer discovery backend.
+const PEER_DISCOVERY_PLUGIN: &str = "rabbitmq_peer_discovery_k8s";
 /// Both probes: the Erlang node is up and the CLI can talk to it (see the module docs).
 const PING: &str = "rabbitmq-diagnostics -q ping";
 
@@ -162,7 +164,6 @@ fn warn(path: &str, message: String) {
 #[derive(Debug, serde::Serialize)]
 struct Conf {
     amqp_port: i32,
-    management_port: i32,
     metrics_port: i32,
     replicas: i32,
     memory_bytes: Option<u128>,
@@ -203,7 +204,6 @@ fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
     }
     let conf = Conf {
         amqp_port: super::statefulset::AMQP_PORT,
-        management_port: super::statefulset::STATS_PORT,
         metrics_port: super::statefulset::METRICS_PORT,
         replicas: rabbit.int("replicaCount")?,
         memory_bytes: memory_limit(rabbit)?,
@@ -231,7 +231,9 @@ fn memory_limit(rabbit: &Rabbit) -> Result<Option<u128>> {
 }
 
 /// `enabled_plugins`: `plugins`, `extraPlugins` and, with `metrics.enabled`, `metrics.plugins`,
-/// each once, as the Erlang list the image reads.
+/// each once, as the Erlang list the image reads. The Kubernetes peer discovery plugin is
+/// always on: `rabbitmq.conf` names its backend, and RabbitMQ refuses settings of a plugin
+/// that is not enabled.
 fn enabled_plugins(rabbit: &Rabbit) -> String {
     let mut keys = vec!["plugins", "extraPlugins"];
     if rabbit.v("metrics.enabled").truthy() {
@@ -251,6 +253,9 @@ fn enabled_plugins(rabbit: &Rabbit) -> String {
                 plugins.push(name.to_string());
             }
         }
+    }
+    if !plugins.iter().any(|p| p == PEER_DISCOVERY_PLUGIN) {
+        plugins.push(PEER_DISCOVERY_PLUGIN.to_string());
     }
     format!("[{}].\n", plugins.join(","))
 }
@@ -498,7 +503,6 @@ mod tests {
 log.console = true
 log.file = false
 listeners.tcp.default = 5672
-management.tcp.port = 15672
 ## Cluster formation: the pod with ordinal 0 forms the cluster on its first boot and every
 ## other pod joins it (RabbitMQ 4.1+ Kubernetes peer discovery; no Kubernetes API access).
 cluster_formation.peer_discovery_backend = k8s
@@ -520,6 +524,14 @@ load_definitions = /app/rabbitmq-definitions.json"
         assert_eq!(
             plugins,
             "[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_shovel,rabbitmq_prometheus].\n"
+        );
+        let plugins = with_rabbit(
+            "rabbitmq: {plugins: rabbitmq_management, extraPlugins: ''}",
+            enabled_plugins,
+        );
+        assert_eq!(
+            plugins,
+            "[rabbitmq_management,rabbitmq_peer_discovery_k8s].\n"
         );
     }
 
