@@ -211,15 +211,23 @@ fn official_flavor_boots_a_real_rabbitmq_from_the_rendered_files() {
     let auto_delete = r#"{"durable":true,"auto_delete":true,"arguments":{}}"#;
     assert_eq!(declare("st2k8s.test.autodelete", auto_delete), "classic");
     // The stream service's exclusive queues (declared by a connection, which the HTTP API
-    // cannot hold open): the arguments RabbitMQ gives such a declaration.
-    let (ok, args) = ctl(&[
-        "eval",
-        "rabbit_amqqueue:augment_declare_args(<<\"/\">>, true, true, true, []).",
-    ]);
-    assert!(ok, "{args}");
+    // cannot hold open): the arguments RabbitMQ gives such a declaration (durable, exclusive,
+    // auto-delete, as kombu declares them), next to those of a work queue.
+    let declared_type = |durable_exclusive_auto_delete: &str| {
+        let (ok, args) = ctl(&[
+            "eval",
+            &format!(
+                "rabbit_amqqueue:augment_declare_args(<<\"/\">>, {durable_exclusive_auto_delete}, [])."
+            ),
+        ]);
+        assert!(ok, "{args}");
+        args
+    };
+    assert!(declared_type("true, false, false").contains("<<\"quorum\">>"));
+    let exclusive = declared_type("true, true, true");
     assert!(
-        !args.contains("quorum"),
-        "an exclusive queue is not made a quorum queue: {args}"
+        !exclusive.contains("quorum"),
+        "an exclusive queue is not made a quorum queue: {exclusive}"
     );
 
     // The bitnami data at the volume's root is untouched; the new database is beside it.

@@ -6,6 +6,10 @@
 //! `global`), its names and labels; one submodule per object family builds on it. Labels follow
 //! bitnami common without `helm.sh/chart`; API versions removed from Kubernetes are replaced by
 //! their successors (PodDisruptionBudget `policy/v1`, Ingress `networking.k8s.io/v1`).
+//!
+//! `rabbitmq.flavor: official` ([`official`]) runs RabbitMQ 4 from docker-library's image instead,
+//! reusing this module's Services, Secrets, claim template and pod scaffolding, so that the
+//! objects Kubernetes never lets change stay the bitnami flavor's.
 
 mod access;
 mod config;
