@@ -506,8 +506,8 @@ listeners.tcp.default = 5672
 ## Cluster formation: the pod with ordinal 0 forms the cluster on its first boot and every
 ## other pod joins it (RabbitMQ 4.1+ Kubernetes peer discovery; no Kubernetes API access).
 cluster_formation.peer_discovery_backend = k8s
-## Quorum queues: new leaders spread over the nodes, and every queue grows back to
-## 3 replicas when nodes join after it was declared.
+## Quorum queues: leaders spread over the nodes; a queue declared while nodes were missing
+## gets replicas on the nodes that join, up to one per pod (rabbitmq.replicaCount).
 queue_leader_locator = balanced
 quorum_queue.continuous_membership_reconciliation.enabled = true
 quorum_queue.continuous_membership_reconciliation.target_group_size = 3
