@@ -185,6 +185,10 @@ fn official_flavor_boots_a_real_rabbitmq_from_the_rendered_files() {
         !policies.contains("ha-mode"),
         "no mirroring policy: {policies}"
     );
+    assert!(
+        policies.contains("st2-watch-queues-expire") && policies.contains("{\"expires\":3600000}"),
+        "the watch queues' expiry: {policies}"
+    );
     let (status, vhost) = api.call("GET", "/api/vhosts/%2F", None);
     assert_eq!(status, 200, "{vhost}");
     assert!(
@@ -208,6 +212,22 @@ fn official_flavor_boots_a_real_rabbitmq_from_the_rendered_files() {
     assert_eq!(declare("st2.actionrunner.work", work), "quorum");
     assert_eq!(declare("st2.workflow.work", work), "quorum");
     // An auto-delete queue cannot be a quorum queue: it stays classic.
+    // A sensor container's watch queue (named per process): quorum, expiring once unused.
+    let watch = "st2.sensor.watch.sensorcontainer-2c9b8f5e";
+    assert_eq!(declare(watch, work), "quorum");
+    let (ok, queues) = ctl(&["-q", "list_queues", "name", "policy"]);
+    assert!(ok, "{queues}");
+    let listed = |name: &str| {
+        queues
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} listed: {queues}"))
+            .to_string()
+    };
+    let line = listed(watch);
+    assert!(line.contains("st2-watch-queues-expire"), "{line}");
+    let line = listed("st2.actionrunner.work");
+    assert!(!line.contains("expire"), "work queues never expire: {line}");
     let auto_delete = r#"{"durable":true,"auto_delete":true,"arguments":{}}"#;
     assert_eq!(declare("st2k8s.test.autodelete", auto_delete), "classic");
     // The stream service's exclusive queues (declared by a connection, which the HTTP API

@@ -371,6 +371,14 @@ mod tests {
                     "description": "StackStorm: durable queues are replicated quorum queues",
                     "default_queue_type": "quorum"
                 }}],
+                "policies": [{
+                    "vhost": "/",
+                    "name": "st2-watch-queues-expire",
+                    "pattern": "\\.(sensor|trigger)\\.watch\\.",
+                    "apply-to": "queues",
+                    "priority": 0,
+                    "definition": {"expires": 3600000},
+                }],
             })
         );
         // The bitnami flavor keeps the chart's mirroring policy.

@@ -33,7 +33,10 @@
 //!   replicated on every node (`quorum_queue.continuous_membership_reconciliation` grows a
 //!   queue declared while nodes were missing back to `replicaCount` replicas). The stream
 //!   service's queues are exclusive and auto-delete: RabbitMQ keeps those classic, local to
-//!   their connection, as under RabbitMQ 3 where mirroring never applied to them.
+//!   their connection, as under RabbitMQ 3 where mirroring never applied to them. The trigger
+//!   and sensor watch queues are named per process (a random suffix) and never used again once
+//!   their process is gone; the policy `st2-watch-queues-expire` deletes such a queue after an
+//!   hour without consumers, so that restarts do not pile up replicated queues.
 //! - **Credentials.** The same Secret `<fullname>` (or the `existing…Secret`s): the Erlang
 //!   cookie through `RABBITMQ_ERLANG_COOKIE`, the st2 user through the definitions and, for a
 //!   node without definitions, `RABBITMQ_DEFAULT_USER` / `RABBITMQ_DEFAULT_PASS`.
