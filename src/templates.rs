@@ -25,6 +25,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/rabbitmq/rabbitmq.conf"),
     ),
     (
+        "rabbitmq/official/rabbitmq.conf",
+        include_str!("../templates/rabbitmq/official/rabbitmq.conf"),
+    ),
+    (
+        "rabbitmq/official/definitions.json",
+        include_str!("../templates/rabbitmq/official/definitions.json"),
+    ),
+    (
         "st2/st2.docker.conf",
         include_str!("../templates/st2/st2.docker.conf"),
     ),

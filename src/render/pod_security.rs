@@ -94,9 +94,17 @@ pub fn check_values(ctx: &Ctx) -> Result<()> {
         if !ctx.v(&format!("{backend}.enabled")).truthy() {
             continue;
         }
-        if ctx
-            .v(&format!("{backend}.volumePermissions.enabled"))
-            .truthy()
+        // The official RabbitMQ renders no volumePermissions init container (the key is
+        // reported as not applying to it).
+        let official_rabbitmq = backend == "rabbitmq"
+            && matches!(
+                super::backends::Flavor::of(ctx, backend),
+                Ok(super::backends::Flavor::Official)
+            );
+        if !official_rabbitmq
+            && ctx
+                .v(&format!("{backend}.volumePermissions.enabled"))
+                .truthy()
         {
             problems.push(format!(
                 "`{backend}.volumePermissions.enabled`: its init container runs as root; set it to false (the pod's fsGroup makes the volume writable)"

@@ -38,12 +38,21 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         )?);
     }
     if ctx.v("rabbitmq.enabled").truthy() {
+        let official = backends::Flavor::of(ctx, "rabbitmq")? == backends::Flavor::Official;
+        let description = if official {
+            "A rabbitmq definition which will be loaded by RabbitMQ at start: the st2 user, and quorum queues for Rabbit HA"
+        } else {
+            "A rabbitmq definition which will be loaded by the rabbitmq subchart to enable mirroring for Rabbit HA"
+        };
         out.push(secret(
             ctx,
             ctx.name("rabbitmq-definitions"),
             "st2",
-            "A rabbitmq definition which will be loaded by the rabbitmq subchart to enable mirroring for Rabbit HA",
-            [("rabbitmq-definitions.json", rabbitmq_definitions(ctx)?)],
+            description,
+            [(
+                "rabbitmq-definitions.json",
+                rabbitmq_definitions(ctx, official)?,
+            )],
         )?);
     }
     let ssh_name = ctx.name("st2-ssh");
@@ -162,7 +171,11 @@ fn chatops(ctx: &Ctx) -> Result<Object> {
 
 /// The user and permissions RabbitMQ loads at boot, with HA mirroring for every queue; the
 /// password is the RabbitMQ Secret's (generated when `rabbitmq.auth.password` is empty).
-fn rabbitmq_definitions(ctx: &Ctx) -> Result<String> {
+///
+/// RabbitMQ 4 (`rabbitmq.flavor: official`) has no mirroring and refuses its `ha-*` policy keys;
+/// its definitions make `quorum` the vhost's default queue type instead, so that st2's durable
+/// queues are replicated (see the official RabbitMQ builder).
+fn rabbitmq_definitions(ctx: &Ctx, official: bool) -> Result<String> {
     #[derive(Serialize)]
     struct Definitions {
         user: String,
@@ -171,7 +184,11 @@ fn rabbitmq_definitions(ctx: &Ctx) -> Result<String> {
     }
     let quoted = |path: &str| text::go_quote(&ctx.v(path).to_go_text());
     crate::templates::render(
-        "st2/rabbitmq-definitions.json",
+        if official {
+            "rabbitmq/official/definitions.json"
+        } else {
+            "st2/rabbitmq-definitions.json"
+        },
         Definitions {
             user: quoted("rabbitmq.auth.username"),
             password: text::go_quote(&backends::rabbitmq::password(ctx)?),
@@ -333,6 +350,44 @@ mod tests {
             text.contains("\"vhost\": \"/\",") && text.ends_with("}\n"),
             "{text}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn official_rabbitmq_definitions_make_quorum_the_default_queue_type() -> Result<()> {
+        let yaml = "rabbitmq: {flavor: official, auth: {password: 'p\"w'}}";
+        let text = data(
+            yaml,
+            "st2-rabbitmq-definitions",
+            "rabbitmq-definitions.json",
+        )?;
+        let parsed: serde_json::Value = serde_json::from_str(&text)?;
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "users": [{"name": "admin", "password": "p\"w", "tags": "administrator"}],
+                "permissions": [{"user": "admin", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}],
+                "vhosts": [{"name": "/", "metadata": {
+                    "description": "StackStorm: durable queues are replicated quorum queues",
+                    "default_queue_type": "quorum"
+                }}],
+                "policies": [{
+                    "vhost": "/",
+                    "name": "st2-watch-queues-expire",
+                    "pattern": "\\.(sensor|trigger)\\.watch\\.",
+                    "apply-to": "queues",
+                    "priority": 0,
+                    "definition": {"expires": 3600000},
+                }],
+            })
+        );
+        // The bitnami flavor keeps the chart's mirroring policy.
+        let chart = data(
+            "{}",
+            "st2-rabbitmq-definitions",
+            "rabbitmq-definitions.json",
+        )?;
+        assert!(chart.contains("\"ha-mode\":\"all\""), "{chart}");
         Ok(())
     }
 

@@ -45,12 +45,14 @@ pub fn password(ctx: &Ctx) -> Result<String> {
         .given_or_alphanumeric(given, &fullname, PASSWORD_KEY, PASSWORD_LEN))
 }
 
-pub(super) fn objects(rabbit: &Rabbit) -> Result<Vec<Object>> {
+/// The identity and credential objects; `rbac` is false for a flavor whose peer discovery
+/// reads nothing from the Kubernetes API (no Role, no RoleBinding).
+pub(super) fn objects(rabbit: &Rabbit, rbac: bool) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     if rabbit.v("serviceAccount.create").truthy() {
         out.push(service_account(rabbit)?);
     }
-    if rabbit.v("rbac.create").truthy() {
+    if rbac && rabbit.v("rbac.create").truthy() {
         out.push(role(rabbit)?);
         if rabbit.v("serviceAccount.create").truthy() {
             out.push(role_binding(rabbit)?);

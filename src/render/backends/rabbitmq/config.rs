@@ -28,14 +28,16 @@ struct Conf {
 }
 
 #[derive(Debug, Serialize)]
-struct Tls {
+pub(super) struct Tls {
     verify: String,
     port: String,
     fail_if_no_peer_cert: String,
+    /// Where the image finds the certificate files.
+    dir: &'static str,
 }
 
 #[derive(Debug, Serialize)]
-struct Ldap {
+pub(super) struct Ldap {
     servers: Vec<String>,
     port: String,
     user_dn_pattern: String,
@@ -43,10 +45,10 @@ struct Ldap {
 }
 
 #[derive(Debug, Serialize)]
-struct Memory {
-    total_bytes: u128,
-    kind: String,
-    value: String,
+pub(super) struct Memory {
+    pub(super) total_bytes: u128,
+    pub(super) kind: String,
+    pub(super) value: String,
 }
 
 pub(super) fn config_map(rabbit: &Rabbit) -> Result<Object> {
@@ -68,44 +70,64 @@ pub(super) fn config_map(rabbit: &Rabbit) -> Result<Object> {
 }
 
 /// The chart embeds the text in a `|-` block: trailing line breaks are dropped.
-fn block_text(text: &str) -> String {
+pub(super) fn block_text(text: &str) -> String {
     text.trim_end_matches('\n').to_string()
 }
 
 /// The text of `rabbitmq.conf`.
 fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
-    if rabbit.v("configuration") != default_section("rabbitmq").key("configuration") {
-        return rabbit.tpl_value("configuration");
+    if let Some(custom) = custom_configuration(rabbit)? {
+        return Ok(custom);
     }
     let conf = Conf {
         username: rabbit.v("auth.username").to_go_string(),
         cluster_domain: rabbit.v("clusterDomain").to_go_string(),
         extra_configuration: rabbit.tpl_value("extraConfiguration")?,
-        tls: rabbit.v("auth.tls.enabled").truthy().then(|| Tls {
-            verify: rabbit.v("auth.tls.sslOptionsVerify").to_go_string(),
-            port: rabbit.v("service.tlsPort").to_go_string(),
-            fail_if_no_peer_cert: rabbit.v("auth.tls.failIfNoPeerCert").to_go_string(),
-        }),
-        ldap: rabbit.v("ldap.enabled").truthy().then(|| Ldap {
-            servers: rabbit
-                .v("ldap.servers")
-                .as_list()
-                .iter()
-                .map(|s| s.to_go_string())
-                .collect(),
-            port: rabbit.v("ldap.port").to_go_string(),
-            user_dn_pattern: rabbit.v("ldap.user_dn_pattern").to_go_string(),
-            use_ssl: rabbit.v("ldap.tls.enabled").truthy(),
-        }),
+        tls: tls(rabbit, "/opt/bitnami/rabbitmq/certs"),
+        ldap: ldap(rabbit),
         metrics: rabbit.v("metrics.enabled").truthy(),
         memory: memory(rabbit)?,
     };
     templates::render("rabbitmq/rabbitmq.conf", &conf)
 }
 
+/// A user-written `configuration` (anything but the chart's default), evaluated with `tpl`: it
+/// replaces the generated `rabbitmq.conf` whole.
+pub(super) fn custom_configuration(rabbit: &Rabbit) -> Result<Option<String>> {
+    if rabbit.v("configuration") == default_section("rabbitmq").key("configuration") {
+        return Ok(None);
+    }
+    rabbit.tpl_value("configuration").map(Some)
+}
+
+/// The TLS listener settings (`auth.tls.enabled`), the certificates being files in `dir`.
+pub(super) fn tls(rabbit: &Rabbit, dir: &'static str) -> Option<Tls> {
+    rabbit.v("auth.tls.enabled").truthy().then(|| Tls {
+        verify: rabbit.v("auth.tls.sslOptionsVerify").to_go_string(),
+        port: rabbit.v("service.tlsPort").to_go_string(),
+        fail_if_no_peer_cert: rabbit.v("auth.tls.failIfNoPeerCert").to_go_string(),
+        dir,
+    })
+}
+
+/// The LDAP authentication settings (`ldap.enabled`).
+pub(super) fn ldap(rabbit: &Rabbit) -> Option<Ldap> {
+    rabbit.v("ldap.enabled").truthy().then(|| Ldap {
+        servers: rabbit
+            .v("ldap.servers")
+            .as_list()
+            .iter()
+            .map(|s| s.to_go_string())
+            .collect(),
+        port: rabbit.v("ldap.port").to_go_string(),
+        user_dn_pattern: rabbit.v("ldap.user_dn_pattern").to_go_string(),
+        use_ssl: rabbit.v("ldap.tls.enabled").truthy(),
+    })
+}
+
 /// The memory high watermark settings (`memoryHighWatermark.enabled`): the pod's memory limit
 /// in bytes, which RabbitMQ cannot see inside a container, and the watermark itself.
-fn memory(rabbit: &Rabbit) -> Result<Option<Memory>> {
+pub(super) fn memory(rabbit: &Rabbit) -> Result<Option<Memory>> {
     if !rabbit.v("memoryHighWatermark.enabled").truthy() {
         return Ok(None);
     }
@@ -132,7 +154,7 @@ fn memory(rabbit: &Rabbit) -> Result<Option<Memory>> {
 /// Bytes of a Kubernetes memory quantity: a decimal number with an optional binary (`Ki`…`Ei`)
 /// or decimal (`k`/`K`…`E`) suffix. The chart only handles whole numbers with a suffix and
 /// writes an empty value otherwise; plain byte counts and fractions are read correctly here.
-fn quantity_bytes(quantity: &str) -> Option<u128> {
+pub(super) fn quantity_bytes(quantity: &str) -> Option<u128> {
     let split = quantity
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(quantity.len());

@@ -6,11 +6,16 @@
 //! `global`), its names and labels; one submodule per object family builds on it. Labels follow
 //! bitnami common without `helm.sh/chart`; API versions removed from Kubernetes are replaced by
 //! their successors (PodDisruptionBudget `policy/v1`, Ingress `networking.k8s.io/v1`).
+//!
+//! `rabbitmq.flavor: official` ([`official`]) runs RabbitMQ 4 from docker-library's image instead,
+//! reusing this module's Services, Secrets, claim template and pod scaffolding, so that the
+//! objects Kubernetes never lets change stay the bitnami flavor's.
 
 mod access;
 mod config;
 mod monitoring;
 mod network;
+pub mod official;
 mod statefulset;
 
 pub use access::password;
@@ -22,6 +27,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
+use crate::render::backends::Flavor;
 use crate::render::meta;
 
 use crate::render::ctx::Ctx;
@@ -33,11 +39,15 @@ use crate::values::Value;
 /// The chart name, used for the default fullname and the `app.kubernetes.io/name` label.
 const CHART_NAME: &str = "rabbitmq";
 
-/// Every RabbitMQ object for the release (only called when `rabbitmq.enabled`).
+/// Every RabbitMQ object for the release (only called when `rabbitmq.enabled`), of the
+/// flavor `rabbitmq.flavor` selects.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let rabbit = Rabbit::new(ctx);
+    if Flavor::of(ctx, "rabbitmq")? == Flavor::Official {
+        return official::objects(&rabbit);
+    }
     let mut out = Vec::new();
-    out.extend(access::objects(&rabbit)?);
+    out.extend(access::objects(&rabbit, true)?);
     out.push(config::config_map(&rabbit)?);
     out.extend(network::objects(&rabbit)?);
     out.push(statefulset::stateful_set(&rabbit)?);
@@ -47,9 +57,12 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 
 /// The StatefulSet `<fullname>` as `networkPolicy.enabled` protects it: st2 speaks AMQP (and
 /// AMQPS with TLS); clustering (epmd, inter-node) and the management API are for the RabbitMQ
-/// pods only, the management port also for everyone when `ingress.enabled` publishes it.
+/// pods only, the management port also for everyone when `ingress.enabled` publishes it. Both
+/// flavors listen on the same ports (the official one serves its metrics on the chart's
+/// metrics port too).
 pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarget> {
     use statefulset::{AMQP_PORT, AMQP_TLS_PORT, DIST_PORT, EPMD_PORT, METRICS_PORT, STATS_PORT};
+    Flavor::of(ctx, "rabbitmq")?;
     let rabbit = Rabbit::new(ctx);
     let mut client_ports = vec![AMQP_PORT];
     if rabbit.v("auth.tls.enabled").truthy() {
@@ -252,6 +265,7 @@ fn from_json<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
 /// `resources`…) are listed whole and structured sections key by key.
 const READ_KEYS: &[&str] = &[
     "enabled",
+    "flavor",
     "global",
     "nameOverride",
     "fullnameOverride",
@@ -409,10 +423,24 @@ const READ_KEYS: &[&str] = &[
 ];
 
 /// `rabbitmq.` key paths the user set to a non-default value that the built-in RabbitMQ does not
-/// read (unknown or unimplemented subchart keys), in key order, for a warning. Empty when the
-/// built-in RabbitMQ is disabled: then nothing reads the section.
+/// read (unknown or unimplemented subchart keys, and with `flavor: official` the bitnami-only
+/// keys of [`official::NOT_APPLYING`]), in key order, for a warning. Empty when the built-in
+/// RabbitMQ is disabled: then nothing reads the section.
 pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    super::unread_keys(&super::SubValues::new(ctx, "rabbitmq"), READ_KEYS)
+    let sub = super::SubValues::new(ctx, "rabbitmq");
+    if Flavor::of(ctx, "rabbitmq").ok() != Some(Flavor::Official) {
+        return super::unread_keys(&sub, READ_KEYS);
+    }
+    let covers = |outer: &str, key: &str| {
+        key.strip_prefix(outer)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    };
+    let read: Vec<&str> = READ_KEYS
+        .iter()
+        .copied()
+        .filter(|key| !official::NOT_APPLYING.iter().any(|n| covers(n, key)))
+        .collect();
+    super::unread_keys(&sub, &read)
 }
 
 #[cfg(test)]

@@ -41,6 +41,18 @@ rabbitmq-queues rebalance \"all\"
 ";
 
 pub(super) fn stateful_set(rabbit: &Rabbit) -> Result<Object> {
+    let template = pod_template(
+        rabbit,
+        rabbitmq_container(rabbit)?,
+        volumes(rabbit)?,
+        volume_permissions_init(rabbit)?,
+    )?;
+    stateful_set_of(rabbit, template)
+}
+
+/// StatefulSet `<fullname>` running `template`: the fields Kubernetes never lets change, the
+/// strategy and the checksum annotations are the same for every flavor.
+pub(super) fn stateful_set_of(rabbit: &Rabbit, template: PodTemplateSpec) -> Result<Object> {
     let persistent_claims = volume_claim_templates(rabbit)?;
     let update_strategy = rabbit.v("updateStrategyType").to_go_string();
     let mut object = Object::new(&StatefulSet {
@@ -57,7 +69,7 @@ pub(super) fn stateful_set(rabbit: &Rabbit) -> Result<Object> {
                 match_labels: Some(rabbit.selector()),
                 ..Default::default()
             },
-            template: pod_template(rabbit)?,
+            template,
             volume_claim_templates: persistent_claims,
             ..Default::default()
         }),
@@ -86,27 +98,35 @@ pub(super) fn stateful_set(rabbit: &Rabbit) -> Result<Object> {
     Ok(object)
 }
 
-fn pod_template(rabbit: &Rabbit) -> Result<PodTemplateSpec> {
+/// The `volumePermissions` init container, when the chart renders it.
+fn volume_permissions_init(rabbit: &Rabbit) -> Result<Option<Container>> {
+    let enabled = rabbit.v("volumePermissions.enabled").truthy()
+        && rabbit.v("persistence.enabled").truthy()
+        && rabbit.v("podSecurityContext").truthy();
+    enabled.then(|| volume_permissions(rabbit)).transpose()
+}
+
+/// The pod of `<fullname>`: `main` (the RabbitMQ container) and the user's sidecars, the
+/// `first_init` container before the user's init containers, and `volumes`.
+pub(super) fn pod_template(
+    rabbit: &Rabbit,
+    main: Container,
+    volumes: Vec<Volume>,
+    first_init: Option<Container>,
+) -> Result<PodTemplateSpec> {
     let mut labels = rabbit.labels();
     labels.extend(rabbit.string_map("podLabels", true)?);
     let mut annotations = rabbit.string_map("podAnnotations", false)?;
     if rabbit.v("metrics.enabled").truthy() {
         annotations.extend(rabbit.string_map("metrics.podAnnotations", true)?);
     }
-    let mut containers = vec![rabbitmq_container(rabbit)?];
+    let mut containers = vec![main];
     containers.extend(
         rabbit
             .block::<Vec<Container>>("sidecars", true)?
             .unwrap_or_default(),
     );
-    let mut init_containers = Vec::new();
-    let pod_security = rabbit.v("podSecurityContext");
-    if rabbit.v("volumePermissions.enabled").truthy()
-        && rabbit.v("persistence.enabled").truthy()
-        && pod_security.truthy()
-    {
-        init_containers.push(volume_permissions(rabbit)?);
-    }
+    let mut init_containers: Vec<Container> = first_init.into_iter().collect();
     init_containers.extend(
         rabbit
             .block::<Vec<Container>>("initContainers", true)?
@@ -136,14 +156,14 @@ fn pod_template(rabbit: &Rabbit) -> Result<PodTemplateSpec> {
             termination_grace_period_seconds: Some(10),
             init_containers: (!init_containers.is_empty()).then_some(init_containers),
             containers,
-            volumes: Some(volumes(rabbit)?),
+            volumes: Some(volumes),
             ..Default::default()
         }),
     })
 }
 
 /// bitnami common's pull secrets: `global.imagePullSecrets`, then each image's `pullSecrets`.
-fn image_pull_secrets(rabbit: &Rabbit) -> Option<Vec<LocalObjectReference>> {
+pub(super) fn image_pull_secrets(rabbit: &Rabbit) -> Option<Vec<LocalObjectReference>> {
     let names: Vec<LocalObjectReference> = [
         rabbit.global().key("imagePullSecrets"),
         rabbit.v("image.pullSecrets"),
@@ -159,7 +179,7 @@ fn image_pull_secrets(rabbit: &Rabbit) -> Option<Vec<LocalObjectReference>> {
 }
 
 /// A container's resources; numbers are written as quantity strings.
-fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>> {
+pub(super) fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>> {
     if !rabbit.v(path).truthy() {
         return Ok(None);
     }
@@ -170,7 +190,7 @@ fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>
     .map(Some)
 }
 
-fn yes_no(value: &Value) -> &'static str {
+pub(super) fn yes_no(value: &Value) -> &'static str {
     if value.truthy() { "yes" } else { "no" }
 }
 
@@ -303,7 +323,7 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
     Ok(vars)
 }
 
-fn env_from(rabbit: &Rabbit) -> Result<Option<Vec<EnvFromSource>>> {
+pub(super) fn env_from(rabbit: &Rabbit) -> Result<Option<Vec<EnvFromSource>>> {
     let mut sources = Vec::new();
     if rabbit.v("extraEnvVarsCM").truthy() {
         sources.push(EnvFromSource {
@@ -334,7 +354,7 @@ fn container_port(name: &str, port: i32) -> ContainerPort {
     }
 }
 
-fn exec(command: &[&str]) -> LifecycleHandler {
+pub(super) fn exec(command: &[&str]) -> LifecycleHandler {
     LifecycleHandler {
         exec: Some(ExecAction {
             command: Some(command.iter().map(|s| s.to_string()).collect()),
@@ -343,13 +363,18 @@ fn exec(command: &[&str]) -> LifecycleHandler {
     }
 }
 
-/// `livenessProbe` / `readinessProbe`: the fixed health check with the configured timings, or
-/// the `custom…` probe when the built-in one is disabled.
-fn probe(rabbit: &Rabbit, key: &str, custom: &str) -> Result<Option<Probe>> {
+/// `livenessProbe` / `readinessProbe`: the fixed health check `check` with the configured
+/// timings, or the `custom…` probe when the built-in one is disabled.
+pub(super) fn probe(
+    rabbit: &Rabbit,
+    key: &str,
+    custom: &str,
+    check: &str,
+) -> Result<Option<Probe>> {
     if !rabbit.v(&format!("{key}.enabled")).truthy() {
         return rabbit.block(custom, true);
     }
-    timed_probe(exec_probe(["/bin/bash", "-ec", CHECK_RUNNING]), |field| {
+    timed_probe(exec_probe(["/bin/bash", "-ec", check]), |field| {
         rabbit.int(&format!("{key}.{field}"))
     })
     .map(Some)
@@ -364,7 +389,8 @@ pub(super) const STATS_PORT: i32 = 15672;
 pub(super) const EPMD_PORT: i32 = 4369;
 pub(super) const METRICS_PORT: i32 = 9419;
 
-fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
+/// The RabbitMQ container's ports (the same for every flavor).
+pub(super) fn container_ports(rabbit: &Rabbit) -> Result<Vec<ContainerPort>> {
     let tls = rabbit.v("auth.tls.enabled").truthy();
     let mut ports = vec![container_port("amqp", AMQP_PORT)];
     if tls {
@@ -381,11 +407,25 @@ fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
             .block::<Vec<ContainerPort>>("extraContainerPorts", false)?
             .unwrap_or_default(),
     );
+    Ok(ports)
+}
 
+/// The start and stop hooks: `clustering.rebalance` spreads queue leaders again after a pod
+/// (re)joins; the node stops its application before the pod goes.
+pub(super) fn lifecycle(rabbit: &Rabbit) -> Result<Lifecycle> {
     let replicas = rabbit.int("replicaCount")?;
     let post_start = (rabbit.v("clustering.rebalance").truthy() && replicas > 1)
         .then(|| exec(&["/bin/bash", "-ec", REBALANCE_SCRIPT]));
+    Ok(Lifecycle {
+        post_start,
+        pre_stop: Some(exec(&["bash", "-ec", "rabbitmqctl stop_app"])),
+        ..Default::default()
+    })
+}
 
+fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
+    let tls = rabbit.v("auth.tls.enabled").truthy();
+    let ports = container_ports(rabbit)?;
     let mut mounts = vec![
         mount("configuration", "/bitnami/rabbitmq/conf"),
         mount("data", MNESIA_DIR),
@@ -416,14 +456,20 @@ fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
         env: Some(environment(rabbit)?),
         env_from: env_from(rabbit)?,
         ports: Some(ports),
-        liveness_probe: probe(rabbit, "livenessProbe", "customLivenessProbe")?,
-        readiness_probe: probe(rabbit, "readinessProbe", "customReadinessProbe")?,
+        liveness_probe: probe(
+            rabbit,
+            "livenessProbe",
+            "customLivenessProbe",
+            CHECK_RUNNING,
+        )?,
+        readiness_probe: probe(
+            rabbit,
+            "readinessProbe",
+            "customReadinessProbe",
+            CHECK_RUNNING,
+        )?,
         resources: resources(rabbit, "resources")?,
-        lifecycle: Some(Lifecycle {
-            post_start,
-            pre_stop: Some(exec(&["bash", "-ec", "rabbitmqctl stop_app"])),
-            ..Default::default()
-        }),
+        lifecycle: Some(lifecycle(rabbit)?),
         volume_mounts: Some(mounts),
         ..Default::default()
     })
@@ -463,12 +509,18 @@ fn volume_permissions(rabbit: &Rabbit) -> Result<Container> {
 }
 
 /// Does the chart define the `data` volume itself (no `data` in `persistence.volumes`)?
-fn chart_owns_data_volume(rabbit: &Rabbit) -> bool {
+pub(super) fn chart_owns_data_volume(rabbit: &Rabbit) -> bool {
     // The chart searches the printed `persistence.volumes` for the text "data".
     !matches!(rabbit.v("persistence.volumes"), v if !v.is_null() && v.to_go_string().contains("data"))
 }
 
 fn volumes(rabbit: &Rabbit) -> Result<Vec<Volume>> {
+    volumes_with(rabbit, &[])
+}
+
+/// The pod's volumes; ConfigMap `<fullname>-config` holds `rabbitmq.conf`, `extra_files` and,
+/// when given, `advanced.config`.
+pub(super) fn volumes_with(rabbit: &Rabbit, extra_files: &[&str]) -> Result<Vec<Volume>> {
     let mut volumes: Vec<Volume> = rabbit
         .block("persistence.volumes", false)?
         .unwrap_or_default();
@@ -486,6 +538,7 @@ fn volumes(rabbit: &Rabbit) -> Result<Vec<Volume>> {
         volumes.push(secret_volume("certs", secret_name, Some(items)));
     }
     let mut config_items = vec![key_to_path("rabbitmq.conf", "rabbitmq.conf")];
+    config_items.extend(extra_files.iter().map(|file| key_to_path(file, file)));
     if rabbit.v("advancedConfiguration").truthy() {
         config_items.push(key_to_path("advanced.config", "advanced.config"));
     }
@@ -527,7 +580,7 @@ fn volumes(rabbit: &Rabbit) -> Result<Vec<Volume>> {
     Ok(volumes)
 }
 
-fn key_to_path(key: &str, path: &str) -> KeyToPath {
+pub(super) fn key_to_path(key: &str, path: &str) -> KeyToPath {
     KeyToPath {
         key: key.into(),
         path: path.into(),

@@ -1,0 +1,658 @@
+//! `rabbitmq.flavor: official`: RabbitMQ 4 from docker-library's `rabbitmq` image (with the
+//! management plugin), under the same StatefulSet, Services, claim template and Secrets as the
+//! bitnami flavor, so that switching flavors keeps every volume.
+//!
+//! Why it looks the way it does:
+//!
+//! - **Data.** RabbitMQ 4 cannot open the data of the chart's RabbitMQ 3.8, and st2 keeps nothing
+//!   in RabbitMQ that outlives a restart of its services (they re-declare their exchanges and
+//!   queues at start; work in flight is in MongoDB). The claim `data` is mounted at the image's
+//!   data directory `/var/lib/rabbitmq`, and the node keeps its database in the new
+//!   subdirectory `mnesia/` of it (`RABBITMQ_MNESIA_BASE`). The bitnami node directories
+//!   (`rabbit@<pod>…` at the volume's root) are left untouched: nothing deletes or rewrites them,
+//!   and switching back to the bitnami flavor finds them as they were. The pod runs as the
+//!   chart's user and group (`podSecurityContext`, 1001 with `fsGroup` 1001), which own the
+//!   volume already; the official image runs as any user.
+//! - **Cluster formation.** Node names are the pods' stable DNS names
+//!   (`rabbit@<fullname>-N.<fullname>-headless.<namespace>.svc.<clusterDomain>`, long names), as
+//!   with the bitnami flavor. Peer discovery is RabbitMQ 4.1+'s Kubernetes backend: it needs no
+//!   Kubernetes API access (so no Role is rendered); on its first boot the pod with ordinal 0
+//!   forms the cluster and every other pod joins it, which scaling up keeps doing.
+//! - **Restarts.** RabbitMQ 4 keeps its metadata in a Raft store (Khepri) that needs a majority
+//!   of the nodes. Under the chart's `podManagementPolicy: OrderedReady` (immutable, so kept),
+//!   pod 1 only starts once pod 0 is Ready; the probes therefore check that the Erlang node
+//!   answers (`rabbitmq-diagnostics ping`), not that RabbitMQ finished booting, or a restart of
+//!   the whole cluster would wait forever for pod 0. The bitnami flavor's
+//!   `clustering.forceBoot` (start a node even though it was not the last to stop) answers a
+//!   RabbitMQ 3 problem and does not apply.
+//! - **High availability.** RabbitMQ 4 removed classic mirrored queues, so the definitions
+//!   carry no `ha-mode` policy (RabbitMQ 4 refuses it); instead the vhost's default queue type
+//!   is `quorum`. st2 declares its work queues (`st2.actionrunner.work`, `st2.workflow.work`,
+//!   the rules engine's, scheduler's and notifier's queues, the trigger and sensor watch
+//!   queues) durable, not exclusive, without a queue type: they become quorum queues,
+//!   replicated on every node (`quorum_queue.continuous_membership_reconciliation` grows a
+//!   queue declared while nodes were missing back to `replicaCount` replicas). The stream
+//!   service's queues are exclusive and auto-delete: RabbitMQ keeps those classic, local to
+//!   their connection, as under RabbitMQ 3 where mirroring never applied to them. The trigger
+//!   and sensor watch queues are named per process (a random suffix) and never used again once
+//!   their process is gone; the policy `st2-watch-queues-expire` deletes such a queue after an
+//!   hour without consumers, so that restarts do not pile up replicated queues.
+//! - **Credentials.** The same Secret `<fullname>` (or the `existing…Secret`s): the Erlang
+//!   cookie through `RABBITMQ_ERLANG_COOKIE`, the st2 user through the definitions and, for a
+//!   node without definitions, `RABBITMQ_DEFAULT_USER` / `RABBITMQ_DEFAULT_PASS`.
+//!
+//! The chart's keys keep their meaning where the image has the feature (ports, persistence,
+//! resources, scheduling, TLS, LDAP, metrics through the image's `rabbitmq_prometheus`
+//! plugin on the chart's metrics port, plugins, extra configuration and environment…); the
+//! bitnami-only ones in [`NOT_APPLYING`] are reported when set.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use k8s_openapi::api::core::v1::{Container, EnvVar, VolumeMount};
+
+use super::statefulset::{
+    container_ports, env_from, lifecycle, pod_template, probe, resources, stateful_set_of,
+    volumes_with,
+};
+use super::{Rabbit, access, config, monitoring, network};
+use crate::object::Object;
+use crate::render::backends::default_section;
+use crate::render::kit::{env_field, env_secret, env_value, mount, mount_ro};
+use crate::templates;
+use crate::values::Value;
+use crate::values::check::{Finding, Severity};
+
+/// The image when `rabbitmq.image` still names the chart's bitnami one: docker-library's
+/// `rabbitmq` with the management plugin, pinned.
+pub const IMAGE_REGISTRY: &str = "docker.io";
+pub const IMAGE_REPOSITORY: &str = "library/rabbitmq";
+pub const IMAGE_TAG: &str = "4.3.2-management";
+
+/// The image's data directory (its `HOME`), where the claim `data` is mounted.
+const DATA_DIR: &str = "/var/lib/rabbitmq";
+/// Where the node keeps its database: a directory of its own on the volume, apart from the
+/// bitnami node directories at the volume's root.
+pub const MNESIA_BASE: &str = "/var/lib/rabbitmq/mnesia";
+/// Where the image reads `rabbitmq.conf`, `enabled_plugins` and `advanced.config`.
+const CONFIG_DIR: &str = "/etc/rabbitmq";
+/// Where the TLS certificate files are mounted.
+const CERTS_DIR: &str = "/etc/rabbitmq-certs";
+/// The plugin of the `k8s` peer discovery backend.
+const PEER_DISCOVERY_PLUGIN: &str = "rabbitmq_peer_discovery_k8s";
+/// Both probes: the Erlang node is up and the CLI can talk to it (see the module docs).
+const PING: &str = "rabbitmq-diagnostics -q ping";
+
+/// Keys (below `rabbitmq.`) of the bitnami flavor that the official one has no use for: the
+/// bitnami scripts' settings (`image.debug`, `logs`, `ulimitNofiles`, `communityPlugins`),
+/// its peer discovery (`clustering.addressType`, `rbac.create`), `clustering.forceBoot` (see
+/// the module docs) and the root `volumePermissions` init container (the pod's `fsGroup`
+/// makes the volume writable). A user value for one of them is reported as ignored.
+pub const NOT_APPLYING: &[&str] = &[
+    "image.debug",
+    "logs",
+    "ulimitNofiles",
+    "communityPlugins",
+    "clustering.addressType",
+    "clustering.forceBoot",
+    "rbac.create",
+    "volumePermissions",
+];
+
+/// Every RabbitMQ object of the official flavor.
+pub(super) fn objects(rabbit: &Rabbit) -> Result<Vec<Object>> {
+    let mut out = access::objects(rabbit, false)?;
+    out.push(config_map(rabbit)?);
+    out.extend(network::objects(rabbit)?);
+    let template = pod_template(
+        rabbit,
+        container(rabbit)?,
+        volumes_with(rabbit, &["enabled_plugins"])?,
+        None,
+    )?;
+    out.push(stateful_set_of(rabbit, template)?);
+    out.extend(monitoring::objects(rabbit)?);
+    Ok(out)
+}
+
+/// The container image: `rabbitmq.image` when it names an image of the user's own, else the
+/// pinned official one. A bitnami repository (the chart's default or one the user set, a
+/// mirror of it included) cannot run this flavor's configuration; one the user set is reported
+/// and replaced, as is a tag the user set for it.
+fn image(rabbit: &Rabbit) -> String {
+    let defaults = default_section("rabbitmq");
+    let set = |path: &str| {
+        let value = rabbit.v(path);
+        (!value.is_null() && value != defaults.at(path)).then(|| value.to_go_text())
+    };
+    let registry = rabbit
+        .global()
+        .key("imageRegistry")
+        .or(rabbit.v("image.registry"))
+        .non_empty()
+        .map_or_else(|| IMAGE_REGISTRY.to_string(), Value::to_go_text);
+    let (repository, tag) = match set("image.repository") {
+        Some(repository) if !repository.contains("bitnami") => (
+            repository,
+            set("image.tag").unwrap_or_else(|| IMAGE_TAG.to_string()),
+        ),
+        given => {
+            for (path, value) in [("image.repository", given), ("image.tag", set("image.tag"))] {
+                if value.is_some() {
+                    warn(
+                        path,
+                        format!(
+                            "a bitnami image cannot run `rabbitmq.flavor: official`; ignored, the image is {IMAGE_REPOSITORY}:{IMAGE_TAG} (set `rabbitmq.image.repository` to another image to use your own)"
+                        ),
+                    );
+                }
+            }
+            (IMAGE_REPOSITORY.to_string(), IMAGE_TAG.to_string())
+        }
+    };
+    format!("{registry}/{repository}:{tag}")
+}
+
+fn warn(path: &str, message: String) {
+    crate::render::pod::convert::report(Finding {
+        severity: Severity::Warning,
+        path: format!("rabbitmq.{path}"),
+        location: None,
+        within: None,
+        message,
+    });
+}
+
+/// What the official `rabbitmq.conf` template needs.
+#[derive(Debug, serde::Serialize)]
+struct Conf {
+    amqp_port: i32,
+    metrics_port: i32,
+    replicas: i32,
+    memory_bytes: Option<u128>,
+    extra_configuration: String,
+    tls: Option<config::Tls>,
+    ldap: Option<config::Ldap>,
+    metrics: bool,
+    watermark: Option<config::Memory>,
+}
+
+/// ConfigMap `<fullname>-config`: `rabbitmq.conf`, `enabled_plugins` and, when given,
+/// `advanced.config`.
+fn config_map(rabbit: &Rabbit) -> Result<Object> {
+    let mut data = BTreeMap::from([
+        (
+            "rabbitmq.conf".to_string(),
+            config::block_text(&rabbitmq_conf(rabbit)?),
+        ),
+        ("enabled_plugins".to_string(), enabled_plugins(rabbit)),
+    ]);
+    if rabbit.v("advancedConfiguration").truthy() {
+        data.insert(
+            "advanced.config".into(),
+            config::block_text(&rabbit.tpl_value("advancedConfiguration")?),
+        );
+    }
+    Object::new(&k8s_openapi::api::core::v1::ConfigMap {
+        metadata: rabbit.meta(rabbit.name("config")),
+        data: Some(data),
+        ..Default::default()
+    })
+}
+
+/// The text of `rabbitmq.conf`: a user-written `configuration`, else the official template.
+fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
+    if let Some(custom) = config::custom_configuration(rabbit)? {
+        return Ok(custom);
+    }
+    let conf = Conf {
+        amqp_port: super::statefulset::AMQP_PORT,
+        metrics_port: super::statefulset::METRICS_PORT,
+        replicas: rabbit.int("replicaCount")?,
+        memory_bytes: memory_limit(rabbit)?,
+        extra_configuration: rabbit.tpl_value("extraConfiguration")?,
+        tls: config::tls(rabbit, CERTS_DIR),
+        ldap: config::ldap(rabbit),
+        metrics: rabbit.v("metrics.enabled").truthy(),
+        watermark: config::memory(rabbit)?,
+    };
+    templates::render("rabbitmq/official/rabbitmq.conf", &conf)
+}
+
+/// The pod's memory limit in bytes (`resources.limits.memory`), so that RabbitMQ's memory
+/// alarm relates to the limit rather than to the node's memory.
+fn memory_limit(rabbit: &Rabbit) -> Result<Option<u128>> {
+    let Some(limit) = rabbit.v("resources.limits.memory").non_empty() else {
+        return Ok(None);
+    };
+    let limit = limit.to_go_string();
+    config::quantity_bytes(&limit)
+        .with_context(|| {
+            format!("`rabbitmq.resources.limits.memory`: cannot read `{limit}` as a memory size")
+        })
+        .map(Some)
+}
+
+/// `enabled_plugins`: `plugins`, `extraPlugins` and, with `metrics.enabled`, `metrics.plugins`,
+/// each once, as the Erlang list the image reads. The Kubernetes peer discovery plugin is
+/// always on: `rabbitmq.conf` names its backend, and RabbitMQ refuses settings of a plugin
+/// that is not enabled.
+fn enabled_plugins(rabbit: &Rabbit) -> String {
+    let mut keys = vec!["plugins", "extraPlugins"];
+    if rabbit.v("metrics.enabled").truthy() {
+        keys.push("metrics.plugins");
+    }
+    let mut plugins: Vec<String> = Vec::new();
+    for key in keys {
+        let Some(value) = rabbit.v(key).non_empty() else {
+            continue;
+        };
+        for name in value
+            .to_go_string()
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|s| !s.is_empty())
+        {
+            if !plugins.iter().any(|p| p == name) {
+                plugins.push(name.to_string());
+            }
+        }
+    }
+    if !plugins.iter().any(|p| p == PEER_DISCOVERY_PLUGIN) {
+        plugins.push(PEER_DISCOVERY_PLUGIN.to_string());
+    }
+    format!("[{}].\n", plugins.join(","))
+}
+
+/// The RabbitMQ container.
+fn container(rabbit: &Rabbit) -> Result<Container> {
+    let mut mounts = vec![mount("configuration", CONFIG_DIR), mount("data", DATA_DIR)];
+    if rabbit.v("auth.tls.enabled").truthy() {
+        mounts.push(mount("certs", CERTS_DIR));
+    }
+    if rabbit.v("loadDefinition.enabled").truthy() {
+        // Where `extraConfiguration`'s `load_definitions` line finds the definitions.
+        mounts.push(mount_ro("load-definition-volume", "/app", true));
+    }
+    mounts.extend(
+        rabbit
+            .block::<Vec<VolumeMount>>("extraVolumeMounts", false)?
+            .unwrap_or_default(),
+    );
+    Ok(Container {
+        name: "rabbitmq".into(),
+        image: Some(image(rabbit)),
+        image_pull_policy: Some(rabbit.v("image.pullPolicy").to_go_string()),
+        security_context: rabbit.block("containerSecurityContext", false)?,
+        command: rabbit.block("command", true)?,
+        args: rabbit.block("args", true)?,
+        env: Some(environment(rabbit)?),
+        env_from: env_from(rabbit)?,
+        ports: Some(container_ports(rabbit)?),
+        liveness_probe: probe(rabbit, "livenessProbe", "customLivenessProbe", PING)?,
+        readiness_probe: probe(rabbit, "readinessProbe", "customReadinessProbe", PING)?,
+        resources: resources(rabbit, "resources")?,
+        lifecycle: Some(lifecycle(rabbit)?),
+        volume_mounts: Some(mounts),
+        ..Default::default()
+    })
+}
+
+fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
+    let cluster_domain = rabbit.v("clusterDomain").to_go_string();
+    let mut vars = vec![
+        env_field("MY_POD_NAME", "metadata.name"),
+        env_field("MY_POD_NAMESPACE", "metadata.namespace"),
+        env_value("K8S_SERVICE_NAME", rabbit.name("headless")),
+        env_value(
+            "RABBITMQ_NODENAME",
+            format!(
+                "rabbit@$(MY_POD_NAME).$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{cluster_domain}"
+            ),
+        ),
+        env_value("RABBITMQ_USE_LONGNAME", "true"),
+        env_value("RABBITMQ_MNESIA_BASE", MNESIA_BASE),
+    ];
+    if rabbit.v("maxAvailableSchedulers").truthy() {
+        let schedulers = format!(
+            "+S {}:{}",
+            rabbit.v("maxAvailableSchedulers").to_go_string(),
+            rabbit.v("onlineSchedulers").to_go_string()
+        );
+        vars.push(env_value("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", schedulers));
+    }
+    let erlang_secret = rabbit
+        .v("auth.existingErlangSecret")
+        .non_empty()
+        .map_or_else(|| rabbit.fullname.clone(), Value::to_go_string);
+    vars.push(env_secret(
+        "RABBITMQ_ERLANG_COOKIE",
+        erlang_secret,
+        "rabbitmq-erlang-cookie",
+        false,
+    ));
+    vars.push(env_value(
+        "RABBITMQ_DEFAULT_USER",
+        rabbit.v("auth.username").to_go_string(),
+    ));
+    let password_secret = if rabbit.v("auth.existingPasswordSecret").truthy() {
+        rabbit.tpl_value("auth.existingPasswordSecret")?
+    } else {
+        rabbit.fullname.clone()
+    };
+    vars.push(env_secret(
+        "RABBITMQ_DEFAULT_PASS",
+        password_secret,
+        "rabbitmq-password",
+        false,
+    ));
+    vars.extend(
+        rabbit
+            .block::<Vec<EnvVar>>("extraEnvVars", true)?
+            .unwrap_or_default(),
+    );
+    Ok(vars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::with_rabbit;
+    use super::*;
+    use crate::render::pod::convert::collecting;
+    use crate::render::test_support::with_release;
+    use serde_json::json;
+
+    /// Every RabbitMQ object of `yaml` rendered with `flavor`, as (kind/name, body).
+    fn render(yaml: &str, flavor: &str) -> Vec<(String, Json)> {
+        let yaml = format!("{yaml}\n---\nrabbitmq: {{flavor: {flavor}}}\n");
+        with_release("st2", &yaml, |ctx| {
+            super::super::objects(ctx)
+                .unwrap_or_else(|e| panic!("{e:#}"))
+                .into_iter()
+                .map(|o| (format!("{}/{}", o.kind, o.name), o.body().clone()))
+                .collect()
+        })
+    }
+
+    use serde_json::Value as Json;
+
+    fn find<'a>(objects: &'a [(String, Json)], name: &str) -> &'a Json {
+        &objects
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} rendered"))
+            .1
+    }
+
+    /// What `kubectl apply` cannot change on a StatefulSet, the Services and the Secret names
+    /// are the bitnami flavor's, so the switch keeps every claim (several values setups).
+    #[test]
+    fn immutable_fields_and_names_equal_the_bitnami_flavor() {
+        for yaml in [
+            "{}",
+            "rabbitmq: {replicaCount: 1, persistence: {size: 20Gi, storageClass: fast}}",
+            "rabbitmq: {fullnameOverride: mq, podManagementPolicy: Parallel}",
+            "rabbitmq: {persistence: {accessMode: ReadWriteMany, selector: {matchLabels: {a: b}}}}",
+            "{global: {storageClass: gl}, rabbitmq: {nameOverride: rmq, clusterDomain: example.org}}",
+            "rabbitmq: {persistence: {existingClaim: old-claim}}",
+            "rabbitmq: {persistence: {enabled: false}, service: {type: NodePort, nodePort: 30672}}",
+            "rabbitmq: {auth: {tls: {enabled: true, existingSecret: certs}}, metrics: {enabled: true}}",
+        ] {
+            let bitnami = render(yaml, "bitnami");
+            let official = render(yaml, "official");
+            let sts = |objects: &[(String, Json)]| {
+                objects
+                    .iter()
+                    .find(|(n, _)| n.starts_with("StatefulSet/"))
+                    .cloned()
+                    .expect("a StatefulSet")
+            };
+            let (name, b) = sts(&bitnami);
+            let (official_name, o) = sts(&official);
+            assert_eq!(name, official_name, "{yaml}");
+            for field in [
+                "/spec/serviceName",
+                "/spec/selector",
+                "/spec/podManagementPolicy",
+                "/spec/volumeClaimTemplates",
+                "/spec/replicas",
+                "/spec/template/metadata/labels",
+            ] {
+                assert_eq!(b.pointer(field), o.pointer(field), "{yaml}: {field}");
+            }
+            let image = "/spec/template/spec/containers/0/image";
+            assert_ne!(b.pointer(image), o.pointer(image), "{yaml}: two flavors");
+            let volume = |body: &Json, name: &str| {
+                body.pointer("/spec/template/spec/volumes")
+                    .and_then(Json::as_array)
+                    .and_then(|v| v.iter().find(|v| v["name"] == name).cloned())
+            };
+            assert_eq!(volume(&b, "data"), volume(&o, "data"), "{yaml}");
+            for (object, body) in &bitnami {
+                if object.starts_with("Service/") || object.starts_with("Secret/") {
+                    assert_eq!(
+                        Some(body),
+                        official.iter().find(|(n, _)| n == object).map(|(_, b)| b),
+                        "{yaml}: {object}"
+                    );
+                }
+            }
+            // Peer discovery reads nothing from the Kubernetes API.
+            assert!(
+                !official.iter().any(|(n, _)| n.starts_with("Role")),
+                "{yaml}"
+            );
+        }
+    }
+
+    #[test]
+    fn container_runs_the_official_image_on_the_volume() {
+        let objects = render("{}", "official");
+        let sts = find(&objects, "StatefulSet/st2-rabbitmq");
+        let container = &sts["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            container["image"],
+            "docker.io/library/rabbitmq:4.3.2-management"
+        );
+        assert_eq!(
+            container["volumeMounts"],
+            json!([
+                {"name": "configuration", "mountPath": "/etc/rabbitmq"},
+                {"name": "data", "mountPath": "/var/lib/rabbitmq"},
+                {"name": "load-definition-volume", "mountPath": "/app", "readOnly": true},
+            ])
+        );
+        let env = |name: &str| {
+            container["env"]
+                .as_array()
+                .and_then(|e| e.iter().find(|e| e["name"] == name).cloned())
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        assert_eq!(
+            env("RABBITMQ_NODENAME")["value"],
+            "rabbit@$(MY_POD_NAME).$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.cluster.local"
+        );
+        assert_eq!(
+            env("RABBITMQ_MNESIA_BASE")["value"],
+            "/var/lib/rabbitmq/mnesia"
+        );
+        assert_eq!(
+            env("RABBITMQ_ERLANG_COOKIE")["valueFrom"],
+            json!({"secretKeyRef": {"name": "st2-rabbitmq", "key": "rabbitmq-erlang-cookie"}})
+        );
+        assert_eq!(
+            env("RABBITMQ_DEFAULT_PASS")["valueFrom"],
+            json!({"secretKeyRef": {"name": "st2-rabbitmq", "key": "rabbitmq-password"}})
+        );
+        assert_eq!(
+            container["readinessProbe"]["exec"]["command"],
+            json!(["/bin/bash", "-ec", "rabbitmq-diagnostics -q ping"])
+        );
+        // The chart's user and group, who own the bitnami volume.
+        assert_eq!(
+            sts["spec"]["template"]["spec"]["securityContext"],
+            json!({"fsGroup": 1001, "runAsUser": 1001})
+        );
+    }
+
+    #[test]
+    fn default_conf_and_plugins() {
+        let objects = render("{}", "official");
+        let config = &find(&objects, "ConfigMap/st2-rabbitmq-config")["data"];
+        assert_eq!(
+            config["rabbitmq.conf"],
+            "## rabbitmq.conf of the official RabbitMQ 4 image (st2k8s, rabbitmq.flavor: official).
+## Users, permissions and the vhost's default queue type come from the definitions file.
+## Logs go to the container's standard output.
+log.console = true
+log.file = false
+listeners.tcp.default = 5672
+## Cluster formation: the pod with ordinal 0 forms the cluster on its first boot and every
+## other pod joins it (RabbitMQ 4.1+ Kubernetes peer discovery; no Kubernetes API access).
+cluster_formation.peer_discovery_backend = k8s
+## Quorum queues: leaders spread over the nodes; a queue declared while nodes were missing
+## gets replicas on the nodes that join, up to one per pod (rabbitmq.replicaCount).
+queue_leader_locator = balanced
+quorum_queue.continuous_membership_reconciliation.enabled = true
+quorum_queue.continuous_membership_reconciliation.target_group_size = 3
+load_definitions = /app/rabbitmq-definitions.json"
+        );
+        assert_eq!(
+            config["enabled_plugins"],
+            "[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_auth_backend_ldap].\n"
+        );
+        let plugins = with_rabbit(
+            "rabbitmq: {metrics: {enabled: true}, extraPlugins: 'rabbitmq_management, rabbitmq_shovel'}",
+            enabled_plugins,
+        );
+        assert_eq!(
+            plugins,
+            "[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_shovel,rabbitmq_prometheus].\n"
+        );
+        let plugins = with_rabbit(
+            "rabbitmq: {plugins: rabbitmq_management, extraPlugins: ''}",
+            enabled_plugins,
+        );
+        assert_eq!(
+            plugins,
+            "[rabbitmq_management,rabbitmq_peer_discovery_k8s].\n"
+        );
+    }
+
+    #[test]
+    fn memory_limit_tls_and_metrics_in_the_conf() {
+        let yaml = "rabbitmq:
+  extraConfiguration: ''
+  replicaCount: 1
+  resources: {limits: {memory: 2Gi}}
+  memoryHighWatermark: {enabled: true, type: relative, value: 0.5}
+  auth: {tls: {enabled: true, existingSecret: certs}}
+  metrics: {enabled: true}
+";
+        let conf = with_rabbit(yaml, |r| rabbitmq_conf(r).map(|t| config::block_text(&t)))
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let tail = conf
+            .split_once("target_group_size = 1\n")
+            .map(|(_, tail)| tail)
+            .unwrap_or_default();
+        assert_eq!(
+            tail,
+            "## The pod's memory limit, which RabbitMQ cannot see inside a container.
+total_memory_available_override_value = 2147483648
+
+ssl_options.verify = verify_peer
+listeners.ssl.default = 5671
+ssl_options.fail_if_no_peer_cert = true
+ssl_options.cacertfile = /etc/rabbitmq-certs/ca_certificate.pem
+ssl_options.certfile = /etc/rabbitmq-certs/server_certificate.pem
+ssl_options.keyfile = /etc/rabbitmq-certs/server_key.pem
+## Prometheus metrics
+prometheus.tcp.port = 9419
+## Memory Threshold
+vm_memory_high_watermark.relative = 0.5"
+        );
+        let bad = "rabbitmq: {resources: {limits: {memory: 2Zi}}}";
+        let err = with_rabbit(bad, |r| rabbitmq_conf(r).map_err(|e| format!("{e:#}")));
+        assert_eq!(
+            err,
+            Err("`rabbitmq.resources.limits.memory`: cannot read `2Zi` as a memory size".into())
+        );
+    }
+
+    /// (image, warnings) of `yaml`.
+    fn image_of(yaml: &str) -> (String, Vec<String>) {
+        let (image, findings) = collecting(|| with_rabbit(yaml, image));
+        let warnings = findings
+            .into_iter()
+            .map(|f| format!("{}: {}", f.path, f.message))
+            .collect();
+        (image, warnings)
+    }
+
+    #[test]
+    fn bitnami_images_are_replaced_with_a_warning_and_own_images_kept() {
+        assert_eq!(
+            image_of("{}"),
+            (
+                "docker.io/library/rabbitmq:4.3.2-management".to_string(),
+                vec![]
+            )
+        );
+        let warning = "a bitnami image cannot run `rabbitmq.flavor: official`; ignored, the image is library/rabbitmq:4.3.2-management (set `rabbitmq.image.repository` to another image to use your own)";
+        assert_eq!(
+            image_of("rabbitmq: {image: {repository: bitnamilegacy/rabbitmq, tag: 3.8.9}}"),
+            (
+                "docker.io/library/rabbitmq:4.3.2-management".to_string(),
+                vec![
+                    format!("rabbitmq.image.repository: {warning}"),
+                    format!("rabbitmq.image.tag: {warning}"),
+                ]
+            )
+        );
+        assert_eq!(
+            image_of("rabbitmq: {image: {tag: 3.8.9-debian-10-r99}}"),
+            (
+                "docker.io/library/rabbitmq:4.3.2-management".to_string(),
+                vec![format!("rabbitmq.image.tag: {warning}")]
+            )
+        );
+        assert_eq!(
+            image_of(
+                "{global: {imageRegistry: mirror.example}, rabbitmq: {image: {repository: mq/rabbitmq}}}"
+            ),
+            (
+                "mirror.example/mq/rabbitmq:4.3.2-management".to_string(),
+                vec![]
+            )
+        );
+        assert_eq!(
+            image_of(
+                "rabbitmq: {image: {registry: quay.example, repository: mq/rabbitmq, tag: 4.3.2}}"
+            ),
+            ("quay.example/mq/rabbitmq:4.3.2".to_string(), vec![])
+        );
+    }
+
+    #[test]
+    fn bitnami_only_keys_are_reported_for_the_official_flavor() {
+        let yaml = "rabbitmq:
+  flavor: official
+  clustering: {forceBoot: false, addressType: ip, rebalance: true}
+  volumePermissions: {enabled: true}
+  ulimitNofiles: '1024'
+  extraPlugins: rabbitmq_shovel
+";
+        let keys = with_release("st2", yaml, super::super::unsupported_keys);
+        assert_eq!(
+            keys,
+            [
+                "rabbitmq.clustering.addressType",
+                "rabbitmq.clustering.forceBoot",
+                "rabbitmq.ulimitNofiles",
+                "rabbitmq.volumePermissions.enabled",
+            ]
+        );
+        // The flavor key itself is read by either flavor (reported as unread before).
+        let bitnami = "rabbitmq: {flavor: bitnami, clustering: {forceBoot: false}}";
+        assert!(with_release("st2", bitnami, super::super::unsupported_keys).is_empty());
+    }
+}
