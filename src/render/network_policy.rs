@@ -65,10 +65,15 @@ pub fn objects(ctx: &Ctx, objects: &[Object]) -> Result<Vec<Object>> {
     if !section.key("enabled").truthy() {
         return Ok(Vec::new());
     }
-    let api_clients: Vec<NetworkPolicyPeer> =
-        typed_if_set(section.key("apiClients"), "networkPolicy.apiClients")?.unwrap_or_default();
-    let web_clients: Option<Vec<NetworkPolicyPeer>> =
-        typed_if_set(section.key("st2webClients"), "networkPolicy.st2webClients")?;
+    let api_clients: Vec<NetworkPolicyPeer> = typed_if_set(
+        section.key("apiClients").value(),
+        "networkPolicy.apiClients",
+    )?
+    .unwrap_or_default();
+    let web_clients: Option<Vec<NetworkPolicyPeer>> = typed_if_set(
+        section.key("st2webClients").value(),
+        "networkPolicy.st2webClients",
+    )?;
     let pods = st2_pods(ctx, objects);
     let peers = |keep: &dyn Fn(&str, &St2Pod) -> bool| -> Vec<NetworkPolicyPeer> {
         pods.iter()

@@ -55,7 +55,7 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
     let policies = network_policy::objects(&ctx, &objects)?;
     objects.extend(policies);
     checksums::resolve(&mut objects)?;
-    let ttl = match ctx.v("jobs.ttlSecondsAfterFinished") {
+    let ttl = match ctx.v("jobs.ttlSecondsAfterFinished").value() {
         // Kubernetes accepts 0..=i32::MAX seconds.
         Value::Int(i) if (0..=i64::from(i32::MAX)).contains(i) => Some(*i),
         Value::Null => None,

@@ -121,7 +121,7 @@ pub fn check_values(ctx: &Ctx) -> Result<()> {
             }
         }
     }
-    security_blocks(ctx.values, "", &mut problems);
+    security_blocks(ctx.values.peek(), "", &mut problems);
     match problems.as_slice() {
         [] => Ok(()),
         [one] => bail!("{one} (`{KEY}: restricted`)"),

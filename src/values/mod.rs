@@ -13,6 +13,7 @@ mod prebuilt;
 pub mod schema;
 mod set;
 pub mod types;
+pub mod view;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,6 +23,7 @@ pub use go_yaml::to_go_yaml;
 pub use load::{Origins, parse_document, read_text};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{MAX_CREATED_ITEMS, SetArg, SetKind, apply_set};
+pub use view::{Reads, View};
 
 /// A map of values; Go templates iterate maps in key order, so a sorted map is the faithful model.
 pub type Map = BTreeMap<String, Value>;
@@ -39,7 +41,7 @@ pub enum Value {
     Map(Map),
 }
 
-static NULL: Value = Value::Null;
+pub(crate) static NULL: Value = Value::Null;
 
 impl Value {
     /// The value at a dotted path (`st2web.service.type`); `None` when any step is missing or not a map.

@@ -6,12 +6,12 @@ pub mod mongodb;
 pub mod rabbitmq;
 pub mod redis;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::object::Object;
 use crate::render::ctx::Ctx;
-use crate::values::Value;
 use crate::values::check::{Finding, Severity};
+use crate::values::{Value, View};
 
 /// All backend objects for the release.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
@@ -51,7 +51,7 @@ impl Flavor {
     /// the chart's bitnami flavor; anything but a listed name is an error naming the key.
     pub fn of(ctx: &Ctx, backend: &str) -> Result<Flavor> {
         let value = ctx.values.key(backend).key("flavor");
-        match value {
+        match value.value() {
             Value::Null => Ok(Flavor::Bitnami),
             Value::String(s) if s.is_empty() || s == "bitnami" => Ok(Flavor::Bitnami),
             Value::String(s) if s == "official" => Ok(Flavor::Official),
@@ -160,7 +160,7 @@ const STILL_PUBLISHED: &[&str] = &["bitnami/minideb"];
 /// Bitnami removed its old images from Docker Hub and kept them under `bitnamilegacy/`, so a
 /// `bitnami/<name>` repository on `docker.io` becomes `bitnamilegacy/<name>` (same tag). Other
 /// repositories, and any repository on another registry (a user's mirror), stay as given.
-pub fn bitnami_image(image: &Value, global: &Value, path: &str) -> Result<String> {
+pub fn bitnami_image(image: View, global: View, path: &str) -> Result<String> {
     let registry = global
         .key("imageRegistry")
         .or(image.key("registry"))
@@ -181,20 +181,7 @@ pub fn bitnami_image(image: &Value, global: &Value, path: &str) -> Result<String
     Ok(format!("{registry}/{repository}:{tag}"))
 }
 
-/// A whole number as a subchart template printing it unquoted would read it: integers, integral
-/// floats and numeric strings; `None` for anything else or outside `i32`.
-pub fn whole_number(value: &Value) -> Option<i32> {
-    match value {
-        Value::Int(i) => i32::try_from(*i).ok(),
-        Value::Float(f)
-            if f.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(f) =>
-        {
-            Some(*f as i32)
-        }
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
+pub use crate::values::view::whole_number;
 
 /// Values keys of the enabled backends that the user set but st2k8s does not render (each
 /// backend names its own; the caller decides between a warning and an error).
@@ -206,14 +193,14 @@ pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
     out
 }
 
-/// The values of one bundled subchart (`redis`, `external-dns`, …) with typed accessors whose
-/// errors name the full values key.
-#[derive(Clone, Copy)]
+/// The values of one bundled subchart (`redis`, `external-dns`, …): a [`View`] rooted at the
+/// subchart key, with accessors taking paths below it whose errors name the full values key.
+#[derive(Clone)]
 pub struct SubValues<'a> {
     /// The values key of the subchart, e.g. `external-dns`.
     pub name: &'static str,
     /// The merged values under that key (subchart defaults included when enabled).
-    pub values: &'a Value,
+    pub values: View<'a>,
 }
 
 impl<'a> SubValues<'a> {
@@ -226,7 +213,7 @@ impl<'a> SubValues<'a> {
     }
 
     /// The value at a dotted path below the subchart key (null when missing).
-    pub fn at(&self, path: &str) -> &'a Value {
+    pub fn at(&self, path: &str) -> View<'a> {
         self.values.at(path)
     }
 
@@ -243,24 +230,17 @@ impl<'a> SubValues<'a> {
     /// An integer field (ports, counts, probe timings); numeric strings are accepted, as a
     /// template printing them unquoted would.
     pub fn int(&self, path: &str) -> Result<i32> {
-        let value = self.at(path);
-        whole_number(value).with_context(|| {
-            format!(
-                "`{}`: expected an integer, found {}",
-                self.key(path),
-                value.kind_unfit()
-            )
-        })
+        self.at(path).int()
     }
 
     /// The value at `path` as JSON, deserialized into a typed Kubernetes field (`toYaml` pass-through).
     pub fn typed<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
-        crate::render::pod::convert::from_json(&self.at(path).to_json(), &self.key(path))
+        self.at(path).typed()
     }
 
     /// A `global.<key>` value as the subchart sees it: Helm gives subcharts the parent's
     /// `global` merged over their own, so the parent's wins.
-    pub fn global(&self, ctx: &Ctx<'a>, key: &str) -> &'a Value {
+    pub fn global(&self, ctx: &Ctx<'a>, key: &str) -> View<'a> {
         let parent = ctx.values.key("global").at(key);
         if parent.is_null() {
             self.values.key("global").at(key)
@@ -354,7 +334,7 @@ pub fn unread_keys(sub: &SubValues, supported: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     walk(
         &mut String::new(),
-        sub.values,
+        sub.values.peek(),
         default_section(sub.name),
         supported,
         &mut out,

@@ -20,7 +20,7 @@ pub fn security_context<'v>(
     ctx: &Ctx<'v>,
     mut chain: Vec<Setting<'v>>,
 ) -> Result<Option<SecurityContext>> {
-    chain.push((ctx.v("securityContext"), "securityContext".into()));
+    chain.push((ctx.v("securityContext").value(), "securityContext".into()));
     first_set(&chain)
 }
 
@@ -37,7 +37,7 @@ pub fn component_security_context(ctx: &Ctx, key: &str) -> Result<Option<Securit
     security_context(
         ctx,
         vec![(
-            ctx.v(key).key("securityContext"),
+            ctx.v(key).key("securityContext").value(),
             format!("{key}.securityContext"),
         )],
     )
@@ -169,7 +169,7 @@ fn wait_for(
 
 /// A port from the values (`mongodb.service.port`), printed as the chart's `int` does.
 fn port(ctx: &Ctx, path: &str) -> String {
-    match ctx.v(path) {
+    match ctx.v(path).value() {
         Value::Float(f) => (f.trunc() as i64).to_string(),
         other => other.to_go_string(),
     }

@@ -310,7 +310,10 @@ pub fn required(value: &Value, message: impl FnOnce() -> String) -> Result<&Valu
 
 /// The settings at `paths` in the merged values, for a fallback chain.
 pub fn chain<'v>(ctx: &Ctx<'v>, paths: &[&str]) -> Vec<Setting<'v>> {
-    paths.iter().map(|p| (ctx.v(p), (*p).to_string())).collect()
+    paths
+        .iter()
+        .map(|p| (ctx.v(p).value(), (*p).to_string()))
+        .collect()
 }
 
 /// The first set block of the chain (Go's `default`: empty blocks fall through), typed; `None`

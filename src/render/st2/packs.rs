@@ -76,12 +76,12 @@ pub fn volumes(ctx: &Ctx, access: Access) -> Result<Piece> {
             volumes: vec![
                 user_volume(
                     "st2-packs-vol",
-                    ctx.v("st2.packs.volumes.packs"),
+                    ctx.v("st2.packs.volumes.packs").value(),
                     "st2.packs.volumes.packs",
                 )?,
                 user_volume(
                     "st2-virtualenvs-vol",
-                    ctx.v("st2.packs.volumes.virtualenvs"),
+                    ctx.v("st2.packs.volumes.virtualenvs").value(),
                     "st2.packs.volumes.virtualenvs",
                 )?,
             ],
@@ -123,7 +123,7 @@ pub fn configs(ctx: &Ctx) -> Result<Piece> {
         configs_mount(),
         user_volume(
             "st2-pack-configs-vol",
-            ctx.v("st2.packs.volumes.configs"),
+            ctx.v("st2.packs.volumes.configs").value(),
             "st2.packs.volumes.configs",
         )?,
     );
@@ -160,7 +160,11 @@ pub fn shared_configs_volume(ctx: &Ctx) -> Result<Piece> {
     }
     Ok(Piece::one(
         configs_mount(),
-        user_volume("st2-pack-configs-vol", source, "st2.packs.volumes.configs")?,
+        user_volume(
+            "st2-pack-configs-vol",
+            source.value(),
+            "st2.packs.volumes.configs",
+        )?,
     ))
 }
 

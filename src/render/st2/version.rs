@@ -98,7 +98,7 @@ pub enum Source {
 pub fn of_release(ctx: &Ctx) -> (Version, Source) {
     let stated = ctx.v("st2.version");
     if stated.truthy() {
-        return match stated_version(stated) {
+        return match stated_version(stated.value()) {
             Some(v) => (v, Source::Stated),
             None => (Version::DEFAULT, Source::Unknown(String::new())),
         };
@@ -170,7 +170,7 @@ fn warn(path: &str, message: String) {
 pub fn check(ctx: &Ctx) {
     let (version, source) = of_release(ctx);
     let stated = ctx.v("st2.version");
-    if stated.truthy() && stated_version(stated).is_none() {
+    if stated.truthy() && stated_version(stated.value()).is_none() {
         report(Finding {
             severity: Severity::Error,
             path: "st2.version".into(),

@@ -170,13 +170,13 @@ impl<'c, 'a> ExternalDns<'c, 'a> {
         let v = SubValues::new(ctx, CHART_NAME);
         Self {
             ctx,
-            v,
-            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, v.values),
-            app: meta::bitnami_name(CHART_NAME, v.values),
+            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values),
+            app: meta::bitnami_name(CHART_NAME, &v.values),
             provider: v
                 .at("provider")
                 .non_empty()
                 .map_or_else(String::new, Value::to_go_string),
+            v,
         }
     }
 
@@ -204,7 +204,7 @@ impl<'c, 'a> ExternalDns<'c, 'a> {
             "app.kubernetes.io/managed-by".into(),
             meta::MANAGED_BY.into(),
         );
-        labels.extend(string_map(self.v.at("podLabels")));
+        labels.extend(string_map(self.v.at("podLabels").value()));
         labels
     }
 
@@ -328,7 +328,7 @@ fn service(dns: &ExternalDns) -> Result<Object> {
     let v = &dns.v;
     let mut metadata = dns.meta(dns.fullname.clone());
     if let Some(labels) = metadata.labels.as_mut() {
-        labels.extend(string_map(v.at("service.labels")));
+        labels.extend(string_map(v.at("service.labels").value()));
     }
     metadata.annotations = v.at("service.annotations").non_empty().map(string_map);
     let type_ = v.string("service.type");
@@ -373,7 +373,7 @@ fn service(dns: &ExternalDns) -> Result<Object> {
 fn service_monitor(dns: &ExternalDns) -> Object {
     let v = &dns.v;
     let mut labels = dns.labels();
-    labels.extend(string_map(v.at("metrics.serviceMonitor.selector")));
+    labels.extend(string_map(v.at("metrics.serviceMonitor.selector").value()));
     let mut metadata = json!({"name": dns.fullname, "labels": labels});
     if let Some(namespace) = v.at("metrics.serviceMonitor.namespace").non_empty() {
         metadata["namespace"] = namespace.to_json();

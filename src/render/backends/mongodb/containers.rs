@@ -195,7 +195,7 @@ fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
     let mut env = Vec::new();
     let flags = m.v(&format!("{prefix}extraFlags"));
     if flags.truthy() {
-        let joined = match flags {
+        let joined = match flags.value() {
             Value::List(items) => items
                 .iter()
                 .map(Value::to_go_text)

@@ -27,7 +27,7 @@ use crate::render::ctx::Ctx;
 use crate::render::meta;
 use crate::render::pod::convert::{resources_json, typed_json};
 use crate::tpl;
-use crate::values::Value;
+use crate::values::{Value, View};
 
 pub use unsupported::unsupported_keys;
 
@@ -75,7 +75,7 @@ pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::backends::Network
 /// `mongodb.fullname`: bitnami's `common.names.fullname` rule ([`meta::bitnami_fullname`])
 /// applied to the `mongodb` values. The parent's MongoDB connection string uses the same rule.
 pub fn fullname(ctx: &Ctx) -> String {
-    meta::bitnami_fullname(&ctx.release.name, CHART_NAME, ctx.v("mongodb"))
+    meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &ctx.v("mongodb"))
 }
 
 /// Data key of the application user's password in Secret `<fullname>`.
@@ -98,16 +98,19 @@ pub fn user_password(ctx: &Ctx) -> Result<String> {
              generate it: set the password that Secret holds"
         );
     }
-    Ok(ctx
-        .secrets
-        .given_or_alphanumeric(given, &fullname(ctx), USER_PASSWORD_KEY, GENERATED_LEN))
+    Ok(ctx.secrets.given_or_alphanumeric(
+        given.value(),
+        &fullname(ctx),
+        USER_PASSWORD_KEY,
+        GENERATED_LEN,
+    ))
 }
 
 /// What the subchart templates see: its values (`.Values` = the parent's `mongodb` section), the
 /// derived names, and the release.
 pub(super) struct Mongo<'a> {
     ctx: &'a Ctx<'a>,
-    values: &'a Value,
+    values: View<'a>,
     /// `<fullname>`: the base name of every object.
     fullname: String,
     /// `app.kubernetes.io/name` label value.
@@ -126,9 +129,9 @@ impl<'a> Mongo<'a> {
         };
         let m = Self {
             ctx,
-            values,
             fullname: fullname(ctx),
-            name: meta::bitnami_name(CHART_NAME, values),
+            name: meta::bitnami_name(CHART_NAME, &values),
+            values,
             namespace,
         };
         m.validate()?;
@@ -152,7 +155,7 @@ impl<'a> Mongo<'a> {
     }
 
     /// The value at a path below `mongodb.` (null when missing).
-    fn v(&self, path: &str) -> &'a Value {
+    fn v(&self, path: &str) -> View<'a> {
         self.values.at(path)
     }
 
@@ -164,7 +167,7 @@ impl<'a> Mongo<'a> {
     /// An integer the chart interpolates unquoted (`replicas: {{ .Values.replicaCount }}`).
     fn int(&self, path: &str) -> Result<i32> {
         let value = self.v(path);
-        super::whole_number(value).with_context(|| {
+        super::whole_number(value.value()).with_context(|| {
             format!(
                 "`mongodb.{path}`: expected an integer, found {}",
                 value.kind_unfit()
@@ -215,7 +218,8 @@ impl<'a> Mongo<'a> {
 
     /// Evaluate a string as a template with the subchart's scope (`.Values` = `mongodb.*`).
     fn tpl(&self, text: &str, path: &str) -> Result<String> {
-        let scope = tpl::Scope::new(self.values, self.ctx.release, &self.ctx.tpl_budget);
+        let scope = tpl::Scope::new(self.values.peek(), self.ctx.release, &self.ctx.tpl_budget)
+            .with_reads(&self.ctx.reads);
         Ok(tpl::render(text, &scope, &format!("mongodb.{path}"))?)
     }
 
@@ -227,7 +231,7 @@ impl<'a> Mongo<'a> {
         if !value.truthy() {
             return Ok(None);
         }
-        let json = match value {
+        let json = match value.value() {
             Value::String(s) => {
                 let text = self.tpl(s, path)?;
                 serde_saphyr::from_str::<Json>(&text).with_context(|| {

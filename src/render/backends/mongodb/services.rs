@@ -129,7 +129,7 @@ fn standalone(m: &Mongo) -> Result<Object> {
     }
     let when = |cond: bool, path: &str| {
         cond.then(|| m.v(path))
-            .and_then(Value::non_empty)
+            .and_then(|v| v.non_empty())
             .map(Value::to_go_text)
     };
     let mut object = Object::new(&Service {
@@ -182,7 +182,7 @@ fn metrics(m: &Mongo) -> Result<Object> {
 fn pdb(m: &Mongo, name: String, component: &str, path: &str) -> Result<Object> {
     let bound = |key: &str| -> Result<Option<IntOrString>> {
         let key = format!("{path}.{key}");
-        Ok(match m.v(&key) {
+        Ok(match m.v(&key).value() {
             v if !v.truthy() => None,
             Value::Int(_) | Value::Float(_) => Some(IntOrString::Int(m.int(&key)?)),
             v => Some(IntOrString::String(v.to_go_text())),

@@ -74,7 +74,7 @@ fn block_text(text: &str) -> String {
 
 /// The text of `rabbitmq.conf`.
 fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
-    if rabbit.v("configuration") != default_section("rabbitmq").key("configuration") {
+    if rabbit.v("configuration").value() != default_section("rabbitmq").key("configuration") {
         return rabbit.tpl_value("configuration");
     }
     let conf = Conf {

@@ -28,7 +28,7 @@ use crate::render::ctx::Ctx;
 
 use crate::object::Object;
 use crate::tpl;
-use crate::values::Value;
+use crate::values::{Value, View};
 
 /// The chart name, used for the default fullname and the `app.kubernetes.io/name` label.
 const CHART_NAME: &str = "rabbitmq";
@@ -79,7 +79,7 @@ pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarge
 pub(super) struct Rabbit<'c, 'a> {
     ctx: &'c Ctx<'a>,
     /// `.Values` as the subchart sees it: the `rabbitmq` section with `global` merged in.
-    values: Value,
+    values: View<'a>,
     /// `<fullname>`, the prefix of every object name.
     fullname: String,
     /// The `app.kubernetes.io/name` label value.
@@ -89,7 +89,7 @@ pub(super) struct Rabbit<'c, 'a> {
 impl<'c, 'a> Rabbit<'c, 'a> {
     fn new(ctx: &'c Ctx<'a>) -> Self {
         // The loader already copied the parent's `global` into the section (Helm's coalesceGlobals).
-        let values = ctx.v("rabbitmq").clone();
+        let values = ctx.v("rabbitmq");
         Self {
             ctx,
             fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &values),
@@ -99,7 +99,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
     }
 
     /// The subchart value at a dotted path (null when missing).
-    fn v(&self, path: &str) -> &Value {
+    fn v(&self, path: &str) -> View<'a> {
         self.values.at(path)
     }
 
@@ -114,13 +114,14 @@ impl<'c, 'a> Rabbit<'c, 'a> {
 
     /// Evaluate `text` as a template in the subchart's scope (`tpl … $`); `path` names the key.
     fn tpl(&self, text: &str, path: &str) -> Result<String> {
-        let scope = tpl::Scope::new(&self.values, self.ctx.release, &self.ctx.tpl_budget);
+        let scope = tpl::Scope::new(self.values.peek(), self.ctx.release, &self.ctx.tpl_budget)
+            .with_reads(&self.ctx.reads);
         Ok(tpl::render(text, &scope, &format!("rabbitmq.{path}"))?)
     }
 
     /// `tpl` of the string at `path` (empty when unset).
     fn tpl_value(&self, path: &str) -> Result<String> {
-        match self.v(path) {
+        match self.v(path).value() {
             Value::Null => Ok(String::new()),
             Value::String(s) => self.tpl(s, path),
             other => Ok(other.to_go_string()),
@@ -144,7 +145,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
                 other => other.to_json(),
             })
         }
-        walk(self, self.v(path), path)
+        walk(self, self.v(path).value(), path)
     }
 
     /// A user block at `path` as a typed field, `tpl`'d first when the chart does so; `None`
@@ -178,7 +179,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
     /// An integer field the chart prints unquoted (`replicas`, probe timings, ports).
     fn int(&self, path: &str) -> Result<i32> {
         let value = self.v(path);
-        super::whole_number(value).with_context(|| {
+        super::whole_number(value.value()).with_context(|| {
             format!(
                 "`rabbitmq.{path}` must be a whole number, found {}",
                 value.kind_unfit()
@@ -237,7 +238,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
     }
 
     /// The `global` block, for images, pull secrets and storage class.
-    fn global(&self) -> &Value {
+    fn global(&self) -> View<'a> {
         self.v("global")
     }
 }

@@ -380,8 +380,8 @@ fn pod_disruption_budget(rabbit: &Rabbit) -> Result<Object> {
     Object::new(&PodDisruptionBudget {
         metadata: rabbit.meta(rabbit.fullname.clone()),
         spec: Some(PodDisruptionBudgetSpec {
-            min_available: int_or_string(rabbit.v("pdb.minAvailable")),
-            max_unavailable: int_or_string(rabbit.v("pdb.maxUnavailable")),
+            min_available: int_or_string(rabbit.v("pdb.minAvailable").value()),
+            max_unavailable: int_or_string(rabbit.v("pdb.maxUnavailable").value()),
             selector: Some(LabelSelector {
                 match_labels: Some(rabbit.selector()),
                 ..Default::default()

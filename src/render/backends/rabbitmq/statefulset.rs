@@ -145,9 +145,9 @@ fn pod_template(rabbit: &Rabbit) -> Result<PodTemplateSpec> {
 /// bitnami common's pull secrets: `global.imagePullSecrets`, then each image's `pullSecrets`.
 fn image_pull_secrets(rabbit: &Rabbit) -> Option<Vec<LocalObjectReference>> {
     let names: Vec<LocalObjectReference> = [
-        rabbit.global().key("imagePullSecrets"),
-        rabbit.v("image.pullSecrets"),
-        rabbit.v("volumePermissions.image.pullSecrets"),
+        rabbit.global().key("imagePullSecrets").value(),
+        rabbit.v("image.pullSecrets").value(),
+        rabbit.v("volumePermissions.image.pullSecrets").value(),
     ]
     .into_iter()
     .flat_map(Value::as_list)
@@ -207,7 +207,7 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
         ),
         env_value(
             "RABBITMQ_FORCE_BOOT",
-            yes_no(rabbit.v("clustering.forceBoot")),
+            yes_no(rabbit.v("clustering.forceBoot").value()),
         ),
     ];
     if rabbit.v("clustering.addressType").as_str() == Some("hostname") {
@@ -226,7 +226,7 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
     ));
     vars.push(env_value(
         "RABBITMQ_LDAP_ENABLE",
-        yes_no(rabbit.v("ldap.enabled")),
+        yes_no(rabbit.v("ldap.enabled").value()),
     ));
     if rabbit.v("ldap.enabled").truthy() {
         let servers: Vec<String> = rabbit
@@ -237,7 +237,7 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
             .collect();
         vars.push(env_value(
             "RABBITMQ_LDAP_TLS",
-            yes_no(rabbit.v("ldap.tls.enabled")),
+            yes_no(rabbit.v("ldap.tls.enabled").value()),
         ));
         vars.push(env_value("RABBITMQ_LDAP_SERVERS", servers.join(",")));
         vars.push(env_value(

@@ -169,9 +169,9 @@ impl<'c, 'a> Redis<'c, 'a> {
         }
         Ok(Self {
             ctx,
+            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values),
+            app: meta::bitnami_name(CHART_NAME, &v.values),
             v,
-            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, v.values),
-            app: meta::bitnami_name(CHART_NAME, v.values),
         })
     }
 

@@ -73,7 +73,7 @@ fn client(redis: &Redis) -> Result<Object> {
     let v = &redis.v;
     let mut metadata = redis.meta(redis.fullname.clone());
     if let Some(labels) = metadata.labels.as_mut() {
-        labels.extend(string_map(v.at("sentinel.service.labels")));
+        labels.extend(string_map(v.at("sentinel.service.labels").value()));
     }
     metadata.annotations = v
         .at("sentinel.service.annotations")
@@ -113,7 +113,7 @@ fn metrics(redis: &Redis) -> Result<Object> {
     let mut metadata = redis.meta(redis.name("-metrics"));
     if let Some(labels) = metadata.labels.as_mut() {
         labels.insert("app.kubernetes.io/component".into(), "metrics".into());
-        labels.extend(string_map(v.at("metrics.service.labels")));
+        labels.extend(string_map(v.at("metrics.service.labels").value()));
     }
     metadata.annotations = v
         .at("metrics.service.annotations")

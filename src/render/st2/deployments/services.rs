@@ -126,7 +126,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
     if s.datastore_key != DatastoreKey::None {
         plan.checksums.extend(checksums::datastore_key(ctx));
     }
-    plan.hash_post_start_script(script);
+    plan.hash_post_start_script(script.value());
 
     let config = volumes::config(ctx);
     let htpasswd = if s.htpasswd {
@@ -150,7 +150,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
     } else {
         (Piece::default(), Piece::default())
     };
-    let extra = volumes::extra(ctx, settings.key("extra_volumes"), key)?;
+    let extra = volumes::extra(ctx, settings.key("extra_volumes").value(), key)?;
     let post = volumes::post_start(ctx, key, post_start);
     let pieces = [
         &config,
@@ -189,7 +189,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
         .grace_period
         .map(|d| {
             count(
-                settings.key("terminationGracePeriodSeconds"),
+                settings.key("terminationGracePeriodSeconds").value(),
                 d,
                 &format!("{key}.terminationGracePeriodSeconds"),
             )
@@ -208,17 +208,25 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
             }]
         }),
         command: Some(st2_command(ctx, key)),
-        env: env(settings.key("env")),
+        env: env(settings.key("env").value()),
         env_from: Some(vec![urls(ctx)]),
         volume_mounts: Some(pod.mounts),
-        lifecycle: post_start
-            .then(|| post_start_lifecycle(s.pre_stop.then(|| settings.key("preStopSleep")))),
-        resources: resources(settings.key("resources"), &format!("{key}.resources"))?,
+        lifecycle: post_start.then(|| {
+            post_start_lifecycle(s.pre_stop.then(|| settings.key("preStopSleep").value()))
+        }),
+        resources: resources(
+            settings.key("resources").value(),
+            &format!("{key}.resources"),
+        )?,
         ..Default::default()
     }];
 
     let replicas = match s.replicas {
-        Some(d) => count(settings.key("replicas"), d, &format!("{key}.replicas"))?,
+        Some(d) => count(
+            settings.key("replicas").value(),
+            d,
+            &format!("{key}.replicas"),
+        )?,
         None => 1,
     };
     super::scaled(ctx, plan, key, replicas)

@@ -105,7 +105,7 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
         image_pull_policy: images::pull_policy(ctx),
         security_context: security_context(ctx, sc_chain)?,
         env: job_env(ctx),
-        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets"))),
+        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets").value())),
         command: Some(command),
         volume_mounts: Some(pod.mounts),
         resources: if hook_resources.truthy() {
