@@ -34,7 +34,7 @@ use serde_json::Value as Json;
 use super::backends;
 use super::ctx::Ctx;
 use super::meta;
-use super::pod::convert::{report, typed_if_set};
+use super::pod::convert::typed_if_set;
 use super::pod::volumes::CONFIG_VOLUME;
 use crate::object::Object;
 use crate::values::check::{Finding, Severity};
@@ -66,11 +66,13 @@ pub fn objects(ctx: &Ctx, objects: &[Object]) -> Result<Vec<Object>> {
         return Ok(Vec::new());
     }
     let api_clients: Vec<NetworkPolicyPeer> = typed_if_set(
+        ctx,
         section.key("apiClients").value(),
         "networkPolicy.apiClients",
     )?
     .unwrap_or_default();
     let web_clients: Option<Vec<NetworkPolicyPeer>> = typed_if_set(
+        ctx,
         section.key("st2webClients").value(),
         "networkPolicy.st2webClients",
     )?;
@@ -235,7 +237,7 @@ fn warn_open_subchart_policies(ctx: &Ctx) {
             && own.key("enabled").truthy()
             && own.key("allowExternal").truthy()
         {
-            report(Finding {
+            ctx.report(Finding {
                 severity: Severity::Warning,
                 path: format!("{chart}.networkPolicy.allowExternal"),
                 location: None,
@@ -256,8 +258,8 @@ mod tests {
     use crate::object::Object;
     use crate::release::Release;
     use crate::render::Options;
-    use crate::render::pod::convert::collecting;
     use crate::render::test_support::{body, names, values};
+    use crate::values::check::Finding;
 
     /// Every feature that adds pods: chatops, sensor partitions, RBAC, an extra hook, the
     /// MongoDB arbiter, metrics, external-dns, the test Pod.
@@ -292,6 +294,21 @@ external-dns: {enabled: true}
             ..Options::default()
         };
         crate::render::render(&values(yaml), &release, &options)
+    }
+
+    /// [`render`] and the findings the builders reported.
+    fn render_with_findings(yaml: &str) -> (Result<Vec<Object>>, Vec<Finding>) {
+        let release = Release {
+            name: "st2".into(),
+            namespace: "ns".into(),
+        };
+        let options = Options {
+            include_tests: true,
+            ..Options::default()
+        };
+        let (rendered, findings) =
+            crate::render::pipeline::render_checked(&values(yaml), &release, &options);
+        (rendered.map(|r| r.objects), findings)
     }
 
     fn error(yaml: &str) -> String {
@@ -587,9 +604,9 @@ external-dns: {enabled: true}
 
     #[test]
     fn an_open_bitnami_policy_is_reported() -> Result<()> {
-        let (objects, findings) = collecting(|| {
-            render("networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true}}\n")
-        });
+        let (objects, findings) = render_with_findings(
+            "networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true}}\n",
+        );
         assert!(!names(&objects?, "NetworkPolicy").is_empty());
         let messages: Vec<String> = findings
             .iter()
@@ -599,11 +616,9 @@ external-dns: {enabled: true}
             messages.contains(&"rabbitmq.networkPolicy.allowExternal: lets every pod connect to rabbitmq, so `networkPolicy.enabled` cannot restrict it (NetworkPolicies add up); set it to false".to_string()),
             "{messages:?}"
         );
-        let (_, findings) = collecting(|| {
-            render(
-                "networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true, allowExternal: false}}\n",
-            )
-        });
+        let (_, findings) = render_with_findings(
+            "networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true, allowExternal: false}}\n",
+        );
         assert!(findings.iter().all(|f| !f.path.contains("networkPolicy")));
         Ok(())
     }

@@ -13,6 +13,7 @@ use crate::object::{self, Object};
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, SshKeyType};
 use crate::values::Value;
+use crate::values::check::Finding;
 
 /// Render every object for the release, in output order.
 pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Vec<Object>> {
@@ -28,6 +29,31 @@ pub struct Rendered {
 
 /// [`render`], also reporting whether random secrets were generated.
 pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
+    render_checked(values, release, options).0
+}
+
+/// [`render_report`] and the findings the builders reported about the values, in the order
+/// reported, each once.
+pub fn render_checked(
+    values: &Value,
+    release: &Release,
+    options: &Options,
+) -> (Result<Rendered>, Vec<Finding>) {
+    let (ctx, restricted) = match prepare(values, release, options) {
+        Ok(prepared) => prepared,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    let rendered = build(&ctx, restricted);
+    (rendered, ctx.take_findings())
+}
+
+/// The checks that come before any builder, and the context the builders share; whether the
+/// `restricted` pod security profile applies.
+fn prepare<'a>(
+    values: &'a Value,
+    release: &'a Release,
+    options: &'a Options,
+) -> Result<(Ctx<'a>, bool)> {
     limits::check(values)?;
     names::check_values(values)?;
     let restricted = pod_security::restricted(values)?;
@@ -41,18 +67,25 @@ pub fn render_report(values: &Value, release: &Release, options: &Options) -> Re
             SshKeyType::from_values(values)?,
         ),
     );
+    Ok((ctx, restricted))
+}
+
+/// Every object, built, checked and in output order.
+fn build(ctx: &Ctx, restricted: bool) -> Result<Rendered> {
+    let options = ctx.options;
+    let release = ctx.release;
     if restricted {
-        pod_security::check_values(&ctx)?;
+        pod_security::check_values(ctx)?;
     }
-    let mut objects = st2::objects(&ctx)?;
-    objects.extend(backends::objects(&ctx)?);
+    let mut objects = st2::objects(ctx)?;
+    objects.extend(backends::objects(ctx)?);
     if options.no_hooks {
         objects.retain(|o| !target::is_setup_hook(o));
     }
     if restricted {
-        pod_security::apply(&ctx, &mut objects)?;
+        pod_security::apply(ctx, &mut objects)?;
     }
-    let policies = network_policy::objects(&ctx, &objects)?;
+    let policies = network_policy::objects(ctx, &objects)?;
     objects.extend(policies);
     checksums::resolve(&mut objects)?;
     let ttl = match ctx.v("jobs.ttlSecondsAfterFinished").value() {

@@ -140,7 +140,7 @@ fn report_unsupported_keys(ctx: &Ctx) {
             Some("redis") => "Redis",
             _ => "external-dns",
         };
-        crate::render::pod::convert::report(Finding {
+        ctx.report(Finding {
             severity: Severity::Warning,
             path,
             location: None,

@@ -21,7 +21,7 @@ pub fn security_context<'v>(
     mut chain: Vec<Setting<'v>>,
 ) -> Result<Option<SecurityContext>> {
     chain.push((ctx.v("securityContext").value(), "securityContext".into()));
-    first_set(&chain)
+    first_set(ctx, &chain)
 }
 
 /// The top-level container `securityContext` (iff set).

@@ -51,14 +51,19 @@ pub struct Placement {
 impl Placement {
     /// The placement keys of `settings`, each iff set; `key_of(field)` names the values key a
     /// field was read from.
-    pub fn of(settings: &View, key_of: impl Fn(&str) -> String) -> Result<Self> {
+    pub fn of(ctx: &Ctx, settings: &View, key_of: impl Fn(&str) -> String) -> Result<Self> {
         Ok(Self {
             node_selector: typed_if_set(
+                ctx,
                 settings.key("nodeSelector").value(),
                 &key_of("nodeSelector"),
             )?,
-            affinity: typed_if_set(settings.key("affinity").value(), &key_of("affinity"))?,
-            tolerations: typed_if_set(settings.key("tolerations").value(), &key_of("tolerations"))?,
+            affinity: typed_if_set(ctx, settings.key("affinity").value(), &key_of("affinity"))?,
+            tolerations: typed_if_set(
+                ctx,
+                settings.key("tolerations").value(),
+                &key_of("tolerations"),
+            )?,
         })
     }
 }
@@ -125,7 +130,7 @@ impl PodPlan {
                     format!("{key}.podSecurityContext"),
                 )],
             )?,
-            placement: Placement::of(&settings, |f| format!("{key}.{f}"))?,
+            placement: Placement::of(ctx, &settings, |f| format!("{key}.{f}"))?,
             ..Default::default()
         })
     }
@@ -139,7 +144,7 @@ impl PodPlan {
             pull_secrets: global_pull_secret(ctx),
             restart_policy: Some("OnFailure".into()),
             security_context: pod_security_context(ctx, Vec::new())?,
-            placement: Placement::of(&ctx.v("jobs"), |f| format!("jobs.{f}"))?,
+            placement: Placement::of(ctx, &ctx.v("jobs"), |f| format!("jobs.{f}"))?,
             ..Default::default()
         })
     }
@@ -216,7 +221,11 @@ impl PodPlan {
                 volumes: Some(self.volumes),
                 restart_policy: self.restart_policy,
                 dns_policy: ctx.v("dnsPolicy").non_empty().map(Value::to_go_string),
-                dns_config: typed_if_set::<PodDNSConfig>(ctx.v("dnsConfig").value(), "dnsConfig")?,
+                dns_config: typed_if_set::<PodDNSConfig>(
+                    ctx,
+                    ctx.v("dnsConfig").value(),
+                    "dnsConfig",
+                )?,
                 security_context: self.security_context,
                 node_selector: self.placement.node_selector,
                 affinity: self.placement.affinity,
@@ -404,7 +413,7 @@ pub fn pod_security_context<'v>(
         ctx.v("podSecurityContext").value(),
         "podSecurityContext".into(),
     ));
-    first_set(&chain)
+    first_set(ctx, &chain)
 }
 
 /// `default d v` for a count (`replicas`, `terminationGracePeriodSeconds`): `v` when truthy —

@@ -190,9 +190,11 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Vec<Object>> {
         service_account: sensor.get("serviceAccount").key("attach").truthy(),
         security_context: pod_security_context(ctx, vec![sensor.setting("podSecurityContext")])?,
         // A merged copy of `st2sensorcontainer` and the entry, both read whole above.
-        placement: Placement::of(&View::root(&sensor.settings, Default::default()), |f| {
-            sensor.key(f)
-        })?,
+        placement: Placement::of(
+            ctx,
+            &View::root(&sensor.settings, Default::default()),
+            |f| sensor.key(f),
+        )?,
         ..Default::default()
     };
     plan.checksums.push(checksums::config(ctx));
@@ -274,14 +276,22 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Vec<Object>> {
         )),
         image_pull_policy: images::pull_policy(ctx),
         security_context: security_context(ctx, vec![sensor.setting("securityContext")])?,
-        readiness_probe: typed_if_set(sensor.get("readinessProbe"), &sensor.key("readinessProbe"))?,
-        liveness_probe: typed_if_set(sensor.get("livenessProbe"), &sensor.key("livenessProbe"))?,
+        readiness_probe: typed_if_set(
+            ctx,
+            sensor.get("readinessProbe"),
+            &sensor.key("readinessProbe"),
+        )?,
+        liveness_probe: typed_if_set(
+            ctx,
+            sensor.get("livenessProbe"),
+            &sensor.key("livenessProbe"),
+        )?,
         command: Some(command),
         env: env(sensor.get("env")),
         env_from: Some(urls_and_secrets(ctx, sensor.get("envFromSecrets"))),
         volume_mounts: Some(pod.mounts),
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
-        resources: resources(sensor.get("resources"), &sensor.key("resources"))?,
+        resources: resources(ctx, sensor.get("resources"), &sensor.key("resources"))?,
         ..Default::default()
     }];
     scaling::deployment(

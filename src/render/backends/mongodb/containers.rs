@@ -357,6 +357,7 @@ pub(super) fn volume_permissions(m: &Mongo) -> Result<Container> {
         command: Some(vec!["/bin/bash".into(), "-ec".into()]),
         args: Some(vec![script]),
         security_context: Some(super::typed(
+            m.ctx,
             security_context,
             "volumePermissions.securityContext",
         )?),

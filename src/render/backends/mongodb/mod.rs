@@ -245,7 +245,9 @@ impl<'a> Mongo<'a> {
 
     /// [`Mongo::block`] converted into a typed field.
     fn typed_block<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
-        self.block(path)?.map(|json| typed(json, path)).transpose()
+        self.block(path)?
+            .map(|json| typed(self.ctx, json, path))
+            .transpose()
     }
 
     /// A user block passed through with `toYaml` (no template evaluation), converted into a typed
@@ -253,7 +255,7 @@ impl<'a> Mongo<'a> {
     fn typed_raw<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
         self.v(path)
             .non_empty()
-            .map(|v| typed(v.to_json(), path))
+            .map(|v| typed(self.ctx, v.to_json(), path))
             .transpose()
     }
 
@@ -268,7 +270,7 @@ impl<'a> Mongo<'a> {
         if let Some(map) = json.as_object_mut() {
             map.remove("enabled");
         }
-        typed(json, path).map(Some)
+        typed(self.ctx, json, path).map(Some)
     }
 
     /// A `resources` block. Quantities are strings in the Kubernetes API, so numbers given in
@@ -276,7 +278,7 @@ impl<'a> Mongo<'a> {
     fn resources(&self, path: &str) -> Result<Option<ResourceRequirements>> {
         self.v(path)
             .non_empty()
-            .map(|value| resources_json(value.to_json(), &format!("mongodb.{path}")))
+            .map(|value| resources_json(self.ctx, value.to_json(), &format!("mongodb.{path}")))
             .transpose()
     }
 
@@ -397,8 +399,8 @@ fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
 }
 
 /// Convert JSON into a typed field ([`typed_json`]), naming the values key on failure.
-fn typed<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
-    typed_json(json, &format!("mongodb.{path}"))
+fn typed<T: DeserializeOwned>(ctx: &Ctx, json: Json, path: &str) -> Result<T> {
+    typed_json(ctx, json, &format!("mongodb.{path}"))
 }
 
 #[cfg(test)]

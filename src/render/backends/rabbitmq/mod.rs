@@ -159,7 +159,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
         } else {
             self.v(path).to_json()
         };
-        Ok(Some(from_json(json, path)?))
+        Ok(Some(from_json(self.ctx, json, path)?))
     }
 
     /// A user string map at `path` (labels, annotations), values `tpl`'d when `templated`.
@@ -244,8 +244,8 @@ impl<'c, 'a> Rabbit<'c, 'a> {
 }
 
 /// Deserialize a user block into its typed field; the error names the values key.
-fn from_json<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
-    crate::render::pod::convert::typed_json(json, &format!("rabbitmq.{path}"))
+fn from_json<T: DeserializeOwned>(ctx: &Ctx, json: Json, path: &str) -> Result<T> {
+    crate::render::pod::convert::typed_json(ctx, json, &format!("rabbitmq.{path}"))
 }
 
 /// Key paths (below `rabbitmq.`) the built-in RabbitMQ reads; a user key outside these is not

@@ -164,6 +164,7 @@ fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>
         return Ok(None);
     }
     crate::render::pod::convert::resources_json(
+        rabbit.ctx,
         rabbit.v(path).to_json(),
         &format!("rabbitmq.{path}"),
     )

@@ -109,6 +109,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     };
     let user_conf = ctx.tpl_value("st2.config")?;
     conf_check::report_conf(
+        ctx,
         "st2.config",
         &ctx.v("st2.config").to_go_text(),
         &user_conf,

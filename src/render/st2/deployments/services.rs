@@ -215,6 +215,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
             post_start_lifecycle(s.pre_stop.then(|| settings.key("preStopSleep").value()))
         }),
         resources: resources(
+            ctx,
             settings.key("resources").value(),
             &format!("{key}.resources"),
         )?,

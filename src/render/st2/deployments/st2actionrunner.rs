@@ -28,6 +28,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     plan.checksums.extend(checksums::datastore_key(ctx));
     plan.hash_post_start_script(settings.key("postStartScript").value());
     plan.host_aliases = typed_if_set(
+        ctx,
         settings.key("hostAliases").value(),
         "st2actionrunner.hostAliases",
     )?;
@@ -79,6 +80,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         volume_mounts: Some(pod.mounts),
         lifecycle: Some(post_start_lifecycle(None)),
         resources: resources(
+            ctx,
             settings.key("resources").value(),
             "st2actionrunner.resources",
         )?,

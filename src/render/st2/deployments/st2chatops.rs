@@ -50,6 +50,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
                 "/opt/stackstorm/chatops/scripts",
             ),
             user_volume(
+                ctx,
                 "st2-chatops-hubot-scripts-vol",
                 scripts_source.value(),
                 "st2chatops.hubotScriptsVolume",
@@ -79,7 +80,11 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         }]),
         readiness_probe: Some(tcp_probe(3, 10)),
         liveness_probe: Some(tcp_probe(10, 30)),
-        resources: resources(settings.key("resources").value(), "st2chatops.resources")?,
+        resources: resources(
+            ctx,
+            settings.key("resources").value(),
+            "st2chatops.resources",
+        )?,
         volume_mounts: Some(pod.mounts),
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
         ..Default::default()

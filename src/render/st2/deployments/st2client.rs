@@ -120,7 +120,11 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         volume_mounts: Some(pod.mounts),
         command: Some(command),
         lifecycle: Some(post_start_lifecycle(None)),
-        resources: resources(settings.key("resources").value(), "st2client.resources")?,
+        resources: resources(
+            ctx,
+            settings.key("resources").value(),
+            "st2client.resources",
+        )?,
         ..Default::default()
     }];
     super::scaled(ctx, plan, key, 1)

@@ -79,7 +79,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         volume_mounts: Some(pod.mounts),
         lifecycle: post_start
             .then(|| post_start_lifecycle(Some(settings.key("preStopSleep").value()))),
-        resources: resources(settings.key("resources").value(), "st2web.resources")?,
+        resources: resources(ctx, settings.key("resources").value(), "st2web.resources")?,
         ..Default::default()
     }];
     let replicas = count(settings.key("replicas").value(), 2, "st2web.replicas")?;

@@ -109,7 +109,7 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
         command: Some(command),
         volume_mounts: Some(pod.mounts),
         resources: if hook_resources.truthy() {
-            resources(hook_resources, &format!("{key}.resources"))?
+            resources(ctx, hook_resources, &format!("{key}.resources"))?
         } else {
             None
         },
