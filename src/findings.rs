@@ -31,7 +31,12 @@ pub struct Checked {
 
 /// Render `loaded` and collect every finding; `strict` turns warnings into errors.
 pub fn check(loaded: &Loaded, release: &Release, options: &Options, strict: bool) -> Checked {
-    let (rendered, found) = render::pipeline::render_checked(&loaded.values, release, options);
+    let (rendered, found) = render::pipeline::render_checked(
+        &loaded.values,
+        Some((&loaded.user, &loaded.findings)),
+        release,
+        options,
+    );
     let mut findings = loaded.findings.clone();
     for mut finding in found {
         if finding.location.is_none() {

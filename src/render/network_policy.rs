@@ -307,7 +307,7 @@ external-dns: {enabled: true}
             ..Options::default()
         };
         let (rendered, findings) =
-            crate::render::pipeline::render_checked(&values(yaml), &release, &options);
+            crate::render::pipeline::render_checked(&values(yaml), None, &release, &options);
         (rendered.map(|r| r.objects), findings)
     }
 

@@ -8,7 +8,9 @@
 use anyhow::Result;
 
 use super::ctx::{Ctx, Options};
-use super::{backends, checksums, limits, names, network_policy, pod_security, st2, target};
+use super::{
+    backends, checksums, limits, names, network_policy, pod_security, st2, target, unread,
+};
 use crate::object::{self, Object};
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, SshKeyType};
@@ -29,13 +31,16 @@ pub struct Rendered {
 
 /// [`render`], also reporting whether random secrets were generated.
 pub fn render_report(values: &Value, release: &Release, options: &Options) -> Result<Rendered> {
-    render_checked(values, release, options).0
+    render_checked(values, None, release, options).0
 }
 
 /// [`render_report`] and the findings the builders reported about the values, in the order
-/// reported, each once.
+/// reported, each once. With the user's own values (`user`: their layers stacked, and the
+/// findings already made about them), a successful render also reports the keys the user set
+/// that nothing read ([`unread`]), except those at or below a key already reported.
 pub fn render_checked(
     values: &Value,
+    user: Option<(&Value, &[Finding])>,
     release: &Release,
     options: &Options,
 ) -> (Result<Rendered>, Vec<Finding>) {
@@ -44,7 +49,21 @@ pub fn render_checked(
         Err(e) => return (Err(e), Vec::new()),
     };
     let rendered = build(&ctx, restricted);
-    (rendered, ctx.take_findings())
+    let mut found = ctx.take_findings();
+    if let (Ok(_), Some((user, known))) = (&rendered, user) {
+        let covered = |path: &str| {
+            known.iter().any(|f| {
+                path.strip_prefix(f.path.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+        };
+        found.extend(
+            unread::findings(&ctx, user)
+                .into_iter()
+                .filter(|f| !covered(&f.path)),
+        );
+    }
+    (rendered, found)
 }
 
 /// The checks that come before any builder, and the context the builders share; whether the

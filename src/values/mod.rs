@@ -541,6 +541,8 @@ pub enum Layer {
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub values: Value,
+    /// The user's layers stacked, before the defaults: the keys the user set.
+    pub user: Value,
     pub origins: Origins,
     /// Problems in the user's values: unknown keys (typos) and values of the wrong type.
     pub findings: Vec<check::Finding>,
@@ -630,9 +632,11 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
     let mut findings = check::unknown_keys(&user, defaults, &origins);
     findings.extend(types::wrong_types(&user, defaults, &origins));
     let subcharts = enabled_subcharts(&user, builtin, &origins)?;
+    let user_tree = Value::Map(user.clone());
     let merged = coalesce_chart(user, defaults, &subcharts, &origins)?;
     Ok(Loaded {
         values: Value::Map(merged),
+        user: user_tree,
         origins,
         findings,
     })

@@ -24,6 +24,9 @@ use super::{Map, NULL, Value};
 #[derive(Debug, Default)]
 pub struct Reads {
     nodes: RefCell<HashSet<*const Value>>,
+    /// The nearest existing ancestors of missing keys that were consumed (`st2api.image.tag`
+    /// when `st2api.image` is `{}`): read below, though not whole.
+    probed: RefCell<HashSet<*const Value>>,
 }
 
 impl Reads {
@@ -32,17 +35,24 @@ impl Reads {
         self.nodes.borrow_mut().insert(std::ptr::from_ref(value));
     }
 
+    /// Log that a key missing below `parent` was consumed.
+    fn record_missing(&self, parent: &Value) {
+        self.probed.borrow_mut().insert(std::ptr::from_ref(parent));
+    }
+
     /// Whether `value` itself was logged (its ancestors are not looked at).
     pub fn contains(&self, value: &Value) -> bool {
         self.nodes.borrow().contains(&std::ptr::from_ref(value))
     }
 
-    /// Whether `value` or any node below it was logged.
+    /// Whether `value` or any node below it was logged, or a key missing below one of them was.
     pub fn any_below(&self, value: &Value) -> bool {
         let nodes = self.nodes.borrow();
+        let probed = self.probed.borrow();
         let mut stack = vec![value];
         while let Some(node) = stack.pop() {
-            if nodes.contains(&std::ptr::from_ref(node)) {
+            let address = std::ptr::from_ref(node);
+            if nodes.contains(&address) || probed.contains(&address) {
                 return true;
             }
             match node {
@@ -59,6 +69,8 @@ impl Reads {
 #[derive(Clone)]
 pub struct View<'a> {
     value: &'a Value,
+    /// The node itself when it exists, else its nearest existing ancestor.
+    found: &'a Value,
     path: String,
     reads: Rc<Reads>,
 }
@@ -75,6 +87,7 @@ impl<'a> View<'a> {
     pub fn root(value: &'a Value, reads: Rc<Reads>) -> Self {
         Self {
             value,
+            found: value,
             path: String::new(),
             reads,
         }
@@ -108,34 +121,52 @@ impl<'a> View<'a> {
     /// A child of a map by its literal key (keys may contain dots, e.g. `external-dns` or
     /// `core.yaml`); null when missing. Reads nothing.
     pub fn key(&self, key: &str) -> View<'a> {
-        View {
-            value: self.value.key(key),
-            path: self.child_path(key),
-            reads: Rc::clone(&self.reads),
-        }
+        self.child(
+            self.value.as_map().and_then(|m| m.get(key)),
+            self.child_path(key),
+        )
     }
 
     /// The node at a dotted path below this one (null when any step is missing). Reads nothing.
     pub fn at(&self, path: &str) -> View<'a> {
-        View {
-            value: self.value.at(path),
+        let mut view = View {
             path: self.child_path(path),
-            reads: Rc::clone(&self.reads),
+            ..self.clone()
+        };
+        for key in path.split('.') {
+            match view.value.as_map().and_then(|m| m.get(key)) {
+                Some(child) => (view.value, view.found) = (child, child),
+                None => {
+                    view.value = &NULL;
+                    break;
+                }
+            }
         }
+        view
     }
 
     /// Item `i` of a list (null when missing or not a list). Reads nothing.
     pub fn index(&self, i: usize) -> View<'a> {
+        self.child(self.value.as_list().get(i), format!("{}[{i}]", self.path))
+    }
+
+    /// The view of `child` (`None`: missing below this node) at `path`.
+    fn child(&self, child: Option<&'a Value>, path: String) -> View<'a> {
         View {
-            value: self.value.as_list().get(i).unwrap_or(&NULL),
-            path: format!("{}[{i}]", self.path),
+            value: child.unwrap_or(&NULL),
+            found: child.unwrap_or(self.found),
+            path,
             reads: Rc::clone(&self.reads),
         }
     }
 
     /// The node, read whole (it and everything below it).
     pub fn value(&self) -> &'a Value {
-        self.reads.record(self.value);
+        if std::ptr::eq(self.value, &NULL) {
+            self.reads.record_missing(self.found);
+        } else {
+            self.reads.record(self.value);
+        }
         self.value
     }
 

@@ -10,12 +10,10 @@ use anyhow::{Result, bail};
 
 use crate::object::Object;
 use crate::render::ctx::Ctx;
-use crate::values::check::{Finding, Severity};
 use crate::values::{Value, View};
 
 /// All backend objects for the release.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
-    report_unsupported_keys(ctx);
     let mut out = Vec::new();
     if ctx.v("mongodb.enabled").truthy() {
         out.extend(named_by_overrides(ctx, "mongodb", mongodb::objects(ctx)?));
@@ -131,25 +129,6 @@ fn named_by_overrides(ctx: &Ctx, chart: &str, objects: Vec<Object>) -> Vec<Objec
         .collect()
 }
 
-/// Warn about each backend key the user changed that the built-in backends do not implement.
-fn report_unsupported_keys(ctx: &Ctx) {
-    for path in unsupported_keys(ctx) {
-        let backend = match path.split('.').next() {
-            Some("mongodb") => "MongoDB",
-            Some("rabbitmq") => "RabbitMQ",
-            Some("redis") => "Redis",
-            _ => "external-dns",
-        };
-        ctx.report(Finding {
-            severity: Severity::Warning,
-            path,
-            location: None,
-            within: None,
-            message: format!("not implemented by st2k8s's built-in {backend}; ignored"),
-        });
-    }
-}
-
 /// Images bitnami still publishes under `bitnami/` (everything else moved to `bitnamilegacy/`).
 const STILL_PUBLISHED: &[&str] = &["bitnami/minideb"];
 
@@ -182,16 +161,6 @@ pub fn bitnami_image(image: View, global: View, path: &str) -> Result<String> {
 }
 
 pub use crate::values::view::whole_number;
-
-/// Values keys of the enabled backends that the user set but st2k8s does not render (each
-/// backend names its own; the caller decides between a warning and an error).
-pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    let mut out = mongodb::unsupported_keys(ctx);
-    out.extend(rabbitmq::unsupported_keys(ctx));
-    out.extend(redis::unsupported_keys(ctx));
-    out.extend(external_dns::unsupported_keys(ctx));
-    out
-}
 
 /// The values of one bundled subchart (`redis`, `external-dns`, …): a [`View`] rooted at the
 /// subchart key, with accessors taking paths below it whose errors name the full values key.
@@ -294,55 +263,8 @@ pub fn custom_object(
     Object::from_json(api_version, kind, name, body)
 }
 
-/// Values keys below `sub` that the user set to something other than the default but that no
-/// builder reads: every leaf that differs from the built-in defaults (subchart defaults
-/// included) and lies outside `supported` (key paths relative to `sub`; a path covers
-/// everything below it). Empty when the backend is disabled: then nothing reads the section.
-pub fn unread_keys(sub: &SubValues, supported: &[&str]) -> Vec<String> {
-    fn walk(
-        path: &mut String,
-        value: &Value,
-        default: &Value,
-        supported: &[&str],
-        out: &mut Vec<String>,
-    ) {
-        let covered = supported.iter().any(|s| {
-            path.strip_prefix(s)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-        });
-        if covered || value == default {
-            return;
-        }
-        match value.as_map() {
-            Some(map) if !map.is_empty() => {
-                for (key, child) in map {
-                    let len = path.len();
-                    if len > 0 {
-                        path.push('.');
-                    }
-                    path.push_str(key);
-                    walk(path, child, default.key(key), supported, out);
-                    path.truncate(len);
-                }
-            }
-            _ => out.push(path.clone()),
-        }
-    }
-    if !sub.at("enabled").truthy() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    walk(
-        &mut String::new(),
-        sub.values.peek(),
-        default_section(sub.name),
-        supported,
-        &mut out,
-    );
-    out.into_iter().map(|path| sub.key(&path)).collect()
-}
-
-/// The built-in values of backend `name` (chart values over the subchart's own defaults). The
+/// The built-in values of backend `name` (chart values over the subchart's own defaults), what a
+/// key the user set is compared with before it is reported as unread (`render::unread`). The
 /// built-in values already hold them for a backend enabled by default (MongoDB, RabbitMQ, Redis);
 /// only for the others are the defaults loaded again, with every backend enabled.
 pub fn default_section(name: &str) -> &'static Value {

@@ -21,7 +21,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
-use super::{SubValues, custom_object, unread_keys};
+use super::{SubValues, custom_object};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::kit::string_map;
@@ -73,85 +73,6 @@ pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarge
         open_ports: vec![dns.v.int("service.port")?],
     })
 }
-
-/// Values keys under `external-dns` that the user changed but st2k8s does not render.
-pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    unread_keys(&SubValues::new(ctx, CHART_NAME), SUPPORTED)
-}
-
-/// Every key path below `external-dns` this module reads. `rbac.apiVersion` is accepted and
-/// ignored: RBAC is always `v1`.
-const SUPPORTED: &[&str] = &[
-    "enabled",
-    // Globals are the parent's keys (copied into every subchart); the parent reports its own.
-    "global",
-    "nameOverride",
-    "fullnameOverride",
-    "image",
-    "sources",
-    "provider",
-    "namespace",
-    "fqdnTemplates",
-    "combineFQDNAnnotation",
-    "ignoreHostnameAnnotation",
-    "publishInternalServices",
-    "publishHostIP",
-    "serviceTypeFilter",
-    "alibabacloud",
-    "aws",
-    "azure",
-    "cloudflare",
-    "coredns",
-    "designate",
-    "digitalocean",
-    "google",
-    "infoblox",
-    "ovh",
-    "scaleway",
-    "rfc2136",
-    "pdns",
-    "transip",
-    "vinyldns",
-    "domainFilters",
-    "excludeDomains",
-    "zoneIdFilters",
-    "annotationFilter",
-    "dryRun",
-    "triggerLoopOnEvent",
-    "interval",
-    "logLevel",
-    "logFormat",
-    "policy",
-    "registry",
-    "txtOwnerId",
-    "txtPrefix",
-    "extraArgs",
-    "extraEnv",
-    "replicas",
-    "affinity",
-    "nodeSelector",
-    "tolerations",
-    "podAnnotations",
-    "podLabels",
-    "priorityClassName",
-    "crd.apiversion",
-    "crd.kind",
-    "service",
-    "serviceAccount",
-    "rbac.create",
-    "rbac.clusterRole",
-    "rbac.apiVersion",
-    "securityContext",
-    "podSecurityContext",
-    "resources",
-    "livenessProbe",
-    "readinessProbe",
-    "extraVolumes",
-    "extraVolumeMounts",
-    "metrics.enabled",
-    "metrics.podAnnotations",
-    "metrics.serviceMonitor",
-];
 
 /// What every external-dns builder needs.
 pub(super) struct ExternalDns<'c, 'a> {
@@ -594,7 +515,7 @@ fn is_role_arn(arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::{body, with_ctx};
+    use crate::render::test_support::{body, unread, with_ctx};
 
     #[test]
     fn role_arns_follow_the_chart_pattern() {
@@ -738,7 +659,7 @@ mod tests {
     fn unread_keys_are_reported() {
         let yaml = "external-dns: {enabled: true, crd: {create: true}, rbac: {pspEnabled: true}}";
         assert_eq!(
-            with_ctx(yaml, unsupported_keys),
+            unread(yaml),
             ["external-dns.crd.create", "external-dns.rbac.pspEnabled"]
         );
     }

@@ -6,12 +6,12 @@
 //!
 //! Names, selectors and StatefulSet identity fields are exactly the chart's, so a live Helm
 //! release can be taken over without recreating StatefulSets or losing PVCs. TLS, external
-//! access and the Prometheus-operator objects are not implemented; [`unsupported_keys`] names them.
+//! access and the Prometheus-operator objects are not implemented: the keys that configure them are
+//! never read, so setting them is reported (`render::unread`).
 
 mod config;
 mod containers;
 mod services;
-mod unsupported;
 mod workloads;
 
 use std::collections::BTreeMap;
@@ -28,8 +28,6 @@ use crate::render::meta;
 use crate::render::pod::convert::{resources_json, typed_json};
 use crate::tpl;
 use crate::values::{Value, View};
-
-pub use unsupported::unsupported_keys;
 
 /// The chart name bitnami's naming helpers start from.
 const CHART_NAME: &str = "mongodb";
