@@ -64,7 +64,18 @@ impl<'a> Ctx<'a> {
         options: &'a Options,
         secrets: SecretGenerator,
     ) -> Self {
-        let reads = Rc::new(Reads::default());
+        Self::with_reads(values, Rc::default(), release, options, secrets)
+    }
+
+    /// [`Ctx::new`], logging into `reads`, which may already hold the reads of the checks that
+    /// come before the context.
+    pub fn with_reads(
+        values: &'a Value,
+        reads: Rc<Reads>,
+        release: &'a Release,
+        options: &'a Options,
+        secrets: SecretGenerator,
+    ) -> Self {
         Self {
             values: View::root(values, Rc::clone(&reads)),
             reads,

@@ -14,8 +14,10 @@ use super::{
 use crate::object::{self, Object};
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, SshKeyType};
-use crate::values::Value;
+use std::rc::Rc;
+
 use crate::values::check::Finding;
+use crate::values::{Reads, Value, View};
 
 /// Render every object for the release, in output order.
 pub fn render(values: &Value, release: &Release, options: &Options) -> Result<Vec<Object>> {
@@ -74,16 +76,20 @@ fn prepare<'a>(
     options: &'a Options,
 ) -> Result<(Ctx<'a>, bool)> {
     limits::check(values)?;
-    names::check_values(values)?;
-    let restricted = pod_security::restricted(values)?;
-    let ctx = Ctx::new(
+    // What these checks read counts as read, like what the builders read.
+    let reads = Rc::new(Reads::default());
+    let root = View::root(values, Rc::clone(&reads));
+    names::check_values(&root)?;
+    let restricted = pod_security::restricted(&root)?;
+    let ctx = Ctx::with_reads(
         values,
+        reads,
         release,
         options,
         SecretGenerator::new(
             release,
             options.secret_seed.as_ref(),
-            SshKeyType::from_values(values)?,
+            SshKeyType::from_values(&root)?,
         ),
     );
     Ok((ctx, restricted))

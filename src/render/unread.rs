@@ -8,8 +8,10 @@
 //! or a bundled backend passes over is never ignored silently, and no list of supported keys has
 //! to be kept next to the code that reads them.
 //!
-//! Not reported: keys below a section switched off (`enabled` false: a disabled backend,
-//! `st2chatops`, `ingress` …), whose keys are legitimately unread; top-level keys st2k8s does not
+//! Not reported: keys below a section switched off (`enabled` or `create` false: a disabled
+//! backend, `st2chatops`, `ingress`, a PodDisruptionBudget not created …), whose keys are
+//! legitimately unread; settings a builder passes over because they apply only under a condition
+//! that is off ([`crate::values::View::pass_over`]); top-level keys st2k8s does not
 //! know (the user's own data, referenced from `tpl` strings or nowhere); keys the user set to
 //! null that removed a default (nothing is left to read); keys set to their built-in default
 //! (they change nothing).
@@ -107,10 +109,12 @@ fn walk(
         return;
     }
     // A section switched off: nothing below it is meant to be read.
-    if merged.iter().any(|m| {
-        m.as_map()
-            .is_some_and(|map| map.get("enabled").is_some_and(|e| !e.truthy()))
-    }) {
+    let off = |map: &crate::values::Map| {
+        ["enabled", "create"]
+            .iter()
+            .any(|switch| map.get(*switch).is_some_and(|on| !on.truthy()))
+    };
+    if merged.iter().any(|m| m.as_map().is_some_and(off)) {
         return;
     }
     match user {
@@ -175,6 +179,13 @@ mod tests {
             "st2web: {annotations: {a: b}}\n",
             "st2api: {image: {}}\n",
             "redis: {enabled: false, podSecurityPolicy: {create: true}}\n",
+            // Read by the checks that run before the builders.
+            "st2: {ssh_key_type: rsa}\npodSecurity: restricted\n",
+            // Settings of a condition that is off: passed over, as the chart does.
+            "mongodb: {architecture: standalone, replicaSetName: rs1, pdb: {create: true}}\n",
+            "rabbitmq: {service: {tlsPort: 1234, metricsPort: 9999}, pdb: {minAvailable: 2}}\n",
+            "redis: {sentinel: {livenessProbe: {enabled: true}, customLivenessProbe: {exec: {command: [a]}}}}\n",
+            "external-dns: {enabled: true, provider: aws, google: {project: p}}\n",
         ] {
             assert_eq!(unread(yaml), Vec::<String>::new(), "{yaml}");
         }

@@ -170,6 +170,13 @@ impl<'a> View<'a> {
         self.value
     }
 
+    /// Count the node as read without using it: for a setting that applies only under a
+    /// condition that is off for these values (the chart ignores it too), so that setting it is
+    /// not reported as a key nothing reads.
+    pub fn pass_over(&self) {
+        self.reads.record(self.value);
+    }
+
     /// Go template truthiness ([`Value::truthy`]).
     pub fn truthy(&self) -> bool {
         self.value().truthy()

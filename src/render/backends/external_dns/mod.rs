@@ -86,9 +86,38 @@ pub(super) struct ExternalDns<'c, 'a> {
     pub provider: String,
 }
 
+/// The per-provider settings sections (`aws-sd` uses `aws`, `azure-private-dns` uses `azure`).
+const PROVIDER_SECTIONS: &[&str] = &[
+    "alibabacloud",
+    "aws",
+    "azure",
+    "cloudflare",
+    "coredns",
+    "designate",
+    "digitalocean",
+    "google",
+    "infoblox",
+    "ovh",
+    "scaleway",
+    "rfc2136",
+    "pdns",
+    "transip",
+    "vinyldns",
+];
+
 impl<'c, 'a> ExternalDns<'c, 'a> {
     fn new(ctx: &'c Ctx<'a>) -> Self {
         let v = SubValues::new(ctx, CHART_NAME);
+        // Only the selected provider's settings apply; the chart ignores the others' sections.
+        let selected = v.at("provider").to_go_text();
+        let section = match selected.as_str() {
+            "aws-sd" => "aws",
+            "azure-private-dns" => "azure",
+            other => other,
+        };
+        for provider in PROVIDER_SECTIONS.iter().filter(|p| **p != section) {
+            v.at(provider).pass_over();
+        }
         Self {
             ctx,
             fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values),
@@ -661,6 +690,10 @@ mod tests {
         assert_eq!(
             unread(yaml),
             ["external-dns.crd.create", "external-dns.rbac.pspEnabled"]
+        );
+        // Another provider's settings are ignored by the chart too: no warning.
+        assert!(
+            unread("external-dns: {enabled: true, provider: aws, google: {project: p}}").is_empty()
         );
     }
 }

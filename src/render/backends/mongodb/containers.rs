@@ -432,6 +432,10 @@ fn probe(
     if !m.v(&format!("{path}.enabled")).truthy() {
         return custom.map_or(Ok(None), |custom| m.typed_block(custom));
     }
+    // The chart's custom probe replaces only a disabled one.
+    if let Some(custom) = custom {
+        m.v(custom).pass_over();
+    }
     timed_probe(check(m), |key| m.int(&format!("{path}.{key}"))).map(Some)
 }
 

@@ -21,6 +21,8 @@ use crate::values::Value;
 pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     if m.replicaset() {
+        // The standalone server's Service alone has node ports.
+        m.v("service.nodePort").pass_over();
         out.push(headless(m)?);
         if m.v("pdb.create").truthy() {
             out.push(pdb(m, m.fullname.clone(), "mongodb", "pdb")?);
@@ -126,6 +128,9 @@ fn standalone(m: &Mongo) -> Result<Object> {
         && m.v("service.nodePort").truthy();
     if node_port {
         port.node_port = Some(m.int("service.nodePort")?);
+    } else {
+        // Only a LoadBalancer or NodePort Service has node ports.
+        m.v("service.nodePort").pass_over();
     }
     let when = |cond: bool, path: &str| {
         cond.then(|| m.v(path))

@@ -350,6 +350,8 @@ fn probe(rabbit: &Rabbit, key: &str, custom: &str) -> Result<Option<Probe>> {
     if !rabbit.v(&format!("{key}.enabled")).truthy() {
         return rabbit.block(custom, true);
     }
+    // The chart's custom probe replaces only a disabled one.
+    rabbit.v(custom).pass_over();
     timed_probe(exec_probe(["/bin/bash", "-ec", CHECK_RUNNING]), |field| {
         rabbit.int(&format!("{key}.{field}"))
     })

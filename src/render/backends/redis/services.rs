@@ -55,6 +55,12 @@ fn typed_spec(redis: &Redis, service: &str) -> ServiceSpec {
     let v = &redis.v;
     let type_ = v.string(&format!("{service}.type"));
     let load_balancer = type_ == "LoadBalancer";
+    if !load_balancer {
+        // A LoadBalancer's settings: other types ignore them.
+        for key in ["externalTrafficPolicy", "loadBalancerIP"] {
+            v.at(&format!("{service}.{key}")).pass_over();
+        }
+    }
     ServiceSpec {
         external_traffic_policy: load_balancer
             .then(|| v.string(&format!("{service}.externalTrafficPolicy"))),

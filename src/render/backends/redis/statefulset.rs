@@ -378,6 +378,8 @@ fn tls_env(redis: &Redis, prefix: &str) -> Result<Vec<EnvVar>> {
 fn probe(redis: &Redis, path: &str, custom: &str, script: &str) -> Result<Option<Probe>> {
     let v = &redis.v;
     if v.at(&format!("{path}.enabled")).truthy() {
+        // The chart's custom probe replaces only a disabled one.
+        v.at(custom).pass_over();
         return timed_probe(exec_probe(["sh", "-c", script]), |field| {
             v.int(&format!("{path}.{field}"))
         })
