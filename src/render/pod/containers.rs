@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{
     SecretEnvSource, SecurityContext,
 };
 
-use super::convert::{Setting, first_set};
+use super::convert::{Setting, first_set, setting};
 use super::volumes::{self, CLIENT_CONFIG_VOL};
 use crate::render::ctx::Ctx;
 use crate::render::images;
@@ -34,13 +34,7 @@ pub fn global_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {
 /// `wait-for-*` containers keep the top-level one in every pod, as the chart does for the
 /// components it reads this key for.
 pub fn component_security_context(ctx: &Ctx, key: &str) -> Result<Option<SecurityContext>> {
-    security_context(
-        ctx,
-        vec![(
-            ctx.v(key).key("securityContext").value(),
-            format!("{key}.securityContext"),
-        )],
-    )
+    security_context(ctx, vec![setting(&ctx.v(key).key("securityContext"))])
 }
 
 /// `st2actionrunner.securityContext`, else the top-level one: containers that run actionrunner

@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 
 use crate::render::ctx::Ctx;
 use crate::values::check::{Finding, Severity, closest};
-use crate::values::{Map, Value};
+use crate::values::{Map, Value, View};
 
 /// `json` (the user block at values key `key`) as the Kubernetes type `T`. A block that does not
 /// fit is an error naming `key`; fields `T` does not have are reported as warnings, with the
@@ -274,6 +274,16 @@ pub fn required(value: &Value, message: impl FnOnce() -> String) -> Result<&Valu
         Value::String(s) if s.is_empty() => anyhow::bail!(message()),
         v => Ok(v),
     }
+}
+
+/// The node a view points at and its path, as a fallback-chain link.
+pub fn setting<'v>(view: &View<'v>) -> Setting<'v> {
+    (view.value(), view.path().to_string())
+}
+
+/// [`resources`] of the block at `view`, errors naming its path.
+pub fn resources_at(ctx: &Ctx, view: &View) -> Result<Option<ResourceRequirements>> {
+    resources(ctx, view.value(), view.path())
 }
 
 /// The settings at `paths` in the merged values, for a fallback chain.

@@ -24,7 +24,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use self::convert::{Setting, first_set, typed_if_set};
+use self::convert::{Setting, first_set, setting, typed_if_set};
 use super::kit::string_map;
 use super::meta;
 use crate::object::Object;
@@ -125,10 +125,7 @@ impl PodPlan {
             service_account: settings.at("serviceAccount.attach").truthy(),
             security_context: pod_security_context(
                 ctx,
-                vec![(
-                    settings.key("podSecurityContext").value(),
-                    format!("{key}.podSecurityContext"),
-                )],
+                vec![setting(&settings.key("podSecurityContext"))],
             )?,
             placement: Placement::of(ctx, &settings, |f| format!("{key}.{f}"))?,
             ..Default::default()

@@ -57,10 +57,7 @@ fn own_image(ctx: &Ctx, key: &str, default_name: &str) -> Result<String> {
 /// PodDisruptionBudget and HorizontalPodAutoscaler where they apply ([`scaling`]).
 fn scaled(ctx: &Ctx, plan: PodPlan, key: &str, replicas: i64) -> Result<Vec<Object>> {
     let settings = ctx.v(key);
-    let autoscaling = (
-        settings.key("autoscaling").value(),
-        format!("{key}.autoscaling"),
-    );
+    let autoscaling = crate::render::pod::convert::setting(&settings.key("autoscaling"));
     scaling::deployment(
         ctx,
         plan,

@@ -13,7 +13,7 @@ use crate::render::pod::containers::{
     component_security_context, env, post_start_lifecycle, secret_ref, st2_command, urls,
     wait_for_backends,
 };
-use crate::render::pod::convert::resources;
+use crate::render::pod::convert::resources_at;
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, count};
 use crate::render::st2::packs::{self, Access};
@@ -188,11 +188,8 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
     plan.termination_grace_period_seconds = s
         .grace_period
         .map(|d| {
-            count(
-                settings.key("terminationGracePeriodSeconds").value(),
-                d,
-                &format!("{key}.terminationGracePeriodSeconds"),
-            )
+            let grace = settings.key("terminationGracePeriodSeconds");
+            count(grace.value(), d, grace.path())
         })
         .transpose()?;
 
@@ -214,20 +211,15 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
         lifecycle: post_start.then(|| {
             post_start_lifecycle(s.pre_stop.then(|| settings.key("preStopSleep").value()))
         }),
-        resources: resources(
-            ctx,
-            settings.key("resources").value(),
-            &format!("{key}.resources"),
-        )?,
+        resources: resources_at(ctx, &settings.key("resources"))?,
         ..Default::default()
     }];
 
     let replicas = match s.replicas {
-        Some(d) => count(
-            settings.key("replicas").value(),
-            d,
-            &format!("{key}.replicas"),
-        )?,
+        Some(d) => {
+            let replicas = settings.key("replicas");
+            count(replicas.value(), d, replicas.path())?
+        }
         None => 1,
     };
     super::scaled(ctx, plan, key, replicas)

@@ -12,7 +12,7 @@ use crate::render::pod::containers::{
     component_security_context, env, post_start_lifecycle, st2_command, urls_and_secrets,
     wait_for_backends,
 };
-use crate::render::pod::convert::{resources, typed_if_set};
+use crate::render::pod::convert::{resources_at, typed_if_set};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, count};
 use crate::render::st2::packs::{self, Access};
@@ -79,11 +79,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         )),
         volume_mounts: Some(pod.mounts),
         lifecycle: Some(post_start_lifecycle(None)),
-        resources: resources(
-            ctx,
-            settings.key("resources").value(),
-            "st2actionrunner.resources",
-        )?,
+        resources: resources_at(ctx, &settings.key("resources"))?,
         ..Default::default()
     }];
     let replicas = count(

@@ -13,7 +13,7 @@ use crate::render::kit::mount;
 use crate::render::pod::containers::{
     component_security_context, post_start_lifecycle, secret_ref, urls,
 };
-use crate::render::pod::convert::resources;
+use crate::render::pod::convert::resources_at;
 use crate::render::pod::volumes::{self, Piece, user_volume};
 use crate::render::pod::{PodPlan, checksums};
 
@@ -80,11 +80,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         }]),
         readiness_probe: Some(tcp_probe(3, 10)),
         liveness_probe: Some(tcp_probe(10, 30)),
-        resources: resources(
-            ctx,
-            settings.key("resources").value(),
-            "st2chatops.resources",
-        )?,
+        resources: resources_at(ctx, &settings.key("resources"))?,
         volume_mounts: Some(pod.mounts),
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
         ..Default::default()

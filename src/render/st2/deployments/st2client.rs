@@ -12,7 +12,7 @@ use crate::render::pod::containers::{
     ClientConfigInit, client_config_init, entrypoint, env_vars, post_start_lifecycle,
     security_context, urls_and_secrets,
 };
-use crate::render::pod::convert::{chain, resources};
+use crate::render::pod::convert::{chain, resources_at};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, pod_security_context};
 use crate::render::st2::packs::{self, Access};
@@ -120,11 +120,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         volume_mounts: Some(pod.mounts),
         command: Some(command),
         lifecycle: Some(post_start_lifecycle(None)),
-        resources: resources(
-            ctx,
-            settings.key("resources").value(),
-            "st2client.resources",
-        )?,
+        resources: resources_at(ctx, &settings.key("resources"))?,
         ..Default::default()
     }];
     super::scaled(ctx, plan, key, 1)

@@ -10,7 +10,7 @@ use crate::render::ctx::Ctx;
 use crate::render::images;
 use crate::render::kit::{config_map_volume, mount_file};
 use crate::render::pod::containers::{component_security_context, env, post_start_lifecycle, urls};
-use crate::render::pod::convert::resources;
+use crate::render::pod::convert::resources_at;
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{PodPlan, checksums, count};
 
@@ -79,7 +79,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         volume_mounts: Some(pod.mounts),
         lifecycle: post_start
             .then(|| post_start_lifecycle(Some(settings.key("preStopSleep").value()))),
-        resources: resources(ctx, settings.key("resources").value(), "st2web.resources")?,
+        resources: resources_at(ctx, &settings.key("resources"))?,
         ..Default::default()
     }];
     let replicas = count(settings.key("replicas").value(), 2, "st2web.replicas")?;
