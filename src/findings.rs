@@ -1,7 +1,7 @@
 //! Every check of a release's values, collected in one place for `render` and `lint`.
 //!
 //! Load-time findings (unknown keys, wrong types: [`crate::values`]) and render-time ones
-//! (fields Kubernetes would drop, bad quantities, backend keys st2k8s does not implement:
+//! (fields Kubernetes would drop, bad quantities, keys the user set that nothing read:
 //! [`crate::render::pipeline::render_checked`]) are merged here, given the `file:line:col` where
 //! the user wrote the key when the loader knows it, and reported: warnings on stderr, errors (all
 //! findings under `--strict`) stop the render before anything is printed.

@@ -11,7 +11,6 @@
 //! `typed`) or iterating it. Consuming a node reads its whole subtree.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use anyhow::{Context as _, Result};
@@ -20,39 +19,69 @@ use super::{Map, NULL, Value};
 
 /// The values nodes a render consumed, by address: a node counts as read with its whole subtree.
 /// Addresses are only compared, never dereferenced; they stay valid because the values outlive
-/// the render that logs them.
+/// the render that logs them. Logging is a push (a render consumes a few thousand nodes, many
+/// twice); the log is sorted once, when it is first queried.
 #[derive(Debug, Default)]
 pub struct Reads {
-    nodes: RefCell<HashSet<*const Value>>,
+    nodes: RefCell<Log>,
     /// The nearest existing ancestors of missing keys that were consumed (`st2api.image.tag`
     /// when `st2api.image` is `{}`): read below, though not whole.
-    probed: RefCell<HashSet<*const Value>>,
+    probed: RefCell<Log>,
+}
+
+/// Addresses, sorted and without repeats when `sorted`.
+#[derive(Debug, Default)]
+struct Log {
+    addresses: Vec<*const Value>,
+    sorted: bool,
+}
+
+impl Log {
+    fn push(&mut self, value: &Value) {
+        self.addresses.push(std::ptr::from_ref(value));
+        self.sorted = false;
+    }
+
+    /// The addresses, sorted for [`slice::binary_search`].
+    fn sorted(&mut self) -> &[*const Value] {
+        if !self.sorted {
+            self.addresses.sort_unstable();
+            self.addresses.dedup();
+            self.sorted = true;
+        }
+        &self.addresses
+    }
 }
 
 impl Reads {
     /// Log `value` (and so everything below it) as read.
     pub fn record(&self, value: &Value) {
-        self.nodes.borrow_mut().insert(std::ptr::from_ref(value));
+        self.nodes.borrow_mut().push(value);
     }
 
     /// Log that a key missing below `parent` was consumed.
     fn record_missing(&self, parent: &Value) {
-        self.probed.borrow_mut().insert(std::ptr::from_ref(parent));
+        self.probed.borrow_mut().push(parent);
     }
 
     /// Whether `value` itself was logged (its ancestors are not looked at).
     pub fn contains(&self, value: &Value) -> bool {
-        self.nodes.borrow().contains(&std::ptr::from_ref(value))
+        self.nodes
+            .borrow_mut()
+            .sorted()
+            .binary_search(&std::ptr::from_ref(value))
+            .is_ok()
     }
 
     /// Whether `value` or any node below it was logged, or a key missing below one of them was.
     pub fn any_below(&self, value: &Value) -> bool {
-        let nodes = self.nodes.borrow();
-        let probed = self.probed.borrow();
+        let mut nodes = self.nodes.borrow_mut();
+        let mut probed = self.probed.borrow_mut();
+        let (nodes, probed) = (nodes.sorted(), probed.sorted());
         let mut stack = vec![value];
         while let Some(node) = stack.pop() {
             let address = std::ptr::from_ref(node);
-            if nodes.contains(&address) || probed.contains(&address) {
+            if nodes.binary_search(&address).is_ok() || probed.binary_search(&address).is_ok() {
                 return true;
             }
             match node {
@@ -111,11 +140,13 @@ impl<'a> View<'a> {
 
     /// The path of child `key`.
     fn child_path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
+        let mut path = String::with_capacity(self.path.len() + 1 + key.len());
+        path.push_str(&self.path);
+        if !path.is_empty() {
+            path.push('.');
         }
+        path.push_str(key);
+        path
     }
 
     /// A child of a map by its literal key (keys may contain dots, e.g. `external-dns` or
@@ -130,8 +161,10 @@ impl<'a> View<'a> {
     /// The node at a dotted path below this one (null when any step is missing). Reads nothing.
     pub fn at(&self, path: &str) -> View<'a> {
         let mut view = View {
+            value: self.value,
+            found: self.found,
             path: self.child_path(path),
-            ..self.clone()
+            reads: Rc::clone(&self.reads),
         };
         for key in path.split('.') {
             match view.value.as_map().and_then(|m| m.get(key)) {
