@@ -164,13 +164,7 @@ impl<'a> Mongo<'a> {
 
     /// An integer the chart interpolates unquoted (`replicas: {{ .Values.replicaCount }}`).
     fn int(&self, path: &str) -> Result<i32> {
-        let value = self.v(path);
-        super::whole_number(value.value()).with_context(|| {
-            format!(
-                "`mongodb.{path}`: expected an integer, found {}",
-                value.kind_unfit()
-            )
-        })
+        self.v(path).int()
     }
 
     /// `replicaset` architecture (else standalone).
@@ -233,7 +227,7 @@ impl<'a> Mongo<'a> {
             Value::String(s) => {
                 let text = self.tpl(s, path)?;
                 serde_saphyr::from_str::<Json>(&text).with_context(|| {
-                    format!("`mongodb.{path}`: the rendered text is not valid YAML")
+                    format!("`{}`: the rendered text is not valid YAML", value.path())
                 })?
             }
             other => self.tpl_json(other, path)?,
@@ -274,9 +268,9 @@ impl<'a> Mongo<'a> {
     /// A `resources` block. Quantities are strings in the Kubernetes API, so numbers given in
     /// values (`cpu: 1`) are written as strings.
     fn resources(&self, path: &str) -> Result<Option<ResourceRequirements>> {
-        self.v(path)
-            .non_empty()
-            .map(|value| resources_json(self.ctx, value.to_json(), &format!("mongodb.{path}")))
+        let view = self.v(path);
+        view.non_empty()
+            .map(|value| resources_json(self.ctx, value.to_json(), view.path()))
             .transpose()
     }
 

@@ -179,9 +179,10 @@ impl<'c, 'a> Rabbit<'c, 'a> {
     /// An integer field the chart prints unquoted (`replicas`, probe timings, ports).
     fn int(&self, path: &str) -> Result<i32> {
         let value = self.v(path);
-        super::whole_number(value.value()).with_context(|| {
+        value.whole_number().with_context(|| {
             format!(
-                "`rabbitmq.{path}` must be a whole number, found {}",
+                "`{}` must be a whole number, found {}",
+                value.path(),
                 value.kind_unfit()
             )
         })

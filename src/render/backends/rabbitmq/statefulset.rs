@@ -160,15 +160,11 @@ fn image_pull_secrets(rabbit: &Rabbit) -> Option<Vec<LocalObjectReference>> {
 
 /// A container's resources; numbers are written as quantity strings.
 fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>> {
-    if !rabbit.v(path).truthy() {
+    let view = rabbit.v(path);
+    if !view.truthy() {
         return Ok(None);
     }
-    crate::render::pod::convert::resources_json(
-        rabbit.ctx,
-        rabbit.v(path).to_json(),
-        &format!("rabbitmq.{path}"),
-    )
-    .map(Some)
+    crate::render::pod::convert::resources_at(rabbit.ctx, &view)
 }
 
 fn yes_no(value: &Value) -> &'static str {
