@@ -75,7 +75,7 @@ pub struct LintArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
 
-    /// Treat warnings (unknown keys, unknown st2.conf options) as errors
+    /// Treat warnings (unknown keys, keys nothing reads, unknown st2.conf options) as errors
     #[arg(long)]
     pub strict: bool,
 }
@@ -151,7 +151,7 @@ pub struct RenderArgs {
     #[arg(long)]
     pub no_hooks: bool,
 
-    /// Treat warnings (unknown keys, unknown st2.conf options) as errors
+    /// Treat warnings (unknown keys, keys nothing reads, unknown st2.conf options) as errors
     #[arg(long)]
     pub strict: bool,
 

@@ -1,8 +1,8 @@
 //! Every check of a release's values, collected in one place for `render` and `lint`.
 //!
 //! Load-time findings (unknown keys, wrong types: [`crate::values`]) and render-time ones
-//! (fields Kubernetes would drop, bad quantities, backend keys st2k8s does not implement:
-//! [`crate::render::pod::convert::collecting`]) are merged here, given the `file:line:col` where
+//! (fields Kubernetes would drop, bad quantities, keys the user set that nothing read:
+//! [`crate::render::pipeline::render_checked`]) are merged here, given the `file:line:col` where
 //! the user wrote the key when the loader knows it, and reported: warnings on stderr, errors (all
 //! findings under `--strict`) stop the render before anything is printed.
 
@@ -31,9 +31,12 @@ pub struct Checked {
 
 /// Render `loaded` and collect every finding; `strict` turns warnings into errors.
 pub fn check(loaded: &Loaded, release: &Release, options: &Options, strict: bool) -> Checked {
-    let (rendered, found) = render::pod::convert::collecting(|| {
-        render::render_report(&loaded.values, release, options)
-    });
+    let (rendered, found) = render::pipeline::render_checked(
+        &loaded.values,
+        Some((&loaded.user, &loaded.findings)),
+        release,
+        options,
+    );
     let mut findings = loaded.findings.clone();
     for mut finding in found {
         if finding.location.is_none() {

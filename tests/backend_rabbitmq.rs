@@ -579,7 +579,7 @@ fn bitnami_only_values_are_warnings_and_strict_lint_errors() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(":6:5: `rabbitmq.clustering.forceBoot`: a setting of the chart's bitnami RabbitMQ; does not apply to `rabbitmq.flavor: official`, ignored"),
+        stderr.contains(":6:5: `rabbitmq.clustering.forceBoot`: does not apply to `rabbitmq.flavor: official` (a setting of the chart's bitnami RabbitMQ); ignored"),
         "{stderr}"
     );
     // `lint` lists its findings on stdout; `--strict` makes the warnings errors.
@@ -648,7 +648,7 @@ rabbitmq: {flavor: official, volumePermissions: {enabled: true}}
         "no root init container"
     );
     assert!(
-        stderr.contains("`rabbitmq.volumePermissions.enabled`: a setting of the chart's bitnami RabbitMQ; does not apply to `rabbitmq.flavor: official`, ignored"),
+        stderr.contains("`rabbitmq.volumePermissions.enabled`: does not apply to `rabbitmq.flavor: official` (a setting of the chart's bitnami RabbitMQ); ignored"),
         "{stderr}"
     );
     // The bitnami flavor's init container runs as root: refused, as before.

@@ -1,6 +1,9 @@
 //! [`Ctx`]: what every builder reads (merged values, release, options, the secret generator and
 //! the pieces many objects share), and [`Options`], the render switches that are not values.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use anyhow::Result;
 
 use super::target;
@@ -8,7 +11,8 @@ use crate::object::SharedItems;
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, Seed};
 use crate::tpl;
-use crate::values::Value;
+use crate::values::check::Finding;
+use crate::values::{Reads, Value, View};
 
 /// Render switches that are not values.
 #[derive(Debug, Clone, Default)]
@@ -25,9 +29,17 @@ pub struct Options {
     pub redact_secrets: bool,
 }
 
-/// What every builder reads: merged values, release, options and the secret generator.
+/// What every builder reads: merged values, release, options and the secret generator; and
+/// what a render learns on the way: which values it read and the findings about them.
 pub struct Ctx<'a> {
-    pub values: &'a Value,
+    /// The merged values, as a view that logs what builders consume into [`Ctx::reads`].
+    pub values: View<'a>,
+    /// Every values node the render consumed (values strings' templates included), from which
+    /// the keys the user set but nothing read are derived.
+    pub reads: Rc<Reads>,
+    /// Findings the builders report (fields Kubernetes would drop, bad quantities …), in the
+    /// order reported.
+    findings: RefCell<Vec<Finding>>,
     pub release: &'a Release,
     pub options: &'a Options,
     pub secrets: SecretGenerator,
@@ -52,8 +64,22 @@ impl<'a> Ctx<'a> {
         options: &'a Options,
         secrets: SecretGenerator,
     ) -> Self {
+        Self::with_reads(values, Rc::default(), release, options, secrets)
+    }
+
+    /// [`Ctx::new`], logging into `reads`, which may already hold the reads of the checks that
+    /// come before the context.
+    pub fn with_reads(
+        values: &'a Value,
+        reads: Rc<Reads>,
+        release: &'a Release,
+        options: &'a Options,
+        secrets: SecretGenerator,
+    ) -> Self {
         Self {
-            values,
+            values: View::root(values, Rc::clone(&reads)),
+            reads,
+            findings: RefCell::default(),
             release,
             options,
             secrets,
@@ -62,9 +88,32 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The value at a dotted path (null when missing).
-    pub fn v(&self, path: &str) -> &'a Value {
+    /// The value at a dotted path (null when missing), as a view that logs what is consumed.
+    pub fn v(&self, path: &str) -> View<'a> {
         self.values.at(path)
+    }
+
+    /// Record a finding about the values.
+    pub fn report(&self, finding: Finding) {
+        self.findings.borrow_mut().push(finding);
+    }
+
+    /// The findings reported so far, in the order reported, without repeats (a block shared by
+    /// several pods is converted once per pod).
+    pub fn take_findings(&self) -> Vec<Finding> {
+        let found = self.findings.take();
+        let mut unique: Vec<Finding> = Vec::with_capacity(found.len());
+        for finding in found {
+            if !unique.contains(&finding) {
+                unique.push(finding);
+            }
+        }
+        unique
+    }
+
+    /// The `tpl` scope of the parent chart, logging the values its templates read.
+    pub fn tpl_scope(&self) -> tpl::Scope<'_> {
+        tpl::Scope::new(self.values.peek(), self.release, &self.tpl_budget).with_reads(&self.reads)
     }
 
     /// A parent-chart object name: `<release>-<suffix>`.
@@ -74,16 +123,12 @@ impl<'a> Ctx<'a> {
 
     /// Evaluate a values string as a Helm template (`tpl`); `key` names the values key for errors.
     pub fn tpl(&self, text: &str, key: &str) -> Result<String> {
-        Ok(tpl::render(
-            text,
-            &tpl::Scope::new(self.values, self.release, &self.tpl_budget),
-            key,
-        )?)
+        Ok(tpl::render(text, &self.tpl_scope(), key)?)
     }
 
     /// `tpl` of the string at a values path; a non-string there is an error, as in Helm.
     pub fn tpl_value(&self, path: &str) -> Result<String> {
-        match self.v(path) {
+        match self.v(path).value() {
             Value::String(s) => self.tpl(s, path),
             Value::Null => Ok(String::new()),
             other => Err(tpl::TplError::not_a_string(path, other).into()),

@@ -9,7 +9,7 @@ use anyhow::Result;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::ctx::Ctx;
-use crate::values::Value;
+use crate::values::{Value, View};
 
 /// `app.kubernetes.io/managed-by` on every object st2k8s renders.
 pub const MANAGED_BY: &str = "st2k8s";
@@ -48,7 +48,7 @@ pub fn labels(ctx: &Ctx, n: &str) -> Result<BTreeMap<String, String>> {
 pub fn version(ctx: &Ctx, n: &str) -> Result<String> {
     let key = n.split('-').next().unwrap_or(n);
     let path = format!("{key}.image.tag");
-    let path = if ctx.values.get(&path).is_some() {
+    let path = if ctx.values.peek().get(&path).is_some() {
         path
     } else {
         "image.tag".to_string()
@@ -82,12 +82,12 @@ pub fn described_meta(ctx: &Ctx, name: String, n: &str, description: &str) -> Re
 /// `external-dns`).
 /// Every host name st2 uses for a backend derives from this, so overrides keep them connected.
 pub fn subchart_fullname(ctx: &Ctx, chart: &str) -> String {
-    bitnami_fullname(&ctx.release.name, chart, ctx.values.key(chart))
+    bitnami_fullname(&ctx.release.name, chart, &ctx.values.key(chart))
 }
 
 /// Bitnami common's `common.names.fullname` for chart `chart` whose `.Values` is `values`;
 /// [`subchart_fullname`] applies it to a section of the parent's values.
-pub fn bitnami_fullname(release: &str, chart: &str, values: &Value) -> String {
+pub fn bitnami_fullname(release: &str, chart: &str, values: &View) -> String {
     let full = match values.key("fullnameOverride").non_empty() {
         Some(name) => name.to_go_string(),
         None => {
@@ -105,12 +105,12 @@ pub fn bitnami_fullname(release: &str, chart: &str, values: &Value) -> String {
 
 /// The `<chart>.name` helper of bitnami common and of the parent chart:
 /// `nameOverride`, else `<chart>`, cut like a fullname.
-pub fn bitnami_name(chart: &str, values: &Value) -> String {
+pub fn bitnami_name(chart: &str, values: &View) -> String {
     dns_trunc(&raw_chart_name(chart, values))
 }
 
 /// `nameOverride`, else `<chart>`, before truncation.
-fn raw_chart_name(chart: &str, values: &Value) -> String {
+fn raw_chart_name(chart: &str, values: &View) -> String {
     values
         .key("nameOverride")
         .non_empty()
@@ -130,6 +130,10 @@ mod tests {
     use crate::render::test_support::{values, with_release};
 
     /// A values document as written, without the chart defaults (a subchart's own section).
+    fn view(value: &Value) -> View<'_> {
+        View::root(value, std::rc::Rc::default())
+    }
+
     fn plain(yaml: &str) -> Value {
         let (map, _) = crate::values::parse_document(yaml, "test").expect("test values parse");
         Value::Map(map)
@@ -175,23 +179,26 @@ mod tests {
         ];
         for (release, yaml, want) in cases {
             assert_eq!(
-                bitnami_fullname(release, "redis", &plain(yaml)),
+                bitnami_fullname(release, "redis", &view(&plain(yaml))),
                 want,
                 "{release} {yaml}"
             );
         }
-        let cut = bitnami_fullname(&long, "redis", &plain("{}"));
+        let cut = bitnami_fullname(&long, "redis", &view(&plain("{}")));
         assert_eq!(cut.len(), 63);
         assert_eq!(
             bitnami_fullname(
                 "st2",
                 "redis",
-                &plain(&format!("fullnameOverride: {}-b", "a".repeat(62)))
+                &view(&plain(&format!("fullnameOverride: {}-b", "a".repeat(62))))
             )
             .len(),
             62
         );
-        assert_eq!(bitnami_name("redis", &plain("nameOverride: kv")), "kv");
+        assert_eq!(
+            bitnami_name("redis", &view(&plain("nameOverride: kv"))),
+            "kv"
+        );
     }
 
     #[test]
@@ -205,12 +212,15 @@ mod tests {
         ] {
             let v = values(&format!("rabbitmq: {yaml}"));
             assert_eq!(
-                bitnami_fullname(release, "rabbitmq", v.key("rabbitmq")),
+                bitnami_fullname(release, "rabbitmq", &view(v.key("rabbitmq"))),
                 want,
                 "{release} {yaml}"
             );
         }
         let long = "r".repeat(60);
-        assert_eq!(bitnami_fullname(&long, "rabbitmq", &Value::Null).len(), 63);
+        assert_eq!(
+            bitnami_fullname(&long, "rabbitmq", &view(&Value::Null)).len(),
+            63
+        );
     }
 }

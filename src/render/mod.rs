@@ -20,6 +20,7 @@ pub mod pod;
 pub mod pod_security;
 pub mod st2;
 pub mod target;
+pub mod unread;
 
 pub use crate::object::Object;
 pub use ctx::{Ctx, Options};
@@ -45,6 +46,34 @@ pub mod test_support {
             text: yaml.into(),
         }];
         load(&layers).expect("test values load").values
+    }
+
+    /// The keys of `yaml` (a values file) that a render (release `st2` in `ns`) reports as set
+    /// but never read, in the order reported; the render must succeed.
+    pub fn unread(yaml: &str) -> Vec<String> {
+        let layers = [Layer::File {
+            name: "test.yaml".into(),
+            text: yaml.into(),
+        }];
+        let loaded = load(&layers).expect("test values load");
+        let release = Release {
+            name: "st2".into(),
+            namespace: "ns".into(),
+        };
+        let (rendered, findings) = crate::render::pipeline::render_checked(
+            &loaded.values,
+            Some((&loaded.user, &loaded.findings)),
+            &release,
+            &Options::default(),
+        );
+        if let Err(e) = rendered {
+            panic!("test render: {e:#}");
+        }
+        findings
+            .into_iter()
+            .filter(|f| f.message.ends_with("; ignored"))
+            .map(|f| f.path)
+            .collect()
     }
 
     /// Run `f` with a context for `values` (YAML) over the defaults, release `st2` in `ns`.

@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 
 use super::target::Target;
 use crate::object::{NameSource, Object};
-use crate::values::Value;
+use crate::values::{Value, View};
 
 /// What a name must look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +186,7 @@ const NAME_KEYS: &[&str] = &[
 ];
 
 /// The values that name objects on their own, before anything is built.
-pub fn check_values(values: &Value) -> Result<()> {
+pub fn check_values(values: &View) -> Result<()> {
     for key in NAME_KEYS {
         let Some(name) = values.at(key).non_empty().map(Value::to_go_string) else {
             continue;

@@ -34,7 +34,7 @@ use serde_json::Value as Json;
 use super::backends;
 use super::ctx::Ctx;
 use super::meta;
-use super::pod::convert::{report, typed_if_set};
+use super::pod::convert::typed_if_set;
 use super::pod::volumes::CONFIG_VOLUME;
 use crate::object::Object;
 use crate::values::check::{Finding, Severity};
@@ -65,10 +65,17 @@ pub fn objects(ctx: &Ctx, objects: &[Object]) -> Result<Vec<Object>> {
     if !section.key("enabled").truthy() {
         return Ok(Vec::new());
     }
-    let api_clients: Vec<NetworkPolicyPeer> =
-        typed_if_set(section.key("apiClients"), "networkPolicy.apiClients")?.unwrap_or_default();
-    let web_clients: Option<Vec<NetworkPolicyPeer>> =
-        typed_if_set(section.key("st2webClients"), "networkPolicy.st2webClients")?;
+    let api_clients: Vec<NetworkPolicyPeer> = typed_if_set(
+        ctx,
+        section.key("apiClients").value(),
+        "networkPolicy.apiClients",
+    )?
+    .unwrap_or_default();
+    let web_clients: Option<Vec<NetworkPolicyPeer>> = typed_if_set(
+        ctx,
+        section.key("st2webClients").value(),
+        "networkPolicy.st2webClients",
+    )?;
     let pods = st2_pods(ctx, objects);
     let peers = |keep: &dyn Fn(&str, &St2Pod) -> bool| -> Vec<NetworkPolicyPeer> {
         pods.iter()
@@ -228,7 +235,7 @@ fn warn_open_subchart_policies(ctx: &Ctx) {
             && own.key("enabled").truthy()
             && own.key("allowExternal").truthy()
         {
-            report(Finding {
+            ctx.report(Finding {
                 severity: Severity::Warning,
                 path: format!("{chart}.networkPolicy.allowExternal"),
                 location: None,
@@ -249,8 +256,8 @@ mod tests {
     use crate::object::Object;
     use crate::release::Release;
     use crate::render::Options;
-    use crate::render::pod::convert::collecting;
     use crate::render::test_support::{body, names, values};
+    use crate::values::check::Finding;
 
     /// Every feature that adds pods: chatops, sensor partitions, RBAC, an extra hook, the
     /// MongoDB arbiter, metrics, external-dns, the test Pod.
@@ -285,6 +292,21 @@ external-dns: {enabled: true}
             ..Options::default()
         };
         crate::render::render(&values(yaml), &release, &options)
+    }
+
+    /// [`render`] and the findings the builders reported.
+    fn render_with_findings(yaml: &str) -> (Result<Vec<Object>>, Vec<Finding>) {
+        let release = Release {
+            name: "st2".into(),
+            namespace: "ns".into(),
+        };
+        let options = Options {
+            include_tests: true,
+            ..Options::default()
+        };
+        let (rendered, findings) =
+            crate::render::pipeline::render_checked(&values(yaml), None, &release, &options);
+        (rendered.map(|r| r.objects), findings)
     }
 
     fn error(yaml: &str) -> String {
@@ -580,9 +602,9 @@ external-dns: {enabled: true}
 
     #[test]
     fn an_open_bitnami_policy_is_reported() -> Result<()> {
-        let (objects, findings) = collecting(|| {
-            render("networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true}}\n")
-        });
+        let (objects, findings) = render_with_findings(
+            "networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true}}\n",
+        );
         assert!(!names(&objects?, "NetworkPolicy").is_empty());
         let messages: Vec<String> = findings
             .iter()
@@ -592,11 +614,9 @@ external-dns: {enabled: true}
             messages.contains(&"rabbitmq.networkPolicy.allowExternal: lets every pod connect to rabbitmq, so `networkPolicy.enabled` cannot restrict it (NetworkPolicies add up); set it to false".to_string()),
             "{messages:?}"
         );
-        let (_, findings) = collecting(|| {
-            render(
-                "networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true, allowExternal: false}}\n",
-            )
-        });
+        let (_, findings) = render_with_findings(
+            "networkPolicy: {enabled: true}\nrabbitmq: {networkPolicy: {enabled: true, allowExternal: false}}\n",
+        );
         assert!(findings.iter().all(|f| !f.path.contains("networkPolicy")));
         Ok(())
     }

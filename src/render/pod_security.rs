@@ -34,7 +34,7 @@ use serde_json::{Map, Value as Json, json};
 use super::ctx::Ctx;
 use super::pod::volumes::CLIENT_CONFIG_DIR;
 use crate::object::{Object, SharedItems};
-use crate::values::Value;
+use crate::values::{Value, View};
 
 /// The values key that selects the profile.
 pub const KEY: &str = "podSecurity";
@@ -77,8 +77,8 @@ struct SshPaths {
 }
 
 /// Whether `podSecurity: restricted` is set; any other value than unset/null is an error.
-pub fn restricted(values: &Value) -> Result<bool> {
-    match values.at(KEY) {
+pub fn restricted(values: &View) -> Result<bool> {
+    match values.at(KEY).value() {
         Value::Null => Ok(false),
         Value::String(s) if s == "restricted" => Ok(true),
         _ => {
@@ -128,7 +128,7 @@ pub fn check_values(ctx: &Ctx) -> Result<()> {
             }
         }
     }
-    security_blocks(ctx.values, "", &mut problems);
+    security_blocks(ctx.values.peek(), "", &mut problems);
     match problems.as_slice() {
         [] => Ok(()),
         [one] => bail!("{one} (`{KEY}: restricted`)"),
@@ -593,7 +593,10 @@ mod tests {
 
     #[test]
     fn only_restricted_or_unset_selects_the_profile() {
-        let parse = |text: &str| restricted(&crate::render::test_support::values(text));
+        let parse = |text: &str| {
+            let values = crate::render::test_support::values(text);
+            restricted(&View::root(&values, Default::default()))
+        };
         assert!(!parse("{}").expect("unset"));
         assert!(parse("podSecurity: restricted").expect("restricted"));
         assert_eq!(

@@ -27,7 +27,7 @@ use sha2::Sha256;
 pub use defaults::default_password_warnings;
 
 use crate::release::Release;
-use crate::values::Value;
+use crate::values::{Value, View};
 
 /// Environment variable holding the seed text (`--secret-seed-file` wins over it).
 pub const SEED_ENV: &str = "ST2K8S_SECRET_SEED";
@@ -171,8 +171,8 @@ pub enum SshKeyType {
 
 impl SshKeyType {
     /// Read `st2.ssh_key_type` (an st2k8s extension: `ed25519`, the default, or `rsa`).
-    pub fn from_values(values: &Value) -> Result<Self> {
-        match values.at("st2.ssh_key_type") {
+    pub fn from_values(values: &View) -> Result<Self> {
+        match values.at("st2.ssh_key_type").value() {
             Value::Null => Ok(Self::Ed25519),
             Value::String(s) if s.is_empty() || s.eq_ignore_ascii_case("ed25519") => {
                 Ok(Self::Ed25519)

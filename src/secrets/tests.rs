@@ -315,7 +315,8 @@ fn ssh_key_type_values() {
         ("st2: {ssh_key_type: 3}", None),
     ] {
         let (map, _) = ok(crate::values::parse_document(yaml, "t").map_err(Into::into));
-        let got = SshKeyType::from_values(&Value::Map(map));
+        let map = Value::Map(map);
+        let got = SshKeyType::from_values(&crate::values::View::root(&map, Default::default()));
         match want {
             Some(w) => assert_eq!(ok(got), w, "{yaml}"),
             None => {

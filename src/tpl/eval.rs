@@ -236,8 +236,18 @@ impl<'a> Eval<'a> {
                         value => value,
                     },
                 };
+                // The values node the chain ends on (`.Values.a.b`), logged as read.
+                let mut node: Option<&'a Value> = None;
                 for (i, name) in fields.iter().enumerate() {
+                    node = match (&value, node) {
+                        (TVal::Root, _) if *name == "Values" => Some(self.scope.values),
+                        (TVal::Map(m), Some(_)) => m.get(*name),
+                        _ => None,
+                    };
                     value = self.field(value, name, || path_text(base, &fields[..i]))?;
+                }
+                if let (Some(reads), Some(node)) = (self.scope.reads, node) {
+                    reads.record(node);
                 }
                 value
             }

@@ -42,6 +42,8 @@ pub struct Scope<'a> {
     values: &'a Value,
     release: &'a Release,
     budget: &'a Budget,
+    /// Where the values nodes the templates read are logged, when a render keeps such a log.
+    reads: Option<&'a crate::values::Reads>,
 }
 
 impl<'a> Scope<'a> {
@@ -51,6 +53,16 @@ impl<'a> Scope<'a> {
             values,
             release,
             budget,
+            reads: None,
+        }
+    }
+
+    /// The same scope, logging every values node a template reads (`.Values.a.b` reads `a.b`
+    /// with everything below it) into `reads`.
+    pub fn with_reads(self, reads: &'a crate::values::Reads) -> Self {
+        Self {
+            reads: Some(reads),
+            ..self
         }
     }
 }

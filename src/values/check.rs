@@ -199,6 +199,11 @@ pub(super) fn matches(pattern: &str, path: &str) -> bool {
     }
 }
 
+/// Is `key` the first key of an optional key ([`OPTIONAL`]) such as `networkPolicy`?
+pub fn is_optional_top_level(key: &str) -> bool {
+    OPTIONAL.iter().any(|p| p.split('.').next() == Some(key))
+}
+
 pub(super) fn any_match(patterns: &[&str], path: &str) -> bool {
     patterns.iter().any(|p| matches(p, path))
 }

@@ -13,6 +13,7 @@ mod prebuilt;
 pub mod schema;
 mod set;
 pub mod types;
+pub mod view;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,6 +23,7 @@ pub use go_yaml::to_go_yaml;
 pub use load::{Origins, TEXT_FILE_DIRS, parse_document, read_text};
 pub use merge::{coalesce, coalesce_globals, merge_user_layer};
 pub use set::{MAX_CREATED_ITEMS, SetArg, SetKind, apply_set};
+pub use view::{Reads, View};
 
 /// A map of values; Go templates iterate maps in key order, so a sorted map is the faithful model.
 pub type Map = BTreeMap<String, Value>;
@@ -39,7 +41,7 @@ pub enum Value {
     Map(Map),
 }
 
-static NULL: Value = Value::Null;
+pub(crate) static NULL: Value = Value::Null;
 
 impl Value {
     /// The value at a dotted path (`st2web.service.type`); `None` when any step is missing or not a map.
@@ -539,6 +541,8 @@ pub enum Layer {
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub values: Value,
+    /// The user's layers stacked, before the defaults: the keys the user set.
+    pub user: Value,
     pub origins: Origins,
     /// Problems in the user's values: unknown keys (typos) and values of the wrong type.
     pub findings: Vec<check::Finding>,
@@ -628,9 +632,11 @@ pub fn load(layers: &[Layer]) -> Result<Loaded, ValuesError> {
     let mut findings = check::unknown_keys(&user, defaults, &origins);
     findings.extend(types::wrong_types(&user, defaults, &origins));
     let subcharts = enabled_subcharts(&user, builtin, &origins)?;
+    let user_tree = Value::Map(user.clone());
     let merged = coalesce_chart(user, defaults, &subcharts, &origins)?;
     Ok(Loaded {
         values: Value::Map(merged),
+        user: user_tree,
         origins,
         findings,
     })

@@ -803,7 +803,7 @@ fn official_flavor_reports_bitnami_only_keys() {
     run.assert_success();
     assert!(
         run.stderr.lines().any(|l| l.starts_with("warning: ") && l.ends_with(
-            "values.yaml:4:5: `redis.metrics.enabled`: a setting of the chart's bitnami Redis; does not apply to `redis.flavor: official`, ignored"
+            "values.yaml:4:5: `redis.metrics.enabled`: does not apply to `redis.flavor: official` (a setting of the chart's bitnami Redis); ignored"
         )),
         "{}",
         run.stderr
@@ -814,7 +814,9 @@ fn official_flavor_reports_bitnami_only_keys() {
         .args(&["--strict"])
         .values("values.yaml", values)
         .run()
-        .assert_user_error(&["`redis.metrics.enabled`: a setting of the chart's bitnami Redis"]);
+        .assert_user_error(&[
+            "`redis.metrics.enabled`: does not apply to `redis.flavor: official`",
+        ]);
     let lint = St2k8s::lint()
         .seeded()
         .args(&["--strict"])

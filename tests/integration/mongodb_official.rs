@@ -939,7 +939,7 @@ fn lint_strict_makes_bitnami_only_keys_errors() {
             .map(str::to_string)
             .unwrap_or_default()
     };
-    let want = ":10:5: `mongodb.metrics.enabled`: does not apply to `mongodb.flavor: official` (docker-library's `mongo`); ignored";
+    let want = ":10:5: `mongodb.metrics.enabled`: does not apply to `mongodb.flavor: official` (a setting of the chart's bitnami MongoDB); ignored";
     let warned = St2k8s::lint().seeded().values("values.yaml", &values).run();
     assert_eq!(warned.code, Some(0), "{}{}", warned.stdout, warned.stderr);
     let got = line(&warned.stdout);

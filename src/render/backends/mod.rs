@@ -6,16 +6,14 @@ pub mod mongodb;
 pub mod rabbitmq;
 pub mod redis;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::object::Object;
 use crate::render::ctx::Ctx;
-use crate::values::Value;
-use crate::values::check::{Finding, Severity};
+use crate::values::{Value, View};
 
 /// All backend objects for the release.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
-    report_unsupported_keys(ctx);
     let mut out = Vec::new();
     if ctx.v("mongodb.enabled").truthy() {
         out.extend(named_by_overrides(ctx, "mongodb", mongodb::objects(ctx)?));
@@ -51,7 +49,7 @@ impl Flavor {
     /// the chart's bitnami flavor; anything but a listed name is an error naming the key.
     pub fn of(ctx: &Ctx, backend: &str) -> Result<Flavor> {
         let value = ctx.values.key(backend).key("flavor");
-        match value {
+        match value.value() {
             Value::Null => Ok(Flavor::Bitnami),
             Value::String(s) if s.is_empty() || s == "bitnami" => Ok(Flavor::Bitnami),
             Value::String(s) if s == "official" => Ok(Flavor::Official),
@@ -131,34 +129,6 @@ fn named_by_overrides(ctx: &Ctx, chart: &str, objects: Vec<Object>) -> Vec<Objec
         .collect()
 }
 
-/// Warn about each backend key the user changed that the built-in backends do not implement.
-fn report_unsupported_keys(ctx: &Ctx) {
-    for path in unsupported_keys(ctx) {
-        let (backend, key) = match path.split('.').next() {
-            Some("mongodb") => ("MongoDB", "mongodb"),
-            Some("rabbitmq") => ("RabbitMQ", "rabbitmq"),
-            Some("redis") => ("Redis", "redis"),
-            _ => ("external-dns", "external-dns"),
-        };
-        let message = if key != "external-dns"
-            && matches!(Flavor::of(ctx, key), Ok(Flavor::Official))
-        {
-            format!(
-                "a setting of the chart's bitnami {backend}; does not apply to `{key}.flavor: official`, ignored"
-            )
-        } else {
-            format!("not implemented by st2k8s's built-in {backend}; ignored")
-        };
-        crate::render::pod::convert::report(Finding {
-            severity: Severity::Warning,
-            path,
-            location: None,
-            within: None,
-            message,
-        });
-    }
-}
-
 /// Images bitnami still publishes under `bitnami/` (everything else moved to `bitnamilegacy/`).
 const STILL_PUBLISHED: &[&str] = &["bitnami/minideb"];
 
@@ -169,7 +139,7 @@ const STILL_PUBLISHED: &[&str] = &["bitnami/minideb"];
 /// Bitnami removed its old images from Docker Hub and kept them under `bitnamilegacy/`, so a
 /// `bitnami/<name>` repository on `docker.io` becomes `bitnamilegacy/<name>` (same tag). Other
 /// repositories, and any repository on another registry (a user's mirror), stay as given.
-pub fn bitnami_image(image: &Value, global: &Value, path: &str) -> Result<String> {
+pub fn bitnami_image(image: View, global: View, path: &str) -> Result<String> {
     let registry = global
         .key("imageRegistry")
         .or(image.key("registry"))
@@ -190,43 +160,16 @@ pub fn bitnami_image(image: &Value, global: &Value, path: &str) -> Result<String
     Ok(format!("{registry}/{repository}:{tag}"))
 }
 
-/// A whole number as a subchart template printing it unquoted would read it: integers, integral
-/// floats and numeric strings; `None` for anything else or outside `i32`.
-pub fn whole_number(value: &Value) -> Option<i32> {
-    match value {
-        Value::Int(i) => i32::try_from(*i).ok(),
-        Value::Float(f)
-            if f.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(f) =>
-        {
-            Some(*f as i32)
-        }
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
+pub use crate::values::view::whole_number;
 
-/// Values keys of the enabled backends that the user set but st2k8s does not render (each
-/// backend names its own; the caller decides between a warning and an error).
-pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    let mut out = mongodb::unsupported_keys(ctx);
-    out.extend(rabbitmq::unsupported_keys(ctx));
-    out.extend(redis::unsupported_keys(ctx));
-    out.extend(external_dns::unsupported_keys(ctx));
-    // `<backend>.flavor` is read by [`Flavor::of`] for every backend, whichever flavor it names.
-    out.retain(|path| {
-        !["mongodb.flavor", "rabbitmq.flavor", "redis.flavor"].contains(&path.as_str())
-    });
-    out
-}
-
-/// The values of one bundled subchart (`redis`, `external-dns`, …) with typed accessors whose
-/// errors name the full values key.
-#[derive(Clone, Copy)]
+/// The values of one bundled subchart (`redis`, `external-dns`, …): a [`View`] rooted at the
+/// subchart key, with accessors taking paths below it whose errors name the full values key.
+#[derive(Clone)]
 pub struct SubValues<'a> {
     /// The values key of the subchart, e.g. `external-dns`.
     pub name: &'static str,
     /// The merged values under that key (subchart defaults included when enabled).
-    pub values: &'a Value,
+    pub values: View<'a>,
 }
 
 impl<'a> SubValues<'a> {
@@ -239,7 +182,7 @@ impl<'a> SubValues<'a> {
     }
 
     /// The value at a dotted path below the subchart key (null when missing).
-    pub fn at(&self, path: &str) -> &'a Value {
+    pub fn at(&self, path: &str) -> View<'a> {
         self.values.at(path)
     }
 
@@ -256,24 +199,17 @@ impl<'a> SubValues<'a> {
     /// An integer field (ports, counts, probe timings); numeric strings are accepted, as a
     /// template printing them unquoted would.
     pub fn int(&self, path: &str) -> Result<i32> {
-        let value = self.at(path);
-        whole_number(value).with_context(|| {
-            format!(
-                "`{}`: expected an integer, found {}",
-                self.key(path),
-                value.kind_unfit()
-            )
-        })
+        self.at(path).int()
     }
 
     /// The value at `path` as JSON, deserialized into a typed Kubernetes field (`toYaml` pass-through).
     pub fn typed<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
-        crate::render::pod::convert::from_json(&self.at(path).to_json(), &self.key(path))
+        self.at(path).typed()
     }
 
     /// A `global.<key>` value as the subchart sees it: Helm gives subcharts the parent's
     /// `global` merged over their own, so the parent's wins.
-    pub fn global(&self, ctx: &Ctx<'a>, key: &str) -> &'a Value {
+    pub fn global(&self, ctx: &Ctx<'a>, key: &str) -> View<'a> {
         let parent = ctx.values.key("global").at(key);
         if parent.is_null() {
             self.values.key("global").at(key)
@@ -327,55 +263,8 @@ pub fn custom_object(
     Object::from_json(api_version, kind, name, body)
 }
 
-/// Values keys below `sub` that the user set to something other than the default but that no
-/// builder reads: every leaf that differs from the built-in defaults (subchart defaults
-/// included) and lies outside `supported` (key paths relative to `sub`; a path covers
-/// everything below it). Empty when the backend is disabled: then nothing reads the section.
-pub fn unread_keys(sub: &SubValues, supported: &[&str]) -> Vec<String> {
-    fn walk(
-        path: &mut String,
-        value: &Value,
-        default: &Value,
-        supported: &[&str],
-        out: &mut Vec<String>,
-    ) {
-        let covered = supported.iter().any(|s| {
-            path.strip_prefix(s)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-        });
-        if covered || value == default {
-            return;
-        }
-        match value.as_map() {
-            Some(map) if !map.is_empty() => {
-                for (key, child) in map {
-                    let len = path.len();
-                    if len > 0 {
-                        path.push('.');
-                    }
-                    path.push_str(key);
-                    walk(path, child, default.key(key), supported, out);
-                    path.truncate(len);
-                }
-            }
-            _ => out.push(path.clone()),
-        }
-    }
-    if !sub.at("enabled").truthy() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    walk(
-        &mut String::new(),
-        sub.values,
-        default_section(sub.name),
-        supported,
-        &mut out,
-    );
-    out.into_iter().map(|path| sub.key(&path)).collect()
-}
-
-/// The built-in values of backend `name` (chart values over the subchart's own defaults). The
+/// The built-in values of backend `name` (chart values over the subchart's own defaults), what a
+/// key the user set is compared with before it is reported as unread (`render::unread`). The
 /// built-in values already hold them for a backend enabled by default (MongoDB, RabbitMQ, Redis);
 /// only for the others are the defaults loaded again, with every backend enabled.
 pub fn default_section(name: &str) -> &'static Value {
@@ -441,7 +330,7 @@ mod tests {
         let yaml =
             "mongodb: {flavor: bitnami}\nrabbitmq: {flavor: bitnami}\nredis: {flavor: official}";
         assert!(
-            crate::render::test_support::with_ctx(yaml, unsupported_keys).is_empty(),
+            crate::render::test_support::unread(yaml).is_empty(),
             "{yaml}"
         );
     }

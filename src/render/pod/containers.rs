@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{
     SecretEnvSource, SecurityContext,
 };
 
-use super::convert::{Setting, first_set};
+use super::convert::{Setting, first_set, setting};
 use super::volumes::{self, CLIENT_CONFIG_DIR, CLIENT_CONFIG_VOL};
 use crate::render::ctx::Ctx;
 use crate::render::images;
@@ -20,8 +20,8 @@ pub fn security_context<'v>(
     ctx: &Ctx<'v>,
     mut chain: Vec<Setting<'v>>,
 ) -> Result<Option<SecurityContext>> {
-    chain.push((ctx.v("securityContext"), "securityContext".into()));
-    first_set(&chain)
+    chain.push((ctx.v("securityContext").value(), "securityContext".into()));
+    first_set(ctx, &chain)
 }
 
 /// The top-level container `securityContext` (iff set).
@@ -34,13 +34,7 @@ pub fn global_security_context(ctx: &Ctx) -> Result<Option<SecurityContext>> {
 /// `wait-for-*` containers keep the top-level one in every pod, as the chart does for the
 /// components it reads this key for.
 pub fn component_security_context(ctx: &Ctx, key: &str) -> Result<Option<SecurityContext>> {
-    security_context(
-        ctx,
-        vec![(
-            ctx.v(key).key("securityContext"),
-            format!("{key}.securityContext"),
-        )],
-    )
+    security_context(ctx, vec![setting(&ctx.v(key).key("securityContext"))])
 }
 
 /// `st2actionrunner.securityContext`, else the top-level one: containers that run actionrunner
@@ -169,7 +163,7 @@ fn wait_for(
 
 /// A port from the values (`mongodb.service.port`), printed as the chart's `int` does.
 fn port(ctx: &Ctx, path: &str) -> String {
-    match ctx.v(path) {
+    match ctx.v(path).value() {
         Value::Float(f) => (f.trunc() as i64).to_string(),
         other => other.to_go_string(),
     }

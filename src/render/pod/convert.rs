@@ -5,11 +5,9 @@
 //! where the user wrote it — with the field inside the block and the kind of value found, never the
 //! value, which may be a secret — and [`typed_json`] reports the
 //! fields Kubernetes would drop (k8s-openapi ignores unknown fields) and malformed resource
-//! quantities as findings ([`collecting`]). Also holds the chart's fallback chains (the first
+//! quantities as findings ([`Ctx::report`]). Also holds the chart's fallback chains (the first
 //! set block of several, as Go's `default` picks; used for security contexts) and the template
 //! evaluation of whole blocks for `extra_volumes`.
-
-use std::cell::RefCell;
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::ResourceRequirements;
@@ -18,42 +16,12 @@ use serde_json::Value as Json;
 
 use crate::render::ctx::Ctx;
 use crate::values::check::{Finding, Severity, closest};
-use crate::values::{Map, Value};
-
-thread_local! {
-    /// Findings reported by conversions during [`collecting`]; `None` outside of it.
-    static FINDINGS: RefCell<Option<Vec<Finding>>> = const { RefCell::new(None) };
-}
-
-/// Run `f` (a render), returning what it returned and the findings conversions reported
-/// meanwhile, in the order reported, without repeats (a block shared by several pods is
-/// converted once per pod).
-pub fn collecting<T>(f: impl FnOnce() -> T) -> (T, Vec<Finding>) {
-    let outer = FINDINGS.with(|c| c.replace(Some(Vec::new())));
-    let result = f();
-    let found = FINDINGS.with(|c| c.replace(outer)).unwrap_or_default();
-    let mut unique: Vec<Finding> = Vec::with_capacity(found.len());
-    for finding in found {
-        if !unique.contains(&finding) {
-            unique.push(finding);
-        }
-    }
-    (result, unique)
-}
-
-/// Record a finding for the enclosing [`collecting`] (dropped outside of one).
-pub fn report(finding: Finding) {
-    FINDINGS.with(|c| {
-        if let Some(found) = c.borrow_mut().as_mut() {
-            found.push(finding);
-        }
-    });
-}
+use crate::values::{Map, Value, View};
 
 /// `json` (the user block at values key `key`) as the Kubernetes type `T`. A block that does not
 /// fit is an error naming `key`; fields `T` does not have are reported as warnings, with the
 /// closest field name of `T` when the typo is at the top of the block.
-pub fn typed_json<T: DeserializeOwned>(json: Json, key: &str) -> Result<T> {
+pub fn typed_json<T: DeserializeOwned>(ctx: &Ctx, json: Json, key: &str) -> Result<T> {
     let type_name = short_type_name::<T>();
     let mut ignored = Vec::new();
     let value = serde_ignored::deserialize(&json, |path| ignored.push(IgnoredField::of(&path)))
@@ -67,7 +35,7 @@ pub fn typed_json<T: DeserializeOwned>(json: Json, key: &str) -> Result<T> {
         let suggestion = closest(&field.name, fields)
             .map(|s| format!("; did you mean `{key}.{s}`?"))
             .unwrap_or_default();
-        report(Finding {
+        ctx.report(Finding {
             severity: Severity::Warning,
             path: format!("{key}{}", field.path),
             location: None,
@@ -290,13 +258,13 @@ impl<'de> serde::Deserializer<'de> for FieldProbe<'_> {
 pub type Setting<'v> = (&'v Value, String);
 
 /// `value` as the Kubernetes type `T` ([`typed_json`]); the error names `key`.
-pub fn typed<T: DeserializeOwned>(value: &Value, key: &str) -> Result<T> {
-    typed_json(value.to_json(), key)
+pub fn typed<T: DeserializeOwned>(ctx: &Ctx, value: &Value, key: &str) -> Result<T> {
+    typed_json(ctx, value.to_json(), key)
 }
 
 /// [`typed`] when the block is set (Go truthiness, as the chart's `with`), else `None`.
-pub fn typed_if_set<T: DeserializeOwned>(value: &Value, key: &str) -> Result<Option<T>> {
-    value.non_empty().map(|v| typed(v, key)).transpose()
+pub fn typed_if_set<T: DeserializeOwned>(ctx: &Ctx, value: &Value, key: &str) -> Result<Option<T>> {
+    value.non_empty().map(|v| typed(ctx, v, key)).transpose()
 }
 
 /// Helm's `required`: fails with `message` on a missing value or an empty string.
@@ -308,33 +276,46 @@ pub fn required(value: &Value, message: impl FnOnce() -> String) -> Result<&Valu
     }
 }
 
+/// The node a view points at and its path, as a fallback-chain link.
+pub fn setting<'v>(view: &View<'v>) -> Setting<'v> {
+    (view.value(), view.path().to_string())
+}
+
+/// [`resources`] of the block at `view`, errors naming its path.
+pub fn resources_at(ctx: &Ctx, view: &View) -> Result<Option<ResourceRequirements>> {
+    resources(ctx, view.value(), view.path())
+}
+
 /// The settings at `paths` in the merged values, for a fallback chain.
 pub fn chain<'v>(ctx: &Ctx<'v>, paths: &[&str]) -> Vec<Setting<'v>> {
-    paths.iter().map(|p| (ctx.v(p), (*p).to_string())).collect()
+    paths
+        .iter()
+        .map(|p| (ctx.v(p).value(), (*p).to_string()))
+        .collect()
 }
 
 /// The first set block of the chain (Go's `default`: empty blocks fall through), typed; `None`
 /// when none is set.
-pub fn first_set<T: DeserializeOwned>(chain: &[Setting]) -> Result<Option<T>> {
+pub fn first_set<T: DeserializeOwned>(ctx: &Ctx, chain: &[Setting]) -> Result<Option<T>> {
     match chain.iter().find(|(v, _)| v.truthy()) {
-        Some((v, key)) => typed(v, key).map(Some),
+        Some((v, key)) => typed(ctx, v, key).map(Some),
         None => Ok(None),
     }
 }
 
 /// A container's `resources: toYaml(x)`: `None` when the user set it to null (the chart then
 /// prints `resources: null`). See [`resources_json`].
-pub fn resources(value: &Value, key: &str) -> Result<Option<ResourceRequirements>> {
+pub fn resources(ctx: &Ctx, value: &Value, key: &str) -> Result<Option<ResourceRequirements>> {
     if value.is_null() {
         return Ok(None);
     }
-    resources_json(value.to_json(), key).map(Some)
+    resources_json(ctx, value.to_json(), key).map(Some)
 }
 
 /// A `resources` block (JSON of the values at `key`) as [`ResourceRequirements`]. Numeric
 /// quantities (`cpu: 1`) become strings, which Kubernetes reads the same way (the typed Quantity
 /// only holds strings); a string that is not a Kubernetes quantity is reported as an error.
-pub fn resources_json(mut json: Json, key: &str) -> Result<ResourceRequirements> {
+pub fn resources_json(ctx: &Ctx, mut json: Json, key: &str) -> Result<ResourceRequirements> {
     for section in ["limits", "requests"] {
         let Some(Json::Object(quantities)) = json.get_mut(section) else {
             continue;
@@ -347,7 +328,7 @@ pub fn resources_json(mut json: Json, key: &str) -> Result<ResourceRequirements>
                         _ => n.to_string(),
                     })
                 }
-                Json::String(s) if !is_quantity(s) => report(Finding {
+                Json::String(s) if !is_quantity(s) => ctx.report(Finding {
                     severity: Severity::Error,
                     path: format!("{key}.{section}.{name}"),
                     location: None,
@@ -360,7 +341,7 @@ pub fn resources_json(mut json: Json, key: &str) -> Result<ResourceRequirements>
             }
         }
     }
-    typed_json(json, key)
+    typed_json(ctx, json, key)
 }
 
 /// The Kubernetes quantity grammar: a signed decimal number (`1`, `1.5`, `.5`, `5.`) followed by
@@ -415,6 +396,7 @@ pub fn tpl_tree(ctx: &Ctx, value: &Value, key: &str) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::test_support::with_ctx;
     use k8s_openapi::api::core::v1::SecurityContext;
 
     fn map(pairs: &[(&str, Value)]) -> Value {
@@ -437,11 +419,13 @@ mod tests {
             (&runner, "b".to_string()),
             (&global, "c".to_string()),
         ];
-        let sc: Option<SecurityContext> = first_set(&chain)?;
-        assert_eq!(sc.and_then(|s| s.run_as_user), Some(0));
-        let none = vec![(&empty, "a".to_string()), (&Value::Null, "b".to_string())];
-        assert!(first_set::<SecurityContext>(&none)?.is_none());
-        Ok(())
+        with_ctx("{}", |ctx| {
+            let sc: Option<SecurityContext> = first_set(ctx, &chain)?;
+            assert_eq!(sc.and_then(|s| s.run_as_user), Some(0));
+            let none = vec![(&empty, "a".to_string()), (&Value::Null, "b".to_string())];
+            assert!(first_set::<SecurityContext>(ctx, &none)?.is_none());
+            Ok(())
+        })
     }
 
     #[test]
@@ -473,11 +457,12 @@ mod tests {
             "`a.c` does not fit a Kubernetes Container: at `a.c[1]`, expected Container, found a string"
         );
         assert_eq!(
-            err(typed_json::<SecurityContext>(
+            err(with_ctx("{}", |ctx| typed_json::<SecurityContext>(
+                ctx,
                 json(r#"{"seLinuxOptions": {"user": 987654321}}"#),
                 "a.sc"
             )
-            .map(drop)),
+            .map(drop))),
             "`a.sc` does not fit a Kubernetes SecurityContext: at `a.sc.seLinuxOptions.user`, expected a string, found a number"
         );
     }
@@ -485,15 +470,21 @@ mod tests {
     #[test]
     fn typed_error_names_the_values_key() {
         let bad = map(&[("runAsUser", Value::String("root".into()))]);
-        let err = typed::<SecurityContext>(&bad, "st2web.securityContext")
-            .err()
-            .map(|e| format!("{e:#}"));
+        let err = with_ctx("{}", |ctx| {
+            typed::<SecurityContext>(ctx, &bad, "st2web.securityContext")
+        })
+        .err()
+        .map(|e| format!("{e:#}"));
         assert!(err.is_some_and(|e| e.contains("`st2web.securityContext`")));
     }
 
     #[test]
     fn resources_keep_null_and_stringify_numbers() -> Result<()> {
-        assert!(resources(&Value::Null, "x.resources")?.is_none());
+        with_ctx("{}", resources_keep_null_and_stringify_numbers_in)
+    }
+
+    fn resources_keep_null_and_stringify_numbers_in(ctx: &Ctx) -> Result<()> {
+        assert!(resources(ctx, &Value::Null, "x.resources")?.is_none());
         let r = map(&[(
             "limits",
             map(&[
@@ -501,7 +492,7 @@ mod tests {
                 ("memory", Value::String("1Gi".into())),
             ]),
         )]);
-        let limits = resources(&r, "x.resources")?
+        let limits = resources(ctx, &r, "x.resources")?
             .and_then(|r| r.limits)
             .unwrap_or_default();
         assert_eq!(limits.get("cpu").map(|q| q.0.as_str()), Some("1"));

@@ -24,13 +24,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use self::convert::{Setting, first_set, typed_if_set};
+use self::convert::{Setting, first_set, setting, typed_if_set};
 use super::kit::string_map;
 use super::meta;
 use crate::object::Object;
 use crate::object::{SharedItems, Splice};
 use crate::render::ctx::Ctx;
-use crate::values::Value;
+use crate::values::{Value, View};
 
 /// Init containers many pods share (the pack copies), converted to JSON once per render and
 /// spliced into each pod's list by reference ([`super::object::Splice`]): large releases copy
@@ -51,11 +51,19 @@ pub struct Placement {
 impl Placement {
     /// The placement keys of `settings`, each iff set; `key_of(field)` names the values key a
     /// field was read from.
-    pub fn of(settings: &Value, key_of: impl Fn(&str) -> String) -> Result<Self> {
+    pub fn of(ctx: &Ctx, settings: &View, key_of: impl Fn(&str) -> String) -> Result<Self> {
         Ok(Self {
-            node_selector: typed_if_set(settings.key("nodeSelector"), &key_of("nodeSelector"))?,
-            affinity: typed_if_set(settings.key("affinity"), &key_of("affinity"))?,
-            tolerations: typed_if_set(settings.key("tolerations"), &key_of("tolerations"))?,
+            node_selector: typed_if_set(
+                ctx,
+                settings.key("nodeSelector").value(),
+                &key_of("nodeSelector"),
+            )?,
+            affinity: typed_if_set(ctx, settings.key("affinity").value(), &key_of("affinity"))?,
+            tolerations: typed_if_set(
+                ctx,
+                settings.key("tolerations").value(),
+                &key_of("tolerations"),
+            )?,
         })
     }
 }
@@ -112,17 +120,14 @@ impl PodPlan {
         let settings = ctx.v(key);
         Ok(Self {
             name: key.to_string(),
-            annotations: string_map(settings.key("annotations")),
+            annotations: string_map(settings.key("annotations").value()),
             pull_secrets: global_pull_secret(ctx),
             service_account: settings.at("serviceAccount.attach").truthy(),
             security_context: pod_security_context(
                 ctx,
-                vec![(
-                    settings.key("podSecurityContext"),
-                    format!("{key}.podSecurityContext"),
-                )],
+                vec![setting(&settings.key("podSecurityContext"))],
             )?,
-            placement: Placement::of(settings, |f| format!("{key}.{f}"))?,
+            placement: Placement::of(ctx, &settings, |f| format!("{key}.{f}"))?,
             ..Default::default()
         })
     }
@@ -132,11 +137,11 @@ impl PodPlan {
         Ok(Self {
             name: n.to_string(),
             template_name: Some(template_name),
-            annotations: string_map(ctx.v("jobs.annotations")),
+            annotations: string_map(ctx.v("jobs.annotations").value()),
             pull_secrets: global_pull_secret(ctx),
             restart_policy: Some("OnFailure".into()),
             security_context: pod_security_context(ctx, Vec::new())?,
-            placement: Placement::of(ctx.v("jobs"), |f| format!("jobs.{f}"))?,
+            placement: Placement::of(ctx, &ctx.v("jobs"), |f| format!("jobs.{f}"))?,
             ..Default::default()
         })
     }
@@ -213,7 +218,11 @@ impl PodPlan {
                 volumes: Some(self.volumes),
                 restart_policy: self.restart_policy,
                 dns_policy: ctx.v("dnsPolicy").non_empty().map(Value::to_go_string),
-                dns_config: typed_if_set::<PodDNSConfig>(ctx.v("dnsConfig"), "dnsConfig")?,
+                dns_config: typed_if_set::<PodDNSConfig>(
+                    ctx,
+                    ctx.v("dnsConfig").value(),
+                    "dnsConfig",
+                )?,
                 security_context: self.security_context,
                 node_selector: self.placement.node_selector,
                 affinity: self.placement.affinity,
@@ -397,8 +406,11 @@ pub fn pod_security_context<'v>(
     ctx: &Ctx<'v>,
     mut chain: Vec<Setting<'v>>,
 ) -> Result<Option<PodSecurityContext>> {
-    chain.push((ctx.v("podSecurityContext"), "podSecurityContext".into()));
-    first_set(&chain)
+    chain.push((
+        ctx.v("podSecurityContext").value(),
+        "podSecurityContext".into(),
+    ));
+    first_set(ctx, &chain)
 }
 
 /// `default d v` for a count (`replicas`, `terminationGracePeriodSeconds`): `v` when truthy —

@@ -61,10 +61,10 @@ impl Piece {
 }
 
 /// A volume `{name} ∪ source`: a user-supplied volume source map (packs volumes, hubot scripts).
-pub fn user_volume(name: &str, source: &Value, key: &str) -> Result<Volume> {
+pub fn user_volume(ctx: &Ctx, name: &str, source: &Value, key: &str) -> Result<Volume> {
     let mut map = source.as_map().cloned().unwrap_or_default();
     map.insert("name".into(), Value::String(name.into()));
-    typed(&Value::Map(map), key)
+    typed(ctx, &Value::Map(map), key)
 }
 
 /// `st2.existingConfigSecret`, when set.
@@ -264,10 +264,12 @@ pub fn extra(ctx: &Ctx, list: &Value, label: &str) -> Result<Piece> {
         })?;
         let key = format!("{label}.extra_volumes[{i}]");
         piece.mounts.push(typed(
+            ctx,
             &named(name, &tpl_tree(ctx, mount, &key)?),
             &format!("{key}.mount"),
         )?);
         piece.volumes.push(typed(
+            ctx,
             &named(name, &tpl_tree(ctx, volume, &key)?),
             &format!("{key}.volume"),
         )?);

@@ -50,7 +50,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
             .collect::<Result<_>>()?
     };
     let tls: Option<Vec<IngressTLS>> = match tls.non_empty() {
-        Some(tls) => Some(crate::render::pod::convert::typed(tls, "ingress.tls")?),
+        Some(tls) => Some(crate::render::pod::convert::typed(ctx, tls, "ingress.tls")?),
         None => None,
     };
     let mut object = Object::new(&Ingress {

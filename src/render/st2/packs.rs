@@ -75,13 +75,15 @@ pub fn volumes(ctx: &Ctx, access: Access) -> Result<Piece> {
             mounts,
             volumes: vec![
                 user_volume(
+                    ctx,
                     "st2-packs-vol",
-                    ctx.v("st2.packs.volumes.packs"),
+                    ctx.v("st2.packs.volumes.packs").value(),
                     "st2.packs.volumes.packs",
                 )?,
                 user_volume(
+                    ctx,
                     "st2-virtualenvs-vol",
-                    ctx.v("st2.packs.volumes.virtualenvs"),
+                    ctx.v("st2.packs.volumes.virtualenvs").value(),
                     "st2.packs.volumes.virtualenvs",
                 )?,
             ],
@@ -122,8 +124,9 @@ pub fn configs(ctx: &Ctx) -> Result<Piece> {
     let mut piece = Piece::one(
         configs_mount(),
         user_volume(
+            ctx,
             "st2-pack-configs-vol",
-            ctx.v("st2.packs.volumes.configs"),
+            ctx.v("st2.packs.volumes.configs").value(),
             "st2.packs.volumes.configs",
         )?,
     );
@@ -160,7 +163,12 @@ pub fn shared_configs_volume(ctx: &Ctx) -> Result<Piece> {
     }
     Ok(Piece::one(
         configs_mount(),
-        user_volume("st2-pack-configs-vol", source, "st2.packs.volumes.configs")?,
+        user_volume(
+            ctx,
+            "st2-pack-configs-vol",
+            source.value(),
+            "st2.packs.volumes.configs",
+        )?,
     ))
 }
 

@@ -80,12 +80,13 @@ fn disruption_budget(ctx: &Ctx) -> Result<Option<Budget>> {
     Ok(Some(match (max.is_null(), min.is_null()) {
         (true, true) => Budget::MaxUnavailable(IntOrString::Int(1)),
         (false, true) => Budget::MaxUnavailable(count_or_percent(
-            max,
+            max.value(),
             "podDisruptionBudgets.maxUnavailable",
         )?),
-        (true, false) => {
-            Budget::MinAvailable(count_or_percent(min, "podDisruptionBudgets.minAvailable")?)
-        }
+        (true, false) => Budget::MinAvailable(count_or_percent(
+            min.value(),
+            "podDisruptionBudgets.minAvailable",
+        )?),
         (false, false) => bail!(
             "`podDisruptionBudgets`: set `maxUnavailable` or `minAvailable`, not both (Kubernetes takes only one)"
         ),

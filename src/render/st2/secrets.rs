@@ -72,7 +72,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         ctx.name("st2-apikeys"),
         "st2",
         "A list of StackStorm API keys with metadata that will be imported into the system",
-        [("apikeys.yaml", to_go_yaml(ctx.v("st2.apikeys")))],
+        [("apikeys.yaml", to_go_yaml(ctx.v("st2.apikeys").value()))],
     )?);
     if !ctx.v("st2.existingAuthSecret").truthy() {
         out.push(auth(ctx)?);
@@ -82,7 +82,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     }
     // `st2.keyvalue` is serialized first and the YAML text evaluated as a template, so template
     // strings in values become single-quoted literals before they are expanded.
-    let keyvalue = ctx.tpl(&to_go_yaml(ctx.v("st2.keyvalue")), "st2.keyvalue")?;
+    let keyvalue = ctx.tpl(&to_go_yaml(ctx.v("st2.keyvalue").value()), "st2.keyvalue")?;
     out.push(secret(
         ctx,
         ctx.name("st2-kv"),
@@ -123,7 +123,7 @@ fn check_legacy_keys(ctx: &Ctx) -> Result<()> {
 fn auth(ctx: &Ctx) -> Result<Object> {
     let name = auth_secret_name(ctx);
     let username = text::required(
-        ctx.v("st2.username"),
+        ctx.v("st2.username").value(),
         "A valid secret 'st2.username' is required for StackStorm auth!",
     )?;
     let password = match ctx.v("st2.password").non_empty() {

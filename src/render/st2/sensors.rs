@@ -17,7 +17,7 @@ use crate::render::pod::containers::{
 use crate::render::pod::convert::{Setting, required, resources, typed_if_set};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, Placement, PodPlan, checksums, pod_security_context};
-use crate::values::{Map, Value};
+use crate::values::{Map, Value, View};
 
 /// Upper end of the sensor hash space (the chart's `max_hash`).
 const MAX_HASH: i64 = 4_294_967_296;
@@ -61,7 +61,7 @@ fn hash_range(i: i64, n: i64) -> String {
 
 /// `max(1, int(st2sensorcontainer.deployments))`.
 fn partitions(ctx: &Ctx) -> i64 {
-    let n = match ctx.v("st2sensorcontainer.deployments") {
+    let n = match ctx.v("st2sensorcontainer.deployments").value() {
         Value::Int(i) => *i,
         Value::Float(f) => f.trunc() as i64,
         Value::String(s) => s.trim().parse().unwrap_or(0),
@@ -189,13 +189,18 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Vec<Object>> {
         pull_secrets: packs::pull_secrets(ctx),
         service_account: sensor.get("serviceAccount").key("attach").truthy(),
         security_context: pod_security_context(ctx, vec![sensor.setting("podSecurityContext")])?,
-        placement: Placement::of(&sensor.settings, |f| sensor.key(f))?,
+        // A merged copy of `st2sensorcontainer` and the entry, both read whole above.
+        placement: Placement::of(
+            ctx,
+            &View::root(&sensor.settings, Default::default()),
+            |f| sensor.key(f),
+        )?,
         ..Default::default()
     };
     plan.checksums.push(checksums::config(ctx));
     plan.checksums.push(checksums::packs(ctx));
     plan.checksums.extend(checksums::datastore_key(ctx));
-    plan.hash_post_start_script(script);
+    plan.hash_post_start_script(script.value());
     plan.annotations
         .insert("stackstorm/sensor-mode".into(), mode.annotation().into());
     let mut init = Vec::new();
@@ -271,14 +276,22 @@ fn deployment(ctx: &Ctx, sensor: &Sensor, mode: &Mode) -> Result<Vec<Object>> {
         )),
         image_pull_policy: images::pull_policy(ctx),
         security_context: security_context(ctx, vec![sensor.setting("securityContext")])?,
-        readiness_probe: typed_if_set(sensor.get("readinessProbe"), &sensor.key("readinessProbe"))?,
-        liveness_probe: typed_if_set(sensor.get("livenessProbe"), &sensor.key("livenessProbe"))?,
+        readiness_probe: typed_if_set(
+            ctx,
+            sensor.get("readinessProbe"),
+            &sensor.key("readinessProbe"),
+        )?,
+        liveness_probe: typed_if_set(
+            ctx,
+            sensor.get("livenessProbe"),
+            &sensor.key("livenessProbe"),
+        )?,
         command: Some(command),
         env: env(sensor.get("env")),
         env_from: Some(urls_and_secrets(ctx, sensor.get("envFromSecrets"))),
         volume_mounts: Some(pod.mounts),
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
-        resources: resources(sensor.get("resources"), &sensor.key("resources"))?,
+        resources: resources(ctx, sensor.get("resources"), &sensor.key("resources"))?,
         ..Default::default()
     }];
     scaling::deployment(

@@ -18,7 +18,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
         return Ok(Vec::new());
     }
     // The `app.kubernetes.io/name` label is the chart name (or `nameOverride`), trimmed like Helm's.
-    let label_name = meta::bitnami_name("stackstorm-ha", ctx.values);
+    let label_name = meta::bitnami_name("stackstorm-ha", &ctx.values);
     let mut metadata = meta::object_meta(ctx, name(ctx), &label_name)?;
     if let Some(labels) = metadata.labels.as_mut() {
         for (k, v) in ctx.v("serviceAccount.serviceAccountLabels").entries() {

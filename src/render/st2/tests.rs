@@ -190,7 +190,7 @@ mod unit {
                     ..Options::default()
                 };
                 let ctx = Ctx::new(
-                    ctx.values,
+                    ctx.values.peek(),
                     ctx.release,
                     &options,
                     crate::secrets::SecretGenerator::new(ctx.release, None, Default::default()),

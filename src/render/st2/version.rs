@@ -10,7 +10,6 @@
 //! built for another version are reported here, once per render.
 
 use crate::render::ctx::Ctx;
-use crate::render::pod::convert::report;
 use crate::values::Value;
 use crate::values::check::{Finding, Severity};
 
@@ -98,7 +97,7 @@ pub enum Source {
 pub fn of_release(ctx: &Ctx) -> (Version, Source) {
     let stated = ctx.v("st2.version");
     if stated.truthy() {
-        return match stated_version(stated) {
+        return match stated_version(stated.value()) {
             Some(v) => (v, Source::Stated),
             None => (Version::DEFAULT, Source::Unknown(String::new())),
         };
@@ -154,8 +153,8 @@ const TAG_CHAINS: &[&[&str]] = &[
     &["st2chatops.image.tag"],
 ];
 
-fn warn(path: &str, message: String) {
-    report(Finding {
+fn warn(ctx: &Ctx, path: &str, message: String) {
+    ctx.report(Finding {
         severity: Severity::Warning,
         path: path.to_string(),
         location: None,
@@ -170,8 +169,8 @@ fn warn(path: &str, message: String) {
 pub fn check(ctx: &Ctx) {
     let (version, source) = of_release(ctx);
     let stated = ctx.v("st2.version");
-    if stated.truthy() && stated_version(stated).is_none() {
-        report(Finding {
+    if stated.truthy() && stated_version(stated.value()).is_none() {
+        ctx.report(Finding {
             severity: Severity::Error,
             path: "st2.version".into(),
             location: None,
@@ -181,6 +180,7 @@ pub fn check(ctx: &Ctx) {
     }
     match &source {
         Source::Unknown(why) if !why.is_empty() => warn(
+            ctx,
             "image.tag",
             format!(
                 "{why}; st2k8s assumes {} (set `st2.version` to say which)",
@@ -223,6 +223,7 @@ pub fn check(ctx: &Ctx) {
         };
         if format!("{major}.{minor}") != version.as_str() {
             warn(
+                ctx,
                 key,
                 format!(
                     "tag `{tag}` is StackStorm {major}.{minor} while {release_named}; run every component on one StackStorm version"
@@ -232,7 +233,7 @@ pub fn check(ctx: &Ctx) {
     }
     check_mongodb(ctx, version, &release_named);
     if version != Version::DEFAULT && !ctx.v("st2.packs.images").as_list().is_empty() {
-        report(Finding {
+        ctx.report(Finding {
             severity: Severity::Note,
             path: "st2.packs.images".into(),
             location: None,
@@ -284,7 +285,7 @@ fn check_mongodb(ctx: &Ctx, version: Version, release_named: &str) {
             }
             (Version::V3_9, _) => "use MongoDB 7.0 or older",
         };
-        report(Finding {
+        ctx.report(Finding {
             severity: Severity::Error,
             path: key.into(),
             location: None,

@@ -31,8 +31,8 @@ pub(super) fn object(dns: &ExternalDns) -> Result<Object> {
 
     let mut annotations = std::collections::BTreeMap::new();
     if v.at("podAnnotations").truthy() || v.at("metrics.enabled").truthy() {
-        annotations.extend(string_map(v.at("podAnnotations")));
-        annotations.extend(string_map(v.at("metrics.podAnnotations")));
+        annotations.extend(string_map(v.at("podAnnotations").value()));
+        annotations.extend(string_map(v.at("metrics.podAnnotations").value()));
     }
     let has_secret = creates_secret(dns);
     let has_ca = custom_ca(dns);
@@ -324,7 +324,7 @@ fn aws_global_args(dns: &ExternalDns) -> Vec<String> {
     );
     flag_if(
         &mut a,
-        dns.v.at("aws.evaluateTargetHealth") == &Value::Bool(false),
+        dns.v.at("aws.evaluateTargetHealth").value() == &Value::Bool(false),
         "--no-aws-evaluate-target-health".into(),
     );
     a

@@ -21,7 +21,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
-use super::{SubValues, custom_object, unread_keys};
+use super::{SubValues, custom_object};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::kit::string_map;
@@ -74,29 +74,20 @@ pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarge
     })
 }
 
-/// Values keys under `external-dns` that the user changed but st2k8s does not render.
-pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    unread_keys(&SubValues::new(ctx, CHART_NAME), SUPPORTED)
+/// What every external-dns builder needs.
+pub(super) struct ExternalDns<'c, 'a> {
+    pub ctx: &'c Ctx<'a>,
+    pub v: SubValues<'a>,
+    /// The name of every object (`<release>-external-dns` by default).
+    pub fullname: String,
+    /// `app.kubernetes.io/name`.
+    pub app: String,
+    /// `provider`: which DNS service is updated.
+    pub provider: String,
 }
 
-/// Every key path below `external-dns` this module reads. `rbac.apiVersion` is accepted and
-/// ignored: RBAC is always `v1`.
-const SUPPORTED: &[&str] = &[
-    "enabled",
-    // Globals are the parent's keys (copied into every subchart); the parent reports its own.
-    "global",
-    "nameOverride",
-    "fullnameOverride",
-    "image",
-    "sources",
-    "provider",
-    "namespace",
-    "fqdnTemplates",
-    "combineFQDNAnnotation",
-    "ignoreHostnameAnnotation",
-    "publishInternalServices",
-    "publishHostIP",
-    "serviceTypeFilter",
+/// The per-provider settings sections (`aws-sd` uses `aws`, `azure-private-dns` uses `azure`).
+const PROVIDER_SECTIONS: &[&str] = &[
     "alibabacloud",
     "aws",
     "azure",
@@ -112,71 +103,30 @@ const SUPPORTED: &[&str] = &[
     "pdns",
     "transip",
     "vinyldns",
-    "domainFilters",
-    "excludeDomains",
-    "zoneIdFilters",
-    "annotationFilter",
-    "dryRun",
-    "triggerLoopOnEvent",
-    "interval",
-    "logLevel",
-    "logFormat",
-    "policy",
-    "registry",
-    "txtOwnerId",
-    "txtPrefix",
-    "extraArgs",
-    "extraEnv",
-    "replicas",
-    "affinity",
-    "nodeSelector",
-    "tolerations",
-    "podAnnotations",
-    "podLabels",
-    "priorityClassName",
-    "crd.apiversion",
-    "crd.kind",
-    "service",
-    "serviceAccount",
-    "rbac.create",
-    "rbac.clusterRole",
-    "rbac.apiVersion",
-    "securityContext",
-    "podSecurityContext",
-    "resources",
-    "livenessProbe",
-    "readinessProbe",
-    "extraVolumes",
-    "extraVolumeMounts",
-    "metrics.enabled",
-    "metrics.podAnnotations",
-    "metrics.serviceMonitor",
 ];
-
-/// What every external-dns builder needs.
-pub(super) struct ExternalDns<'c, 'a> {
-    pub ctx: &'c Ctx<'a>,
-    pub v: SubValues<'a>,
-    /// The name of every object (`<release>-external-dns` by default).
-    pub fullname: String,
-    /// `app.kubernetes.io/name`.
-    pub app: String,
-    /// `provider`: which DNS service is updated.
-    pub provider: String,
-}
 
 impl<'c, 'a> ExternalDns<'c, 'a> {
     fn new(ctx: &'c Ctx<'a>) -> Self {
         let v = SubValues::new(ctx, CHART_NAME);
+        // Only the selected provider's settings apply; the chart ignores the others' sections.
+        let selected = v.at("provider").to_go_text();
+        let section = match selected.as_str() {
+            "aws-sd" => "aws",
+            "azure-private-dns" => "azure",
+            other => other,
+        };
+        for provider in PROVIDER_SECTIONS.iter().filter(|p| **p != section) {
+            v.at(provider).pass_over();
+        }
         Self {
             ctx,
-            v,
-            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, v.values),
-            app: meta::bitnami_name(CHART_NAME, v.values),
+            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values),
+            app: meta::bitnami_name(CHART_NAME, &v.values),
             provider: v
                 .at("provider")
                 .non_empty()
                 .map_or_else(String::new, Value::to_go_string),
+            v,
         }
     }
 
@@ -204,7 +154,7 @@ impl<'c, 'a> ExternalDns<'c, 'a> {
             "app.kubernetes.io/managed-by".into(),
             meta::MANAGED_BY.into(),
         );
-        labels.extend(string_map(self.v.at("podLabels")));
+        labels.extend(string_map(self.v.at("podLabels").value()));
         labels
     }
 
@@ -328,7 +278,7 @@ fn service(dns: &ExternalDns) -> Result<Object> {
     let v = &dns.v;
     let mut metadata = dns.meta(dns.fullname.clone());
     if let Some(labels) = metadata.labels.as_mut() {
-        labels.extend(string_map(v.at("service.labels")));
+        labels.extend(string_map(v.at("service.labels").value()));
     }
     metadata.annotations = v.at("service.annotations").non_empty().map(string_map);
     let type_ = v.string("service.type");
@@ -373,7 +323,7 @@ fn service(dns: &ExternalDns) -> Result<Object> {
 fn service_monitor(dns: &ExternalDns) -> Object {
     let v = &dns.v;
     let mut labels = dns.labels();
-    labels.extend(string_map(v.at("metrics.serviceMonitor.selector")));
+    labels.extend(string_map(v.at("metrics.serviceMonitor.selector").value()));
     let mut metadata = json!({"name": dns.fullname, "labels": labels});
     if let Some(namespace) = v.at("metrics.serviceMonitor.namespace").non_empty() {
         metadata["namespace"] = namespace.to_json();
@@ -594,7 +544,7 @@ fn is_role_arn(arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::{body, with_ctx};
+    use crate::render::test_support::{body, unread, with_ctx};
 
     #[test]
     fn role_arns_follow_the_chart_pattern() {
@@ -738,8 +688,12 @@ mod tests {
     fn unread_keys_are_reported() {
         let yaml = "external-dns: {enabled: true, crd: {create: true}, rbac: {pspEnabled: true}}";
         assert_eq!(
-            with_ctx(yaml, unsupported_keys),
+            unread(yaml),
             ["external-dns.crd.create", "external-dns.rbac.pspEnabled"]
+        );
+        // Another provider's settings are ignored by the chart too: no warning.
+        assert!(
+            unread("external-dns: {enabled: true, provider: aws, google: {project: p}}").is_empty()
         );
     }
 }

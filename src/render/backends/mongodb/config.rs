@@ -91,10 +91,10 @@ fn service_account(m: &Mongo) -> Result<Object> {
 fn secret(m: &Mongo) -> Result<Object> {
     let mut data = BTreeMap::new();
     let mut generated = |key: &str, path: &str| {
-        let value = m
-            .ctx
-            .secrets
-            .given_or_alphanumeric(m.v(path), &m.fullname, key, GENERATED_LEN);
+        let value =
+            m.ctx
+                .secrets
+                .given_or_alphanumeric(m.v(path).value(), &m.fullname, key, GENERATED_LEN);
         data.insert(key.to_string(), ByteString(value.into_bytes()));
     };
     generated("mongodb-root-password", "auth.rootPassword");

@@ -195,7 +195,7 @@ pub(super) fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
     let mut env = Vec::new();
     let flags = m.v(&format!("{prefix}extraFlags"));
     if flags.truthy() {
-        let joined = match flags {
+        let joined = match flags.value() {
             Value::List(items) => items
                 .iter()
                 .map(Value::to_go_text)
@@ -357,6 +357,7 @@ pub(super) fn volume_permissions(m: &Mongo) -> Result<Container> {
         command: Some(vec!["/bin/bash".into(), "-ec".into()]),
         args: Some(vec![script]),
         security_context: Some(super::typed(
+            m.ctx,
             security_context,
             "volumePermissions.securityContext",
         )?),
@@ -430,6 +431,10 @@ pub(super) fn probe(
 ) -> Result<Option<Probe>> {
     if !m.v(&format!("{path}.enabled")).truthy() {
         return custom.map_or(Ok(None), |custom| m.typed_block(custom));
+    }
+    // The chart's custom probe replaces only a disabled one.
+    if let Some(custom) = custom {
+        m.v(custom).pass_over();
     }
     timed_probe(check(m), |key| m.int(&format!("{path}.{key}"))).map(Some)
 }

@@ -6,7 +6,8 @@
 //!
 //! Names, selectors and StatefulSet identity fields are exactly the chart's, so a live Helm
 //! release can be taken over without recreating StatefulSets or losing PVCs. TLS, external
-//! access and the Prometheus-operator objects are not implemented; [`unsupported_keys`] names them.
+//! access and the Prometheus-operator objects are not implemented: the keys that configure them are
+//! never read, so setting them is reported (`render::unread`).
 //!
 //! `mongodb.flavor: official` swaps the bitnami image and scripts for docker-library's `mongo`
 //! (module `official`) under the same object names, selectors and claim templates; everything
@@ -16,7 +17,6 @@ mod config;
 mod containers;
 mod official;
 mod services;
-mod unsupported;
 mod workloads;
 
 use std::collections::BTreeMap;
@@ -33,10 +33,9 @@ use crate::render::ctx::Ctx;
 use crate::render::meta;
 use crate::render::pod::convert::{resources_json, typed_json};
 use crate::tpl;
-use crate::values::Value;
+use crate::values::{Value, View};
 
 pub use official::effective_tag;
-pub use unsupported::unsupported_keys;
 
 /// The chart name bitnami's naming helpers start from.
 const CHART_NAME: &str = "mongodb";
@@ -86,7 +85,7 @@ pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::backends::Network
 /// `mongodb.fullname`: bitnami's `common.names.fullname` rule ([`meta::bitnami_fullname`])
 /// applied to the `mongodb` values. The parent's MongoDB connection string uses the same rule.
 pub fn fullname(ctx: &Ctx) -> String {
-    meta::bitnami_fullname(&ctx.release.name, CHART_NAME, ctx.v("mongodb"))
+    meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &ctx.v("mongodb"))
 }
 
 /// Data key of the application user's password in Secret `<fullname>`.
@@ -109,16 +108,19 @@ pub fn user_password(ctx: &Ctx) -> Result<String> {
              generate it: set the password that Secret holds"
         );
     }
-    Ok(ctx
-        .secrets
-        .given_or_alphanumeric(given, &fullname(ctx), USER_PASSWORD_KEY, GENERATED_LEN))
+    Ok(ctx.secrets.given_or_alphanumeric(
+        given.value(),
+        &fullname(ctx),
+        USER_PASSWORD_KEY,
+        GENERATED_LEN,
+    ))
 }
 
 /// What the subchart templates see: its values (`.Values` = the parent's `mongodb` section), the
 /// derived names, and the release.
 pub(super) struct Mongo<'a> {
     ctx: &'a Ctx<'a>,
-    values: &'a Value,
+    values: View<'a>,
     /// `<fullname>`: the base name of every object.
     fullname: String,
     /// `app.kubernetes.io/name` label value.
@@ -139,9 +141,9 @@ impl<'a> Mongo<'a> {
         };
         let m = Self {
             ctx,
-            values,
             fullname: fullname(ctx),
-            name: meta::bitnami_name(CHART_NAME, values),
+            name: meta::bitnami_name(CHART_NAME, &values),
+            values,
             namespace,
             flavor: Flavor::of(ctx, "mongodb")?,
         };
@@ -169,7 +171,7 @@ impl<'a> Mongo<'a> {
     }
 
     /// The value at a path below `mongodb.` (null when missing).
-    fn v(&self, path: &str) -> &'a Value {
+    fn v(&self, path: &str) -> View<'a> {
         self.values.at(path)
     }
 
@@ -180,13 +182,7 @@ impl<'a> Mongo<'a> {
 
     /// An integer the chart interpolates unquoted (`replicas: {{ .Values.replicaCount }}`).
     fn int(&self, path: &str) -> Result<i32> {
-        let value = self.v(path);
-        super::whole_number(value).with_context(|| {
-            format!(
-                "`mongodb.{path}`: expected an integer, found {}",
-                value.kind_unfit()
-            )
-        })
+        self.v(path).int()
     }
 
     /// `replicaset` architecture (else standalone).
@@ -232,7 +228,8 @@ impl<'a> Mongo<'a> {
 
     /// Evaluate a string as a template with the subchart's scope (`.Values` = `mongodb.*`).
     fn tpl(&self, text: &str, path: &str) -> Result<String> {
-        let scope = tpl::Scope::new(self.values, self.ctx.release, &self.ctx.tpl_budget);
+        let scope = tpl::Scope::new(self.values.peek(), self.ctx.release, &self.ctx.tpl_budget)
+            .with_reads(&self.ctx.reads);
         Ok(tpl::render(text, &scope, &format!("mongodb.{path}"))?)
     }
 
@@ -244,11 +241,11 @@ impl<'a> Mongo<'a> {
         if !value.truthy() {
             return Ok(None);
         }
-        let json = match value {
+        let json = match value.value() {
             Value::String(s) => {
                 let text = self.tpl(s, path)?;
                 serde_saphyr::from_str::<Json>(&text).with_context(|| {
-                    format!("`mongodb.{path}`: the rendered text is not valid YAML")
+                    format!("`{}`: the rendered text is not valid YAML", value.path())
                 })?
             }
             other => self.tpl_json(other, path)?,
@@ -258,7 +255,9 @@ impl<'a> Mongo<'a> {
 
     /// [`Mongo::block`] converted into a typed field.
     fn typed_block<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
-        self.block(path)?.map(|json| typed(json, path)).transpose()
+        self.block(path)?
+            .map(|json| typed(self.ctx, json, path))
+            .transpose()
     }
 
     /// A user block passed through with `toYaml` (no template evaluation), converted into a typed
@@ -266,7 +265,7 @@ impl<'a> Mongo<'a> {
     fn typed_raw<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
         self.v(path)
             .non_empty()
-            .map(|v| typed(v.to_json(), path))
+            .map(|v| typed(self.ctx, v.to_json(), path))
             .transpose()
     }
 
@@ -281,15 +280,15 @@ impl<'a> Mongo<'a> {
         if let Some(map) = json.as_object_mut() {
             map.remove("enabled");
         }
-        typed(json, path).map(Some)
+        typed(self.ctx, json, path).map(Some)
     }
 
     /// A `resources` block. Quantities are strings in the Kubernetes API, so numbers given in
     /// values (`cpu: 1`) are written as strings.
     fn resources(&self, path: &str) -> Result<Option<ResourceRequirements>> {
-        self.v(path)
-            .non_empty()
-            .map(|value| resources_json(value.to_json(), &format!("mongodb.{path}")))
+        let view = self.v(path);
+        view.non_empty()
+            .map(|value| resources_json(self.ctx, value.to_json(), view.path()))
             .transpose()
     }
 
@@ -410,8 +409,8 @@ fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
 }
 
 /// Convert JSON into a typed field ([`typed_json`]), naming the values key on failure.
-fn typed<T: DeserializeOwned>(json: Json, path: &str) -> Result<T> {
-    typed_json(json, &format!("mongodb.{path}"))
+fn typed<T: DeserializeOwned>(ctx: &Ctx, json: Json, path: &str) -> Result<T> {
+    typed_json(ctx, json, &format!("mongodb.{path}"))
 }
 
 #[cfg(test)]

@@ -31,16 +31,15 @@ use super::containers::{
 };
 use super::workloads::{claim_templates, image_pull_secrets, pod_meta, selector, workload_meta};
 use crate::object::Object;
-use crate::render::backends::{Flavor, SubValues, default_section, unread_keys};
+use crate::render::backends::{Flavor, default_section};
 use crate::render::ctx::Ctx;
 use crate::render::kit::{
     config_map_volume_mode, empty_dir, env_field, env_secret, env_value, exec_probe, mount,
     mount_file, secret_volume_mode,
 };
-use crate::render::pod::convert::report;
 use crate::render::st2::version::parse_tag;
-use crate::values::Value;
 use crate::values::check::{Finding, Severity};
+use crate::values::{Value, View};
 
 /// The start script's key in ConfigMap `<fullname>-scripts`, mounted as `/scripts/start.sh`.
 pub(super) const START_SCRIPT: &str = "start.sh";
@@ -65,103 +64,6 @@ const KEY_DIR: &str = "/st2k8s/keyfile";
 const HOME_DIR: &str = "/st2k8s/home";
 const ARBITER_DATA_DIR: &str = "/st2k8s/arbiter";
 
-/// Keys below `mongodb.` the official flavor reads (a listed key covers everything below it).
-/// Any other key the user changed is reported as not applying to it: bitnami's image switches
-/// (`image.debug`, `volumePermissions`, `metrics` — the `mongo` image has no exporter),
-/// `configuration`/`initdbScripts` (bitnami's config and init mechanism), `command`/`args` (the
-/// start script is the command), the standalone and external-access keys, `replicaSetHostnames`
-/// (members always advertise their stable DNS names) and what the bitnami flavor does not
-/// implement either (`tls`).
-const APPLIES: &[&str] = &[
-    "enabled",
-    "flavor",
-    "official",
-    "nameOverride",
-    "fullnameOverride",
-    "clusterDomain",
-    "architecture",
-    "replicaSetName",
-    "replicaCount",
-    "strategyType",
-    "podManagementPolicy",
-    "image.registry",
-    "image.repository",
-    "image.tag",
-    "image.pullPolicy",
-    "image.pullSecrets",
-    "auth.enabled",
-    "auth.rootPassword",
-    "auth.username",
-    "auth.password",
-    "auth.database",
-    "auth.replicaSetKey",
-    "auth.existingSecret",
-    "enableIPv6",
-    "directoryPerDB",
-    "extraFlags",
-    "extraEnvVars",
-    "extraEnvVarsCM",
-    "extraEnvVarsSecret",
-    "annotations",
-    "labels",
-    "podLabels",
-    "podAnnotations",
-    "schedulerName",
-    "affinity",
-    "nodeSelector",
-    "tolerations",
-    "priorityClassName",
-    "podSecurityContext",
-    "containerSecurityContext",
-    "resources",
-    "livenessProbe",
-    "readinessProbe",
-    "customLivenessProbe",
-    "customReadinessProbe",
-    "initContainers",
-    "sidecars",
-    "extraVolumeMounts",
-    "extraVolumes",
-    "pdb",
-    "persistence.enabled",
-    "persistence.accessModes",
-    "persistence.size",
-    "persistence.annotations",
-    "persistence.mountPath",
-    "persistence.subPath",
-    "persistence.storageClass",
-    "service.port",
-    "service.portName",
-    "service.annotations",
-    "arbiter.enabled",
-    "arbiter.extraFlags",
-    "arbiter.extraEnvVars",
-    "arbiter.extraEnvVarsCM",
-    "arbiter.extraEnvVarsSecret",
-    "arbiter.annotations",
-    "arbiter.labels",
-    "arbiter.podLabels",
-    "arbiter.podAnnotations",
-    "arbiter.affinity",
-    "arbiter.nodeSelector",
-    "arbiter.tolerations",
-    "arbiter.priorityClassName",
-    "arbiter.podSecurityContext",
-    "arbiter.containerSecurityContext",
-    "arbiter.resources",
-    "arbiter.livenessProbe",
-    "arbiter.readinessProbe",
-    "arbiter.customLivenessProbe",
-    "arbiter.customReadinessProbe",
-    "arbiter.initContainers",
-    "arbiter.sidecars",
-    "arbiter.extraVolumeMounts",
-    "arbiter.extraVolumes",
-    "arbiter.pdb",
-    "serviceAccount",
-    "rbac.create",
-];
-
 /// The MongoDB release the official flavor runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
@@ -176,7 +78,7 @@ pub struct Release {
 /// The release `mongodb.official.version` (and a user's `mongodb.image.tag`) select.
 pub fn release(ctx: &Ctx) -> Result<Release> {
     let stated = ctx.v("mongodb.official.version");
-    let series = match stated {
+    let series = match stated.value() {
         Value::Null => Some(DEFAULT_SERIES.to_string()),
         Value::String(s) if s.is_empty() => Some(DEFAULT_SERIES.to_string()),
         Value::String(s) => Some(s.clone()),
@@ -190,14 +92,14 @@ pub fn release(ctx: &Ctx) -> Result<Release> {
     else {
         bail!(
             "`mongodb.official.version`: expected 5.0, 6.0 or 7.0 (from the chart's MongoDB 4.4 one step per rollout: 5.0, then 6.0, then 7.0), found {}",
-            match stated {
+            match stated.value() {
                 Value::String(_) | Value::Float(_) => "another value".to_string(),
                 other => other.kind_unfit(),
             }
         );
     };
     let tag = ctx.v("mongodb.image.tag");
-    if !user_set(tag, "image.tag") {
+    if !user_set(&tag, "image.tag") {
         return Ok(Release {
             series,
             tag: (*pinned).to_string(),
@@ -232,8 +134,8 @@ pub fn effective_tag(ctx: &Ctx) -> Option<(String, &'static str)> {
 
 /// Whether the user changed `mongodb.<path>` from the built-in value (the chart's over the
 /// subchart's): the chart's own bitnami settings are not the user's choice.
-fn user_set(value: &Value, path: &str) -> bool {
-    value.non_empty().is_some() && value != default_section("mongodb").at(path)
+fn user_set(value: &View, path: &str) -> bool {
+    value.non_empty().is_some() && value.value() != default_section("mongodb").at(path)
 }
 
 /// The official flavor's own checks, as errors naming the key.
@@ -257,7 +159,7 @@ fn image(m: &Mongo) -> Result<String> {
         .or(m.v("image.registry"))
         .to_go_text();
     let given = m.v("image.repository");
-    let repository = if user_set(given, "image.repository") {
+    let repository = if user_set(&given, "image.repository") {
         let text = given.to_go_text();
         if text.starts_with("bitnami/") || text.starts_with("bitnamilegacy/") {
             bail!(
@@ -276,22 +178,6 @@ fn image(m: &Mongo) -> Result<String> {
     })
 }
 
-/// Report every key the user changed that the official flavor does not read (a warning each;
-/// `lint --strict` makes them errors).
-fn report_unapplied_keys(ctx: &Ctx) {
-    for path in unread_keys(&SubValues::new(ctx, "mongodb"), APPLIES) {
-        report(Finding {
-            severity: Severity::Warning,
-            path,
-            location: None,
-            within: None,
-            message:
-                "does not apply to `mongodb.flavor: official` (docker-library's `mongo`); ignored"
-                    .into(),
-        });
-    }
-}
-
 /// A note on which data the release opens: st2k8s cannot see the data's version, and MongoDB
 /// refuses (without harm) data more than one series older than its own.
 fn report_step(ctx: &Ctx) -> Result<()> {
@@ -307,7 +193,7 @@ fn report_step(ctx: &Ctx) -> Result<()> {
         .take_while(|name| *name <= series)
         .collect::<Vec<_>>()
         .join(", then ");
-    report(Finding {
+    ctx.report(Finding {
         severity: Severity::Note,
         path: "mongodb.official.version".into(),
         location: None,
@@ -321,7 +207,6 @@ fn report_step(ctx: &Ctx) -> Result<()> {
 
 /// The official workloads: StatefulSet `<fullname>` and, when enabled, `<fullname>-arbiter`.
 pub(super) fn workloads(m: &Mongo) -> Result<Vec<Object>> {
-    report_unapplied_keys(m.ctx);
     report_step(m.ctx)?;
     let mut out = vec![members(m)?];
     if m.arbiter_enabled() {
@@ -457,7 +342,7 @@ fn pod_security_context(m: &Mongo, path: &str) -> Result<PodSecurityContext> {
             map.entry(key).or_insert(value);
         }
     }
-    super::typed(json, path)
+    super::typed(m.ctx, json, path)
 }
 
 /// Volumes of both pods: the start script, the replica-set key (when auth is on) and the
@@ -673,13 +558,13 @@ mod tests {
     use serde_json::{Value as Json, json};
 
     use super::super::{network_targets, objects};
-    use crate::render::pod::convert::collecting;
     use crate::render::test_support::with_release;
 
     /// The rendered MongoDB objects as (kind, name, body), with the findings reported meanwhile.
     fn render(yaml: &str) -> (Vec<(String, String, Json)>, Vec<String>) {
         let (objects, findings) = with_release("st2", yaml, |ctx| {
-            collecting(|| objects(ctx).expect("mongodb renders"))
+            let objects = objects(ctx).expect("mongodb renders");
+            (objects, ctx.take_findings())
         });
         let objects = objects
             .into_iter()
@@ -930,10 +815,13 @@ mod tests {
         let (objects, findings) = render(&official(
             ", metrics: {enabled: true}, configuration: 'x: 1', replicaSetHostnames: false, image: {debug: true}, resources: {limits: {cpu: 1}}, tls: {enabled: true}",
         ));
-        let suffix =
-            ": does not apply to `mongodb.flavor: official` (docker-library's `mongo`); ignored";
+        assert_eq!(findings.len(), 1, "only the note on the data: {findings:?}");
+        let set = ", metrics: {enabled: true}, configuration: 'x: 1', replicaSetHostnames: false, image: {debug: true}, resources: {limits: {cpu: 1}}, tls: {enabled: true}";
         assert_eq!(
-            findings[..5],
+            crate::render::test_support::unread(&format!(
+                "image: {{tag: '3.9'}}\n{}",
+                official(set)
+            )),
             [
                 "mongodb.configuration",
                 "mongodb.image.debug",
@@ -941,7 +829,6 @@ mod tests {
                 "mongodb.replicaSetHostnames",
                 "mongodb.tls.enabled",
             ]
-            .map(|key| format!("{key}{suffix}"))
         );
         // No exporter: no metrics Service, and no ConfigMap for the ignored configuration.
         assert!(!objects.iter().any(|(_, n, _)| n == "st2-mongodb-metrics"));
@@ -950,11 +837,13 @@ mod tests {
                 .iter()
                 .any(|(k, n, _)| k == "ConfigMap" && n == "st2-mongodb")
         );
-        // The bitnami flavor does not report them as unsupported either way.
-        let keys = with_release("st2", &official(", metrics: {enabled: true}"), |ctx| {
-            super::super::unsupported_keys(ctx)
-        });
-        assert_eq!(keys, Vec::<String>::new());
+        // The bitnami flavor reads them (its metrics exporter, its configuration file…).
+        assert_eq!(
+            crate::render::test_support::unread(
+                "mongodb: {metrics: {enabled: true}, configuration: 'x: 1', replicaSetHostnames: false}"
+            ),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

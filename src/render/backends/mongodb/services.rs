@@ -21,6 +21,8 @@ use crate::values::Value;
 pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     if m.replicaset() {
+        // The standalone server's Service alone has node ports.
+        m.v("service.nodePort").pass_over();
         out.push(headless(m)?);
         if m.v("pdb.create").truthy() {
             out.push(pdb(m, m.fullname.clone(), "mongodb", "pdb")?);
@@ -45,7 +47,7 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
         }
     }
     // The official flavor has no exporter to serve.
-    if m.v("metrics.enabled").truthy() && m.flavor == crate::render::backends::Flavor::Bitnami {
+    if m.flavor == crate::render::backends::Flavor::Bitnami && m.v("metrics.enabled").truthy() {
         out.push(metrics(m)?);
     }
     Ok(out)
@@ -127,10 +129,13 @@ fn standalone(m: &Mongo) -> Result<Object> {
         && m.v("service.nodePort").truthy();
     if node_port {
         port.node_port = Some(m.int("service.nodePort")?);
+    } else {
+        // Only a LoadBalancer or NodePort Service has node ports.
+        m.v("service.nodePort").pass_over();
     }
     let when = |cond: bool, path: &str| {
         cond.then(|| m.v(path))
-            .and_then(Value::non_empty)
+            .and_then(|v| v.non_empty())
             .map(Value::to_go_text)
     };
     let mut object = Object::new(&Service {
@@ -183,7 +188,7 @@ fn metrics(m: &Mongo) -> Result<Object> {
 fn pdb(m: &Mongo, name: String, component: &str, path: &str) -> Result<Object> {
     let bound = |key: &str| -> Result<Option<IntOrString>> {
         let key = format!("{path}.{key}");
-        Ok(match m.v(&key) {
+        Ok(match m.v(&key).value() {
             v if !v.truthy() => None,
             Value::Int(_) | Value::Float(_) => Some(IntOrString::Int(m.int(&key)?)),
             v => Some(IntOrString::String(v.to_go_text())),

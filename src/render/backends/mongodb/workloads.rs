@@ -28,10 +28,28 @@ const DATADIR_SUBPATH: &str = "spec.template.spec.containers[0].volumeMounts[0].
 /// Path of the metrics sidecar's `env` (always the second container).
 const METRICS_ENV: &str = "spec.template.spec.containers[1].env";
 
+/// Settings of the replica set architecture alone (its StatefulSet, headless Service, PDB, key and
+/// host names; the arbiter's are switched off with it).
+const REPLICA_SET_ONLY: &[&str] = &[
+    "auth.replicaSetKey",
+    "clusterDomain",
+    "replicaSetName",
+    "replicaSetHostnames",
+    "replicaCount",
+    "podManagementPolicy",
+    "pdb",
+    "arbiter",
+    "persistence.annotations",
+];
+
 pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
     let mut out = vec![if m.replicaset() {
         replicaset(m)?
     } else {
+        // The replica set's settings: the chart ignores them for a standalone server.
+        for key in REPLICA_SET_ONLY {
+            m.v(key).pass_over();
+        }
         standalone(m)?
     }];
     if m.arbiter_enabled() {

@@ -39,10 +39,10 @@ pub fn password(ctx: &Ctx) -> Result<String> {
              st2k8s cannot generate it: set the password that Secret holds"
         );
     }
-    let fullname = meta::bitnami_fullname(&ctx.release.name, CHART_NAME, ctx.v("rabbitmq"));
+    let fullname = meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &ctx.v("rabbitmq"));
     Ok(ctx
         .secrets
-        .given_or_alphanumeric(given, &fullname, PASSWORD_KEY, PASSWORD_LEN))
+        .given_or_alphanumeric(given.value(), &fullname, PASSWORD_KEY, PASSWORD_LEN))
 }
 
 /// The identity and credential objects; `rbac` is false for a flavor whose peer discovery
@@ -132,7 +132,7 @@ fn credentials(rabbit: &Rabbit) -> Result<Object> {
     if !rabbit.v("auth.existingErlangSecret").truthy() {
         let key = "rabbitmq-erlang-cookie";
         let cookie = rabbit.ctx.secrets.given_or_alphanumeric(
-            rabbit.v("auth.erlangCookie"),
+            rabbit.v("auth.erlangCookie").value(),
             &name,
             key,
             ERLANG_COOKIE_LEN,

@@ -94,7 +94,7 @@ fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
 /// A user-written `configuration` (anything but the chart's default), evaluated with `tpl`: it
 /// replaces the generated `rabbitmq.conf` whole.
 pub(super) fn custom_configuration(rabbit: &Rabbit) -> Result<Option<String>> {
-    if rabbit.v("configuration") == default_section("rabbitmq").key("configuration") {
+    if rabbit.v("configuration").value() == default_section("rabbitmq").key("configuration") {
         return Ok(None);
     }
     rabbit.tpl_value("configuration").map(Some)

@@ -113,6 +113,16 @@ fn service(rabbit: &Rabbit) -> Result<Object> {
         "service.nodePort",
         NodePortOn::NodeOrBalancer,
     )];
+    if !rabbit.v("auth.tls.enabled").truthy() {
+        // The TLS port's settings apply only with TLS.
+        for key in [
+            "service.tlsPortName",
+            "service.tlsPort",
+            "service.tlsNodePort",
+        ] {
+            rabbit.v(key).pass_over();
+        }
+    }
     if rabbit.v("auth.tls.enabled").truthy() {
         specs.push((
             "service.tlsPortName",
@@ -143,6 +153,16 @@ fn service(rabbit: &Rabbit) -> Result<Object> {
         "service.managerNodePort",
         NodePortOn::Node,
     ));
+    if !rabbit.v("metrics.enabled").truthy() {
+        // The metrics port's settings apply only with the exporter.
+        for key in [
+            "service.metricsPortName",
+            "service.metricsPort",
+            "service.metricsNodePort",
+        ] {
+            rabbit.v(key).pass_over();
+        }
+    }
     if rabbit.v("metrics.enabled").truthy() {
         specs.push((
             "service.metricsPortName",
@@ -380,8 +400,8 @@ fn pod_disruption_budget(rabbit: &Rabbit) -> Result<Object> {
     Object::new(&PodDisruptionBudget {
         metadata: rabbit.meta(rabbit.fullname.clone()),
         spec: Some(PodDisruptionBudgetSpec {
-            min_available: int_or_string(rabbit.v("pdb.minAvailable")),
-            max_unavailable: int_or_string(rabbit.v("pdb.maxUnavailable")),
+            min_available: int_or_string(rabbit.v("pdb.minAvailable").value()),
+            max_unavailable: int_or_string(rabbit.v("pdb.maxUnavailable").value()),
             selector: Some(LabelSelector {
                 match_labels: Some(rabbit.selector()),
                 ..Default::default()

@@ -58,6 +58,7 @@ use super::statefulset::{
 use super::{Rabbit, access, config, monitoring, network};
 use crate::object::Object;
 use crate::render::backends::default_section;
+use crate::render::ctx::Ctx;
 use crate::render::kit::{env_field, env_secret, env_value, mount, mount_ro};
 use crate::templates;
 use crate::values::Value;
@@ -123,7 +124,7 @@ fn image(rabbit: &Rabbit) -> String {
     let defaults = default_section("rabbitmq");
     let set = |path: &str| {
         let value = rabbit.v(path);
-        (!value.is_null() && value != defaults.at(path)).then(|| value.to_go_text())
+        (!value.is_null() && value.value() != defaults.at(path)).then(|| value.to_go_text())
     };
     let registry = rabbit
         .global()
@@ -140,6 +141,7 @@ fn image(rabbit: &Rabbit) -> String {
             for (path, value) in [("image.repository", given), ("image.tag", set("image.tag"))] {
                 if value.is_some() {
                     warn(
+                        rabbit.ctx,
                         path,
                         format!(
                             "a bitnami image cannot run `rabbitmq.flavor: official`; ignored, the image is {IMAGE_REPOSITORY}:{IMAGE_TAG} (set `rabbitmq.image.repository` to another image to use your own)"
@@ -153,8 +155,8 @@ fn image(rabbit: &Rabbit) -> String {
     format!("{registry}/{repository}:{tag}")
 }
 
-fn warn(path: &str, message: String) {
-    crate::render::pod::convert::report(Finding {
+fn warn(ctx: &Ctx, path: &str, message: String) {
+    ctx.report(Finding {
         severity: Severity::Warning,
         path: format!("rabbitmq.{path}"),
         location: None,
@@ -357,7 +359,6 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
 mod tests {
     use super::super::tests::with_rabbit;
     use super::*;
-    use crate::render::pod::convert::collecting;
     use crate::render::test_support::with_release;
     use serde_json::json;
 
@@ -580,7 +581,8 @@ vm_memory_high_watermark.relative = 0.5"
 
     /// (image, warnings) of `yaml`.
     fn image_of(yaml: &str) -> (String, Vec<String>) {
-        let (image, findings) = collecting(|| with_rabbit(yaml, image));
+        let (image, findings) =
+            with_rabbit(yaml, |rabbit| (image(rabbit), rabbit.ctx.take_findings()));
         let warnings = findings
             .into_iter()
             .map(|f| format!("{}: {}", f.path, f.message))
@@ -641,7 +643,7 @@ vm_memory_high_watermark.relative = 0.5"
   ulimitNofiles: '1024'
   extraPlugins: rabbitmq_shovel
 ";
-        let keys = with_release("st2", yaml, super::super::unsupported_keys);
+        let keys = crate::render::test_support::unread(yaml);
         assert_eq!(
             keys,
             [
@@ -653,6 +655,6 @@ vm_memory_high_watermark.relative = 0.5"
         );
         // The flavor key itself is read by either flavor (reported as unread before).
         let bitnami = "rabbitmq: {flavor: bitnami, clustering: {forceBoot: false}}";
-        assert!(with_release("st2", bitnami, super::super::unsupported_keys).is_empty());
+        assert!(crate::render::test_support::unread(bitnami).is_empty());
     }
 }

@@ -165,9 +165,9 @@ pub(super) fn pod_template(
 /// bitnami common's pull secrets: `global.imagePullSecrets`, then each image's `pullSecrets`.
 pub(super) fn image_pull_secrets(rabbit: &Rabbit) -> Option<Vec<LocalObjectReference>> {
     let names: Vec<LocalObjectReference> = [
-        rabbit.global().key("imagePullSecrets"),
-        rabbit.v("image.pullSecrets"),
-        rabbit.v("volumePermissions.image.pullSecrets"),
+        rabbit.global().key("imagePullSecrets").value(),
+        rabbit.v("image.pullSecrets").value(),
+        rabbit.v("volumePermissions.image.pullSecrets").value(),
     ]
     .into_iter()
     .flat_map(Value::as_list)
@@ -180,14 +180,11 @@ pub(super) fn image_pull_secrets(rabbit: &Rabbit) -> Option<Vec<LocalObjectRefer
 
 /// A container's resources; numbers are written as quantity strings.
 pub(super) fn resources(rabbit: &Rabbit, path: &str) -> Result<Option<ResourceRequirements>> {
-    if !rabbit.v(path).truthy() {
+    let view = rabbit.v(path);
+    if !view.truthy() {
         return Ok(None);
     }
-    crate::render::pod::convert::resources_json(
-        rabbit.v(path).to_json(),
-        &format!("rabbitmq.{path}"),
-    )
-    .map(Some)
+    crate::render::pod::convert::resources_at(rabbit.ctx, &view)
 }
 
 pub(super) fn yes_no(value: &Value) -> &'static str {
@@ -227,7 +224,7 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
         ),
         env_value(
             "RABBITMQ_FORCE_BOOT",
-            yes_no(rabbit.v("clustering.forceBoot")),
+            yes_no(rabbit.v("clustering.forceBoot").value()),
         ),
     ];
     if rabbit.v("clustering.addressType").as_str() == Some("hostname") {
@@ -246,7 +243,7 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
     ));
     vars.push(env_value(
         "RABBITMQ_LDAP_ENABLE",
-        yes_no(rabbit.v("ldap.enabled")),
+        yes_no(rabbit.v("ldap.enabled").value()),
     ));
     if rabbit.v("ldap.enabled").truthy() {
         let servers: Vec<String> = rabbit
@@ -257,7 +254,7 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
             .collect();
         vars.push(env_value(
             "RABBITMQ_LDAP_TLS",
-            yes_no(rabbit.v("ldap.tls.enabled")),
+            yes_no(rabbit.v("ldap.tls.enabled").value()),
         ));
         vars.push(env_value("RABBITMQ_LDAP_SERVERS", servers.join(",")));
         vars.push(env_value(
@@ -374,6 +371,8 @@ pub(super) fn probe(
     if !rabbit.v(&format!("{key}.enabled")).truthy() {
         return rabbit.block(custom, true);
     }
+    // The chart's custom probe replaces only a disabled one.
+    rabbit.v(custom).pass_over();
     timed_probe(exec_probe(["/bin/bash", "-ec", check]), |field| {
         rabbit.int(&format!("{key}.{field}"))
     })

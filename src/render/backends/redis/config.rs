@@ -59,7 +59,7 @@ struct ConfigFiles {
 fn config_files(redis: &Redis) -> Result<BTreeMap<String, String>> {
     let v = &redis.v;
     let tpl = |path: &str| -> Result<String> {
-        match v.at(path) {
+        match v.at(path).value() {
             Value::Null => Ok(String::new()),
             Value::String(s) => redis.ctx.tpl(s, &v.key(path)),
             other => Ok(other.to_go_string()),

@@ -43,10 +43,10 @@ pub fn secret_password(ctx: &Ctx) -> Option<String> {
         return None;
     }
     let given = v.global(ctx, "redis").key("password").or(v.at("password"));
-    let fullname = meta::bitnami_fullname(&ctx.release.name, CHART_NAME, v.values);
+    let fullname = meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values);
     Some(
         ctx.secrets
-            .given_or_alphanumeric(given, &fullname, PASSWORD_KEY, 10),
+            .given_or_alphanumeric(given.value(), &fullname, PASSWORD_KEY, 10),
     )
 }
 
@@ -251,7 +251,7 @@ fn monitoring_namespace(redis: &Redis, path: &str) -> String {
 fn service_monitor(redis: &Redis) -> Object {
     let v = &redis.v;
     let mut labels = redis.labels();
-    labels.extend(string_map(v.at("metrics.serviceMonitor.selector")));
+    labels.extend(string_map(v.at("metrics.serviceMonitor.selector").value()));
     let mut endpoint = json!({"port": "metrics"});
     if let Some(interval) = v.at("metrics.serviceMonitor.interval").non_empty() {
         endpoint["interval"] = interval.to_json();
@@ -283,7 +283,9 @@ fn service_monitor(redis: &Redis) -> Object {
 fn prometheus_rule(redis: &Redis) -> Result<Object> {
     let v = &redis.v;
     let mut labels = redis.labels();
-    labels.extend(string_map(v.at("metrics.prometheusRule.additionalLabels")));
+    labels.extend(string_map(
+        v.at("metrics.prometheusRule.additionalLabels").value(),
+    ));
     // The rules are passed through `tpl`; without rules the chart leaves `spec` empty.
     let spec = match v.at("metrics.prometheusRule.rules").non_empty() {
         Some(rules) => json!({"groups": [{

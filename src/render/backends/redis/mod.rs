@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use anyhow::{Result, bail};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::{Flavor, SubValues, bitnami_image, unread_keys};
+use super::{Flavor, SubValues, bitnami_image};
 use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::render::meta;
@@ -71,97 +71,6 @@ pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarge
     })
 }
 
-/// Values keys under `redis` that the user changed but st2k8s does not render.
-/// Most are keys the chart itself ignores in sentinel mode (the `master.*` StatefulSet settings,
-/// `slave.extraEnvVars`…); the rest are features st2k8s leaves out (PodSecurityPolicy).
-pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
-    let v = SubValues::new(ctx, "redis");
-    match Flavor::of(ctx, "redis") {
-        Ok(Flavor::Official) => official::unsupported_keys(&v),
-        // A wrong flavor fails the render with its own error.
-        _ => unread_keys(&v, SUPPORTED),
-    }
-}
-
-/// Every key path below `redis` this module reads.
-const SUPPORTED: &[&str] = &[
-    "enabled",
-    "flavor",
-    // Globals are the parent's keys (copied into every subchart); the parent reports its own.
-    "global",
-    "nameOverride",
-    "fullnameOverride",
-    "clusterDomain",
-    "image",
-    "cluster",
-    "sentinel.enabled",
-    "sentinel.usePassword",
-    "sentinel.image",
-    "sentinel.masterSet",
-    "sentinel.quorum",
-    "sentinel.downAfterMilliseconds",
-    "sentinel.failoverTimeout",
-    "sentinel.parallelSyncs",
-    "sentinel.port",
-    "sentinel.configmap",
-    "sentinel.staticID",
-    "sentinel.livenessProbe",
-    "sentinel.readinessProbe",
-    "sentinel.customLivenessProbe",
-    "sentinel.customReadinessProbe",
-    "sentinel.resources",
-    "sentinel.service",
-    "networkPolicy",
-    "serviceAccount",
-    "rbac",
-    "securityContext",
-    "containerSecurityContext",
-    "usePassword",
-    "password",
-    "existingSecret",
-    "existingSecretPasswordKey",
-    "usePasswordFile",
-    "redisPort",
-    "tls",
-    "master.persistence.path",
-    "master.persistence.subPath",
-    "master.spreadConstraints",
-    "slave.command",
-    "slave.configmap",
-    "slave.extraFlags",
-    "slave.disableCommands",
-    "master.configmap",
-    "master.disableCommands",
-    "slave.affinity",
-    "slave.nodeSelector",
-    "slave.tolerations",
-    "slave.schedulerName",
-    "slave.priorityClassName",
-    "slave.livenessProbe",
-    "slave.readinessProbe",
-    "slave.customLivenessProbe",
-    "slave.customReadinessProbe",
-    "slave.resources",
-    "slave.podLabels",
-    "slave.podAnnotations",
-    "slave.persistence",
-    "slave.statefulset.updateStrategy",
-    "slave.statefulset.rollingUpdatePartition",
-    "metrics.enabled",
-    "metrics.image",
-    "metrics.extraArgs",
-    "metrics.podLabels",
-    "metrics.podAnnotations",
-    "metrics.resources",
-    "metrics.service",
-    "metrics.serviceMonitor",
-    "metrics.prometheusRule",
-    "volumePermissions",
-    "configmap",
-    "sysctlImage",
-    "podDisruptionBudget",
-];
-
 /// What every Redis builder needs: the values and the names derived from them.
 pub(super) struct Redis<'c, 'a> {
     pub ctx: &'c Ctx<'a>,
@@ -186,9 +95,9 @@ impl<'c, 'a> Redis<'c, 'a> {
         }
         Ok(Self {
             ctx,
+            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values),
+            app: meta::bitnami_name(CHART_NAME, &v.values),
             v,
-            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, v.values),
-            app: meta::bitnami_name(CHART_NAME, v.values),
         })
     }
 
@@ -279,24 +188,23 @@ impl<'c, 'a> Redis<'c, 'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::render::test_support::with_ctx;
+    use crate::render::test_support::unread;
 
     #[test]
-    fn unsupported_keys_name_changed_keys_nothing_reads() {
+    fn keys_nothing_reads_are_reported() {
         let yaml = "redis:\n  cluster: {slaveCount: 5}\n  podSecurityPolicy: {create: true}\n  \
              master: {extraFlags: [--x], persistence: {path: /data}}\n  slave: {spreadConstraints: {a: b}}\n  \
              networkPolicy: {enabled: false}\n";
         assert_eq!(
-            with_ctx(yaml, unsupported_keys),
+            unread(yaml),
             [
                 "redis.master.extraFlags",
                 "redis.podSecurityPolicy.create",
                 "redis.slave.spreadConstraints.a"
             ]
         );
-        assert!(with_ctx("{}", unsupported_keys).is_empty());
+        assert!(unread("{}").is_empty());
         // Parent globals are copied into the section; they are the parent's to report.
-        assert!(with_ctx("global: {foo: 1}", unsupported_keys).is_empty());
+        assert!(unread("global: {foo: 1}").is_empty());
     }
 }

@@ -56,6 +56,12 @@ fn typed_spec(redis: &Redis, service: &str) -> ServiceSpec {
     let v = &redis.v;
     let type_ = v.string(&format!("{service}.type"));
     let load_balancer = type_ == "LoadBalancer";
+    if !load_balancer {
+        // A LoadBalancer's settings: other types ignore them.
+        for key in ["externalTrafficPolicy", "loadBalancerIP"] {
+            v.at(&format!("{service}.{key}")).pass_over();
+        }
+    }
     ServiceSpec {
         external_traffic_policy: load_balancer
             .then(|| v.string(&format!("{service}.externalTrafficPolicy"))),
@@ -74,7 +80,7 @@ fn client(redis: &Redis) -> Result<Object> {
     let v = &redis.v;
     let mut metadata = redis.meta(redis.fullname.clone());
     if let Some(labels) = metadata.labels.as_mut() {
-        labels.extend(string_map(v.at("sentinel.service.labels")));
+        labels.extend(string_map(v.at("sentinel.service.labels").value()));
     }
     metadata.annotations = v
         .at("sentinel.service.annotations")
@@ -114,7 +120,7 @@ fn metrics(redis: &Redis) -> Result<Object> {
     let mut metadata = redis.meta(redis.name("-metrics"));
     if let Some(labels) = metadata.labels.as_mut() {
         labels.insert("app.kubernetes.io/component".into(), "metrics".into());
-        labels.extend(string_map(v.at("metrics.service.labels")));
+        labels.extend(string_map(v.at("metrics.service.labels").value()));
     }
     metadata.annotations = v
         .at("metrics.service.annotations")

@@ -102,11 +102,11 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
 
     let selector = redis.node_selector();
     let mut labels = selector.clone();
-    labels.extend(string_map(v.at("slave.podLabels")));
-    let mut annotations = string_map(v.at("slave.podAnnotations"));
+    labels.extend(string_map(v.at("slave.podLabels").value()));
+    let mut annotations = string_map(v.at("slave.podAnnotations").value());
     if metrics {
-        labels.extend(string_map(v.at("metrics.podLabels")));
-        annotations.extend(string_map(v.at("metrics.podAnnotations")));
+        labels.extend(string_map(v.at("metrics.podLabels").value()));
+        annotations.extend(string_map(v.at("metrics.podAnnotations").value()));
     }
 
     let pod = PodSpec {
@@ -386,6 +386,8 @@ pub(super) fn probe(
 ) -> Result<Option<Probe>> {
     let v = &redis.v;
     if v.at(&format!("{path}.enabled")).truthy() {
+        // The chart's custom probe replaces only a disabled one.
+        v.at(custom).pass_over();
         return timed_probe(exec_probe(["sh", "-c", script]), |field| {
             v.int(&format!("{path}.{field}"))
         })

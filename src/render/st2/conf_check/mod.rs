@@ -15,7 +15,7 @@ use saphyr_parser::{Event, Parser};
 
 use self::options::OPTIONS;
 use super::version::Version;
-use crate::render::pod::convert::report;
+use crate::render::ctx::Ctx;
 use crate::values::check::{Finding, Severity, closest};
 
 /// What a release does with an option.
@@ -283,10 +283,10 @@ fn option_problem(section: &str, option: &str, version: Version) -> Option<(Seve
 /// Report the problems of the st2.conf text `evaluated`, the `tpl` of the values key `path`
 /// (whose value was `raw`). Positions point into the values file when evaluating kept the lines
 /// where they were (same number of lines), else at the key.
-pub fn report_conf(path: &str, raw: &str, evaluated: &str, version: Version) {
+pub fn report_conf(ctx: &Ctx, path: &str, raw: &str, evaluated: &str, version: Version) {
     let same_lines = raw.split('\n').count() == evaluated.split('\n').count();
     for problem in check(evaluated, version) {
-        report(Finding {
+        ctx.report(Finding {
             severity: problem.severity,
             path: path.to_string(),
             location: None,
@@ -298,14 +298,14 @@ pub fn report_conf(path: &str, raw: &str, evaluated: &str, version: Version) {
 
 /// Report `text`, the file kept at values key `path` (a pack config or override file, which st2
 /// reads as YAML), if it is not YAML, at the position the parser stopped.
-pub fn report_yaml(path: &str, text: &str) {
+pub fn report_yaml(ctx: &Ctx, path: &str, text: &str) {
     let mut parser = Parser::new_from_str(text);
     loop {
         match parser.next_event() {
             Some(Ok((Event::StreamEnd, _))) | None => return,
             Some(Ok(_)) => {}
             Some(Err(e)) => {
-                report(Finding {
+                ctx.report(Finding {
                     severity: Severity::Error,
                     path: path.to_string(),
                     location: None,

@@ -75,7 +75,7 @@ fn files(ctx: &Ctx, path: &str) -> Result<BTreeMap<String, String>> {
         .map(|(name, contents)| {
             let key = format!("{path}.{name}");
             let contents = text::file_contents(contents, &key)?;
-            crate::render::st2::conf_check::report_yaml(&key, &contents);
+            crate::render::st2::conf_check::report_yaml(ctx, &key, &contents);
             Ok((name.clone(), contents))
         })
         .collect()

@@ -109,6 +109,7 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     };
     let user_conf = ctx.tpl_value("st2.config")?;
     conf_check::report_conf(
+        ctx,
         "st2.config",
         &ctx.v("st2.config").to_go_text(),
         &user_conf,
@@ -171,7 +172,7 @@ fn redis_url(ctx: &Ctx) -> Result<Redis> {
     if let Some(password) = &password {
         url.push_str(&format!(":{password}@"));
     }
-    for i in 0..text::go_int(ctx.v("redis.cluster.slaveCount")) {
+    for i in 0..text::go_int(ctx.v("redis.cluster.slaveCount").value()) {
         let node = format!("{full}-node-{i}.{full}-headless.{domain}:{port}");
         if i == 0 {
             url.push_str(&format!(
@@ -198,12 +199,12 @@ struct Redis {
 /// password the RabbitMQ Secret's (generated when `rabbitmq.auth.password` is empty).
 fn amqp_url(ctx: &Ctx) -> Result<String> {
     let user = text::required(
-        ctx.v("rabbitmq.auth.username"),
+        ctx.v("rabbitmq.auth.username").value(),
         "rabbitmq.auth.username is required!",
     )?;
     let password = backends::rabbitmq::password(ctx)?;
     let vhost = text::required(
-        ctx.v("rabbitmq.ingress.path"),
+        ctx.v("rabbitmq.ingress.path").value(),
         "rabbitmq.ingress.path is required!",
     )?;
     Ok(format!(
@@ -224,7 +225,7 @@ fn database(ctx: &Ctx) -> Result<(Database, Option<DatabaseAuth>)> {
     let replica_set = (ctx.v("mongodb.architecture").to_go_text() == "replicaset")
         .then(|| ctx.v("mongodb.replicaSetName").to_go_text());
     let hosts = match replica_set {
-        Some(_) => (0..text::go_int(ctx.v("mongodb.replicaCount")))
+        Some(_) => (0..text::go_int(ctx.v("mongodb.replicaCount").value()))
             .map(|i| format!("{full}-{i}.{full}-headless.{domain}"))
             .collect::<Vec<_>>()
             .join(","),
@@ -232,12 +233,12 @@ fn database(ctx: &Ctx) -> Result<(Database, Option<DatabaseAuth>)> {
     };
     let (host, db_name, auth) = if ctx.v("mongodb.auth.enabled").truthy() {
         let db = text::required(
-            ctx.v("mongodb.auth.database"),
+            ctx.v("mongodb.auth.database").value(),
             "mongodb.auth.database is required!",
         )?;
         let auth = DatabaseAuth {
             username: text::required(
-                ctx.v("mongodb.auth.username"),
+                ctx.v("mongodb.auth.username").value(),
                 "mongodb.auth.username is required!",
             )?,
             password: backends::mongodb::user_password(ctx)?,

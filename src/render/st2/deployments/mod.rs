@@ -57,14 +57,14 @@ fn own_image(ctx: &Ctx, key: &str, default_name: &str) -> Result<String> {
 /// PodDisruptionBudget and HorizontalPodAutoscaler where they apply ([`scaling`]).
 fn scaled(ctx: &Ctx, plan: PodPlan, key: &str, replicas: i64) -> Result<Vec<Object>> {
     let settings = ctx.v(key);
-    let autoscaling = (settings.key("autoscaling"), format!("{key}.autoscaling"));
+    let autoscaling = crate::render::pod::convert::setting(&settings.key("autoscaling"));
     scaling::deployment(
         ctx,
         plan,
         key,
         autoscaling,
         replicas,
-        settings.key("annotations"),
+        settings.key("annotations").value(),
     )
 }
 

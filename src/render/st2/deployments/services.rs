@@ -13,7 +13,7 @@ use crate::render::pod::containers::{
     component_security_context, env, post_start_lifecycle, secret_ref, st2_command, urls,
     wait_for_backends,
 };
-use crate::render::pod::convert::resources;
+use crate::render::pod::convert::resources_at;
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, count};
 use crate::render::st2::packs::{self, Access};
@@ -126,7 +126,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
     if s.datastore_key != DatastoreKey::None {
         plan.checksums.extend(checksums::datastore_key(ctx));
     }
-    plan.hash_post_start_script(script);
+    plan.hash_post_start_script(script.value());
 
     let config = volumes::config(ctx);
     let htpasswd = if s.htpasswd {
@@ -150,7 +150,7 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
     } else {
         (Piece::default(), Piece::default())
     };
-    let extra = volumes::extra(ctx, settings.key("extra_volumes"), key)?;
+    let extra = volumes::extra(ctx, settings.key("extra_volumes").value(), key)?;
     let post = volumes::post_start(ctx, key, post_start);
     let pieces = [
         &config,
@@ -188,11 +188,8 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
     plan.termination_grace_period_seconds = s
         .grace_period
         .map(|d| {
-            count(
-                settings.key("terminationGracePeriodSeconds"),
-                d,
-                &format!("{key}.terminationGracePeriodSeconds"),
-            )
+            let grace = settings.key("terminationGracePeriodSeconds");
+            count(grace.value(), d, grace.path())
         })
         .transpose()?;
 
@@ -208,17 +205,21 @@ pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
             }]
         }),
         command: Some(st2_command(ctx, key)),
-        env: env(settings.key("env")),
+        env: env(settings.key("env").value()),
         env_from: Some(vec![urls(ctx)]),
         volume_mounts: Some(pod.mounts),
-        lifecycle: post_start
-            .then(|| post_start_lifecycle(s.pre_stop.then(|| settings.key("preStopSleep")))),
-        resources: resources(settings.key("resources"), &format!("{key}.resources"))?,
+        lifecycle: post_start.then(|| {
+            post_start_lifecycle(s.pre_stop.then(|| settings.key("preStopSleep").value()))
+        }),
+        resources: resources_at(ctx, &settings.key("resources"))?,
         ..Default::default()
     }];
 
     let replicas = match s.replicas {
-        Some(d) => count(settings.key("replicas"), d, &format!("{key}.replicas"))?,
+        Some(d) => {
+            let replicas = settings.key("replicas");
+            count(replicas.value(), d, replicas.path())?
+        }
         None => 1,
     };
     super::scaled(ctx, plan, key, replicas)

@@ -12,7 +12,7 @@ use crate::render::pod::containers::{
     component_security_context, env, post_start_lifecycle, st2_command, urls_and_secrets,
     wait_for_backends,
 };
-use crate::render::pod::convert::{resources, typed_if_set};
+use crate::render::pod::convert::{resources_at, typed_if_set};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, count};
 use crate::render::st2::packs::{self, Access};
@@ -26,8 +26,12 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     plan.checksums.push(checksums::config(ctx));
     plan.checksums.push(checksums::ssh(ctx));
     plan.checksums.extend(checksums::datastore_key(ctx));
-    plan.hash_post_start_script(settings.key("postStartScript"));
-    plan.host_aliases = typed_if_set(settings.key("hostAliases"), "st2actionrunner.hostAliases")?;
+    plan.hash_post_start_script(settings.key("postStartScript").value());
+    plan.host_aliases = typed_if_set(
+        ctx,
+        settings.key("hostAliases").value(),
+        "st2actionrunner.hostAliases",
+    )?;
     // The chart only renders the runner's own pull secret next to `image.pullSecret`; st2k8s
     // always lists it, after the pack images' secrets, as the chart means to.
     plan.pull_secrets = packs::pull_secrets(ctx);
@@ -41,7 +45,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     plan.share_inits(init.len(), packs::deployment_init_containers(ctx)?);
     plan.init_containers = InitContainers::Listed(init);
     plan.termination_grace_period_seconds = Some(count(
-        settings.key("terminationGracePeriodSeconds"),
+        settings.key("terminationGracePeriodSeconds").value(),
         300,
         "st2actionrunner.terminationGracePeriodSeconds",
     )?);
@@ -55,7 +59,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
             &datastore,
             &packs::volumes(ctx, Access::Deployment)?,
             &packs::configs_if_shared(ctx)?,
-            &volumes::extra(ctx, settings.key("extra_volumes"), key)?,
+            &volumes::extra(ctx, settings.key("extra_volumes").value(), key)?,
             // The post-start script installs the SSH key, so it always runs here.
             &volumes::post_start(ctx, key, true),
         ],
@@ -68,13 +72,20 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         image_pull_policy: own_pull_policy(ctx, key),
         security_context: component_security_context(ctx, key)?,
         command: Some(st2_command(ctx, key)),
-        env: env(settings.key("env")),
-        env_from: Some(urls_and_secrets(ctx, settings.key("envFromSecrets"))),
+        env: env(settings.key("env").value()),
+        env_from: Some(urls_and_secrets(
+            ctx,
+            settings.key("envFromSecrets").value(),
+        )),
         volume_mounts: Some(pod.mounts),
         lifecycle: Some(post_start_lifecycle(None)),
-        resources: resources(settings.key("resources"), "st2actionrunner.resources")?,
+        resources: resources_at(ctx, &settings.key("resources"))?,
         ..Default::default()
     }];
-    let replicas = count(settings.key("replicas"), 5, "st2actionrunner.replicas")?;
+    let replicas = count(
+        settings.key("replicas").value(),
+        5,
+        "st2actionrunner.replicas",
+    )?;
     super::scaled(ctx, plan, key, replicas)
 }

@@ -13,7 +13,7 @@ use crate::render::kit::mount;
 use crate::render::pod::containers::{
     component_security_context, post_start_lifecycle, secret_ref, urls,
 };
-use crate::render::pod::convert::resources;
+use crate::render::pod::convert::resources_at;
 use crate::render::pod::volumes::{self, Piece, user_volume};
 use crate::render::pod::{PodPlan, checksums};
 
@@ -40,7 +40,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
 
     let mut plan = PodPlan::component(ctx, "st2chatops")?;
     plan.checksums.push(checksums::chatops(ctx));
-    plan.hash_post_start_script(script);
+    plan.hash_post_start_script(script.value());
 
     let scripts_source = settings.key("hubotScriptsVolume");
     let scripts = if scripts_source.truthy() {
@@ -50,8 +50,9 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
                 "/opt/stackstorm/chatops/scripts",
             ),
             user_volume(
+                ctx,
                 "st2-chatops-hubot-scripts-vol",
-                scripts_source,
+                scripts_source.value(),
                 "st2chatops.hubotScriptsVolume",
             )?,
         )
@@ -63,7 +64,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     plan.volumes = pod.volumes;
 
     let mut env_from = vec![urls(ctx)];
-    if !has_key(settings.key("env"), "ST2_API_KEY") {
+    if !has_key(settings.key("env").value(), "ST2_API_KEY") {
         env_from.push(secret_ref(volumes::auth_secret(ctx)));
     }
     env_from.push(secret_ref(ctx.name("st2chatops")));
@@ -79,7 +80,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         }]),
         readiness_probe: Some(tcp_probe(3, 10)),
         liveness_probe: Some(tcp_probe(10, 30)),
-        resources: resources(settings.key("resources"), "st2chatops.resources")?,
+        resources: resources_at(ctx, &settings.key("resources"))?,
         volume_mounts: Some(pod.mounts),
         lifecycle: post_start.then(|| post_start_lifecycle(None)),
         ..Default::default()

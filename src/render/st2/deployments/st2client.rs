@@ -12,7 +12,7 @@ use crate::render::pod::containers::{
     ClientConfigInit, client_config_init, entrypoint, env_vars, post_start_lifecycle,
     security_context, urls_and_secrets,
 };
-use crate::render::pod::convert::{chain, resources};
+use crate::render::pod::convert::{chain, resources_at};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, pod_security_context};
 use crate::render::st2::packs::{self, Access};
@@ -52,7 +52,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     plan.checksums.push(checksums::ssh(ctx));
     plan.checksums.extend(checksums::datastore_key(ctx));
     plan.checksums.extend(checksums::overrides(ctx));
-    plan.hash_post_start_script(settings.key("postStartScript"));
+    plan.hash_post_start_script(settings.key("postStartScript").value());
     plan.pull_secrets = packs::pull_secrets(ctx);
 
     plan.share_inits(0, packs::deployment_init_containers(ctx)?);
@@ -66,7 +66,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
             )?,
             security_context: sc.clone(),
             config_path: "st2client.st2clientConfig",
-            env_from_secrets: settings.key("envFromSecrets"),
+            env_from_secrets: settings.key("envFromSecrets").value(),
         },
     )?;
     plan.init_containers = InitContainers::Listed(vec![client_config]);
@@ -88,7 +88,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
             &datastore,
             &packs::volumes(ctx, Access::Deployment)?,
             &packs::configs(ctx)?,
-            &volumes::extra(ctx, settings.key("extra_volumes"), key)?,
+            &volumes::extra(ctx, settings.key("extra_volumes").value(), key)?,
             // The post-start script installs the SSH key, so it always runs here.
             &volumes::post_start(ctx, key, true),
         ],
@@ -100,7 +100,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         value: Some("1".into()),
         ..Default::default()
     }];
-    env.extend(env_vars(settings.key("env")));
+    env.extend(env_vars(settings.key("env").value()));
     let mut command = entrypoint(ctx);
     command.extend(["bash", "-ec", "while true; do sleep 999; done"].map(String::from));
     plan.containers = vec![Container {
@@ -113,11 +113,14 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
         image_pull_policy: images::pull_policy(ctx),
         security_context: sc,
         env: Some(env),
-        env_from: Some(urls_and_secrets(ctx, settings.key("envFromSecrets"))),
+        env_from: Some(urls_and_secrets(
+            ctx,
+            settings.key("envFromSecrets").value(),
+        )),
         volume_mounts: Some(pod.mounts),
         command: Some(command),
         lifecycle: Some(post_start_lifecycle(None)),
-        resources: resources(settings.key("resources"), "st2client.resources")?,
+        resources: resources_at(ctx, &settings.key("resources"))?,
         ..Default::default()
     }];
     super::scaled(ctx, plan, key, 1)

@@ -10,7 +10,7 @@ use crate::render::ctx::Ctx;
 use crate::render::images;
 use crate::render::kit::{config_map_volume, mount_file};
 use crate::render::pod::containers::{component_security_context, env, post_start_lifecycle, urls};
-use crate::render::pod::convert::resources;
+use crate::render::pod::convert::resources_at;
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{PodPlan, checksums, count};
 
@@ -31,14 +31,14 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
 
     let mut plan = PodPlan::component(ctx, "st2web")?;
     plan.checksums.push(checksums::web_config(ctx));
-    plan.hash_post_start_script(script);
+    plan.hash_post_start_script(script.value());
     plan.termination_grace_period_seconds = Some(count(
-        settings.key("terminationGracePeriodSeconds"),
+        settings.key("terminationGracePeriodSeconds").value(),
         30,
         "st2web.terminationGracePeriodSeconds",
     )?);
 
-    let extra = volumes::extra(ctx, settings.key("extra_volumes"), "st2web")?;
+    let extra = volumes::extra(ctx, settings.key("extra_volumes").value(), "st2web")?;
     let web_config = if settings.key("config").truthy() {
         Piece::one(
             mount_file(
@@ -74,13 +74,14 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
             initial_delay_seconds: Some(1),
             ..Default::default()
         }),
-        env: env(settings.key("env")),
+        env: env(settings.key("env").value()),
         env_from: Some(vec![urls(ctx)]),
         volume_mounts: Some(pod.mounts),
-        lifecycle: post_start.then(|| post_start_lifecycle(Some(settings.key("preStopSleep")))),
-        resources: resources(settings.key("resources"), "st2web.resources")?,
+        lifecycle: post_start
+            .then(|| post_start_lifecycle(Some(settings.key("preStopSleep").value()))),
+        resources: resources_at(ctx, &settings.key("resources"))?,
         ..Default::default()
     }];
-    let replicas = count(settings.key("replicas"), 2, "st2web.replicas")?;
+    let replicas = count(settings.key("replicas").value(), 2, "st2web.replicas")?;
     super::scaled(ctx, plan, "st2web", replicas)
 }

@@ -11,16 +11,16 @@ use crate::render::images;
 use crate::render::pod::containers::{
     runner_security_context, security_context, urls_and_secrets, wait_for_db,
 };
-use crate::render::pod::convert::{chain, required, resources};
+use crate::render::pod::convert::{chain, required, resources_at, setting};
 use crate::render::pod::volumes::{self, Piece};
 use crate::render::pod::{InitContainers, PodPlan, checksums, pod_security_context};
 use crate::render::st2::packs::{self, Access};
-use crate::values::Value;
+use crate::values::{Value, View};
 
 pub fn jobs(ctx: &Ctx) -> Result<Vec<Object>> {
     let mut out = Vec::new();
-    for (i, hook) in ctx.v("jobs.extra_hooks").as_list().iter().enumerate() {
-        let name = required(hook.key("name"), || {
+    for hook in ctx.v("jobs.extra_hooks").items() {
+        let name = required(hook.key("name").value(), || {
             "You must name each entry in jobs.extra_hooks.".into()
         })?;
         // `hyphenPrefix`: a falsy name (`false`, `0`) adds no suffix.
@@ -32,22 +32,22 @@ pub fn jobs(ctx: &Ctx) -> Result<Vec<Object>> {
         if skipped(ctx, &name) {
             continue;
         }
-        let job = job(ctx, i, hook, name)?;
+        let job = job(ctx, &hook, name)?;
         out.push(match given {
-            Some(given) => job.named_by(format!("jobs.extra_hooks[{i}].name"), given),
+            Some(given) => job.named_by(hook.key("name").path().to_string(), given),
             None => job,
         });
     }
     Ok(out)
 }
 
-fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
-    let key = format!("jobs.extra_hooks[{i}]");
-    let when = required(hook.key("hook"), || {
+fn job(ctx: &Ctx, hook: &View, name: String) -> Result<Object> {
+    let key = hook.path();
+    let when = required(hook.key("hook").value(), || {
         "Each entry in jobs.extra_hooks must include 'hook' (the helm.sh/hook value)".into()
     })?
     .to_go_string();
-    let command = match required(hook.key("command"), || {
+    let command = match required(hook.key("command").value(), || {
         "Each entry in jobs.extra_hooks must include the 'command' to run.".into()
     })? {
         Value::List(items) => items
@@ -64,17 +64,17 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
             .collect::<Result<Vec<_>>>()?,
         _ => bail!("`{key}.command` must be a list of strings"),
     };
-    let weight = hook.key("hook_weight").or(&Value::Int(10)).to_go_string();
+    let weight = hook
+        .key("hook_weight")
+        .value()
+        .or(&Value::Int(10))
+        .to_go_string();
 
     let mut plan = PodPlan::job_pod(ctx, &name, format!("job-{name}"))?;
     plan.checksums = vec![checksums::config(ctx), checksums::packs(ctx)];
     plan.checksums.extend(checksums::overrides(ctx));
     plan.pull_secrets = packs::pull_secrets(ctx);
-    let own_pod_sc = (
-        hook.key("podSecurityContext"),
-        format!("{key}.podSecurityContext"),
-    );
-    let mut pod_chain = vec![own_pod_sc];
+    let mut pod_chain = vec![setting(&hook.key("podSecurityContext"))];
     pod_chain.extend(chain(ctx, &["st2actionrunner.podSecurityContext"]));
     plan.security_context = pod_security_context(ctx, pod_chain)?;
 
@@ -93,10 +93,7 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
     ]);
     plan.volumes = pod.volumes;
 
-    let mut sc_chain = vec![(
-        hook.key("securityContext"),
-        format!("{key}.securityContext"),
-    )];
+    let mut sc_chain = vec![setting(&hook.key("securityContext"))];
     sc_chain.extend(chain(ctx, &["st2actionrunner.securityContext"]));
     let hook_resources = hook.key("resources");
     plan.containers = vec![Container {
@@ -105,11 +102,11 @@ fn job(ctx: &Ctx, i: usize, hook: &Value, name: String) -> Result<Object> {
         image_pull_policy: images::pull_policy(ctx),
         security_context: security_context(ctx, sc_chain)?,
         env: job_env(ctx),
-        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets"))),
+        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets").value())),
         command: Some(command),
         volume_mounts: Some(pod.mounts),
         resources: if hook_resources.truthy() {
-            resources(hook_resources, &format!("{key}.resources"))?
+            resources_at(ctx, &hook_resources)?
         } else {
             None
         },

@@ -84,7 +84,7 @@ pub fn apikey_load(ctx: &Ctx) -> Result<Object> {
         .map(String::from)
         .to_vec();
     plan.containers = vec![Container {
-        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets"))),
+        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets").value())),
         volume_mounts: Some(pod.mounts),
         ..loader(ctx, "st2-apikey-load", command)?
     }];
@@ -113,7 +113,7 @@ pub fn key_load(ctx: &Ctx) -> Result<Object> {
         .map(String::from)
         .to_vec();
     plan.containers = vec![Container {
-        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets"))),
+        env_from: Some(urls_and_secrets(ctx, ctx.v("jobs.envFromSecrets").value())),
         volume_mounts: Some(pod.mounts),
         ..loader(ctx, "st2-key-load", command)?
     }];

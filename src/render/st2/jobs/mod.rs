@@ -67,7 +67,9 @@ fn hook_annotations(
         ),
         ("helm.sh/hook-weight".to_string(), weight),
     ]);
-    annotations.extend(crate::render::kit::string_map(ctx.v("jobs.annotations")));
+    annotations.extend(crate::render::kit::string_map(
+        ctx.v("jobs.annotations").value(),
+    ));
     annotations
 }
 
@@ -118,14 +120,14 @@ fn client_config(ctx: &Ctx, security_context: Option<SecurityContext>) -> Result
             image: image(ctx)?,
             security_context,
             config_path: "jobs.st2clientConfig",
-            env_from_secrets: ctx.v("jobs.envFromSecrets"),
+            env_from_secrets: ctx.v("jobs.envFromSecrets").value(),
         },
     )
 }
 
 /// The variables of `jobs.env` (see [`env()`]).
 fn job_env(ctx: &Ctx) -> Option<Vec<EnvVar>> {
-    env(ctx.v("jobs.env"))
+    env(ctx.v("jobs.env").value())
 }
 
 /// `envFrom` of Jobs that need no service URLs: only `jobs.envFromSecrets`, iff set.
@@ -135,5 +137,5 @@ fn secrets_only(ctx: &Ctx) -> Option<Vec<EnvFromSource>> {
 
 /// `EXTRA(jobs)`.
 fn extra(ctx: &Ctx) -> Result<Piece> {
-    volumes::extra(ctx, ctx.v("jobs.extra_volumes"), "jobs")
+    volumes::extra(ctx, ctx.v("jobs.extra_volumes").value(), "jobs")
 }

@@ -41,7 +41,11 @@ pub fn job(ctx: &Ctx) -> Result<Object> {
             image: Some(image(ctx)?),
             image_pull_policy: images::pull_policy(ctx),
             security_context: sc.clone(),
-            command: Some(typed(custom, "jobs.preRegisterContentCommand")?),
+            command: Some(typed(
+                ctx,
+                custom.value(),
+                "jobs.preRegisterContentCommand",
+            )?),
             // The chart mounts pack configs before packs here, unlike in the main container.
             volume_mounts: Some(
                 Piece::join(&[&overrides, &config, &pack_configs, &packs_piece]).mounts,

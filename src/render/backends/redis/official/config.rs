@@ -120,7 +120,7 @@ struct Settings {
 fn settings(redis: &Redis) -> Result<BTreeMap<String, String>> {
     let v = &redis.v;
     let tpl = |path: &str| -> Result<String> {
-        match v.at(path) {
+        match v.at(path).value() {
             Value::Null => Ok(String::new()),
             Value::String(s) => redis.ctx.tpl(s, &v.key(path)),
             other => Ok(other.to_go_string()),

@@ -39,8 +39,8 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
     let persistence = v.at("slave.persistence.enabled").truthy();
     let selector = redis.node_selector();
     let mut labels = selector.clone();
-    labels.extend(string_map(v.at("slave.podLabels")));
-    let annotations = string_map(v.at("slave.podAnnotations"));
+    labels.extend(string_map(v.at("slave.podLabels").value()));
+    let annotations = string_map(v.at("slave.podAnnotations").value());
 
     let pod = PodSpec {
         image_pull_secrets: pull_secrets(redis),
