@@ -43,8 +43,12 @@
 //!
 //! The chart's keys keep their meaning where the image has the feature (ports, persistence,
 //! resources, scheduling, TLS, LDAP, metrics through the image's `rabbitmq_prometheus`
-//! plugin on the chart's metrics port, plugins, extra configuration and environment…); the
-//! bitnami-only ones in [`NOT_APPLYING`] are reported when set.
+//! plugin on the chart's metrics port, plugins, extra configuration and environment…). The
+//! bitnami-only ones are never read here, so a value the user gives them is reported as not
+//! applying: the bitnami scripts' settings (`image.debug`, `logs`, `ulimitNofiles`,
+//! `communityPlugins`), its peer discovery (`clustering.addressType`, `rbac.create`),
+//! `clustering.forceBoot` (see below) and the root `volumePermissions` init container (the pod's
+//! `fsGroup` makes the volume writable).
 
 use std::collections::BTreeMap;
 
@@ -83,22 +87,6 @@ const CERTS_DIR: &str = "/etc/rabbitmq-certs";
 const PEER_DISCOVERY_PLUGIN: &str = "rabbitmq_peer_discovery_k8s";
 /// Both probes: the Erlang node is up and the CLI can talk to it (see the module docs).
 const PING: &str = "rabbitmq-diagnostics -q ping";
-
-/// Keys (below `rabbitmq.`) of the bitnami flavor that the official one has no use for: the
-/// bitnami scripts' settings (`image.debug`, `logs`, `ulimitNofiles`, `communityPlugins`),
-/// its peer discovery (`clustering.addressType`, `rbac.create`), `clustering.forceBoot` (see
-/// the module docs) and the root `volumePermissions` init container (the pod's `fsGroup`
-/// makes the volume writable). A user value for one of them is reported as ignored.
-pub const NOT_APPLYING: &[&str] = &[
-    "image.debug",
-    "logs",
-    "ulimitNofiles",
-    "communityPlugins",
-    "clustering.addressType",
-    "clustering.forceBoot",
-    "rbac.create",
-    "volumePermissions",
-];
 
 /// Every RabbitMQ object of the official flavor.
 pub(super) fn objects(rabbit: &Rabbit) -> Result<Vec<Object>> {

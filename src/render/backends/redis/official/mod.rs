@@ -53,8 +53,8 @@ fn is_bitnami(repository: &str) -> bool {
 
 /// The image of both containers: `<registry>/<repository>:<tag>` from `redis.image` (the
 /// registry `global.imageRegistry` first, as for the bitnami images). A bitnami repository, the
-/// chart's default included, is replaced by [`DEFAULT_REPOSITORY`]:[`DEFAULT_TAG`] (a changed one
-/// is reported by [`unsupported_keys`]); another repository needs its own tag.
+/// chart's default included, is replaced by [`DEFAULT_REPOSITORY`]:[`DEFAULT_TAG`] (a tag set for
+/// it is then never read, so it is reported as not applying); another repository needs its own tag.
 pub(super) fn image(redis: &Redis) -> Result<String> {
     let v = &redis.v;
     let registry = v
