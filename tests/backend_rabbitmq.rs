@@ -317,28 +317,13 @@ struct Rendered {
 
 impl Rendered {
     fn new() -> Self {
-        let dir = TempDir::new();
-        let values = dir.0.join("values.yaml");
-        std::fs::write(&values, VALUES).expect("write values");
-        let out = Command::new(env!("CARGO_BIN_EXE_st2k8s"))
-            .args(["render", "--release-name", "st2", "--namespace", "ns", "-f"])
-            .arg(&values)
-            .env("ST2K8S_SECRET_SEED", "st2k8s rabbitmq real-server test")
-            .output()
-            .expect("st2k8s runs");
-        assert!(
-            out.status.success(),
-            "render: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let (code, stdout, stderr) = st2k8s(
+            &["render", "--release-name", "st2", "--namespace", "ns"],
+            VALUES,
         );
-        let docs: Vec<Json> =
-            serde_saphyr::from_multiple(&String::from_utf8_lossy(&out.stdout)).expect("YAML");
-        let find = |kind: &str, name: &str| {
-            docs.iter()
-                .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-                .unwrap_or_else(|| panic!("{kind}/{name} rendered"))
-                .clone()
-        };
+        assert_eq!(code, Some(0), "render: {stderr}");
+        let docs = documents(&stdout);
+        let find = |kind: &str, name: &str| find(&docs, kind, name).clone();
         let secret = |name: &str, key: &str| {
             let data = find("Secret", name)["data"][key]
                 .as_str()
@@ -543,6 +528,18 @@ impl Drop for TempDir {
     }
 }
 
+/// The YAML documents of a render.
+fn documents(stdout: &str) -> Vec<Json> {
+    serde_saphyr::from_multiple(stdout).expect("YAML")
+}
+
+/// The rendered object `kind`/`name`.
+fn find<'d>(docs: &'d [Json], kind: &str, name: &str) -> &'d Json {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} rendered"))
+}
+
 /// `st2k8s` with `args`, seeded: (exit code, stdout, stderr).
 fn st2k8s(args: &[&str], values: &str) -> (Option<i32>, String, String) {
     let dir = TempDir::new();
@@ -603,12 +600,8 @@ rabbitmq: {flavor: official, metrics: {enabled: true}}
 ";
     let (code, stdout, stderr) = st2k8s(&["render"], values);
     assert_eq!(code, Some(0), "{stderr}");
-    let docs: Vec<Json> = serde_saphyr::from_multiple(&stdout).expect("YAML");
-    let find = |kind: &str, name: &str| {
-        docs.iter()
-            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-            .unwrap_or_else(|| panic!("{kind}/{name}"))
-    };
+    let docs = documents(&stdout);
+    let find = |kind: &str, name: &str| find(&docs, kind, name);
     let pod = &find("StatefulSet", "st2-rabbitmq")["spec"]["template"]["spec"];
     assert_eq!(
         pod["securityContext"],

@@ -52,10 +52,18 @@ pub(super) struct Memory {
 }
 
 pub(super) fn config_map(rabbit: &Rabbit) -> Result<Object> {
-    let mut data = BTreeMap::from([(
-        "rabbitmq.conf".to_string(),
-        block_text(&rabbitmq_conf(rabbit)?),
-    )]);
+    config_map_of(rabbit, rabbitmq_conf(rabbit)?, [])
+}
+
+/// ConfigMap `<fullname>-config` of either flavor: `rabbitmq.conf` with the text `conf`, the
+/// flavor's `files` and, when given, `advanced.config`.
+pub(super) fn config_map_of<const N: usize>(
+    rabbit: &Rabbit,
+    conf: String,
+    files: [(&str, String); N],
+) -> Result<Object> {
+    let mut data = BTreeMap::from([("rabbitmq.conf".to_string(), block_text(&conf))]);
+    data.extend(files.map(|(name, text)| (name.to_string(), text)));
     if rabbit.v("advancedConfiguration").truthy() {
         data.insert(
             "advanced.config".into(),

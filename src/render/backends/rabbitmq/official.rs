@@ -46,19 +46,17 @@
 //! plugin on the chart's metrics port, plugins, extra configuration and environment…); the
 //! bitnami-only ones in [`NOT_APPLYING`] are reported when set.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result};
-use k8s_openapi::api::core::v1::{Container, EnvVar, VolumeMount};
+use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use super::statefulset::{
-    container_ports, env_from, lifecycle, pod_template, probe, resources, stateful_set_of,
-    volumes_with,
+    Flavored, credentials_env, lifecycle, pod_template, rabbitmq_container_of, schedulers_env,
+    stateful_set_of, volumes_with,
 };
 use super::{Rabbit, access, config, monitoring, network};
 use crate::object::Object;
 use crate::render::backends::default_section;
-use crate::render::kit::{env_field, env_secret, env_value, mount, mount_ro};
+use crate::render::kit::{env_field, env_value};
 use crate::templates;
 use crate::values::Value;
 use crate::values::check::{Finding, Severity};
@@ -180,24 +178,11 @@ struct Conf {
 /// ConfigMap `<fullname>-config`: `rabbitmq.conf`, `enabled_plugins` and, when given,
 /// `advanced.config`.
 fn config_map(rabbit: &Rabbit) -> Result<Object> {
-    let mut data = BTreeMap::from([
-        (
-            "rabbitmq.conf".to_string(),
-            config::block_text(&rabbitmq_conf(rabbit)?),
-        ),
-        ("enabled_plugins".to_string(), enabled_plugins(rabbit)),
-    ]);
-    if rabbit.v("advancedConfiguration").truthy() {
-        data.insert(
-            "advanced.config".into(),
-            config::block_text(&rabbit.tpl_value("advancedConfiguration")?),
-        );
-    }
-    Object::new(&k8s_openapi::api::core::v1::ConfigMap {
-        metadata: rabbit.meta(rabbit.name("config")),
-        data: Some(data),
-        ..Default::default()
-    })
+    config::config_map_of(
+        rabbit,
+        rabbitmq_conf(rabbit)?,
+        [("enabled_plugins", enabled_plugins(rabbit))],
+    )
 }
 
 /// The text of `rabbitmq.conf`: a user-written `configuration`, else the official template.
@@ -265,36 +250,16 @@ fn enabled_plugins(rabbit: &Rabbit) -> String {
 
 /// The RabbitMQ container.
 fn container(rabbit: &Rabbit) -> Result<Container> {
-    let mut mounts = vec![mount("configuration", CONFIG_DIR), mount("data", DATA_DIR)];
-    if rabbit.v("auth.tls.enabled").truthy() {
-        mounts.push(mount("certs", CERTS_DIR));
-    }
-    if rabbit.v("loadDefinition.enabled").truthy() {
-        // Where `extraConfiguration`'s `load_definitions` line finds the definitions.
-        mounts.push(mount_ro("load-definition-volume", "/app", true));
-    }
-    mounts.extend(
-        rabbit
-            .block::<Vec<VolumeMount>>("extraVolumeMounts", false)?
-            .unwrap_or_default(),
-    );
-    Ok(Container {
-        name: "rabbitmq".into(),
-        image: Some(image(rabbit)),
-        image_pull_policy: Some(rabbit.v("image.pullPolicy").to_go_string()),
-        security_context: rabbit.block("containerSecurityContext", false)?,
-        command: rabbit.block("command", true)?,
-        args: rabbit.block("args", true)?,
-        env: Some(environment(rabbit)?),
-        env_from: env_from(rabbit)?,
-        ports: Some(container_ports(rabbit)?),
-        liveness_probe: probe(rabbit, "livenessProbe", "customLivenessProbe", PING)?,
-        readiness_probe: probe(rabbit, "readinessProbe", "customReadinessProbe", PING)?,
-        resources: resources(rabbit, "resources")?,
-        lifecycle: Some(lifecycle(rabbit)?),
-        volume_mounts: Some(mounts),
-        ..Default::default()
-    })
+    rabbitmq_container_of(
+        rabbit,
+        Flavored {
+            dirs: [CONFIG_DIR, DATA_DIR, CERTS_DIR],
+            image: image(rabbit),
+            env: environment(rabbit)?,
+            health_check: PING,
+            lifecycle: lifecycle(rabbit)?,
+        },
+    )
 }
 
 fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
@@ -312,39 +277,15 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
         env_value("RABBITMQ_USE_LONGNAME", "true"),
         env_value("RABBITMQ_MNESIA_BASE", MNESIA_BASE),
     ];
-    if rabbit.v("maxAvailableSchedulers").truthy() {
-        let schedulers = format!(
-            "+S {}:{}",
-            rabbit.v("maxAvailableSchedulers").to_go_string(),
-            rabbit.v("onlineSchedulers").to_go_string()
-        );
-        vars.push(env_value("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", schedulers));
-    }
-    let erlang_secret = rabbit
-        .v("auth.existingErlangSecret")
-        .non_empty()
-        .map_or_else(|| rabbit.fullname.clone(), Value::to_go_string);
-    vars.push(env_secret(
-        "RABBITMQ_ERLANG_COOKIE",
-        erlang_secret,
-        "rabbitmq-erlang-cookie",
-        false,
-    ));
-    vars.push(env_value(
-        "RABBITMQ_DEFAULT_USER",
-        rabbit.v("auth.username").to_go_string(),
-    ));
-    let password_secret = if rabbit.v("auth.existingPasswordSecret").truthy() {
-        rabbit.tpl_value("auth.existingPasswordSecret")?
-    } else {
-        rabbit.fullname.clone()
-    };
-    vars.push(env_secret(
-        "RABBITMQ_DEFAULT_PASS",
-        password_secret,
-        "rabbitmq-password",
-        false,
-    ));
+    vars.extend(schedulers_env(rabbit));
+    vars.extend(credentials_env(
+        rabbit,
+        [
+            "RABBITMQ_ERLANG_COOKIE",
+            "RABBITMQ_DEFAULT_USER",
+            "RABBITMQ_DEFAULT_PASS",
+        ],
+    )?);
     vars.extend(
         rabbit
             .block::<Vec<EnvVar>>("extraEnvVars", true)?
