@@ -46,7 +46,7 @@
 //! plugin on the chart's metrics port, plugins, extra configuration and environment…); the
 //! bitnami-only ones in [`NOT_APPLYING`] are reported when set.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use super::statefulset::{
@@ -99,6 +99,7 @@ pub const NOT_APPLYING: &[&str] = &[
 
 /// Every RabbitMQ object of the official flavor.
 pub(super) fn objects(rabbit: &Rabbit) -> Result<Vec<Object>> {
+    check_arguments(rabbit)?;
     let mut out = access::objects(rabbit, false)?;
     out.push(config_map(rabbit)?);
     out.extend(network::objects(rabbit)?);
@@ -161,6 +162,105 @@ fn warn(path: &str, message: String) {
     });
 }
 
+/// The values that reach the Erlang VM's command line and the nodes' names: the image's start
+/// script splits `RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS` into words, so anything but numbers there
+/// would add arguments of the user's choosing (`-eval` runs code); a cluster domain that is no
+/// DNS name makes node names the other nodes cannot reach.
+fn check_arguments(rabbit: &Rabbit) -> Result<()> {
+    if !is_dns_name(&rabbit.v("clusterDomain").to_go_string()) {
+        bail!(
+            "`rabbitmq.clusterDomain` must be a DNS domain (letters, digits, `-` and `.`): it ends the RabbitMQ nodes' names"
+        );
+    }
+    if rabbit.v("maxAvailableSchedulers").truthy() {
+        for key in ["maxAvailableSchedulers", "onlineSchedulers"] {
+            let value = rabbit.v(key).to_go_string();
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                bail!(
+                    "`rabbitmq.{key}` must be a whole number: it is passed to the Erlang VM as `+S <maxAvailableSchedulers>:<onlineSchedulers>`"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The values the official template writes into `rabbitmq.conf`, one `key = value` a line:
+/// each must be what its setting takes, so that no value can end its line and add settings
+/// (a line break) or change what the setting means. `extraConfiguration` and `configuration`
+/// are configuration text by design and are not checked.
+fn check_conf_values(rabbit: &Rabbit) -> Result<()> {
+    if rabbit.v("auth.tls.enabled").truthy() {
+        check_port(rabbit, "service.tlsPort")?;
+        let verify = rabbit.v("auth.tls.sslOptionsVerify").to_go_string();
+        if verify != "verify_peer" && verify != "verify_none" {
+            bail!("`rabbitmq.auth.tls.sslOptionsVerify` must be `verify_peer` or `verify_none`");
+        }
+        let fail = rabbit.v("auth.tls.failIfNoPeerCert").to_go_string();
+        if fail != "true" && fail != "false" {
+            bail!("`rabbitmq.auth.tls.failIfNoPeerCert` must be true or false");
+        }
+    }
+    if rabbit.v("ldap.enabled").truthy() {
+        for (i, server) in rabbit.v("ldap.servers").as_list().iter().enumerate() {
+            let host = server.to_go_string();
+            let host_chars = |c: char| c.is_ascii_alphanumeric() || "-.:[]".contains(c);
+            if host.is_empty() || !host.chars().all(host_chars) {
+                bail!(
+                    "`rabbitmq.ldap.servers[{i}]` must be a host name or an IP address: it is written into rabbitmq.conf"
+                );
+            }
+        }
+        check_port(rabbit, "ldap.port")?;
+        check_line(rabbit, "ldap.user_dn_pattern")?;
+    }
+    if rabbit.v("memoryHighWatermark.enabled").truthy() {
+        let value = rabbit.v("memoryHighWatermark.value").to_go_string();
+        if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
+            bail!(
+                "`rabbitmq.memoryHighWatermark.value` must be a number or a memory size (`0.4`, `512MB`): it is written into rabbitmq.conf"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A TCP port the configuration names.
+fn check_port(rabbit: &Rabbit, path: &str) -> Result<()> {
+    let value = rabbit.v(path).to_go_string();
+    let port = (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| value.parse::<u16>().ok())
+        .flatten();
+    if !port.is_some_and(|p| p > 0) {
+        bail!("`rabbitmq.{path}` must be a port number (1 to 65535)");
+    }
+    Ok(())
+}
+
+/// A value written as the rest of one `rabbitmq.conf` line.
+fn check_line(rabbit: &Rabbit, path: &str) -> Result<()> {
+    let value = rabbit.v(path).to_go_string();
+    if value.trim().is_empty() || value.chars().any(char::is_control) {
+        bail!(
+            "`rabbitmq.{path}` must be one line of text without control characters: it is written into rabbitmq.conf"
+        );
+    }
+    Ok(())
+}
+
+/// A DNS name: labels of letters, digits and `-`, joined by `.`.
+fn is_dns_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
 /// What the official `rabbitmq.conf` template needs.
 #[derive(Debug, serde::Serialize)]
 struct Conf {
@@ -190,6 +290,7 @@ fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
     if let Some(custom) = config::custom_configuration(rabbit)? {
         return Ok(custom);
     }
+    check_conf_values(rabbit)?;
     let conf = Conf {
         amqp_port: super::statefulset::AMQP_PORT,
         metrics_port: super::statefulset::METRICS_PORT,
@@ -571,6 +672,76 @@ vm_memory_high_watermark.relative = 0.5"
             ),
             ("quay.example/mq/rabbitmq:4.3.2".to_string(), vec![])
         );
+    }
+
+    /// The error of rendering `yaml` with the official flavor, if any.
+    fn error_of(yaml: &str) -> Option<String> {
+        let yaml = format!("{yaml}\n---\nrabbitmq: {{flavor: official}}\n");
+        with_release("st2", &yaml, |ctx| {
+            super::super::objects(ctx).err().map(|e| format!("{e:#}"))
+        })
+    }
+
+    /// Values that would add lines to `rabbitmq.conf` or arguments to the Erlang VM are refused,
+    /// naming the key and never quoting the value.
+    #[test]
+    fn values_cannot_inject_settings_or_vm_arguments() {
+        let conf = "it is written into rabbitmq.conf";
+        for (yaml, want) in [
+            (
+                "rabbitmq: {maxAvailableSchedulers: 2, onlineSchedulers: \"1 -eval 'os:cmd(\\\"id\\\")'\"}".to_string(),
+                "`rabbitmq.onlineSchedulers` must be a whole number: it is passed to the Erlang VM as `+S <maxAvailableSchedulers>:<onlineSchedulers>`".to_string(),
+            ),
+            (
+                "rabbitmq: {maxAvailableSchedulers: '2 -s init stop', onlineSchedulers: 1}".into(),
+                "`rabbitmq.maxAvailableSchedulers` must be a whole number: it is passed to the Erlang VM as `+S <maxAvailableSchedulers>:<onlineSchedulers>`".into(),
+            ),
+            (
+                "rabbitmq: {clusterDomain: \"cluster.local\\nx\"}".into(),
+                "`rabbitmq.clusterDomain` must be a DNS domain (letters, digits, `-` and `.`): it ends the RabbitMQ nodes' names".into(),
+            ),
+            (
+                "rabbitmq: {auth: {tls: {enabled: true, existingSecret: c, sslOptionsVerify: \"verify_none\\nloopback_users.guest = false\"}}}".into(),
+                "`rabbitmq.auth.tls.sslOptionsVerify` must be `verify_peer` or `verify_none`".into(),
+            ),
+            (
+                "rabbitmq: {auth: {tls: {enabled: true, existingSecret: c, failIfNoPeerCert: 'false # x'}}}".into(),
+                "`rabbitmq.auth.tls.failIfNoPeerCert` must be true or false".into(),
+            ),
+            (
+                "rabbitmq: {auth: {tls: {enabled: true, existingSecret: c}}, service: {tlsPort: \"5671\\ndefault_user = x\"}}".into(),
+                "`rabbitmq.service.tlsPort` must be a port number (1 to 65535)".into(),
+            ),
+            (
+                "rabbitmq: {ldap: {enabled: true, servers: [a.example, \"b\\nauth_backends.1 = internal\"]}}".into(),
+                format!("`rabbitmq.ldap.servers[1]` must be a host name or an IP address: {conf}"),
+            ),
+            (
+                "rabbitmq: {ldap: {enabled: true, servers: [a.example], port: 70000}}".into(),
+                "`rabbitmq.ldap.port` must be a port number (1 to 65535)".into(),
+            ),
+            (
+                "rabbitmq: {ldap: {enabled: true, servers: [a.example], user_dn_pattern: \"cn=${username}\\nauth_backends.1 = internal\"}}".into(),
+                format!("`rabbitmq.ldap.user_dn_pattern` must be one line of text without control characters: {conf}"),
+            ),
+            (
+                "rabbitmq: {resources: {limits: {memory: 1Gi}}, memoryHighWatermark: {enabled: true, value: \"0.4\\nx = y\"}}".into(),
+                format!("`rabbitmq.memoryHighWatermark.value` must be a number or a memory size (`0.4`, `512MB`): {conf}"),
+            ),
+        ] {
+            assert_eq!(error_of(&yaml), Some(want), "{yaml}");
+        }
+        // What the settings take still renders.
+        for yaml in [
+            "rabbitmq: {maxAvailableSchedulers: 2, onlineSchedulers: 1, clusterDomain: k8s.example}",
+            "rabbitmq: {auth: {tls: {enabled: true, existingSecret: c, sslOptionsVerify: verify_none, failIfNoPeerCert: false}}}",
+            "rabbitmq: {ldap: {enabled: true, servers: [ldap.example, '10.0.0.1', '[fd00::1]'], port: '636'}}",
+            "rabbitmq: {resources: {limits: {memory: 1Gi}}, memoryHighWatermark: {enabled: true, type: absolute, value: 512MB}}",
+            // A `configuration` of the user's own replaces the template: its values are not read.
+            "rabbitmq: {configuration: 'listeners.tcp.default = 5672', ldap: {enabled: true, port: x}}",
+        ] {
+            assert_eq!(error_of(yaml), None, "{yaml}");
+        }
     }
 
     #[test]
