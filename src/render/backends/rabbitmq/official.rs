@@ -50,7 +50,7 @@ use anyhow::{Context, Result, bail};
 use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use super::statefulset::{
-    Flavored, credentials_env, lifecycle, pod_template, rabbitmq_container_of, schedulers_env,
+    Flavored, credentials_env, lifecycle_with, pod_template, rabbitmq_container_of, schedulers_env,
     stateful_set_of, volumes_with,
 };
 use super::{Rabbit, access, config, monitoring, network};
@@ -349,6 +349,34 @@ fn enabled_plugins(rabbit: &Rabbit) -> String {
     format!("[{}].\n", plugins.join(","))
 }
 
+/// The `clustering.rebalance` hook: at most this many boot checks, this many seconds apart
+/// (about two minutes), each cut off after `CHECK_TIMEOUT` seconds.
+const REBALANCE_ATTEMPTS: u32 = 24;
+const REBALANCE_INTERVAL: u32 = 5;
+const CHECK_TIMEOUT: u32 = 10;
+/// The longest the rebalance itself may take, in seconds.
+const REBALANCE_TIMEOUT: u32 = 120;
+
+/// The `postStart` script of `clustering.rebalance`, bounded (see the script).
+fn rebalance_script() -> Result<String> {
+    #[derive(serde::Serialize)]
+    struct Rebalance {
+        attempts: u32,
+        interval: u32,
+        check_timeout: u32,
+        rebalance_timeout: u32,
+    }
+    templates::render(
+        "rabbitmq/official/rebalance.sh",
+        Rebalance {
+            attempts: REBALANCE_ATTEMPTS,
+            interval: REBALANCE_INTERVAL,
+            check_timeout: CHECK_TIMEOUT,
+            rebalance_timeout: REBALANCE_TIMEOUT,
+        },
+    )
+}
+
 /// The RabbitMQ container.
 fn container(rabbit: &Rabbit) -> Result<Container> {
     rabbitmq_container_of(
@@ -358,7 +386,7 @@ fn container(rabbit: &Rabbit) -> Result<Container> {
             image: image(rabbit),
             env: environment(rabbit)?,
             health_check: PING,
-            lifecycle: lifecycle(rabbit)?,
+            lifecycle: lifecycle_with(rabbit, &rebalance_script()?)?,
         },
     )
 }

@@ -422,9 +422,14 @@ pub(super) fn container_ports(rabbit: &Rabbit) -> Result<Vec<ContainerPort>> {
 /// The start and stop hooks: `clustering.rebalance` spreads queue leaders again after a pod
 /// (re)joins; the node stops its application before the pod goes.
 pub(super) fn lifecycle(rabbit: &Rabbit) -> Result<Lifecycle> {
+    lifecycle_with(rabbit, REBALANCE_SCRIPT)
+}
+
+/// [`lifecycle`] of either flavor, `rebalance` being the flavor's `postStart` script.
+pub(super) fn lifecycle_with(rabbit: &Rabbit, rebalance: &str) -> Result<Lifecycle> {
     let replicas = rabbit.int("replicaCount")?;
     let post_start = (rabbit.v("clustering.rebalance").truthy() && replicas > 1)
-        .then(|| exec(&["/bin/bash", "-ec", REBALANCE_SCRIPT]));
+        .then(|| exec(&["/bin/bash", "-ec", rebalance]));
     Ok(Lifecycle {
         post_start,
         pre_stop: Some(exec(&["bash", "-ec", "rabbitmqctl stop_app"])),
