@@ -797,3 +797,36 @@ fn rebalance_hook_passes_shellcheck() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The official flavor's definitions are JSON whatever the user name and password hold
+/// (control characters, characters beyond the Basic Multilingual Plane): RabbitMQ refuses to
+/// boot on definitions it cannot parse.
+#[test]
+fn definitions_are_json_for_any_credentials() {
+    let user = "st2\u{7}admin\u{1}";
+    let password = "p\u{b}a\"s\\s\u{7f}\u{1F600}";
+    let values = format!(
+        "rabbitmq:\n  flavor: official\n  auth:\n    username: {}\n    password: {}\n",
+        serde_json::Value::from(user),
+        serde_json::Value::from(password)
+    );
+    let (code, stdout, stderr) = st2k8s(&["render"], &values);
+    assert_eq!(code, Some(0), "{stderr}");
+    let docs = documents(&stdout);
+    let data =
+        find(&docs, "Secret", "st2-rabbitmq-definitions")["data"]["rabbitmq-definitions.json"]
+            .as_str()
+            .expect("definitions");
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("base64");
+    let definitions: Json = serde_json::from_slice(&text).unwrap_or_else(|e| {
+        panic!(
+            "definitions are not JSON ({e}): {}",
+            String::from_utf8_lossy(&text)
+        )
+    });
+    assert_eq!(definitions["users"][0]["name"], user);
+    assert_eq!(definitions["users"][0]["password"], password);
+    assert_eq!(definitions["permissions"][0]["user"], user);
+}
