@@ -46,7 +46,7 @@
 //! plugin on the chart's metrics port, plugins, extra configuration and environment…); the
 //! bitnami-only ones in [`NOT_APPLYING`] are reported when set.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use super::statefulset::{
@@ -295,7 +295,7 @@ fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
         amqp_port: super::statefulset::AMQP_PORT,
         metrics_port: super::statefulset::METRICS_PORT,
         replicas: rabbit.int("replicaCount")?,
-        memory_bytes: memory_limit(rabbit)?,
+        memory_bytes: config::memory_limit(rabbit)?,
         extra_configuration: rabbit.tpl_value("extraConfiguration")?,
         tls: config::tls(rabbit, CERTS_DIR),
         ldap: config::ldap(rabbit),
@@ -303,20 +303,6 @@ fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
         watermark: config::memory(rabbit)?,
     };
     templates::render("rabbitmq/official/rabbitmq.conf", &conf)
-}
-
-/// The pod's memory limit in bytes (`resources.limits.memory`), so that RabbitMQ's memory
-/// alarm relates to the limit rather than to the node's memory.
-fn memory_limit(rabbit: &Rabbit) -> Result<Option<u128>> {
-    let Some(limit) = rabbit.v("resources.limits.memory").non_empty() else {
-        return Ok(None);
-    };
-    let limit = limit.to_go_string();
-    config::quantity_bytes(&limit)
-        .with_context(|| {
-            format!("`rabbitmq.resources.limits.memory`: cannot read `{limit}` as a memory size")
-        })
-        .map(Some)
 }
 
 /// `enabled_plugins`: `plugins`, `extraPlugins` and, with `metrics.enabled`, `metrics.plugins`,
@@ -644,7 +630,7 @@ vm_memory_high_watermark.relative = 0.5"
         let err = with_rabbit(bad, |r| rabbitmq_conf(r).map_err(|e| format!("{e:#}")));
         assert_eq!(
             err,
-            Err("`rabbitmq.resources.limits.memory`: cannot read `2Zi` as a memory size".into())
+            Err("`rabbitmq.resources.limits.memory` must be a memory size (a number of bytes, with a suffix such as `Mi` or `G`)".into())
         );
     }
 
