@@ -261,6 +261,35 @@ fn is_dns_name(name: &str) -> bool {
         })
 }
 
+/// Warn about each setting of the user's configuration text (`path`) that holds a secret
+/// (`default_pass`, `auth_ldap.dn_lookup_bind.password`, `….client_secret`…): `rabbitmq.conf` is
+/// ConfigMap data, readable by whoever may read ConfigMaps. The warning names the line and the
+/// setting, never the value.
+fn warn_secret_settings(rabbit: &Rabbit, text: &str, path: &str) {
+    for (n, line) in text.lines().enumerate() {
+        let Some((setting, _)) = line.split_once('=') else {
+            continue;
+        };
+        let setting = setting.trim();
+        let last = setting
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        if setting.starts_with('#') || !["pass", "secret"].iter().any(|s| last.contains(s)) {
+            continue;
+        }
+        warn(
+            path,
+            format!(
+                "line {}: `{setting}` holds a secret, which this writes into ConfigMap `{}`, readable by whoever may read ConfigMaps in the namespace",
+                n + 1,
+                rabbit.name("config")
+            ),
+        );
+    }
+}
+
 /// What the official `rabbitmq.conf` template needs.
 #[derive(Debug, serde::Serialize)]
 struct Conf {
@@ -288,15 +317,18 @@ fn config_map(rabbit: &Rabbit) -> Result<Object> {
 /// The text of `rabbitmq.conf`: a user-written `configuration`, else the official template.
 fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
     if let Some(custom) = config::custom_configuration(rabbit)? {
+        warn_secret_settings(rabbit, &custom, "configuration");
         return Ok(custom);
     }
     check_conf_values(rabbit)?;
+    let extra_configuration = rabbit.tpl_value("extraConfiguration")?;
+    warn_secret_settings(rabbit, &extra_configuration, "extraConfiguration");
     let conf = Conf {
         amqp_port: super::statefulset::AMQP_PORT,
         metrics_port: super::statefulset::METRICS_PORT,
         replicas: rabbit.int("replicaCount")?,
         memory_bytes: config::memory_limit(rabbit)?,
-        extra_configuration: rabbit.tpl_value("extraConfiguration")?,
+        extra_configuration,
         tls: config::tls(rabbit, CERTS_DIR),
         ldap: config::ldap(rabbit),
         metrics: rabbit.v("metrics.enabled").truthy(),
@@ -756,6 +788,41 @@ vm_memory_high_watermark.relative = 0.5"
         ] {
             assert_eq!(error_of(yaml), None, "{yaml}");
         }
+    }
+
+    /// Secrets written into the configuration text are reported, by line and setting.
+    #[test]
+    fn secret_settings_in_the_configuration_are_reported() {
+        let warnings = |yaml: &str| {
+            let (conf, findings) = collecting(|| with_rabbit(yaml, rabbitmq_conf));
+            assert!(conf.is_ok(), "{yaml}");
+            findings
+                .into_iter()
+                .map(|f| format!("{}: {}", f.path, f.message))
+                .collect::<Vec<_>>()
+        };
+        let yaml = "rabbitmq:
+  extraConfiguration: |
+    load_definitions = /app/rabbitmq-definitions.json
+    # default_pass = old
+    auth_ldap.dn_lookup_bind.password = s3cret
+    management.oauth_client_secret=s3cret
+    default_user = st2
+";
+        assert_eq!(
+            warnings(yaml),
+            [
+                "rabbitmq.extraConfiguration: line 3: `auth_ldap.dn_lookup_bind.password` holds a secret, which this writes into ConfigMap `st2-rabbitmq-config`, readable by whoever may read ConfigMaps in the namespace",
+                "rabbitmq.extraConfiguration: line 4: `management.oauth_client_secret` holds a secret, which this writes into ConfigMap `st2-rabbitmq-config`, readable by whoever may read ConfigMaps in the namespace",
+            ]
+        );
+        assert_eq!(
+            warnings("rabbitmq: {configuration: \"default_pass = x\"}"),
+            [
+                "rabbitmq.configuration: line 1: `default_pass` holds a secret, which this writes into ConfigMap `st2-rabbitmq-config`, readable by whoever may read ConfigMaps in the namespace"
+            ]
+        );
+        assert!(warnings("{}").is_empty());
     }
 
     #[test]
