@@ -228,10 +228,8 @@ fn check_conf_values(rabbit: &Rabbit) -> Result<()> {
 /// A TCP port the configuration names.
 fn check_port(rabbit: &Rabbit, path: &str) -> Result<()> {
     let value = rabbit.v(path).to_go_string();
-    let port = (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| value.parse::<u16>().ok())
-        .flatten();
-    if !port.is_some_and(|p| p > 0) {
+    let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    if !digits || value.parse::<u16>().map_or(true, |port| port == 0) {
         bail!("`rabbitmq.{path}` must be a port number (1 to 65535)");
     }
     Ok(())
