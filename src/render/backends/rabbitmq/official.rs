@@ -40,6 +40,11 @@
 //! - **Credentials.** The same Secret `<fullname>` (or the `existing…Secret`s): the Erlang
 //!   cookie through `RABBITMQ_ERLANG_COOKIE`, the st2 user through the definitions and, for a
 //!   node without definitions, `RABBITMQ_DEFAULT_USER` / `RABBITMQ_DEFAULT_PASS`.
+//! - **Values in files and on command lines.** The values the template writes into
+//!   `rabbitmq.conf` (one setting a line) and the schedulers the image's start script passes
+//!   to the Erlang VM word by word are checked at render time, so that no value adds settings
+//!   or VM arguments; the definitions are JSON whatever the credentials hold. The
+//!   `clustering.rebalance` start hook is bounded: the pod is not Ready until it returns.
 //!
 //! The chart's keys keep their meaning where the image has the feature (ports, persistence,
 //! resources, scheduling, TLS, LDAP, metrics through the image's `rabbitmq_prometheus`
