@@ -313,7 +313,7 @@ fn config_map(rabbit: &Rabbit) -> Result<Object> {
     config::config_map_of(
         rabbit,
         rabbitmq_conf(rabbit)?,
-        [("enabled_plugins", enabled_plugins(rabbit))],
+        [("enabled_plugins", enabled_plugins(rabbit)?)],
     )
 }
 
@@ -344,7 +344,7 @@ fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
 /// each once, as the Erlang list the image reads. The Kubernetes peer discovery plugin is
 /// always on: `rabbitmq.conf` names its backend, and RabbitMQ refuses settings of a plugin
 /// that is not enabled.
-fn enabled_plugins(rabbit: &Rabbit) -> String {
+fn enabled_plugins(rabbit: &Rabbit) -> Result<String> {
     let mut keys = vec!["plugins", "extraPlugins"];
     if rabbit.v("metrics.enabled").truthy() {
         keys.push("metrics.plugins");
@@ -359,6 +359,17 @@ fn enabled_plugins(rabbit: &Rabbit) -> String {
             .split(|c: char| c.is_whitespace() || c == ',')
             .filter(|s| !s.is_empty())
         {
+            // Written as Erlang atoms: anything else would make the file unreadable or add
+            // terms to it.
+            let atom = name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !atom {
+                bail!(
+                    "`rabbitmq.{key}` must be plugin names (lowercase letters, digits and `_`) separated by spaces or commas: they are written into enabled_plugins"
+                );
+            }
             if !plugins.iter().any(|p| p == name) {
                 plugins.push(name.to_string());
             }
@@ -367,7 +378,7 @@ fn enabled_plugins(rabbit: &Rabbit) -> String {
     if !plugins.iter().any(|p| p == PEER_DISCOVERY_PLUGIN) {
         plugins.push(PEER_DISCOVERY_PLUGIN.to_string());
     }
-    format!("[{}].\n", plugins.join(","))
+    Ok(format!("[{}].\n", plugins.join(",")))
 }
 
 /// The `clustering.rebalance` hook: at most this many boot checks, this many seconds apart
@@ -616,16 +627,18 @@ load_definitions = /app/rabbitmq-definitions.json"
             enabled_plugins,
         );
         assert_eq!(
-            plugins,
-            "[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_shovel,rabbitmq_prometheus].\n"
+            plugins.ok().as_deref(),
+            Some(
+                "[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_shovel,rabbitmq_prometheus].\n"
+            )
         );
         let plugins = with_rabbit(
             "rabbitmq: {plugins: rabbitmq_management, extraPlugins: ''}",
             enabled_plugins,
         );
         assert_eq!(
-            plugins,
-            "[rabbitmq_management,rabbitmq_peer_discovery_k8s].\n"
+            plugins.ok().as_deref(),
+            Some("[rabbitmq_management,rabbitmq_peer_discovery_k8s].\n")
         );
     }
 
@@ -744,6 +757,14 @@ vm_memory_high_watermark.relative = 0.5"
             (
                 "rabbitmq: {maxAvailableSchedulers: '2 -s init stop', onlineSchedulers: 1}".into(),
                 "`rabbitmq.maxAvailableSchedulers` must be a whole number: it is passed to the Erlang VM as `+S <maxAvailableSchedulers>:<onlineSchedulers>`".into(),
+            ),
+            (
+                "rabbitmq: {extraPlugins: 'rabbitmq_shovel]. {x'}".into(),
+                "`rabbitmq.extraPlugins` must be plugin names (lowercase letters, digits and `_`) separated by spaces or commas: they are written into enabled_plugins".into(),
+            ),
+            (
+                "rabbitmq: {metrics: {enabled: true, plugins: 'Rabbitmq_prometheus'}}".into(),
+                "`rabbitmq.metrics.plugins` must be plugin names (lowercase letters, digits and `_`) separated by spaces or commas: they are written into enabled_plugins".into(),
             ),
             (
                 "rabbitmq: {clusterDomain: \"cluster.local\\nx\"}".into(),
