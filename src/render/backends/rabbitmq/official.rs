@@ -167,14 +167,22 @@ fn warn(path: &str, message: String) {
     });
 }
 
-/// The values that reach the Erlang VM's command line and the nodes' names: the image's start
-/// script splits `RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS` into words, so anything but numbers there
-/// would add arguments of the user's choosing (`-eval` runs code); a cluster domain that is no
-/// DNS name makes node names the other nodes cannot reach.
+/// The values that reach the Erlang VM's command line, the nodes' names and st2's vhost: the
+/// image's start script splits `RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS` into words, so anything
+/// but numbers there would add arguments of the user's choosing (`-eval` runs code); a cluster
+/// domain that is no DNS name makes node names the other nodes cannot reach.
 fn check_arguments(rabbit: &Rabbit) -> Result<()> {
     if !is_dns_name(&rabbit.v("clusterDomain").to_go_string()) {
         bail!(
             "`rabbitmq.clusterDomain` must be a DNS domain (letters, digits, `-` and `.`): it ends the RabbitMQ nodes' names"
+        );
+    }
+    // The chart makes `ingress.path` st2's virtual host too (its connection URL ends with it,
+    // the definitions grant the st2 user that vhost), while the definitions create only `/`:
+    // any other path leaves st2 without a vhost it may use.
+    if rabbit.v("ingress.path").to_go_string() != "/" {
+        bail!(
+            "`rabbitmq.ingress.path` must be `/` with `rabbitmq.flavor: official`: st2 also uses it as its RabbitMQ virtual host, and the definitions create only `/`"
         );
     }
     if rabbit.v("maxAvailableSchedulers").truthy() {
@@ -765,6 +773,10 @@ vm_memory_high_watermark.relative = 0.5"
             (
                 "rabbitmq: {metrics: {enabled: true, plugins: 'Rabbitmq_prometheus'}}".into(),
                 "`rabbitmq.metrics.plugins` must be plugin names (lowercase letters, digits and `_`) separated by spaces or commas: they are written into enabled_plugins".into(),
+            ),
+            (
+                "rabbitmq: {ingress: {enabled: true, path: /rabbitmq}}".into(),
+                "`rabbitmq.ingress.path` must be `/` with `rabbitmq.flavor: official`: st2 also uses it as its RabbitMQ virtual host, and the definitions create only `/`".into(),
             ),
             (
                 "rabbitmq: {clusterDomain: \"cluster.local\\nx\"}".into(),
