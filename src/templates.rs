@@ -33,6 +33,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/rabbitmq/official/definitions.json"),
     ),
     (
+        "rabbitmq/official/rebalance.sh",
+        include_str!("../templates/rabbitmq/official/rebalance.sh"),
+    ),
+    (
         "st2/st2.docker.conf",
         include_str!("../templates/st2/st2.docker.conf"),
     ),

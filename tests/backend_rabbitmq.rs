@@ -317,28 +317,13 @@ struct Rendered {
 
 impl Rendered {
     fn new() -> Self {
-        let dir = TempDir::new();
-        let values = dir.0.join("values.yaml");
-        std::fs::write(&values, VALUES).expect("write values");
-        let out = Command::new(env!("CARGO_BIN_EXE_st2k8s"))
-            .args(["render", "--release-name", "st2", "--namespace", "ns", "-f"])
-            .arg(&values)
-            .env("ST2K8S_SECRET_SEED", "st2k8s rabbitmq real-server test")
-            .output()
-            .expect("st2k8s runs");
-        assert!(
-            out.status.success(),
-            "render: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let (code, stdout, stderr) = st2k8s(
+            &["render", "--release-name", "st2", "--namespace", "ns"],
+            VALUES,
         );
-        let docs: Vec<Json> =
-            serde_saphyr::from_multiple(&String::from_utf8_lossy(&out.stdout)).expect("YAML");
-        let find = |kind: &str, name: &str| {
-            docs.iter()
-                .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-                .unwrap_or_else(|| panic!("{kind}/{name} rendered"))
-                .clone()
-        };
+        assert_eq!(code, Some(0), "render: {stderr}");
+        let docs = documents(&stdout);
+        let find = |kind: &str, name: &str| find(&docs, kind, name).clone();
         let secret = |name: &str, key: &str| {
             let data = find("Secret", name)["data"][key]
                 .as_str()
@@ -543,6 +528,18 @@ impl Drop for TempDir {
     }
 }
 
+/// The YAML documents of a render.
+fn documents(stdout: &str) -> Vec<Json> {
+    serde_saphyr::from_multiple(stdout).expect("YAML")
+}
+
+/// The rendered object `kind`/`name`.
+fn find<'d>(docs: &'d [Json], kind: &str, name: &str) -> &'d Json {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} rendered"))
+}
+
 /// `st2k8s` with `args`, seeded: (exit code, stdout, stderr).
 fn st2k8s(args: &[&str], values: &str) -> (Option<i32>, String, String) {
     let dir = TempDir::new();
@@ -603,12 +600,8 @@ rabbitmq: {flavor: official, metrics: {enabled: true}}
 ";
     let (code, stdout, stderr) = st2k8s(&["render"], values);
     assert_eq!(code, Some(0), "{stderr}");
-    let docs: Vec<Json> = serde_saphyr::from_multiple(&stdout).expect("YAML");
-    let find = |kind: &str, name: &str| {
-        docs.iter()
-            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-            .unwrap_or_else(|| panic!("{kind}/{name}"))
-    };
+    let docs = documents(&stdout);
+    let find = |kind: &str, name: &str| find(&docs, kind, name);
     let pod = &find("StatefulSet", "st2-rabbitmq")["spec"]["template"]["spec"];
     assert_eq!(
         pod["securityContext"],
@@ -659,4 +652,181 @@ rabbitmq: {flavor: official, volumePermissions: {enabled: true}}
         stderr.contains("`rabbitmq.volumePermissions.enabled`: its init container runs as root"),
         "{stderr}"
     );
+}
+
+/// The `clustering.rebalance` postStart script of the official flavor, as rendered.
+fn rebalance_script() -> String {
+    let values = "rabbitmq: {flavor: official, replicaCount: 3, clustering: {rebalance: true}}\n";
+    let (code, stdout, stderr) = st2k8s(&["render"], values);
+    assert_eq!(code, Some(0), "{stderr}");
+    let docs = documents(&stdout);
+    let command = &find(&docs, "StatefulSet", "st2-rabbitmq")["spec"]["template"]["spec"]["containers"]
+        [0]["lifecycle"]["postStart"]["exec"]["command"];
+    assert_eq!(command[0], "/bin/bash", "{command}");
+    assert_eq!(command[1], "-ec", "{command}");
+    command[2].as_str().expect("the script").to_string()
+}
+
+/// Runs the rebalance script with stand-ins for the RabbitMQ tools, `timeout` and `sleep`
+/// (instant): `rabbitmq-diagnostics` succeeds from its `booted_at`-th call on (never with 0).
+/// The script's log, written to the container's log (`/proc/1/fd/1`), goes to a file of the
+/// test instead. Returns (exit code, log, the tools' calls); fails when the script runs for
+/// more than 20 s.
+fn run_rebalance(booted_at: u32) -> (Option<i32>, String, String) {
+    let dir = TempDir::new();
+    let bin = dir.0.join("bin");
+    std::fs::create_dir_all(&bin).expect("create bin");
+    let calls = dir.path("calls");
+    let count = dir.path("count");
+    let tools = [
+        (
+            "rabbitmq-diagnostics",
+            format!(
+                "n=$(( $(cat {count} 2>/dev/null || echo 0) + 1 )); echo $n > {count}\necho \"rabbitmq-diagnostics $*\" >> {calls}\n[ {booted_at} -gt 0 ] && [ $n -ge {booted_at} ]\n"
+            ),
+        ),
+        (
+            "rabbitmq-queues",
+            format!("echo \"rabbitmq-queues $*\" >> {calls}\n"),
+        ),
+        ("timeout", "shift\nexec \"$@\"\n".to_string()),
+        ("sleep", format!("echo \"sleep $*\" >> {calls}\n")),
+    ];
+    for (name, body) in tools {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/bin/bash\n{body}")).expect("write tool");
+        let mut perms = std::fs::metadata(&path).expect("tool").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&path, perms).expect("chmod tool");
+    }
+    let log = dir.path("log");
+    let script = rebalance_script();
+    assert!(script.contains(">>/proc/1/fd/1"), "{script}");
+    let script = script.replace("/proc/1/fd/1", &log);
+    let mut child = Command::new("/bin/bash")
+        .args(["-ec", &script])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bash runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the rebalance script still runs after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    (status.code(), read(&log), read(&calls))
+}
+
+/// The hook waits for the node a bounded number of times, saying what it waits for, then
+/// succeeds without rebalancing (a failing postStart hook restarts the container).
+#[test]
+fn rebalance_hook_gives_up_after_its_last_check() {
+    let (code, log, calls) = run_rebalance(0);
+    assert_eq!(code, Some(0), "{log}");
+    let mut want: String = (1..24)
+        .map(|n| format!("rebalance: waiting for RabbitMQ to finish booting (check {n} of 24)\n"))
+        .collect();
+    want.push_str(
+        "rebalance: RabbitMQ has not finished booting after 24 checks; queue leaders not rebalanced\n",
+    );
+    assert_eq!(log, want);
+    assert_eq!(
+        calls
+            .matches("rabbitmq-diagnostics -q check_running\n")
+            .count(),
+        24
+    );
+    assert_eq!(calls.matches("sleep 5\n").count(), 23);
+    assert!(!calls.contains("rabbitmq-queues"), "{calls}");
+}
+
+#[test]
+fn rebalance_hook_rebalances_once_the_node_runs() {
+    let (code, log, calls) = run_rebalance(3);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(
+        log,
+        "rebalance: waiting for RabbitMQ to finish booting (check 1 of 24)
+rebalance: waiting for RabbitMQ to finish booting (check 2 of 24)
+rebalance: queue leaders rebalanced
+"
+    );
+    assert!(
+        calls.ends_with("rabbitmq-diagnostics -q check_running\nrabbitmq-queues rebalance all\n"),
+        "{calls}"
+    );
+}
+
+/// The rendered hook script passes `shellcheck` (bash); skipped with a note without it, unless
+/// `ST2K8S_TEST_REQUIRE_SERVERS=1`.
+#[test]
+fn rebalance_hook_passes_shellcheck() {
+    if Command::new("shellcheck")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("ST2K8S_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
+            "ST2K8S_TEST_REQUIRE_SERVERS=1 but shellcheck is missing"
+        );
+        println!("note: skipping shellcheck of the rebalance hook: shellcheck missing");
+        return;
+    }
+    let dir = TempDir::new();
+    let path = dir.0.join("rebalance.sh");
+    std::fs::write(&path, rebalance_script()).expect("write script");
+    let out = Command::new("shellcheck")
+        .args(["--shell=bash", "--severity=style"])
+        .arg(&path)
+        .output()
+        .expect("shellcheck runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// The official flavor's definitions are JSON whatever the user name and password hold
+/// (control characters, characters beyond the Basic Multilingual Plane): RabbitMQ refuses to
+/// boot on definitions it cannot parse.
+#[test]
+fn definitions_are_json_for_any_credentials() {
+    let user = "st2\u{7}admin\u{1}";
+    let password = "p\u{b}a\"s\\s\u{7f}\u{1F600}";
+    let values = format!(
+        "rabbitmq:\n  flavor: official\n  auth:\n    username: {}\n    password: {}\n",
+        serde_json::Value::from(user),
+        serde_json::Value::from(password)
+    );
+    let (code, stdout, stderr) = st2k8s(&["render"], &values);
+    assert_eq!(code, Some(0), "{stderr}");
+    let docs = documents(&stdout);
+    let data =
+        find(&docs, "Secret", "st2-rabbitmq-definitions")["data"]["rabbitmq-definitions.json"]
+            .as_str()
+            .expect("definitions");
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("base64");
+    let definitions: Json = serde_json::from_slice(&text).unwrap_or_else(|e| {
+        panic!(
+            "definitions are not JSON ({e}): {}",
+            String::from_utf8_lossy(&text)
+        )
+    });
+    assert_eq!(definitions["users"][0]["name"], user);
+    assert_eq!(definitions["users"][0]["password"], password);
+    assert_eq!(definitions["permissions"][0]["user"], user);
 }

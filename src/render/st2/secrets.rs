@@ -182,7 +182,16 @@ fn rabbitmq_definitions(ctx: &Ctx, official: bool) -> Result<String> {
         password: String,
         vhost: String,
     }
-    let quoted = |path: &str| text::go_quote(&ctx.v(path).to_go_text());
+    // The chart quotes as Go does, which is JSON only for printable text; the official
+    // flavor's definitions are JSON strings whatever the values hold.
+    let quote = |text: &str| {
+        if official {
+            serde_json::Value::from(text).to_string()
+        } else {
+            text::go_quote(text)
+        }
+    };
+    let quoted = |path: &str| quote(&ctx.v(path).to_go_text());
     crate::templates::render(
         if official {
             "rabbitmq/official/definitions.json"
@@ -191,7 +200,7 @@ fn rabbitmq_definitions(ctx: &Ctx, official: bool) -> Result<String> {
         },
         Definitions {
             user: quoted("rabbitmq.auth.username"),
-            password: text::go_quote(&backends::rabbitmq::password(ctx)?),
+            password: quote(&backends::rabbitmq::password(ctx)?),
             vhost: quoted("rabbitmq.ingress.path"),
         },
     )

@@ -52,10 +52,18 @@ pub(super) struct Memory {
 }
 
 pub(super) fn config_map(rabbit: &Rabbit) -> Result<Object> {
-    let mut data = BTreeMap::from([(
-        "rabbitmq.conf".to_string(),
-        block_text(&rabbitmq_conf(rabbit)?),
-    )]);
+    config_map_of(rabbit, rabbitmq_conf(rabbit)?, [])
+}
+
+/// ConfigMap `<fullname>-config` of either flavor: `rabbitmq.conf` with the text `conf`, the
+/// flavor's `files` and, when given, `advanced.config`.
+pub(super) fn config_map_of<const N: usize>(
+    rabbit: &Rabbit,
+    conf: String,
+    files: [(&str, String); N],
+) -> Result<Object> {
+    let mut data = BTreeMap::from([("rabbitmq.conf".to_string(), block_text(&conf))]);
+    data.extend(files.map(|(name, text)| (name.to_string(), text)));
     if rabbit.v("advancedConfiguration").truthy() {
         data.insert(
             "advanced.config".into(),
@@ -135,20 +143,28 @@ pub(super) fn memory(rabbit: &Rabbit) -> Result<Option<Memory>> {
     if kind != "absolute" && kind != "relative" {
         bail!("`rabbitmq.memoryHighWatermark.type` must be `absolute` or `relative`");
     }
-    let Some(limit) = rabbit.v("resources.limits.memory").non_empty() else {
+    let Some(total_bytes) = memory_limit(rabbit)? else {
         bail!(
             "`rabbitmq.memoryHighWatermark.enabled` needs a memory limit in `rabbitmq.resources.limits.memory`"
         );
     };
-    let limit = limit.to_go_string();
-    let total_bytes = quantity_bytes(&limit).with_context(|| {
-        format!("`rabbitmq.resources.limits.memory`: cannot read `{limit}` as a memory size")
-    })?;
     Ok(Some(Memory {
         total_bytes,
         kind,
         value: rabbit.v("memoryHighWatermark.value").to_go_string(),
     }))
+}
+
+/// The pod's memory limit (`resources.limits.memory`) in bytes, when set.
+pub(super) fn memory_limit(rabbit: &Rabbit) -> Result<Option<u128>> {
+    let Some(limit) = rabbit.v("resources.limits.memory").non_empty() else {
+        return Ok(None);
+    };
+    quantity_bytes(&limit.to_go_string())
+        .context(
+            "`rabbitmq.resources.limits.memory` must be a memory size (a number of bytes, with a suffix such as `Mi` or `G`)",
+        )
+        .map(Some)
 }
 
 /// Bytes of a Kubernetes memory quantity: a decimal number with an optional binary (`Ki`…`Ei`)

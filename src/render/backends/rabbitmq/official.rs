@@ -40,6 +40,11 @@
 //! - **Credentials.** The same Secret `<fullname>` (or the `existing…Secret`s): the Erlang
 //!   cookie through `RABBITMQ_ERLANG_COOKIE`, the st2 user through the definitions and, for a
 //!   node without definitions, `RABBITMQ_DEFAULT_USER` / `RABBITMQ_DEFAULT_PASS`.
+//! - **Values in files and on command lines.** The values the template writes into
+//!   `rabbitmq.conf` (one setting a line) and the schedulers the image's start script passes
+//!   to the Erlang VM word by word are checked at render time, so that no value adds settings
+//!   or VM arguments; the definitions are JSON whatever the credentials hold. The
+//!   `clustering.rebalance` start hook is bounded: the pod is not Ready until it returns.
 //!
 //! The chart's keys keep their meaning where the image has the feature (ports, persistence,
 //! resources, scheduling, TLS, LDAP, metrics through the image's `rabbitmq_prometheus`
@@ -50,20 +55,18 @@
 //! `clustering.forceBoot` (see below) and the root `volumePermissions` init container (the pod's
 //! `fsGroup` makes the volume writable).
 
-use std::collections::BTreeMap;
-
-use anyhow::{Context, Result};
-use k8s_openapi::api::core::v1::{Container, EnvVar, VolumeMount};
+use anyhow::{Result, bail};
+use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use super::statefulset::{
-    container_ports, env_from, lifecycle, pod_template, probe, resources, stateful_set_of,
-    volumes_with,
+    Flavored, credentials_env, lifecycle_with, pod_template, rabbitmq_container_of, schedulers_env,
+    stateful_set_of, volumes_with,
 };
 use super::{Rabbit, access, config, monitoring, network};
 use crate::object::Object;
 use crate::render::backends::default_section;
 use crate::render::ctx::Ctx;
-use crate::render::kit::{env_field, env_secret, env_value, mount, mount_ro};
+use crate::render::kit::{env_field, env_value};
 use crate::templates;
 use crate::values::Value;
 use crate::values::check::{Finding, Severity};
@@ -90,6 +93,7 @@ const PING: &str = "rabbitmq-diagnostics -q ping";
 
 /// Every RabbitMQ object of the official flavor.
 pub(super) fn objects(rabbit: &Rabbit) -> Result<Vec<Object>> {
+    check_arguments(rabbit)?;
     let mut out = access::objects(rabbit, false)?;
     out.push(config_map(rabbit)?);
     out.extend(network::objects(rabbit)?);
@@ -153,6 +157,141 @@ fn warn(ctx: &Ctx, path: &str, message: String) {
     });
 }
 
+/// The values that reach the Erlang VM's command line, the nodes' names and st2's vhost: the
+/// image's start script splits `RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS` into words, so anything
+/// but numbers there would add arguments of the user's choosing (`-eval` runs code); a cluster
+/// domain that is no DNS name makes node names the other nodes cannot reach.
+fn check_arguments(rabbit: &Rabbit) -> Result<()> {
+    if !is_dns_name(&rabbit.v("clusterDomain").to_go_string()) {
+        bail!(
+            "`rabbitmq.clusterDomain` must be a DNS domain (letters, digits, `-` and `.`): it ends the RabbitMQ nodes' names"
+        );
+    }
+    // The chart makes `ingress.path` st2's virtual host too (its connection URL ends with it,
+    // the definitions grant the st2 user that vhost), while the definitions create only `/`:
+    // any other path leaves st2 without a vhost it may use.
+    if rabbit.v("ingress.path").to_go_string() != "/" {
+        bail!(
+            "`rabbitmq.ingress.path` must be `/` with `rabbitmq.flavor: official`: st2 also uses it as its RabbitMQ virtual host, and the definitions create only `/`"
+        );
+    }
+    if rabbit.v("maxAvailableSchedulers").truthy() {
+        for key in ["maxAvailableSchedulers", "onlineSchedulers"] {
+            let value = rabbit.v(key).to_go_string();
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                bail!(
+                    "`rabbitmq.{key}` must be a whole number: it is passed to the Erlang VM as `+S <maxAvailableSchedulers>:<onlineSchedulers>`"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The values the official template writes into `rabbitmq.conf`, one `key = value` a line:
+/// each must be what its setting takes, so that no value can end its line and add settings
+/// (a line break) or change what the setting means. `extraConfiguration` and `configuration`
+/// are configuration text by design and are not checked.
+fn check_conf_values(rabbit: &Rabbit) -> Result<()> {
+    if rabbit.v("auth.tls.enabled").truthy() {
+        check_port(rabbit, "service.tlsPort")?;
+        let verify = rabbit.v("auth.tls.sslOptionsVerify").to_go_string();
+        if verify != "verify_peer" && verify != "verify_none" {
+            bail!("`rabbitmq.auth.tls.sslOptionsVerify` must be `verify_peer` or `verify_none`");
+        }
+        let fail = rabbit.v("auth.tls.failIfNoPeerCert").to_go_string();
+        if fail != "true" && fail != "false" {
+            bail!("`rabbitmq.auth.tls.failIfNoPeerCert` must be true or false");
+        }
+    }
+    if rabbit.v("ldap.enabled").truthy() {
+        for (i, server) in rabbit.v("ldap.servers").as_list().iter().enumerate() {
+            let host = server.to_go_string();
+            let host_chars = |c: char| c.is_ascii_alphanumeric() || "-.:[]".contains(c);
+            if host.is_empty() || !host.chars().all(host_chars) {
+                bail!(
+                    "`rabbitmq.ldap.servers[{i}]` must be a host name or an IP address: it is written into rabbitmq.conf"
+                );
+            }
+        }
+        check_port(rabbit, "ldap.port")?;
+        check_line(rabbit, "ldap.user_dn_pattern")?;
+    }
+    if rabbit.v("memoryHighWatermark.enabled").truthy() {
+        let value = rabbit.v("memoryHighWatermark.value").to_go_string();
+        if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
+            bail!(
+                "`rabbitmq.memoryHighWatermark.value` must be a number or a memory size (`0.4`, `512MB`): it is written into rabbitmq.conf"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A TCP port the configuration names.
+fn check_port(rabbit: &Rabbit, path: &str) -> Result<()> {
+    let value = rabbit.v(path).to_go_string();
+    let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    if !digits || value.parse::<u16>().map_or(true, |port| port == 0) {
+        bail!("`rabbitmq.{path}` must be a port number (1 to 65535)");
+    }
+    Ok(())
+}
+
+/// A value written as the rest of one `rabbitmq.conf` line.
+fn check_line(rabbit: &Rabbit, path: &str) -> Result<()> {
+    let value = rabbit.v(path).to_go_string();
+    if value.trim().is_empty() || value.chars().any(char::is_control) {
+        bail!(
+            "`rabbitmq.{path}` must be one line of text without control characters: it is written into rabbitmq.conf"
+        );
+    }
+    Ok(())
+}
+
+/// A DNS name: labels of letters, digits and `-`, joined by `.`.
+fn is_dns_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Warn about each setting of the user's configuration text (`path`) that holds a secret
+/// (`default_pass`, `auth_ldap.dn_lookup_bind.password`, `….client_secret`…): `rabbitmq.conf` is
+/// ConfigMap data, readable by whoever may read ConfigMaps. The warning names the line and the
+/// setting, never the value.
+fn warn_secret_settings(rabbit: &Rabbit, text: &str, path: &str) {
+    for (n, line) in text.lines().enumerate() {
+        let Some((setting, _)) = line.split_once('=') else {
+            continue;
+        };
+        let setting = setting.trim();
+        let last = setting
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        if setting.starts_with('#') || !["pass", "secret"].iter().any(|s| last.contains(s)) {
+            continue;
+        }
+        warn(
+            rabbit.ctx,
+            path,
+            format!(
+                "line {}: `{setting}` holds a secret, which this writes into ConfigMap `{}`, readable by whoever may read ConfigMaps in the namespace",
+                n + 1,
+                rabbit.name("config")
+            ),
+        );
+    }
+}
+
 /// What the official `rabbitmq.conf` template needs.
 #[derive(Debug, serde::Serialize)]
 struct Conf {
@@ -170,37 +309,28 @@ struct Conf {
 /// ConfigMap `<fullname>-config`: `rabbitmq.conf`, `enabled_plugins` and, when given,
 /// `advanced.config`.
 fn config_map(rabbit: &Rabbit) -> Result<Object> {
-    let mut data = BTreeMap::from([
-        (
-            "rabbitmq.conf".to_string(),
-            config::block_text(&rabbitmq_conf(rabbit)?),
-        ),
-        ("enabled_plugins".to_string(), enabled_plugins(rabbit)),
-    ]);
-    if rabbit.v("advancedConfiguration").truthy() {
-        data.insert(
-            "advanced.config".into(),
-            config::block_text(&rabbit.tpl_value("advancedConfiguration")?),
-        );
-    }
-    Object::new(&k8s_openapi::api::core::v1::ConfigMap {
-        metadata: rabbit.meta(rabbit.name("config")),
-        data: Some(data),
-        ..Default::default()
-    })
+    config::config_map_of(
+        rabbit,
+        rabbitmq_conf(rabbit)?,
+        [("enabled_plugins", enabled_plugins(rabbit)?)],
+    )
 }
 
 /// The text of `rabbitmq.conf`: a user-written `configuration`, else the official template.
 fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
     if let Some(custom) = config::custom_configuration(rabbit)? {
+        warn_secret_settings(rabbit, &custom, "configuration");
         return Ok(custom);
     }
+    check_conf_values(rabbit)?;
+    let extra_configuration = rabbit.tpl_value("extraConfiguration")?;
+    warn_secret_settings(rabbit, &extra_configuration, "extraConfiguration");
     let conf = Conf {
         amqp_port: super::statefulset::AMQP_PORT,
         metrics_port: super::statefulset::METRICS_PORT,
         replicas: rabbit.int("replicaCount")?,
-        memory_bytes: memory_limit(rabbit)?,
-        extra_configuration: rabbit.tpl_value("extraConfiguration")?,
+        memory_bytes: config::memory_limit(rabbit)?,
+        extra_configuration,
         tls: config::tls(rabbit, CERTS_DIR),
         ldap: config::ldap(rabbit),
         metrics: rabbit.v("metrics.enabled").truthy(),
@@ -209,25 +339,11 @@ fn rabbitmq_conf(rabbit: &Rabbit) -> Result<String> {
     templates::render("rabbitmq/official/rabbitmq.conf", &conf)
 }
 
-/// The pod's memory limit in bytes (`resources.limits.memory`), so that RabbitMQ's memory
-/// alarm relates to the limit rather than to the node's memory.
-fn memory_limit(rabbit: &Rabbit) -> Result<Option<u128>> {
-    let Some(limit) = rabbit.v("resources.limits.memory").non_empty() else {
-        return Ok(None);
-    };
-    let limit = limit.to_go_string();
-    config::quantity_bytes(&limit)
-        .with_context(|| {
-            format!("`rabbitmq.resources.limits.memory`: cannot read `{limit}` as a memory size")
-        })
-        .map(Some)
-}
-
 /// `enabled_plugins`: `plugins`, `extraPlugins` and, with `metrics.enabled`, `metrics.plugins`,
 /// each once, as the Erlang list the image reads. The Kubernetes peer discovery plugin is
 /// always on: `rabbitmq.conf` names its backend, and RabbitMQ refuses settings of a plugin
 /// that is not enabled.
-fn enabled_plugins(rabbit: &Rabbit) -> String {
+fn enabled_plugins(rabbit: &Rabbit) -> Result<String> {
     let mut keys = vec!["plugins", "extraPlugins"];
     if rabbit.v("metrics.enabled").truthy() {
         keys.push("metrics.plugins");
@@ -242,6 +358,17 @@ fn enabled_plugins(rabbit: &Rabbit) -> String {
             .split(|c: char| c.is_whitespace() || c == ',')
             .filter(|s| !s.is_empty())
         {
+            // Written as Erlang atoms: anything else would make the file unreadable or add
+            // terms to it.
+            let atom = name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !atom {
+                bail!(
+                    "`rabbitmq.{key}` must be plugin names (lowercase letters, digits and `_`) separated by spaces or commas: they are written into enabled_plugins"
+                );
+            }
             if !plugins.iter().any(|p| p == name) {
                 plugins.push(name.to_string());
             }
@@ -250,41 +377,49 @@ fn enabled_plugins(rabbit: &Rabbit) -> String {
     if !plugins.iter().any(|p| p == PEER_DISCOVERY_PLUGIN) {
         plugins.push(PEER_DISCOVERY_PLUGIN.to_string());
     }
-    format!("[{}].\n", plugins.join(","))
+    Ok(format!("[{}].\n", plugins.join(",")))
+}
+
+/// The `clustering.rebalance` hook: at most this many boot checks, this many seconds apart
+/// (about two minutes), each cut off after `CHECK_TIMEOUT` seconds.
+const REBALANCE_ATTEMPTS: u32 = 24;
+const REBALANCE_INTERVAL: u32 = 5;
+const CHECK_TIMEOUT: u32 = 10;
+/// The longest the rebalance itself may take, in seconds.
+const REBALANCE_TIMEOUT: u32 = 120;
+
+/// The `postStart` script of `clustering.rebalance`, bounded (see the script).
+fn rebalance_script() -> Result<String> {
+    #[derive(serde::Serialize)]
+    struct Rebalance {
+        attempts: u32,
+        interval: u32,
+        check_timeout: u32,
+        rebalance_timeout: u32,
+    }
+    templates::render(
+        "rabbitmq/official/rebalance.sh",
+        Rebalance {
+            attempts: REBALANCE_ATTEMPTS,
+            interval: REBALANCE_INTERVAL,
+            check_timeout: CHECK_TIMEOUT,
+            rebalance_timeout: REBALANCE_TIMEOUT,
+        },
+    )
 }
 
 /// The RabbitMQ container.
 fn container(rabbit: &Rabbit) -> Result<Container> {
-    let mut mounts = vec![mount("configuration", CONFIG_DIR), mount("data", DATA_DIR)];
-    if rabbit.v("auth.tls.enabled").truthy() {
-        mounts.push(mount("certs", CERTS_DIR));
-    }
-    if rabbit.v("loadDefinition.enabled").truthy() {
-        // Where `extraConfiguration`'s `load_definitions` line finds the definitions.
-        mounts.push(mount_ro("load-definition-volume", "/app", true));
-    }
-    mounts.extend(
-        rabbit
-            .block::<Vec<VolumeMount>>("extraVolumeMounts", false)?
-            .unwrap_or_default(),
-    );
-    Ok(Container {
-        name: "rabbitmq".into(),
-        image: Some(image(rabbit)),
-        image_pull_policy: Some(rabbit.v("image.pullPolicy").to_go_string()),
-        security_context: rabbit.block("containerSecurityContext", false)?,
-        command: rabbit.block("command", true)?,
-        args: rabbit.block("args", true)?,
-        env: Some(environment(rabbit)?),
-        env_from: env_from(rabbit)?,
-        ports: Some(container_ports(rabbit)?),
-        liveness_probe: probe(rabbit, "livenessProbe", "customLivenessProbe", PING)?,
-        readiness_probe: probe(rabbit, "readinessProbe", "customReadinessProbe", PING)?,
-        resources: resources(rabbit, "resources")?,
-        lifecycle: Some(lifecycle(rabbit)?),
-        volume_mounts: Some(mounts),
-        ..Default::default()
-    })
+    rabbitmq_container_of(
+        rabbit,
+        Flavored {
+            dirs: [CONFIG_DIR, DATA_DIR, CERTS_DIR],
+            image: image(rabbit),
+            env: environment(rabbit)?,
+            health_check: PING,
+            lifecycle: lifecycle_with(rabbit, &rebalance_script()?)?,
+        },
+    )
 }
 
 fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
@@ -302,39 +437,15 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
         env_value("RABBITMQ_USE_LONGNAME", "true"),
         env_value("RABBITMQ_MNESIA_BASE", MNESIA_BASE),
     ];
-    if rabbit.v("maxAvailableSchedulers").truthy() {
-        let schedulers = format!(
-            "+S {}:{}",
-            rabbit.v("maxAvailableSchedulers").to_go_string(),
-            rabbit.v("onlineSchedulers").to_go_string()
-        );
-        vars.push(env_value("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", schedulers));
-    }
-    let erlang_secret = rabbit
-        .v("auth.existingErlangSecret")
-        .non_empty()
-        .map_or_else(|| rabbit.fullname.clone(), Value::to_go_string);
-    vars.push(env_secret(
-        "RABBITMQ_ERLANG_COOKIE",
-        erlang_secret,
-        "rabbitmq-erlang-cookie",
-        false,
-    ));
-    vars.push(env_value(
-        "RABBITMQ_DEFAULT_USER",
-        rabbit.v("auth.username").to_go_string(),
-    ));
-    let password_secret = if rabbit.v("auth.existingPasswordSecret").truthy() {
-        rabbit.tpl_value("auth.existingPasswordSecret")?
-    } else {
-        rabbit.fullname.clone()
-    };
-    vars.push(env_secret(
-        "RABBITMQ_DEFAULT_PASS",
-        password_secret,
-        "rabbitmq-password",
-        false,
-    ));
+    vars.extend(schedulers_env(rabbit));
+    vars.extend(credentials_env(
+        rabbit,
+        [
+            "RABBITMQ_ERLANG_COOKIE",
+            "RABBITMQ_DEFAULT_USER",
+            "RABBITMQ_DEFAULT_PASS",
+        ],
+    )?);
     vars.extend(
         rabbit
             .block::<Vec<EnvVar>>("extraEnvVars", true)?
@@ -514,16 +625,18 @@ load_definitions = /app/rabbitmq-definitions.json"
             enabled_plugins,
         );
         assert_eq!(
-            plugins,
-            "[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_shovel,rabbitmq_prometheus].\n"
+            plugins.ok().as_deref(),
+            Some(
+                "[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_shovel,rabbitmq_prometheus].\n"
+            )
         );
         let plugins = with_rabbit(
             "rabbitmq: {plugins: rabbitmq_management, extraPlugins: ''}",
             enabled_plugins,
         );
         assert_eq!(
-            plugins,
-            "[rabbitmq_management,rabbitmq_peer_discovery_k8s].\n"
+            plugins.ok().as_deref(),
+            Some("[rabbitmq_management,rabbitmq_peer_discovery_k8s].\n")
         );
     }
 
@@ -563,7 +676,7 @@ vm_memory_high_watermark.relative = 0.5"
         let err = with_rabbit(bad, |r| rabbitmq_conf(r).map_err(|e| format!("{e:#}")));
         assert_eq!(
             err,
-            Err("`rabbitmq.resources.limits.memory`: cannot read `2Zi` as a memory size".into())
+            Err("`rabbitmq.resources.limits.memory` must be a memory size (a number of bytes, with a suffix such as `Mi` or `G`)".into())
         );
     }
 
@@ -620,6 +733,125 @@ vm_memory_high_watermark.relative = 0.5"
             ),
             ("quay.example/mq/rabbitmq:4.3.2".to_string(), vec![])
         );
+    }
+
+    /// The error of rendering `yaml` with the official flavor, if any.
+    fn error_of(yaml: &str) -> Option<String> {
+        let yaml = format!("{yaml}\n---\nrabbitmq: {{flavor: official}}\n");
+        with_release("st2", &yaml, |ctx| {
+            super::super::objects(ctx).err().map(|e| format!("{e:#}"))
+        })
+    }
+
+    /// Values that would add lines to `rabbitmq.conf` or arguments to the Erlang VM are refused,
+    /// naming the key and never quoting the value.
+    #[test]
+    fn values_cannot_inject_settings_or_vm_arguments() {
+        let conf = "it is written into rabbitmq.conf";
+        for (yaml, want) in [
+            (
+                "rabbitmq: {maxAvailableSchedulers: 2, onlineSchedulers: \"1 -eval 'os:cmd(\\\"id\\\")'\"}".to_string(),
+                "`rabbitmq.onlineSchedulers` must be a whole number: it is passed to the Erlang VM as `+S <maxAvailableSchedulers>:<onlineSchedulers>`".to_string(),
+            ),
+            (
+                "rabbitmq: {maxAvailableSchedulers: '2 -s init stop', onlineSchedulers: 1}".into(),
+                "`rabbitmq.maxAvailableSchedulers` must be a whole number: it is passed to the Erlang VM as `+S <maxAvailableSchedulers>:<onlineSchedulers>`".into(),
+            ),
+            (
+                "rabbitmq: {extraPlugins: 'rabbitmq_shovel]. {x'}".into(),
+                "`rabbitmq.extraPlugins` must be plugin names (lowercase letters, digits and `_`) separated by spaces or commas: they are written into enabled_plugins".into(),
+            ),
+            (
+                "rabbitmq: {metrics: {enabled: true, plugins: 'Rabbitmq_prometheus'}}".into(),
+                "`rabbitmq.metrics.plugins` must be plugin names (lowercase letters, digits and `_`) separated by spaces or commas: they are written into enabled_plugins".into(),
+            ),
+            (
+                "rabbitmq: {ingress: {enabled: true, path: /rabbitmq}}".into(),
+                "`rabbitmq.ingress.path` must be `/` with `rabbitmq.flavor: official`: st2 also uses it as its RabbitMQ virtual host, and the definitions create only `/`".into(),
+            ),
+            (
+                "rabbitmq: {clusterDomain: \"cluster.local\\nx\"}".into(),
+                "`rabbitmq.clusterDomain` must be a DNS domain (letters, digits, `-` and `.`): it ends the RabbitMQ nodes' names".into(),
+            ),
+            (
+                "rabbitmq: {auth: {tls: {enabled: true, existingSecret: c, sslOptionsVerify: \"verify_none\\nloopback_users.guest = false\"}}}".into(),
+                "`rabbitmq.auth.tls.sslOptionsVerify` must be `verify_peer` or `verify_none`".into(),
+            ),
+            (
+                "rabbitmq: {auth: {tls: {enabled: true, existingSecret: c, failIfNoPeerCert: 'false # x'}}}".into(),
+                "`rabbitmq.auth.tls.failIfNoPeerCert` must be true or false".into(),
+            ),
+            (
+                "rabbitmq: {auth: {tls: {enabled: true, existingSecret: c}}, service: {tlsPort: \"5671\\ndefault_user = x\"}}".into(),
+                "`rabbitmq.service.tlsPort` must be a port number (1 to 65535)".into(),
+            ),
+            (
+                "rabbitmq: {ldap: {enabled: true, servers: [a.example, \"b\\nauth_backends.1 = internal\"]}}".into(),
+                format!("`rabbitmq.ldap.servers[1]` must be a host name or an IP address: {conf}"),
+            ),
+            (
+                "rabbitmq: {ldap: {enabled: true, servers: [a.example], port: 70000}}".into(),
+                "`rabbitmq.ldap.port` must be a port number (1 to 65535)".into(),
+            ),
+            (
+                "rabbitmq: {ldap: {enabled: true, servers: [a.example], user_dn_pattern: \"cn=${username}\\nauth_backends.1 = internal\"}}".into(),
+                format!("`rabbitmq.ldap.user_dn_pattern` must be one line of text without control characters: {conf}"),
+            ),
+            (
+                "rabbitmq: {resources: {limits: {memory: 1Gi}}, memoryHighWatermark: {enabled: true, value: \"0.4\\nx = y\"}}".into(),
+                format!("`rabbitmq.memoryHighWatermark.value` must be a number or a memory size (`0.4`, `512MB`): {conf}"),
+            ),
+        ] {
+            assert_eq!(error_of(&yaml), Some(want), "{yaml}");
+        }
+        // What the settings take still renders.
+        for yaml in [
+            "rabbitmq: {maxAvailableSchedulers: 2, onlineSchedulers: 1, clusterDomain: k8s.example}",
+            "rabbitmq: {auth: {tls: {enabled: true, existingSecret: c, sslOptionsVerify: verify_none, failIfNoPeerCert: false}}}",
+            "rabbitmq: {ldap: {enabled: true, servers: [ldap.example, '10.0.0.1', '[fd00::1]'], port: '636'}}",
+            "rabbitmq: {resources: {limits: {memory: 1Gi}}, memoryHighWatermark: {enabled: true, type: absolute, value: 512MB}}",
+            // A `configuration` of the user's own replaces the template: its values are not read.
+            "rabbitmq: {configuration: 'listeners.tcp.default = 5672', ldap: {enabled: true, port: x}}",
+        ] {
+            assert_eq!(error_of(yaml), None, "{yaml}");
+        }
+    }
+
+    /// Secrets written into the configuration text are reported, by line and setting.
+    #[test]
+    fn secret_settings_in_the_configuration_are_reported() {
+        let warnings = |yaml: &str| {
+            let (conf, findings) = with_rabbit(yaml, |rabbit| {
+                (rabbitmq_conf(rabbit), rabbit.ctx.take_findings())
+            });
+            assert!(conf.is_ok(), "{yaml}");
+            findings
+                .into_iter()
+                .map(|f| format!("{}: {}", f.path, f.message))
+                .collect::<Vec<_>>()
+        };
+        let yaml = "rabbitmq:
+  extraConfiguration: |
+    load_definitions = /app/rabbitmq-definitions.json
+    # default_pass = old
+    auth_ldap.dn_lookup_bind.password = s3cret
+    management.oauth_client_secret=s3cret
+    default_user = st2
+";
+        assert_eq!(
+            warnings(yaml),
+            [
+                "rabbitmq.extraConfiguration: line 3: `auth_ldap.dn_lookup_bind.password` holds a secret, which this writes into ConfigMap `st2-rabbitmq-config`, readable by whoever may read ConfigMaps in the namespace",
+                "rabbitmq.extraConfiguration: line 4: `management.oauth_client_secret` holds a secret, which this writes into ConfigMap `st2-rabbitmq-config`, readable by whoever may read ConfigMaps in the namespace",
+            ]
+        );
+        assert_eq!(
+            warnings("rabbitmq: {configuration: \"default_pass = x\"}"),
+            [
+                "rabbitmq.configuration: line 1: `default_pass` holds a secret, which this writes into ConfigMap `st2-rabbitmq-config`, readable by whoever may read ConfigMaps in the namespace"
+            ]
+        );
+        assert!(warnings("{}").is_empty());
     }
 
     #[test]

@@ -271,40 +271,16 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
         "RABBITMQ_ULIMIT_NOFILES",
         rabbit.v("ulimitNofiles").to_go_string(),
     ));
-    if rabbit.v("maxAvailableSchedulers").truthy() {
-        let schedulers = format!(
-            "+S {}:{}",
-            rabbit.v("maxAvailableSchedulers").to_go_string(),
-            rabbit.v("onlineSchedulers").to_go_string()
-        );
-        vars.push(env_value("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", schedulers));
-    }
+    vars.extend(schedulers_env(rabbit));
     vars.push(env_value("RABBITMQ_USE_LONGNAME", "true"));
-    let erlang_secret = rabbit
-        .v("auth.existingErlangSecret")
-        .non_empty()
-        .map_or_else(|| rabbit.fullname.clone(), Value::to_go_string);
-    vars.push(env_secret(
-        "RABBITMQ_ERL_COOKIE",
-        erlang_secret,
-        "rabbitmq-erlang-cookie",
-        false,
-    ));
-    vars.push(env_value(
-        "RABBITMQ_USERNAME",
-        rabbit.v("auth.username").to_go_string(),
-    ));
-    let password_secret = if rabbit.v("auth.existingPasswordSecret").truthy() {
-        rabbit.tpl_value("auth.existingPasswordSecret")?
-    } else {
-        rabbit.fullname.clone()
-    };
-    vars.push(env_secret(
-        "RABBITMQ_PASSWORD",
-        password_secret,
-        "rabbitmq-password",
-        false,
-    ));
+    vars.extend(credentials_env(
+        rabbit,
+        [
+            "RABBITMQ_ERL_COOKIE",
+            "RABBITMQ_USERNAME",
+            "RABBITMQ_PASSWORD",
+        ],
+    )?);
     vars.push(env_value("RABBITMQ_PLUGINS", plugins(rabbit)));
     if let Some(community) = rabbit.v("communityPlugins").non_empty() {
         vars.push(env_value(
@@ -318,6 +294,39 @@ fn environment(rabbit: &Rabbit) -> Result<Vec<EnvVar>> {
             .unwrap_or_default(),
     );
     Ok(vars)
+}
+
+/// `RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS` with the Erlang schedulers (`maxAvailableSchedulers`,
+/// `onlineSchedulers`), when set.
+pub(super) fn schedulers_env(rabbit: &Rabbit) -> Option<EnvVar> {
+    rabbit.v("maxAvailableSchedulers").truthy().then(|| {
+        let schedulers = format!(
+            "+S {}:{}",
+            rabbit.v("maxAvailableSchedulers").to_go_string(),
+            rabbit.v("onlineSchedulers").to_go_string()
+        );
+        env_value("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", schedulers)
+    })
+}
+
+/// The Erlang cookie, the st2 user and its password as the image's variables `names` (in that
+/// order): the secrets from Secret `<fullname>` or the `auth.existing…Secret`s, never as values.
+pub(super) fn credentials_env(rabbit: &Rabbit, names: [&str; 3]) -> Result<[EnvVar; 3]> {
+    let [cookie, user, password] = names;
+    let erlang_secret = rabbit
+        .v("auth.existingErlangSecret")
+        .non_empty()
+        .map_or_else(|| rabbit.fullname.clone(), Value::to_go_string);
+    let password_secret = if rabbit.v("auth.existingPasswordSecret").truthy() {
+        rabbit.tpl_value("auth.existingPasswordSecret")?
+    } else {
+        rabbit.fullname.clone()
+    };
+    Ok([
+        env_secret(cookie, erlang_secret, "rabbitmq-erlang-cookie", false),
+        env_value(user, rabbit.v("auth.username").to_go_string()),
+        env_secret(password, password_secret, "rabbitmq-password", false),
+    ])
 }
 
 pub(super) fn env_from(rabbit: &Rabbit) -> Result<Option<Vec<EnvFromSource>>> {
@@ -412,9 +421,14 @@ pub(super) fn container_ports(rabbit: &Rabbit) -> Result<Vec<ContainerPort>> {
 /// The start and stop hooks: `clustering.rebalance` spreads queue leaders again after a pod
 /// (re)joins; the node stops its application before the pod goes.
 pub(super) fn lifecycle(rabbit: &Rabbit) -> Result<Lifecycle> {
+    lifecycle_with(rabbit, REBALANCE_SCRIPT)
+}
+
+/// [`lifecycle`] of either flavor, `rebalance` being the flavor's `postStart` script.
+pub(super) fn lifecycle_with(rabbit: &Rabbit, rebalance: &str) -> Result<Lifecycle> {
     let replicas = rabbit.int("replicaCount")?;
     let post_start = (rabbit.v("clustering.rebalance").truthy() && replicas > 1)
-        .then(|| exec(&["/bin/bash", "-ec", REBALANCE_SCRIPT]));
+        .then(|| exec(&["/bin/bash", "-ec", rebalance]));
     Ok(Lifecycle {
         post_start,
         pre_stop: Some(exec(&["bash", "-ec", "rabbitmqctl stop_app"])),
@@ -423,16 +437,44 @@ pub(super) fn lifecycle(rabbit: &Rabbit) -> Result<Lifecycle> {
 }
 
 fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
-    let tls = rabbit.v("auth.tls.enabled").truthy();
+    rabbitmq_container_of(
+        rabbit,
+        Flavored {
+            dirs: [
+                "/bitnami/rabbitmq/conf",
+                MNESIA_DIR,
+                "/opt/bitnami/rabbitmq/certs",
+            ],
+            image: bitnami_image(rabbit.v("image"), rabbit.global(), "rabbitmq.image")?,
+            env: environment(rabbit)?,
+            health_check: CHECK_RUNNING,
+            lifecycle: lifecycle(rabbit)?,
+        },
+    )
+}
+
+/// What the flavors' RabbitMQ containers do differently.
+pub(super) struct Flavored {
+    /// Where the configuration, the `data` volume and the TLS certificates are mounted.
+    pub dirs: [&'static str; 3],
+    pub image: String,
+    pub env: Vec<EnvVar>,
+    /// The command both probes run.
+    pub health_check: &'static str,
+    pub lifecycle: Lifecycle,
+}
+
+/// The RabbitMQ container of either flavor: the chart's ports, mounts, probes, resources and
+/// user blocks around what `flavored` says.
+pub(super) fn rabbitmq_container_of(rabbit: &Rabbit, flavored: Flavored) -> Result<Container> {
+    let [config_dir, data_dir, certs_dir] = flavored.dirs;
     let ports = container_ports(rabbit)?;
-    let mut mounts = vec![
-        mount("configuration", "/bitnami/rabbitmq/conf"),
-        mount("data", MNESIA_DIR),
-    ];
-    if tls {
-        mounts.push(mount("certs", "/opt/bitnami/rabbitmq/certs"));
+    let mut mounts = vec![mount("configuration", config_dir), mount("data", data_dir)];
+    if rabbit.v("auth.tls.enabled").truthy() {
+        mounts.push(mount("certs", certs_dir));
     }
     if rabbit.v("loadDefinition.enabled").truthy() {
+        // Where `extraConfiguration`'s `load_definitions` line finds the definitions.
         mounts.push(mount_ro("load-definition-volume", "/app", true));
     }
     mounts.extend(
@@ -440,35 +482,21 @@ fn rabbitmq_container(rabbit: &Rabbit) -> Result<Container> {
             .block::<Vec<VolumeMount>>("extraVolumeMounts", false)?
             .unwrap_or_default(),
     );
-
+    let check = flavored.health_check;
     Ok(Container {
         name: "rabbitmq".into(),
-        image: Some(bitnami_image(
-            rabbit.v("image"),
-            rabbit.global(),
-            "rabbitmq.image",
-        )?),
+        image: Some(flavored.image),
         image_pull_policy: Some(rabbit.v("image.pullPolicy").to_go_string()),
         security_context: rabbit.block("containerSecurityContext", false)?,
         command: rabbit.block("command", true)?,
         args: rabbit.block("args", true)?,
-        env: Some(environment(rabbit)?),
+        env: Some(flavored.env),
         env_from: env_from(rabbit)?,
         ports: Some(ports),
-        liveness_probe: probe(
-            rabbit,
-            "livenessProbe",
-            "customLivenessProbe",
-            CHECK_RUNNING,
-        )?,
-        readiness_probe: probe(
-            rabbit,
-            "readinessProbe",
-            "customReadinessProbe",
-            CHECK_RUNNING,
-        )?,
+        liveness_probe: probe(rabbit, "livenessProbe", "customLivenessProbe", check)?,
+        readiness_probe: probe(rabbit, "readinessProbe", "customReadinessProbe", check)?,
         resources: resources(rabbit, "resources")?,
-        lifecycle: Some(lifecycle(rabbit)?),
+        lifecycle: Some(flavored.lifecycle),
         volume_mounts: Some(mounts),
         ..Default::default()
     })
