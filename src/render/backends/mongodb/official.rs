@@ -18,7 +18,6 @@
 //! 7.0. `mongodb.image.tag` may still pin a patch release, of that series only.
 
 use anyhow::{Result, bail};
-use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
 use k8s_openapi::api::core::v1::{
     Container, EnvVar, KeyToPath, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, Volume,
     VolumeMount,
@@ -26,10 +25,9 @@ use k8s_openapi::api::core::v1::{
 use serde_json::{Value as Json, json};
 
 use super::Mongo;
-use super::containers::{
-    MONGODB_PORT, env_from, extra_env, mongodb_container_port, probe, tcp_probe, yes_no,
-};
-use super::workloads::{claim_templates, image_pull_secrets, pod_meta, selector, workload_meta};
+use super::containers::{MONGODB_PORT, extra_env, server_container, tcp_probe, yes_no};
+use super::unsupported::READ_BY_BOTH;
+use super::workloads::{arbiter_statefulset, pod_meta, pod_placement, replicaset_statefulset};
 use crate::object::Object;
 use crate::render::backends::{Flavor, SubValues, default_section, unread_keys};
 use crate::render::ctx::Ctx;
@@ -65,102 +63,14 @@ const KEY_DIR: &str = "/st2k8s/keyfile";
 const HOME_DIR: &str = "/st2k8s/home";
 const ARBITER_DATA_DIR: &str = "/st2k8s/arbiter";
 
-/// Keys below `mongodb.` the official flavor reads (a listed key covers everything below it).
-/// Any other key the user changed is reported as not applying to it: bitnami's image switches
-/// (`image.debug`, `volumePermissions`, `metrics` — the `mongo` image has no exporter),
-/// `configuration`/`initdbScripts` (bitnami's config and init mechanism), `command`/`args` (the
-/// start script is the command), the standalone and external-access keys, `replicaSetHostnames`
-/// (members always advertise their stable DNS names) and what the bitnami flavor does not
-/// implement either (`tls`).
-const APPLIES: &[&str] = &[
-    "enabled",
-    "flavor",
-    "official",
-    "nameOverride",
-    "fullnameOverride",
-    "clusterDomain",
-    "architecture",
-    "replicaSetName",
-    "replicaCount",
-    "strategyType",
-    "podManagementPolicy",
-    "image.registry",
-    "image.repository",
-    "image.tag",
-    "image.pullPolicy",
-    "image.pullSecrets",
-    "auth.enabled",
-    "auth.rootPassword",
-    "auth.username",
-    "auth.password",
-    "auth.database",
-    "auth.replicaSetKey",
-    "auth.existingSecret",
-    "enableIPv6",
-    "directoryPerDB",
-    "extraFlags",
-    "extraEnvVars",
-    "extraEnvVarsCM",
-    "extraEnvVarsSecret",
-    "annotations",
-    "labels",
-    "podLabels",
-    "podAnnotations",
-    "schedulerName",
-    "affinity",
-    "nodeSelector",
-    "tolerations",
-    "priorityClassName",
-    "podSecurityContext",
-    "containerSecurityContext",
-    "resources",
-    "livenessProbe",
-    "readinessProbe",
-    "customLivenessProbe",
-    "customReadinessProbe",
-    "initContainers",
-    "sidecars",
-    "extraVolumeMounts",
-    "extraVolumes",
-    "pdb",
-    "persistence.enabled",
-    "persistence.accessModes",
-    "persistence.size",
-    "persistence.annotations",
-    "persistence.mountPath",
-    "persistence.subPath",
-    "persistence.storageClass",
-    "service.port",
-    "service.portName",
-    "service.annotations",
-    "arbiter.enabled",
-    "arbiter.extraFlags",
-    "arbiter.extraEnvVars",
-    "arbiter.extraEnvVarsCM",
-    "arbiter.extraEnvVarsSecret",
-    "arbiter.annotations",
-    "arbiter.labels",
-    "arbiter.podLabels",
-    "arbiter.podAnnotations",
-    "arbiter.affinity",
-    "arbiter.nodeSelector",
-    "arbiter.tolerations",
-    "arbiter.priorityClassName",
-    "arbiter.podSecurityContext",
-    "arbiter.containerSecurityContext",
-    "arbiter.resources",
-    "arbiter.livenessProbe",
-    "arbiter.readinessProbe",
-    "arbiter.customLivenessProbe",
-    "arbiter.customReadinessProbe",
-    "arbiter.initContainers",
-    "arbiter.sidecars",
-    "arbiter.extraVolumeMounts",
-    "arbiter.extraVolumes",
-    "arbiter.pdb",
-    "serviceAccount",
-    "rbac.create",
-];
+/// Keys below `mongodb.` that only the official flavor reads; it reads these and
+/// [`READ_BY_BOTH`] (a listed key covers everything below it). Any other key the user changed is
+/// reported as not applying to it: bitnami's image switches (`image.debug`, `volumePermissions`,
+/// `metrics` — the `mongo` image has no exporter), `configuration`/`initdbScripts` (bitnami's
+/// config and init mechanism), `command`/`args` (the start script is the command), the standalone
+/// and external-access keys, `replicaSetHostnames` (members always advertise their stable DNS
+/// names) and what the bitnami flavor does not implement either (`tls`).
+const OFFICIAL_ONLY: &[&str] = &["official"];
 
 /// The MongoDB release the official flavor runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,7 +189,10 @@ fn image(m: &Mongo) -> Result<String> {
 /// Report every key the user changed that the official flavor does not read (a warning each;
 /// `lint --strict` makes them errors).
 fn report_unapplied_keys(ctx: &Ctx) {
-    for path in unread_keys(&SubValues::new(ctx, "mongodb"), APPLIES) {
+    for path in unread_keys(
+        &SubValues::new(ctx, "mongodb"),
+        &[READ_BY_BOTH, OFFICIAL_ONLY].concat(),
+    ) {
         report(Finding {
             severity: Severity::Warning,
             path,
@@ -348,37 +261,14 @@ fn members(m: &Mongo) -> Result<Object> {
     let template = PodTemplateSpec {
         metadata: Some(pod_meta(m, "mongodb", "podLabels", "podAnnotations")?),
         spec: Some(PodSpec {
-            image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
-            service_account_name: Some(m.service_account_name()),
-            affinity: m.typed_block("affinity")?,
-            node_selector: m.typed_block("nodeSelector")?,
-            tolerations: m.typed_block("tolerations")?,
-            priority_class_name: m.v("priorityClassName").non_empty().map(Value::to_go_text),
             security_context: Some(pod_security_context(m, "podSecurityContext")?),
             init_containers: m.typed_block("initContainers")?,
             containers,
             volumes: Some(volumes),
-            ..Default::default()
+            ..pod_placement(m, "")?
         }),
     };
-    let mut object = Object::new(&StatefulSet {
-        metadata: workload_meta(m, m.fullname.clone(), "mongodb", "labels", "annotations")?,
-        spec: Some(StatefulSetSpec {
-            service_name: Some(m.name("headless")),
-            pod_management_policy: Some(m.text("podManagementPolicy")),
-            replicas: Some(m.int("replicaCount")?),
-            update_strategy: Some(StatefulSetUpdateStrategy {
-                type_: Some(m.text("strategyType")),
-                ..Default::default()
-            }),
-            selector: selector(m, "mongodb"),
-            template,
-            volume_claim_templates: claim_templates(m, true)?,
-            ..Default::default()
-        }),
-        ..Default::default()
-    })?;
+    let mut object = replicaset_statefulset(m, template)?;
     object.untype_claim_templates();
     Ok(object)
 }
@@ -405,39 +295,14 @@ fn arbiter(m: &Mongo) -> Result<Object> {
             "arbiter.podAnnotations",
         )?),
         spec: Some(PodSpec {
-            image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
-            service_account_name: Some(m.service_account_name()),
-            affinity: m.typed_block("arbiter.affinity")?,
-            node_selector: m.typed_block("arbiter.nodeSelector")?,
-            tolerations: m.typed_block("arbiter.tolerations")?,
-            priority_class_name: m
-                .v("arbiter.priorityClassName")
-                .non_empty()
-                .map(Value::to_go_text),
             security_context: Some(pod_security_context(m, "arbiter.podSecurityContext")?),
             init_containers: m.typed_block("arbiter.initContainers")?,
             containers,
             volumes: Some(volumes),
-            ..Default::default()
+            ..pod_placement(m, "arbiter.")?
         }),
     };
-    Object::new(&StatefulSet {
-        metadata: workload_meta(
-            m,
-            m.name("arbiter"),
-            "arbiter",
-            "arbiter.labels",
-            "arbiter.annotations",
-        )?,
-        spec: Some(StatefulSetSpec {
-            service_name: Some(m.name("arbiter-headless")),
-            selector: selector(m, "arbiter"),
-            template,
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
+    arbiter_statefulset(m, template)
 }
 
 /// The pod security context: the user's block when enabled (bitnami's default is
@@ -555,19 +420,11 @@ fn member_container(m: &Mongo) -> Result<Container> {
     ]);
     env.extend(extra_env(m, "")?);
     Ok(Container {
-        name: "mongodb".into(),
         image: Some(image(m)?),
-        image_pull_policy: Some(m.text("image.pullPolicy")),
-        security_context: m.security_context("containerSecurityContext")?,
         command: Some(vec!["/bin/bash".into(), format!("/scripts/{START_SCRIPT}")]),
         env: Some(env),
-        env_from: env_from(m, "")?,
-        ports: Some(vec![mongodb_container_port()]),
-        liveness_probe: probe(m, "livenessProbe", Some("customLivenessProbe"), ping)?,
-        readiness_probe: probe(m, "readinessProbe", Some("customReadinessProbe"), ping)?,
-        resources: m.resources("resources")?,
         volume_mounts: Some(mounts),
-        ..Default::default()
+        ..server_container(m, "mongodb", "", ping)?
     })
 }
 
@@ -595,29 +452,11 @@ fn arbiter_container(m: &Mongo) -> Result<Container> {
     ));
     env.extend(extra_env(m, "arbiter.")?);
     Ok(Container {
-        name: "mongodb-arbiter".into(),
         image: Some(image(m)?),
-        image_pull_policy: Some(m.text("image.pullPolicy")),
-        security_context: m.security_context("arbiter.containerSecurityContext")?,
         command: Some(vec!["/bin/bash".into(), format!("/scripts/{START_SCRIPT}")]),
         env: Some(env),
-        env_from: env_from(m, "arbiter.")?,
-        ports: Some(vec![mongodb_container_port()]),
-        liveness_probe: probe(
-            m,
-            "arbiter.livenessProbe",
-            Some("arbiter.customLivenessProbe"),
-            tcp_probe,
-        )?,
-        readiness_probe: probe(
-            m,
-            "arbiter.readinessProbe",
-            Some("arbiter.customReadinessProbe"),
-            tcp_probe,
-        )?,
-        resources: m.resources("arbiter.resources")?,
         volume_mounts: Some(mounts),
-        ..Default::default()
+        ..server_container(m, "mongodb-arbiter", "arbiter.", tcp_probe)?
     })
 }
 

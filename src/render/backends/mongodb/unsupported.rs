@@ -1,23 +1,20 @@
 //! Which `mongodb.*` keys the user changed that st2k8s does not implement (a subchart key is
-//! never ignored silently). A key is supported when it is listed in [`SUPPORTED`] or lies below a
-//! listed key; any other key whose value differs from the built-in default is reported.
+//! never ignored silently). A key is supported when it is listed in [`READ_BY_BOTH`] or
+//! [`BITNAMI_ONLY`] or lies below a listed key; any other key whose value differs from the built-in default is reported.
 
 use crate::render::backends::{Flavor, SubValues, unread_keys};
 use crate::render::ctx::Ctx;
 
-/// Keys below `mongodb.` that st2k8s reads (a listed key covers everything below it). Not listed,
-/// hence reported: `tls.*` (needs per-render CA generation), `externalAccess.*`,
-/// `metrics.serviceMonitor.*` and `metrics.prometheusRule.*` (Prometheus-operator objects).
-const SUPPORTED: &[&str] = &[
+/// Keys below `mongodb.` that both flavors read (a listed key covers everything below it):
+/// identity, auth, scheduling, probes, persistence and the Service port.
+pub(super) const READ_BY_BOTH: &[&str] = &[
     "enabled",
     "flavor",
     "nameOverride",
     "fullnameOverride",
     "clusterDomain",
     "architecture",
-    "useStatefulSet",
     "replicaSetName",
-    "replicaSetHostnames",
     "replicaCount",
     "strategyType",
     "podManagementPolicy",
@@ -26,7 +23,6 @@ const SUPPORTED: &[&str] = &[
     "image.tag",
     "image.pullPolicy",
     "image.pullSecrets",
-    "image.debug",
     "auth.enabled",
     "auth.rootPassword",
     "auth.username",
@@ -36,14 +32,6 @@ const SUPPORTED: &[&str] = &[
     "auth.existingSecret",
     "enableIPv6",
     "directoryPerDB",
-    "systemLogVerbosity",
-    "disableSystemLog",
-    "configuration",
-    "existingConfigmap",
-    "initdbScripts",
-    "initdbScriptsConfigMap",
-    "command",
-    "args",
     "extraFlags",
     "extraEnvVars",
     "extraEnvVarsCM",
@@ -77,22 +65,11 @@ const SUPPORTED: &[&str] = &[
     "persistence.annotations",
     "persistence.mountPath",
     "persistence.subPath",
-    "persistence.existingClaim",
     "persistence.storageClass",
-    "service.type",
     "service.port",
     "service.portName",
-    "service.nodePort",
-    "service.clusterIP",
-    "service.loadBalancerIP",
-    "service.externalIPs",
-    "service.loadBalancerSourceRanges",
     "service.annotations",
     "arbiter.enabled",
-    "arbiter.configuration",
-    "arbiter.existingConfigmap",
-    "arbiter.command",
-    "arbiter.args",
     "arbiter.extraFlags",
     "arbiter.extraEnvVars",
     "arbiter.extraEnvVarsCM",
@@ -122,6 +99,34 @@ const SUPPORTED: &[&str] = &[
     "serviceAccount.create",
     "serviceAccount.name",
     "rbac.create",
+];
+
+/// Keys below `mongodb.` that only the bitnami flavor reads. Not listed in either, hence
+/// reported: `tls.*` (needs per-render CA generation), `externalAccess.*`,
+/// `metrics.serviceMonitor.*` and `metrics.prometheusRule.*` (Prometheus-operator objects).
+const BITNAMI_ONLY: &[&str] = &[
+    "useStatefulSet",
+    "replicaSetHostnames",
+    "image.debug",
+    "systemLogVerbosity",
+    "disableSystemLog",
+    "configuration",
+    "existingConfigmap",
+    "initdbScripts",
+    "initdbScriptsConfigMap",
+    "command",
+    "args",
+    "persistence.existingClaim",
+    "service.type",
+    "service.nodePort",
+    "service.clusterIP",
+    "service.loadBalancerIP",
+    "service.externalIPs",
+    "service.loadBalancerSourceRanges",
+    "arbiter.configuration",
+    "arbiter.existingConfigmap",
+    "arbiter.command",
+    "arbiter.args",
     "volumePermissions.enabled",
     "volumePermissions.image.registry",
     "volumePermissions.image.repository",
@@ -153,5 +158,8 @@ pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
     if matches!(Flavor::of(ctx, "mongodb"), Ok(Flavor::Official)) {
         return Vec::new();
     }
-    unread_keys(&SubValues::new(ctx, "mongodb"), SUPPORTED)
+    unread_keys(
+        &SubValues::new(ctx, "mongodb"),
+        &[READ_BY_BOTH, BITNAMI_ONLY].concat(),
+    )
 }

@@ -42,28 +42,76 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
 
 /// StatefulSet `<fullname>` of the replica set, governed by `<fullname>-headless`.
 fn replicaset(m: &Mongo) -> Result<Object> {
-    let strategy = m.text("strategyType");
-    let mut object = Object::new(&StatefulSet {
+    let mut object = replicaset_statefulset(m, pod_template(m, true)?)?;
+    if m.text("strategyType") == "OnDelete" {
+        object.set_null("spec.updateStrategy.rollingUpdate");
+    }
+    finish_main(m, object)
+}
+
+/// StatefulSet `<fullname>` of the replica set around the pod `template`, for both flavors: its
+/// name, labels, `serviceName`, selector, `podManagementPolicy`, replicas, update strategy and the
+/// `datadir` claim template are what a flavor switch must leave unchanged for `kubectl apply` to
+/// patch it in place and keep every PVC, so they are built here only. The claim templates are
+/// still typed (see [`Object::untype_claim_templates`]).
+pub(super) fn replicaset_statefulset(m: &Mongo, template: PodTemplateSpec) -> Result<Object> {
+    Object::new(&StatefulSet {
         metadata: workload_meta(m, m.fullname.clone(), "mongodb", "labels", "annotations")?,
         spec: Some(StatefulSetSpec {
             service_name: Some(m.name("headless")),
             pod_management_policy: Some(m.text("podManagementPolicy")),
             replicas: Some(m.int("replicaCount")?),
             update_strategy: Some(StatefulSetUpdateStrategy {
-                type_: Some(strategy.clone()),
+                type_: Some(m.text("strategyType")),
                 ..Default::default()
             }),
             selector: selector(m, "mongodb"),
-            template: pod_template(m, true)?,
+            template,
             volume_claim_templates: claim_templates(m, true)?,
             ..Default::default()
         }),
         ..Default::default()
-    })?;
-    if strategy == "OnDelete" {
-        object.set_null("spec.updateStrategy.rollingUpdate");
-    }
-    finish_main(m, object)
+    })
+}
+
+/// StatefulSet `<fullname>-arbiter` around the pod `template`, for both flavors: name, labels,
+/// `serviceName` (`<fullname>-arbiter-headless`) and selector, which a flavor switch must leave
+/// unchanged.
+pub(super) fn arbiter_statefulset(m: &Mongo, template: PodTemplateSpec) -> Result<Object> {
+    Object::new(&StatefulSet {
+        metadata: workload_meta(
+            m,
+            m.name("arbiter"),
+            "arbiter",
+            "arbiter.labels",
+            "arbiter.annotations",
+        )?,
+        spec: Some(StatefulSetSpec {
+            service_name: Some(m.name("arbiter-headless")),
+            selector: selector(m, "arbiter"),
+            template,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// The pod fields both flavors fill alike from `<prefix>` values (`""` for the members,
+/// `arbiter.` for the arbiter): pull secrets, scheduler, ServiceAccount and placement.
+pub(super) fn pod_placement(m: &Mongo, prefix: &str) -> Result<PodSpec> {
+    Ok(PodSpec {
+        image_pull_secrets: image_pull_secrets(m),
+        scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
+        service_account_name: Some(m.service_account_name()),
+        affinity: m.typed_block(&format!("{prefix}affinity"))?,
+        node_selector: m.typed_block(&format!("{prefix}nodeSelector"))?,
+        tolerations: m.typed_block(&format!("{prefix}tolerations"))?,
+        priority_class_name: m
+            .v(&format!("{prefix}priorityClassName"))
+            .non_empty()
+            .map(Value::to_go_text),
+        ..Default::default()
+    })
 }
 
 /// The standalone server: a Deployment `<fullname>` with the PVC `<fullname>`, or with
@@ -150,39 +198,14 @@ fn arbiter(m: &Mongo) -> Result<Object> {
             "arbiter.podAnnotations",
         )?),
         spec: Some(PodSpec {
-            image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
-            service_account_name: Some(m.service_account_name()),
-            affinity: m.typed_block("arbiter.affinity")?,
-            node_selector: m.typed_block("arbiter.nodeSelector")?,
-            tolerations: m.typed_block("arbiter.tolerations")?,
-            priority_class_name: m
-                .v("arbiter.priorityClassName")
-                .non_empty()
-                .map(Value::to_go_text),
             security_context: m.security_context("arbiter.podSecurityContext")?,
             init_containers: init_containers.clone(),
             containers,
             volumes: non_empty(arbiter_volumes(m)?),
-            ..Default::default()
+            ..pod_placement(m, "arbiter.")?
         }),
     };
-    let mut object = Object::new(&StatefulSet {
-        metadata: workload_meta(
-            m,
-            m.name("arbiter"),
-            "arbiter",
-            "arbiter.labels",
-            "arbiter.annotations",
-        )?,
-        spec: Some(StatefulSetSpec {
-            service_name: Some(m.name("arbiter-headless")),
-            selector: selector(m, "arbiter"),
-            template,
-            ..Default::default()
-        }),
-        ..Default::default()
-    })?;
+    let mut object = arbiter_statefulset(m, template)?;
     if init_containers.is_none() {
         // The chart always writes the `initContainers:` key.
         object.set_null("spec.template.spec.initContainers");
@@ -274,25 +297,18 @@ fn pod_template(m: &Mongo, replicaset: bool) -> Result<PodTemplateSpec> {
     Ok(PodTemplateSpec {
         metadata: Some(pod_meta(m, "mongodb", "podLabels", "podAnnotations")?),
         spec: Some(PodSpec {
-            image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
-            service_account_name: Some(m.service_account_name()),
-            affinity: m.typed_block("affinity")?,
-            node_selector: m.typed_block("nodeSelector")?,
-            tolerations: m.typed_block("tolerations")?,
-            priority_class_name: m.v("priorityClassName").non_empty().map(Value::to_go_text),
             security_context: m.security_context("podSecurityContext")?,
             init_containers: non_empty(init_containers),
             containers,
             volumes: Some(volumes(m, replicaset)?),
-            ..Default::default()
+            ..pod_placement(m, "")?
         }),
     })
 }
 
 /// `mongodb.imagePullSecrets`: `global.imagePullSecrets`, then the pull secrets of the MongoDB,
 /// metrics and volume-permissions images.
-pub(super) fn image_pull_secrets(m: &Mongo) -> Option<Vec<LocalObjectReference>> {
+fn image_pull_secrets(m: &Mongo) -> Option<Vec<LocalObjectReference>> {
     let names = m.ctx.v("global.imagePullSecrets").as_list().iter().chain(
         ["image", "metrics.image", "volumePermissions.image"]
             .into_iter()
