@@ -19,15 +19,14 @@
 
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, KeyToPath, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, Volume,
-    VolumeMount,
+    Container, EnvVar, KeyToPath, PodSecurityContext, PodSpec, Probe, Volume, VolumeMount,
 };
 use serde_json::{Value as Json, json};
 
 use super::Mongo;
 use super::containers::{MONGODB_PORT, extra_env, server_container, tcp_probe, yes_no};
 use super::unsupported::READ_BY_BOTH;
-use super::workloads::{arbiter_statefulset, pod_meta, pod_placement, replicaset_statefulset};
+use super::workloads::{arbiter_statefulset, pod, prefix, replicaset_statefulset, sidecars};
 use crate::object::Object;
 use crate::render::backends::{Flavor, SubValues, default_section, unread_keys};
 use crate::render::ctx::Ctx;
@@ -246,10 +245,7 @@ pub(super) fn workloads(m: &Mongo) -> Result<Vec<Object>> {
 /// StatefulSet `<fullname>`: the bitnami flavor's identity fields, the official pods.
 fn members(m: &Mongo) -> Result<Object> {
     let mut containers = vec![member_container(m)?];
-    containers.extend(
-        m.typed_block::<Vec<Container>>("sidecars")?
-            .unwrap_or_default(),
-    );
+    containers.extend(sidecars(m, "mongodb")?);
     let mut volumes = common_volumes(m);
     volumes.extend(
         m.typed_raw::<Vec<Volume>>("extraVolumes")?
@@ -258,16 +254,17 @@ fn members(m: &Mongo) -> Result<Object> {
     if !m.v("persistence.enabled").truthy() {
         volumes.push(empty_dir("datadir", false));
     }
-    let template = PodTemplateSpec {
-        metadata: Some(pod_meta(m, "mongodb", "podLabels", "podAnnotations")?),
-        spec: Some(PodSpec {
+    let template = pod(
+        m,
+        "mongodb",
+        PodSpec {
             security_context: Some(pod_security_context(m, "podSecurityContext")?),
             init_containers: m.typed_block("initContainers")?,
             containers,
             volumes: Some(volumes),
-            ..pod_placement(m, "")?
-        }),
-    };
+            ..Default::default()
+        },
+    )?;
     let mut object = replicaset_statefulset(m, template)?;
     object.untype_claim_templates();
     Ok(object)
@@ -277,31 +274,24 @@ fn members(m: &Mongo) -> Result<Object> {
 /// `<fullname>-arbiter-headless` as in the bitnami flavor.
 fn arbiter(m: &Mongo) -> Result<Object> {
     let mut containers = vec![arbiter_container(m)?];
-    containers.extend(
-        m.typed_block::<Vec<Container>>("arbiter.sidecars")?
-            .unwrap_or_default(),
-    );
+    containers.extend(sidecars(m, "arbiter")?);
     let mut volumes = common_volumes(m);
     volumes.push(empty_dir("st2k8s-arbiter-data", false));
     volumes.extend(
         m.typed_raw::<Vec<Volume>>("arbiter.extraVolumes")?
             .unwrap_or_default(),
     );
-    let template = PodTemplateSpec {
-        metadata: Some(pod_meta(
-            m,
-            "arbiter",
-            "arbiter.podLabels",
-            "arbiter.podAnnotations",
-        )?),
-        spec: Some(PodSpec {
+    let template = pod(
+        m,
+        "arbiter",
+        PodSpec {
             security_context: Some(pod_security_context(m, "arbiter.podSecurityContext")?),
             init_containers: m.typed_block("arbiter.initContainers")?,
             containers,
             volumes: Some(volumes),
-            ..pod_placement(m, "arbiter.")?
-        }),
-    };
+            ..Default::default()
+        },
+    )?;
     arbiter_statefulset(m, template)
 }
 
@@ -367,10 +357,10 @@ fn common_mounts(m: &Mongo) -> Vec<VolumeMount> {
     mounts
 }
 
-/// The `mongodb` container of a replica-set member.
+/// The `mongodb` container of a replica-set member: on the claim, with the application user.
 fn member_container(m: &Mongo) -> Result<Container> {
     let mount_path = m.text("persistence.mountPath");
-    let mut mounts = vec![VolumeMount {
+    let data = VolumeMount {
         name: "datadir".into(),
         mount_path: mount_path.clone(),
         sub_path: m
@@ -378,26 +368,8 @@ fn member_container(m: &Mongo) -> Result<Container> {
             .non_empty()
             .map(Value::to_go_text),
         ..Default::default()
-    }];
-    mounts.extend(common_mounts(m));
-    mounts.extend(
-        m.typed_raw::<Vec<VolumeMount>>("extraVolumeMounts")?
-            .unwrap_or_default(),
-    );
-    let domain = m.text("clusterDomain");
-    let mut env = pod_env(
-        m,
-        &m.name("headless"),
-        "member",
-        &format!("{mount_path}/data/db"),
-    );
-    env.push(env_value(
-        "MONGODB_INITIAL_PRIMARY_HOST",
-        format!(
-            "{}-0.$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}",
-            m.fullname
-        ),
-    ));
+    };
+    let mut env = pod_env(m, "mongodb", &format!("{mount_path}/data/db"));
     if m.auth_enabled() {
         let secret = m.secret_name();
         if m.v("auth.username").truthy() && m.v("auth.database").truthy() {
@@ -418,53 +390,64 @@ fn member_container(m: &Mongo) -> Result<Container> {
             yes_no(m, "directoryPerDB", "yes", "no"),
         ),
     ]);
-    env.extend(extra_env(m, "")?);
-    Ok(Container {
-        image: Some(image(m)?),
-        command: Some(vec!["/bin/bash".into(), format!("/scripts/{START_SCRIPT}")]),
-        env: Some(env),
-        volume_mounts: Some(mounts),
-        ..server_container(m, "mongodb", "", ping)?
-    })
+    container(m, "mongodb", data, env)
 }
 
-/// The `mongodb-arbiter` container: the same image and script, joining as an arbiter.
+/// The `mongodb-arbiter` container: the same image and script, joining as an arbiter, on a
+/// throw-away data directory.
 fn arbiter_container(m: &Mongo) -> Result<Container> {
-    let mut mounts = vec![mount("st2k8s-arbiter-data", ARBITER_DATA_DIR)];
+    let data = mount("st2k8s-arbiter-data", ARBITER_DATA_DIR);
+    let env = pod_env(m, "arbiter", &format!("{ARBITER_DATA_DIR}/data/db"));
+    container(m, "arbiter", data, env)
+}
+
+/// The container of `component` (`mongodb` or `arbiter`): the image running the start script
+/// with `env` and the user's `<prefix>extraFlags`/`extraEnvVars`, the `data` mount, the common
+/// mounts and the user's `<prefix>extraVolumeMounts`; a member is probed with `mongosh` ping,
+/// the arbiter (no data to ask) on its port.
+fn container(
+    m: &Mongo,
+    component: &str,
+    data: VolumeMount,
+    mut env: Vec<EnvVar>,
+) -> Result<Container> {
+    let prefix = prefix(component);
+    let mut mounts = vec![data];
     mounts.extend(common_mounts(m));
     mounts.extend(
-        m.typed_raw::<Vec<VolumeMount>>("arbiter.extraVolumeMounts")?
+        m.typed_raw::<Vec<VolumeMount>>(&format!("{prefix}extraVolumeMounts"))?
             .unwrap_or_default(),
     );
-    let domain = m.text("clusterDomain");
-    let mut env = pod_env(
-        m,
-        &m.name("arbiter-headless"),
-        "arbiter",
-        &format!("{ARBITER_DATA_DIR}/data/db"),
-    );
-    env.push(env_value(
-        "MONGODB_INITIAL_PRIMARY_HOST",
-        format!(
-            "{0}-0.{0}-headless.$(MY_POD_NAMESPACE).svc.{domain}",
-            m.fullname
-        ),
-    ));
-    env.extend(extra_env(m, "arbiter.")?);
+    env.extend(extra_env(m, prefix)?);
+    let (name, check): (_, fn(&Mongo) -> Probe) = if component == "arbiter" {
+        ("mongodb-arbiter", tcp_probe)
+    } else {
+        ("mongodb", ping)
+    };
     Ok(Container {
         image: Some(image(m)?),
         command: Some(vec!["/bin/bash".into(), format!("/scripts/{START_SCRIPT}")]),
         env: Some(env),
         volume_mounts: Some(mounts),
-        ..server_container(m, "mongodb-arbiter", "arbiter.", tcp_probe)?
+        ..server_container(m, name, prefix, check)?
     })
 }
 
-/// What the start script reads, common to members and the arbiter: who the pod is, where the
-/// replica set and the data are, the release, the key file and the root password.
-fn pod_env(m: &Mongo, service: &str, role: &str, data_dir: &str) -> Vec<EnvVar> {
+/// What the start script reads, common to members and the arbiter of `component`: who the pod
+/// is, where the replica set and the data are, the release, the key file and the root password,
+/// and the first member to join through (written as the bitnami flavor writes it).
+fn pod_env(m: &Mongo, component: &str, data_dir: &str) -> Vec<EnvVar> {
     let domain = m.text("clusterDomain");
     let series = release(m.ctx).map(|r| r.series).unwrap_or(DEFAULT_SERIES);
+    let (service, role, initial_primary_service) = if component == "arbiter" {
+        (m.name("arbiter-headless"), "arbiter", m.name("headless"))
+    } else {
+        (
+            m.name("headless"),
+            "member",
+            "$(K8S_SERVICE_NAME)".to_string(),
+        )
+    };
     let mut env = vec![
         env_field("MY_POD_NAME", "metadata.name"),
         env_field("MY_POD_NAMESPACE", "metadata.namespace"),
@@ -493,6 +476,13 @@ fn pod_env(m: &Mongo, service: &str, role: &str, data_dir: &str) -> Vec<EnvVar> 
             ),
         ]);
     }
+    env.push(env_value(
+        "MONGODB_INITIAL_PRIMARY_HOST",
+        format!(
+            "{}-0.{initial_primary_service}.$(MY_POD_NAMESPACE).svc.{domain}",
+            m.fullname
+        ),
+    ));
     env
 }
 

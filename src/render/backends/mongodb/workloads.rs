@@ -96,22 +96,53 @@ pub(super) fn arbiter_statefulset(m: &Mongo, template: PodTemplateSpec) -> Resul
     })
 }
 
-/// The pod fields both flavors fill alike from `<prefix>` values (`""` for the members,
-/// `arbiter.` for the arbiter): pull secrets, scheduler, ServiceAccount and placement.
-pub(super) fn pod_placement(m: &Mongo, prefix: &str) -> Result<PodSpec> {
-    Ok(PodSpec {
-        image_pull_secrets: image_pull_secrets(m),
-        scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
-        service_account_name: Some(m.service_account_name()),
-        affinity: m.typed_block(&format!("{prefix}affinity"))?,
-        node_selector: m.typed_block(&format!("{prefix}nodeSelector"))?,
-        tolerations: m.typed_block(&format!("{prefix}tolerations"))?,
-        priority_class_name: m
-            .v(&format!("{prefix}priorityClassName"))
-            .non_empty()
-            .map(Value::to_go_text),
-        ..Default::default()
+/// The values prefix of a component: `arbiter.` for the arbiter, none for the members.
+pub(super) fn prefix(component: &str) -> &'static str {
+    if component == "arbiter" {
+        "arbiter."
+    } else {
+        ""
+    }
+}
+
+/// The pod template of `component` (`mongodb` for the members, `arbiter`) around `spec`, for
+/// both flavors: the labels the selector matches plus the user's pod labels and annotations, and
+/// the pod fields both fill alike (pull secrets, scheduler, ServiceAccount, placement). `spec`
+/// brings each flavor's own security context, containers and volumes.
+pub(super) fn pod(m: &Mongo, component: &str, spec: PodSpec) -> Result<PodTemplateSpec> {
+    let prefix = prefix(component);
+    let key = |key: &str| format!("{prefix}{key}");
+    let mut labels = m.labels(Some(component));
+    labels.extend(m.string_map(&key("podLabels"))?);
+    let annotations = m.string_map(&key("podAnnotations"))?;
+    Ok(PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels),
+            annotations: (!annotations.is_empty()).then_some(annotations),
+            ..Default::default()
+        }),
+        spec: Some(PodSpec {
+            image_pull_secrets: image_pull_secrets(m),
+            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
+            service_account_name: Some(m.service_account_name()),
+            affinity: m.typed_block(&key("affinity"))?,
+            node_selector: m.typed_block(&key("nodeSelector"))?,
+            tolerations: m.typed_block(&key("tolerations"))?,
+            priority_class_name: m
+                .v(&key("priorityClassName"))
+                .non_empty()
+                .map(Value::to_go_text),
+            ..spec
+        }),
     })
+}
+
+/// The user's `<prefix>sidecars` of `component`, after the flavor's own containers.
+pub(super) fn sidecars(m: &Mongo, component: &str) -> Result<Vec<Container>> {
+    Ok(
+        m.typed_block::<Vec<Container>>(&format!("{}sidecars", prefix(component)))?
+            .unwrap_or_default(),
+    )
 }
 
 /// The standalone server: a Deployment `<fullname>` with the PVC `<fullname>`, or with
@@ -183,28 +214,21 @@ fn finish_main(m: &Mongo, mut object: Object) -> Result<Object> {
 /// `<fullname>-arbiter-headless`.
 fn arbiter(m: &Mongo) -> Result<Object> {
     let mut containers = vec![containers::arbiter(m)?];
-    containers.extend(
-        m.typed_block::<Vec<Container>>("arbiter.sidecars")?
-            .unwrap_or_default(),
-    );
+    containers.extend(sidecars(m, "arbiter")?);
     let arbiter_config =
         m.v("arbiter.configuration").truthy() && !m.v("arbiter.existingConfigmap").truthy();
     let init_containers = m.typed_block::<Vec<Container>>("arbiter.initContainers")?;
-    let template = PodTemplateSpec {
-        metadata: Some(pod_meta(
-            m,
-            "arbiter",
-            "arbiter.podLabels",
-            "arbiter.podAnnotations",
-        )?),
-        spec: Some(PodSpec {
+    let template = pod(
+        m,
+        "arbiter",
+        PodSpec {
             security_context: m.security_context("arbiter.podSecurityContext")?,
             init_containers: init_containers.clone(),
             containers,
             volumes: non_empty(arbiter_volumes(m)?),
-            ..pod_placement(m, "arbiter.")?
-        }),
-    };
+            ..Default::default()
+        },
+    )?;
     let mut object = arbiter_statefulset(m, template)?;
     if init_containers.is_none() {
         // The chart always writes the `initContainers:` key.
@@ -220,7 +244,7 @@ fn arbiter(m: &Mongo) -> Result<Object> {
 }
 
 /// Workload metadata: standard labels with `component`, then the user's labels and annotations.
-pub(super) fn workload_meta(
+fn workload_meta(
     m: &Mongo,
     name: String,
     component: &str,
@@ -234,35 +258,15 @@ pub(super) fn workload_meta(
     Ok(metadata)
 }
 
-pub(super) fn selector(m: &Mongo, component: &str) -> LabelSelector {
+fn selector(m: &Mongo, component: &str) -> LabelSelector {
     LabelSelector {
         match_labels: Some(m.match_labels(Some(component))),
         ..Default::default()
     }
 }
 
-/// Pod template metadata: standard labels plus the user's pod labels and annotations.
-pub(super) fn pod_meta(
-    m: &Mongo,
-    component: &str,
-    labels: &str,
-    annotations: &str,
-) -> Result<ObjectMeta> {
-    let mut all = m.labels(Some(component));
-    all.extend(m.string_map(labels)?);
-    let annotations = m.string_map(annotations)?;
-    Ok(ObjectMeta {
-        labels: Some(all),
-        annotations: (!annotations.is_empty()).then_some(annotations),
-        ..Default::default()
-    })
-}
-
 /// The `datadir` claim template when persistence is on (and `wanted`), else none.
-pub(super) fn claim_templates(
-    m: &Mongo,
-    wanted: bool,
-) -> Result<Option<Vec<PersistentVolumeClaim>>> {
+fn claim_templates(m: &Mongo, wanted: bool) -> Result<Option<Vec<PersistentVolumeClaim>>> {
     if !wanted || !m.v("persistence.enabled").truthy() {
         return Ok(None);
     }
@@ -290,20 +294,18 @@ fn pod_template(m: &Mongo, replicaset: bool) -> Result<PodTemplateSpec> {
     if m.v("metrics.enabled").truthy() {
         containers.push(containers::metrics(m)?);
     }
-    containers.extend(
-        m.typed_block::<Vec<Container>>("sidecars")?
-            .unwrap_or_default(),
-    );
-    Ok(PodTemplateSpec {
-        metadata: Some(pod_meta(m, "mongodb", "podLabels", "podAnnotations")?),
-        spec: Some(PodSpec {
+    containers.extend(sidecars(m, "mongodb")?);
+    pod(
+        m,
+        "mongodb",
+        PodSpec {
             security_context: m.security_context("podSecurityContext")?,
             init_containers: non_empty(init_containers),
             containers,
             volumes: Some(volumes(m, replicaset)?),
-            ..pod_placement(m, "")?
-        }),
-    })
+            ..Default::default()
+        },
+    )
 }
 
 /// `mongodb.imagePullSecrets`: `global.imagePullSecrets`, then the pull secrets of the MongoDB,
