@@ -199,13 +199,29 @@ if [[ "$reply" == FAIL* ]]; then echo "MongoServerError: ${reply#FAIL }" >&2; ex
 echo "$reply"
 "#;
 
+/// Canned replies of the stub mongosh: script name, replies in order.
+type Replies = &'static [(&'static str, &'static [&'static str])];
+
 /// One emulated pod: its name, whether its volume holds data already, the canned replies.
 struct Case<'a> {
     pod: &'a str,
     arbiter: bool,
     data: bool,
-    replies: &'a [(&'a str, &'a [&'a str])],
+    replies: Replies,
     mongod_exit: Option<i32>,
+}
+
+impl<'a> Case<'a> {
+    /// Replica-set member `pod` (on a volume with `data` or an empty one) whose mongod runs.
+    fn member(pod: &'a str, data: bool, replies: Replies) -> Self {
+        Case {
+            pod,
+            arbiter: false,
+            data,
+            replies,
+            mongod_exit: None,
+        }
+    }
 }
 
 /// What one run left behind.
@@ -427,31 +443,31 @@ fn member_mongod_args() -> Vec<String> {
     .to_vec()
 }
 
-fn tools() -> bool {
-    available("bash")
+/// The rendered objects, or `None` (after a note) when `bash` is missing.
+fn setup() -> Option<Rendered> {
+    available("bash").then(rendered)
 }
+
+/// Pod 0 on an empty volume, as the first member of a new set sees its server.
+const FRESH: Replies = &[
+    ("state", &["uninitialized", "primary"]),
+    ("peer", &["no set"]),
+    ("initiate", &["initiated"]),
+    ("users", &["users ready"]),
+    ("fcv", &["fcv 7.0"]),
+];
+
+/// A member or the arbiter on an empty volume, not in the set yet.
+const JOINING: Replies = &[("state", &["uninitialized"]), ("join", &["added"])];
 
 #[test]
 fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
-    if !tools() {
+    let Some(rendered) = setup() else {
         return;
-    }
-    let rendered = rendered();
+    };
     let outcome = run(
         &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: false,
-            replies: &[
-                ("state", &["uninitialized", "primary"]),
-                ("peer", &["no set"]),
-                ("initiate", &["initiated"]),
-                ("users", &["users ready"]),
-                ("fcv", &["fcv 7.0"]),
-            ],
-            mongod_exit: None,
-        },
+        &Case::member("st2-mongodb-0", false, FRESH),
         "fresh",
     );
     assert_eq!(outcome.status, Some(0), "{}", outcome.log);
@@ -485,19 +501,16 @@ fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
 
 #[test]
 fn pod_0_on_an_empty_volume_beside_a_running_set_does_not_initiate_a_second_one() {
-    if !tools() {
+    let Some(rendered) = setup() else {
         return;
-    }
-    let rendered = rendered();
+    };
     let outcome = run(
         &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: false,
-            replies: &[("state", &["uninitialized"]), ("peer", &["in a set"])],
-            mongod_exit: None,
-        },
+        &Case::member(
+            "st2-mongodb-0",
+            false,
+            &[("state", &["uninitialized"]), ("peer", &["in a set"])],
+        ),
         "resync",
     );
     assert_eq!(outcome.status, Some(0), "{}", outcome.log);
@@ -514,19 +527,12 @@ fn pod_0_on_an_empty_volume_beside_a_running_set_does_not_initiate_a_second_one(
 
 #[test]
 fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
-    if !tools() {
+    let Some(rendered) = setup() else {
         return;
-    }
-    let rendered = rendered();
+    };
     let outcome = run(
         &rendered,
-        &Case {
-            pod: "st2-mongodb-1",
-            arbiter: false,
-            data: false,
-            replies: &[("state", &["uninitialized"]), ("join", &["added"])],
-            mongod_exit: None,
-        },
+        &Case::member("st2-mongodb-1", false, JOINING),
         "join",
     );
     assert_eq!(outcome.status, Some(0), "{}", outcome.log);
@@ -548,7 +554,7 @@ fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
             pod: "st2-mongodb-arbiter-0",
             arbiter: true,
             data: false,
-            replies: &[("state", &["uninitialized"]), ("join", &["added"])],
+            replies: JOINING,
             mongod_exit: None,
         },
         "arbiter",
@@ -568,22 +574,19 @@ fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
 
 #[test]
 fn pod_0_restarting_in_a_set_keeps_data_set_and_users() {
-    if !tools() {
+    let Some(rendered) = setup() else {
         return;
-    }
-    let rendered = rendered();
+    };
     let outcome = run(
         &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: true,
-            replies: &[
+        &Case::member(
+            "st2-mongodb-0",
+            true,
+            &[
                 ("state", &["uninitialized", "uninitialized", "member"]),
                 ("fcv", &["fcv 7.0"]),
             ],
-            mongod_exit: None,
-        },
+        ),
         "restart",
     );
     assert_eq!(outcome.status, Some(0), "{}", outcome.log);
@@ -604,17 +607,15 @@ fn pod_0_restarting_in_a_set_keeps_data_set_and_users() {
 
 #[test]
 fn pod_0_raises_the_feature_compatibility_version_once_every_member_runs_the_release() {
-    if !tools() {
+    let Some(rendered) = setup() else {
         return;
-    }
-    let rendered = rendered();
+    };
     let outcome = run(
         &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: true,
-            replies: &[
+        &Case::member(
+            "st2-mongodb-0",
+            true,
+            &[
                 ("state", &["primary"]),
                 ("users", &["users ready"]),
                 (
@@ -625,8 +626,7 @@ fn pod_0_raises_the_feature_compatibility_version_once_every_member_runs_the_rel
                     ],
                 ),
             ],
-            mongod_exit: None,
-        },
+        ),
         "fcv",
     );
     assert_eq!(outcome.status, Some(0), "{}", outcome.log);
@@ -660,10 +660,9 @@ fn pod_0_raises_the_feature_compatibility_version_once_every_member_runs_the_rel
 
 #[test]
 fn data_mongod_refuses_is_explained_and_left_alone() {
-    if !tools() {
+    let Some(rendered) = setup() else {
         return;
-    }
-    let rendered = rendered();
+    };
     let outcome = run(
         &rendered,
         &Case {
@@ -779,40 +778,22 @@ fn on_fake(script: &str, fake: &str, env: &[(&str, &str)]) -> (String, Json) {
 
 #[test]
 fn the_mongosh_scripts_create_join_and_step_as_they_say() {
-    if !tools() {
+    let Some(rendered) = setup() else {
         return;
-    }
+    };
+    // node is not among the CI's required tools: without it, this test only notes the skip.
     if Command::new("node").arg("--version").output().is_err() {
         eprintln!("note: node not found; skipping the mongosh script logic test");
         return;
     }
-    let rendered = rendered();
     let fresh = run(
         &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: false,
-            replies: &[
-                ("state", &["uninitialized", "primary"]),
-                ("peer", &["no set"]),
-                ("initiate", &["initiated"]),
-                ("users", &["users ready"]),
-                ("fcv", &["fcv 7.0"]),
-            ],
-            mongod_exit: None,
-        },
+        &Case::member("st2-mongodb-0", false, FRESH),
         "scripts",
     );
     let joined = run(
         &rendered,
-        &Case {
-            pod: "st2-mongodb-1",
-            arbiter: false,
-            data: false,
-            replies: &[("state", &["uninitialized"]), ("join", &["added"])],
-            mongod_exit: None,
-        },
+        &Case::member("st2-mongodb-1", false, JOINING),
         "scripts-join",
     );
     let member = |name: &str, version: &str| {

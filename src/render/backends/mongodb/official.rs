@@ -19,7 +19,8 @@
 
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, KeyToPath, PodSecurityContext, PodSpec, Probe, Volume, VolumeMount,
+    Container, EnvVar, KeyToPath, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, Volume,
+    VolumeMount,
 };
 use serde_json::{Value as Json, json};
 
@@ -244,27 +245,9 @@ pub(super) fn workloads(m: &Mongo) -> Result<Vec<Object>> {
 
 /// StatefulSet `<fullname>`: the bitnami flavor's identity fields, the official pods.
 fn members(m: &Mongo) -> Result<Object> {
-    let mut containers = vec![member_container(m)?];
-    containers.extend(sidecars(m, "mongodb")?);
-    let mut volumes = common_volumes(m);
-    volumes.extend(
-        m.typed_raw::<Vec<Volume>>("extraVolumes")?
-            .unwrap_or_default(),
-    );
-    if !m.v("persistence.enabled").truthy() {
-        volumes.push(empty_dir("datadir", false));
-    }
-    let template = pod(
-        m,
-        "mongodb",
-        PodSpec {
-            security_context: Some(pod_security_context(m, "podSecurityContext")?),
-            init_containers: m.typed_block("initContainers")?,
-            containers,
-            volumes: Some(volumes),
-            ..Default::default()
-        },
-    )?;
+    // Without persistence the data lives as long as the pod, after the user's volumes.
+    let datadir = (!m.v("persistence.enabled").truthy()).then(|| empty_dir("datadir", false));
+    let template = official_pod(m, "mongodb", member_container(m)?, None, datadir)?;
     let mut object = replicaset_statefulset(m, template)?;
     object.untype_claim_templates();
     Ok(object)
@@ -273,26 +256,45 @@ fn members(m: &Mongo) -> Result<Object> {
 /// StatefulSet `<fullname>-arbiter`: a voting member without data, governed by
 /// `<fullname>-arbiter-headless` as in the bitnami flavor.
 fn arbiter(m: &Mongo) -> Result<Object> {
-    let mut containers = vec![arbiter_container(m)?];
-    containers.extend(sidecars(m, "arbiter")?);
+    let data = empty_dir("st2k8s-arbiter-data", false);
+    let template = official_pod(m, "arbiter", arbiter_container(m)?, Some(data), None)?;
+    arbiter_statefulset(m, template)
+}
+
+/// The pod of `component` (`mongodb` or `arbiter`): `container` and the user's sidecars; the
+/// common volumes, `first`, the user's `<prefix>extraVolumes` and `last`; bitnami's user
+/// ([`pod_security_context`]) and the user's `<prefix>initContainers`.
+fn official_pod(
+    m: &Mongo,
+    component: &str,
+    container: Container,
+    first: Option<Volume>,
+    last: Option<Volume>,
+) -> Result<PodTemplateSpec> {
+    let prefix = prefix(component);
+    let mut containers = vec![container];
+    containers.extend(sidecars(m, component)?);
     let mut volumes = common_volumes(m);
-    volumes.push(empty_dir("st2k8s-arbiter-data", false));
+    volumes.extend(first);
     volumes.extend(
-        m.typed_raw::<Vec<Volume>>("arbiter.extraVolumes")?
+        m.typed_raw::<Vec<Volume>>(&format!("{prefix}extraVolumes"))?
             .unwrap_or_default(),
     );
-    let template = pod(
+    volumes.extend(last);
+    pod(
         m,
-        "arbiter",
+        component,
         PodSpec {
-            security_context: Some(pod_security_context(m, "arbiter.podSecurityContext")?),
-            init_containers: m.typed_block("arbiter.initContainers")?,
+            security_context: Some(pod_security_context(
+                m,
+                &format!("{prefix}podSecurityContext"),
+            )?),
+            init_containers: m.typed_block(&format!("{prefix}initContainers"))?,
             containers,
             volumes: Some(volumes),
             ..Default::default()
         },
-    )?;
-    arbiter_statefulset(m, template)
+    )
 }
 
 /// The pod security context: the user's block when enabled (bitnami's default is
