@@ -460,17 +460,19 @@ const FRESH: Replies = &[
 /// A member or the arbiter on an empty volume, not in the set yet.
 const JOINING: Replies = &[("state", &["uninitialized"]), ("join", &["added"])];
 
+/// Run `case` on a fresh render (see [`run`]) and require a clean start and stop; `None` when
+/// `bash` is missing.
+fn started(case: &Case, name: &str) -> Option<Outcome> {
+    let outcome = run(&setup()?, case, name);
+    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    Some(outcome)
+}
+
 #[test]
 fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
-    let Some(rendered) = setup() else {
+    let Some(outcome) = started(&Case::member("st2-mongodb-0", false, FRESH), "fresh") else {
         return;
     };
-    let outcome = run(
-        &rendered,
-        &Case::member("st2-mongodb-0", false, FRESH),
-        "fresh",
-    );
-    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
     assert_eq!(outcome.mongod_args, member_mongod_args());
     assert_eq!(
         outcome.calls,
@@ -501,19 +503,16 @@ fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
 
 #[test]
 fn pod_0_on_an_empty_volume_beside_a_running_set_does_not_initiate_a_second_one() {
-    let Some(rendered) = setup() else {
-        return;
-    };
-    let outcome = run(
-        &rendered,
+    let Some(outcome) = started(
         &Case::member(
             "st2-mongodb-0",
             false,
             &[("state", &["uninitialized"]), ("peer", &["in a set"])],
         ),
         "resync",
-    );
-    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    ) else {
+        return;
+    };
     assert_eq!(
         outcome.calls,
         [format!("state {LOCAL}"), format!("peer {PEER}")]
@@ -527,15 +526,9 @@ fn pod_0_on_an_empty_volume_beside_a_running_set_does_not_initiate_a_second_one(
 
 #[test]
 fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
-    let Some(rendered) = setup() else {
+    let Some(outcome) = started(&Case::member("st2-mongodb-1", false, JOINING), "join") else {
         return;
     };
-    let outcome = run(
-        &rendered,
-        &Case::member("st2-mongodb-1", false, JOINING),
-        "join",
-    );
-    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
     assert_eq!(outcome.mongod_args, member_mongod_args());
     assert_eq!(
         outcome.calls,
@@ -548,18 +541,14 @@ fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
     assert!(outcome.scripts["join"].contains("rs.add({host: self})"));
     no_credentials_on_command_lines(&outcome);
 
-    let arbiter = run(
-        &rendered,
+    let arbiter = started(
         &Case {
-            pod: "st2-mongodb-arbiter-0",
             arbiter: true,
-            data: false,
-            replies: JOINING,
-            mongod_exit: None,
+            ..Case::member("st2-mongodb-arbiter-0", false, JOINING)
         },
         "arbiter",
-    );
-    assert_eq!(arbiter.status, Some(0), "{}", arbiter.log);
+    )
+    .expect("bash found before");
     assert_eq!(
         arbiter.calls,
         [format!("state {LOCAL}"), format!("join {SET}")]
@@ -574,11 +563,7 @@ fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
 
 #[test]
 fn pod_0_restarting_in_a_set_keeps_data_set_and_users() {
-    let Some(rendered) = setup() else {
-        return;
-    };
-    let outcome = run(
-        &rendered,
+    let Some(outcome) = started(
         &Case::member(
             "st2-mongodb-0",
             true,
@@ -588,8 +573,9 @@ fn pod_0_restarting_in_a_set_keeps_data_set_and_users() {
             ],
         ),
         "restart",
-    );
-    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    ) else {
+        return;
+    };
     // The configuration loads a moment after mongod answers: asked again, not initiated again,
     // and no users touched on a secondary; the data is where it was.
     assert_eq!(
@@ -607,11 +593,7 @@ fn pod_0_restarting_in_a_set_keeps_data_set_and_users() {
 
 #[test]
 fn pod_0_raises_the_feature_compatibility_version_once_every_member_runs_the_release() {
-    let Some(rendered) = setup() else {
-        return;
-    };
-    let outcome = run(
-        &rendered,
+    let Some(outcome) = started(
         &Case::member(
             "st2-mongodb-0",
             true,
@@ -628,8 +610,9 @@ fn pod_0_raises_the_feature_compatibility_version_once_every_member_runs_the_rel
             ],
         ),
         "fcv",
-    );
-    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    ) else {
+        return;
+    };
     assert_eq!(
         outcome.calls,
         [
