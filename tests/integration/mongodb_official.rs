@@ -209,6 +209,8 @@ struct Case<'a> {
     data: bool,
     replies: Replies,
     mongod_exit: Option<i32>,
+    /// Extra environment of the script, over the rendered one and the test's short retries.
+    env: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> Case<'a> {
@@ -220,6 +222,7 @@ impl<'a> Case<'a> {
             data,
             replies,
             mongod_exit: None,
+            env: &[],
         }
     }
 }
@@ -234,6 +237,8 @@ struct Outcome {
     mongod_args: Vec<String>,
     keyfile: Option<(String, u32)>,
     scripts: BTreeMap<String, String>,
+    /// Whether anything created `$STUB_DIR/injected` (what the injection tests try).
+    injected: bool,
 }
 
 fn write_executable(path: &Path, text: &str) {
@@ -332,6 +337,7 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
         .env("MONGODB_SETUP_TRIES", "3")
         .env("MONGODB_SETUP_DELAY", "0")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .envs(case.env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(code) = case.mongod_exit {
@@ -395,6 +401,7 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
             .collect(),
         keyfile,
         scripts,
+        injected: stub.join("injected").exists(),
     };
     // The stub mongod ended with the script.
     if let Ok(pid) = std::fs::read_to_string(stub.join("mongod.pid")) {
@@ -649,11 +656,12 @@ fn data_mongod_refuses_is_explained_and_left_alone() {
     let outcome = run(
         &rendered,
         &Case {
-            pod: "st2-mongodb-2",
-            arbiter: false,
-            data: true,
-            replies: &[("state", &["FAIL connect ECONNREFUSED"])],
             mongod_exit: Some(62),
+            ..Case::member(
+                "st2-mongodb-2",
+                true,
+                &[("state", &["FAIL connect ECONNREFUSED"])],
+            )
         },
         "refused",
     );
@@ -672,6 +680,62 @@ fn data_mongod_refuses_is_explained_and_left_alone() {
 }
 
 #[test]
+fn retry_settings_from_the_environment_are_numbers_not_code() {
+    let Some(outcome) = started(
+        &Case {
+            env: &[
+                ("MONGODB_SETUP_TRIES", "a[$(touch $STUB_DIR/injected)]"),
+                ("MONGODB_SETUP_DELAY", "b[$(touch $STUB_DIR/injected)]"),
+            ],
+            ..Case::member("st2-mongodb-1", false, JOINING)
+        },
+        "tries",
+    ) else {
+        return;
+    };
+    assert!(!outcome.injected, "{}", outcome.log);
+    for line in [
+        "st2k8s-mongodb: MONGODB_SETUP_TRIES is not a whole number from 1 to 9999; using 60",
+        "st2k8s-mongodb: MONGODB_SETUP_DELAY is not a whole number of seconds from 0 to 999; using 5",
+    ] {
+        assert!(outcome.log.contains(line), "{}", outcome.log);
+    }
+}
+
+#[test]
+fn every_retry_logs_what_it_waits_for() {
+    let Some(outcome) = started(
+        &Case::member(
+            "st2-mongodb-0",
+            true,
+            &[
+                ("state", &["FAIL connect ECONNREFUSED", "primary"]),
+                ("users", &["users ready"]),
+                (
+                    "fcv",
+                    &["waiting: m1:27017 runs 6.0.28", "fcv 7.0 (raised now)"],
+                ),
+            ],
+        ),
+        "waits",
+    ) else {
+        return;
+    };
+    let waits: Vec<&str> = outcome
+        .log
+        .lines()
+        .filter(|l| l.contains("waiting for"))
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            "st2k8s-mongodb: waiting for mongod to answer (1/3): MongoServerError: connect ECONNREFUSED",
+            "st2k8s-mongodb: waiting for every member to run MongoDB 7.0 (1/3): waiting: m1:27017 runs 6.0.28",
+        ]
+    );
+}
+
+#[test]
 fn the_rendered_start_script_passes_shellcheck() {
     if !available("shellcheck") {
         return;
@@ -680,7 +744,9 @@ fn the_rendered_start_script_passes_shellcheck() {
     let scratch = Scratch::new("shellcheck");
     let path = scratch.0.join("start.sh");
     std::fs::write(&path, &rendered.script).expect("script");
+    // Also the optional check that a failing command substitution is not masked.
     let out = Command::new("shellcheck")
+        .args(["--enable=check-extra-masked-returns"])
         .arg(&path)
         .output()
         .expect("shellcheck runs");

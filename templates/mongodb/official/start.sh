@@ -14,20 +14,30 @@
 # included, reaches mongosh through the environment (`process.env`), never on a command line.
 set -o errexit -o nounset -o pipefail
 
+log() {
+    echo "st2k8s-mongodb: $*"
+}
+
 port="${MONGODB_PORT_NUMBER:-27017}"
+role="${MONGODB_ROLE:-member}"
+# Bounded retries: how many tries, and seconds between them. Only plain whole numbers are taken:
+# bash evaluates anything else in arithmetic as an expression (which can run commands).
 tries="${MONGODB_SETUP_TRIES:-60}"
 delay="${MONGODB_SETUP_DELAY:-5}"
-role="${MONGODB_ROLE:-member}"
+if [[ ! "${tries}" =~ ^[1-9][0-9]{0,3}$ ]]; then
+    log "MONGODB_SETUP_TRIES is not a whole number from 1 to 9999; using 60"
+    tries=60
+fi
+if [[ ! "${delay}" =~ ^[0-9]{1,3}$ ]]; then
+    log "MONGODB_SETUP_DELAY is not a whole number of seconds from 0 to 999; using 5"
+    delay=5
+fi
 ordinal="${MY_POD_NAME##*-}"
 export MONGODB_SELF="${MONGODB_ADVERTISED_HOSTNAME}:${port}"
 local_uri="mongodb://127.0.0.1:${port}/admin?directConnection=true"
 set_uri="mongodb://${MONGODB_INITIAL_PRIMARY_HOST}:${port}/admin?replicaSet=${MONGODB_REPLICA_SET_NAME}"
 # The member with ordinal 1, asked before ordinal 0 initiates a set (none when it does not exist).
 peer_uri="mongodb://${MONGODB_ADVERTISED_HOSTNAME/#"${MY_POD_NAME}."/"${MY_POD_NAME%-*}-1."}:${port}/admin?directConnection=true&serverSelectionTimeoutMS=5000"
-
-log() {
-    echo "st2k8s-mongodb: $*"
-}
 
 # The helpers below run through `retry "$@"`, which shellcheck cannot follow.
 # shellcheck disable=SC2317
@@ -123,9 +133,16 @@ if (fcv.targetVersion === undefined && number(fcv.version) >= number(target)) {
 # --- start mongod -------------------------------------------------------------------------------
 
 mkdir -p "${MONGODB_DATA_DIR}"
+# A listing that fails must not pass for an empty directory.
+if ! entries="$(ls -A "${MONGODB_DATA_DIR}")"; then
+    log "cannot list the data directory ${MONGODB_DATA_DIR}; not starting"
+    exit 1
+fi
 fresh=no
-if [[ -z "$(ls -A "${MONGODB_DATA_DIR}")" ]]; then
+kept=kept
+if [[ -z "${entries}" ]]; then
     fresh=yes
+    kept=empty
 fi
 args=(--dbpath "${MONGODB_DATA_DIR}" --port "${port}" --bind_ip_all --replSet "${MONGODB_REPLICA_SET_NAME}")
 if [[ -n "${MONGODB_KEY_SOURCE:-}" ]]; then
@@ -146,7 +163,7 @@ if [[ -n "${MONGODB_EXTRA_FLAGS:-}" ]]; then
     args+=("${extra[@]}")
 fi
 
-log "${MY_POD_NAME} (${role}) starts MongoDB ${MONGODB_VERSION:-} as ${MONGODB_SELF}; data in ${MONGODB_DATA_DIR} ($([[ ${fresh} == yes ]] && echo empty || echo kept))"
+log "${MY_POD_NAME} (${role}) starts MongoDB ${MONGODB_VERSION:-} as ${MONGODB_SELF}; data in ${MONGODB_DATA_DIR} (${kept})"
 mongod "${args[@]}" &
 mongod_pid=$!
 trap 'kill -TERM "${mongod_pid}" 2>/dev/null || true' TERM INT
@@ -179,9 +196,12 @@ abort() {
     finish
 }
 
-# retry COMMAND...: run COMMAND until it succeeds, at most `tries` times; fails when mongod ended.
+# retry WHAT COMMAND...: run COMMAND (`expect` or `answer`) until it succeeds, at most `tries`
+# times `delay` seconds apart, logging what it waits for and the last reply; fails when mongod
+# ended.
 retry() {
-    local i
+    local what="$1" i
+    shift
     for ((i = 1; i <= tries; i++)); do
         if ! kill -0 "${mongod_pid}" 2>/dev/null; then
             finish
@@ -190,6 +210,7 @@ retry() {
             return 0
         fi
         if ((i < tries)); then
+            log "waiting for ${what} (${i}/${tries}): ${reply}"
             sleep "${delay}"
         fi
     done
@@ -214,11 +235,12 @@ answer() {
 
 # --- make the replica set whole -----------------------------------------------------------------
 
-retry answer "${local_uri}" "${state_js}" || abort "mongod does not answer on port ${port}: ${reply}"
+retry "mongod to answer" answer "${local_uri}" "${state_js}" || abort "mongod does not answer on port ${port}: ${reply}"
 # A member with data loads its replica set configuration just after it starts answering: give
 # it a few more looks before taking it for uninitialized.
 if [[ "${reply}" == "uninitialized" && "${fresh}" == "no" ]]; then
     for ((look = 1; look <= 6; look++)); do
+        log "waiting for the replica set configuration of the kept data to load (${look}/6)"
         sleep "${delay}"
         answer "${local_uri}" "${state_js}" || true
         if [[ "${reply}" != "uninitialized" ]]; then
@@ -238,12 +260,12 @@ if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
         state=syncing
     elif [[ "${state}" == "uninitialized" ]]; then
         log "initiating replica set ${MONGODB_REPLICA_SET_NAME}"
-        retry expect "${local_uri}" "${initiate_js}" initiated || abort "cannot initiate the replica set: ${reply}"
-        retry expect "${local_uri}" "${state_js}" primary || abort "not primary after initiating the replica set: ${reply}"
+        retry "the replica set to be initiated" expect "${local_uri}" "${initiate_js}" initiated || abort "cannot initiate the replica set: ${reply}"
+        retry "this member to become primary" expect "${local_uri}" "${state_js}" primary || abort "not primary after initiating the replica set: ${reply}"
         state=primary
     fi
     if [[ "${state}" == "primary" && -n "${MONGODB_ROOT_PASSWORD:-}" ]]; then
-        if retry expect "${local_uri}" "${users_js}" "users ready"; then
+        if retry "the users" expect "${local_uri}" "${users_js}" "users ready"; then
             log "users ready"
         elif [[ "${fresh}" == "yes" ]]; then
             abort "cannot create the users: ${reply}"
@@ -252,7 +274,7 @@ if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
         fi
     fi
     if [[ -n "${MONGODB_VERSION:-}" && "${state}" != "syncing" ]]; then
-        if retry expect "${set_uri}" "${fcv_js}" "fcv "; then
+        if retry "every member to run MongoDB ${MONGODB_VERSION}" expect "${set_uri}" "${fcv_js}" "fcv "; then
             log "featureCompatibilityVersion ${reply#fcv }"
         else
             log "featureCompatibilityVersion not raised to ${MONGODB_VERSION} yet (${reply}); retried at the next start of ${MY_POD_NAME}"
@@ -260,7 +282,7 @@ if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
     fi
 elif [[ "${state}" == "uninitialized" ]]; then
     log "joining replica set ${MONGODB_REPLICA_SET_NAME} through ${MONGODB_INITIAL_PRIMARY_HOST}"
-    retry answer "${set_uri}" "${join_js}" || abort "cannot join the replica set: ${reply}"
+    retry "the primary to add this pod" answer "${set_uri}" "${join_js}" || abort "cannot join the replica set: ${reply}"
     log "replica set: ${reply}"
 fi
 
