@@ -155,6 +155,66 @@ pub(super) fn validate(m: &Mongo) -> Result<()> {
     }
     release(m.ctx)?;
     image(m)?;
+    script_values(m)
+}
+
+/// The values the start script, mongod and mongosh receive, checked before anything is written.
+/// The replica set's name and the cluster domain become parts of connection strings and host
+/// names, so they hold only the characters those allow. No value given as a literal env var may
+/// hold `$(`: Kubernetes would expand `$(NAME)` into another variable of the pod (the root
+/// password among them) before the script sees it. Control characters would cut the flags the
+/// script reads as one line.
+fn script_values(m: &Mongo) -> Result<()> {
+    let name = m.text("replicaSetName");
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        bail!(
+            "`mongodb.replicaSetName`: use 1 to 64 letters, digits, `-`, `_` or `.` (the name is part of the members' connection strings)"
+        );
+    }
+    let domain = m.text("clusterDomain");
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if domain.len() > 253 || !domain.split('.').all(label_ok) {
+        bail!(
+            "`mongodb.clusterDomain`: expected a DNS domain such as `cluster.local` (dot-separated labels of letters, digits and `-`)"
+        );
+    }
+    let database = m.text("auth.database");
+    if m.v("auth.database").truthy()
+        && (database.len() > 63
+            || database
+                .chars()
+                .any(|c| "/\\. \"$".contains(c) || c.is_control()))
+    {
+        bail!(
+            "`mongodb.auth.database`: not a MongoDB database name (at most 63 characters, none of `/\\. \"$`)"
+        );
+    }
+    for key in ["auth.username", "extraFlags", "arbiter.extraFlags"] {
+        let text = match m.v(key) {
+            Value::List(items) => items
+                .iter()
+                .map(Value::to_go_text)
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_go_text(),
+        };
+        if text.contains("$(") || text.chars().any(char::is_control) {
+            bail!(
+                "`mongodb.{key}`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters"
+            );
+        }
+    }
     Ok(())
 }
 
@@ -719,6 +779,38 @@ mod tests {
             (
                 ", image: {repository: bitnamilegacy/mongodb}",
                 "`mongodb.image.repository`: a bitnami image cannot run the official flavor; remove the key for docker-library's `mongo`, or name a mirror of it",
+            ),
+            (
+                ", replicaSetName: 'rs0&tls=false'",
+                "`mongodb.replicaSetName`: use 1 to 64 letters, digits, `-`, `_` or `.` (the name is part of the members' connection strings)",
+            ),
+            (
+                ", replicaSetName: ''",
+                "`mongodb.replicaSetName`: use 1 to 64 letters, digits, `-`, `_` or `.` (the name is part of the members' connection strings)",
+            ),
+            (
+                ", clusterDomain: 'cluster.local$(MONGODB_ROOT_PASSWORD)'",
+                "`mongodb.clusterDomain`: expected a DNS domain such as `cluster.local` (dot-separated labels of letters, digits and `-`)",
+            ),
+            (
+                ", clusterDomain: 'cluster..local'",
+                "`mongodb.clusterDomain`: expected a DNS domain such as `cluster.local` (dot-separated labels of letters, digits and `-`)",
+            ),
+            (
+                ", auth: {database: 'st2/admin'}",
+                "`mongodb.auth.database`: not a MongoDB database name (at most 63 characters, none of `/\\. \"$`)",
+            ),
+            (
+                ", auth: {username: 'st2$(MONGODB_ROOT_PASSWORD)'}",
+                "`mongodb.auth.username`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters",
+            ),
+            (
+                ", extraFlags: ['--setParameter', 'x=$(MONGODB_ROOT_PASSWORD)']",
+                "`mongodb.extraFlags`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters",
+            ),
+            (
+                ", arbiter: {extraFlags: \"--a\\n--b\"}",
+                "`mongodb.arbiter.extraFlags`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters",
             ),
             (
                 ", architecture: standalone",
