@@ -202,6 +202,13 @@ echo "$reply"
 /// Canned replies of the stub mongosh: script name, replies in order.
 type Replies = &'static [(&'static str, &'static [&'static str])];
 
+/// The stub `getent`: a pod's DNS name resolves (to a loopback address) only with
+/// `STUB_RESOLVES=1`, as a peer pod's name does while that pod exists.
+const STUB_GETENT: &str = r#"#!/bin/bash
+if [[ "${STUB_RESOLVES:-}" == 1 ]]; then echo "127.0.23.1 $2"; exit 0; fi
+exit 2
+"#;
+
 /// One emulated pod: its name, whether its volume holds data already, the canned replies.
 struct Case<'a> {
     pod: &'a str,
@@ -258,6 +265,7 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
     std::fs::create_dir_all(stub.join("replies")).expect("replies");
     write_executable(&bin.join("mongod"), STUB_MONGOD);
     write_executable(&bin.join("mongosh"), STUB_MONGOSH);
+    write_executable(&bin.join("getent"), STUB_GETENT);
     for (script, replies) in case.replies {
         std::fs::write(
             stub.join("replies").join(script),
@@ -529,6 +537,74 @@ fn pod_0_on_an_empty_volume_beside_a_running_set_does_not_initiate_a_second_one(
         "{}",
         outcome.log
     );
+}
+
+#[test]
+fn pod_0_on_an_empty_volume_beside_a_silent_peer_waits_and_never_initiates() {
+    let Some(rendered) = setup() else {
+        return;
+    };
+    let silent = Case {
+        env: &[("STUB_RESOLVES", "1")],
+        ..Case::member(
+            "st2-mongodb-0",
+            false,
+            &[
+                ("state", &["uninitialized"]),
+                ("peer", &["FAIL connect ECONNREFUSED"]),
+            ],
+        )
+    };
+    let outcome = run(&rendered, &silent, "silent-peer");
+    assert_eq!(outcome.status, Some(1), "{}", outcome.log);
+    // Asked once, then three bounded tries; nothing initiated, no user created.
+    assert_eq!(
+        outcome.calls,
+        [
+            format!("state {LOCAL}"),
+            format!("peer {PEER}"),
+            format!("peer {PEER}"),
+            format!("peer {PEER}"),
+            format!("peer {PEER}"),
+        ]
+    );
+    assert!(
+        outcome.log.contains("st2k8s-mongodb: st2-mongodb-1.st2-mongodb-headless.default.svc.cluster.local exists but does not answer: not initiating a second replica set beside it (MongoServerError: connect ECONNREFUSED)"),
+        "{}",
+        outcome.log
+    );
+    // The peer answers in time: this member waits for its initial sync.
+    let late = Case {
+        replies: &[
+            ("state", &["uninitialized"]),
+            ("peer", &["FAIL connect ECONNREFUSED", "in a set"]),
+        ],
+        ..silent
+    };
+    let outcome = run(&rendered, &late, "late-peer");
+    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    assert!(
+        outcome
+            .log
+            .contains("not initiating; waiting for the initial sync"),
+        "{}",
+        outcome.log
+    );
+    // No such pod (a new install): the set is initiated.
+    let absent = Case {
+        env: &[],
+        replies: &[
+            ("state", &["uninitialized", "primary"]),
+            ("peer", &["FAIL getaddrinfo ENOTFOUND"]),
+            ("initiate", &["initiated"]),
+            ("users", &["users ready"]),
+            ("fcv", &["fcv 7.0"]),
+        ],
+        ..silent
+    };
+    let outcome = run(&rendered, &absent, "no-peer");
+    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    assert_eq!(outcome.calls[2], format!("initiate {LOCAL}"));
 }
 
 #[test]

@@ -36,8 +36,11 @@ ordinal="${MY_POD_NAME##*-}"
 export MONGODB_SELF="${MONGODB_ADVERTISED_HOSTNAME}:${port}"
 local_uri="mongodb://127.0.0.1:${port}/admin?directConnection=true"
 set_uri="mongodb://${MONGODB_INITIAL_PRIMARY_HOST}:${port}/admin?replicaSet=${MONGODB_REPLICA_SET_NAME}"
-# The member with ordinal 1, asked before ordinal 0 initiates a set (none when it does not exist).
-peer_uri="mongodb://${MONGODB_ADVERTISED_HOSTNAME/#"${MY_POD_NAME}."/"${MY_POD_NAME%-*}-1."}:${port}/admin?directConnection=true&serverSelectionTimeoutMS=5000"
+# The member with ordinal 1, asked before ordinal 0 initiates a set. Its name resolves while that
+# pod exists (the headless Service publishes pods before they are ready), so a name that does not
+# resolve means there is no such member: a new install, or a set of one.
+peer_host="${MONGODB_ADVERTISED_HOSTNAME/#"${MY_POD_NAME}."/"${MY_POD_NAME%-*}-1."}"
+peer_uri="mongodb://${peer_host}:${port}/admin?directConnection=true&serverSelectionTimeoutMS=5000"
 
 # The helpers below run through `retry "$@"`, which shellcheck cannot follow.
 # shellcheck disable=SC2317
@@ -186,12 +189,18 @@ finish() {
         log "mongod ${MONGODB_VERSION:-} refused the data files: their featureCompatibilityVersion is more than one release series older. Nothing was changed. Run the release after the data's one first (the chart's data is 4.4: mongodb.official.version 5.0, then 6.0, then 7.0, one rollout each)."
     fi
     log "mongod ended with status ${status}"
+    if [[ "${aborted}" == "yes" && "${status}" == "0" ]]; then
+        status=1
+    fi
     exit "${status}"
 }
 
-# abort MESSAGE: stop mongod and fail, so that Kubernetes restarts the container.
+# abort MESSAGE: stop mongod and fail (status 1 when mongod stopped cleanly), so that Kubernetes
+# restarts the container.
+aborted=no
 abort() {
     log "$1"
+    aborted=yes
     kill -TERM "${mongod_pid}" 2>/dev/null || true
     finish
 }
@@ -252,7 +261,15 @@ state="${reply}"
 log "state: ${state}"
 
 if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
-    if [[ "${state}" == "uninitialized" ]] && expect "${peer_uri}" "${peer_js}" "in a set"; then
+    if [[ "${state}" == "uninitialized" ]] && ! answer "${peer_uri}" "${peer_js}" \
+        && getent hosts "${peer_host}" >/dev/null; then
+        # Ordinal 1 exists but does not answer: whether the set exists is unknown, and
+        # initiating beside a running set would split it. Wait for the answer, else restart.
+        retry "${peer_host} to say whether replica set ${MONGODB_REPLICA_SET_NAME} exists" \
+            answer "${peer_uri}" "${peer_js}" \
+            || abort "${peer_host} exists but does not answer: not initiating a second replica set beside it (${reply})"
+    fi
+    if [[ "${state}" == "uninitialized" && "${reply}" == "in a set" ]]; then
         # This volume is empty (replaced or lost) but the set exists: initiating would make a
         # second set of the same name. The primary still lists this member, so it gets the
         # configuration and the data by initial sync once it answers.
