@@ -214,23 +214,26 @@ fn arbiter_env(m: &Mongo) -> Result<Vec<EnvVar>> {
 /// `MONGODB_EXTRA_FLAGS` from `<prefix>extraFlags`, then the user's `<prefix>extraEnvVars`.
 pub(super) fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
     let mut env = Vec::new();
-    let flags = m.v(&format!("{prefix}extraFlags"));
-    if flags.truthy() {
-        let joined = match flags {
-            Value::List(items) => items
-                .iter()
-                .map(Value::to_go_text)
-                .collect::<Vec<_>>()
-                .join(" "),
-            other => other.to_go_text(),
-        };
-        env.push(env_value("MONGODB_EXTRA_FLAGS", joined));
+    if m.v(&format!("{prefix}extraFlags")).truthy() {
+        env.push(env_value("MONGODB_EXTRA_FLAGS", extra_flags(m, prefix)));
     }
     env.extend(
         m.typed_block::<Vec<EnvVar>>(&format!("{prefix}extraEnvVars"))?
             .unwrap_or_default(),
     );
     Ok(env)
+}
+
+/// `<prefix>extraFlags` as `MONGODB_EXTRA_FLAGS` holds them: a list joined with spaces.
+pub(super) fn extra_flags(m: &Mongo, prefix: &str) -> String {
+    match m.v(&format!("{prefix}extraFlags")) {
+        Value::List(items) => items
+            .iter()
+            .map(Value::to_go_text)
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_go_text(),
+    }
 }
 
 /// `envFrom` from `<prefix>extraEnvVarsCM` and `<prefix>extraEnvVarsSecret` (names templated).

@@ -25,7 +25,9 @@ use k8s_openapi::api::core::v1::{
 use serde_json::{Value as Json, json};
 
 use super::Mongo;
-use super::containers::{MONGODB_PORT, extra_env, server_container, tcp_probe, yes_no};
+use super::containers::{
+    MONGODB_PORT, extra_env, extra_flags, server_container, tcp_probe, yes_no,
+};
 use super::unsupported::READ_BY_BOTH;
 use super::workloads::{arbiter_statefulset, pod, prefix, replicaset_statefulset, sidecars};
 use crate::object::Object;
@@ -200,15 +202,11 @@ fn script_values(m: &Mongo) -> Result<()> {
             "`mongodb.auth.database`: not a MongoDB database name (at most 63 characters, none of `/\\. \"$`)"
         );
     }
-    for key in ["auth.username", "extraFlags", "arbiter.extraFlags"] {
-        let text = match m.v(key) {
-            Value::List(items) => items
-                .iter()
-                .map(Value::to_go_text)
-                .collect::<Vec<_>>()
-                .join(" "),
-            other => other.to_go_text(),
-        };
+    for (key, text) in [
+        ("auth.username", m.text("auth.username")),
+        ("extraFlags", extra_flags(m, "")),
+        ("arbiter.extraFlags", extra_flags(m, "arbiter.")),
+    ] {
         if text.contains("$(") || text.chars().any(char::is_control) {
             bail!(
                 "`mongodb.{key}`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters"
