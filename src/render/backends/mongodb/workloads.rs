@@ -5,7 +5,9 @@
 //!
 //! StatefulSet `serviceName`, selector, `podManagementPolicy` and `volumeClaimTemplates` are
 //! immutable in Kubernetes; they are built exactly as the chart builds them so that a release
-//! moved from Helm is patched in place and keeps its volumes.
+//! moved from Helm is patched in place and keeps its volumes. The official flavor builds its
+//! StatefulSets with the same functions ([`replicaset_statefulset`], [`arbiter_statefulset`],
+//! [`pod`]), so a flavor switch cannot change any of them either.
 
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{
