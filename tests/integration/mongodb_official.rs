@@ -21,10 +21,11 @@ use serde_json::Value as Json;
 use super::{St2k8s, documents};
 
 /// The values rendered for every test: the official flavor with an arbiter, StackStorm 3.9.
-const VALUES: &str = "image: {tag: '3.9'}\nmongodb:\n  flavor: official\n  arbiter: {enabled: true}\n  auth:\n    rootPassword: root-pw-1234\n    password: app-pw-5678\n    replicaSetKey: rs-key-abcdef\n";
+const VALUES: &str = "image: {tag: '3.9'}\nmongodb:\n  flavor: official\n  arbiter: {enabled: true}\n  auth:\n    rootPassword: root-pw-1234\n    password: app-pw-5678\n    replicaSetKey: rsKeyAbcdef0\n";
 
-/// The credentials of [`VALUES`]: none may show on a command line.
-const CREDENTIALS: &[&str] = &["root-pw-1234", "app-pw-5678", "rs-key-abcdef"];
+/// The credentials of [`VALUES`]: none may show on a command line. (The replica-set key is one
+/// mongod accepts: base64 characters only.)
+const CREDENTIALS: &[&str] = &["root-pw-1234", "app-pw-5678", "rsKeyAbcdef0"];
 
 /// Whether `tool` can be run; when not, a note (or a failure under
 /// `ST2K8S_TEST_REQUIRE_SERVERS=1`).
@@ -503,7 +504,7 @@ fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
     let self_line = "self=st2-mongodb-0.st2-mongodb-headless.default.svc.cluster.local:27017 role=member version=7.0 root=set user=st2-admin";
     assert_eq!(outcome.mongosh_env[2], format!("initiate {self_line}"));
     // The key file is the Secret's key, readable by its owner only.
-    assert_eq!(outcome.keyfile, Some(("rs-key-abcdef".to_string(), 0o400)));
+    assert_eq!(outcome.keyfile, Some(("rsKeyAbcdef0".to_string(), 0o400)));
     no_credentials_on_command_lines(&outcome);
     // The users script reads the passwords from the environment.
     let users = &outcome.scripts["users"];

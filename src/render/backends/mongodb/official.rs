@@ -202,6 +202,25 @@ fn script_values(m: &Mongo) -> Result<()> {
             "`mongodb.auth.database`: not a MongoDB database name (at most 63 characters, none of `/\\. \"$`)"
         );
     }
+    // mongod reads the key file itself and refuses to start on anything else (the generated key
+    // is alphanumeric); white space in it is ignored.
+    let key: String = m
+        .text("auth.replicaSetKey")
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    if m.auth_enabled()
+        && !m.v("auth.existingSecret").truthy()
+        && m.v("auth.replicaSetKey").truthy()
+        && (!(6..=1024).contains(&key.len())
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)))
+    {
+        bail!(
+            "`mongodb.auth.replicaSetKey`: mongod takes 6 to 1024 characters of the base64 alphabet (letters, digits, `+`, `/`, `=`)"
+        );
+    }
     for (key, text) in [
         ("auth.username", m.text("auth.username")),
         ("extraFlags", extra_flags(m, "")),
@@ -689,8 +708,13 @@ mod tests {
             env("MONGODB_ROOT_PASSWORD")["valueFrom"]["secretKeyRef"],
             json!({"name": "st2-mongodb", "key": "mongodb-root-password"})
         );
-        // No credential is a literal value anywhere in the pod.
-        let text = serde_json::to_string(pod).expect("json");
+        // No credential is a literal value anywhere in the pod or in a ConfigMap.
+        let config_maps: Vec<&Json> = objects
+            .iter()
+            .filter(|(kind, _, _)| kind == "ConfigMap")
+            .map(|(_, _, body)| body)
+            .collect();
+        let text = serde_json::to_string(&(pod, config_maps)).expect("json");
         for secret in [
             "XeL5Rxwj7F0Wt43tFZVTN7H8Sg5XDHmK",
             "8fAzdnksdzPFUWm4a68EfY7nMhBPaa",
@@ -809,6 +833,14 @@ mod tests {
             (
                 ", arbiter: {extraFlags: \"--a\\n--b\"}",
                 "`mongodb.arbiter.extraFlags`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters",
+            ),
+            (
+                ", auth: {replicaSetKey: 'short'}",
+                "`mongodb.auth.replicaSetKey`: mongod takes 6 to 1024 characters of the base64 alphabet (letters, digits, `+`, `/`, `=`)",
+            ),
+            (
+                ", auth: {replicaSetKey: 'not-base64-key!'}",
+                "`mongodb.auth.replicaSetKey`: mongod takes 6 to 1024 characters of the base64 alphabet (letters, digits, `+`, `/`, `=`)",
             ),
             (
                 ", architecture: standalone",
