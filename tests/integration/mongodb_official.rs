@@ -3,7 +3,8 @@
 //! arguments, the mongosh scripts it was given and the environment they read, and answers
 //! canned replies, so every test asserts exactly what the script would have run for one pod:
 //! pod 0 on a fresh volume, pod 1 joining, pod 0 restarting in an existing replica set, a
-//! featureCompatibilityVersion step, and data mongod refuses. Also `shellcheck` on the script.
+//! featureCompatibilityVersion step, data mongod refuses, a silent peer, a SIGTERM during a call,
+//! and values from the environment that must not run as code. Also `shellcheck` on the script.
 //!
 //! The tests skip with a note when `bash` or `shellcheck` is missing, unless
 //! `ST2K8S_TEST_REQUIRE_SERVERS=1` (then they fail). Every process started is stopped by its PID
@@ -147,12 +148,14 @@ impl Drop for Pod {
             let _ = child.kill();
             let _ = child.wait();
         }
-        // The stub mongod, should the script have left it running.
-        if let Ok(pid) = std::fs::read_to_string(self.stub.join("mongod.pid")) {
-            let _ = Command::new("kill")
-                .args(["-KILL", pid.trim()])
-                .stderr(Stdio::null())
-                .status();
+        // The stub mongod and a hanging stub mongosh, should the script have left them running.
+        for stub in ["mongod.pid", "mongosh.pid"] {
+            if let Ok(pid) = std::fs::read_to_string(self.stub.join(stub)) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", pid.trim()])
+                    .stderr(Stdio::null())
+                    .status();
+            }
         }
     }
 }
@@ -172,6 +175,11 @@ fn wait_bounded(child: &mut Child, limit: Duration) -> Option<i32> {
     }
 }
 
+/// A file's text, empty when it does not exist (yet).
+fn read_file(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
 /// The stub `mongod`: records its arguments and PID; runs until SIGTERM (then exits 0), or
 /// exits at once with `STUB_MONGOD_EXIT`. Bounded life: 60 s.
 const STUB_MONGOD: &str = r#"#!/bin/bash
@@ -185,7 +193,8 @@ exit 1
 
 /// The stub `mongosh`: logs one line per call (`<script name> <uri>`), the full argument list,
 /// the environment the scripts read, and prints the next canned reply for that script
-/// (`replies/<name>`: one reply per line, the last one repeated; `FAIL` fails the call).
+/// (`replies/<name>`: one reply per line, the last one repeated; `FAIL` fails the call, `HANG`
+/// never answers).
 const STUB_MONGOSH: &str = r#"#!/bin/bash
 uri="$3"; script="$5"
 name="$(sed -n 's|^/\* st2k8s:\([a-z]*\) \*/.*|\1|p' <<< "$script" | head -n 1)"
@@ -197,6 +206,7 @@ replies="$STUB_DIR/replies/$name"
 reply="$(head -n 1 "$replies")"
 if [[ "$(wc -l < "$replies")" -gt 1 ]]; then sed -i 1d "$replies"; fi
 if [[ "$reply" == FAIL* ]]; then echo "MongoServerError: ${reply#FAIL }" >&2; exit 1; fi
+if [[ "$reply" == HANG ]]; then echo $$ > "$STUB_DIR/mongosh.pid"; exec sleep 60; fi
 echo "$reply"
 "#;
 
@@ -219,6 +229,8 @@ struct Case<'a> {
     mongod_exit: Option<i32>,
     /// Extra environment of the script, over the rendered one and the test's short retries.
     env: &'a [(&'a str, &'a str)],
+    /// Stop the pod (SIGTERM) as soon as mongosh was called, instead of once it is ready.
+    stop_at_first_call: bool,
 }
 
 impl<'a> Case<'a> {
@@ -231,6 +243,7 @@ impl<'a> Case<'a> {
             replies,
             mongod_exit: None,
             env: &[],
+            stop_at_first_call: false,
         }
     }
 }
@@ -365,9 +378,11 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
         pod.exit()
     } else {
         let start = Instant::now();
+        let called = || !read_file(&stub.join("mongosh.log")).is_empty();
         while !std::fs::read_to_string(&log_path)
             .unwrap_or_default()
             .contains("st2k8s-mongodb: ready")
+            && !(case.stop_at_first_call && called())
         {
             if let Some(Ok(Some(_))) = pod.child.as_mut().map(Child::try_wait) {
                 break;
@@ -753,6 +768,29 @@ fn data_mongod_refuses_is_explained_and_left_alone() {
         outcome.calls.iter().all(|c| c.starts_with("state ")),
         "{:?}",
         outcome.calls
+    );
+}
+
+#[test]
+fn sigterm_during_a_mongosh_call_stops_mongod_at_once() {
+    let Some(rendered) = setup() else {
+        return;
+    };
+    let case = Case {
+        stop_at_first_call: true,
+        ..Case::member("st2-mongodb-0", true, &[("state", &["HANG"])])
+    };
+    let start = Instant::now();
+    let outcome = run(&rendered, &case, "sigterm");
+    // mongosh would hang for a minute; the kubelet's grace period is 30 s.
+    assert!(start.elapsed() < Duration::from_secs(10), "{}", outcome.log);
+    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    assert!(
+        outcome.log.contains(
+            "st2k8s-mongodb: stopping mongod\nst2k8s-mongodb: mongod ended with status 0"
+        ),
+        "{}",
+        outcome.log
     );
 }
 

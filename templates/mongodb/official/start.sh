@@ -44,9 +44,26 @@ peer_uri="mongodb://${peer_host}:${port}/admin?directConnection=true&serverSelec
 
 # The helpers below run through `retry "$@"`, which shellcheck cannot follow.
 # shellcheck disable=SC2317
-# shell URI SCRIPT: run a mongosh script against URI and print what it prints.
+# shell URI SCRIPT: run a mongosh script against URI; what it prints (stdout and stderr) goes to
+# the file `mongosh_out`. mongosh and every pause run in the background while this script waits
+# for them: bash runs a trap only between commands, so a SIGTERM then stops mongod at once
+# instead of after the call (within the pod's grace period).
+mongosh_out="${HOME:-/tmp}/st2k8s-mongosh.out"
+mongosh_pid=""
 shell() {
-    mongosh --quiet --norc "$1" --eval "$2"
+    local status=0
+    mongosh --quiet --norc "$1" --eval "$2" > "${mongosh_out}" 2>&1 &
+    mongosh_pid=$!
+    wait "${mongosh_pid}" || status=$?
+    mongosh_pid=""
+    return "${status}"
+}
+
+# pause SECONDS: sleep, interruptible by the SIGTERM trap.
+# shellcheck disable=SC2317
+pause() {
+    sleep "$1" &
+    wait "$!" || true
 }
 
 # The scripts authenticate as root first when auth is on; with no user yet (a fresh set, on
@@ -169,7 +186,19 @@ fi
 log "${MY_POD_NAME} (${role}) starts MongoDB ${MONGODB_VERSION:-} as ${MONGODB_SELF}; data in ${MONGODB_DATA_DIR} (${kept})"
 mongod "${args[@]}" &
 mongod_pid=$!
-trap 'kill -TERM "${mongod_pid}" 2>/dev/null || true' TERM INT
+# stop: on SIGTERM (the kubelet stopping the pod) or SIGINT, end a running mongosh call, stop
+# mongod cleanly and end with its status.
+# shellcheck disable=SC2317
+stop() {
+    trap - TERM INT
+    if [[ -n "${mongosh_pid}" ]]; then
+        kill -TERM "${mongosh_pid}" 2>/dev/null || true
+    fi
+    log "stopping mongod"
+    kill -TERM "${mongod_pid}" 2>/dev/null || true
+    finish
+}
+trap stop TERM INT
 
 # finish: wait for mongod to end and exit with its status, explaining a refusal of old data.
 finish() {
@@ -189,7 +218,7 @@ finish() {
         log "mongod ${MONGODB_VERSION:-} refused the data files: their featureCompatibilityVersion is more than one release series older. Nothing was changed. Run the release after the data's one first (the chart's data is 4.4: mongodb.official.version 5.0, then 6.0, then 7.0, one rollout each)."
     fi
     log "mongod ended with status ${status}"
-    if [[ "${aborted}" == "yes" && "${status}" == "0" ]]; then
+    if [[ "${aborted:-no}" == "yes" && "${status}" == "0" ]]; then
         status=1
     fi
     exit "${status}"
@@ -220,7 +249,7 @@ retry() {
         fi
         if ((i < tries)); then
             log "waiting for ${what} (${i}/${tries}): ${reply}"
-            sleep "${delay}"
+            pause "${delay}"
         fi
     done
     return 1
@@ -230,16 +259,18 @@ retry() {
 reply=""
 # shellcheck disable=SC2317
 expect() {
-    reply="$(shell "$1" "$2" 2>&1 | tail -n 1)" || true
+    shell "$1" "$2" || true
+    reply="$(tail -n 1 "${mongosh_out}")"
     [[ "${reply}" == "$3"* ]]
 }
 
 # answer URI SCRIPT: the script ran without error (its last line kept in `reply`).
 # shellcheck disable=SC2317
 answer() {
-    local out
-    out="$(shell "$1" "$2" 2>&1)" || { reply="$(tail -n 1 <<< "${out}")"; return 1; }
-    reply="$(tail -n 1 <<< "${out}")"
+    local status=0
+    shell "$1" "$2" || status=$?
+    reply="$(tail -n 1 "${mongosh_out}")"
+    return "${status}"
 }
 
 # --- make the replica set whole -----------------------------------------------------------------
@@ -250,7 +281,7 @@ retry "mongod to answer" answer "${local_uri}" "${state_js}" || abort "mongod do
 if [[ "${reply}" == "uninitialized" && "${fresh}" == "no" ]]; then
     for ((look = 1; look <= 6; look++)); do
         log "waiting for the replica set configuration of the kept data to load (${look}/6)"
-        sleep "${delay}"
+        pause "${delay}"
         answer "${local_uri}" "${state_js}" || true
         if [[ "${reply}" != "uninitialized" ]]; then
             break
