@@ -379,11 +379,9 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
     } else {
         let start = Instant::now();
         let called = || !read_file(&stub.join("mongosh.log")).is_empty();
-        while !std::fs::read_to_string(&log_path)
-            .unwrap_or_default()
-            .contains("st2k8s-mongodb: ready")
-            && !(case.stop_at_first_call && called())
-        {
+        let ready = || read_file(&log_path).contains("st2k8s-mongodb: ready");
+        let stop_now = || ready() || (case.stop_at_first_call && called());
+        while !stop_now() {
             if let Some(Ok(Some(_))) = pod.child.as_mut().map(Child::try_wait) {
                 break;
             }
