@@ -3,7 +3,8 @@
 //! arguments, the mongosh scripts it was given and the environment they read, and answers
 //! canned replies, so every test asserts exactly what the script would have run for one pod:
 //! pod 0 on a fresh volume, pod 1 joining, pod 0 restarting in an existing replica set, a
-//! featureCompatibilityVersion step, and data mongod refuses. Also `shellcheck` on the script.
+//! featureCompatibilityVersion step, data mongod refuses, a silent peer, a SIGTERM during a call,
+//! and values from the environment that must not run as code. Also `shellcheck` on the script.
 //!
 //! The tests skip with a note when `bash` or `shellcheck` is missing, unless
 //! `ST2K8S_TEST_REQUIRE_SERVERS=1` (then they fail). Every process started is stopped by its PID
@@ -21,10 +22,11 @@ use serde_json::Value as Json;
 use super::{St2k8s, documents};
 
 /// The values rendered for every test: the official flavor with an arbiter, StackStorm 3.9.
-const VALUES: &str = "image: {tag: '3.9'}\nmongodb:\n  flavor: official\n  arbiter: {enabled: true}\n  auth:\n    rootPassword: root-pw-1234\n    password: app-pw-5678\n    replicaSetKey: rs-key-abcdef\n";
+const VALUES: &str = "image: {tag: '3.9'}\nmongodb:\n  flavor: official\n  arbiter: {enabled: true}\n  auth:\n    rootPassword: root-pw-1234\n    password: app-pw-5678\n    replicaSetKey: rsKeyAbcdef0\n";
 
-/// The credentials of [`VALUES`]: none may show on a command line.
-const CREDENTIALS: &[&str] = &["root-pw-1234", "app-pw-5678", "rs-key-abcdef"];
+/// The credentials of [`VALUES`]: none may show on a command line. (The replica-set key is one
+/// mongod accepts: base64 characters only.)
+const CREDENTIALS: &[&str] = &["root-pw-1234", "app-pw-5678", "rsKeyAbcdef0"];
 
 /// Whether `tool` can be run; when not, a note (or a failure under
 /// `ST2K8S_TEST_REQUIRE_SERVERS=1`).
@@ -146,12 +148,14 @@ impl Drop for Pod {
             let _ = child.kill();
             let _ = child.wait();
         }
-        // The stub mongod, should the script have left it running.
-        if let Ok(pid) = std::fs::read_to_string(self.stub.join("mongod.pid")) {
-            let _ = Command::new("kill")
-                .args(["-KILL", pid.trim()])
-                .stderr(Stdio::null())
-                .status();
+        // The stub mongod and a hanging stub mongosh, should the script have left them running.
+        for stub in ["mongod.pid", "mongosh.pid"] {
+            if let Ok(pid) = std::fs::read_to_string(self.stub.join(stub)) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", pid.trim()])
+                    .stderr(Stdio::null())
+                    .status();
+            }
         }
     }
 }
@@ -171,6 +175,11 @@ fn wait_bounded(child: &mut Child, limit: Duration) -> Option<i32> {
     }
 }
 
+/// A file's text, empty when it does not exist (yet).
+fn read_file(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
 /// The stub `mongod`: records its arguments and PID; runs until SIGTERM (then exits 0), or
 /// exits at once with `STUB_MONGOD_EXIT`. Bounded life: 60 s.
 const STUB_MONGOD: &str = r#"#!/bin/bash
@@ -184,7 +193,8 @@ exit 1
 
 /// The stub `mongosh`: logs one line per call (`<script name> <uri>`), the full argument list,
 /// the environment the scripts read, and prints the next canned reply for that script
-/// (`replies/<name>`: one reply per line, the last one repeated; `FAIL` fails the call).
+/// (`replies/<name>`: one reply per line, the last one repeated; `FAIL` fails the call, `HANG`
+/// never answers).
 const STUB_MONGOSH: &str = r#"#!/bin/bash
 uri="$3"; script="$5"
 name="$(sed -n 's|^/\* st2k8s:\([a-z]*\) \*/.*|\1|p' <<< "$script" | head -n 1)"
@@ -196,7 +206,18 @@ replies="$STUB_DIR/replies/$name"
 reply="$(head -n 1 "$replies")"
 if [[ "$(wc -l < "$replies")" -gt 1 ]]; then sed -i 1d "$replies"; fi
 if [[ "$reply" == FAIL* ]]; then echo "MongoServerError: ${reply#FAIL }" >&2; exit 1; fi
+if [[ "$reply" == HANG ]]; then echo $$ > "$STUB_DIR/mongosh.pid"; exec sleep 60; fi
 echo "$reply"
+"#;
+
+/// Canned replies of the stub mongosh: script name, replies in order.
+type Replies = &'static [(&'static str, &'static [&'static str])];
+
+/// The stub `getent`: a pod's DNS name resolves (to a loopback address) only with
+/// `STUB_RESOLVES=1`, as a peer pod's name does while that pod exists.
+const STUB_GETENT: &str = r#"#!/bin/bash
+if [[ "${STUB_RESOLVES:-}" == 1 ]]; then echo "127.0.23.1 $2"; exit 0; fi
+exit 2
 "#;
 
 /// One emulated pod: its name, whether its volume holds data already, the canned replies.
@@ -204,8 +225,27 @@ struct Case<'a> {
     pod: &'a str,
     arbiter: bool,
     data: bool,
-    replies: &'a [(&'a str, &'a [&'a str])],
+    replies: Replies,
     mongod_exit: Option<i32>,
+    /// Extra environment of the script, over the rendered one and the test's short retries.
+    env: &'a [(&'a str, &'a str)],
+    /// Stop the pod (SIGTERM) as soon as mongosh was called, instead of once it is ready.
+    stop_at_first_call: bool,
+}
+
+impl<'a> Case<'a> {
+    /// Replica-set member `pod` (on a volume with `data` or an empty one) whose mongod runs.
+    fn member(pod: &'a str, data: bool, replies: Replies) -> Self {
+        Case {
+            pod,
+            arbiter: false,
+            data,
+            replies,
+            mongod_exit: None,
+            env: &[],
+            stop_at_first_call: false,
+        }
+    }
 }
 
 /// What one run left behind.
@@ -218,6 +258,8 @@ struct Outcome {
     mongod_args: Vec<String>,
     keyfile: Option<(String, u32)>,
     scripts: BTreeMap<String, String>,
+    /// Whether anything created `$STUB_DIR/injected` (what the injection tests try).
+    injected: bool,
 }
 
 fn write_executable(path: &Path, text: &str) {
@@ -237,6 +279,7 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
     std::fs::create_dir_all(stub.join("replies")).expect("replies");
     write_executable(&bin.join("mongod"), STUB_MONGOD);
     write_executable(&bin.join("mongosh"), STUB_MONGOSH);
+    write_executable(&bin.join("getent"), STUB_GETENT);
     for (script, replies) in case.replies {
         std::fs::write(
             stub.join("replies").join(script),
@@ -316,6 +359,7 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
         .env("MONGODB_SETUP_TRIES", "3")
         .env("MONGODB_SETUP_DELAY", "0")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .envs(case.env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(code) = case.mongod_exit {
@@ -334,10 +378,10 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
         pod.exit()
     } else {
         let start = Instant::now();
-        while !std::fs::read_to_string(&log_path)
-            .unwrap_or_default()
-            .contains("st2k8s-mongodb: ready")
-        {
+        let called = || !read_file(&stub.join("mongosh.log")).is_empty();
+        let ready = || read_file(&log_path).contains("st2k8s-mongodb: ready");
+        let stop_now = || ready() || (case.stop_at_first_call && called());
+        while !stop_now() {
             if let Some(Ok(Some(_))) = pod.child.as_mut().map(Child::try_wait) {
                 break;
             }
@@ -379,6 +423,7 @@ fn run(rendered: &Rendered, case: &Case, name: &str) -> Outcome {
             .collect(),
         keyfile,
         scripts,
+        injected: stub.join("injected").exists(),
     };
     // The stub mongod ended with the script.
     if let Ok(pid) = std::fs::read_to_string(stub.join("mongod.pid")) {
@@ -427,34 +472,36 @@ fn member_mongod_args() -> Vec<String> {
     .to_vec()
 }
 
-fn tools() -> bool {
-    available("bash")
+/// The rendered objects, or `None` (after a note) when `bash` is missing.
+fn setup() -> Option<Rendered> {
+    available("bash").then(rendered)
+}
+
+/// Pod 0 on an empty volume, as the first member of a new set sees its server.
+const FRESH: Replies = &[
+    ("state", &["uninitialized", "primary"]),
+    ("peer", &["no set"]),
+    ("initiate", &["initiated"]),
+    ("users", &["users ready"]),
+    ("fcv", &["fcv 7.0"]),
+];
+
+/// A member or the arbiter on an empty volume, not in the set yet.
+const JOINING: Replies = &[("state", &["uninitialized"]), ("join", &["added"])];
+
+/// Run `case` on a fresh render (see [`run`]) and require a clean start and stop; `None` when
+/// `bash` is missing.
+fn started(case: &Case, name: &str) -> Option<Outcome> {
+    let outcome = run(&setup()?, case, name);
+    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    Some(outcome)
 }
 
 #[test]
 fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
-    if !tools() {
+    let Some(outcome) = started(&Case::member("st2-mongodb-0", false, FRESH), "fresh") else {
         return;
-    }
-    let rendered = rendered();
-    let outcome = run(
-        &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: false,
-            replies: &[
-                ("state", &["uninitialized", "primary"]),
-                ("peer", &["no set"]),
-                ("initiate", &["initiated"]),
-                ("users", &["users ready"]),
-                ("fcv", &["fcv 7.0"]),
-            ],
-            mongod_exit: None,
-        },
-        "fresh",
-    );
-    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    };
     assert_eq!(outcome.mongod_args, member_mongod_args());
     assert_eq!(
         outcome.calls,
@@ -470,7 +517,7 @@ fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
     let self_line = "self=st2-mongodb-0.st2-mongodb-headless.default.svc.cluster.local:27017 role=member version=7.0 root=set user=st2-admin";
     assert_eq!(outcome.mongosh_env[2], format!("initiate {self_line}"));
     // The key file is the Secret's key, readable by its owner only.
-    assert_eq!(outcome.keyfile, Some(("rs-key-abcdef".to_string(), 0o400)));
+    assert_eq!(outcome.keyfile, Some(("rsKeyAbcdef0".to_string(), 0o400)));
     no_credentials_on_command_lines(&outcome);
     // The users script reads the passwords from the environment.
     let users = &outcome.scripts["users"];
@@ -485,22 +532,16 @@ fn pod_0_on_an_empty_volume_initiates_the_set_and_creates_the_users() {
 
 #[test]
 fn pod_0_on_an_empty_volume_beside_a_running_set_does_not_initiate_a_second_one() {
-    if !tools() {
-        return;
-    }
-    let rendered = rendered();
-    let outcome = run(
-        &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: false,
-            replies: &[("state", &["uninitialized"]), ("peer", &["in a set"])],
-            mongod_exit: None,
-        },
+    let Some(outcome) = started(
+        &Case::member(
+            "st2-mongodb-0",
+            false,
+            &[("state", &["uninitialized"]), ("peer", &["in a set"])],
+        ),
         "resync",
-    );
-    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    ) else {
+        return;
+    };
     assert_eq!(
         outcome.calls,
         [format!("state {LOCAL}"), format!("peer {PEER}")]
@@ -513,23 +554,78 @@ fn pod_0_on_an_empty_volume_beside_a_running_set_does_not_initiate_a_second_one(
 }
 
 #[test]
-fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
-    if !tools() {
+fn pod_0_on_an_empty_volume_beside_a_silent_peer_waits_and_never_initiates() {
+    let Some(rendered) = setup() else {
         return;
-    }
-    let rendered = rendered();
-    let outcome = run(
-        &rendered,
-        &Case {
-            pod: "st2-mongodb-1",
-            arbiter: false,
-            data: false,
-            replies: &[("state", &["uninitialized"]), ("join", &["added"])],
-            mongod_exit: None,
-        },
-        "join",
+    };
+    let silent = Case {
+        env: &[("STUB_RESOLVES", "1")],
+        ..Case::member(
+            "st2-mongodb-0",
+            false,
+            &[
+                ("state", &["uninitialized"]),
+                ("peer", &["FAIL connect ECONNREFUSED"]),
+            ],
+        )
+    };
+    let outcome = run(&rendered, &silent, "silent-peer");
+    assert_eq!(outcome.status, Some(1), "{}", outcome.log);
+    // Asked once, then three bounded tries; nothing initiated, no user created.
+    assert_eq!(
+        outcome.calls,
+        [
+            format!("state {LOCAL}"),
+            format!("peer {PEER}"),
+            format!("peer {PEER}"),
+            format!("peer {PEER}"),
+            format!("peer {PEER}"),
+        ]
     );
+    assert!(
+        outcome.log.contains("st2k8s-mongodb: st2-mongodb-1.st2-mongodb-headless.default.svc.cluster.local exists but does not answer: not initiating a second replica set beside it (MongoServerError: connect ECONNREFUSED)"),
+        "{}",
+        outcome.log
+    );
+    // The peer answers in time: this member waits for its initial sync.
+    let late = Case {
+        replies: &[
+            ("state", &["uninitialized"]),
+            ("peer", &["FAIL connect ECONNREFUSED", "in a set"]),
+        ],
+        ..silent
+    };
+    let outcome = run(&rendered, &late, "late-peer");
     assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    assert!(
+        outcome
+            .log
+            .contains("not initiating; waiting for the initial sync"),
+        "{}",
+        outcome.log
+    );
+    // No such pod (a new install): the set is initiated.
+    let absent = Case {
+        env: &[],
+        replies: &[
+            ("state", &["uninitialized", "primary"]),
+            ("peer", &["FAIL getaddrinfo ENOTFOUND"]),
+            ("initiate", &["initiated"]),
+            ("users", &["users ready"]),
+            ("fcv", &["fcv 7.0"]),
+        ],
+        ..silent
+    };
+    let outcome = run(&rendered, &absent, "no-peer");
+    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    assert_eq!(outcome.calls[2], format!("initiate {LOCAL}"));
+}
+
+#[test]
+fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
+    let Some(outcome) = started(&Case::member("st2-mongodb-1", false, JOINING), "join") else {
+        return;
+    };
     assert_eq!(outcome.mongod_args, member_mongod_args());
     assert_eq!(
         outcome.calls,
@@ -542,18 +638,14 @@ fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
     assert!(outcome.scripts["join"].contains("rs.add({host: self})"));
     no_credentials_on_command_lines(&outcome);
 
-    let arbiter = run(
-        &rendered,
+    let arbiter = started(
         &Case {
-            pod: "st2-mongodb-arbiter-0",
             arbiter: true,
-            data: false,
-            replies: &[("state", &["uninitialized"]), ("join", &["added"])],
-            mongod_exit: None,
+            ..Case::member("st2-mongodb-arbiter-0", false, JOINING)
         },
         "arbiter",
-    );
-    assert_eq!(arbiter.status, Some(0), "{}", arbiter.log);
+    )
+    .expect("bash found before");
     assert_eq!(
         arbiter.calls,
         [format!("state {LOCAL}"), format!("join {SET}")]
@@ -568,25 +660,19 @@ fn pod_1_joins_through_the_primary_and_the_arbiter_as_an_arbiter() {
 
 #[test]
 fn pod_0_restarting_in_a_set_keeps_data_set_and_users() {
-    if !tools() {
-        return;
-    }
-    let rendered = rendered();
-    let outcome = run(
-        &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: true,
-            replies: &[
+    let Some(outcome) = started(
+        &Case::member(
+            "st2-mongodb-0",
+            true,
+            &[
                 ("state", &["uninitialized", "uninitialized", "member"]),
                 ("fcv", &["fcv 7.0"]),
             ],
-            mongod_exit: None,
-        },
+        ),
         "restart",
-    );
-    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    ) else {
+        return;
+    };
     // The configuration loads a moment after mongod answers: asked again, not initiated again,
     // and no users touched on a secondary; the data is where it was.
     assert_eq!(
@@ -604,17 +690,11 @@ fn pod_0_restarting_in_a_set_keeps_data_set_and_users() {
 
 #[test]
 fn pod_0_raises_the_feature_compatibility_version_once_every_member_runs_the_release() {
-    if !tools() {
-        return;
-    }
-    let rendered = rendered();
-    let outcome = run(
-        &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: true,
-            replies: &[
+    let Some(outcome) = started(
+        &Case::member(
+            "st2-mongodb-0",
+            true,
+            &[
                 ("state", &["primary"]),
                 ("users", &["users ready"]),
                 (
@@ -625,11 +705,11 @@ fn pod_0_raises_the_feature_compatibility_version_once_every_member_runs_the_rel
                     ],
                 ),
             ],
-            mongod_exit: None,
-        },
+        ),
         "fcv",
-    );
-    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    ) else {
+        return;
+    };
     assert_eq!(
         outcome.calls,
         [
@@ -660,18 +740,18 @@ fn pod_0_raises_the_feature_compatibility_version_once_every_member_runs_the_rel
 
 #[test]
 fn data_mongod_refuses_is_explained_and_left_alone() {
-    if !tools() {
+    let Some(rendered) = setup() else {
         return;
-    }
-    let rendered = rendered();
+    };
     let outcome = run(
         &rendered,
         &Case {
-            pod: "st2-mongodb-2",
-            arbiter: false,
-            data: true,
-            replies: &[("state", &["FAIL connect ECONNREFUSED"])],
             mongod_exit: Some(62),
+            ..Case::member(
+                "st2-mongodb-2",
+                true,
+                &[("state", &["FAIL connect ECONNREFUSED"])],
+            )
         },
         "refused",
     );
@@ -690,6 +770,85 @@ fn data_mongod_refuses_is_explained_and_left_alone() {
 }
 
 #[test]
+fn sigterm_during_a_mongosh_call_stops_mongod_at_once() {
+    let Some(rendered) = setup() else {
+        return;
+    };
+    let case = Case {
+        stop_at_first_call: true,
+        ..Case::member("st2-mongodb-0", true, &[("state", &["HANG"])])
+    };
+    let start = Instant::now();
+    let outcome = run(&rendered, &case, "sigterm");
+    // mongosh would hang for a minute; the kubelet's grace period is 30 s.
+    assert!(start.elapsed() < Duration::from_secs(10), "{}", outcome.log);
+    assert_eq!(outcome.status, Some(0), "{}", outcome.log);
+    assert!(
+        outcome.log.contains(
+            "st2k8s-mongodb: stopping mongod\nst2k8s-mongodb: mongod ended with status 0"
+        ),
+        "{}",
+        outcome.log
+    );
+}
+
+#[test]
+fn retry_settings_from_the_environment_are_numbers_not_code() {
+    let Some(outcome) = started(
+        &Case {
+            env: &[
+                ("MONGODB_SETUP_TRIES", "a[$(touch $STUB_DIR/injected)]"),
+                ("MONGODB_SETUP_DELAY", "b[$(touch $STUB_DIR/injected)]"),
+            ],
+            ..Case::member("st2-mongodb-1", false, JOINING)
+        },
+        "tries",
+    ) else {
+        return;
+    };
+    assert!(!outcome.injected, "{}", outcome.log);
+    for line in [
+        "st2k8s-mongodb: MONGODB_SETUP_TRIES is not a whole number from 1 to 9999; using 60",
+        "st2k8s-mongodb: MONGODB_SETUP_DELAY is not a whole number of seconds from 0 to 999; using 5",
+    ] {
+        assert!(outcome.log.contains(line), "{}", outcome.log);
+    }
+}
+
+#[test]
+fn every_retry_logs_what_it_waits_for() {
+    let Some(outcome) = started(
+        &Case::member(
+            "st2-mongodb-0",
+            true,
+            &[
+                ("state", &["FAIL connect ECONNREFUSED", "primary"]),
+                ("users", &["users ready"]),
+                (
+                    "fcv",
+                    &["waiting: m1:27017 runs 6.0.28", "fcv 7.0 (raised now)"],
+                ),
+            ],
+        ),
+        "waits",
+    ) else {
+        return;
+    };
+    let waits: Vec<&str> = outcome
+        .log
+        .lines()
+        .filter(|l| l.contains("waiting for"))
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            "st2k8s-mongodb: waiting for mongod to answer (1/3): MongoServerError: connect ECONNREFUSED",
+            "st2k8s-mongodb: waiting for every member to run MongoDB 7.0 (1/3): waiting: m1:27017 runs 6.0.28",
+        ]
+    );
+}
+
+#[test]
 fn the_rendered_start_script_passes_shellcheck() {
     if !available("shellcheck") {
         return;
@@ -698,7 +857,9 @@ fn the_rendered_start_script_passes_shellcheck() {
     let scratch = Scratch::new("shellcheck");
     let path = scratch.0.join("start.sh");
     std::fs::write(&path, &rendered.script).expect("script");
+    // Also the optional check that a failing command substitution is not masked.
     let out = Command::new("shellcheck")
+        .args(["--enable=check-extra-masked-returns"])
         .arg(&path)
         .output()
         .expect("shellcheck runs");
@@ -779,40 +940,22 @@ fn on_fake(script: &str, fake: &str, env: &[(&str, &str)]) -> (String, Json) {
 
 #[test]
 fn the_mongosh_scripts_create_join_and_step_as_they_say() {
-    if !tools() {
+    let Some(rendered) = setup() else {
         return;
-    }
+    };
+    // node is not among the CI's required tools: without it, this test only notes the skip.
     if Command::new("node").arg("--version").output().is_err() {
         eprintln!("note: node not found; skipping the mongosh script logic test");
         return;
     }
-    let rendered = rendered();
     let fresh = run(
         &rendered,
-        &Case {
-            pod: "st2-mongodb-0",
-            arbiter: false,
-            data: false,
-            replies: &[
-                ("state", &["uninitialized", "primary"]),
-                ("peer", &["no set"]),
-                ("initiate", &["initiated"]),
-                ("users", &["users ready"]),
-                ("fcv", &["fcv 7.0"]),
-            ],
-            mongod_exit: None,
-        },
+        &Case::member("st2-mongodb-0", false, FRESH),
         "scripts",
     );
     let joined = run(
         &rendered,
-        &Case {
-            pod: "st2-mongodb-1",
-            arbiter: false,
-            data: false,
-            replies: &[("state", &["uninitialized"]), ("join", &["added"])],
-            mongod_exit: None,
-        },
+        &Case::member("st2-mongodb-1", false, JOINING),
         "scripts-join",
     );
     let member = |name: &str, version: &str| {

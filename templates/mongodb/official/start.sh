@@ -14,26 +14,56 @@
 # included, reaches mongosh through the environment (`process.env`), never on a command line.
 set -o errexit -o nounset -o pipefail
 
-port="${MONGODB_PORT_NUMBER:-27017}"
-tries="${MONGODB_SETUP_TRIES:-60}"
-delay="${MONGODB_SETUP_DELAY:-5}"
-role="${MONGODB_ROLE:-member}"
-ordinal="${MY_POD_NAME##*-}"
-export MONGODB_SELF="${MONGODB_ADVERTISED_HOSTNAME}:${port}"
-local_uri="mongodb://127.0.0.1:${port}/admin?directConnection=true"
-set_uri="mongodb://${MONGODB_INITIAL_PRIMARY_HOST}:${port}/admin?replicaSet=${MONGODB_REPLICA_SET_NAME}"
-# The member with ordinal 1, asked before ordinal 0 initiates a set (none when it does not exist).
-peer_uri="mongodb://${MONGODB_ADVERTISED_HOSTNAME/#"${MY_POD_NAME}."/"${MY_POD_NAME%-*}-1."}:${port}/admin?directConnection=true&serverSelectionTimeoutMS=5000"
-
 log() {
     echo "st2k8s-mongodb: $*"
 }
 
+port="${MONGODB_PORT_NUMBER:-27017}"
+role="${MONGODB_ROLE:-member}"
+# Bounded retries: how many tries, and seconds between them. Only plain whole numbers are taken:
+# bash evaluates anything else in arithmetic as an expression (which can run commands).
+tries="${MONGODB_SETUP_TRIES:-60}"
+delay="${MONGODB_SETUP_DELAY:-5}"
+if [[ ! "${tries}" =~ ^[1-9][0-9]{0,3}$ ]]; then
+    log "MONGODB_SETUP_TRIES is not a whole number from 1 to 9999; using 60"
+    tries=60
+fi
+if [[ ! "${delay}" =~ ^[0-9]{1,3}$ ]]; then
+    log "MONGODB_SETUP_DELAY is not a whole number of seconds from 0 to 999; using 5"
+    delay=5
+fi
+ordinal="${MY_POD_NAME##*-}"
+export MONGODB_SELF="${MONGODB_ADVERTISED_HOSTNAME}:${port}"
+local_uri="mongodb://127.0.0.1:${port}/admin?directConnection=true"
+set_uri="mongodb://${MONGODB_INITIAL_PRIMARY_HOST}:${port}/admin?replicaSet=${MONGODB_REPLICA_SET_NAME}"
+# The member with ordinal 1, asked before ordinal 0 initiates a set. Its name resolves while that
+# pod exists (the headless Service publishes pods before they are ready), so a name that does not
+# resolve means there is no such member: a new install, or a set of one.
+peer_host="${MONGODB_ADVERTISED_HOSTNAME/#"${MY_POD_NAME}."/"${MY_POD_NAME%-*}-1."}"
+peer_uri="mongodb://${peer_host}:${port}/admin?directConnection=true&serverSelectionTimeoutMS=5000"
+
 # The helpers below run through `retry "$@"`, which shellcheck cannot follow.
 # shellcheck disable=SC2317
-# shell URI SCRIPT: run a mongosh script against URI and print what it prints.
+# shell URI SCRIPT: run a mongosh script against URI; what it prints (stdout and stderr) goes to
+# the file `mongosh_out`. mongosh and every pause run in the background while this script waits
+# for them: bash runs a trap only between commands, so a SIGTERM then stops mongod at once
+# instead of after the call (within the pod's grace period).
+mongosh_out="${HOME:-/tmp}/st2k8s-mongosh.out"
+mongosh_pid=""
 shell() {
-    mongosh --quiet --norc "$1" --eval "$2"
+    local status=0
+    mongosh --quiet --norc "$1" --eval "$2" > "${mongosh_out}" 2>&1 &
+    mongosh_pid=$!
+    wait "${mongosh_pid}" || status=$?
+    mongosh_pid=""
+    return "${status}"
+}
+
+# pause SECONDS: sleep, interruptible by the SIGTERM trap.
+# shellcheck disable=SC2317
+pause() {
+    sleep "$1" &
+    wait "$!" || true
 }
 
 # The scripts authenticate as root first when auth is on; with no user yet (a fresh set, on
@@ -123,9 +153,16 @@ if (fcv.targetVersion === undefined && number(fcv.version) >= number(target)) {
 # --- start mongod -------------------------------------------------------------------------------
 
 mkdir -p "${MONGODB_DATA_DIR}"
+# A listing that fails must not pass for an empty directory.
+if ! entries="$(ls -A "${MONGODB_DATA_DIR}")"; then
+    log "cannot list the data directory ${MONGODB_DATA_DIR}; not starting"
+    exit 1
+fi
 fresh=no
-if [[ -z "$(ls -A "${MONGODB_DATA_DIR}")" ]]; then
+kept=kept
+if [[ -z "${entries}" ]]; then
     fresh=yes
+    kept=empty
 fi
 args=(--dbpath "${MONGODB_DATA_DIR}" --port "${port}" --bind_ip_all --replSet "${MONGODB_REPLICA_SET_NAME}")
 if [[ -n "${MONGODB_KEY_SOURCE:-}" ]]; then
@@ -146,10 +183,22 @@ if [[ -n "${MONGODB_EXTRA_FLAGS:-}" ]]; then
     args+=("${extra[@]}")
 fi
 
-log "${MY_POD_NAME} (${role}) starts MongoDB ${MONGODB_VERSION:-} as ${MONGODB_SELF}; data in ${MONGODB_DATA_DIR} ($([[ ${fresh} == yes ]] && echo empty || echo kept))"
+log "${MY_POD_NAME} (${role}) starts MongoDB ${MONGODB_VERSION:-} as ${MONGODB_SELF}; data in ${MONGODB_DATA_DIR} (${kept})"
 mongod "${args[@]}" &
 mongod_pid=$!
-trap 'kill -TERM "${mongod_pid}" 2>/dev/null || true' TERM INT
+# stop: on SIGTERM (the kubelet stopping the pod) or SIGINT, end a running mongosh call, stop
+# mongod cleanly and end with its status.
+# shellcheck disable=SC2317
+stop() {
+    trap - TERM INT
+    if [[ -n "${mongosh_pid}" ]]; then
+        kill -TERM "${mongosh_pid}" 2>/dev/null || true
+    fi
+    log "stopping mongod"
+    kill -TERM "${mongod_pid}" 2>/dev/null || true
+    finish
+}
+trap stop TERM INT
 
 # finish: wait for mongod to end and exit with its status, explaining a refusal of old data.
 finish() {
@@ -169,19 +218,28 @@ finish() {
         log "mongod ${MONGODB_VERSION:-} refused the data files: their featureCompatibilityVersion is more than one release series older. Nothing was changed. Run the release after the data's one first (the chart's data is 4.4: mongodb.official.version 5.0, then 6.0, then 7.0, one rollout each)."
     fi
     log "mongod ended with status ${status}"
+    if [[ "${aborted:-no}" == "yes" && "${status}" == "0" ]]; then
+        status=1
+    fi
     exit "${status}"
 }
 
-# abort MESSAGE: stop mongod and fail, so that Kubernetes restarts the container.
+# abort MESSAGE: stop mongod and fail (status 1 when mongod stopped cleanly), so that Kubernetes
+# restarts the container.
+aborted=no
 abort() {
     log "$1"
+    aborted=yes
     kill -TERM "${mongod_pid}" 2>/dev/null || true
     finish
 }
 
-# retry COMMAND...: run COMMAND until it succeeds, at most `tries` times; fails when mongod ended.
+# retry WHAT COMMAND...: run COMMAND (`expect` or `answer`) until it succeeds, at most `tries`
+# times `delay` seconds apart, logging what it waits for and the last reply; fails when mongod
+# ended.
 retry() {
-    local i
+    local what="$1" i
+    shift
     for ((i = 1; i <= tries; i++)); do
         if ! kill -0 "${mongod_pid}" 2>/dev/null; then
             finish
@@ -190,7 +248,8 @@ retry() {
             return 0
         fi
         if ((i < tries)); then
-            sleep "${delay}"
+            log "waiting for ${what} (${i}/${tries}): ${reply}"
+            pause "${delay}"
         fi
     done
     return 1
@@ -200,26 +259,29 @@ retry() {
 reply=""
 # shellcheck disable=SC2317
 expect() {
-    reply="$(shell "$1" "$2" 2>&1 | tail -n 1)" || true
+    shell "$1" "$2" || true
+    reply="$(tail -n 1 "${mongosh_out}")"
     [[ "${reply}" == "$3"* ]]
 }
 
 # answer URI SCRIPT: the script ran without error (its last line kept in `reply`).
 # shellcheck disable=SC2317
 answer() {
-    local out
-    out="$(shell "$1" "$2" 2>&1)" || { reply="$(tail -n 1 <<< "${out}")"; return 1; }
-    reply="$(tail -n 1 <<< "${out}")"
+    local status=0
+    shell "$1" "$2" || status=$?
+    reply="$(tail -n 1 "${mongosh_out}")"
+    return "${status}"
 }
 
 # --- make the replica set whole -----------------------------------------------------------------
 
-retry answer "${local_uri}" "${state_js}" || abort "mongod does not answer on port ${port}: ${reply}"
+retry "mongod to answer" answer "${local_uri}" "${state_js}" || abort "mongod does not answer on port ${port}: ${reply}"
 # A member with data loads its replica set configuration just after it starts answering: give
 # it a few more looks before taking it for uninitialized.
 if [[ "${reply}" == "uninitialized" && "${fresh}" == "no" ]]; then
     for ((look = 1; look <= 6; look++)); do
-        sleep "${delay}"
+        log "waiting for the replica set configuration of the kept data to load (${look}/6)"
+        pause "${delay}"
         answer "${local_uri}" "${state_js}" || true
         if [[ "${reply}" != "uninitialized" ]]; then
             break
@@ -230,7 +292,15 @@ state="${reply}"
 log "state: ${state}"
 
 if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
-    if [[ "${state}" == "uninitialized" ]] && expect "${peer_uri}" "${peer_js}" "in a set"; then
+    if [[ "${state}" == "uninitialized" ]] && ! answer "${peer_uri}" "${peer_js}" \
+        && getent hosts "${peer_host}" >/dev/null; then
+        # Ordinal 1 exists but does not answer: whether the set exists is unknown, and
+        # initiating beside a running set would split it. Wait for the answer, else restart.
+        retry "${peer_host} to say whether replica set ${MONGODB_REPLICA_SET_NAME} exists" \
+            answer "${peer_uri}" "${peer_js}" \
+            || abort "${peer_host} exists but does not answer: not initiating a second replica set beside it (${reply})"
+    fi
+    if [[ "${state}" == "uninitialized" && "${reply}" == "in a set" ]]; then
         # This volume is empty (replaced or lost) but the set exists: initiating would make a
         # second set of the same name. The primary still lists this member, so it gets the
         # configuration and the data by initial sync once it answers.
@@ -238,12 +308,12 @@ if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
         state=syncing
     elif [[ "${state}" == "uninitialized" ]]; then
         log "initiating replica set ${MONGODB_REPLICA_SET_NAME}"
-        retry expect "${local_uri}" "${initiate_js}" initiated || abort "cannot initiate the replica set: ${reply}"
-        retry expect "${local_uri}" "${state_js}" primary || abort "not primary after initiating the replica set: ${reply}"
+        retry "the replica set to be initiated" expect "${local_uri}" "${initiate_js}" initiated || abort "cannot initiate the replica set: ${reply}"
+        retry "this member to become primary" expect "${local_uri}" "${state_js}" primary || abort "not primary after initiating the replica set: ${reply}"
         state=primary
     fi
     if [[ "${state}" == "primary" && -n "${MONGODB_ROOT_PASSWORD:-}" ]]; then
-        if retry expect "${local_uri}" "${users_js}" "users ready"; then
+        if retry "the users" expect "${local_uri}" "${users_js}" "users ready"; then
             log "users ready"
         elif [[ "${fresh}" == "yes" ]]; then
             abort "cannot create the users: ${reply}"
@@ -252,7 +322,7 @@ if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
         fi
     fi
     if [[ -n "${MONGODB_VERSION:-}" && "${state}" != "syncing" ]]; then
-        if retry expect "${set_uri}" "${fcv_js}" "fcv "; then
+        if retry "every member to run MongoDB ${MONGODB_VERSION}" expect "${set_uri}" "${fcv_js}" "fcv "; then
             log "featureCompatibilityVersion ${reply#fcv }"
         else
             log "featureCompatibilityVersion not raised to ${MONGODB_VERSION} yet (${reply}); retried at the next start of ${MY_POD_NAME}"
@@ -260,7 +330,7 @@ if [[ "${role}" == "member" && "${ordinal}" == "0" ]]; then
     fi
 elif [[ "${state}" == "uninitialized" ]]; then
     log "joining replica set ${MONGODB_REPLICA_SET_NAME} through ${MONGODB_INITIAL_PRIMARY_HOST}"
-    retry answer "${set_uri}" "${join_js}" || abort "cannot join the replica set: ${reply}"
+    retry "the primary to add this pod" answer "${set_uri}" "${join_js}" || abort "cannot join the replica set: ${reply}"
     log "replica set: ${reply}"
 fi
 

@@ -25,28 +25,49 @@ pub(super) fn mongodb(m: &Mongo, replicaset: bool) -> Result<Container> {
         None => None,
     };
     Ok(Container {
-        name: "mongodb".into(),
         image: Some(bitnami_image(
             m.ctx.v("mongodb.image"),
             m.ctx.v("mongodb.global"),
             "mongodb.image",
         )?),
-        image_pull_policy: Some(m.text("image.pullPolicy")),
-        security_context: m.security_context("containerSecurityContext")?,
         command,
         args: m.typed_block("args")?,
         env: Some(mongodb_env(m, replicaset)?),
-        env_from: env_from(m, "")?,
+        volume_mounts: Some(mongodb_mounts(m, replicaset)?),
+        ..server_container(m, "mongodb", "", mongo_ping)?
+    })
+}
+
+/// The container fields both flavors fill alike from `<prefix>` values (`""` for the `mongodb`
+/// container, `arbiter.` for `mongodb-arbiter`): name, pull policy, security context, `envFrom`,
+/// the `mongodb` port, the probes (`check` when enabled, else the user's custom probe) and
+/// resources. Image, command, env and mounts are each flavor's own.
+pub(super) fn server_container(
+    m: &Mongo,
+    name: &str,
+    prefix: &str,
+    check: fn(&Mongo) -> Probe,
+) -> Result<Container> {
+    let key = |key: &str| format!("{prefix}{key}");
+    Ok(Container {
+        name: name.into(),
+        image_pull_policy: Some(m.text("image.pullPolicy")),
+        security_context: m.security_context(&key("containerSecurityContext"))?,
+        env_from: env_from(m, prefix)?,
         ports: Some(vec![mongodb_container_port()]),
-        liveness_probe: probe(m, "livenessProbe", Some("customLivenessProbe"), mongo_ping)?,
+        liveness_probe: probe(
+            m,
+            &key("livenessProbe"),
+            Some(&key("customLivenessProbe")),
+            check,
+        )?,
         readiness_probe: probe(
             m,
-            "readinessProbe",
-            Some("customReadinessProbe"),
-            mongo_ping,
+            &key("readinessProbe"),
+            Some(&key("customReadinessProbe")),
+            check,
         )?,
-        resources: m.resources("resources")?,
-        volume_mounts: Some(mongodb_mounts(m, replicaset)?),
+        resources: m.resources(&key("resources"))?,
         ..Default::default()
     })
 }
@@ -193,23 +214,26 @@ fn arbiter_env(m: &Mongo) -> Result<Vec<EnvVar>> {
 /// `MONGODB_EXTRA_FLAGS` from `<prefix>extraFlags`, then the user's `<prefix>extraEnvVars`.
 pub(super) fn extra_env(m: &Mongo, prefix: &str) -> Result<Vec<EnvVar>> {
     let mut env = Vec::new();
-    let flags = m.v(&format!("{prefix}extraFlags"));
-    if flags.truthy() {
-        let joined = match flags.value() {
-            Value::List(items) => items
-                .iter()
-                .map(Value::to_go_text)
-                .collect::<Vec<_>>()
-                .join(" "),
-            other => other.to_go_text(),
-        };
-        env.push(env_value("MONGODB_EXTRA_FLAGS", joined));
+    if m.v(&format!("{prefix}extraFlags")).truthy() {
+        env.push(env_value("MONGODB_EXTRA_FLAGS", extra_flags(m, prefix)));
     }
     env.extend(
         m.typed_block::<Vec<EnvVar>>(&format!("{prefix}extraEnvVars"))?
             .unwrap_or_default(),
     );
     Ok(env)
+}
+
+/// `<prefix>extraFlags` as `MONGODB_EXTRA_FLAGS` holds them: a list joined with spaces.
+pub(super) fn extra_flags(m: &Mongo, prefix: &str) -> String {
+    match m.v(&format!("{prefix}extraFlags")).value() {
+        Value::List(items) => items
+            .iter()
+            .map(Value::to_go_text)
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_go_text(),
+    }
 }
 
 /// `envFrom` from `<prefix>extraEnvVarsCM` and `<prefix>extraEnvVarsSecret` (names templated).
@@ -294,34 +318,16 @@ fn arbiter_mounts(m: &Mongo) -> Result<Vec<VolumeMount>> {
 /// The `mongodb-arbiter` container.
 pub(super) fn arbiter(m: &Mongo) -> Result<Container> {
     Ok(Container {
-        name: "mongodb-arbiter".into(),
         image: Some(bitnami_image(
             m.ctx.v("mongodb.image"),
             m.ctx.v("mongodb.global"),
             "mongodb.image",
         )?),
-        image_pull_policy: Some(m.text("image.pullPolicy")),
-        security_context: m.security_context("arbiter.containerSecurityContext")?,
         command: m.typed_block("arbiter.command")?,
         args: m.typed_block("arbiter.args")?,
         env: Some(arbiter_env(m)?),
-        env_from: env_from(m, "arbiter.")?,
-        ports: Some(vec![mongodb_container_port()]),
-        liveness_probe: probe(
-            m,
-            "arbiter.livenessProbe",
-            Some("arbiter.customLivenessProbe"),
-            tcp_probe,
-        )?,
-        readiness_probe: probe(
-            m,
-            "arbiter.readinessProbe",
-            Some("arbiter.customReadinessProbe"),
-            tcp_probe,
-        )?,
-        resources: m.resources("arbiter.resources")?,
         volume_mounts: non_empty(arbiter_mounts(m)?),
-        ..Default::default()
+        ..server_container(m, "mongodb-arbiter", "arbiter.", tcp_probe)?
     })
 }
 

@@ -18,7 +18,6 @@
 //! 7.0. `mongodb.image.tag` may still pin a patch release, of that series only.
 
 use anyhow::{Result, bail};
-use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
 use k8s_openapi::api::core::v1::{
     Container, EnvVar, KeyToPath, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, Volume,
     VolumeMount,
@@ -27,9 +26,9 @@ use serde_json::{Value as Json, json};
 
 use super::Mongo;
 use super::containers::{
-    MONGODB_PORT, env_from, extra_env, mongodb_container_port, probe, tcp_probe, yes_no,
+    MONGODB_PORT, extra_env, extra_flags, server_container, tcp_probe, yes_no,
 };
-use super::workloads::{claim_templates, image_pull_secrets, pod_meta, selector, workload_meta};
+use super::workloads::{arbiter_statefulset, pod, prefix, replicaset_statefulset, sidecars};
 use crate::object::Object;
 use crate::render::backends::{Flavor, default_section};
 use crate::render::ctx::Ctx;
@@ -147,6 +146,81 @@ pub(super) fn validate(m: &Mongo) -> Result<()> {
     }
     release(m.ctx)?;
     image(m)?;
+    script_values(m)
+}
+
+/// The values the start script, mongod and mongosh receive, checked before anything is written.
+/// The replica set's name and the cluster domain become parts of connection strings and host
+/// names, so they hold only the characters those allow. No value given as a literal env var may
+/// hold `$(`: Kubernetes would expand `$(NAME)` into another variable of the pod (the root
+/// password among them) before the script sees it. Control characters would cut the flags the
+/// script reads as one line.
+fn script_values(m: &Mongo) -> Result<()> {
+    let name = m.text("replicaSetName");
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        bail!(
+            "`mongodb.replicaSetName`: use 1 to 64 letters, digits, `-`, `_` or `.` (the name is part of the members' connection strings)"
+        );
+    }
+    let domain = m.text("clusterDomain");
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if domain.len() > 253 || !domain.split('.').all(label_ok) {
+        bail!(
+            "`mongodb.clusterDomain`: expected a DNS domain such as `cluster.local` (dot-separated labels of letters, digits and `-`)"
+        );
+    }
+    let database = m.text("auth.database");
+    if m.v("auth.database").truthy()
+        && (database.len() > 63
+            || database
+                .chars()
+                .any(|c| "/\\. \"$".contains(c) || c.is_control()))
+    {
+        bail!(
+            "`mongodb.auth.database`: not a MongoDB database name (at most 63 characters, none of `/\\. \"$`)"
+        );
+    }
+    // mongod reads the key file itself and refuses to start on anything else (the generated key
+    // is alphanumeric); white space in it is ignored.
+    let key: String = m
+        .text("auth.replicaSetKey")
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    if m.auth_enabled()
+        && !m.v("auth.existingSecret").truthy()
+        && m.v("auth.replicaSetKey").truthy()
+        && (!(6..=1024).contains(&key.len())
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)))
+    {
+        bail!(
+            "`mongodb.auth.replicaSetKey`: mongod takes 6 to 1024 characters of the base64 alphabet (letters, digits, `+`, `/`, `=`)"
+        );
+    }
+    for (key, text) in [
+        ("auth.username", m.text("auth.username")),
+        ("extraFlags", extra_flags(m, "")),
+        ("arbiter.extraFlags", extra_flags(m, "arbiter.")),
+    ] {
+        if text.contains("$(") || text.chars().any(char::is_control) {
+            bail!(
+                "`mongodb.{key}`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters"
+            );
+        }
+    }
     Ok(())
 }
 
@@ -217,53 +291,10 @@ pub(super) fn workloads(m: &Mongo) -> Result<Vec<Object>> {
 
 /// StatefulSet `<fullname>`: the bitnami flavor's identity fields, the official pods.
 fn members(m: &Mongo) -> Result<Object> {
-    let mut containers = vec![member_container(m)?];
-    containers.extend(
-        m.typed_block::<Vec<Container>>("sidecars")?
-            .unwrap_or_default(),
-    );
-    let mut volumes = common_volumes(m);
-    volumes.extend(
-        m.typed_raw::<Vec<Volume>>("extraVolumes")?
-            .unwrap_or_default(),
-    );
-    if !m.v("persistence.enabled").truthy() {
-        volumes.push(empty_dir("datadir", false));
-    }
-    let template = PodTemplateSpec {
-        metadata: Some(pod_meta(m, "mongodb", "podLabels", "podAnnotations")?),
-        spec: Some(PodSpec {
-            image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
-            service_account_name: Some(m.service_account_name()),
-            affinity: m.typed_block("affinity")?,
-            node_selector: m.typed_block("nodeSelector")?,
-            tolerations: m.typed_block("tolerations")?,
-            priority_class_name: m.v("priorityClassName").non_empty().map(Value::to_go_text),
-            security_context: Some(pod_security_context(m, "podSecurityContext")?),
-            init_containers: m.typed_block("initContainers")?,
-            containers,
-            volumes: Some(volumes),
-            ..Default::default()
-        }),
-    };
-    let mut object = Object::new(&StatefulSet {
-        metadata: workload_meta(m, m.fullname.clone(), "mongodb", "labels", "annotations")?,
-        spec: Some(StatefulSetSpec {
-            service_name: Some(m.name("headless")),
-            pod_management_policy: Some(m.text("podManagementPolicy")),
-            replicas: Some(m.int("replicaCount")?),
-            update_strategy: Some(StatefulSetUpdateStrategy {
-                type_: Some(m.text("strategyType")),
-                ..Default::default()
-            }),
-            selector: selector(m, "mongodb"),
-            template,
-            volume_claim_templates: claim_templates(m, true)?,
-            ..Default::default()
-        }),
-        ..Default::default()
-    })?;
+    // Without persistence the data lives as long as the pod, after the user's volumes.
+    let datadir = (!m.v("persistence.enabled").truthy()).then(|| empty_dir("datadir", false));
+    let template = official_pod(m, "mongodb", member_container(m)?, None, datadir)?;
+    let mut object = replicaset_statefulset(m, template)?;
     object.untype_claim_templates();
     Ok(object)
 }
@@ -271,58 +302,45 @@ fn members(m: &Mongo) -> Result<Object> {
 /// StatefulSet `<fullname>-arbiter`: a voting member without data, governed by
 /// `<fullname>-arbiter-headless` as in the bitnami flavor.
 fn arbiter(m: &Mongo) -> Result<Object> {
-    let mut containers = vec![arbiter_container(m)?];
-    containers.extend(
-        m.typed_block::<Vec<Container>>("arbiter.sidecars")?
-            .unwrap_or_default(),
-    );
+    let data = empty_dir("st2k8s-arbiter-data", false);
+    let template = official_pod(m, "arbiter", arbiter_container(m)?, Some(data), None)?;
+    arbiter_statefulset(m, template)
+}
+
+/// The pod of `component` (`mongodb` or `arbiter`): `container` and the user's sidecars; the
+/// common volumes, `first`, the user's `<prefix>extraVolumes` and `last`; bitnami's user
+/// ([`pod_security_context`]) and the user's `<prefix>initContainers`.
+fn official_pod(
+    m: &Mongo,
+    component: &str,
+    container: Container,
+    first: Option<Volume>,
+    last: Option<Volume>,
+) -> Result<PodTemplateSpec> {
+    let prefix = prefix(component);
+    let mut containers = vec![container];
+    containers.extend(sidecars(m, component)?);
     let mut volumes = common_volumes(m);
-    volumes.push(empty_dir("st2k8s-arbiter-data", false));
+    volumes.extend(first);
     volumes.extend(
-        m.typed_raw::<Vec<Volume>>("arbiter.extraVolumes")?
+        m.typed_raw::<Vec<Volume>>(&format!("{prefix}extraVolumes"))?
             .unwrap_or_default(),
     );
-    let template = PodTemplateSpec {
-        metadata: Some(pod_meta(
-            m,
-            "arbiter",
-            "arbiter.podLabels",
-            "arbiter.podAnnotations",
-        )?),
-        spec: Some(PodSpec {
-            image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
-            service_account_name: Some(m.service_account_name()),
-            affinity: m.typed_block("arbiter.affinity")?,
-            node_selector: m.typed_block("arbiter.nodeSelector")?,
-            tolerations: m.typed_block("arbiter.tolerations")?,
-            priority_class_name: m
-                .v("arbiter.priorityClassName")
-                .non_empty()
-                .map(Value::to_go_text),
-            security_context: Some(pod_security_context(m, "arbiter.podSecurityContext")?),
-            init_containers: m.typed_block("arbiter.initContainers")?,
+    volumes.extend(last);
+    pod(
+        m,
+        component,
+        PodSpec {
+            security_context: Some(pod_security_context(
+                m,
+                &format!("{prefix}podSecurityContext"),
+            )?),
+            init_containers: m.typed_block(&format!("{prefix}initContainers"))?,
             containers,
             volumes: Some(volumes),
             ..Default::default()
-        }),
-    };
-    Object::new(&StatefulSet {
-        metadata: workload_meta(
-            m,
-            m.name("arbiter"),
-            "arbiter",
-            "arbiter.labels",
-            "arbiter.annotations",
-        )?,
-        spec: Some(StatefulSetSpec {
-            service_name: Some(m.name("arbiter-headless")),
-            selector: selector(m, "arbiter"),
-            template,
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
+        },
+    )
 }
 
 /// The pod security context: the user's block when enabled (bitnami's default is
@@ -387,10 +405,10 @@ fn common_mounts(m: &Mongo) -> Vec<VolumeMount> {
     mounts
 }
 
-/// The `mongodb` container of a replica-set member.
+/// The `mongodb` container of a replica-set member: on the claim, with the application user.
 fn member_container(m: &Mongo) -> Result<Container> {
     let mount_path = m.text("persistence.mountPath");
-    let mut mounts = vec![VolumeMount {
+    let data = VolumeMount {
         name: "datadir".into(),
         mount_path: mount_path.clone(),
         sub_path: m
@@ -398,26 +416,8 @@ fn member_container(m: &Mongo) -> Result<Container> {
             .non_empty()
             .map(Value::to_go_text),
         ..Default::default()
-    }];
-    mounts.extend(common_mounts(m));
-    mounts.extend(
-        m.typed_raw::<Vec<VolumeMount>>("extraVolumeMounts")?
-            .unwrap_or_default(),
-    );
-    let domain = m.text("clusterDomain");
-    let mut env = pod_env(
-        m,
-        &m.name("headless"),
-        "member",
-        &format!("{mount_path}/data/db"),
-    );
-    env.push(env_value(
-        "MONGODB_INITIAL_PRIMARY_HOST",
-        format!(
-            "{}-0.$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.{domain}",
-            m.fullname
-        ),
-    ));
+    };
+    let mut env = pod_env(m, "mongodb", &format!("{mount_path}/data/db"));
     if m.auth_enabled() {
         let secret = m.secret_name();
         if m.v("auth.username").truthy() && m.v("auth.database").truthy() {
@@ -438,79 +438,64 @@ fn member_container(m: &Mongo) -> Result<Container> {
             yes_no(m, "directoryPerDB", "yes", "no"),
         ),
     ]);
-    env.extend(extra_env(m, "")?);
-    Ok(Container {
-        name: "mongodb".into(),
-        image: Some(image(m)?),
-        image_pull_policy: Some(m.text("image.pullPolicy")),
-        security_context: m.security_context("containerSecurityContext")?,
-        command: Some(vec!["/bin/bash".into(), format!("/scripts/{START_SCRIPT}")]),
-        env: Some(env),
-        env_from: env_from(m, "")?,
-        ports: Some(vec![mongodb_container_port()]),
-        liveness_probe: probe(m, "livenessProbe", Some("customLivenessProbe"), ping)?,
-        readiness_probe: probe(m, "readinessProbe", Some("customReadinessProbe"), ping)?,
-        resources: m.resources("resources")?,
-        volume_mounts: Some(mounts),
-        ..Default::default()
-    })
+    container(m, "mongodb", data, env)
 }
 
-/// The `mongodb-arbiter` container: the same image and script, joining as an arbiter.
+/// The `mongodb-arbiter` container: the same image and script, joining as an arbiter, on a
+/// throw-away data directory.
 fn arbiter_container(m: &Mongo) -> Result<Container> {
-    let mut mounts = vec![mount("st2k8s-arbiter-data", ARBITER_DATA_DIR)];
+    let data = mount("st2k8s-arbiter-data", ARBITER_DATA_DIR);
+    let env = pod_env(m, "arbiter", &format!("{ARBITER_DATA_DIR}/data/db"));
+    container(m, "arbiter", data, env)
+}
+
+/// The container of `component` (`mongodb` or `arbiter`): the image running the start script
+/// with `env` and the user's `<prefix>extraFlags`/`extraEnvVars`, the `data` mount, the common
+/// mounts and the user's `<prefix>extraVolumeMounts`; a member is probed with `mongosh` ping,
+/// the arbiter (no data to ask) on its port.
+fn container(
+    m: &Mongo,
+    component: &str,
+    data: VolumeMount,
+    mut env: Vec<EnvVar>,
+) -> Result<Container> {
+    let prefix = prefix(component);
+    let mut mounts = vec![data];
     mounts.extend(common_mounts(m));
     mounts.extend(
-        m.typed_raw::<Vec<VolumeMount>>("arbiter.extraVolumeMounts")?
+        m.typed_raw::<Vec<VolumeMount>>(&format!("{prefix}extraVolumeMounts"))?
             .unwrap_or_default(),
     );
-    let domain = m.text("clusterDomain");
-    let mut env = pod_env(
-        m,
-        &m.name("arbiter-headless"),
-        "arbiter",
-        &format!("{ARBITER_DATA_DIR}/data/db"),
-    );
-    env.push(env_value(
-        "MONGODB_INITIAL_PRIMARY_HOST",
-        format!(
-            "{0}-0.{0}-headless.$(MY_POD_NAMESPACE).svc.{domain}",
-            m.fullname
-        ),
-    ));
-    env.extend(extra_env(m, "arbiter.")?);
+    env.extend(extra_env(m, prefix)?);
+    let (name, check): (_, fn(&Mongo) -> Probe) = if component == "arbiter" {
+        ("mongodb-arbiter", tcp_probe)
+    } else {
+        ("mongodb", ping)
+    };
     Ok(Container {
-        name: "mongodb-arbiter".into(),
         image: Some(image(m)?),
-        image_pull_policy: Some(m.text("image.pullPolicy")),
-        security_context: m.security_context("arbiter.containerSecurityContext")?,
         command: Some(vec!["/bin/bash".into(), format!("/scripts/{START_SCRIPT}")]),
         env: Some(env),
-        env_from: env_from(m, "arbiter.")?,
-        ports: Some(vec![mongodb_container_port()]),
-        liveness_probe: probe(
-            m,
-            "arbiter.livenessProbe",
-            Some("arbiter.customLivenessProbe"),
-            tcp_probe,
-        )?,
-        readiness_probe: probe(
-            m,
-            "arbiter.readinessProbe",
-            Some("arbiter.customReadinessProbe"),
-            tcp_probe,
-        )?,
-        resources: m.resources("arbiter.resources")?,
         volume_mounts: Some(mounts),
-        ..Default::default()
+        ..server_container(m, name, prefix, check)?
     })
 }
 
-/// What the start script reads, common to members and the arbiter: who the pod is, where the
-/// replica set and the data are, the release, the key file and the root password.
-fn pod_env(m: &Mongo, service: &str, role: &str, data_dir: &str) -> Vec<EnvVar> {
+/// What the start script reads, common to members and the arbiter of `component`: who the pod
+/// is, where the replica set and the data are, the release, the key file and the root password,
+/// and the first member to join through (written as the bitnami flavor writes it).
+fn pod_env(m: &Mongo, component: &str, data_dir: &str) -> Vec<EnvVar> {
     let domain = m.text("clusterDomain");
     let series = release(m.ctx).map(|r| r.series).unwrap_or(DEFAULT_SERIES);
+    let (service, role, initial_primary_service) = if component == "arbiter" {
+        (m.name("arbiter-headless"), "arbiter", m.name("headless"))
+    } else {
+        (
+            m.name("headless"),
+            "member",
+            "$(K8S_SERVICE_NAME)".to_string(),
+        )
+    };
     let mut env = vec![
         env_field("MY_POD_NAME", "metadata.name"),
         env_field("MY_POD_NAMESPACE", "metadata.namespace"),
@@ -539,6 +524,13 @@ fn pod_env(m: &Mongo, service: &str, role: &str, data_dir: &str) -> Vec<EnvVar> 
             ),
         ]);
     }
+    env.push(env_value(
+        "MONGODB_INITIAL_PRIMARY_HOST",
+        format!(
+            "{}-0.{initial_primary_service}.$(MY_POD_NAMESPACE).svc.{domain}",
+            m.fullname
+        ),
+    ));
     env
 }
 
@@ -685,8 +677,13 @@ mod tests {
             env("MONGODB_ROOT_PASSWORD")["valueFrom"]["secretKeyRef"],
             json!({"name": "st2-mongodb", "key": "mongodb-root-password"})
         );
-        // No credential is a literal value anywhere in the pod.
-        let text = serde_json::to_string(pod).expect("json");
+        // No credential is a literal value anywhere in the pod or in a ConfigMap.
+        let config_maps: Vec<&Json> = objects
+            .iter()
+            .filter(|(kind, _, _)| kind == "ConfigMap")
+            .map(|(_, _, body)| body)
+            .collect();
+        let text = serde_json::to_string(&(pod, config_maps)).expect("json");
         for secret in [
             "XeL5Rxwj7F0Wt43tFZVTN7H8Sg5XDHmK",
             "8fAzdnksdzPFUWm4a68EfY7nMhBPaa",
@@ -773,6 +770,46 @@ mod tests {
             (
                 ", image: {repository: bitnamilegacy/mongodb}",
                 "`mongodb.image.repository`: a bitnami image cannot run the official flavor; remove the key for docker-library's `mongo`, or name a mirror of it",
+            ),
+            (
+                ", replicaSetName: 'rs0&tls=false'",
+                "`mongodb.replicaSetName`: use 1 to 64 letters, digits, `-`, `_` or `.` (the name is part of the members' connection strings)",
+            ),
+            (
+                ", replicaSetName: ''",
+                "`mongodb.replicaSetName`: use 1 to 64 letters, digits, `-`, `_` or `.` (the name is part of the members' connection strings)",
+            ),
+            (
+                ", clusterDomain: 'cluster.local$(MONGODB_ROOT_PASSWORD)'",
+                "`mongodb.clusterDomain`: expected a DNS domain such as `cluster.local` (dot-separated labels of letters, digits and `-`)",
+            ),
+            (
+                ", clusterDomain: 'cluster..local'",
+                "`mongodb.clusterDomain`: expected a DNS domain such as `cluster.local` (dot-separated labels of letters, digits and `-`)",
+            ),
+            (
+                ", auth: {database: 'st2/admin'}",
+                "`mongodb.auth.database`: not a MongoDB database name (at most 63 characters, none of `/\\. \"$`)",
+            ),
+            (
+                ", auth: {username: 'st2$(MONGODB_ROOT_PASSWORD)'}",
+                "`mongodb.auth.username`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters",
+            ),
+            (
+                ", extraFlags: ['--setParameter', 'x=$(MONGODB_ROOT_PASSWORD)']",
+                "`mongodb.extraFlags`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters",
+            ),
+            (
+                ", arbiter: {extraFlags: \"--a\\n--b\"}",
+                "`mongodb.arbiter.extraFlags`: must not contain `$(` (Kubernetes would expand it into another variable of the pod) or control characters",
+            ),
+            (
+                ", auth: {replicaSetKey: 'short'}",
+                "`mongodb.auth.replicaSetKey`: mongod takes 6 to 1024 characters of the base64 alphabet (letters, digits, `+`, `/`, `=`)",
+            ),
+            (
+                ", auth: {replicaSetKey: 'not-base64-key!'}",
+                "`mongodb.auth.replicaSetKey`: mongod takes 6 to 1024 characters of the base64 alphabet (letters, digits, `+`, `/`, `=`)",
             ),
             (
                 ", architecture: standalone",

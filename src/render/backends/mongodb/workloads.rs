@@ -5,7 +5,9 @@
 //!
 //! StatefulSet `serviceName`, selector, `podManagementPolicy` and `volumeClaimTemplates` are
 //! immutable in Kubernetes; they are built exactly as the chart builds them so that a release
-//! moved from Helm is patched in place and keeps its volumes.
+//! moved from Helm is patched in place and keeps its volumes. The official flavor builds its
+//! StatefulSets with the same functions ([`replicaset_statefulset`], [`arbiter_statefulset`],
+//! [`pod`]), so a flavor switch cannot change any of them either.
 
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{
@@ -60,28 +62,107 @@ pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
 
 /// StatefulSet `<fullname>` of the replica set, governed by `<fullname>-headless`.
 fn replicaset(m: &Mongo) -> Result<Object> {
-    let strategy = m.text("strategyType");
-    let mut object = Object::new(&StatefulSet {
+    let mut object = replicaset_statefulset(m, pod_template(m, true)?)?;
+    if m.text("strategyType") == "OnDelete" {
+        object.set_null("spec.updateStrategy.rollingUpdate");
+    }
+    finish_main(m, object)
+}
+
+/// StatefulSet `<fullname>` of the replica set around the pod `template`, for both flavors: its
+/// name, labels, `serviceName`, selector, `podManagementPolicy`, replicas, update strategy and the
+/// `datadir` claim template are what a flavor switch must leave unchanged for `kubectl apply` to
+/// patch it in place and keep every PVC, so they are built here only. The claim templates are
+/// still typed (see [`Object::untype_claim_templates`]).
+pub(super) fn replicaset_statefulset(m: &Mongo, template: PodTemplateSpec) -> Result<Object> {
+    Object::new(&StatefulSet {
         metadata: workload_meta(m, m.fullname.clone(), "mongodb", "labels", "annotations")?,
         spec: Some(StatefulSetSpec {
             service_name: Some(m.name("headless")),
             pod_management_policy: Some(m.text("podManagementPolicy")),
             replicas: Some(m.int("replicaCount")?),
             update_strategy: Some(StatefulSetUpdateStrategy {
-                type_: Some(strategy.clone()),
+                type_: Some(m.text("strategyType")),
                 ..Default::default()
             }),
             selector: selector(m, "mongodb"),
-            template: pod_template(m, true)?,
+            template,
             volume_claim_templates: claim_templates(m, true)?,
             ..Default::default()
         }),
         ..Default::default()
-    })?;
-    if strategy == "OnDelete" {
-        object.set_null("spec.updateStrategy.rollingUpdate");
+    })
+}
+
+/// StatefulSet `<fullname>-arbiter` around the pod `template`, for both flavors: name, labels,
+/// `serviceName` (`<fullname>-arbiter-headless`) and selector, which a flavor switch must leave
+/// unchanged.
+pub(super) fn arbiter_statefulset(m: &Mongo, template: PodTemplateSpec) -> Result<Object> {
+    Object::new(&StatefulSet {
+        metadata: workload_meta(
+            m,
+            m.name("arbiter"),
+            "arbiter",
+            "arbiter.labels",
+            "arbiter.annotations",
+        )?,
+        spec: Some(StatefulSetSpec {
+            service_name: Some(m.name("arbiter-headless")),
+            selector: selector(m, "arbiter"),
+            template,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// The values prefix of a component: `arbiter.` for the arbiter, none for the members.
+pub(super) fn prefix(component: &str) -> &'static str {
+    if component == "arbiter" {
+        "arbiter."
+    } else {
+        ""
     }
-    finish_main(m, object)
+}
+
+/// The pod template of `component` (`mongodb` for the members, `arbiter`) around `spec`, for
+/// both flavors: the labels the selector matches plus the user's pod labels and annotations, and
+/// the pod fields both fill alike (pull secrets, scheduler, ServiceAccount, placement). `spec`
+/// brings each flavor's own security context, containers and volumes.
+pub(super) fn pod(m: &Mongo, component: &str, spec: PodSpec) -> Result<PodTemplateSpec> {
+    let prefix = prefix(component);
+    let key = |key: &str| format!("{prefix}{key}");
+    let mut labels = m.labels(Some(component));
+    labels.extend(m.string_map(&key("podLabels"))?);
+    let annotations = m.string_map(&key("podAnnotations"))?;
+    Ok(PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels),
+            annotations: (!annotations.is_empty()).then_some(annotations),
+            ..Default::default()
+        }),
+        spec: Some(PodSpec {
+            image_pull_secrets: image_pull_secrets(m),
+            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
+            service_account_name: Some(m.service_account_name()),
+            affinity: m.typed_block(&key("affinity"))?,
+            node_selector: m.typed_block(&key("nodeSelector"))?,
+            tolerations: m.typed_block(&key("tolerations"))?,
+            priority_class_name: m
+                .v(&key("priorityClassName"))
+                .non_empty()
+                .map(Value::to_go_text),
+            ..spec
+        }),
+    })
+}
+
+/// The user's `<prefix>sidecars` of `component`, after the flavor's own containers.
+pub(super) fn sidecars(m: &Mongo, component: &str) -> Result<Vec<Container>> {
+    Ok(
+        m.typed_block::<Vec<Container>>(&format!("{}sidecars", prefix(component)))?
+            .unwrap_or_default(),
+    )
 }
 
 /// The standalone server: a Deployment `<fullname>` with the PVC `<fullname>`, or with
@@ -153,54 +234,22 @@ fn finish_main(m: &Mongo, mut object: Object) -> Result<Object> {
 /// `<fullname>-arbiter-headless`.
 fn arbiter(m: &Mongo) -> Result<Object> {
     let mut containers = vec![containers::arbiter(m)?];
-    containers.extend(
-        m.typed_block::<Vec<Container>>("arbiter.sidecars")?
-            .unwrap_or_default(),
-    );
+    containers.extend(sidecars(m, "arbiter")?);
     let arbiter_config =
         m.v("arbiter.configuration").truthy() && !m.v("arbiter.existingConfigmap").truthy();
     let init_containers = m.typed_block::<Vec<Container>>("arbiter.initContainers")?;
-    let template = PodTemplateSpec {
-        metadata: Some(pod_meta(
-            m,
-            "arbiter",
-            "arbiter.podLabels",
-            "arbiter.podAnnotations",
-        )?),
-        spec: Some(PodSpec {
-            image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
-            service_account_name: Some(m.service_account_name()),
-            affinity: m.typed_block("arbiter.affinity")?,
-            node_selector: m.typed_block("arbiter.nodeSelector")?,
-            tolerations: m.typed_block("arbiter.tolerations")?,
-            priority_class_name: m
-                .v("arbiter.priorityClassName")
-                .non_empty()
-                .map(Value::to_go_text),
+    let template = pod(
+        m,
+        "arbiter",
+        PodSpec {
             security_context: m.security_context("arbiter.podSecurityContext")?,
             init_containers: init_containers.clone(),
             containers,
             volumes: non_empty(arbiter_volumes(m)?),
             ..Default::default()
-        }),
-    };
-    let mut object = Object::new(&StatefulSet {
-        metadata: workload_meta(
-            m,
-            m.name("arbiter"),
-            "arbiter",
-            "arbiter.labels",
-            "arbiter.annotations",
-        )?,
-        spec: Some(StatefulSetSpec {
-            service_name: Some(m.name("arbiter-headless")),
-            selector: selector(m, "arbiter"),
-            template,
-            ..Default::default()
-        }),
-        ..Default::default()
-    })?;
+        },
+    )?;
+    let mut object = arbiter_statefulset(m, template)?;
     if init_containers.is_none() {
         // The chart always writes the `initContainers:` key.
         object.set_null("spec.template.spec.initContainers");
@@ -215,7 +264,7 @@ fn arbiter(m: &Mongo) -> Result<Object> {
 }
 
 /// Workload metadata: standard labels with `component`, then the user's labels and annotations.
-pub(super) fn workload_meta(
+fn workload_meta(
     m: &Mongo,
     name: String,
     component: &str,
@@ -229,35 +278,15 @@ pub(super) fn workload_meta(
     Ok(metadata)
 }
 
-pub(super) fn selector(m: &Mongo, component: &str) -> LabelSelector {
+fn selector(m: &Mongo, component: &str) -> LabelSelector {
     LabelSelector {
         match_labels: Some(m.match_labels(Some(component))),
         ..Default::default()
     }
 }
 
-/// Pod template metadata: standard labels plus the user's pod labels and annotations.
-pub(super) fn pod_meta(
-    m: &Mongo,
-    component: &str,
-    labels: &str,
-    annotations: &str,
-) -> Result<ObjectMeta> {
-    let mut all = m.labels(Some(component));
-    all.extend(m.string_map(labels)?);
-    let annotations = m.string_map(annotations)?;
-    Ok(ObjectMeta {
-        labels: Some(all),
-        annotations: (!annotations.is_empty()).then_some(annotations),
-        ..Default::default()
-    })
-}
-
 /// The `datadir` claim template when persistence is on (and `wanted`), else none.
-pub(super) fn claim_templates(
-    m: &Mongo,
-    wanted: bool,
-) -> Result<Option<Vec<PersistentVolumeClaim>>> {
+fn claim_templates(m: &Mongo, wanted: bool) -> Result<Option<Vec<PersistentVolumeClaim>>> {
     if !wanted || !m.v("persistence.enabled").truthy() {
         return Ok(None);
     }
@@ -285,32 +314,23 @@ fn pod_template(m: &Mongo, replicaset: bool) -> Result<PodTemplateSpec> {
     if m.v("metrics.enabled").truthy() {
         containers.push(containers::metrics(m)?);
     }
-    containers.extend(
-        m.typed_block::<Vec<Container>>("sidecars")?
-            .unwrap_or_default(),
-    );
-    Ok(PodTemplateSpec {
-        metadata: Some(pod_meta(m, "mongodb", "podLabels", "podAnnotations")?),
-        spec: Some(PodSpec {
-            image_pull_secrets: image_pull_secrets(m),
-            scheduler_name: m.v("schedulerName").non_empty().map(Value::to_go_text),
-            service_account_name: Some(m.service_account_name()),
-            affinity: m.typed_block("affinity")?,
-            node_selector: m.typed_block("nodeSelector")?,
-            tolerations: m.typed_block("tolerations")?,
-            priority_class_name: m.v("priorityClassName").non_empty().map(Value::to_go_text),
+    containers.extend(sidecars(m, "mongodb")?);
+    pod(
+        m,
+        "mongodb",
+        PodSpec {
             security_context: m.security_context("podSecurityContext")?,
             init_containers: non_empty(init_containers),
             containers,
             volumes: Some(volumes(m, replicaset)?),
             ..Default::default()
-        }),
-    })
+        },
+    )
 }
 
 /// `mongodb.imagePullSecrets`: `global.imagePullSecrets`, then the pull secrets of the MongoDB,
 /// metrics and volume-permissions images.
-pub(super) fn image_pull_secrets(m: &Mongo) -> Option<Vec<LocalObjectReference>> {
+fn image_pull_secrets(m: &Mongo) -> Option<Vec<LocalObjectReference>> {
     let names = m.ctx.v("global.imagePullSecrets").as_list().iter().chain(
         ["image", "metrics.image", "volumePermissions.image"]
             .into_iter()
