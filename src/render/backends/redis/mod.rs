@@ -79,12 +79,12 @@ pub fn unsupported_keys(ctx: &Ctx) -> Vec<String> {
     match Flavor::of(ctx, "redis") {
         Ok(Flavor::Official) => official::unsupported_keys(&v),
         // A wrong flavor fails the render with its own error.
-        _ => unread_keys(&v, SUPPORTED),
+        _ => unread_keys(&v, &[READ_BY_BOTH, SUPPORTED].concat()),
     }
 }
 
-/// Every key path below `redis` this module reads.
-const SUPPORTED: &[&str] = &[
+/// Key paths below `redis` both flavors read (each flavor adds its own list).
+const READ_BY_BOTH: &[&str] = &[
     "enabled",
     "flavor",
     // Globals are the parent's keys (copied into every subchart); the parent reports its own.
@@ -92,11 +92,9 @@ const SUPPORTED: &[&str] = &[
     "nameOverride",
     "fullnameOverride",
     "clusterDomain",
-    "image",
     "cluster",
     "sentinel.enabled",
     "sentinel.usePassword",
-    "sentinel.image",
     "sentinel.masterSet",
     "sentinel.quorum",
     "sentinel.downAfterMilliseconds",
@@ -104,7 +102,6 @@ const SUPPORTED: &[&str] = &[
     "sentinel.parallelSyncs",
     "sentinel.port",
     "sentinel.configmap",
-    "sentinel.staticID",
     "sentinel.livenessProbe",
     "sentinel.readinessProbe",
     "sentinel.customLivenessProbe",
@@ -122,15 +119,9 @@ const SUPPORTED: &[&str] = &[
     "existingSecretPasswordKey",
     "usePasswordFile",
     "redisPort",
-    "tls",
-    "master.persistence.path",
-    "master.persistence.subPath",
     "master.spreadConstraints",
-    "slave.command",
-    "slave.configmap",
     "slave.extraFlags",
     "slave.disableCommands",
-    "master.configmap",
     "master.disableCommands",
     "slave.affinity",
     "slave.nodeSelector",
@@ -144,9 +135,24 @@ const SUPPORTED: &[&str] = &[
     "slave.resources",
     "slave.podLabels",
     "slave.podAnnotations",
-    "slave.persistence",
     "slave.statefulset.updateStrategy",
     "slave.statefulset.rollingUpdatePartition",
+    "configmap",
+    "podDisruptionBudget",
+];
+
+/// The key paths below `redis` only the bitnami flavor reads.
+const SUPPORTED: &[&str] = &[
+    "image",
+    "sentinel.image",
+    "sentinel.staticID",
+    "tls",
+    "master.persistence.path",
+    "master.persistence.subPath",
+    "slave.command",
+    "slave.configmap",
+    "master.configmap",
+    "slave.persistence",
     "metrics.enabled",
     "metrics.image",
     "metrics.extraArgs",
@@ -157,9 +163,7 @@ const SUPPORTED: &[&str] = &[
     "metrics.serviceMonitor",
     "metrics.prometheusRule",
     "volumePermissions",
-    "configmap",
     "sysctlImage",
-    "podDisruptionBudget",
 ];
 
 /// What every Redis builder needs: the values and the names derived from them.

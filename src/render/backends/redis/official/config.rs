@@ -10,10 +10,9 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::super::Redis;
-use super::super::config::{block_text, config_map, shell_double_quote};
+use super::super::config::{block_text, config_map, shell_double_quote, user_text};
 use crate::object::Object;
 use crate::templates;
-use crate::values::Value;
 
 /// Where the containers find the scripts (`<fullname>-scripts`).
 pub(super) const SCRIPTS_DIR: &str = "/opt/st2k8s/scripts";
@@ -119,13 +118,6 @@ struct Settings {
 
 fn settings(redis: &Redis) -> Result<BTreeMap<String, String>> {
     let v = &redis.v;
-    let tpl = |path: &str| -> Result<String> {
-        match v.at(path) {
-            Value::Null => Ok(String::new()),
-            Value::String(s) => redis.ctx.tpl(s, &v.key(path)),
-            other => Ok(other.to_go_string()),
-        }
-    };
     let mut disabled: Vec<String> = Vec::new();
     for path in ["master.disableCommands", "slave.disableCommands"] {
         for command in v.at(path).as_list() {
@@ -145,13 +137,13 @@ fn settings(redis: &Redis) -> Result<BTreeMap<String, String>> {
     let context = Settings {
         redis_port: v.int("redisPort")?,
         disabled,
-        configmap: tpl("configmap")?,
+        configmap: user_text(redis, "configmap")?,
         sentinel_port: v.int("sentinel.port")?,
         master_set: master_set(redis)?,
         down_after_ms: v.int("sentinel.downAfterMilliseconds")?,
         failover_timeout: v.int("sentinel.failoverTimeout")?,
         parallel_syncs: v.int("sentinel.parallelSyncs")?,
-        sentinel_configmap: tpl("sentinel.configmap")?,
+        sentinel_configmap: user_text(redis, "sentinel.configmap")?,
     };
     ["redis.conf", "sentinel.conf", "sentinel-master.conf"]
         .into_iter()

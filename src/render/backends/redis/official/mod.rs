@@ -18,7 +18,7 @@ mod statefulset;
 
 use anyhow::{Result, bail};
 
-use super::{Redis, extras, services};
+use super::{READ_BY_BOTH, Redis, extras, services};
 use crate::object::Object;
 use crate::render::backends::{SubValues, default_section, unread_keys};
 
@@ -85,79 +85,26 @@ pub(super) fn image(redis: &Redis) -> Result<String> {
 /// flavor: those of the bitnami images (TLS, metrics exporter, init containers, static sentinel
 /// IDs, data paths) and a bitnami `image.repository`/`image.tag`.
 pub(super) fn unsupported_keys(v: &SubValues) -> Vec<String> {
-    if is_bitnami(&v.at("image.repository").to_go_text()) {
-        unread_keys(v, SUPPORTED)
+    let own: &[&str] = if is_bitnami(&v.at("image.repository").to_go_text()) {
+        &[]
     } else {
-        unread_keys(v, &[SUPPORTED, &["image.repository", "image.tag"]].concat())
-    }
+        &["image.repository", "image.tag"]
+    };
+    unread_keys(v, &[READ_BY_BOTH, SUPPORTED, own].concat())
 }
 
-/// Every key path below `redis` the official flavor reads (besides a non-bitnami
-/// `image.repository` and its `image.tag`).
+/// The key paths below `redis` only the official flavor reads, besides those both flavors read
+/// and a non-bitnami `image.repository` with its `image.tag`.
 const SUPPORTED: &[&str] = &[
-    "enabled",
-    "flavor",
-    // Globals are the parent's keys (copied into every subchart); the parent reports its own.
-    "global",
-    "nameOverride",
-    "fullnameOverride",
-    "clusterDomain",
     "image.registry",
     "image.pullPolicy",
     "image.pullSecrets",
-    "cluster",
-    "sentinel.enabled",
-    "sentinel.usePassword",
-    "sentinel.masterSet",
-    "sentinel.quorum",
-    "sentinel.downAfterMilliseconds",
-    "sentinel.failoverTimeout",
-    "sentinel.parallelSyncs",
-    "sentinel.port",
-    "sentinel.configmap",
-    "sentinel.livenessProbe",
-    "sentinel.readinessProbe",
-    "sentinel.customLivenessProbe",
-    "sentinel.customReadinessProbe",
-    "sentinel.resources",
-    "sentinel.service",
-    "networkPolicy",
-    "serviceAccount",
-    "rbac",
-    "securityContext",
-    "containerSecurityContext",
-    "usePassword",
-    "password",
-    "existingSecret",
-    "existingSecretPasswordKey",
-    "usePasswordFile",
-    "redisPort",
-    "configmap",
-    "master.disableCommands",
-    "master.spreadConstraints",
-    "slave.disableCommands",
-    "slave.extraFlags",
-    "slave.affinity",
-    "slave.nodeSelector",
-    "slave.tolerations",
-    "slave.schedulerName",
-    "slave.priorityClassName",
-    "slave.livenessProbe",
-    "slave.readinessProbe",
-    "slave.customLivenessProbe",
-    "slave.customReadinessProbe",
-    "slave.resources",
-    "slave.podLabels",
-    "slave.podAnnotations",
     "slave.persistence.enabled",
     "slave.persistence.size",
     "slave.persistence.storageClass",
     "slave.persistence.accessModes",
     "slave.persistence.matchLabels",
     "slave.persistence.matchExpressions",
-    "slave.statefulset.updateStrategy",
-    "slave.statefulset.rollingUpdatePartition",
-    "podDisruptionBudget",
 ];
 
 #[cfg(test)]
