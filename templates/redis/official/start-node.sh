@@ -42,8 +42,8 @@ conf="$run/redis.conf"
     printf 'replicaof %s %s\n' "$master_host" "$master_port"
   fi
   if [ -n "$password" ]; then
-    printf 'requirepass %s\n' "$(quoted_password)"
-    printf 'masterauth %s\n' "$(quoted_password)"
+    printf 'requirepass %s\n' "$password_word"
+    printf 'masterauth %s\n' "$password_word"
   fi
 } > "$conf.new"
 mv "$conf.new" "$conf"

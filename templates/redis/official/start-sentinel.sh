@@ -33,10 +33,10 @@ fi
     printf 'sentinel myid %s\n' "$myid"
   fi
   if [ -n "$password" ]; then
-    printf 'sentinel auth-pass {{ master_set }} %s\n' "$(quoted_password)"
+    printf 'sentinel auth-pass {{ master_set }} %s\n' "$password_word"
 {% if sentinel_password %}
-    printf 'requirepass %s\n' "$(quoted_password)"
-    printf 'sentinel sentinel-pass %s\n' "$(quoted_password)"
+    printf 'requirepass %s\n' "$password_word"
+    printf 'sentinel sentinel-pass %s\n' "$password_word"
 {% endif %}
   fi
 } > "$conf.new"
