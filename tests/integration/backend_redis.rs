@@ -594,6 +594,11 @@ impl Group {
             .unwrap_or_default()
     }
 
+    fn assert_logged(&self, pod: usize, container: &str, text: &str) {
+        let log = self.log(pod, container);
+        assert!(log.contains(text), "pod {pod} {container}: {log}");
+    }
+
     fn logs(&self) -> String {
         let mut out = String::new();
         for pod in 0..PODS {
@@ -725,10 +730,10 @@ fn scenario(first: usize, extra: &str) {
     });
     // Its start script chose that itself, from the sentinels' answer (a master that came back
     // as master would be turned into a replica by the sentinels too, a moment later).
-    let log = group.log(0, "redis");
-    assert!(
-        log.contains(&format!("starting as replica of {}:6379", Group::fqdn(new))),
-        "{log}"
+    group.assert_logged(
+        0,
+        "redis",
+        &format!("starting as replica of {}:6379", Group::fqdn(new)),
     );
     group.replicates(new, "after-failover");
     assert_eq!(group.cli(0, 6379, &["get", "bitnami"]), "kept");
@@ -739,10 +744,10 @@ fn scenario(first: usize, extra: &str) {
     group.wait_for("the restarted sentinel agrees", 30, || {
         group.problem(new, &[0, other], &[0, 1, 2])
     });
-    let log = group.log(0, "sentinel");
-    assert!(
-        log.contains(&format!("monitoring {}:6379", Group::fqdn(new))),
-        "{log}"
+    group.assert_logged(
+        0,
+        "sentinel",
+        &format!("monitoring {}:6379", Group::fqdn(new)),
     );
 
     // A sentinel starting while the others still name a master that is gone does not start
@@ -756,8 +761,7 @@ fn scenario(first: usize, extra: &str) {
         "{status:?}\n{}",
         group.logs()
     );
-    let log = group.log(0, "sentinel");
-    assert!(log.contains("and it does not answer"), "{log}");
+    group.assert_logged(0, "sentinel", "and it does not answer");
     group.processes.stop("0/sentinel");
     group.wait_for("a second failover", 40, || {
         let names: Vec<String> = (0..PODS)
