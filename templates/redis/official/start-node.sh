@@ -48,5 +48,7 @@ conf="$run/redis.conf"
 } > "$conf.new"
 mv "$conf.new" "$conf"
 
+# The server has the password in its configuration; its environment need not hold it too.
+unset REDISCLI_AUTH VALKEYCLI_AUTH
 exec "$server" "$conf"{% for flag in extra_flags %} {{ flag }}{% endfor %}
 

@@ -42,4 +42,6 @@ fi
 } > "$conf.new"
 mv "$conf.new" "$conf"
 
+# The server has the password in its configuration; its environment need not hold it too.
+unset REDISCLI_AUTH VALKEYCLI_AUTH
 exec "$server" "$conf" --sentinel
