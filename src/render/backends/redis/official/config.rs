@@ -81,6 +81,18 @@ fn port(redis: &Redis, path: &str) -> Result<i32> {
     Ok(port)
 }
 
+/// The whole number at `path`, at least 1 (sentinel settings a sentinel refuses otherwise).
+fn positive(redis: &Redis, path: &str) -> Result<i32> {
+    let number = redis.v.int(path)?;
+    if number < 1 {
+        bail!(
+            "`{}`: expected a whole number of at least 1",
+            redis.v.key(path)
+        );
+    }
+    Ok(number)
+}
+
 /// `word` as one single-quoted shell word: nothing in it expands.
 fn shell_single_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', "'\\''"))
@@ -99,7 +111,7 @@ fn scripts(redis: &Redis) -> Result<BTreeMap<String, String>> {
         redis_port: port(redis, "redisPort")?,
         sentinel_port: port(redis, "sentinel.port")?,
         master_set: master_set(redis)?,
-        quorum: v.int("sentinel.quorum")?,
+        quorum: positive(redis, "sentinel.quorum")?,
         sentinel_password: v.at("sentinel.usePassword").truthy(),
         extra_flags: v
             .at("slave.extraFlags")
@@ -159,9 +171,9 @@ fn settings(redis: &Redis) -> Result<BTreeMap<String, String>> {
         configmap: user_text(redis, "configmap")?,
         sentinel_port: port(redis, "sentinel.port")?,
         master_set: master_set(redis)?,
-        down_after_ms: v.int("sentinel.downAfterMilliseconds")?,
-        failover_timeout: v.int("sentinel.failoverTimeout")?,
-        parallel_syncs: v.int("sentinel.parallelSyncs")?,
+        down_after_ms: positive(redis, "sentinel.downAfterMilliseconds")?,
+        failover_timeout: positive(redis, "sentinel.failoverTimeout")?,
+        parallel_syncs: positive(redis, "sentinel.parallelSyncs")?,
         sentinel_configmap: user_text(redis, "sentinel.configmap")?,
     };
     ["redis.conf", "sentinel.conf", "sentinel-master.conf"]

@@ -353,6 +353,19 @@ mod tests {
             error("redis:\n  sentinel: {port: 0}", "official"),
             Err("`redis.sentinel.port`: expected a port number (1 to 65535)".into())
         );
+        for key in [
+            "quorum",
+            "downAfterMilliseconds",
+            "failoverTimeout",
+            "parallelSyncs",
+        ] {
+            assert_eq!(
+                error(&format!("redis:\n  sentinel: {{{key}: 0}}"), "official"),
+                Err(format!(
+                    "`redis.sentinel.{key}`: expected a whole number of at least 1"
+                )),
+            );
+        }
         assert_eq!(
             error("redis:\n  usePassword: true\n  password: \"s3cret\\nreplicaof evil 6379\"", "official"),
             Err("`redis.password`: a line break cannot be part of a Redis password in configuration files; choose a password without one".into())
