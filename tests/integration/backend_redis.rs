@@ -10,6 +10,9 @@
 //! 1001:1001. A `redis-server` first in `PATH` adds `--bind <pod address>` (in Kubernetes each
 //! pod has its own network; here all share the loopback).
 //!
+//! The start scripts are also run on their own against stub programs (`run_script`): what
+//! hostile values, passwords and sentinel answers can make them do needs no servers.
+//!
 //! Needs `redis-server`, `redis-cli`, `unshare` and mount rights; without them the tests are
 //! skipped with a note, unless `ST2K8S_TEST_REQUIRE_SERVERS=1` (then they fail). Every process
 //! is stopped by its PID when the test ends, failed or not, and the temp dir is removed.
@@ -44,18 +47,25 @@ fn servers_available() -> bool {
         .collect();
     let usable = missing.is_empty() && namespace_prefix().is_some();
     if !usable {
-        let why = if missing.is_empty() {
-            "no private mount namespace (unshare --mount) allowed".to_string()
-        } else {
-            format!("missing {}", missing.join(", "))
-        };
-        assert!(
-            std::env::var("ST2K8S_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
-            "ST2K8S_TEST_REQUIRE_SERVERS=1 but the Redis real-server test cannot run: {why}"
+        skip(
+            "the Redis real-server test",
+            &if missing.is_empty() {
+                "no private mount namespace (unshare --mount) allowed".to_string()
+            } else {
+                format!("missing {}", missing.join(", "))
+            },
         );
-        eprintln!("note: skipping the Redis real-server test: {why}");
     }
     usable
+}
+
+/// Note that `what` is skipped and why; a failure under `ST2K8S_TEST_REQUIRE_SERVERS=1`.
+fn skip(what: &str, why: &str) {
+    assert!(
+        std::env::var("ST2K8S_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
+        "ST2K8S_TEST_REQUIRE_SERVERS=1 but {what} cannot run: {why}"
+    );
+    eprintln!("note: skipping {what}: {why}");
 }
 
 fn is_root() -> bool {
@@ -95,6 +105,74 @@ struct Rendered {
     env: BTreeMap<String, Vec<(String, String)>>,
     mounts: BTreeMap<String, BTreeMap<String, String>>,
     password: Option<String>,
+}
+
+/// Where an emulated pod keeps the volumes of its containers: `shared` holds the scripts,
+/// settings and password (every pod mounts the same ConfigMaps and Secret), `pod` its own.
+fn local_volumes(shared: &Path, pod: &Path) -> BTreeMap<&'static str, PathBuf> {
+    BTreeMap::from([
+        ("scripts", shared.join("scripts")),
+        ("config", shared.join("config")),
+        ("redis-password", shared.join("secrets")),
+        ("server-run", pod.join("server-run")),
+        ("sentinel-run", pod.join("sentinel-run")),
+        ("redis-data", pod.join("data")),
+    ])
+}
+
+impl Rendered {
+    /// `path` in container `container`, moved to where `local` keeps the volume mounted there;
+    /// `None` when it is on no mount.
+    fn local_path(
+        &self,
+        container: &str,
+        local: &BTreeMap<&str, PathBuf>,
+        path: &str,
+    ) -> Option<String> {
+        let (volume, mount) = self.mounts[container]
+            .iter()
+            .find(|(_, mount)| path == mount.as_str() || path.starts_with(&format!("{mount}/")))?;
+        let base = local
+            .get(volume.as_str())
+            .unwrap_or_else(|| panic!("{container}: unexpected volume {volume}"));
+        Some(format!("{}{}", base.display(), &path[mount.len()..]))
+    }
+
+    /// The variables of container `container`, each path (`*_DIR`, `*_FILE`) moved by
+    /// [`Rendered::local_path`].
+    fn local_env(&self, container: &str, local: &BTreeMap<&str, PathBuf>) -> Vec<(String, String)> {
+        self.env[container]
+            .iter()
+            .map(|(name, value)| {
+                if name.ends_with("_DIR") || name.ends_with("_FILE") {
+                    let moved = self
+                        .local_path(container, local, value)
+                        .unwrap_or_else(|| panic!("{container}: {value} is on no mount"));
+                    (name.clone(), moved)
+                } else {
+                    (name.clone(), value.clone())
+                }
+            })
+            .collect()
+    }
+
+    /// Write the scripts, the settings and `password` where [`local_volumes`] has them below
+    /// `shared`.
+    fn write_shared(&self, shared: &Path, password: Option<&str>) {
+        for (volume, files, mode) in [
+            ("scripts", &self.scripts, 0o755),
+            ("config", &self.config, 0o644),
+        ] {
+            let dir = mkdir(&shared.join(volume));
+            for (name, text) in files {
+                write(&dir.join(name), text, mode);
+            }
+        }
+        if let Some(password) = password {
+            let secrets = mkdir(&shared.join("secrets"));
+            write(&secrets.join("redis-password"), password, 0o440);
+        }
+    }
 }
 
 fn render(extra: &str) -> Rendered {
@@ -260,25 +338,14 @@ impl Group {
     fn new(temp: &TempDir, first: usize, rendered: Rendered) -> Self {
         let root = is_root();
         let dir = mkdir(&temp.0.join("redis"));
-        let scripts = mkdir(&dir.join("scripts"));
-        for (name, text) in &rendered.scripts {
-            write(&scripts.join(name), text, 0o755);
-        }
-        let config = mkdir(&dir.join("config"));
-        for (name, text) in &rendered.config {
-            write(&config.join(name), text, 0o644);
-        }
-        if let Some(password) = &rendered.password {
-            let secrets = mkdir(&dir.join("secrets"));
-            write(&secrets.join("redis-password"), password, 0o440);
-            if root {
-                let status = Command::new("chown")
-                    .args(["root:1001"])
-                    .arg(secrets.join("redis-password"))
-                    .status()
-                    .expect("chown");
-                assert!(status.success());
-            }
+        rendered.write_shared(&dir, rendered.password.as_deref());
+        if rendered.password.is_some() && root {
+            let status = Command::new("chown")
+                .args(["root:1001"])
+                .arg(dir.join("secrets/redis-password"))
+                .status()
+                .expect("chown");
+            assert!(status.success());
         }
         // The pod network shim: each server listens on, and connects from, its pod's address.
         let bin = mkdir(&dir.join("bin"));
@@ -340,42 +407,8 @@ impl Group {
     /// The command running `args` in container `container` of pod `pod`.
     fn command(&self, pod: usize, container: &str, args: &[&str]) -> Command {
         let pod_dir = self.dir.join(format!("pod-{pod}"));
-        let run = if container == "sentinel" {
-            "sentinel-run"
-        } else {
-            "server-run"
-        };
-        // Container paths, as mounted in the rendered StatefulSet, and where they are here.
-        let mounts = &self.rendered.mounts[container];
-        let local: BTreeMap<&str, PathBuf> = BTreeMap::from([
-            ("scripts", self.dir.join("scripts")),
-            ("config", self.dir.join("config")),
-            ("redis-password", self.dir.join("secrets")),
-            (run, pod_dir.join(run)),
-            ("redis-data", pod_dir.join("data")),
-        ]);
-        let on_mount = |path: &str| -> Option<String> {
-            let (volume, mount) = mounts.iter().find(|(_, mount)| {
-                path == mount.as_str() || path.starts_with(&format!("{mount}/"))
-            })?;
-            let base = local
-                .get(volume.as_str())
-                .unwrap_or_else(|| panic!("{container}: unexpected volume {volume}"));
-            Some(format!("{}{}", base.display(), &path[mount.len()..]))
-        };
-        let moved = |path: &str| -> String {
-            on_mount(path).unwrap_or_else(|| panic!("{container}: {path} is on no mount"))
-        };
-        let mut env: Vec<(String, String)> = self.rendered.env[container]
-            .iter()
-            .map(|(name, value)| {
-                if name.ends_with("_DIR") || name.ends_with("_FILE") {
-                    (name.clone(), moved(value))
-                } else {
-                    (name.clone(), value.clone())
-                }
-            })
-            .collect();
+        let local = local_volumes(&self.dir, &pod_dir);
+        let mut env = self.rendered.local_env(container, &local);
         env.extend([
             ("HOSTNAME".to_string(), format!("st2-redis-node-{pod}")),
             ("POD_IP".to_string(), self.ip(pod)),
@@ -390,7 +423,11 @@ impl Group {
         ]);
         let args: Vec<String> = args
             .iter()
-            .map(|a| on_mount(a).unwrap_or_else(|| a.to_string()))
+            .map(|a| {
+                self.rendered
+                    .local_path(container, &local, a)
+                    .unwrap_or_else(|| a.to_string())
+            })
             .collect();
         let mut inner = String::from("mount --bind \"$0\" /etc/hosts && exec ");
         if self.root {
@@ -554,12 +591,22 @@ impl Group {
         );
     }
 
+    /// What container `container` of pod `pod` wrote so far.
+    fn log(&self, pod: usize, container: &str) -> String {
+        std::fs::read_to_string(self.dir.join(format!("pod-{pod}/{container}.log")))
+            .unwrap_or_default()
+    }
+
+    fn assert_logged(&self, pod: usize, container: &str, text: &str) {
+        let log = self.log(pod, container);
+        assert!(log.contains(text), "pod {pod} {container}: {log}");
+    }
+
     fn logs(&self) -> String {
         let mut out = String::new();
         for pod in 0..PODS {
             for c in ["redis", "sentinel"] {
-                let path = self.dir.join(format!("pod-{pod}/{c}.log"));
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let text = self.log(pod, c);
                 let tail: Vec<&str> = text.lines().rev().take(15).collect();
                 out.push_str(&format!("--- pod {pod} {c}\n"));
                 for line in tail.into_iter().rev() {
@@ -590,11 +637,25 @@ impl Group {
 const BITNAMI_AOF: &str =
     "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$7\r\nbitnami\r\n$4\r\nkept\r\n";
 
+/// The last byte of the first pod address of group `group` (0 or 1) of this test process: 40
+/// slots of two groups in 127.0.21.1-240, the slot chosen by process ID, so that the suite run
+/// in several checkouts at once rarely has two groups on one address.
+fn first_address(group: usize) -> usize {
+    let slot = std::process::id() as usize % 40;
+    1 + slot * 2 * PODS + group * PODS
+}
+
 /// The whole story for pods at 127.0.21.`first`.. with `extra` values under `redis`.
 fn scenario(first: usize, extra: &str) {
     if !servers_available() {
         return;
     }
+    // One group at a time: on a loaded machine, two groups' worth of servers and sentinels delay
+    // the sentinels' timers enough to put them in TILT mode (30 s without failovers).
+    static ONE_GROUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _running = ONE_GROUP
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let rendered = render(extra);
     // Each path variable names one of the container's mounts (the emulation moves the mount).
     for (container, vars) in &rendered.env {
@@ -686,10 +747,10 @@ fn scenario(first: usize, extra: &str) {
     });
     // Its start script chose that itself, from the sentinels' answer (a master that came back
     // as master would be turned into a replica by the sentinels too, a moment later).
-    let log = std::fs::read_to_string(group.dir.join("pod-0/redis.log")).unwrap_or_default();
-    assert!(
-        log.contains(&format!("starting as replica of {}:6379", Group::fqdn(new))),
-        "{log}"
+    group.assert_logged(
+        0,
+        "redis",
+        &format!("starting as replica of {}:6379", Group::fqdn(new)),
     );
     group.replicates(new, "after-failover");
     assert_eq!(group.cli(0, 6379, &["get", "bitnami"]), "kept");
@@ -700,10 +761,10 @@ fn scenario(first: usize, extra: &str) {
     group.wait_for("the restarted sentinel agrees", 30, || {
         group.problem(new, &[0, other], &[0, 1, 2])
     });
-    let log = std::fs::read_to_string(group.dir.join("pod-0/sentinel.log")).unwrap_or_default();
-    assert!(
-        log.contains(&format!("monitoring {}:6379", Group::fqdn(new))),
-        "{log}"
+    group.assert_logged(
+        0,
+        "sentinel",
+        &format!("monitoring {}:6379", Group::fqdn(new)),
     );
 
     // A sentinel starting while the others still name a master that is gone does not start
@@ -717,8 +778,7 @@ fn scenario(first: usize, extra: &str) {
         "{status:?}\n{}",
         group.logs()
     );
-    let log = std::fs::read_to_string(group.dir.join("pod-0/sentinel.log")).unwrap_or_default();
-    assert!(log.contains("and it does not answer"), "{log}");
+    group.assert_logged(0, "sentinel", "and it does not answer");
     group.processes.stop("0/sentinel");
     group.wait_for("a second failover", 40, || {
         let names: Vec<String> = (0..PODS)
@@ -738,13 +798,13 @@ fn scenario(first: usize, extra: &str) {
 
 #[test]
 fn official_flavor_elects_fails_over_and_rejoins_on_real_servers() {
-    scenario(1, "");
+    scenario(first_address(0), "");
 }
 
 #[test]
 fn official_flavor_with_a_password_keeps_it_off_command_lines() {
     scenario(
-        11,
+        first_address(1),
         &format!(
             "  usePassword: true\n  password: {}\n",
             serde_json::to_string(PASSWORD).unwrap_or_default()
@@ -762,11 +822,7 @@ fn official_flavor_scripts_pass_shellcheck() {
         .status()
         .is_ok_and(|s| s.success());
     if !available {
-        assert!(
-            std::env::var("ST2K8S_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
-            "ST2K8S_TEST_REQUIRE_SERVERS=1 but shellcheck is missing"
-        );
-        eprintln!("note: skipping shellcheck of the Redis scripts: no shellcheck");
+        skip("shellcheck of the Redis scripts", "no shellcheck");
         return;
     }
     for extra in ["", "  usePassword: true\n"] {
@@ -867,4 +923,175 @@ fn official_flavor_changes_nothing_outside_redis() {
             doc["metadata"]["name"]
         );
     }
+}
+
+/// What a start script did when run on stubs by [`run_script`].
+struct ScriptRun {
+    /// The environment the server was started with.
+    env: String,
+    success: bool,
+    /// Its standard output and error.
+    output: String,
+    /// The arguments the server stub was started with, one a line, and the configuration file
+    /// it was given; both empty when the script never started it.
+    args: String,
+    conf: String,
+}
+
+/// The server stub: records its arguments and its configuration file, then ends.
+const SERVER_STUB: &str = "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$STUB_DIR/server-args\"\ncp \"$1\" \"$STUB_DIR/server-conf\"\nenv > \"$STUB_DIR/server-env\"\n";
+/// The CLI stub: no sentinel or server answers.
+const SILENT_CLI_STUB: &str = "#!/bin/sh\nexit 1\n";
+
+/// Run the rendered start script `script` of pod 0 as its container would, on stubs instead of
+/// servers (no server binaries or namespaces needed): `valkey-server` is [`SERVER_STUB`],
+/// `valkey-cli` [`SILENT_CLI_STUB`] (a new group: pod 0 starts as master), then `stubs`
+/// (program name, script) first in `PATH`. `password` is the mounted Secret file's content.
+fn run_script(
+    rendered: &Rendered,
+    script: &str,
+    password: Option<&str>,
+    stubs: &[(&str, &str)],
+) -> ScriptRun {
+    let temp = TempDir::new();
+    let dir = &temp.0;
+    rendered.write_shared(dir, password);
+    let pod = mkdir(&dir.join("pod"));
+    for sub in ["data", "server-run", "sentinel-run"] {
+        mkdir(&pod.join(sub));
+    }
+    let bin = mkdir(&dir.join("bin"));
+    for (name, text) in [
+        ("valkey-server", SERVER_STUB),
+        ("valkey-cli", SILENT_CLI_STUB),
+    ]
+    .iter()
+    .chain(stubs)
+    {
+        write(&bin.join(name), text, 0o755);
+    }
+    let container = if script == "start-sentinel.sh" {
+        "sentinel"
+    } else {
+        "redis"
+    };
+    let mut env = rendered.local_env(container, &local_volumes(dir, &pod));
+    env.extend([
+        ("HOSTNAME".to_string(), "st2-redis-node-0".to_string()),
+        (
+            "PATH".to_string(),
+            format!("{}:/usr/bin:/bin", bin.display()),
+        ),
+        ("HOME".to_string(), dir.display().to_string()),
+        ("STUB_DIR".to_string(), dir.display().to_string()),
+    ]);
+    let out = Command::new("timeout")
+        .arg("30")
+        .arg("/bin/sh")
+        .arg(dir.join("scripts").join(script))
+        .env_clear()
+        .envs(env)
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    ScriptRun {
+        success: out.status.success(),
+        output: format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        args: read("server-args"),
+        env: read("server-env"),
+        conf: read("server-conf"),
+    }
+}
+
+/// `slave.extraFlags` reach the server as they are written: nothing in them runs or expands.
+#[test]
+fn official_flavor_passes_extra_flags_verbatim() {
+    let marker = TempDir::new();
+    let touch = marker.0.join("expanded").display().to_string();
+    let flags = [
+        format!("$(touch {touch})"),
+        format!("`touch {touch}`"),
+        "it's ${HOME}".to_string(),
+        "--maxmemory 1mb".to_string(),
+    ];
+    let rendered = render(&format!(
+        "  slave:\n    extraFlags: {}\n",
+        serde_json::to_string(&flags).unwrap_or_default()
+    ));
+    let run = run_script(&rendered, "start-node.sh", None, &[]);
+    assert!(run.success, "{}", run.output);
+    let args: Vec<&str> = run.args.lines().skip(1).collect();
+    assert_eq!(args, flags, "{}", run.output);
+    assert!(!marker.0.join("expanded").exists(), "a flag ran a command");
+}
+
+/// A password the configuration files cannot hold, an empty one, or one the scripts cannot
+/// quote stops the start scripts with an error naming the file, never the password, before any
+/// server starts; a quotable one is written quoted.
+#[test]
+fn official_flavor_start_scripts_refuse_unusable_passwords() {
+    let rendered = render("  usePassword: true\n");
+    for script in ["start-node.sh", "start-sentinel.sh"] {
+        for (password, stubs, message) in [
+            (
+                "s3cret\nreplicaof evil.example 6379",
+                &[][..],
+                "holds a line break",
+            ),
+            ("", &[][..], "is empty"),
+            (
+                "s3cret",
+                &[("sed", "#!/bin/sh\nexit 1\n")][..],
+                "could not quote",
+            ),
+        ] {
+            let run = run_script(&rendered, script, Some(password), stubs);
+            assert!(!run.success, "{script}: {}\n{}", run.output, run.conf);
+            assert!(run.args.is_empty(), "{script}: started:\n{}", run.conf);
+            assert!(
+                run.output.contains(message) && run.output.contains("/secrets/redis-password"),
+                "{script}: {}",
+                run.output
+            );
+            assert!(!run.output.contains("s3cret"), "{script}: {}", run.output);
+        }
+        let run = run_script(&rendered, script, Some(r#"a"b\c"#), &[]);
+        assert!(run.success, "{script}: {}", run.output);
+        assert!(run.conf.contains(r#" "a\"b\\c""#), "{script}: {}", run.conf);
+        // The server has it in its configuration only, not in its environment.
+        assert!(
+            run.env.contains("PATH=") && !run.env.contains(r#"a"b\c"#),
+            "{script}: {}",
+            run.env
+        );
+    }
+}
+
+/// What a sentinel answers is written into the configuration only when it is a host name or
+/// address; anything else counts as no answer.
+#[test]
+fn official_flavor_start_scripts_ignore_a_master_that_is_no_host() {
+    let rendered = render("");
+    let lying_cli = "#!/bin/sh\ncase \"$*\" in\n  *get-master-addr-by-name*) printf '%s\\n' 'evil\"host' 6379 ;;\n  *ping*) echo PONG ;;\n  *) exit 1 ;;\nesac\n";
+    let run = run_script(
+        &rendered,
+        "start-node.sh",
+        None,
+        &[("valkey-cli", lying_cli)],
+    );
+    assert!(run.success, "{}", run.output);
+    assert!(!run.conf.contains("evil"), "{}", run.conf);
+    assert!(!run.conf.contains("replicaof"), "{}", run.conf);
+    assert!(
+        run.output.contains(
+            "no sentinel of pods 0 to 2 names a master of mymaster\nstarting as master\n"
+        ),
+        "{}",
+        run.output
+    );
 }

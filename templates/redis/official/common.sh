@@ -23,18 +23,38 @@ cli_program="$(command -v valkey-cli || command -v redis-cli)"
 password=""
 if [ -n "${REDIS_PASSWORD_FILE:-}" ]; then
   password="$(cat "$REDIS_PASSWORD_FILE")"
+  newline='
+'
+  case "$password" in
+    "")
+      echo "the password file ${REDIS_PASSWORD_FILE} is empty; a server must not start without the password it is configured with" >&2
+      exit 1
+      ;;
+    *"$newline"*)
+      echo "the password in ${REDIS_PASSWORD_FILE} holds a line break, which a configuration file setting cannot; set one without it in the Secret" >&2
+      exit 1
+      ;;
+  esac
   REDISCLI_AUTH="$password"
   VALKEYCLI_AUTH="$password"
   export REDISCLI_AUTH VALKEYCLI_AUTH
+  # The password as a double-quoted configuration word (`\` and `"` escaped), made once here so
+  # that a failure stops the script instead of writing an empty password.
+  password_word="\"$(printf '%s' "$password" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')\"" || {
+    echo "could not quote the password in ${REDIS_PASSWORD_FILE} for the configuration files" >&2
+    exit 1
+  }
 fi
-
-# `password` as a double-quoted configuration word.
-quoted_password() {
-  printf '"%s"' "$(printf '%s' "$password" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
-}
 
 cli() {
   timeout {{ cli_timeout }} "$cli_program" "$@"
+}
+
+# Whether $1 can stand in a configuration line as a host: a name or an address, nothing else.
+is_host() {
+  case "$1" in
+    "" | *[!A-Za-z0-9.:-]*) return 1 ;;
+  esac
 }
 
 # master_host/master_port: the master the reachable sentinels of the group name (the one most
@@ -46,7 +66,7 @@ find_master() {
   while [ "$i" -le {{ last_node }} ]; do
     # shellcheck disable=SC2046
     set -- $(cli -h "{{ node_prefix }}${i}.${headless}" -p {{ sentinel_port }} sentinel get-master-addr-by-name {{ master_set }} 2>/dev/null || true)
-    if [ "$#" -eq 2 ] && [ -n "$1" ] && [ "$2" -gt 0 ] 2>/dev/null; then
+    if [ "$#" -eq 2 ] && is_host "$1" && [ "$2" -gt 0 ] 2>/dev/null; then
       answers="${answers}$1 $2
 "
     fi
@@ -54,7 +74,9 @@ find_master() {
   done
   master_host=""
   master_port=""
-  if [ -n "$answers" ]; then
+  if [ -z "$answers" ]; then
+    echo "no sentinel of pods 0 to {{ last_node }} names a master of {{ master_set }}"
+  else
     # shellcheck disable=SC2046
     set -- $(printf '%s' "$answers" | sort | uniq -c | sort -k1,1nr -k2,2 | head -n 1)
     master_host="$2"

@@ -42,11 +42,13 @@ conf="$run/redis.conf"
     printf 'replicaof %s %s\n' "$master_host" "$master_port"
   fi
   if [ -n "$password" ]; then
-    printf 'requirepass %s\n' "$(quoted_password)"
-    printf 'masterauth %s\n' "$(quoted_password)"
+    printf 'requirepass %s\n' "$password_word"
+    printf 'masterauth %s\n' "$password_word"
   fi
 } > "$conf.new"
 mv "$conf.new" "$conf"
 
+# The server has the password in its configuration; its environment need not hold it too.
+unset REDISCLI_AUTH VALKEYCLI_AUTH
 exec "$server" "$conf"{% for flag in extra_flags %} {{ flag }}{% endfor %}
 

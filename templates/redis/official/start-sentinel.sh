@@ -33,13 +33,15 @@ fi
     printf 'sentinel myid %s\n' "$myid"
   fi
   if [ -n "$password" ]; then
-    printf 'sentinel auth-pass {{ master_set }} %s\n' "$(quoted_password)"
+    printf 'sentinel auth-pass {{ master_set }} %s\n' "$password_word"
 {% if sentinel_password %}
-    printf 'requirepass %s\n' "$(quoted_password)"
-    printf 'sentinel sentinel-pass %s\n' "$(quoted_password)"
+    printf 'requirepass %s\n' "$password_word"
+    printf 'sentinel sentinel-pass %s\n' "$password_word"
 {% endif %}
   fi
 } > "$conf.new"
 mv "$conf.new" "$conf"
 
+# The server has the password in its configuration; its environment need not hold it too.
+unset REDISCLI_AUTH VALKEYCLI_AUTH
 exec "$server" "$conf" --sentinel

@@ -58,13 +58,7 @@ struct ConfigFiles {
 /// `redis.conf`, `master.conf`, `replica.conf` and `sentinel.conf`.
 fn config_files(redis: &Redis) -> Result<BTreeMap<String, String>> {
     let v = &redis.v;
-    let tpl = |path: &str| -> Result<String> {
-        match v.at(path).value() {
-            Value::Null => Ok(String::new()),
-            Value::String(s) => redis.ctx.tpl(s, &v.key(path)),
-            other => Ok(other.to_go_string()),
-        }
-    };
+    let tpl = |path: &str| user_text(redis, path);
     let names = |path: &str| {
         v.at(path)
             .as_list()
@@ -100,6 +94,17 @@ fn config_files(redis: &Redis) -> Result<BTreeMap<String, String>> {
             ))
         })
         .collect()
+}
+
+/// The configuration text at `path` (`configmap`, `sentinel.configmap`…), rendered with `tpl`
+/// like the chart's; empty when unset.
+pub(super) fn user_text(redis: &Redis, path: &str) -> Result<String> {
+    let v = &redis.v;
+    match v.at(path).value() {
+        Value::Null => Ok(String::new()),
+        Value::String(s) => redis.ctx.tpl(s, &v.key(path)),
+        other => Ok(other.to_go_string()),
+    }
 }
 
 /// The chart writes these files as `|-` block scalars, which drop trailing line breaks.

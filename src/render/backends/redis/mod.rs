@@ -93,6 +93,17 @@ impl<'c, 'a> Redis<'c, 'a> {
                 "`redis.cluster.enabled`: st2k8s renders Redis only as a sentinel-managed cluster; it must be true"
             );
         }
+        // The domain ends the host names that the start scripts and configuration files name.
+        if !v
+            .string("clusterDomain")
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            bail!(
+                "`{}`: expected a DNS domain (letters, digits, `-` and `.`)",
+                v.key("clusterDomain")
+            );
+        }
         Ok(Self {
             ctx,
             fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values),

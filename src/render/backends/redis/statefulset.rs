@@ -38,7 +38,6 @@ pub(super) const METRICS_PORT: i32 = 9121;
 pub(super) fn object(redis: &Redis) -> Result<Object> {
     let v = &redis.v;
     let metrics = v.at("metrics.enabled").truthy();
-    let persistence = v.at("slave.persistence.enabled").truthy();
 
     let mut containers = vec![server(redis)?, sentinel(redis)?];
     let init_containers = init_containers(redis)?;
@@ -90,28 +89,101 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
     if container("metrics").is_some_and(|c| c.volume_mounts.is_none()) {
         pod_nulls.push(("containers", "metrics", None, "volumeMounts"));
     }
-    let mut nulls = Vec::new();
-    if persistence && !claim_selector_set(redis) {
-        nulls.push("spec.volumeClaimTemplates[0].spec.selector");
-    }
-    if v.at("slave.statefulset.rollingUpdatePartition").truthy()
-        && v.string("slave.statefulset.updateStrategy") == "Recreate"
-    {
-        nulls.push("spec.updateStrategy.rollingUpdate");
-    }
+    let pod = PodSpec {
+        image_pull_secrets: pull_secrets(
+            redis,
+            &[
+                "image.pullSecrets",
+                "metrics.image.pullSecrets",
+                "sysctlImage.pullSecrets",
+                "volumePermissions.image.pullSecrets",
+            ],
+        ),
+        security_context: enabled_block(redis, "securityContext")?,
+        containers,
+        init_containers,
+        volumes: Some(volumes(redis)?),
+        ..pod_placement(redis)?
+    };
 
+    let mut object = Object::new(&node_set(redis, pod, metrics)?)?
+        .checksum("checksum/health", &[("ConfigMap", &redis.name("-health"))])
+        .checksum("checksum/configmap", &[("ConfigMap", &redis.fullname)])
+        .checksum("checksum/secret", &[("Secret", &redis.fullname)]);
+    if let Some(pod) = object.body_mut().pointer_mut("/spec/template/spec") {
+        for (list, container, mount, field) in pod_nulls {
+            set_null_in_pod(pod, list, container, mount, field)?;
+        }
+    }
+    finish_node_set(redis, &mut object);
+    Ok(object)
+}
+
+/// The StatefulSet `<fullname>-node` around `pod`, for both flavors: its name, `serviceName`,
+/// selector, `podManagementPolicy` (unset), replicas, pod labels and annotations, the
+/// `redis-data` claim template and the update strategy. These are what `kubectl apply` of a
+/// flavor switch must find unchanged to keep every claim, so one function builds them for both.
+/// `exporter` adds the exporter's pod labels and annotations (bitnami's `metrics.enabled`).
+pub(super) fn node_set(redis: &Redis, pod: PodSpec, exporter: bool) -> Result<StatefulSet> {
+    let v = &redis.v;
     let selector = redis.node_selector();
     let mut labels = selector.clone();
     labels.extend(string_map(v.at("slave.podLabels").value()));
     let mut annotations = string_map(v.at("slave.podAnnotations").value());
-    if metrics {
+    if exporter {
         labels.extend(string_map(v.at("metrics.podLabels").value()));
         annotations.extend(string_map(v.at("metrics.podAnnotations").value()));
     }
+    Ok(StatefulSet {
+        metadata: redis.meta(redis.name("-node")),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(v.int("cluster.slaveCount")?),
+            service_name: Some(redis.name("-headless")),
+            selector: LabelSelector {
+                match_labels: Some(selector),
+                ..Default::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    annotations: Some(annotations),
+                    ..Default::default()
+                }),
+                spec: Some(pod),
+            },
+            volume_claim_templates: v
+                .at("slave.persistence.enabled")
+                .truthy()
+                .then(|| claim_template(redis))
+                .transpose()?
+                .map(|c| vec![c]),
+            update_strategy: Some(update_strategy(redis)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
 
-    let pod = PodSpec {
-        image_pull_secrets: pull_secrets(redis),
-        security_context: enabled_block(redis, "securityContext")?,
+/// The chart's explicit nulls in the [`node_set`] shell (the claim template's unset `selector`,
+/// a `Recreate` strategy's `rollingUpdate`) and the claim templates printed as the chart does.
+pub(super) fn finish_node_set(redis: &Redis, object: &mut Object) {
+    let v = &redis.v;
+    if v.at("slave.persistence.enabled").truthy() && !claim_selector_set(redis) {
+        object.set_null("spec.volumeClaimTemplates[0].spec.selector");
+    }
+    if v.at("slave.statefulset.rollingUpdatePartition").truthy()
+        && v.string("slave.statefulset.updateStrategy") == "Recreate"
+    {
+        object.set_null("spec.updateStrategy.rollingUpdate");
+    }
+    object.untype_claim_templates();
+}
+
+/// Where and as whom the pods run, the same keys for both flavors: ServiceAccount, priority
+/// class, node selector, tolerations, scheduler, spread constraints and affinity.
+pub(super) fn pod_placement(redis: &Redis) -> Result<PodSpec> {
+    let v = &redis.v;
+    Ok(PodSpec {
         service_account_name: Some(redis.service_account()),
         priority_class_name: v
             .at("slave.priorityClassName")
@@ -134,53 +206,8 @@ pub(super) fn object(redis: &Redis) -> Result<Object> {
             .map(|_| v.typed("master.spreadConstraints"))
             .transpose()?,
         affinity: tpl_typed(redis.ctx, v, "slave.affinity")?,
-        containers,
-        init_containers,
-        volumes: Some(volumes(redis)?),
         ..Default::default()
-    };
-
-    let set = StatefulSet {
-        metadata: redis.meta(redis.name("-node")),
-        spec: Some(StatefulSetSpec {
-            replicas: Some(v.int("cluster.slaveCount")?),
-            service_name: Some(redis.name("-headless")),
-            selector: LabelSelector {
-                match_labels: Some(selector),
-                ..Default::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels),
-                    annotations: Some(annotations),
-                    ..Default::default()
-                }),
-                spec: Some(pod),
-            },
-            volume_claim_templates: persistence
-                .then(|| claim_template(redis))
-                .transpose()?
-                .map(|c| vec![c]),
-            update_strategy: Some(update_strategy(redis)),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-
-    let mut object = Object::new(&set)?
-        .checksum("checksum/health", &[("ConfigMap", &redis.name("-health"))])
-        .checksum("checksum/configmap", &[("ConfigMap", &redis.fullname)])
-        .checksum("checksum/secret", &[("Secret", &redis.fullname)]);
-    for path in nulls {
-        object.set_null(path);
-    }
-    if let Some(pod) = object.body_mut().pointer_mut("/spec/template/spec") {
-        for (list, container, mount, field) in pod_nulls {
-            set_null_in_pod(pod, list, container, mount, field)?;
-        }
-    }
-    object.untype_claim_templates();
-    Ok(object)
+    })
 }
 
 /// Does the claim template select volumes (`slave.persistence.matchLabels`/`matchExpressions`)?
@@ -291,22 +318,15 @@ pub(super) fn enabled_block<T: serde::de::DeserializeOwned>(
     crate::render::pod::convert::from_json(&json, &v.key(path)).map(Some)
 }
 
-/// `global.imagePullSecrets`, else the pull secrets of every image the pod may use.
-fn pull_secrets(redis: &Redis) -> Option<Vec<LocalObjectReference>> {
+/// `global.imagePullSecrets`, else the pull secrets at `paths` (those of every image the pod
+/// may use).
+pub(super) fn pull_secrets(redis: &Redis, paths: &[&str]) -> Option<Vec<LocalObjectReference>> {
     let v = &redis.v;
     let global = v.global(redis.ctx, "imagePullSecrets");
     let names: Vec<&Value> = if global.truthy() {
         global.as_list().iter().collect()
     } else {
-        [
-            "image.pullSecrets",
-            "metrics.image.pullSecrets",
-            "sysctlImage.pullSecrets",
-            "volumePermissions.image.pullSecrets",
-        ]
-        .iter()
-        .flat_map(|p| v.at(p).as_list())
-        .collect()
+        paths.iter().flat_map(|p| v.at(p).as_list()).collect()
     };
     (!names.is_empty()).then(|| {
         names

@@ -1,8 +1,10 @@
 //! The official flavor's ConfigMaps: `<fullname>-scripts` (start scripts and the probe script)
 //! and `<fullname>` (server and sentinel settings), from `templates/redis/official/`.
 //!
-//! Only validated names and numbers reach the scripts: the master set name is checked, ports and
-//! counts are integers, and a user's configuration text goes into configuration files only.
+//! Only validated names and numbers reach the scripts: the master set name and the cluster
+//! domain are checked, ports are port numbers, counts are integers, `slave.extraFlags` are
+//! single-quoted shell words (nothing in them expands), a user's configuration text goes into
+//! configuration files only, and the password reaches the scripts as a mounted file.
 
 use std::collections::BTreeMap;
 
@@ -10,10 +12,9 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::super::Redis;
-use super::super::config::{block_text, config_map, shell_double_quote};
+use super::super::config::{block_text, config_map, user_text};
 use crate::object::Object;
 use crate::templates;
-use crate::values::Value;
 
 /// Where the containers find the scripts (`<fullname>-scripts`).
 pub(super) const SCRIPTS_DIR: &str = "/opt/st2k8s/scripts";
@@ -48,7 +49,7 @@ struct Scripts {
     master_set: String,
     quorum: i32,
     sentinel_password: bool,
-    /// `slave.extraFlags`, each as a double-quoted shell word.
+    /// `slave.extraFlags`, each as a single-quoted shell word.
     extra_flags: Vec<String>,
     cli_timeout: i32,
 }
@@ -68,6 +69,35 @@ fn master_set(redis: &Redis) -> Result<String> {
     Ok(name)
 }
 
+/// The port number at `path` (`redisPort`, `sentinel.port`).
+fn port(redis: &Redis, path: &str) -> Result<i32> {
+    let port = redis.v.int(path)?;
+    if !(1..=65535).contains(&port) {
+        bail!(
+            "`{}`: expected a port number (1 to 65535)",
+            redis.v.key(path)
+        );
+    }
+    Ok(port)
+}
+
+/// The whole number at `path`, at least 1 (sentinel settings a sentinel refuses otherwise).
+fn positive(redis: &Redis, path: &str) -> Result<i32> {
+    let number = redis.v.int(path)?;
+    if number < 1 {
+        bail!(
+            "`{}`: expected a whole number of at least 1",
+            redis.v.key(path)
+        );
+    }
+    Ok(number)
+}
+
+/// `word` as one single-quoted shell word: nothing in it expands.
+fn shell_single_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
 fn scripts(redis: &Redis) -> Result<BTreeMap<String, String>> {
     let v = &redis.v;
     let nodes = v.int("cluster.slaveCount")?;
@@ -78,16 +108,16 @@ fn scripts(redis: &Redis) -> Result<BTreeMap<String, String>> {
         headless_host: redis.service_host(&redis.name("-headless")),
         node_prefix: redis.name("-node-"),
         last_node: nodes - 1,
-        redis_port: v.int("redisPort")?,
-        sentinel_port: v.int("sentinel.port")?,
+        redis_port: port(redis, "redisPort")?,
+        sentinel_port: port(redis, "sentinel.port")?,
         master_set: master_set(redis)?,
-        quorum: v.int("sentinel.quorum")?,
+        quorum: positive(redis, "sentinel.quorum")?,
         sentinel_password: v.at("sentinel.usePassword").truthy(),
         extra_flags: v
             .at("slave.extraFlags")
             .as_list()
             .iter()
-            .map(|f| shell_double_quote(&f.to_go_string()))
+            .map(|f| shell_single_quote(&f.to_go_string()))
             .collect(),
         cli_timeout: CLI_TIMEOUT,
     };
@@ -119,13 +149,6 @@ struct Settings {
 
 fn settings(redis: &Redis) -> Result<BTreeMap<String, String>> {
     let v = &redis.v;
-    let tpl = |path: &str| -> Result<String> {
-        match v.at(path).value() {
-            Value::Null => Ok(String::new()),
-            Value::String(s) => redis.ctx.tpl(s, &v.key(path)),
-            other => Ok(other.to_go_string()),
-        }
-    };
     let mut disabled: Vec<String> = Vec::new();
     for path in ["master.disableCommands", "slave.disableCommands"] {
         for command in v.at(path).as_list() {
@@ -143,15 +166,15 @@ fn settings(redis: &Redis) -> Result<BTreeMap<String, String>> {
         }
     }
     let context = Settings {
-        redis_port: v.int("redisPort")?,
+        redis_port: port(redis, "redisPort")?,
         disabled,
-        configmap: tpl("configmap")?,
-        sentinel_port: v.int("sentinel.port")?,
+        configmap: user_text(redis, "configmap")?,
+        sentinel_port: port(redis, "sentinel.port")?,
         master_set: master_set(redis)?,
-        down_after_ms: v.int("sentinel.downAfterMilliseconds")?,
-        failover_timeout: v.int("sentinel.failoverTimeout")?,
-        parallel_syncs: v.int("sentinel.parallelSyncs")?,
-        sentinel_configmap: tpl("sentinel.configmap")?,
+        down_after_ms: positive(redis, "sentinel.downAfterMilliseconds")?,
+        failover_timeout: positive(redis, "sentinel.failoverTimeout")?,
+        parallel_syncs: positive(redis, "sentinel.parallelSyncs")?,
+        sentinel_configmap: user_text(redis, "sentinel.configmap")?,
     };
     ["redis.conf", "sentinel.conf", "sentinel-master.conf"]
         .into_iter()

@@ -34,6 +34,13 @@ pub(super) fn objects(redis: &Redis) -> Result<Vec<Object>> {
             "`redis.tls.enabled`: `redis.flavor: official` does not implement TLS; turn it off or keep the bitnami flavor"
         );
     }
+    // The scripts write the password into the servers' configuration files, one setting a line.
+    if redis.v.at("usePassword").truthy() && redis.v.string("password").contains('\n') {
+        bail!(
+            "`{}`: a line break cannot be part of a Redis password in configuration files; choose a password without one",
+            redis.v.key("password")
+        );
+    }
     let mut out = Vec::new();
     out.extend(extras::secret(redis)?);
     out.extend(config::objects(redis)?);
@@ -291,6 +298,70 @@ mod tests {
             )
             .map(|_| ()),
             Err("`redis.slave.disableCommands`: expected command names".into())
+        );
+    }
+
+    /// Values that would reach the start scripts or the configuration files as code are refused
+    /// at render time, naming the key and never the value.
+    #[test]
+    fn values_that_would_inject_are_refused_without_quoting() {
+        let error = |values: &str, flavor: &str| objects_of(values, flavor).map(|_| ());
+        for flavor in ["official", "bitnami"] {
+            assert_eq!(
+                error(
+                    "redis:\n  clusterDomain: 'cluster.local$(touch /tmp/x)'",
+                    flavor
+                ),
+                Err(
+                    "`redis.clusterDomain`: expected a DNS domain (letters, digits, `-` and `.`)"
+                        .into()
+                ),
+                "{flavor}"
+            );
+        }
+        assert_eq!(
+            error("redis:\n  redisPort: 70000", "official"),
+            Err("`redis.redisPort`: expected a port number (1 to 65535)".into())
+        );
+        assert_eq!(
+            error("redis:\n  sentinel: {port: 0}", "official"),
+            Err("`redis.sentinel.port`: expected a port number (1 to 65535)".into())
+        );
+        for key in [
+            "quorum",
+            "downAfterMilliseconds",
+            "failoverTimeout",
+            "parallelSyncs",
+        ] {
+            assert_eq!(
+                error(&format!("redis:\n  sentinel: {{{key}: 0}}"), "official"),
+                Err(format!(
+                    "`redis.sentinel.{key}`: expected a whole number of at least 1"
+                )),
+            );
+        }
+        assert_eq!(
+            error("redis:\n  usePassword: true\n  password: \"s3cret\\nreplicaof evil 6379\"", "official"),
+            Err("`redis.password`: a line break cannot be part of a Redis password in configuration files; choose a password without one".into())
+        );
+    }
+
+    #[test]
+    fn extra_flags_are_single_quoted_shell_words() {
+        let objects = objects_of(
+            "redis:\n  slave: {extraFlags: ['$(id)', '`id`', \"it's\", --maxmemory 1mb]}",
+            "official",
+        )
+        .expect("render");
+        let script = object(&objects, "ConfigMap/st2-redis-scripts")["data"]["start-node.sh"]
+            .as_str()
+            .expect("start-node.sh")
+            .to_string();
+        assert!(
+            script.contains(
+                "\nexec \"$server\" \"$conf\" '$(id)' '`id`' 'it'\\''s' '--maxmemory 1mb'\n"
+            ),
+            "{script}"
         );
     }
 

@@ -1,120 +1,64 @@
 //! The official flavor's StatefulSet `<fullname>-node`: per pod a server (`redis`) and a
 //! sentinel (`sentinel`) on the same image, each started by its script from `<fullname>-scripts`.
 //!
-//! Name, `serviceName`, selector, `podManagementPolicy` (unset), replicas and the `redis-data`
-//! claim template are built exactly as the bitnami flavor's, so that a switch is an in-place
+//! Name, `serviceName`, selector, `podManagementPolicy` (unset), replicas, pod labels, the
+//! `redis-data` claim template and the update strategy are built by the bitnami flavor's own
+//! `node_set` (and the placement keys by its `pod_placement`), so that a switch is an in-place
 //! update of the StatefulSet that keeps every claim. The pods run as 1001:1001 with
 //! `fsGroup: 1001` like bitnami's (the chart's `securityContext`/`containerSecurityContext` keys
 //! still apply on top), so the files the bitnami images wrote stay readable: the official images
 //! change the owner of their data only when started as root, which these never are.
 
 use anyhow::Result;
-use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, KeyToPath, LocalObjectReference, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Volume, VolumeMount,
+    Container, ContainerPort, EnvVar, KeyToPath, PodSecurityContext, PodSpec, Volume, VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::super::Redis;
 use super::super::statefulset::{
-    claim_selector_set, claim_template, enabled_block, probe, pull_policy, resources,
-    update_strategy,
+    enabled_block, finish_node_set, node_set, pod_placement, probe, pull_policy, pull_secrets,
+    resources,
 };
 use super::config::{CONFIG_DIR, DATA_DIR, RUN_DIR, SCRIPTS_DIR, SECRET_DIR};
 use crate::object::Object;
-use crate::render::backends::tpl_typed;
 use crate::render::kit::{
     config_map_volume, config_map_volume_mode, empty_dir, env_value, mount, secret_volume_mode,
-    string_map,
 };
 use crate::render::pod_security::BITNAMI_UID;
-use crate::values::Value;
 
 /// The password file's name in [`SECRET_DIR`].
 const PASSWORD_FILE: &str = "redis-password";
 
 pub(super) fn object(redis: &Redis) -> Result<Object> {
-    let v = &redis.v;
-    let persistence = v.at("slave.persistence.enabled").truthy();
-    let selector = redis.node_selector();
-    let mut labels = selector.clone();
-    labels.extend(string_map(v.at("slave.podLabels").value()));
-    let annotations = string_map(v.at("slave.podAnnotations").value());
-
+    let mut env = script_env(redis);
+    env.push(env_value("REDIS_DATA_DIR", DATA_DIR));
+    let mut mounts = common_mounts(redis, "server-run");
+    mounts.push(mount("redis-data", DATA_DIR));
+    let server = container(redis, redis.app.clone(), &SERVER, env, mounts)?;
+    let sentinel = container(
+        redis,
+        "sentinel".into(),
+        &SENTINEL,
+        script_env(redis),
+        common_mounts(redis, "sentinel-run"),
+    )?;
     let pod = PodSpec {
-        image_pull_secrets: pull_secrets(redis),
+        // The only image of these pods.
+        image_pull_secrets: pull_secrets(redis, &["image.pullSecrets"]),
         security_context: Some(pod_security_context(redis)?),
-        service_account_name: Some(redis.service_account()),
-        priority_class_name: v
-            .at("slave.priorityClassName")
-            .non_empty()
-            .map(Value::to_go_string),
-        node_selector: v.at("slave.nodeSelector").non_empty().map(string_map),
-        tolerations: v
-            .at("slave.tolerations")
-            .non_empty()
-            .map(|_| v.typed("slave.tolerations"))
-            .transpose()?,
-        scheduler_name: v
-            .at("slave.schedulerName")
-            .non_empty()
-            .map(Value::to_go_string),
-        topology_spread_constraints: v
-            .at("master.spreadConstraints")
-            .non_empty()
-            .map(|_| v.typed("master.spreadConstraints"))
-            .transpose()?,
-        affinity: tpl_typed(redis.ctx, v, "slave.affinity")?,
-        containers: vec![server(redis)?, sentinel(redis)?],
+        containers: vec![server, sentinel],
         volumes: Some(volumes(redis)),
-        ..Default::default()
+        ..pod_placement(redis)?
     };
-
-    let set = StatefulSet {
-        metadata: redis.meta(redis.name("-node")),
-        spec: Some(StatefulSetSpec {
-            replicas: Some(v.int("cluster.slaveCount")?),
-            service_name: Some(redis.name("-headless")),
-            selector: LabelSelector {
-                match_labels: Some(selector),
-                ..Default::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels),
-                    annotations: Some(annotations),
-                    ..Default::default()
-                }),
-                spec: Some(pod),
-            },
-            volume_claim_templates: persistence
-                .then(|| claim_template(redis))
-                .transpose()?
-                .map(|c| vec![c]),
-            update_strategy: Some(update_strategy(redis)),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let mut object = Object::new(&set)?
+    let mut object = Object::new(&node_set(redis, pod, false)?)?
         .checksum(
             "checksum/scripts",
             &[("ConfigMap", &redis.name("-scripts"))],
         )
         .checksum("checksum/configmap", &[("ConfigMap", &redis.fullname)])
         .checksum("checksum/secret", &[("Secret", &redis.fullname)]);
-    // The bitnami flavor's claim template carries the chart's explicit `selector: null`; the
-    // template cannot change on a live StatefulSet, so this one does too.
-    if persistence && !claim_selector_set(redis) {
-        object.set_null("spec.volumeClaimTemplates[0].spec.selector");
-    }
-    if v.at("slave.statefulset.rollingUpdatePartition").truthy()
-        && v.string("slave.statefulset.updateStrategy") == "Recreate"
-    {
-        object.set_null("spec.updateStrategy.rollingUpdate");
-    }
-    object.untype_claim_templates();
+    // The claim template's explicit nulls too: it cannot change on a live StatefulSet.
+    finish_node_set(redis, &mut object);
     Ok(object)
 }
 
@@ -127,25 +71,6 @@ fn pod_security_context(redis: &Redis) -> Result<PodSecurityContext> {
     context.run_as_group.get_or_insert(BITNAMI_UID);
     context.fs_group.get_or_insert(BITNAMI_UID);
     Ok(context)
-}
-
-/// `global.imagePullSecrets`, else `image.pullSecrets` (the only image of these pods).
-fn pull_secrets(redis: &Redis) -> Option<Vec<LocalObjectReference>> {
-    let v = &redis.v;
-    let global = v.global(redis.ctx, "imagePullSecrets");
-    let names = if global.truthy() {
-        global.as_list()
-    } else {
-        v.at("image.pullSecrets").as_list()
-    };
-    (!names.is_empty()).then(|| {
-        names
-            .iter()
-            .map(|n| LocalObjectReference {
-                name: n.to_go_string(),
-            })
-            .collect()
-    })
 }
 
 /// The variables both start scripts read: where the settings are, where to write, the password
@@ -180,83 +105,71 @@ fn common_mounts(redis: &Redis, run_volume: &str) -> Vec<VolumeMount> {
     out
 }
 
-fn start_command(script: &str) -> Vec<String> {
-    vec!["/bin/sh".into(), format!("{SCRIPTS_DIR}/{script}")]
+/// What tells the two containers apart.
+struct Role {
+    /// The probe script's first argument.
+    which: &'static str,
+    /// The start script.
+    script: &'static str,
+    /// The container port's name (the Services target it) and the key of its number.
+    port_name: &'static str,
+    port_key: &'static str,
+    /// The block of its probes and resources (`slave`, `sentinel`).
+    block: &'static str,
 }
 
-/// The probe script's command for `which` (`server`, `sentinel`) and `kind` (`liveness`,
-/// `readiness`), with the timeout of the probe block at `path`.
-fn probe_script(redis: &Redis, which: &str, kind: &str, path: &str) -> String {
-    let seconds = redis.v.string(&format!("{path}.timeoutSeconds"));
-    format!("{SCRIPTS_DIR}/probe.sh {which} {kind} {seconds}")
-}
+const SERVER: Role = Role {
+    which: "server",
+    script: "start-node.sh",
+    port_name: "redis",
+    port_key: "redisPort",
+    block: "slave",
+};
 
-/// The server container, named like the bitnami flavor's.
-fn server(redis: &Redis) -> Result<Container> {
+const SENTINEL: Role = Role {
+    which: "sentinel",
+    script: "start-sentinel.sh",
+    port_name: "redis-sentinel",
+    port_key: "sentinel.port",
+    block: "sentinel",
+};
+
+/// The container of `role`, started by its script, probed by `probe.sh`.
+fn container(
+    redis: &Redis,
+    name: String,
+    role: &Role,
+    env: Vec<EnvVar>,
+    mounts: Vec<VolumeMount>,
+) -> Result<Container> {
     let v = &redis.v;
-    let mut env = script_env(redis);
-    env.push(env_value("REDIS_DATA_DIR", DATA_DIR));
-    let mut mounts = common_mounts(redis, "server-run");
-    mounts.push(mount("redis-data", DATA_DIR));
+    let block = role.block;
+    let probe_of = |kind: &str, custom: &str| {
+        let path = format!("{block}.{kind}Probe");
+        // The probe's own timeout bounds the CLI call (an integer: `probe` checks the timings).
+        let seconds = v.string(&format!("{path}.timeoutSeconds"));
+        let script = format!("{SCRIPTS_DIR}/probe.sh {} {kind} {seconds}", role.which);
+        probe(redis, &path, &format!("{block}.{custom}"), &script)
+    };
     Ok(Container {
-        name: redis.app.clone(),
+        name,
         image: Some(super::image(redis)?),
         image_pull_policy: pull_policy(redis, "image.pullPolicy"),
         security_context: enabled_block(redis, "containerSecurityContext")?,
-        command: Some(start_command("start-node.sh")),
+        command: Some(vec![
+            "/bin/sh".into(),
+            format!("{SCRIPTS_DIR}/{}", role.script),
+        ]),
         env: Some(env),
         ports: Some(vec![ContainerPort {
-            name: Some("redis".into()),
-            container_port: v.int("redisPort")?,
+            name: Some(role.port_name.into()),
+            container_port: v.int(role.port_key)?,
             ..Default::default()
         }]),
-        liveness_probe: probe(
-            redis,
-            "slave.livenessProbe",
-            "slave.customLivenessProbe",
-            &probe_script(redis, "server", "liveness", "slave.livenessProbe"),
-        )?,
-        readiness_probe: probe(
-            redis,
-            "slave.readinessProbe",
-            "slave.customReadinessProbe",
-            &probe_script(redis, "server", "readiness", "slave.readinessProbe"),
-        )?,
-        resources: resources(redis, "slave.resources")?,
+        liveness_probe: probe_of("liveness", "customLivenessProbe")?,
+        readiness_probe: probe_of("readiness", "customReadinessProbe")?,
+        resources: resources(redis, &format!("{block}.resources"))?,
         volume_mounts: Some(mounts),
-        ..Default::default()
-    })
-}
-
-/// The sentinel container.
-fn sentinel(redis: &Redis) -> Result<Container> {
-    let v = &redis.v;
-    Ok(Container {
-        name: "sentinel".into(),
-        image: Some(super::image(redis)?),
-        image_pull_policy: pull_policy(redis, "image.pullPolicy"),
-        security_context: enabled_block(redis, "containerSecurityContext")?,
-        command: Some(start_command("start-sentinel.sh")),
-        env: Some(script_env(redis)),
-        ports: Some(vec![ContainerPort {
-            name: Some("redis-sentinel".into()),
-            container_port: v.int("sentinel.port")?,
-            ..Default::default()
-        }]),
-        liveness_probe: probe(
-            redis,
-            "sentinel.livenessProbe",
-            "sentinel.customLivenessProbe",
-            &probe_script(redis, "sentinel", "liveness", "sentinel.livenessProbe"),
-        )?,
-        readiness_probe: probe(
-            redis,
-            "sentinel.readinessProbe",
-            "sentinel.customReadinessProbe",
-            &probe_script(redis, "sentinel", "readiness", "sentinel.readinessProbe"),
-        )?,
-        resources: resources(redis, "sentinel.resources")?,
-        volume_mounts: Some(common_mounts(redis, "sentinel-run")),
         ..Default::default()
     })
 }
