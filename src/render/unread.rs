@@ -190,7 +190,7 @@ mod tests {
             "st2api: {image: {}}\n",
             "redis: {enabled: false, podSecurityPolicy: {create: true}}\n",
             // Read by the checks that run before the builders.
-            "st2: {ssh_key_type: rsa}\npodSecurity: restricted\n",
+            "st2: {ssh_key_type: ed25519}\npodSecurity: restricted\n",
             // Settings of a condition that is off: passed over, as the chart does.
             "mongodb: {architecture: standalone, replicaSetName: rs1, pdb: {create: true}}\n",
             "rabbitmq: {service: {tlsPort: 1234, metricsPort: 9999}, pdb: {minAvailable: 2}}\n",
