@@ -21,6 +21,9 @@
 //! `ST2K8S_TEST_REQUIRE_SERVERS=1` (CI), which makes their absence a failure. Every process
 //! started is stopped by its PID, also when an assertion fails; every wait is bounded.
 
+#[path = "support/shellcheck.rs"]
+mod shellcheck;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -771,31 +774,13 @@ rebalance: queue leaders rebalanced
 /// `ST2K8S_TEST_REQUIRE_SERVERS=1`.
 #[test]
 fn rebalance_hook_passes_shellcheck() {
-    if Command::new("shellcheck")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("ST2K8S_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
-            "ST2K8S_TEST_REQUIRE_SERVERS=1 but shellcheck is missing"
-        );
-        println!("note: skipping shellcheck of the rebalance hook: shellcheck missing");
+    if !shellcheck::available("the rebalance hook") {
         return;
     }
     let dir = TempDir::new();
     let path = dir.0.join("rebalance.sh");
     std::fs::write(&path, rebalance_script()).expect("write script");
-    let out = Command::new("shellcheck")
-        .args(["--shell=bash", "--severity=style"])
-        .arg(&path)
-        .output()
-        .expect("shellcheck runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    shellcheck::assert_clean(&["--shell=bash", "--severity=style"], &[path]);
 }
 
 /// The official flavor's definitions are JSON whatever the user name and password hold

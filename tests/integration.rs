@@ -24,6 +24,8 @@ mod pod_security;
 mod readme;
 #[path = "integration/remedies.rs"]
 mod remedies;
+#[path = "support/shellcheck.rs"]
+mod shellcheck;
 #[path = "integration/snapshots.rs"]
 mod snapshots;
 #[path = "integration/validation.rs"]

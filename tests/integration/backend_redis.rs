@@ -816,13 +816,7 @@ fn official_flavor_with_a_password_keeps_it_off_command_lines() {
 /// may be dash or busybox), with and without a password.
 #[test]
 fn official_flavor_scripts_pass_shellcheck() {
-    let available = Command::new("shellcheck")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !available {
-        skip("shellcheck of the Redis scripts", "no shellcheck");
+    if !crate::shellcheck::available("the Redis scripts") {
         return;
     }
     for extra in ["", "  usePassword: true\n"] {
@@ -834,16 +828,7 @@ fn official_flavor_scripts_pass_shellcheck() {
             write(&path, text, 0o644);
             files.push(path);
         }
-        let out = Command::new("shellcheck")
-            .args(["-s", "sh"])
-            .args(&files)
-            .output()
-            .expect("shellcheck runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        crate::shellcheck::assert_clean(&["-s", "sh"], &files);
     }
 }
 

@@ -850,7 +850,7 @@ fn every_retry_logs_what_it_waits_for() {
 
 #[test]
 fn the_rendered_start_script_passes_shellcheck() {
-    if !available("shellcheck") {
+    if !crate::shellcheck::available("the MongoDB start script") {
         return;
     }
     let rendered = rendered();
@@ -858,16 +858,7 @@ fn the_rendered_start_script_passes_shellcheck() {
     let path = scratch.0.join("start.sh");
     std::fs::write(&path, &rendered.script).expect("script");
     // Also the optional check that a failing command substitution is not masked.
-    let out = Command::new("shellcheck")
-        .args(["--enable=check-extra-masked-returns"])
-        .arg(&path)
-        .output()
-        .expect("shellcheck runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    crate::shellcheck::assert_clean(&["--enable=check-extra-masked-returns"], &[path]);
 }
 
 /// A stand-in for the mongosh API the scripts use (`db`, `rs`, `Mongo`, `print`), over a fake
