@@ -14,7 +14,7 @@ use anyhow::Result;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
-use super::Object;
+use crate::object::Object;
 use crate::object::{SharedItems, Spliced};
 
 /// Where the rendered manifests are applied.

@@ -17,6 +17,9 @@ use crate::render::backends::Flavor;
 /// The replica-set start script's key in `<fullname>-scripts`, mounted as `/scripts/setup.sh`.
 pub(super) const SETUP_SCRIPT: &str = "setup.sh";
 
+/// The start script's key in ConfigMap `<fullname>-scripts`, mounted as `/scripts/start.sh`.
+pub(super) const START_SCRIPT: &str = "start.sh";
+
 pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     if m.v("serviceAccount.create").truthy() {
@@ -122,7 +125,7 @@ fn secret(m: &Mongo) -> Result<Object> {
 fn scripts(m: &Mongo) -> Result<Object> {
     let (key, template) = match m.flavor {
         Flavor::Bitnami => (SETUP_SCRIPT, "mongodb/setup.sh"),
-        Flavor::Official => (super::official::START_SCRIPT, "mongodb/official/start.sh"),
+        Flavor::Official => (START_SCRIPT, "mongodb/official/start.sh"),
     };
     let script = crate::templates::render(template, ())?;
     Object::new(&ConfigMap {

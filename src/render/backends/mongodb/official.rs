@@ -25,6 +25,7 @@ use k8s_openapi::api::core::v1::{
 use serde_json::{Value as Json, json};
 
 use super::Mongo;
+use super::config::START_SCRIPT;
 use super::containers::{
     MONGODB_PORT, extra_env, extra_flags, server_container, tcp_probe, yes_no,
 };
@@ -39,9 +40,6 @@ use crate::render::kit::{
 use crate::render::st2::version::parse_tag;
 use crate::values::check::{Finding, Severity};
 use crate::values::{Value, View};
-
-/// The start script's key in ConfigMap `<fullname>-scripts`, mounted as `/scripts/start.sh`.
-pub(super) const START_SCRIPT: &str = "start.sh";
 
 /// The release series the official flavor runs, each with its pinned image tag (the last
 /// docker-library `mongo` release of the series), in upgrade order.
