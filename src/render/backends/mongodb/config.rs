@@ -14,10 +14,12 @@ use super::{GENERATED_LEN, Mongo, USER_PASSWORD_KEY};
 use crate::object::Object;
 use crate::render::backends::Flavor;
 
-/// The replica-set start script's key in `<fullname>-scripts`, mounted as `/scripts/setup.sh`.
+/// The bitnami flavor's replica-set start script: its key in `<fullname>-scripts`, mounted as
+/// `/scripts/setup.sh`.
 pub(super) const SETUP_SCRIPT: &str = "setup.sh";
 
-/// The start script's key in ConfigMap `<fullname>-scripts`, mounted as `/scripts/start.sh`.
+/// The official flavor's start script: its key in `<fullname>-scripts`, mounted as
+/// `/scripts/start.sh`.
 pub(super) const START_SCRIPT: &str = "start.sh";
 
 pub(super) fn objects(m: &Mongo) -> Result<Vec<Object>> {
