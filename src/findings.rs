@@ -31,12 +31,17 @@ pub struct Checked {
 
 /// Render `loaded` and collect every finding; `strict` turns warnings into errors.
 pub fn check(loaded: &Loaded, release: &Release, options: &Options, strict: bool) -> Checked {
-    let (rendered, found) = render::pipeline::render_checked(
+    let (mut rendered, found) = render::pipeline::render_checked(
         &loaded.values,
         Some((&loaded.user, &loaded.findings)),
         release,
         options,
     );
+    if let Err(error) = &mut rendered
+        && let Some(names) = error.downcast_mut::<render::names::InvalidNames>()
+    {
+        names.locate(|key| loaded.origins.get(key).map(ToString::to_string));
+    }
     let mut findings = loaded.findings.clone();
     for mut finding in found {
         if finding.location.is_none() {

@@ -14,6 +14,8 @@
 //! from the names just rendered (each name's length beyond the release, against its kind's
 //! limit), so it follows the values and the target without a second render.
 
+use std::fmt;
+
 use anyhow::{Result, bail};
 use serde_json::Value as Json;
 
@@ -192,11 +194,78 @@ pub fn check_values(values: &View) -> Result<()> {
             continue;
         };
         if let Some(reason) = name_problem(&name, "ServiceAccount", rule("ServiceAccount")) {
-            bail!("`{key}`: `{name}` is not a valid Kubernetes name ({reason})");
+            return Err(InvalidNames::one(
+                key,
+                format!("`{key}`: `{name}` is not a valid Kubernetes name ({reason})"),
+            )
+            .into());
         }
     }
     Ok(())
 }
+
+/// Names or label values Kubernetes would reject: the render's error. Each message names the
+/// values key that formed the name when one did; rendering never sees the values files, so the
+/// caller that loaded them adds where each key was written ([`InvalidNames::locate`]), and the
+/// messages read `file:line:col: key: …` like every other finding about the values.
+#[derive(Debug)]
+pub struct InvalidNames {
+    problems: Vec<Invalid>,
+}
+
+#[derive(Debug)]
+struct Invalid {
+    /// The values key that formed the name or label, when one did.
+    key: Option<String>,
+    /// Where that key was written, once [`InvalidNames::locate`] found it.
+    location: Option<String>,
+    message: String,
+}
+
+impl InvalidNames {
+    fn one(key: &str, message: String) -> Self {
+        Self {
+            problems: vec![Invalid {
+                key: Some(key.to_string()),
+                location: None,
+                message,
+            }],
+        }
+    }
+
+    /// Give each message formed by a values key the location `at` knows for that key.
+    pub fn locate(&mut self, at: impl Fn(&str) -> Option<String>) {
+        for problem in &mut self.problems {
+            if let Some(key) = &problem.key {
+                problem.location = at(key);
+            }
+        }
+    }
+}
+
+impl fmt::Display for InvalidNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self
+            .problems
+            .iter()
+            .map(|p| match &p.location {
+                Some(location) => format!("{location}: {}", p.message),
+                None => p.message.clone(),
+            })
+            .collect();
+        match lines.as_slice() {
+            [only] => f.write_str(only),
+            all => write!(
+                f,
+                "{} invalid names or labels:\n  {}",
+                all.len(),
+                all.join("\n  ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InvalidNames {}
 
 /// Every rendered object's name and label values; the release name's length against the names
 /// it gives. `objects` are rendered for `release` with `target`.
@@ -219,16 +288,18 @@ pub fn check(objects: &[Object], release: &str, target: Target) -> Result<()> {
             }
         }
     }
-    let messages: Vec<String> = problems.iter().map(Problem::message).collect();
-    match messages.as_slice() {
-        [] => Ok(()),
-        [only] => bail!("{only}"),
-        all => bail!(
-            "{} invalid names or labels:\n  {}",
-            all.len(),
-            all.join("\n  ")
-        ),
+    if problems.is_empty() {
+        return Ok(());
     }
+    let problems = problems
+        .iter()
+        .map(|p| Invalid {
+            key: p.source.map(|s| s.key.clone()),
+            location: None,
+            message: p.message(),
+        })
+        .collect();
+    Err(InvalidNames { problems }.into())
 }
 
 /// One name or label value Kubernetes would reject.

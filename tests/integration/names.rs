@@ -11,26 +11,34 @@ const BAD_HOOK: &str = "jobs:
       command: [st2, --version]
 ";
 
-const BAD_HOOK_ERROR: &str = "error: `jobs.extra_hooks[0].name`: `x/../../pwned` gives Job name \
-     `st2-job-extra-helm-hook-x/../../pwned-<hash>`, which is not a valid Kubernetes name \
-     (lowercase letters, digits, `-` and `.`)\n";
+/// The error for [`BAD_HOOK`] written to the file `path`: where the key is, then the key.
+fn bad_hook_error(path: &str) -> String {
+    format!(
+        "error: {path}:3:7: `jobs.extra_hooks[0].name`: `x/../../pwned` gives Job name \
+         `st2-job-extra-helm-hook-x/../../pwned-<hash>`, which is not a valid Kubernetes name \
+         (lowercase letters, digits, `-` and `.`)\n"
+    )
+}
 
 #[test]
 fn an_extra_hook_name_with_a_slash() {
-    let run = St2k8s::render().values("hook.yaml", BAD_HOOK).run();
+    let cmd = St2k8s::render();
+    let path = cmd.file("hook.yaml", BAD_HOOK);
+    let run = cmd.args(&["-f", &path]).run();
     run.assert_user_error(&[]);
-    assert_eq!(run.stderr, BAD_HOOK_ERROR);
+    assert_eq!(run.stderr, bad_hook_error(&path));
 }
 
 #[test]
 fn output_dir_writes_nothing_for_a_bad_name() {
-    let cmd = St2k8s::render().values("hook.yaml", BAD_HOOK);
+    let cmd = St2k8s::render();
+    let path = cmd.file("hook.yaml", BAD_HOOK);
     let out = cmd.dir().join("out");
     let run = cmd
-        .args(&["--output-dir", &out.display().to_string()])
+        .args(&["-f", &path, "--output-dir", &out.display().to_string()])
         .run();
     run.assert_user_error(&[]);
-    assert_eq!(run.stderr, BAD_HOOK_ERROR);
+    assert_eq!(run.stderr, bad_hook_error(&path));
     assert!(!out.exists(), "nothing may be written");
 }
 
@@ -49,18 +57,38 @@ fn a_mongodb_full_name_with_a_slash() {
 
 #[test]
 fn a_sensor_name_in_uppercase() {
-    let run = St2k8s::render()
-        .values(
-            "sensors.yaml",
-            "st2:\n  packs:\n    sensors:\n      - name: Watch\n        ref: core.watch\n",
-        )
-        .run();
+    let cmd = St2k8s::render();
+    let path = cmd.file(
+        "sensors.yaml",
+        "st2:\n  packs:\n    sensors:\n      - name: Watch\n        ref: core.watch\n",
+    );
+    let run = cmd.args(&["-f", &path]).run();
     run.assert_user_error(&[]);
     assert_eq!(
         run.stderr,
-        "error: `st2.packs.sensors[0].name`: `Watch` gives Deployment name \
-         `st2-st2sensorcontainer-Watch`, which is not a valid Kubernetes name (lowercase \
-         letters, digits, `-` and `.`)\n"
+        format!(
+            "error: {path}:4:9: `st2.packs.sensors[0].name`: `Watch` gives Deployment name \
+             `st2-st2sensorcontainer-Watch`, which is not a valid Kubernetes name (lowercase \
+             letters, digits, `-` and `.`)\n"
+        )
+    );
+}
+
+#[test]
+fn a_service_account_name_from_a_file_names_its_line() {
+    let cmd = St2k8s::render();
+    let path = cmd.file(
+        "sa.yaml",
+        "serviceAccount:\n  create: false\n  serviceAccountName: St2\n",
+    );
+    let run = cmd.args(&["-f", &path]).run();
+    run.assert_user_error(&[]);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {path}:3:3: `serviceAccount.serviceAccountName`: `St2` is not a valid \
+             Kubernetes name (lowercase letters, digits, `-` and `.`)\n"
+        )
     );
 }
 
@@ -141,7 +169,7 @@ fn lint_reports_a_bad_name_as_an_error() {
     assert!(
         run.stdout
             .lines()
-            .any(|l| format!("{l}\n") == BAD_HOOK_ERROR),
+            .any(|l| format!("{l}\n") == bad_hook_error(&path)),
         "{}",
         run.stdout
     );
