@@ -210,3 +210,25 @@ fn argocd_generate_refuses_a_release_that_is_too_long() {
         )
     );
 }
+
+#[test]
+fn several_bad_names_each_name_their_line() {
+    let cmd = St2k8s::render();
+    let path = cmd.file(
+        "two.yaml",
+        "jobs:\n  extra_hooks:\n    - name: x/a\n      hook: post-install\n      command: [st2]\n\
+         st2:\n  packs:\n    sensors:\n      - name: Watch\n        ref: core.watch\n",
+    );
+    let run = cmd.args(&["-f", &path]).run();
+    run.assert_user_error(&[]);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: 2 invalid names or labels:\n  {path}:9:9: `st2.packs.sensors[0].name`: \
+             `Watch` gives Deployment name `st2-st2sensorcontainer-Watch`, which is not a valid \
+             Kubernetes name (lowercase letters, digits, `-` and `.`)\n  {path}:3:7: \
+             `jobs.extra_hooks[0].name`: `x/a` gives Job name `st2-job-extra-helm-hook-x/a-<hash>`, \
+             which is not a valid Kubernetes name (lowercase letters, digits, `-` and `.`)\n"
+        )
+    );
+}
