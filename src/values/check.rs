@@ -10,60 +10,69 @@
 
 use std::borrow::Cow;
 
+use super::types::Shape;
 use super::{Map, Origins, Value};
 
-/// Keys read by the chart (or st2k8s) that have no default. `*` matches one key.
-pub(super) const OPTIONAL: &[&str] = &[
-    "nameOverride",
-    "dnsPolicy",
-    "image.pullSecret",
-    "serviceAccount.serviceAccountLabels",
-    "serviceAccount.pullSecret",
-    "st2.password",
-    "st2.existingAuthSecret",
-    "st2.existingDatastoreSecret",
-    "st2.existingConfigSecret",
-    "st2.datastore_crypto_key",
-    "st2.ssh_key",
-    "st2.ssh_key_type",
-    "st2.version",
-    "ingress.ingressClassName",
-    "st2web.config",
-    "*.image.tag",
-    "*.image.repository",
-    "*.image.name",
-    "*.image.pullPolicy",
-    "*.image.pullSecret",
-    "*.terminationGracePeriodSeconds",
-    "*.podSecurityContext",
-    "*.securityContext",
-    "*.envFromSecrets",
-    "*.preStopSleep",
-    "jobs.ttlSecondsAfterFinished",
+/// Keys read by the chart (or st2k8s) that have no default, each once, with the type its value
+/// must have when that is known (checked by [`super::types`] as a default's type would be).
+/// `*` matches one key.
+pub(super) const OPTIONAL: &[(&str, Option<Shape>)] = &[
+    ("nameOverride", None),
+    ("dnsPolicy", None),
+    ("image.pullSecret", None),
+    ("serviceAccount.serviceAccountLabels", None),
+    ("serviceAccount.pullSecret", None),
+    ("st2.password", None),
+    ("st2.existingAuthSecret", None),
+    ("st2.existingDatastoreSecret", None),
+    ("st2.existingConfigSecret", None),
+    ("st2.datastore_crypto_key", None),
+    ("st2.ssh_key", None),
+    ("st2.ssh_key_type", None),
+    ("st2.version", None),
+    ("ingress.ingressClassName", None),
+    ("st2web.config", None),
+    ("*.image.tag", Some(Shape::Text)),
+    ("*.image.repository", Some(Shape::Text)),
+    ("*.image.name", Some(Shape::Text)),
+    ("*.image.pullPolicy", Some(Shape::Text)),
+    ("*.image.pullSecret", None),
+    ("*.terminationGracePeriodSeconds", Some(Shape::Int)),
+    ("*.podSecurityContext", Some(Shape::Map)),
+    ("*.securityContext", Some(Shape::Map)),
+    ("*.envFromSecrets", Some(Shape::List)),
+    ("*.preStopSleep", None),
+    ("jobs.ttlSecondsAfterFinished", Some(Shape::Int)),
     // st2k8s extensions, off by default.
-    "mongodb.flavor",
-    "mongodb.official",
-    "mongodb.official.version",
-    "rabbitmq.flavor",
-    "redis.flavor",
-    "podDisruptionBudgets",
-    "podDisruptionBudgets.enabled",
-    "podDisruptionBudgets.maxUnavailable",
-    "podDisruptionBudgets.minAvailable",
-    "podSecurity",
-    "networkPolicy",
-    "networkPolicy.enabled",
-    "networkPolicy.apiClients",
-    "networkPolicy.st2webClients",
-    "*.autoscaling",
-    "*.autoscaling.enabled",
-    "*.autoscaling.minReplicas",
-    "*.autoscaling.maxReplicas",
-    "*.autoscaling.targetCPUUtilizationPercentage",
-    "*.autoscaling.targetMemoryUtilizationPercentage",
+    ("mongodb.flavor", Some(Shape::Text)),
+    ("mongodb.official", Some(Shape::Map)),
+    ("mongodb.official.version", Some(Shape::Text)),
+    ("rabbitmq.flavor", Some(Shape::Text)),
+    ("redis.flavor", Some(Shape::Text)),
+    ("podDisruptionBudgets", Some(Shape::Map)),
+    ("podDisruptionBudgets.enabled", Some(Shape::Bool)),
+    ("podDisruptionBudgets.maxUnavailable", None),
+    ("podDisruptionBudgets.minAvailable", None),
+    ("podSecurity", Some(Shape::Text)),
+    ("networkPolicy", Some(Shape::Map)),
+    ("networkPolicy.enabled", Some(Shape::Bool)),
+    ("networkPolicy.apiClients", Some(Shape::List)),
+    ("networkPolicy.st2webClients", Some(Shape::List)),
+    ("*.autoscaling", Some(Shape::Map)),
+    ("*.autoscaling.enabled", Some(Shape::Bool)),
+    ("*.autoscaling.minReplicas", Some(Shape::Int)),
+    ("*.autoscaling.maxReplicas", Some(Shape::Int)),
+    (
+        "*.autoscaling.targetCPUUtilizationPercentage",
+        Some(Shape::Int),
+    ),
+    (
+        "*.autoscaling.targetMemoryUtilizationPercentage",
+        Some(Shape::Int),
+    ),
     // Legacy keys: recognised so the chart's "moved" errors can fire instead of a typo warning.
-    "secrets",
-    "st2.packs.image",
+    ("secrets", None),
+    ("st2.packs.image", None),
 ];
 
 /// Subtrees whose keys are the user's own (maps of names, Kubernetes objects, file contents).
@@ -201,7 +210,14 @@ pub(super) fn matches(pattern: &str, path: &str) -> bool {
 
 /// Is `key` the first key of an optional key ([`OPTIONAL`]) such as `networkPolicy`?
 pub fn is_optional_top_level(key: &str) -> bool {
-    OPTIONAL.iter().any(|p| p.split('.').next() == Some(key))
+    OPTIONAL
+        .iter()
+        .any(|(p, _)| p.split('.').next() == Some(key))
+}
+
+/// Does `path` match an optional key ([`OPTIONAL`])?
+fn is_optional(path: &str) -> bool {
+    OPTIONAL.iter().any(|(p, _)| matches(p, path))
 }
 
 pub(super) fn any_match(patterns: &[&str], path: &str) -> bool {
@@ -243,8 +259,7 @@ impl Walk<'_> {
             let child = join(path, key);
             let child_shown = join(shown, key);
             let default = defaults.and_then(|m| m.get(key)).and_then(Value::as_map);
-            let known =
-                defaults.is_some_and(|m| m.contains_key(key)) || any_match(OPTIONAL, &child);
+            let known = defaults.is_some_and(|m| m.contains_key(key)) || is_optional(&child);
             if !known {
                 let mut siblings: Vec<&str> = defaults
                     .into_iter()
@@ -271,7 +286,7 @@ impl Walk<'_> {
                 continue;
             }
             match value {
-                Value::Map(m) if default.is_some() || any_match(OPTIONAL, &child) => {
+                Value::Map(m) if default.is_some() || is_optional(&child) => {
                     self.walk(m, default, &child, &child_shown, out)
                 }
                 Value::List(items) => {
@@ -320,7 +335,7 @@ impl Walk<'_> {
 /// The last segment of every [`OPTIONAL`] key directly below `path`: the optional keys a typo
 /// there may have meant.
 fn optional_children(path: &str) -> impl Iterator<Item = &str> {
-    OPTIONAL.iter().filter_map(move |pattern| {
+    OPTIONAL.iter().filter_map(move |(pattern, _)| {
         let (parent, last) = match pattern.rsplit_once('.') {
             Some((parent, last)) => (parent, last),
             None => ("", *pattern),

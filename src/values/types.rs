@@ -7,46 +7,12 @@
 //! for a boolean) passes or warns. Null always passes: Helm drops the key. Free-form subtrees
 //! ([`super::check::FREE_FORM`]) are checked at their root only.
 
-use super::check::{FREE_FORM, Finding, ITEM_FIELDS, Severity, any_match, join, matches};
+use super::check::{FREE_FORM, Finding, ITEM_FIELDS, OPTIONAL, Severity, any_match, join, matches};
 use super::{Map, Origins, Value};
-
-/// Keys without a default whose type is known anyway: (pattern, shape of the default).
-const OPTIONAL_SHAPES: &[(&str, Shape)] = &[
-    ("*.podSecurityContext", Shape::Map),
-    ("*.securityContext", Shape::Map),
-    ("*.envFromSecrets", Shape::List),
-    ("*.terminationGracePeriodSeconds", Shape::Int),
-    ("jobs.ttlSecondsAfterFinished", Shape::Int),
-    ("podDisruptionBudgets", Shape::Map),
-    ("podDisruptionBudgets.enabled", Shape::Bool),
-    ("podSecurity", Shape::Text),
-    ("mongodb.flavor", Shape::Text),
-    ("mongodb.official", Shape::Map),
-    ("mongodb.official.version", Shape::Text),
-    ("rabbitmq.flavor", Shape::Text),
-    ("redis.flavor", Shape::Text),
-    ("networkPolicy", Shape::Map),
-    ("networkPolicy.enabled", Shape::Bool),
-    ("networkPolicy.apiClients", Shape::List),
-    ("networkPolicy.st2webClients", Shape::List),
-    ("*.autoscaling", Shape::Map),
-    ("*.autoscaling.enabled", Shape::Bool),
-    ("*.autoscaling.minReplicas", Shape::Int),
-    ("*.autoscaling.maxReplicas", Shape::Int),
-    ("*.autoscaling.targetCPUUtilizationPercentage", Shape::Int),
-    (
-        "*.autoscaling.targetMemoryUtilizationPercentage",
-        Shape::Int,
-    ),
-    ("*.image.tag", Shape::Text),
-    ("*.image.repository", Shape::Text),
-    ("*.image.name", Shape::Text),
-    ("*.image.pullPolicy", Shape::Text),
-];
 
 /// What a default value says about the values allowed at its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub(super) enum Shape {
     Map,
     List,
     Int,
@@ -104,8 +70,11 @@ impl Walk<'_> {
             let default = defaults.and_then(|m| m.get(key));
             let shape = match default {
                 Some(d) => Shape::of(d),
-                None => match OPTIONAL_SHAPES.iter().find(|(p, _)| matches(p, &child)) {
-                    Some((_, shape)) => *shape,
+                None => match OPTIONAL
+                    .iter()
+                    .find_map(|(p, shape)| shape.filter(|_| matches(p, &child)))
+                {
+                    Some(shape) => shape,
                     None => continue,
                 },
             };
@@ -225,6 +194,51 @@ mod tests {
             .into_iter()
             .map(|f| (f.severity, f.to_string()))
             .collect()
+    }
+
+    /// Every optional key with a known type is a known key (no typo warning) whose value is
+    /// checked against that type (unless a free-form subtree holds it), and each optional key is
+    /// listed once.
+    #[test]
+    fn every_shaped_optional_key_is_known_and_checked() {
+        let (defaults, _) = parse_document(crate::values::DEFAULTS, "defaults").expect("defaults");
+        let mut seen = std::collections::HashSet::new();
+        for (pattern, shape) in OPTIONAL {
+            assert!(seen.insert(*pattern), "`{pattern}` is listed twice");
+            let Some(shape) = shape else { continue };
+            let path = pattern.replace('*', "st2web");
+            let (fits, misfits) = match shape {
+                Shape::Map => ("{}", "[1]"),
+                Shape::List => ("[1]", "{a: 1}"),
+                Shape::Int => ("3", "three"),
+                Shape::Bool => ("true", "[1]"),
+                Shape::Text => ("x", "{a: 1}"),
+                Shape::Float | Shape::Any => panic!("`{pattern}`: no optional key has this shape"),
+            };
+            let yaml = |value: &str| {
+                let parts: Vec<&str> = path.split('.').collect();
+                let open: String = parts.iter().map(|p| format!("{{{p}: ")).collect();
+                format!("{open}{value}{}", "}".repeat(parts.len()))
+            };
+            let (user, origins) = parse_document(&yaml(fits), "custom.yaml").expect("parses");
+            let unknown = super::super::check::unknown_keys(&user, &defaults, &origins);
+            assert!(unknown.is_empty(), "`{path}`: {unknown:?}");
+            let wrong = wrong_types(&user, &defaults, &origins);
+            assert!(wrong.is_empty(), "`{path}`: {wrong:?}");
+            let (user, origins) = parse_document(&yaml(misfits), "custom.yaml").expect("parses");
+            let wrong: Vec<String> = wrong_types(&user, &defaults, &origins)
+                .into_iter()
+                .map(|f| f.path)
+                .collect();
+            // Below a free-form subtree (the bundled backends) the backend's own checks apply.
+            let mut parents = path.match_indices('.').map(|(i, _)| &path[..i]);
+            let want = if parents.any(|p| any_match(FREE_FORM, p)) {
+                vec![]
+            } else {
+                vec![path.clone()]
+            };
+            assert_eq!(wrong, want, "`{path}: {misfits}`");
+        }
     }
 
     #[test]
