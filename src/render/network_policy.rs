@@ -231,7 +231,7 @@ fn warn_open_subchart_policies(ctx: &Ctx) {
     for chart in ["rabbitmq", "redis"] {
         let section = ctx.v(chart);
         let own = section.key("networkPolicy");
-        if section.key("enabled").truthy()
+        if backends::is_enabled(ctx, chart)
             && own.key("enabled").truthy()
             && own.key("allowExternal").truthy()
         {
