@@ -131,7 +131,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
         let values = ctx.v("rabbitmq");
         Self {
             ctx,
-            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &values),
+            fullname: meta::subchart_fullname(ctx, CHART_NAME),
             name: meta::bitnami_name(CHART_NAME, &values),
             values,
         }
