@@ -231,7 +231,7 @@ fn warn_open_subchart_policies(ctx: &Ctx) {
     for chart in ["rabbitmq", "redis"] {
         let section = ctx.v(chart);
         let own = section.key("networkPolicy");
-        if section.key("enabled").truthy()
+        if backends::is_enabled(ctx, chart)
             && own.key("enabled").truthy()
             && own.key("allowExternal").truthy()
         {
@@ -493,6 +493,51 @@ external-dns: {enabled: true}
             dns["ingress"],
             json!([{"ports": [{"port": 7979, "protocol": "TCP"}]}])
         );
+        Ok(())
+    }
+
+    /// Ports added to the RabbitMQ container are open to st2 and the RabbitMQ pods, in both
+    /// flavors; a UDP one cannot be and is reported.
+    #[test]
+    fn rabbitmq_extra_container_ports_are_open_to_st2_and_peers() -> Result<()> {
+        for flavor in ["bitnami", "official"] {
+            let (objects, findings) = render_with_findings(&format!(
+                "networkPolicy: {{enabled: true}}\nrabbitmq:\n  flavor: {flavor}\n  extraContainerPorts:\n    - {{name: mqtt, containerPort: 1883}}\n    - {{name: amqp-again, containerPort: 5672, protocol: TCP}}\n    - {{name: coap, containerPort: 5683, protocol: UDP}}\n"
+            ));
+            let objects = objects?;
+            let rules = &spec(&objects, "st2-rabbitmq-ingress")?["ingress"];
+            let ports = |rule: &Json| -> Vec<i64> {
+                rule["ports"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["port"].as_i64())
+                    .collect()
+            };
+            assert_eq!(
+                ports(&rules[0]),
+                [5672, 1883, 25672, 4369, 15672],
+                "{flavor}"
+            );
+            assert_eq!(peer_names(&rules[0]), ["rabbitmq"], "{flavor}");
+            assert_eq!(ports(&rules[1]), [5672, 1883], "{flavor}");
+            assert!(
+                peer_names(&rules[1]).contains(&"st2api".to_string()),
+                "{flavor}"
+            );
+            let messages: Vec<String> = findings
+                .iter()
+                .map(|f| format!("{}: {}", f.path, f.message))
+                .filter(|m| m.contains("extraContainerPorts"))
+                .collect();
+            assert_eq!(
+                messages,
+                [
+                    "rabbitmq.extraContainerPorts[2].protocol: `networkPolicy.enabled` opens TCP ports only, so UDP port 5683 stays closed"
+                ],
+                "{flavor}"
+            );
+        }
         Ok(())
     }
 

@@ -12,21 +12,62 @@ use crate::object::Object;
 use crate::render::ctx::Ctx;
 use crate::values::{Value, View};
 
+/// One bundled backend: its top-level values key and what it renders.
+struct Backend {
+    /// The values key (`external-dns`…); the backend renders only when `<key>.enabled`.
+    key: &'static str,
+    /// Every object of the backend.
+    objects: fn(&Ctx) -> Result<Vec<Object>>,
+    /// The workloads `networkPolicy.enabled` protects.
+    network_targets: fn(&Ctx) -> Result<Vec<NetworkTarget>>,
+}
+
+/// Every bundled backend, in render order.
+const BACKENDS: &[Backend] = &[
+    Backend {
+        key: "mongodb",
+        objects: mongodb::objects,
+        network_targets: mongodb::network_targets,
+    },
+    Backend {
+        key: "rabbitmq",
+        objects: rabbitmq::objects,
+        network_targets: |ctx| Ok(vec![rabbitmq::network_target(ctx)?]),
+    },
+    Backend {
+        key: "redis",
+        objects: redis::objects,
+        network_targets: |ctx| Ok(vec![redis::network_target(ctx)?]),
+    },
+    Backend {
+        key: "external-dns",
+        objects: external_dns::objects,
+        network_targets: |ctx| Ok(vec![external_dns::network_target(ctx)?]),
+    },
+];
+
+/// Is the bundled backend under values key `key` rendered (`<key>.enabled`)? The one place a
+/// backend is switched on or off.
+pub fn is_enabled(ctx: &Ctx, key: &str) -> bool {
+    ctx.values.key(key).key("enabled").truthy()
+}
+
+/// The backends [`is_enabled`], in render order.
+fn enabled<'b>(ctx: &'b Ctx) -> impl Iterator<Item = &'static Backend> + 'b {
+    BACKENDS
+        .iter()
+        .filter(|backend| is_enabled(ctx, backend.key))
+}
+
 /// All backend objects for the release.
 pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
     let mut out = Vec::new();
-    if ctx.v("mongodb.enabled").truthy() {
-        out.extend(named_by_overrides(ctx, "mongodb", mongodb::objects(ctx)?));
-    }
-    if ctx.v("rabbitmq.enabled").truthy() {
-        out.extend(named_by_overrides(ctx, "rabbitmq", rabbitmq::objects(ctx)?));
-    }
-    if ctx.v("redis.enabled").truthy() {
-        out.extend(named_by_overrides(ctx, "redis", redis::objects(ctx)?));
-    }
-    if ctx.values.key("external-dns").key("enabled").truthy() {
-        let objects = external_dns::objects(ctx)?;
-        out.extend(named_by_overrides(ctx, "external-dns", objects));
+    for backend in enabled(ctx) {
+        out.extend(named_by_overrides(
+            ctx,
+            backend.key,
+            (backend.objects)(ctx)?,
+        ));
     }
     Ok(out)
 }
@@ -82,19 +123,10 @@ pub struct NetworkTarget {
 }
 
 /// The backend workloads `networkPolicy.enabled` protects: those of every enabled backend.
-pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::backends::NetworkTarget>> {
+pub fn network_targets(ctx: &Ctx) -> Result<Vec<NetworkTarget>> {
     let mut out = Vec::new();
-    if ctx.v("mongodb.enabled").truthy() {
-        out.extend(mongodb::network_targets(ctx)?);
-    }
-    if ctx.v("rabbitmq.enabled").truthy() {
-        out.push(rabbitmq::network_target(ctx)?);
-    }
-    if ctx.v("redis.enabled").truthy() {
-        out.push(redis::network_target(ctx)?);
-    }
-    if ctx.values.key("external-dns").key("enabled").truthy() {
-        out.push(external_dns::network_target(ctx)?);
+    for backend in enabled(ctx) {
+        out.extend((backend.network_targets)(ctx)?);
     }
     Ok(out)
 }
@@ -281,7 +313,10 @@ fn enabled_defaults() -> &'static Value {
     DEFAULTS.get_or_init(|| {
         let layer = crate::values::Layer::File {
             name: "backend defaults".into(),
-            text: "mongodb: {enabled: true}\nrabbitmq: {enabled: true}\nredis: {enabled: true}\nexternal-dns: {enabled: true}\n".into(),
+            text: BACKENDS
+                .iter()
+                .map(|backend| format!("{}: {{enabled: true}}\n", backend.key))
+                .collect(),
         };
         // The built-in values always load; should they not, every changed key gets reported.
         crate::values::load(&[layer])
@@ -296,7 +331,7 @@ mod tests {
 
     #[test]
     fn default_sections_are_those_of_an_enabled_backend() {
-        for name in ["mongodb", "rabbitmq", "redis", "external-dns"] {
+        for name in BACKENDS.iter().map(|backend| backend.key) {
             let section = default_section(name);
             assert_eq!(section, enabled_defaults().key(name), "{name}");
             // The subchart's own defaults are merged in (bitnami images are theirs, not the chart's).

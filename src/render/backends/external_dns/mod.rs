@@ -120,7 +120,7 @@ impl<'c, 'a> ExternalDns<'c, 'a> {
         }
         Self {
             ctx,
-            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values),
+            fullname: meta::subchart_fullname(ctx, CHART_NAME),
             app: meta::bitnami_name(CHART_NAME, &v.values),
             provider: v
                 .at("provider")

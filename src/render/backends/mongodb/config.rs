@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference, Secret, ServiceAcco
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use serde_json::Value as Json;
 
-use super::{GENERATED_LEN, Mongo, USER_PASSWORD_KEY};
+use super::{GENERATED_LEN, Mongo, REPLICA_SET_KEY_KEY, ROOT_PASSWORD_KEY, USER_PASSWORD_KEY};
 use crate::object::Object;
 use crate::render::backends::Flavor;
 
@@ -102,9 +102,9 @@ fn secret(m: &Mongo) -> Result<Object> {
                 .given_or_alphanumeric(m.v(path).value(), &m.fullname, key, GENERATED_LEN);
         data.insert(key.to_string(), ByteString(value.into_bytes()));
     };
-    generated("mongodb-root-password", "auth.rootPassword");
+    generated(ROOT_PASSWORD_KEY, "auth.rootPassword");
     if m.replicaset() {
-        generated("mongodb-replica-set-key", "auth.replicaSetKey");
+        generated(REPLICA_SET_KEY_KEY, "auth.replicaSetKey");
     }
     if m.v("auth.username").truthy() && m.v("auth.database").truthy() {
         let password = super::user_password(m.ctx)?;

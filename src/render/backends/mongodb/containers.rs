@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::config::SETUP_SCRIPT;
-use super::{Mongo, non_empty};
+use super::{Mongo, REPLICA_SET_KEY_KEY, ROOT_PASSWORD_KEY, USER_PASSWORD_KEY, non_empty};
 use crate::render::backends::bitnami_image;
 use crate::render::kit::{
     env_field, env_secret, env_value, exec_probe, mount, mount_file, timed_probe,
@@ -127,21 +127,21 @@ fn mongodb_env(m: &Mongo, replicaset: bool) -> Result<Vec<EnvVar>> {
             env.push(env_secret(
                 "MONGODB_PASSWORD",
                 &secret,
-                "mongodb-password",
+                USER_PASSWORD_KEY,
                 false,
             ));
         }
         env.push(env_secret(
             "MONGODB_ROOT_PASSWORD",
             &secret,
-            "mongodb-root-password",
+            ROOT_PASSWORD_KEY,
             false,
         ));
         if replicaset {
             env.push(env_secret(
                 "MONGODB_REPLICA_SET_KEY",
                 &secret,
-                "mongodb-replica-set-key",
+                REPLICA_SET_KEY_KEY,
                 false,
             ));
         }
@@ -193,13 +193,13 @@ fn arbiter_env(m: &Mongo) -> Result<Vec<EnvVar>> {
         env.push(env_secret(
             "MONGODB_INITIAL_PRIMARY_ROOT_PASSWORD",
             &secret,
-            "mongodb-root-password",
+            ROOT_PASSWORD_KEY,
             false,
         ));
         env.push(env_secret(
             "MONGODB_REPLICA_SET_KEY",
             &secret,
-            "mongodb-replica-set-key",
+            REPLICA_SET_KEY_KEY,
             false,
         ));
     }
@@ -391,7 +391,7 @@ pub(super) fn metrics(m: &Mongo) -> Result<Container> {
         vec![env_secret(
             "MONGODB_ROOT_PASSWORD",
             m.secret_name(),
-            "mongodb-root-password",
+            ROOT_PASSWORD_KEY,
             false,
         )]
     });

@@ -82,14 +82,20 @@ pub fn network_targets(ctx: &Ctx) -> Result<Vec<crate::render::backends::Network
         .collect())
 }
 
-/// `mongodb.fullname`: bitnami's `common.names.fullname` rule ([`meta::bitnami_fullname`])
+/// `mongodb.fullname`: bitnami's `common.names.fullname` rule ([`meta::subchart_fullname`])
 /// applied to the `mongodb` values. The parent's MongoDB connection string uses the same rule.
 pub fn fullname(ctx: &Ctx) -> String {
-    meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &ctx.v("mongodb"))
+    meta::subchart_fullname(ctx, CHART_NAME)
 }
 
 /// Data key of the application user's password in Secret `<fullname>`.
 const USER_PASSWORD_KEY: &str = "mongodb-password";
+
+/// Data key of the root password in Secret `<fullname>`.
+const ROOT_PASSWORD_KEY: &str = "mongodb-root-password";
+
+/// Data key of the replica set's shared key in Secret `<fullname>`.
+const REPLICA_SET_KEY_KEY: &str = "mongodb-replica-set-key";
 
 /// Length of the passwords the chart generates (`randAlphaNum 10`).
 const GENERATED_LEN: usize = 10;

@@ -24,12 +24,12 @@ use k8s_openapi::api::core::v1::{
 };
 use serde_json::{Value as Json, json};
 
-use super::Mongo;
 use super::config::START_SCRIPT;
 use super::containers::{
     MONGODB_PORT, extra_env, extra_flags, server_container, tcp_probe, yes_no,
 };
 use super::workloads::{arbiter_statefulset, pod, prefix, replicaset_statefulset, sidecars};
+use super::{Mongo, REPLICA_SET_KEY_KEY, ROOT_PASSWORD_KEY};
 use crate::object::Object;
 use crate::render::backends::{Flavor, default_section};
 use crate::render::ctx::Ctx;
@@ -374,7 +374,7 @@ fn common_volumes(m: &Mongo) -> Vec<Volume> {
             "st2k8s-replica-set-key",
             m.secret_name(),
             Some(vec![KeyToPath {
-                key: "mongodb-replica-set-key".into(),
+                key: REPLICA_SET_KEY_KEY.into(),
                 path: "key".into(),
                 ..Default::default()
             }]),
@@ -517,7 +517,7 @@ fn pod_env(m: &Mongo, component: &str, data_dir: &str) -> Vec<EnvVar> {
             env_secret(
                 "MONGODB_ROOT_PASSWORD",
                 m.secret_name(),
-                "mongodb-root-password",
+                ROOT_PASSWORD_KEY,
                 false,
             ),
         ]);

@@ -22,7 +22,10 @@ const PASSWORD_LEN: usize = 10;
 const ERLANG_COOKIE_LEN: usize = 32;
 
 /// Data key of the password in Secret `<fullname>`.
-const PASSWORD_KEY: &str = "rabbitmq-password";
+pub(super) const PASSWORD_KEY: &str = "rabbitmq-password";
+
+/// Data key of the Erlang cookie in Secret `<fullname>`.
+pub(super) const ERLANG_COOKIE_KEY: &str = "rabbitmq-erlang-cookie";
 
 /// The st2 user's password (`rabbitmq.auth.password`) as everything that uses it sees it: Secret
 /// `<fullname>` (the server's `RABBITMQ_PASSWORD`), the parent's definitions Secret and its st2.conf
@@ -39,7 +42,7 @@ pub fn password(ctx: &Ctx) -> Result<String> {
              st2k8s cannot generate it: set the password that Secret holds"
         );
     }
-    let fullname = meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &ctx.v("rabbitmq"));
+    let fullname = meta::subchart_fullname(ctx, CHART_NAME);
     Ok(ctx
         .secrets
         .given_or_alphanumeric(given.value(), &fullname, PASSWORD_KEY, PASSWORD_LEN))
@@ -130,7 +133,7 @@ fn credentials(rabbit: &Rabbit) -> Result<Object> {
         data.insert(PASSWORD_KEY.to_string(), ByteString(password.into_bytes()));
     }
     if !rabbit.v("auth.existingErlangSecret").truthy() {
-        let key = "rabbitmq-erlang-cookie";
+        let key = ERLANG_COOKIE_KEY;
         let cookie = rabbit.ctx.secrets.given_or_alphanumeric(
             rabbit.v("auth.erlangCookie").value(),
             &name,

@@ -23,6 +23,7 @@ pub use access::password;
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
+use k8s_openapi::api::core::v1::ContainerPort;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
@@ -34,6 +35,7 @@ use crate::render::ctx::Ctx;
 
 use crate::object::Object;
 use crate::tpl;
+use crate::values::check::{Finding, Severity};
 use crate::values::{Value, View};
 
 /// The chart name, used for the default fullname and the `app.kubernetes.io/name` label.
@@ -59,7 +61,9 @@ pub fn objects(ctx: &Ctx) -> Result<Vec<Object>> {
 /// AMQPS with TLS); clustering (epmd, inter-node) and the management API are for the RabbitMQ
 /// pods only, the management port also for everyone when `ingress.enabled` publishes it. Both
 /// flavors listen on the same ports (the official one serves its metrics on the chart's
-/// metrics port too).
+/// metrics port too). The TCP ports of `extraContainerPorts` (a plugin's listener, say) are
+/// opened like AMQP: to st2 and the RabbitMQ pods; a UDP or SCTP one is reported, as the
+/// policy's rules are TCP only.
 pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarget> {
     use statefulset::{AMQP_PORT, AMQP_TLS_PORT, DIST_PORT, EPMD_PORT, METRICS_PORT, STATS_PORT};
     Flavor::of(ctx, "rabbitmq")?;
@@ -67,6 +71,28 @@ pub fn network_target(ctx: &Ctx) -> Result<crate::render::backends::NetworkTarge
     let mut client_ports = vec![AMQP_PORT];
     if rabbit.v("auth.tls.enabled").truthy() {
         client_ports.push(AMQP_TLS_PORT);
+    }
+    let extra = rabbit
+        .block::<Vec<ContainerPort>>("extraContainerPorts", false)?
+        .unwrap_or_default();
+    for (i, port) in extra.iter().enumerate() {
+        match port.protocol.as_deref() {
+            None | Some("TCP") => {
+                if !client_ports.contains(&port.container_port) {
+                    client_ports.push(port.container_port);
+                }
+            }
+            Some(protocol) => ctx.report(Finding {
+                severity: Severity::Warning,
+                path: format!("rabbitmq.extraContainerPorts[{i}].protocol"),
+                location: None,
+                within: None,
+                message: format!(
+                    "`networkPolicy.enabled` opens TCP ports only, so {protocol} port {} stays closed",
+                    port.container_port
+                ),
+            }),
+        }
     }
     let mut peer_ports = vec![DIST_PORT, EPMD_PORT];
     let mut open_ports = Vec::new();
@@ -105,7 +131,7 @@ impl<'c, 'a> Rabbit<'c, 'a> {
         let values = ctx.v("rabbitmq");
         Self {
             ctx,
-            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &values),
+            fullname: meta::subchart_fullname(ctx, CHART_NAME),
             name: meta::bitnami_name(CHART_NAME, &values),
             values,
         }

@@ -19,6 +19,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::Rabbit;
+use super::access::{ERLANG_COOKIE_KEY, PASSWORD_KEY};
 use crate::object::Object;
 use crate::render::backends::bitnami_image;
 use crate::render::kit::{
@@ -323,9 +324,9 @@ pub(super) fn credentials_env(rabbit: &Rabbit, names: [&str; 3]) -> Result<[EnvV
         rabbit.fullname.clone()
     };
     Ok([
-        env_secret(cookie, erlang_secret, "rabbitmq-erlang-cookie", false),
+        env_secret(cookie, erlang_secret, ERLANG_COOKIE_KEY, false),
         env_value(user, rabbit.v("auth.username").to_go_string()),
-        env_secret(password, password_secret, "rabbitmq-password", false),
+        env_secret(password, password_secret, PASSWORD_KEY, false),
     ])
 }
 

@@ -30,7 +30,7 @@ use crate::render::meta;
 use crate::values::Value;
 
 /// Data key of the password in Secret `<fullname>`.
-const PASSWORD_KEY: &str = "redis-password";
+pub(super) const PASSWORD_KEY: &str = "redis-password";
 
 /// The password of Secret `<fullname>`, when st2k8s renders that Secret (`usePassword` and no
 /// `existingSecret`): `global.redis.password`, then `password`, generated (from the seed when
@@ -43,7 +43,7 @@ pub fn secret_password(ctx: &Ctx) -> Option<String> {
         return None;
     }
     let given = v.global(ctx, "redis").key("password").or(v.at("password"));
-    let fullname = meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values);
+    let fullname = meta::subchart_fullname(ctx, CHART_NAME);
     Some(
         ctx.secrets
             .given_or_alphanumeric(given.value(), &fullname, PASSWORD_KEY, 10),

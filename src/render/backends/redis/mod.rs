@@ -83,7 +83,7 @@ pub(super) struct Redis<'c, 'a> {
 
 impl<'c, 'a> Redis<'c, 'a> {
     fn new(ctx: &'c Ctx<'a>) -> Result<Self> {
-        let v = SubValues::new(ctx, "redis");
+        let v = SubValues::new(ctx, CHART_NAME);
         // The parent's st2.conf only speaks to sentinels, and fails the same way without them.
         if !v.at("sentinel.enabled").truthy() {
             bail!("value for redis.sentinel.enabled MUST be true");
@@ -106,7 +106,7 @@ impl<'c, 'a> Redis<'c, 'a> {
         }
         Ok(Self {
             ctx,
-            fullname: meta::bitnami_fullname(&ctx.release.name, CHART_NAME, &v.values),
+            fullname: meta::subchart_fullname(ctx, CHART_NAME),
             app: meta::bitnami_name(CHART_NAME, &v.values),
             v,
         })
@@ -166,7 +166,7 @@ impl<'c, 'a> Redis<'c, 'a> {
             self.v.at("existingSecretPasswordKey").non_empty(),
         ) {
             (true, Some(key)) => key.to_go_string(),
-            _ => "redis-password".to_string(),
+            _ => extras::PASSWORD_KEY.to_string(),
         }
     }
 
