@@ -10,6 +10,7 @@
 //! built for another version are reported here, once per render.
 
 use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::values::Value;
 use crate::values::check::{Finding, Severity};
 
@@ -133,25 +134,10 @@ fn stated_version(value: &Value) -> Option<Version> {
     Version::ALL.into_iter().find(|v| v.as_str() == text)
 }
 
-/// Tag keys of every StackStorm image, as the builders choose them: the first set key of each
-/// chain, else `image.tag`. (`st2chatops` is checked only when enabled.)
-const TAG_CHAINS: &[&[&str]] = &[
-    &["st2auth.image.tag"],
-    &["st2api.image.tag"],
-    &["st2stream.image.tag"],
-    &["st2web.image.tag"],
-    &["st2rulesengine.image.tag"],
-    &["st2timersengine.image.tag"],
-    &["st2workflowengine.image.tag"],
-    &["st2scheduler.image.tag"],
-    &["st2notifier.image.tag"],
-    &["st2garbagecollector.image.tag"],
-    &["st2sensorcontainer.image.tag"],
-    &["st2actionrunner.image.tag"],
-    &["st2client.image.tag", "st2actionrunner.image.tag"],
-    &["jobs.image.tag", "st2actionrunner.image.tag"],
-    &["st2chatops.image.tag"],
-];
+/// Values sections with an image tag: every component, and the setup Jobs.
+fn tagged_sections() -> impl Iterator<Item = &'static str> {
+    crate::components::ALL.into_iter().chain(["jobs"])
+}
 
 fn warn(ctx: &Ctx, path: &str, message: String) {
     ctx.report(Finding {
@@ -193,28 +179,41 @@ pub fn check(ctx: &Ctx) {
         Source::Stated => format!("`st2.version` says {}", version.as_str()),
         _ => format!("the release runs {} (`image.tag`)", version.as_str()),
     };
-    let mut tag_keys: Vec<String> = TAG_CHAINS
-        .iter()
-        .filter(|chain| chain[0] != "st2chatops.image.tag" || ctx.v("st2chatops.enabled").truthy())
-        .filter_map(|chain| {
-            chain
-                .iter()
-                .find(|p| ctx.v(p).truthy())
-                .map(|p| p.to_string())
-        })
-        .collect();
-    for (i, sensor) in ctx.v("st2.packs.sensors").as_list().iter().enumerate() {
-        if sensor.at("image.tag").truthy() {
-            tag_keys.push(format!("st2.packs.sensors[{i}].image.tag"));
+    // Each image's tag key as the builders choose it (the first set key of the section's
+    // chain, else `image.tag`), with the template of a one-sensor-per-pod entry's own tag.
+    // `st2chatops` is checked only when enabled.
+    let mut tag_keys: Vec<(String, Option<String>)> = Vec::new();
+    let mut add = |key: String, raw: Option<String>| {
+        if !tag_keys.iter().any(|(k, _)| *k == key) {
+            tag_keys.push((key, raw));
+        }
+    };
+    if source == Source::Stated {
+        add("image.tag".into(), None);
+    }
+    for section in tagged_sections() {
+        if section == "st2chatops" && !ctx.v("st2chatops.enabled").truthy() {
+            continue;
+        }
+        if let Some(key) = images::tag_chain(section)
+            .into_iter()
+            .find(|p| ctx.v(p).truthy())
+        {
+            add(key, None);
         }
     }
-    if source == Source::Stated {
-        tag_keys.insert(0, "image.tag".into());
+    for (i, sensor) in ctx.v("st2.packs.sensors").as_list().iter().enumerate() {
+        let raw = sensor.at("image.tag");
+        if raw.truthy() {
+            add(
+                format!("st2.packs.sensors[{i}].image.tag"),
+                Some(raw.to_go_string()),
+            );
+        }
     }
-    tag_keys.dedup();
-    for key in &tag_keys {
-        let tag = match key.strip_prefix("st2.packs.sensors[") {
-            Some(_) => sensor_tag(ctx, key),
+    for (key, raw) in &tag_keys {
+        let tag = match raw {
+            Some(raw) => ctx.tpl(raw, key).ok(),
             None => ctx.tpl_value(key).ok(),
         };
         let Some(tag) = tag else { continue };
@@ -244,22 +243,6 @@ pub fn check(ctx: &Ctx) {
             ),
         });
     }
-}
-
-/// The evaluated tag of a one-sensor-per-pod entry (`st2.packs.sensors[i].image.tag`).
-fn sensor_tag(ctx: &Ctx, key: &str) -> Option<String> {
-    let index: usize = key
-        .strip_prefix("st2.packs.sensors[")?
-        .split(']')
-        .next()?
-        .parse()
-        .ok()?;
-    let raw = ctx
-        .v("st2.packs.sensors")
-        .as_list()
-        .get(index)?
-        .at("image.tag");
-    ctx.tpl(&raw.to_go_string(), key).ok()
 }
 
 /// The bundled MongoDB's major version must be one the StackStorm version supports.
