@@ -14,53 +14,7 @@ use crate::render::images;
 use crate::values::Value;
 use crate::values::check::{Finding, Severity};
 
-/// A StackStorm release line st2k8s knows the configuration of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Version {
-    V3_8,
-    V3_9,
-}
-
-impl Version {
-    /// The chart's version (its appVersion), used unless the values say otherwise.
-    pub const DEFAULT: Version = Version::V3_8;
-    const ALL: [Version; 2] = [Version::V3_8, Version::V3_9];
-
-    /// `3.8`, `3.9`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::V3_8 => "3.8",
-            Version::V3_9 => "3.9",
-        }
-    }
-
-    /// Position in per-version tables (`conf_check::options`).
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The other known version (for "only in 3.9" messages).
-    pub fn other(self) -> Version {
-        match self {
-            Version::V3_8 => Version::V3_9,
-            Version::V3_9 => Version::V3_8,
-        }
-    }
-
-    fn from_major_minor(major: u32, minor: u32) -> Option<Version> {
-        Version::ALL
-            .into_iter()
-            .find(|v| v.as_str() == format!("{major}.{minor}"))
-    }
-
-    /// Highest MongoDB major version this StackStorm release supports.
-    fn max_mongodb(self) -> u32 {
-        match self {
-            Version::V3_8 => 4,
-            Version::V3_9 => 7,
-        }
-    }
-}
+pub use crate::stackstorm::{Source, Version};
 
 /// `major.minor` of an image tag: `[v]MAJOR.MINOR` followed by nothing, `.PATCH…`, `dev…`,
 /// `-suffix` or `@digest`. `latest`, a bare digest or `3` give `None`.
@@ -82,20 +36,15 @@ fn split_number(s: &str) -> Option<(u32, &str)> {
     Some((s[..digits].parse().ok()?, &s[digits..]))
 }
 
-/// Where the release's version came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// `st2.version`.
-    Stated,
-    /// The evaluated `image.tag`, which names this version.
-    Tag(String),
-    /// Nothing said which (the reason, for the warning); the default applies.
-    Unknown(String),
+/// The release's StackStorm version and where it came from, worked out on the first call of a
+/// render (it evaluates `image.tag`). `st2.version` must be `3.8` or `3.9`; anything else is an
+/// error (reported by [`check`]) and the default applies.
+pub fn of_release<'c>(ctx: &'c Ctx) -> &'c (Version, Source) {
+    ctx.shared.st2_version.get_or_init(|| evaluate(ctx))
 }
 
-/// The release's StackStorm version and where it came from. `st2.version` must be `3.8` or
-/// `3.9`; anything else is an error (reported by [`check`]) and the default applies.
-pub fn of_release(ctx: &Ctx) -> (Version, Source) {
+/// [`of_release`], evaluated.
+fn evaluate(ctx: &Ctx) -> (Version, Source) {
     let stated = ctx.v("st2.version");
     if stated.truthy() {
         return match stated_version(stated.value()) {
@@ -154,6 +103,7 @@ fn warn(ctx: &Ctx, path: &str, message: String) {
 /// (as a note) pack images that must match the version.
 pub fn check(ctx: &Ctx) {
     let (version, source) = of_release(ctx);
+    let version = *version;
     let stated = ctx.v("st2.version");
     if stated.truthy() && stated_version(stated.value()).is_none() {
         ctx.report(Finding {
@@ -164,7 +114,7 @@ pub fn check(ctx: &Ctx) {
             message: "not a StackStorm version st2k8s knows; use 3.8 or 3.9".to_string(),
         });
     }
-    match &source {
+    match source {
         Source::Unknown(why) if !why.is_empty() => warn(
             ctx,
             "image.tag",
@@ -188,7 +138,7 @@ pub fn check(ctx: &Ctx) {
             tag_keys.push((key, raw));
         }
     };
-    if source == Source::Stated {
+    if *source == Source::Stated {
         add("image.tag".into(), None);
     }
     for section in tagged_sections() {
@@ -289,6 +239,18 @@ fn check_mongodb(ctx: &Ctx, version: Version, release_named: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::test_support::with_ctx;
+
+    #[test]
+    fn the_release_version_is_worked_out_once_per_render() {
+        with_ctx("image: {tag: 'v3.9.1'}", |ctx| {
+            assert!(ctx.shared.st2_version.get().is_none());
+            let first = of_release(ctx);
+            assert_eq!(first, &(Version::V3_9, Source::Tag("v3.9.1".into())));
+            assert!(std::ptr::eq(first, of_release(ctx)));
+            assert_eq!(release(ctx), Version::V3_9);
+        });
+    }
 
     #[test]
     fn tags_name_their_version() {
