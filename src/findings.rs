@@ -328,6 +328,25 @@ rabbitmq:
     }
 
     #[test]
+    fn version_findings_follow_the_builders_tag_fallbacks() {
+        // st2client and the Jobs run st2actionrunner's tag unless they set their own: its key is
+        // reported once, a Job's own tag by its key, a sensor's own tag by its list index.
+        let yaml = "image:\n  tag: '3.9'\nst2actionrunner:\n  image:\n    tag: 3.8.1\nst2:\n  packs:\n    sensors:\n      - name: a\n      - name: b\n        image:\n          tag: '{{ \"3.8\" }}'\n";
+        assert_eq!(
+            checked(yaml, false),
+            [
+                "warning: custom.yaml:5:5: `st2actionrunner.image.tag`: tag `3.8.1` is StackStorm 3.8 while the release runs 3.9 (`image.tag`); run every component on one StackStorm version",
+                "warning: custom.yaml:12:11: `st2.packs.sensors[1].image.tag`: tag `3.8` is StackStorm 3.8 while the release runs 3.9 (`image.tag`); run every component on one StackStorm version",
+            ]
+        );
+        let with_jobs = format!("{yaml}jobs:\n  image:\n    tag: 3.8.2\n");
+        assert_eq!(
+            checked(&with_jobs, false)[1],
+            "warning: custom.yaml:15:5: `jobs.image.tag`: tag `3.8.2` is StackStorm 3.8 while the release runs 3.9 (`image.tag`); run every component on one StackStorm version"
+        );
+    }
+
+    #[test]
     fn mongodb_must_suit_the_stackstorm_version() {
         assert_eq!(
             checked("mongodb:\n  image:\n    tag: 5.0.24\n", false),

@@ -19,6 +19,7 @@ pub mod release;
 pub mod render;
 pub mod secrets;
 pub mod select;
+pub mod stackstorm;
 pub mod templates;
 pub mod tpl;
 pub mod values;

@@ -10,6 +10,7 @@ use super::target;
 use crate::object::SharedItems;
 use crate::release::Release;
 use crate::secrets::{SecretGenerator, Seed};
+use crate::stackstorm::{Source, Version};
 use crate::tpl;
 use crate::values::check::Finding;
 use crate::values::{Reads, Value, View};
@@ -54,6 +55,9 @@ pub struct Ctx<'a> {
 pub struct Shared {
     /// The pack copy init containers (`st2::packs::init_containers`): the same in every pod.
     pub pack_inits: std::cell::OnceCell<SharedItems>,
+    /// The release's StackStorm version and where it came from (`st2::version::of_release`),
+    /// read by the st2.conf checks and the version checks.
+    pub st2_version: std::cell::OnceCell<(Version, Source)>,
 }
 
 impl<'a> Ctx<'a> {

@@ -247,7 +247,7 @@ fn copy_containers(ctx: &Ctx) -> Result<Vec<Container>> {
             ..Default::default()
         });
     }
-    let system_image = || images::st2(ctx, "st2actionrunner", &["st2actionrunner.image.tag"]);
+    let system_image = || images::st2_of(ctx, "st2actionrunner", "st2actionrunner");
     if images_set(ctx) || shared_volumes(ctx) {
         out.push(Container {
             name: "st2-system-packs".into(),

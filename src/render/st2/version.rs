@@ -10,56 +10,11 @@
 //! built for another version are reported here, once per render.
 
 use crate::render::ctx::Ctx;
+use crate::render::images;
 use crate::values::Value;
 use crate::values::check::{Finding, Severity};
 
-/// A StackStorm release line st2k8s knows the configuration of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Version {
-    V3_8,
-    V3_9,
-}
-
-impl Version {
-    /// The chart's version (its appVersion), used unless the values say otherwise.
-    pub const DEFAULT: Version = Version::V3_8;
-    const ALL: [Version; 2] = [Version::V3_8, Version::V3_9];
-
-    /// `3.8`, `3.9`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::V3_8 => "3.8",
-            Version::V3_9 => "3.9",
-        }
-    }
-
-    /// Position in per-version tables (`conf_check::options`).
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The other known version (for "only in 3.9" messages).
-    pub fn other(self) -> Version {
-        match self {
-            Version::V3_8 => Version::V3_9,
-            Version::V3_9 => Version::V3_8,
-        }
-    }
-
-    fn from_major_minor(major: u32, minor: u32) -> Option<Version> {
-        Version::ALL
-            .into_iter()
-            .find(|v| v.as_str() == format!("{major}.{minor}"))
-    }
-
-    /// Highest MongoDB major version this StackStorm release supports.
-    fn max_mongodb(self) -> u32 {
-        match self {
-            Version::V3_8 => 4,
-            Version::V3_9 => 7,
-        }
-    }
-}
+pub use crate::stackstorm::{Source, Version};
 
 /// `major.minor` of an image tag: `[v]MAJOR.MINOR` followed by nothing, `.PATCH…`, `dev…`,
 /// `-suffix` or `@digest`. `latest`, a bare digest or `3` give `None`.
@@ -81,20 +36,15 @@ fn split_number(s: &str) -> Option<(u32, &str)> {
     Some((s[..digits].parse().ok()?, &s[digits..]))
 }
 
-/// Where the release's version came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// `st2.version`.
-    Stated,
-    /// The evaluated `image.tag`, which names this version.
-    Tag(String),
-    /// Nothing said which (the reason, for the warning); the default applies.
-    Unknown(String),
+/// The release's StackStorm version and where it came from, worked out on the first call of a
+/// render (it evaluates `image.tag`). `st2.version` must be `3.8` or `3.9`; anything else is an
+/// error (reported by [`check`]) and the default applies.
+pub fn of_release<'c>(ctx: &'c Ctx) -> &'c (Version, Source) {
+    ctx.shared.st2_version.get_or_init(|| evaluate(ctx))
 }
 
-/// The release's StackStorm version and where it came from. `st2.version` must be `3.8` or
-/// `3.9`; anything else is an error (reported by [`check`]) and the default applies.
-pub fn of_release(ctx: &Ctx) -> (Version, Source) {
+/// [`of_release`], evaluated.
+fn evaluate(ctx: &Ctx) -> (Version, Source) {
     let stated = ctx.v("st2.version");
     if stated.truthy() {
         return match stated_version(stated.value()) {
@@ -133,25 +83,10 @@ fn stated_version(value: &Value) -> Option<Version> {
     Version::ALL.into_iter().find(|v| v.as_str() == text)
 }
 
-/// Tag keys of every StackStorm image, as the builders choose them: the first set key of each
-/// chain, else `image.tag`. (`st2chatops` is checked only when enabled.)
-const TAG_CHAINS: &[&[&str]] = &[
-    &["st2auth.image.tag"],
-    &["st2api.image.tag"],
-    &["st2stream.image.tag"],
-    &["st2web.image.tag"],
-    &["st2rulesengine.image.tag"],
-    &["st2timersengine.image.tag"],
-    &["st2workflowengine.image.tag"],
-    &["st2scheduler.image.tag"],
-    &["st2notifier.image.tag"],
-    &["st2garbagecollector.image.tag"],
-    &["st2sensorcontainer.image.tag"],
-    &["st2actionrunner.image.tag"],
-    &["st2client.image.tag", "st2actionrunner.image.tag"],
-    &["jobs.image.tag", "st2actionrunner.image.tag"],
-    &["st2chatops.image.tag"],
-];
+/// Values sections with an image tag: every component, and the setup Jobs.
+fn tagged_sections() -> impl Iterator<Item = &'static str> {
+    crate::components::ALL.into_iter().chain(["jobs"])
+}
 
 fn warn(ctx: &Ctx, path: &str, message: String) {
     ctx.report(Finding {
@@ -168,6 +103,7 @@ fn warn(ctx: &Ctx, path: &str, message: String) {
 /// (as a note) pack images that must match the version.
 pub fn check(ctx: &Ctx) {
     let (version, source) = of_release(ctx);
+    let version = *version;
     let stated = ctx.v("st2.version");
     if stated.truthy() && stated_version(stated.value()).is_none() {
         ctx.report(Finding {
@@ -178,7 +114,7 @@ pub fn check(ctx: &Ctx) {
             message: "not a StackStorm version st2k8s knows; use 3.8 or 3.9".to_string(),
         });
     }
-    match &source {
+    match source {
         Source::Unknown(why) if !why.is_empty() => warn(
             ctx,
             "image.tag",
@@ -193,28 +129,41 @@ pub fn check(ctx: &Ctx) {
         Source::Stated => format!("`st2.version` says {}", version.as_str()),
         _ => format!("the release runs {} (`image.tag`)", version.as_str()),
     };
-    let mut tag_keys: Vec<String> = TAG_CHAINS
-        .iter()
-        .filter(|chain| chain[0] != "st2chatops.image.tag" || ctx.v("st2chatops.enabled").truthy())
-        .filter_map(|chain| {
-            chain
-                .iter()
-                .find(|p| ctx.v(p).truthy())
-                .map(|p| p.to_string())
-        })
-        .collect();
-    for (i, sensor) in ctx.v("st2.packs.sensors").as_list().iter().enumerate() {
-        if sensor.at("image.tag").truthy() {
-            tag_keys.push(format!("st2.packs.sensors[{i}].image.tag"));
+    // Each image's tag key as the builders choose it (the first set key of the section's
+    // chain, else `image.tag`), with the template of a one-sensor-per-pod entry's own tag.
+    // `st2chatops` is checked only when enabled.
+    let mut tag_keys: Vec<(String, Option<String>)> = Vec::new();
+    let mut add = |key: String, raw: Option<String>| {
+        if !tag_keys.iter().any(|(k, _)| *k == key) {
+            tag_keys.push((key, raw));
+        }
+    };
+    if *source == Source::Stated {
+        add("image.tag".into(), None);
+    }
+    for section in tagged_sections() {
+        if section == "st2chatops" && !ctx.v("st2chatops.enabled").truthy() {
+            continue;
+        }
+        if let Some(key) = images::tag_chain(section)
+            .into_iter()
+            .find(|p| ctx.v(p).truthy())
+        {
+            add(key, None);
         }
     }
-    if source == Source::Stated {
-        tag_keys.insert(0, "image.tag".into());
+    for (i, sensor) in ctx.v("st2.packs.sensors").as_list().iter().enumerate() {
+        let raw = sensor.at("image.tag");
+        if raw.truthy() {
+            add(
+                format!("st2.packs.sensors[{i}].image.tag"),
+                Some(raw.to_go_string()),
+            );
+        }
     }
-    tag_keys.dedup();
-    for key in &tag_keys {
-        let tag = match key.strip_prefix("st2.packs.sensors[") {
-            Some(_) => sensor_tag(ctx, key),
+    for (key, raw) in &tag_keys {
+        let tag = match raw {
+            Some(raw) => ctx.tpl(raw, key).ok(),
             None => ctx.tpl_value(key).ok(),
         };
         let Some(tag) = tag else { continue };
@@ -244,22 +193,6 @@ pub fn check(ctx: &Ctx) {
             ),
         });
     }
-}
-
-/// The evaluated tag of a one-sensor-per-pod entry (`st2.packs.sensors[i].image.tag`).
-fn sensor_tag(ctx: &Ctx, key: &str) -> Option<String> {
-    let index: usize = key
-        .strip_prefix("st2.packs.sensors[")?
-        .split(']')
-        .next()?
-        .parse()
-        .ok()?;
-    let raw = ctx
-        .v("st2.packs.sensors")
-        .as_list()
-        .get(index)?
-        .at("image.tag");
-    ctx.tpl(&raw.to_go_string(), key).ok()
 }
 
 /// The bundled MongoDB's major version must be one the StackStorm version supports.
@@ -306,6 +239,18 @@ fn check_mongodb(ctx: &Ctx, version: Version, release_named: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::test_support::with_ctx;
+
+    #[test]
+    fn the_release_version_is_worked_out_once_per_render() {
+        with_ctx("image: {tag: 'v3.9.1'}", |ctx| {
+            assert!(ctx.shared.st2_version.get().is_none());
+            let first = of_release(ctx);
+            assert_eq!(first, &(Version::V3_9, Source::Tag("v3.9.1".into())));
+            assert!(std::ptr::eq(first, of_release(ctx)));
+            assert_eq!(release(ctx), Version::V3_9);
+        });
+    }
 
     #[test]
     fn tags_name_their_version() {

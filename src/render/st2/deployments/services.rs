@@ -114,7 +114,7 @@ const HTPASSWD: &str = r#"printf "${ST2_AUTH_USERNAME}:$(openssl passwd -apr1 "$
 pub fn deployment(ctx: &Ctx, s: &Service) -> Result<Vec<Object>> {
     let key = s.key;
     let settings = ctx.v(key);
-    let image = images::st2(ctx, key, &[&format!("{key}.image.tag")])?;
+    let image = images::st2_of(ctx, key, key)?;
     let script = settings.key("postStartScript");
     let post_start = script.truthy();
 

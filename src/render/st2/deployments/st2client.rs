@@ -59,11 +59,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
     let client_config = client_config_init(
         ctx,
         ClientConfigInit {
-            image: images::st2(
-                ctx,
-                "st2actionrunner",
-                &["st2client.image.tag", "st2actionrunner.image.tag"],
-            )?,
+            image: images::st2_of(ctx, "st2actionrunner", "st2client")?,
             security_context: sc.clone(),
             config_path: "st2client.st2clientConfig",
             env_from_secrets: settings.key("envFromSecrets").value(),

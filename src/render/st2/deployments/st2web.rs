@@ -57,7 +57,7 @@ pub fn deployment(ctx: &Ctx) -> Result<Vec<Object>> {
 
     plan.containers = vec![Container {
         name: "st2web".into(),
-        image: Some(images::st2(ctx, "st2web", &["st2web.image.tag"])?),
+        image: Some(images::st2_of(ctx, "st2web", "st2web")?),
         image_pull_policy: images::pull_policy(ctx),
         security_context: component_security_context(ctx, "st2web")?,
         ports: Some(vec![ContainerPort {

@@ -105,11 +105,7 @@ impl SetupJob {
 /// The st2actionrunner image the Jobs run, its tag the first set of `jobs.image.tag`,
 /// `st2actionrunner.image.tag` and `image.tag`.
 fn image(ctx: &Ctx) -> Result<String> {
-    images::st2(
-        ctx,
-        "st2actionrunner",
-        &["jobs.image.tag", "st2actionrunner.image.tag"],
-    )
+    images::st2_of(ctx, "st2actionrunner", "jobs")
 }
 
 /// `generate-st2client-config` of a Job: job image, `jobs.st2clientConfig`, `jobs.envFromSecrets`.
