@@ -10,11 +10,36 @@
 
 use std::borrow::Cow;
 
-use super::types::Shape;
 use super::{Map, Origins, Value};
 
+/// What a default value says about the values allowed at its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    Map,
+    List,
+    Int,
+    Float,
+    Bool,
+    Text,
+    Any,
+}
+
+impl Shape {
+    pub(super) fn of(default: &Value) -> Self {
+        match default {
+            Value::Map(_) => Shape::Map,
+            Value::List(_) => Shape::List,
+            Value::Int(_) => Shape::Int,
+            Value::Float(_) => Shape::Float,
+            Value::Bool(_) => Shape::Bool,
+            Value::String(_) => Shape::Text,
+            Value::Null => Shape::Any,
+        }
+    }
+}
+
 /// Keys read by the chart (or st2k8s) that have no default, each once, with the type its value
-/// must have when that is known (checked by [`super::types`] as a default's type would be).
+/// must have when that is known (checked by the type check as a default's type would be).
 /// `*` matches one key.
 pub(super) const OPTIONAL: &[(&str, Option<Shape>)] = &[
     ("nameOverride", None),

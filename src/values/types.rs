@@ -7,34 +7,10 @@
 //! for a boolean) passes or warns. Null always passes: Helm drops the key. Free-form subtrees
 //! ([`super::check::FREE_FORM`]) are checked at their root only.
 
-use super::check::{FREE_FORM, Finding, ITEM_FIELDS, OPTIONAL, Severity, any_match, join, matches};
+use super::check::{
+    FREE_FORM, Finding, ITEM_FIELDS, OPTIONAL, Severity, Shape, any_match, join, matches,
+};
 use super::{Map, Origins, Value};
-
-/// What a default value says about the values allowed at its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Shape {
-    Map,
-    List,
-    Int,
-    Float,
-    Bool,
-    Text,
-    Any,
-}
-
-impl Shape {
-    fn of(default: &Value) -> Self {
-        match default {
-            Value::Map(_) => Shape::Map,
-            Value::List(_) => Shape::List,
-            Value::Int(_) => Shape::Int,
-            Value::Float(_) => Shape::Float,
-            Value::Bool(_) => Shape::Bool,
-            Value::String(_) => Shape::Text,
-            Value::Null => Shape::Any,
-        }
-    }
-}
 
 /// Report every user value whose type does not fit its key. `defaults` is the built-in defaults
 /// tree; list items named in [`ITEM_FIELDS`] must be maps, and one-sensor-per-pod entries
