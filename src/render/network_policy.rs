@@ -283,15 +283,7 @@ external-dns: {enabled: true}
 ";
 
     fn render(yaml: &str) -> Result<Vec<Object>> {
-        let release = Release {
-            name: "st2".into(),
-            namespace: "ns".into(),
-        };
-        let options = Options {
-            include_tests: true,
-            ..Options::default()
-        };
-        crate::render::render(&values(yaml), &release, &options)
+        render_with_findings(yaml).0
     }
 
     /// [`render`] and the findings the builders reported.
