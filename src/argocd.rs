@@ -240,11 +240,10 @@ pub fn parameters(values: &Value, release: &Release) -> Json {
     let budget = crate::tpl::Budget::default();
     let scope = crate::tpl::Scope::new(values, release, &budget);
     let tag = crate::tpl::render(&tag, &scope, "image.tag").unwrap_or(tag);
-    let replicas: serde_json::Map<String, Json> = crate::components::SCALABLE
-        .iter()
+    let replicas: serde_json::Map<String, Json> = crate::components::scalable()
         .map(|c| {
             (
-                (*c).to_string(),
+                c.to_string(),
                 Json::String(values.at(&format!("{c}.replicas")).to_go_string()),
             )
         })
