@@ -11,6 +11,28 @@ const NUMBER: &str = "987654321";
 
 /// (values file, key path the message must name).
 const ROWS: &[(&str, &str)] = &[
+    // The backend flavors and the official flavors' own checks.
+    ("redis:\n  flavor: S3CRET-SENTINEL\n", "`redis.flavor`"),
+    (
+        "redis:\n  flavor: official\n  clusterDomain: S3CRET-SENTINEL$(x)\n",
+        "`redis.clusterDomain`",
+    ),
+    (
+        "redis:\n  flavor: official\n  usePassword: true\n  password: \"S3CRET-SENTINEL\\nreplicaof x 1\"\n",
+        "`redis.password`",
+    ),
+    (
+        "rabbitmq:\n  flavor: official\n  ldap:\n    enabled: true\n    user_dn_pattern: \"S3CRET-SENTINEL\\nx = 1\"\n",
+        "`rabbitmq.ldap.user_dn_pattern`",
+    ),
+    (
+        "image:\n  tag: '3.9'\nmongodb:\n  flavor: official\n  auth:\n    username: S3CRET-SENTINEL$(MONGODB_ROOT_PASSWORD)\n",
+        "`mongodb.auth.username`",
+    ),
+    (
+        "image:\n  tag: '3.9'\nmongodb:\n  flavor: official\n  official:\n    version: S3CRET-SENTINEL\n",
+        "`mongodb.official.version`",
+    ),
     // The values type check.
     (
         "st2web:\n  replicas: S3CRET-SENTINEL\n",
